@@ -1,0 +1,1358 @@
+#include "twin/citygml/citygml_reader.h"
+
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "twin/crs.h"
+#include "twin/vfs.h"
+
+namespace twin::citygml {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Namespaces
+
+enum class Ns : uint8_t { Other, Gml, Core, Bldg, App, Gen, Uro, Urf, Xlink, Xal };
+
+Ns classify(const xmlChar* uriX) {
+  if (!uriX) return Ns::Other;
+  std::string_view uri(reinterpret_cast<const char*>(uriX));
+  if (uri == "http://www.opengis.net/gml" || uri == "http://www.opengis.net/gml/3.2") return Ns::Gml;
+  if (uri.find("opengis.net/citygml/building/") != std::string_view::npos) return Ns::Bldg;
+  if (uri.find("opengis.net/citygml/appearance/") != std::string_view::npos) return Ns::App;
+  if (uri.find("opengis.net/citygml/generics/") != std::string_view::npos) return Ns::Gen;
+  if (uri == "http://www.opengis.net/citygml/2.0" || uri == "http://www.opengis.net/citygml/1.0") return Ns::Core;
+  if (uri.find("/uro") != std::string_view::npos && uri.find("iur") != std::string_view::npos) return Ns::Uro;
+  if (uri.find("/urf") != std::string_view::npos && uri.find("iur") != std::string_view::npos) return Ns::Urf;
+  if (uri == "http://www.w3.org/1999/xlink") return Ns::Xlink;
+  if (uri.find("xAL") != std::string_view::npos) return Ns::Xal;
+  return Ns::Other;
+}
+
+const char* canonicalPrefix(Ns ns) {
+  switch (ns) {
+    case Ns::Gml: return "gml";
+    case Ns::Core: return "core";
+    case Ns::Bldg: return "bldg";
+    case Ns::App: return "app";
+    case Ns::Gen: return "gen";
+    case Ns::Uro: return "uro";
+    case Ns::Urf: return "urf";
+    case Ns::Xlink: return "xlink";
+    case Ns::Xal: return "xAL";
+    default: return nullptr;
+  }
+}
+
+inline bool eq(const xmlChar* a, const char* b) { return std::strcmp(reinterpret_cast<const char*>(a), b) == 0; }
+inline std::string str(const xmlChar* s) { return s ? std::string(reinterpret_cast<const char*>(s)) : std::string(); }
+
+// SAX2 attributes: (localname, prefix, URI, value, end) quintuples.
+std::string attrValue(int nb, const xmlChar** attrs, const char* local, Ns ns = Ns::Other, bool anyNs = true) {
+  for (int i = 0; i < nb; ++i) {
+    const xmlChar** a = attrs + 5 * i;
+    if (!eq(a[0], local)) continue;
+    if (!anyNs && classify(a[2]) != ns) continue;
+    return std::string(reinterpret_cast<const char*>(a[3]), reinterpret_cast<const char*>(a[4]));
+  }
+  return {};
+}
+
+// Parses whitespace-separated doubles. Returns false on a token that is not a finite number.
+bool parseDoubles(const char* p, const char* end, std::vector<double>& out) {
+  for (;;) {
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == ',')) ++p;
+    if (p >= end) return true;
+    double v;
+    auto r = std::from_chars(p, end, v);
+    if (r.ec != std::errc() || !std::isfinite(v)) return false;
+    out.push_back(v);
+    p = r.ptr;
+  }
+}
+
+SurfaceType surfaceTypeOf(const xmlChar* local) {
+  static const std::pair<const char*, SurfaceType> table[] = {
+      {"WallSurface", SurfaceType::Wall},
+      {"RoofSurface", SurfaceType::Roof},
+      {"GroundSurface", SurfaceType::Ground},
+      {"ClosureSurface", SurfaceType::Closure},
+      {"OuterCeilingSurface", SurfaceType::OuterCeiling},
+      {"OuterFloorSurface", SurfaceType::OuterFloor},
+      {"Window", SurfaceType::Window},
+      {"Door", SurfaceType::Door},
+      {"InteriorWallSurface", SurfaceType::Interior},
+      {"CeilingSurface", SurfaceType::Interior},
+      {"FloorSurface", SurfaceType::Interior},
+  };
+  for (auto& [n, t] : table)
+    if (eq(local, n)) return t;
+  return SurfaceType::Unknown;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Code lists (gml:Dictionary files next to the data), cached per resolved path.
+
+class CodeLists {
+ public:
+  // Returns the name for `code` in the dictionary at `uri`, or empty.
+  std::string lookup(const std::string& uri, const std::string& code) {
+    auto it = cache_.find(uri);
+    if (it == cache_.end()) it = cache_.emplace(uri, load(uri)).first;
+    auto e = it->second.find(code);
+    return e == it->second.end() ? std::string() : e->second;
+  }
+
+ private:
+  std::unordered_map<std::string, std::unordered_map<std::string, std::string>> cache_;
+
+  static std::unordered_map<std::string, std::string> load(const std::string& uri) {
+    std::unordered_map<std::string, std::string> map;
+    std::vector<uint8_t> bytes;
+    std::string err;
+    if (!vfs::readAll(uri, bytes, err, 64u << 20)) return map;
+    xmlDocPtr doc = xmlReadMemory(reinterpret_cast<const char*>(bytes.data()), int(bytes.size()), uri.c_str(), nullptr,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc) return map;
+    // gml:Definition (or gml:DefinitionProxy) with gml:name = code, gml:description = name
+    std::vector<xmlNodePtr> stack{xmlDocGetRootElement(doc)};
+    while (!stack.empty()) {
+      xmlNodePtr n = stack.back();
+      stack.pop_back();
+      if (!n) continue;
+      if (n->type == XML_ELEMENT_NODE && (eq(n->name, "Definition") || eq(n->name, "DefinitionProxy"))) {
+        std::string code, name;
+        for (xmlNodePtr c = n->children; c; c = c->next) {
+          if (c->type != XML_ELEMENT_NODE) continue;
+          xmlChar* t = xmlNodeGetContent(c);
+          std::string v = str(t);
+          xmlFree(t);
+          if (eq(c->name, "name") && code.empty()) code = v;
+          else if (eq(c->name, "description")) name = v;
+        }
+        if (!code.empty()) map.emplace(code, name);
+        continue;
+      }
+      for (xmlNodePtr c = n->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE) stack.push_back(c);
+    }
+    xmlFreeDoc(doc);
+    return map;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Appearance store: texture coordinates per ring id, materials per polygon id.
+
+struct TexRef {
+  uint32_t texture;
+  uint32_t offset;  // into uvs (in floats)
+  uint32_t count;   // number of uv pairs
+};
+
+struct AppearanceStore {
+  std::vector<Texture> textures;
+  std::vector<Material> materials;
+  std::unordered_map<std::string, TexRef> ringTex;
+  std::unordered_map<std::string, uint32_t> polyMaterial;
+  std::vector<float> uvs;
+  void clear() {
+    textures.clear();
+    materials.clear();
+    ringTex.clear();
+    polyMaterial.clear();
+    uvs.clear();
+  }
+  bool empty() const { return ringTex.empty() && polyMaterial.empty(); }
+};
+
+// Appearance parsing, used for global appearances (pre-pass) and object-local ones.
+struct AppearanceParser {
+  AppearanceStore* store = nullptr;
+  std::string baseUri;
+  int depth = -1;  // depth of the app:Appearance element's container; -1 when not inside
+  // current surface data
+  enum class Kind { None, Texture, Material, Other } kind = Kind::None;
+  int dataDepth = -1;
+  std::string imageUri, mimeType;
+  Material material;
+  std::vector<std::string> materialTargets;
+  // pending texture coordinates of the current ParameterizedTexture (resolved at its end)
+  std::vector<std::pair<std::string, std::vector<float>>> pendingCoords;
+  std::string ringRef;
+  std::string* text = nullptr;  // where characters go
+  std::string buffer;
+  enum class Field { None, ImageUri, MimeType, TexCoords, Diffuse, Transparency, Target } field = Field::None;
+  uint64_t skippedOther = 0;
+
+  void start(const xmlChar* local, Ns ns, int nbAttrs, const xmlChar** attrs, int d) {
+    if (ns != Ns::App) return;
+    if (eq(local, "ParameterizedTexture")) {
+      kind = Kind::Texture;
+      dataDepth = d;
+      imageUri.clear();
+      mimeType.clear();
+      pendingCoords.clear();
+    } else if (eq(local, "X3DMaterial")) {
+      kind = Kind::Material;
+      dataDepth = d;
+      material = Material{};
+      materialTargets.clear();
+    } else if (eq(local, "GeoreferencedTexture") || eq(local, "TexCoordGen")) {
+      if (kind != Kind::Texture) {
+        kind = Kind::Other;
+        dataDepth = d;
+      }
+      ++skippedOther;
+    } else if (kind == Kind::Texture && eq(local, "imageURI")) {
+      field = Field::ImageUri;
+    } else if (kind == Kind::Texture && eq(local, "mimeType")) {
+      field = Field::MimeType;
+    } else if (kind == Kind::Texture && eq(local, "textureCoordinates")) {
+      field = Field::TexCoords;
+      ringRef = attrValue(nbAttrs, attrs, "ring");
+    } else if (kind == Kind::Material && eq(local, "diffuseColor")) {
+      field = Field::Diffuse;
+    } else if (kind == Kind::Material && eq(local, "transparency")) {
+      field = Field::Transparency;
+    } else if (kind == Kind::Material && eq(local, "target")) {
+      field = Field::Target;
+    }
+    if (field != Field::None) buffer.clear();
+  }
+
+  void characters(const char* ch, int len) {
+    if (field != Field::None && buffer.size() < (64u << 20)) buffer.append(ch, len);
+  }
+
+  static std::string stripHash(std::string s) {
+    size_t b = s.find_first_not_of(" \t\r\n");
+    size_t e = s.find_last_not_of(" \t\r\n");
+    s = b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+    if (!s.empty() && s[0] == '#') s.erase(0, 1);
+    return s;
+  }
+
+  void end(const xmlChar* local, Ns ns, int d) {
+    if (ns != Ns::App) return;
+    switch (field) {
+      case Field::ImageUri: imageUri = stripHash(buffer); break;  // not a ref, but trims
+      case Field::MimeType: mimeType = stripHash(buffer); break;
+      case Field::TexCoords: {
+        std::vector<double> v;
+        std::vector<float> f;
+        if (parseDoubles(buffer.data(), buffer.data() + buffer.size(), v)) {
+          f.reserve(v.size());
+          for (double x : v) f.push_back(float(x));
+        }
+        pendingCoords.emplace_back(stripHash(ringRef), std::move(f));
+        break;
+      }
+      case Field::Diffuse: {
+        std::vector<double> v;
+        if (parseDoubles(buffer.data(), buffer.data() + buffer.size(), v) && v.size() == 3)
+          for (int k = 0; k < 3; ++k) material.diffuse[k] = float(std::clamp(v[k], 0.0, 1.0));
+        break;
+      }
+      case Field::Transparency: {
+        std::vector<double> v;
+        if (parseDoubles(buffer.data(), buffer.data() + buffer.size(), v) && v.size() == 1)
+          material.transparency = float(std::clamp(v[0], 0.0, 1.0));
+        break;
+      }
+      case Field::Target: materialTargets.push_back(stripHash(buffer)); break;
+      default: break;
+    }
+    field = Field::None;
+    if (d != dataDepth) return;
+    if (kind == Kind::Texture && eq(local, "ParameterizedTexture")) {
+      uint32_t texIndex = static_cast<uint32_t>(store->textures.size());
+      store->textures.push_back({vfs::resolve(baseUri, imageUri), mimeType});
+      for (auto& [ring, uv] : pendingCoords) {
+        if (ring.empty() || uv.size() < 2) continue;
+        TexRef ref{texIndex, static_cast<uint32_t>(store->uvs.size()), static_cast<uint32_t>(uv.size() / 2)};
+        if (store->ringTex.emplace(ring, ref).second) store->uvs.insert(store->uvs.end(), uv.begin(), uv.end());
+      }
+      pendingCoords.clear();
+    } else if (kind == Kind::Material && eq(local, "X3DMaterial")) {
+      uint32_t mi = static_cast<uint32_t>(store->materials.size());
+      store->materials.push_back(material);
+      for (auto& t : materialTargets) store->polyMaterial.emplace(t, mi);
+    }
+    kind = Kind::None;
+    dataDepth = -1;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Attribute capture: a small tree for one property element of a city object.
+
+struct ANode {
+  Ns ns = Ns::Other;
+  std::string local;
+  std::string key;
+  std::string genName;  // gen:*Attribute @name
+  std::string codeSpace, uom;
+  std::string text;
+  std::vector<ANode> children;
+};
+
+bool isIntegerText(std::string_view t) {
+  if (t.empty() || t.size() > 18) return false;
+  size_t i = (t[0] == '-' || t[0] == '+') ? 1 : 0;
+  if (i == t.size()) return false;
+  if (t[i] == '0' && t.size() - i > 1) return false;  // leading zero: an identifier, keep as text
+  for (; i < t.size(); ++i)
+    if (t[i] < '0' || t[i] > '9') return false;
+  return true;
+}
+
+bool parseDoubleText(std::string_view t, double& v) {
+  if (t.empty()) return false;
+  auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+  return r.ec == std::errc() && r.ptr == t.data() + t.size() && std::isfinite(v);
+}
+
+bool isDateText(std::string_view t) {
+  // YYYY-MM-DD (optionally with time or zone)
+  if (t.size() < 10) return false;
+  for (int i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (t[i] < '0' || t[i] > '9') return false;
+  return t[4] == '-' && t[7] == '-';
+}
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return {};
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parser
+
+struct Href {
+  std::string id;
+  int lod;
+  SurfaceType surface;
+  bool reversed;
+};
+
+struct ObjCtx {
+  CityObject obj;
+  int depth = 0;
+  std::array<int, 5> geomIndex{-1, -1, -1, -1, -1};
+  std::vector<std::vector<std::string>> ringIds;  // per geometry
+  std::vector<std::vector<std::string>> polyIds;  // per geometry, per polygon
+  std::vector<Href> hrefs;
+
+  Geometry& geometryFor(int lod) {
+    if (geomIndex[lod] < 0) {
+      geomIndex[lod] = static_cast<int>(obj.geometries.size());
+      obj.geometries.emplace_back();
+      obj.geometries.back().lod = lod;
+      ringIds.emplace_back();
+      polyIds.emplace_back();
+    }
+    return obj.geometries[geomIndex[lod]];
+  }
+};
+
+class Parser {
+ public:
+  Parser(const std::string& uri, const ReadOptions& options, ObjectSink* sink, DiagnosticSink& diag, ReadStats& stats,
+         CodeLists& codeLists, AppearanceStore& globalApp, bool appearanceOnly)
+      : uri_(uri),
+        options_(options),
+        sink_(sink),
+        diag_(diag),
+        stats_(stats),
+        codeLists_(codeLists),
+        global_(globalApp),
+        appearanceOnly_(appearanceOnly) {
+    globalParser_.store = &global_;
+    globalParser_.baseUri = uri;
+    localParser_.store = &local_;
+    localParser_.baseUri = uri;
+  }
+
+  xmlParserCtxtPtr ctxt = nullptr;
+  bool stopped = false;
+  bool fatal = false;
+  bool sawRoot = false;
+  bool isCityGml = false;
+  std::string fileSrs;
+
+  static void onStart(void* ud, const xmlChar* local, const xmlChar* prefix, const xmlChar* uri, int nbNs,
+                      const xmlChar** nss, int nbAttrs, int nbDefaulted, const xmlChar** attrs) {
+    (void)nbNs, (void)nss, (void)nbDefaulted, (void)prefix;
+    static_cast<Parser*>(ud)->start(local, uri, nbAttrs, attrs);
+  }
+  static void onEnd(void* ud, const xmlChar* local, const xmlChar* prefix, const xmlChar* uri) {
+    (void)prefix;
+    static_cast<Parser*>(ud)->end(local, uri);
+  }
+  static void onChars(void* ud, const xmlChar* ch, int len) {
+    static_cast<Parser*>(ud)->characters(reinterpret_cast<const char*>(ch), len);
+  }
+  static void onError(void* ud, const xmlError* err) {
+    auto* p = static_cast<Parser*>(ud);
+    if (!err || err->level < XML_ERR_ERROR) return;
+    std::string msg = err->message ? trim(err->message) : std::string("XML error");
+    if (err->level == XML_ERR_FATAL) {
+      if (p->fatal) return;
+      p->fatal = true;
+      std::string id = p->objects_.empty() ? std::string() : p->objects_.front().obj.id;
+      p->diag_.error("xml-malformed", "malformed XML: " + msg + (id.empty() ? "" : " (inside this object, which is dropped)"),
+                     p->uri_, err->line, id);
+    } else {
+      p->diag_.warning("xml-error", "XML error: " + msg, p->uri_, err->line);
+    }
+  }
+
+  int64_t line() const { return ctxt ? xmlSAX2GetLineNumber(ctxt) : 0; }
+
+ private:
+  std::string uri_;
+  const ReadOptions& options_;
+  ObjectSink* sink_;
+  DiagnosticSink& diag_;
+  ReadStats& stats_;
+  CodeLists& codeLists_;
+  AppearanceStore& global_;
+  AppearanceStore local_;
+  AppearanceParser globalParser_, localParser_;
+  bool appearanceOnly_;
+
+  int depth_ = 0;
+  int skipDepth_ = -1;  // ignoring everything until the element at this depth ends
+  std::string skipType_;
+  int memberDepth_ = -1;   // depth of core:cityObjectMember
+  int globalAppDepth_ = -1;  // depth of a top-level appearanceMember being parsed
+  int localAppDepth_ = -1;   // depth of an object-local app:appearance
+  std::vector<ObjCtx> objects_;   // stack: building, part, ...
+  std::vector<ObjCtx> doneParts_; // finished parts of the current top-level building (flattened)
+  std::vector<std::pair<int, int>> lodStack_;              // (depth, lod)
+  std::vector<std::pair<int, SurfaceType>> surfaceStack_;  // (depth, type)
+  std::vector<int> reversedStack_;                          // depths of OrientableSurface "-"
+  int envelopeDepth_ = -1;
+  int fileDim_ = 3;
+
+  // polygon in progress
+  bool inPolygon_ = false;
+  int polygonDepth_ = -1;
+  std::string polygonId_;
+  std::vector<Vec3> polyPoints_;
+  std::vector<uint32_t> polyRingStart_;
+  std::vector<std::string> polyRingIds_;
+  bool polygonBad_ = false;
+  int polygonDim_ = 0;
+  // ring in progress
+  bool inRing_ = false;
+  std::string ringId_;
+  size_t ringBegin_ = 0;
+  // coordinate text
+  enum class Coord { None, PosList, Pos, Coordinates } coord_ = Coord::None;
+  int coordDim_ = 3;
+  std::string text_;
+  std::vector<double> nums_;
+
+  // attribute capture
+  int attrDepth_ = -1;
+  std::vector<ANode*> attrStack_;
+  ANode attrRoot_;
+  bool attrTextTruncated_ = false;
+
+  uint64_t unresolvedRefs_ = 0;
+
+  bool inObject() const { return !objects_.empty(); }
+  int currentLod() const { return lodStack_.empty() ? -1 : lodStack_.back().second; }
+  SurfaceType currentSurface() const { return surfaceStack_.empty() ? SurfaceType::Unknown : surfaceStack_.back().second; }
+  bool reversed() const { return reversedStack_.size() % 2 == 1; }
+
+  void startSkip(int d) { skipDepth_ = d; }
+
+  void start(const xmlChar* local, const xmlChar* nsUri, int nbAttrs, const xmlChar** attrs) {
+    ++depth_;
+    const int d = depth_;
+    if (skipDepth_ >= 0) return;
+    if (stopped) return;
+    Ns ns = classify(nsUri);
+
+    if (d == 1) {
+      sawRoot = true;
+      isCityGml = eq(local, "CityModel") || ns == Ns::Core || ns == Ns::Bldg;
+      return;
+    }
+
+    // Global appearance (CityModel/appearanceMember)
+    if (globalAppDepth_ >= 0) {
+      globalParser_.start(local, ns, nbAttrs, attrs, d);
+      return;
+    }
+    if (!inObject() && eq(local, "appearanceMember")) {
+      if (appearanceOnly_) {
+        globalAppDepth_ = d;
+      } else {
+        startSkip(d);  // read in the pre-pass
+      }
+      return;
+    }
+    if (appearanceOnly_) return;
+
+    // Envelope of the model: srsName, srsDimension
+    if (!inObject() && d == 3 && eq(local, "Envelope")) {
+      std::string srs = attrValue(nbAttrs, attrs, "srsName");
+      if (!srs.empty() && fileSrs.empty()) fileSrs = srs;
+      std::string dim = attrValue(nbAttrs, attrs, "srsDimension");
+      if (!dim.empty()) fileDim_ = std::atoi(dim.c_str()) == 2 ? 2 : 3;
+      return;
+    }
+
+    if (attrDepth_ >= 0) {
+      captureStart(local, ns, nbAttrs, attrs);
+      return;
+    }
+    if (localAppDepth_ >= 0) {
+      localParser_.start(local, ns, nbAttrs, attrs, d);
+      return;
+    }
+
+    if (!inObject()) {
+      if (eq(local, "cityObjectMember") || eq(local, "featureMember") || eq(local, "featureMembers")) {
+        memberDepth_ = d;
+        return;
+      }
+      if (d == 2 && (ns == Ns::Gml || ns == Ns::App)) {
+        if (!eq(local, "boundedBy")) startSkip(d);  // gml:name, gml:description, ...
+        return;
+      }
+      if (d == memberDepth_ + 1 || d == 2) {
+        if (ns == Ns::Bldg && eq(local, "Building")) {
+          beginObject(local, nbAttrs, attrs, d);
+        } else {
+          skipType_ = str(local);
+          stats_.skippedByType[skipType_]++;
+          startSkip(d);
+        }
+      }
+      return;
+    }
+
+    // Inside a building or building part.
+    ObjCtx& cur = objects_.back();
+    if (ns == Ns::Bldg && eq(local, "BuildingPart")) {
+      beginObject(local, nbAttrs, attrs, d);
+      return;
+    }
+    {
+      std::string srs = attrValue(nbAttrs, attrs, "srsName");
+      if (!srs.empty() && cur.obj.srs.empty()) cur.obj.srs = srs;
+    }
+    if (d == cur.depth + 1) {
+      // A property of the object: geometry, structure, appearance, or an attribute.
+      if (std::strncmp(reinterpret_cast<const char*>(local), "lod", 3) == 0 && local[3] >= '0' && local[3] <= '4') {
+        if (isCurveProperty(local) || ns == Ns::Uro) {  // curves; i-UR geometry-like props are not surfaces
+          if (ns == Ns::Uro) beginCapture(local, ns, nbAttrs, attrs, d);
+          else startSkip(d);
+          return;
+        }
+        lodStack_.push_back({d, local[3] - '0'});
+        if (eq(local, "lod0FootPrint")) surfaceStack_.push_back({d, SurfaceType::Ground});
+        else if (eq(local, "lod0RoofEdge")) surfaceStack_.push_back({d, SurfaceType::Roof});
+        return;
+      }
+      if ((ns == Ns::Bldg || ns == Ns::Core) &&
+          (eq(local, "boundedBy") || eq(local, "consistsOfBuildingPart") || eq(local, "outerBuildingInstallation")))
+        return;
+      if (ns == Ns::Bldg && (eq(local, "interiorRoom") || eq(local, "interiorBuildingInstallation"))) {
+        stats_.skippedByType[eq(local, "interiorRoom") ? "Room" : "IntBuildingInstallation"]++;
+        startSkip(d);
+        return;
+      }
+      if (ns == Ns::App && eq(local, "appearance")) {
+        localAppDepth_ = d;
+        return;
+      }
+      if (ns == Ns::Gml && eq(local, "boundedBy")) {
+        envelopeDepth_ = d;
+        return;
+      }
+      beginCapture(local, ns, nbAttrs, attrs, d);
+      return;
+    }
+    if (envelopeDepth_ >= 0) return;
+
+    // Deeper: structure and geometry.
+    if (std::strncmp(reinterpret_cast<const char*>(local), "lod", 3) == 0 && local[3] >= '0' && local[3] <= '4') {
+      if (isCurveProperty(local)) {
+        startSkip(d);
+        return;
+      }
+      lodStack_.push_back({d, local[3] - '0'});
+      return;
+    }
+    if (ns == Ns::Bldg) {
+      SurfaceType st = surfaceTypeOf(local);
+      if (st != SurfaceType::Unknown) surfaceStack_.push_back({d, st});
+      return;
+    }
+    if (ns != Ns::Gml) return;
+    geometryStart(local, nbAttrs, attrs, d);
+  }
+
+  static bool isCurveProperty(const xmlChar* local) {
+    std::string_view s(reinterpret_cast<const char*>(local));
+    return s.find("Curve") != std::string_view::npos || s.find("TerrainIntersection") != std::string_view::npos ||
+           s.find("ImplicitRepresentation") != std::string_view::npos;
+  }
+
+  void geometryStart(const xmlChar* local, int nbAttrs, const xmlChar** attrs, int d) {
+    if (eq(local, "Polygon") || eq(local, "Triangle") || eq(local, "Rectangle")) {
+      inPolygon_ = true;
+      polygonDepth_ = d;
+      polygonId_ = attrValue(nbAttrs, attrs, "id");
+      polyPoints_.clear();
+      polyRingStart_.assign(1, 0);
+      polyRingIds_.clear();
+      polygonBad_ = false;
+      std::string dim = attrValue(nbAttrs, attrs, "srsDimension");
+      polygonDim_ = dim.empty() ? 0 : std::atoi(dim.c_str());
+      return;
+    }
+    if (eq(local, "OrientableSurface")) {
+      if (attrValue(nbAttrs, attrs, "orientation") == "-") reversedStack_.push_back(d);
+      return;
+    }
+    if (inPolygon_) {
+      if (eq(local, "LinearRing")) {
+        inRing_ = true;
+        ringId_ = attrValue(nbAttrs, attrs, "id");
+        ringBegin_ = polyPoints_.size();
+      } else if (eq(local, "posList") || eq(local, "pos") || eq(local, "coordinates")) {
+        coord_ = eq(local, "posList") ? Coord::PosList : eq(local, "pos") ? Coord::Pos : Coord::Coordinates;
+        std::string dim = attrValue(nbAttrs, attrs, "srsDimension");
+        coordDim_ = !dim.empty() ? std::atoi(dim.c_str()) : polygonDim_ ? polygonDim_ : fileDim_;
+        if (coordDim_ != 2 && coordDim_ != 3) coordDim_ = 3;
+        text_.clear();
+      }
+      return;
+    }
+    // A surface reference: <gml:surfaceMember xlink:href="#id"/> (also baseSurface, patches...)
+    std::string href = attrValue(nbAttrs, attrs, "href");
+    if (!href.empty()) {
+      if (!href.empty() && href[0] == '#') href.erase(0, 1);
+      objects_.back().hrefs.push_back({href, currentLod(), currentSurface(), reversed()});
+    }
+  }
+
+  void characters(const char* ch, int len) {
+    if (skipDepth_ >= 0 || stopped) return;
+    if (globalAppDepth_ >= 0) {
+      globalParser_.characters(ch, len);
+      return;
+    }
+    if (attrDepth_ >= 0) {
+      if (!attrStack_.empty()) {
+        std::string& t = attrStack_.back()->text;
+        if (t.size() + len > (1u << 20)) {
+          attrTextTruncated_ = true;
+        } else {
+          t.append(ch, len);
+        }
+      }
+      return;
+    }
+    if (localAppDepth_ >= 0) {
+      localParser_.characters(ch, len);
+      return;
+    }
+    if (coord_ != Coord::None) text_.append(ch, len);
+  }
+
+  void end(const xmlChar* local, const xmlChar* nsUri) {
+    const int d = depth_--;
+    if (skipDepth_ >= 0) {
+      if (d == skipDepth_) skipDepth_ = -1;
+      return;
+    }
+    if (stopped) return;
+    Ns ns = classify(nsUri);
+    if (globalAppDepth_ >= 0) {
+      if (d == globalAppDepth_) {
+        globalAppDepth_ = -1;
+        return;
+      }
+      globalParser_.end(local, ns, d);
+      return;
+    }
+    if (attrDepth_ >= 0) {
+      attrStack_.pop_back();
+      if (d == attrDepth_) endCapture();
+      return;
+    }
+    if (localAppDepth_ >= 0) {
+      if (d == localAppDepth_) {
+        localAppDepth_ = -1;
+        return;
+      }
+      localParser_.end(local, ns, d);
+      return;
+    }
+    if (d == envelopeDepth_) envelopeDepth_ = -1;
+    if (d == memberDepth_) memberDepth_ = -1;
+    if (!lodStack_.empty() && lodStack_.back().first == d) lodStack_.pop_back();
+    if (!surfaceStack_.empty() && surfaceStack_.back().first == d) surfaceStack_.pop_back();
+    if (!reversedStack_.empty() && reversedStack_.back() == d) reversedStack_.pop_back();
+
+    if (inPolygon_) {
+      if (coord_ != Coord::None && (eq(local, "posList") || eq(local, "pos") || eq(local, "coordinates"))) {
+        endCoordinates();
+        return;
+      }
+      if (inRing_ && eq(local, "LinearRing")) {
+        endRing();
+        return;
+      }
+      if (d == polygonDepth_) {
+        endPolygon();
+        return;
+      }
+      return;
+    }
+    if (inObject() && d == objects_.back().depth) endObject();
+  }
+
+  // --- objects ---
+
+  void beginObject(const xmlChar* local, int nbAttrs, const xmlChar** attrs, int d) {
+    ObjCtx ctx;
+    ctx.depth = d;
+    ctx.obj.type = str(local);
+    ctx.obj.id = attrValue(nbAttrs, attrs, "id");
+    ctx.obj.sourceFile = uri_;
+    ctx.obj.sourceLine = line();
+    if (ctx.obj.id.empty()) {
+      ctx.obj.id = "twin-" + std::to_string(ctx.obj.sourceLine);
+      diag_.warning("object-no-id", ctx.obj.type + " has no gml:id; using " + ctx.obj.id, uri_, ctx.obj.sourceLine);
+    }
+    objects_.push_back(std::move(ctx));
+  }
+
+  void endObject() {
+    ObjCtx ctx = std::move(objects_.back());
+    objects_.pop_back();
+    stats_.objectsByType[ctx.obj.type]++;
+    if (!objects_.empty()) {
+      doneParts_.push_back(std::move(ctx));
+      return;
+    }
+    // Top-level building complete: resolve references and appearances, then emit.
+    resolveHrefs(ctx);
+    applyAppearance(ctx);
+    for (auto& part : doneParts_) applyAppearance(part);
+    const std::string srs = !options_.crsOverride.empty() ? options_.crsOverride
+                            : !ctx.obj.srs.empty()        ? ctx.obj.srs
+                                                          : fileSrs;
+    auto finish = [&](CityObject& o) {
+      if (!options_.crsOverride.empty() || o.srs.empty()) o.srs = srs;
+      if (auto c = canonicalSrs(o.srs)) o.srs = *c;
+      dropDegenerate(o);
+    };
+    finish(ctx.obj);
+    for (auto& part : doneParts_) {
+      finish(part.obj);
+      ctx.obj.children.push_back(std::move(part.obj));
+    }
+    doneParts_.clear();
+    local_.clear();
+    if (sink_ && !sink_->accept(std::move(ctx.obj))) stopped = true;
+    if (options_.cancel && options_.cancel->load()) stopped = true;
+  }
+
+  void dropDegenerate(CityObject& o) {
+    o.geometries.erase(std::remove_if(o.geometries.begin(), o.geometries.end(), [](const Geometry& g) { return g.empty(); }),
+                       o.geometries.end());
+  }
+
+  struct PolyLoc {
+    ObjCtx* ctx;
+    int geom;
+    uint32_t poly;
+  };
+
+  void resolveHrefs(ObjCtx& top) {
+    std::vector<ObjCtx*> all{&top};
+    for (auto& p : doneParts_) all.push_back(&p);
+    bool any = false;
+    for (auto* c : all) any = any || !c->hrefs.empty();
+    if (!any) return;
+    std::unordered_map<std::string, PolyLoc> index;
+    for (auto* c : all)
+      for (int g = 0; g < int(c->polyIds.size()); ++g)
+        for (uint32_t p = 0; p < c->polyIds[g].size(); ++p)
+          if (!c->polyIds[g][p].empty()) index.emplace(c->polyIds[g][p], PolyLoc{c, g, p});
+    for (auto* c : all) {
+      for (auto& h : c->hrefs) {
+        auto it = index.find(h.id);
+        if (it == index.end()) {
+          ++unresolvedRefs_;
+          diag_.warning("xlink-unresolved",
+                        "surface reference #" + h.id + " does not resolve to a polygon of this building",
+                        uri_, c->obj.sourceLine, c->obj.id);
+          continue;
+        }
+        const PolyLoc& loc = it->second;
+        int lod = h.lod;
+        if (lod < 0) continue;
+        if (loc.ctx == c && c->obj.geometries[loc.geom].lod == lod) continue;  // already there
+        // Copy the polygon into this object's geometry of the referencing LOD.
+        const Geometry& src = loc.ctx->obj.geometries[loc.geom];
+        const Polygon& sp = src.polygons[loc.poly];
+        // Skip when the same polygon was already copied into this LOD.
+        Geometry& dst = c->geometryFor(lod);
+        auto& dstPolyIds = c->polyIds[c->geomIndex[lod]];
+        if (std::find(dstPolyIds.begin(), dstPolyIds.end(), h.id) != dstPolyIds.end()) continue;
+        const Geometry& srcRef = loc.ctx->obj.geometries[loc.geom];  // may alias dst: copy first
+        std::vector<Vec3> pts;
+        std::vector<uint32_t> sizes;
+        std::vector<std::string> rids;
+        for (uint32_t r = sp.firstRing; r < sp.firstRing + sp.ringCount; ++r) {
+          pts.insert(pts.end(), srcRef.points.begin() + srcRef.ringStart[r], srcRef.points.begin() + srcRef.ringStart[r + 1]);
+          sizes.push_back(srcRef.ringStart[r + 1] - srcRef.ringStart[r]);
+          rids.push_back(loc.ctx->ringIds[loc.geom][r]);
+        }
+        (void)src;
+        Polygon np;
+        np.surface = h.surface != SurfaceType::Unknown ? h.surface : sp.surface;
+        np.firstRing = static_cast<uint32_t>(dst.ringCount());
+        np.ringCount = static_cast<uint32_t>(sizes.size());
+        size_t at = 0;
+        auto& ringIds = c->ringIds[c->geomIndex[lod]];
+        for (size_t r = 0; r < sizes.size(); ++r) {
+          dst.points.insert(dst.points.end(), pts.begin() + at, pts.begin() + at + sizes[r]);
+          at += sizes[r];
+          dst.ringStart.push_back(static_cast<uint32_t>(dst.points.size()));
+          ringIds.push_back(rids[r]);
+        }
+        dst.polygons.push_back(np);
+        dstPolyIds.push_back(h.id);
+      }
+    }
+  }
+
+  void applyAppearance(ObjCtx& ctx) {
+    if (global_.empty() && local_.empty()) return;
+    std::unordered_map<const void*, std::unordered_map<uint32_t, int32_t>> texMap;  // store -> global idx -> local
+    auto textureIndex = [&](const AppearanceStore& store, uint32_t t) {
+      auto& m = texMap[&store];
+      auto it = m.find(t);
+      if (it != m.end()) return it->second;
+      const Texture& tex = store.textures[t];
+      int32_t idx = -1;
+      for (size_t i = 0; i < ctx.obj.textures.size(); ++i)
+        if (ctx.obj.textures[i] == tex) idx = int32_t(i);
+      if (idx < 0) {
+        idx = int32_t(ctx.obj.textures.size());
+        ctx.obj.textures.push_back(tex);
+      }
+      m.emplace(t, idx);
+      return idx;
+    };
+    auto materialIndex = [&](const Material& m) {
+      for (size_t i = 0; i < ctx.obj.materials.size(); ++i)
+        if (ctx.obj.materials[i] == m) return int32_t(i);
+      ctx.obj.materials.push_back(m);
+      return int32_t(ctx.obj.materials.size() - 1);
+    };
+    for (size_t g = 0; g < ctx.obj.geometries.size(); ++g) {
+      Geometry& geom = ctx.obj.geometries[g];
+      auto& rids = ctx.ringIds[g];
+      auto& pids = ctx.polyIds[g];
+      for (size_t p = 0; p < geom.polygons.size(); ++p) {
+        Polygon& poly = geom.polygons[p];
+        // material by polygon id
+        if (p < pids.size() && !pids[p].empty()) {
+          for (const AppearanceStore* s : {&local_, &global_}) {
+            auto it = s->polyMaterial.find(pids[p]);
+            if (it != s->polyMaterial.end()) {
+              poly.material = materialIndex(s->materials[it->second]);
+              break;
+            }
+          }
+        }
+        // texture by ring ids: every ring needs coordinates
+        const AppearanceStore* store = nullptr;
+        std::vector<const TexRef*> refs;
+        for (uint32_t r = poly.firstRing; r < poly.firstRing + poly.ringCount; ++r) {
+          const TexRef* ref = nullptr;
+          if (r < rids.size() && !rids[r].empty()) {
+            for (const AppearanceStore* s : {&local_, &global_}) {
+              auto it = s->ringTex.find(rids[r]);
+              if (it != s->ringTex.end()) {
+                ref = &it->second;
+                if (!store) store = s;
+                break;
+              }
+            }
+          }
+          refs.push_back(ref);
+        }
+        if (!store || !refs[0]) continue;
+        bool ok = true;
+        for (uint32_t k = 0; k < poly.ringCount; ++k) {
+          uint32_t r = poly.firstRing + k;
+          uint32_t n = geom.ringStart[r + 1] - geom.ringStart[r];
+          const TexRef* ref = refs[k];
+          // GML rings repeat the first point; the texture coordinates usually do too.
+          if (!ref || (ref->count != n && ref->count != n + 1)) ok = false;
+        }
+        if (!ok) {
+          diag_.warning("texture-coords-mismatch",
+                        "texture coordinates do not match the ring's points; polygon left untextured", uri_,
+                        ctx.obj.sourceLine, ctx.obj.id);
+          continue;
+        }
+        if (geom.uvs.size() != geom.points.size()) geom.uvs.resize(geom.points.size(), Vec2f{0, 0});
+        for (uint32_t k = 0; k < poly.ringCount; ++k) {
+          uint32_t r = poly.firstRing + k;
+          uint32_t b = geom.ringStart[r], n = geom.ringStart[r + 1] - b;
+          const TexRef* ref = refs[k];
+          for (uint32_t i = 0; i < n; ++i) {
+            const float* uv = &store->uvs[ref->offset + 2 * i];
+            geom.uvs[b + i] = {uv[0], uv[1]};
+          }
+        }
+        poly.texture = textureIndex(*store, refs[0]->texture);
+      }
+    }
+  }
+
+  // --- geometry ---
+
+  void endCoordinates() {
+    nums_.clear();
+    bool ok;
+    if (coord_ == Coord::Coordinates) {
+      for (auto& c : text_)
+        if (c == ',') c = ' ';
+    }
+    ok = parseDoubles(text_.data(), text_.data() + text_.size(), nums_);
+    if (!ok) {
+      polygonBad_ = true;
+      diag_.warning("coordinate-invalid", "coordinates contain a value that is not a finite number; polygon " +
+                                              (polygonId_.empty() ? std::string("(no id)") : polygonId_) + " dropped",
+                    uri_, line(), objects_.empty() ? std::string() : objects_.back().obj.id);
+    } else {
+      if (nums_.size() % coordDim_ != 0) {
+        polygonBad_ = true;
+        diag_.warning("coordinate-count", "coordinate count " + std::to_string(nums_.size()) +
+                                              " is not a multiple of the dimension " + std::to_string(coordDim_),
+                      uri_, line(), objects_.empty() ? std::string() : objects_.back().obj.id);
+      } else if (inRing_) {
+        for (size_t i = 0; i + coordDim_ <= nums_.size(); i += coordDim_)
+          polyPoints_.push_back({nums_[i], nums_[i + 1], coordDim_ == 3 ? nums_[i + 2] : 0.0});
+      }
+    }
+    coord_ = Coord::None;
+    text_.clear();
+  }
+
+  void endRing() {
+    inRing_ = false;
+    // drop the closing point (and consecutive exact duplicates)
+    size_t b = ringBegin_;
+    size_t w = b;
+    for (size_t i = b; i < polyPoints_.size(); ++i) {
+      if (w > b && polyPoints_[i] == polyPoints_[w - 1]) continue;
+      polyPoints_[w++] = polyPoints_[i];
+    }
+    polyPoints_.resize(w);
+    if (w - b >= 2 && polyPoints_[w - 1] == polyPoints_[b]) polyPoints_.pop_back();
+    if (polyPoints_.size() - b < 3) {
+      // ring with fewer than 3 distinct points: keep empty ring (texture coords then mismatch)
+      polyPoints_.resize(b);
+      if (polyRingStart_.size() == 1) polygonBad_ = true;  // exterior unusable
+      return;
+    }
+    polyRingStart_.push_back(static_cast<uint32_t>(polyPoints_.size()));
+    polyRingIds_.push_back(ringId_);
+  }
+
+  void endPolygon() {
+    inPolygon_ = false;
+    int lod = currentLod();
+    if (!inObject() || lod < 0) return;
+    ObjCtx& ctx = objects_.back();
+    if (polygonBad_ || polyRingStart_.size() < 2) {
+      if (!polygonBad_)
+        diag_.warning("polygon-degenerate", "polygon " + (polygonId_.empty() ? std::string("(no id)") : polygonId_) +
+                                                " has fewer than 3 distinct points; dropped",
+                      uri_, line(), ctx.obj.id);
+      return;
+    }
+    if (reversed()) {
+      for (size_t r = 0; r + 1 < polyRingStart_.size(); ++r)
+        std::reverse(polyPoints_.begin() + polyRingStart_[r], polyPoints_.begin() + polyRingStart_[r + 1]);
+    }
+    Geometry& g = ctx.geometryFor(lod);
+    Polygon p;
+    p.firstRing = static_cast<uint32_t>(g.ringCount());
+    p.ringCount = static_cast<uint32_t>(polyRingStart_.size() - 1);
+    p.surface = currentSurface();
+    uint32_t base = static_cast<uint32_t>(g.points.size());
+    g.points.insert(g.points.end(), polyPoints_.begin(), polyPoints_.end());
+    for (size_t r = 1; r < polyRingStart_.size(); ++r) g.ringStart.push_back(base + polyRingStart_[r]);
+    g.polygons.push_back(p);
+    auto& rids = ctx.ringIds[ctx.geomIndex[lod]];
+    rids.insert(rids.end(), polyRingIds_.begin(), polyRingIds_.end());
+    ctx.polyIds[ctx.geomIndex[lod]].push_back(polygonId_);
+  }
+
+  // --- attributes ---
+
+  static std::string keyOf(const xmlChar* local, Ns ns) {
+    const char* p = canonicalPrefix(ns);
+    return std::string(p ? p : "ns") + ":" + str(local);
+  }
+
+  void beginCapture(const xmlChar* local, Ns ns, int nbAttrs, const xmlChar** attrs, int d) {
+    attrDepth_ = d;
+    attrRoot_ = ANode{};
+    attrTextTruncated_ = false;
+    fillNode(attrRoot_, local, ns, nbAttrs, attrs);
+    attrStack_.assign(1, &attrRoot_);
+  }
+
+  void fillNode(ANode& n, const xmlChar* local, Ns ns, int nbAttrs, const xmlChar** attrs) {
+    n.ns = ns;
+    n.local = str(local);
+    n.key = keyOf(local, ns);
+    n.codeSpace = attrValue(nbAttrs, attrs, "codeSpace");
+    n.uom = attrValue(nbAttrs, attrs, "uom");
+    if (ns == Ns::Gen) n.genName = attrValue(nbAttrs, attrs, "name");
+  }
+
+  void captureStart(const xmlChar* local, Ns ns, int nbAttrs, const xmlChar** attrs) {
+    ANode* parent = attrStack_.back();
+    if (attrStack_.size() > 32 || parent->children.size() > 10000) {
+      // absurdly deep or wide attribute: ignore the rest of it
+      parent->children.emplace_back();
+      attrStack_.push_back(&parent->children.back());
+      return;
+    }
+    parent->children.emplace_back();
+    ANode& n = parent->children.back();
+    fillNode(n, local, ns, nbAttrs, attrs);
+    attrStack_.push_back(&n);
+  }
+
+  void endCapture() {
+    attrDepth_ = -1;
+    attrStack_.clear();
+    if (attrTextTruncated_)
+      diag_.warning("attribute-too-large", attrRoot_.key + " is larger than 1 MiB; truncated", uri_, line(),
+                    objects_.back().obj.id);
+    Attribute a;
+    if (convert(attrRoot_, a)) objects_.back().obj.attributes.push_back(std::move(a));
+  }
+
+  // Converts a captured property tree to an Attribute. Returns false when empty.
+  bool convert(const ANode& n, Attribute& out) {
+    // gen:*Attribute name="..."><gen:value>...</gen:value>
+    if (n.ns == Ns::Gen && !n.genName.empty()) {
+      out.key = "gen:" + n.genName;
+      if (n.local == "genericAttributeSet") {
+        out.type = AttributeType::Group;
+        for (auto& c : n.children) {
+          Attribute ca;
+          if (convert(c, ca)) out.children.push_back(std::move(ca));
+        }
+        return !out.children.empty();
+      }
+      std::string value;
+      std::string uom;
+      for (auto& c : n.children)
+        if (c.local == "value") {
+          value = trim(c.text);
+          uom = c.uom;
+        }
+      out.uom = uom;
+      out.text = value;
+      if (n.local == "intAttribute") {
+        if (isIntegerText(value) || (value == "0")) {
+          out.type = AttributeType::Integer;
+          std::from_chars(value.data(), value.data() + value.size(), out.integer);
+        } else {
+          out.type = AttributeType::String;
+        }
+      } else if (n.local == "doubleAttribute" || n.local == "measureAttribute") {
+        double v;
+        if (parseDoubleText(value, v)) {
+          out.type = AttributeType::Double;
+          out.number = v;
+        }
+      } else if (n.local == "dateAttribute") {
+        out.type = isDateText(value) ? AttributeType::Date : AttributeType::String;
+      } else if (n.local == "uriAttribute") {
+        out.type = AttributeType::Uri;
+      } else {
+        out.type = AttributeType::String;
+      }
+      return true;
+    }
+    out.key = n.key;
+    if (n.children.empty()) {
+      std::string t = trim(n.text);
+      if (t.empty()) return false;
+      out.text = t;
+      out.uom = n.uom;
+      if (!n.codeSpace.empty()) {
+        out.type = AttributeType::Code;
+        out.codeSpace = n.codeSpace;
+        out.codeName = codeLists_.lookup(vfs::resolve(uri_, n.codeSpace), t);
+        return true;
+      }
+      static const std::unordered_set<std::string> integers = {
+          "bldg:storeysAboveGround", "bldg:storeysBelowGround", "bldg:yearOfConstruction", "bldg:yearOfDemolition"};
+      double v;
+      if (integers.count(out.key) && isIntegerText(t)) {
+        out.type = AttributeType::Integer;
+        std::from_chars(t.data(), t.data() + t.size(), out.integer);
+      } else if (isIntegerText(t) || t == "0") {
+        out.type = AttributeType::Integer;
+        std::from_chars(t.data(), t.data() + t.size(), out.integer);
+      } else if (parseDoubleText(t, v) && t.find_first_not_of("0123456789.-+eE") == std::string::npos) {
+        out.type = AttributeType::Double;
+        out.number = v;
+      } else if (isDateText(t)) {
+        out.type = AttributeType::Date;
+      } else if (t == "true" || t == "false") {
+        out.type = AttributeType::Boolean;
+        out.boolean = t == "true";
+      } else {
+        out.type = AttributeType::String;
+      }
+      return true;
+    }
+    // Property wrapping one object element (uro:buildingDetailAttribute/uro:BuildingDetailAttribute):
+    // name the group after the object.
+    const ANode* body = &n;
+    if (n.children.size() == 1 && !n.children[0].children.empty()) {
+      body = &n.children[0];
+      out.key = body->key;
+    }
+    out.type = AttributeType::Group;
+    for (auto& c : body->children) {
+      Attribute ca;
+      if (convert(c, ca)) out.children.push_back(std::move(ca));
+    }
+    return !out.children.empty();
+  }
+
+ public:
+  uint64_t unresolvedRefs() const { return unresolvedRefs_; }
+  uint64_t unsupportedTextures() const { return globalParser_.skippedOther + localParser_.skippedOther; }
+  bool objectInProgress() const { return !objects_.empty(); }
+};
+
+// ---------------------------------------------------------------------------------------------
+
+// Streams `uri` through a fresh SAX2 push parser.
+// `tailFrom` > 0: feed only bytes [0, headerEnd) then [tailFrom, end) (the appearance pre-pass).
+bool runParser(Parser& parser, const std::string& uri, DiagnosticSink& diag, const ReadOptions& options,
+               size_t headerEnd, size_t tailFrom, bool countProgress, uint64_t& bytesOut) {
+  std::string err;
+  auto in = vfs::open(uri, err);
+  if (!in) {
+    diag.error("file-unreadable", err, uri);
+    return false;
+  }
+  xmlSAXHandler sax;
+  std::memset(&sax, 0, sizeof sax);
+  sax.initialized = XML_SAX2_MAGIC;
+  sax.startElementNs = &Parser::onStart;
+  sax.endElementNs = &Parser::onEnd;
+  sax.characters = &Parser::onChars;
+  sax.serror = reinterpret_cast<xmlStructuredErrorFunc>(&Parser::onError);
+  std::vector<char> buf(1 << 20);
+  xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(&sax, &parser, nullptr, 0, uri.c_str());
+  if (!ctxt) {
+    diag.error("xml-parser", "cannot create XML parser", uri);
+    return false;
+  }
+  xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT);
+  parser.ctxt = ctxt;
+  size_t pos = 0;
+  uint64_t total = 0;
+  bool ok = true;
+  for (;;) {
+    int64_t n = in->read(buf.data(), buf.size());
+    if (n < 0) {
+      diag.error("file-unreadable", "read error", uri);
+      ok = false;
+      break;
+    }
+    if (n == 0) break;
+    total += uint64_t(n);
+    const char* data = buf.data();
+    size_t len = size_t(n);
+    if (tailFrom > 0) {
+      // keep [0, headerEnd) and [tailFrom, ...)
+      size_t chunkBegin = pos, chunkEnd = pos + len;
+      pos = chunkEnd;
+      size_t keepA0 = chunkBegin, keepA1 = std::min(chunkEnd, headerEnd);
+      if (keepA1 > keepA0) xmlParseChunk(ctxt, data + (keepA0 - chunkBegin), int(keepA1 - keepA0), 0);
+      size_t keepB0 = std::max(chunkBegin, tailFrom);
+      if (chunkEnd > keepB0) xmlParseChunk(ctxt, data + (keepB0 - chunkBegin), int(chunkEnd - keepB0), 0);
+    } else {
+      xmlParseChunk(ctxt, data, int(len), 0);
+    }
+    if (countProgress && options.bytesRead) options.bytesRead->fetch_add(uint64_t(n));
+    if (parser.fatal || parser.stopped) break;
+    if (options.cancel && options.cancel->load()) break;
+  }
+  if (!parser.fatal && !parser.stopped) xmlParseChunk(ctxt, nullptr, 0, 1);
+  bytesOut = total;
+  parser.ctxt = nullptr;
+  xmlFreeParserCtxt(ctxt);
+  if (total == 0) {
+    diag.error("file-empty", "file is empty", uri);
+    return false;
+  }
+  return ok;
+}
+
+// Finds where the root start tag ends and where the first top-level appearanceMember begins.
+// Returns false when the file has no appearanceMember.
+bool locateGlobalAppearance(const std::string& uri, size_t& headerEnd, size_t& tailFrom) {
+  std::string err;
+  auto in = vfs::open(uri, err);
+  if (!in) return false;
+  static const std::string needle = "appearanceMember";
+  std::vector<char> buf(1 << 20);
+  std::string carry;  // last bytes of the previous chunk
+  size_t pos = 0;
+  headerEnd = 0;
+  bool haveHeader = false;
+  std::string head;  // first bytes, to find the root tag end
+  for (;;) {
+    int64_t n = in->read(buf.data(), buf.size());
+    if (n <= 0) return false;
+    if (!haveHeader) {
+      head.append(buf.data(), size_t(n));
+      // skip prolog: <?...?>, <!--...-->, <!DOCTYPE ...>
+      size_t i = 0;
+      while (i < head.size()) {
+        size_t lt = head.find('<', i);
+        if (lt == std::string::npos || lt + 1 >= head.size()) break;
+        char c = head[lt + 1];
+        if (c == '?') {
+          size_t e = head.find("?>", lt);
+          if (e == std::string::npos) break;
+          i = e + 2;
+        } else if (c == '!') {
+          size_t e = head.compare(lt, 4, "<!--") == 0 ? head.find("-->", lt) : head.find('>', lt);
+          if (e == std::string::npos) break;
+          i = e + 1;
+        } else {
+          // root start tag: find '>' outside quotes
+          char q = 0;
+          for (size_t k = lt; k < head.size(); ++k) {
+            char ch = head[k];
+            if (q) {
+              if (ch == q) q = 0;
+            } else if (ch == '"' || ch == '\'') {
+              q = ch;
+            } else if (ch == '>') {
+              headerEnd = k + 1;
+              haveHeader = true;
+              break;
+            }
+          }
+          break;
+        }
+      }
+      if (!haveHeader && head.size() > (8u << 20)) return false;
+    }
+    std::string window = carry + std::string(buf.data(), size_t(n));
+    size_t windowStart = pos - carry.size();
+    size_t from = 0;
+    while (true) {
+      size_t hit = window.find(needle, from);
+      if (hit == std::string::npos) break;
+      // must be a start tag: '<' then optional prefix then the name
+      size_t lt = window.rfind('<', hit);
+      if (lt != std::string::npos && hit - lt < 64 && window[lt + 1] != '/' &&
+          window.find_first_of(" >\t\r\n", lt) >= hit) {
+        if (!haveHeader) return false;
+        tailFrom = windowStart + lt;
+        return tailFrom >= headerEnd;
+      }
+      from = hit + 1;
+    }
+    pos += size_t(n);
+    carry = window.substr(window.size() > 80 ? window.size() - 80 : 0);
+  }
+}
+
+class CityGmlReader : public Reader {
+ public:
+  bool read(const std::string& uri, const ReadOptions& options, ObjectSink& sink, DiagnosticSink& diag,
+            ReadStats& stats) override {
+    AppearanceStore global;
+    // Pass 1 (only when the file has top-level appearances): texture coordinates and materials.
+    size_t headerEnd = 0, tailFrom = 0;
+    if (locateGlobalAppearance(uri, headerEnd, tailFrom)) {
+      ReadStats ignored;
+      Parser app(uri, options, nullptr, diag, ignored, codeLists_, global, true);
+      uint64_t bytes = 0;
+      DiagnosticCollector quiet;  // errors there are reported again by the main pass
+      runParser(app, uri, quiet, options, headerEnd, tailFrom, false, bytes);
+    }
+    // Pass 2: the city objects.
+    Parser p(uri, options, &sink, diag, stats, codeLists_, global, false);
+    uint64_t bytes = 0;
+    bool ok = runParser(p, uri, diag, options, 0, 0, true, bytes);
+    stats.bytes += bytes;
+    if (!ok) return false;
+    if (!p.sawRoot) {
+      diag.error("xml-malformed", "no XML document element found", uri);
+      return false;
+    }
+    if (!p.isCityGml) {
+      diag.error("citygml-not", "not a CityGML document (root element is not core:CityModel)", uri);
+      return false;
+    }
+    if (p.unsupportedTextures())
+      diag.warning("texture-unsupported", std::to_string(p.unsupportedTextures()) +
+                                              " georeferenced textures or generated texture coordinates ignored",
+                   uri);
+    if (p.fatal) return false;
+    return true;
+  }
+
+ private:
+  CodeLists codeLists_;
+};
+
+}  // namespace
+
+std::unique_ptr<Reader> createReader() { return std::make_unique<CityGmlReader>(); }
+
+bool sniff(std::string_view head) {
+  return head.find("CityModel") != std::string_view::npos &&
+         (head.find("opengis.net/citygml/2.0") != std::string_view::npos ||
+          head.find("opengis.net/citygml/1.0") != std::string_view::npos);
+}
+
+}  // namespace twin::citygml

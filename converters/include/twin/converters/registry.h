@@ -1,0 +1,31 @@
+#pragma once
+// The formats twin reads. Every converter is registered in converters/registry.cpp, and the
+// CLI's choices (`twin formats`, `twin convert --help`) come from here.
+
+#include "twin/reader.h"
+
+namespace twin::converters {
+
+const FormatRegistry& builtinFormats();
+
+}  // namespace twin::converters
+
+#include <string>
+#include <vector>
+
+namespace twin::converters {
+
+struct InputItem {
+  std::string uri;  // path or "archive.zip!/entry"
+  const FormatInfo* format = nullptr;
+  uint64_t bytes = 0;
+};
+
+// Expands command-line inputs: files, directories (recursively) and zip archives (PLATEAU
+// datasets as distributed) into the files a registered format reads, in a stable order.
+// Files of no known format inside directories and archives are skipped; a named file of no
+// known format, or a missing path, is reported as an error.
+std::vector<InputItem> expandInputs(const std::vector<std::string>& paths, const FormatRegistry& registry,
+                                    DiagnosticSink& diag);
+
+}  // namespace twin::converters

@@ -1,0 +1,135 @@
+#include "twin/converters/registry.h"
+
+#include "twin/citygml/citygml_reader.h"
+
+namespace twin::converters {
+
+const FormatRegistry& builtinFormats() {
+  static const FormatRegistry registry = [] {
+    FormatRegistry r;
+    r.add({"citygml", "CityGML 1.0/2.0 (PLATEAU i-UR 1.x-3.x): buildings with LOD0-4, textures, attributes",
+           {".gml", ".citygml", ".xml"}, &citygml::createReader, &citygml::sniff});
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace twin::converters
+
+#include <zip.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "twin/vfs.h"
+
+namespace twin::converters {
+
+namespace {
+
+std::string headOf(const std::string& uri) {
+  std::string err;
+  auto in = vfs::open(uri, err);
+  if (!in) return {};
+  std::string head(4096, '\0');
+  int64_t n = in->read(head.data(), head.size());
+  head.resize(n > 0 ? size_t(n) : 0);
+  return head;
+}
+
+bool isZip(const std::string& path) {
+  std::string lower = path;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  return lower.size() > 4 && lower.compare(lower.size() - 4, 4, ".zip") == 0;
+}
+
+void addZip(const std::string& path, const FormatRegistry& registry, DiagnosticSink& diag, std::vector<InputItem>& out) {
+  std::string err;
+  auto entries = vfs::listZip(path, err);
+  if (!err.empty()) {
+    diag.error("zip-unreadable", err, path);
+    return;
+  }
+  int err2 = 0;
+  zip_t* za = zip_open(path.c_str(), ZIP_RDONLY, &err2);
+  for (auto& uri : entries) {
+    std::string entry = uri.substr(uri.find("!/") + 2);
+    if (entry.find("..") != std::string::npos) {
+      diag.warning("zip-entry-unsafe", "skipping archive entry with '..' in its path: " + entry, path);
+      continue;
+    }
+    const FormatInfo* f = nullptr;
+    // Cheap extension check first, then sniff.
+    for (auto& fi : registry.all())
+      for (auto& e : fi.extensions)
+        if (entry.size() >= e.size() && std::equal(e.rbegin(), e.rend(), entry.rbegin(), [](char a, char b) {
+              return a == std::tolower(static_cast<unsigned char>(b));
+            }))
+          f = &fi;
+    if (!f) continue;
+    f = registry.forFile(uri, headOf(uri));
+    if (!f) continue;
+    uint64_t size = 0;
+    if (za) {
+      zip_stat_t st;
+      if (zip_stat(za, entry.c_str(), 0, &st) == 0) size = st.size;
+    }
+    out.push_back({uri, f, size});
+  }
+  if (za) zip_close(za);
+}
+
+}  // namespace
+
+std::vector<InputItem> expandInputs(const std::vector<std::string>& paths, const FormatRegistry& registry,
+                                    DiagnosticSink& diag) {
+  namespace sfs = std::filesystem;
+  std::vector<InputItem> out;
+  for (auto& p : paths) {
+    std::error_code ec;
+    if (sfs::is_directory(p, ec)) {
+      std::vector<std::string> files;
+      for (auto it = sfs::recursive_directory_iterator(p, sfs::directory_options::skip_permission_denied, ec);
+           it != sfs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        if (it->is_regular_file(ec)) files.push_back(it->path().string());
+      }
+      std::sort(files.begin(), files.end());
+      for (auto& f : files) {
+        if (isZip(f)) {
+          addZip(f, registry, diag, out);
+          continue;
+        }
+        const FormatInfo* fi = registry.forFile(f, headOf(f));
+        if (fi) out.push_back({f, fi, uint64_t(sfs::file_size(f, ec))});
+      }
+      continue;
+    }
+    if (!sfs::exists(p, ec)) {
+      diag.error("input-missing", "no such file or directory", p);
+      continue;
+    }
+    if (isZip(p)) {
+      addZip(p, registry, diag, out);
+      continue;
+    }
+    std::string head = headOf(p);
+    const FormatInfo* fi = registry.forFile(p, head);
+    if (!fi) {
+      // An empty or broken file with a known extension still goes to its reader, which says why.
+      std::string lower = p;
+      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+      for (auto& f : registry.all())
+        for (auto& e : f.extensions)
+          if (!fi && lower.size() >= e.size() && lower.compare(lower.size() - e.size(), e.size(), e) == 0) fi = &f;
+    }
+    if (!fi) {
+      diag.error("format-unknown", "not a format twin reads (see `twin formats`)", p);
+      continue;
+    }
+    out.push_back({p, fi, uint64_t(sfs::file_size(p, ec))});
+  }
+  return out;
+}
+
+}  // namespace twin::converters

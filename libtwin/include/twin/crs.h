@@ -1,0 +1,78 @@
+#pragma once
+// Coordinate reference systems: from a source CRS (as CityGML's srsName names it) to
+// Earth-centred, Earth-fixed coordinates (EPSG:4978), which 3D Tiles uses.
+//
+// Heights: a source CRS whose vertical part is a gravity-related (orthometric) height, e.g.
+// EPSG:6697 = JGD2011 + JGD2011 (vertical) height (T.P.), has its heights turned into ellipsoidal
+// heights with a geoid model: h = H + N(lon, lat). The default model is EGM96
+// (egm96_15.gtx from proj-data); a user may give another grid (GSIGEO2011, JPGEO2024, ... as
+// GTX or GeoTIFF). A 2D source CRS says nothing about its heights: they are taken as
+// orthometric and the geoid is applied, and `heightAssumed()` reports that.
+// A 3D geographic source CRS (ellipsoidal heights) is transformed without geoid.
+//
+// Not thread-safe: make one CrsTransform per thread (`clone()`).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "twin/city_model.h"
+#include "twin/diagnostics.h"
+
+namespace twin {
+
+// Turns an srsName into a canonical id PROJ understands: "EPSG:6697", "EPSG:25832+5783".
+// Accepts EPSG:n, urn:ogc:def:crs:EPSG:[v]:n, http(s)://www.opengis.net/def/crs/EPSG/0/n,
+// compound URNs (urn:ogc:def:crs,crs:EPSG::a,crs:EPSG::b), OGC crs-compound URLs, and the
+// German AdV ids (urn:adv:crs:ETRS89_UTM32*DE_DHHN92_NH, ...). Returns nullopt when unknown.
+std::optional<std::string> canonicalSrs(std::string_view srsName);
+
+struct GeoidOptions {
+  // Grid file for N(lon, lat): a file name PROJ finds on its search path, or a path.
+  // Empty means the default, "egm96_15.gtx".
+  std::string gridFile;
+};
+
+class CrsTransform {
+ public:
+  ~CrsTransform();
+  CrsTransform(const CrsTransform&) = delete;
+  CrsTransform& operator=(const CrsTransform&) = delete;
+
+  // Builds the transform from `srs` (a canonical id or any srsName canonicalSrs accepts, or
+  // anything PROJ accepts) to ECEF. Fails with "crs-unknown" or "geoid-missing".
+  static Result<std::unique_ptr<CrsTransform>> create(const std::string& srs, const GeoidOptions& geoid = {});
+
+  std::unique_ptr<CrsTransform> clone() const;
+
+  // Transforms n points in place from source coordinates (the CRS's own axis order) to ECEF.
+  // Returns the number of points that failed (set to NaN), e.g. outside the geoid grid.
+  size_t toEcef(Vec3* points, size_t n);
+
+  // Source coordinates → geographic longitude, latitude (degrees) and ellipsoidal height.
+  size_t toLonLatHeight(Vec3* points, size_t n);
+
+  const std::string& srs() const { return srs_; }
+  // The geoid grid applied, or empty when heights are ellipsoidal already.
+  const std::string& geoidGrid() const { return geoid_; }
+  bool heightAssumed() const { return heightAssumed_; }
+  std::string description() const;
+
+ private:
+  CrsTransform() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string srs_;
+  std::string geoid_;
+  GeoidOptions geoidOptions_;
+  bool heightAssumed_ = false;
+};
+
+// Geodetic helpers on the WGS84 ellipsoid (GRS80 differs by < 0.1 mm here).
+Vec3 ecefToLonLatHeight(const Vec3& ecef);  // degrees, degrees, metres
+Vec3 lonLatHeightToEcef(const Vec3& llh);
+// East, north, up unit vectors at an ECEF point.
+void enuFrame(const Vec3& ecef, Vec3& east, Vec3& north, Vec3& up);
+
+}  // namespace twin

@@ -1,0 +1,33 @@
+#pragma once
+// Output that is never left half-written: files are written beside their target and renamed;
+// a tileset directory is built under a temporary name and renamed into place on success.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace twin::fs {
+
+// Writes `bytes` to `path` through "path.tmp" + rename. Creates parent directories.
+bool writeFileAtomic(const std::string& path, const void* data, size_t size, std::string& error);
+inline bool writeFileAtomic(const std::string& path, const std::string& s, std::string& error) {
+  return writeFileAtomic(path, s.data(), s.size(), error);
+}
+
+// A directory built under a temporary name next to `finalPath`, renamed into place by commit().
+// An existing `finalPath` is replaced only if it is a twin output (holds tileset.json) or empty.
+class StagedDirectory {
+ public:
+  explicit StagedDirectory(std::string finalPath);
+  ~StagedDirectory();  // removes the staging directory unless committed
+  bool begin(std::string& error);
+  const std::string& path() const { return staging_; }
+  bool commit(std::string& error);
+
+ private:
+  std::string final_;
+  std::string staging_;
+  bool committed_ = false;
+};
+
+}  // namespace twin::fs

@@ -1,0 +1,77 @@
+#pragma once
+// Writes binary glTF 2.0 (.glb) tile contents with one feature per building:
+// EXT_mesh_features (feature-ID vertex attribute _FEATURE_ID_0) and EXT_structural_metadata
+// (one property table, rows = features). Optional Draco compression (KHR_draco_mesh_compression).
+//
+// Coordinates: `positions` and `normals` are given in ECEF axes (z-up), positions relative to
+// `center` (ECEF, metres). The writer stores them y-up as glTF requires and puts `center` in the
+// node's translation, so a 3D Tiles client (which rotates y-up to z-up) places them in ECEF.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "twin/city_model.h"
+#include "twin/diagnostics.h"
+#include "twin/metadata.h"
+
+namespace twin {
+
+struct GlbPrimitive {
+  std::vector<float> positions;   // x,y,z per vertex, ECEF axes, relative to GlbScene::center
+  std::vector<float> normals;     // unit, ECEF axes
+  std::vector<float> uvs;         // empty, or u,v per vertex (glTF convention: v down)
+  std::vector<float> featureIds;  // one per vertex: row in the property table
+  std::vector<uint32_t> indices;  // triangles
+  int material = 0;
+};
+
+struct GlbMaterial {
+  std::array<float, 4> baseColor{1, 1, 1, 1};
+  int image = -1;  // index into GlbScene::images
+};
+
+struct GlbImage {
+  std::string mimeType;  // image/jpeg or image/png
+  std::vector<uint8_t> data;
+};
+
+// One property table: column c of row r is values[r][c] (monostate-like: missing -> noData).
+struct GlbPropertyTable {
+  std::string className = "building";
+  const std::vector<PropertyDef>* schema = nullptr;  // the class's properties (shared by all tiles)
+  uint32_t rowCount = 0;
+  // Sparse rows: (property index, value).
+  std::vector<std::vector<std::pair<uint32_t, PropertyValue>>> rows;
+};
+
+struct GlbScene {
+  Vec3 center{0, 0, 0};
+  std::vector<GlbPrimitive> primitives;
+  std::vector<GlbMaterial> materials;
+  std::vector<GlbImage> images;
+  GlbPropertyTable table;
+  std::string copyright;
+};
+
+struct GlbOptions {
+  bool draco = false;
+  int dracoPositionBits = 16;  // 16 bits over a 1 km tile: 1.5 cm steps
+  int dracoNormalBits = 10;
+  int dracoUvBits = 12;
+  int dracoSpeed = 5;
+};
+
+// Serialises the scene. Never throws; returns an empty vector and reports on `diag` on failure.
+std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, DiagnosticSink* diag);
+
+// Reads a texture image file (JPEG, PNG as-is; TIFF, BMP, GIF, ... converted to PNG or JPEG).
+// `uri` is a path, or "archive.zip!/entry". Returns false with a message on failure.
+bool loadTextureImage(const std::string& uri, GlbImage& out, std::string& error);
+
+// noData sentinels written into the schema.
+constexpr int32_t kNoDataInt32 = -2147483647 - 1;
+constexpr double kNoDataFloat64 = -1.7976931348623157e308;
+
+}  // namespace twin

@@ -1,0 +1,70 @@
+#pragma once
+// The reader interface every converter implements, and the format registry the CLI is built
+// from. Readers stream: they push one top-level city object at a time into an ObjectSink, so
+// memory depends on the largest object, never on the file size.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "twin/city_model.h"
+#include "twin/diagnostics.h"
+
+namespace twin {
+
+struct ReadOptions {
+  std::string crsOverride;                   // used instead of the file's srsName when set
+  std::atomic<uint64_t>* bytesRead = nullptr;  // progress: bytes consumed so far (added to)
+  const std::atomic<bool>* cancel = nullptr;   // stop early when set
+};
+
+struct ReadStats {
+  uint64_t bytes = 0;
+  std::map<std::string, uint64_t> objectsByType;  // emitted (Building, BuildingPart, ...)
+  std::map<std::string, uint64_t> skippedByType;  // read but not converted (Road, LandUse, ...)
+  void merge(const ReadStats& o);
+};
+
+class ObjectSink {
+ public:
+  virtual ~ObjectSink() = default;
+  // Takes one top-level object (with its parts as children). Returns false to stop reading.
+  virtual bool accept(CityObject&& object) = 0;
+};
+
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  // Reads `uri` (a path or "archive.zip!/entry"). Returns false when the file could not be read
+  // at all (an error diagnostic says why); objects already delivered stay delivered.
+  virtual bool read(const std::string& uri, const ReadOptions& options, ObjectSink& sink, DiagnosticSink& diag,
+                    ReadStats& stats) = 0;
+};
+
+struct FormatInfo {
+  std::string id;                    // "citygml"
+  std::string description;           // one line for `twin formats`
+  std::vector<std::string> extensions;  // lowercase, with dot: ".gml", ".xml"
+  std::function<std::unique_ptr<Reader>()> create;
+  // True when the first bytes of a file look like this format (may be null).
+  std::function<bool(std::string_view head)> sniff;
+};
+
+class FormatRegistry {
+ public:
+  void add(FormatInfo info) { formats_.push_back(std::move(info)); }
+  const FormatInfo* find(const std::string& id) const;
+  // Picks a format by extension, then by sniffing `head` when several or none match.
+  const FormatInfo* forFile(const std::string& uri, std::string_view head) const;
+  const std::vector<FormatInfo>& all() const { return formats_; }
+
+ private:
+  std::vector<FormatInfo> formats_;
+};
+
+}  // namespace twin

@@ -1,0 +1,47 @@
+#pragma once
+// 3D Tiles 1.1 tileset.json: tiles with oriented bounding boxes in ECEF.
+
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "twin/city_model.h"
+
+namespace twin {
+
+struct OrientedBox {
+  Vec3 center{0, 0, 0};
+  std::array<Vec3, 3> halfAxes{};  // columns: x, y, z half-axis vectors (ECEF)
+
+  std::array<double, 12> toArray() const;
+  std::array<Vec3, 8> corners() const;
+  // True when p lies inside the box grown by `tolerance` metres.
+  bool contains(const Vec3& p, double tolerance = 1e-3) const;
+  static OrientedBox fromArray(const std::array<double, 12>& a);
+};
+
+// The smallest box aligned with the local east-north-up axes at `origin` that holds all points,
+// grown by `margin` metres on each side.
+OrientedBox enuBox(const Vec3& origin, const Vec3* points, size_t n, double margin);
+
+struct TileNode {
+  OrientedBox box;
+  double geometricError = 0;
+  std::string contentUri;  // empty: no content
+  std::string refine;      // "ADD" / "REPLACE" / empty (inherit)
+  std::vector<TileNode> children;
+};
+
+struct TilesetInfo {
+  std::string generator = "twin";
+  std::string tilesetVersion;
+  std::vector<std::string> sourceCrs;  // source CRSs
+  std::string geoid;                   // geoid grid applied, or empty
+  std::map<std::string, double> numbers;       // extra summary numbers (features, ...)
+};
+
+// Serialises a tileset.json (asset.version "1.1"); the tileset's geometricError is the root's.
+std::string tilesetJson(const TileNode& root, const TilesetInfo& info);
+
+}  // namespace twin

@@ -1,0 +1,345 @@
+#include "twin/crs.h"
+
+#include <proj.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <regex>
+#include <vector>
+
+namespace twin {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Extracts the EPSG code of a single-CRS reference, or empty.
+std::string epsgCodeOf(std::string_view ref) {
+  static const std::regex patterns[] = {
+      std::regex(R"(^epsg:(\d+)$)"),
+      std::regex(R"(^urn:ogc:def:crs:epsg:[0-9.]*:(\d+)$)"),
+      std::regex(R"(^crs:epsg:[0-9.]*:(\d+)$)"),
+      std::regex(R"(^https?://www\.opengis\.net/def/crs/epsg/[0-9.]+/(\d+)$)"),
+      std::regex(R"(^https?://www\.opengis\.net/gml/srs/epsg\.xml#(\d+)$)"),
+  };
+  std::string s = lower(ref);
+  std::smatch m;
+  for (auto& re : patterns)
+    if (std::regex_match(s, m, re)) return m[1].str();
+  return {};
+}
+
+}  // namespace
+
+std::optional<std::string> canonicalSrs(std::string_view srsNameIn) {
+  std::string srsName(srsNameIn);
+  // trim
+  while (!srsName.empty() && std::isspace(static_cast<unsigned char>(srsName.back()))) srsName.pop_back();
+  size_t b = 0;
+  while (b < srsName.size() && std::isspace(static_cast<unsigned char>(srsName[b]))) ++b;
+  srsName = srsName.substr(b);
+  if (srsName.empty()) return std::nullopt;
+  std::string s = lower(srsName);
+
+  if (auto code = epsgCodeOf(s); !code.empty()) return "EPSG:" + code;
+
+  // EPSG:a+b (PROJ's compound shorthand)
+  {
+    static const std::regex re(R"(^epsg:(\d+)\+(\d+)$)");
+    std::smatch m;
+    if (std::regex_match(s, m, re)) return "EPSG:" + m[1].str() + "+" + m[2].str();
+  }
+  // urn:ogc:def:crs,crs:EPSG::25832,crs:EPSG::5783
+  if (s.rfind("urn:ogc:def:crs,", 0) == 0) {
+    std::vector<std::string> codes;
+    size_t pos = std::string("urn:ogc:def:crs,").size();
+    while (pos < s.size()) {
+      size_t comma = s.find(',', pos);
+      std::string part = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      auto code = epsgCodeOf(part);
+      if (code.empty()) return std::nullopt;
+      codes.push_back(code);
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+    if (codes.size() == 1) return "EPSG:" + codes[0];
+    if (codes.size() == 2) return "EPSG:" + codes[0] + "+" + codes[1];
+    return std::nullopt;
+  }
+  // http://www.opengis.net/def/crs-compound?1=...&2=...
+  if (s.find("opengis.net/def/crs-compound?") != std::string::npos) {
+    static const std::regex re(R"(\d=([^&]+))");
+    std::vector<std::string> codes;
+    for (auto it = std::sregex_iterator(s.begin(), s.end(), re); it != std::sregex_iterator(); ++it) {
+      auto code = epsgCodeOf((*it)[1].str());
+      if (code.empty()) return std::nullopt;
+      codes.push_back(code);
+    }
+    if (codes.size() == 2) return "EPSG:" + codes[0] + "+" + codes[1];
+    if (codes.size() == 1) return "EPSG:" + codes[0];
+    return std::nullopt;
+  }
+  // German AdV: urn:adv:crs:ETRS89_UTM32*DE_DHHN92_NH, ETRS89_UTM33*DE_DHHN2016_NH, ETRS89_UTM32
+  if (s.rfind("urn:adv:crs:", 0) == 0) {
+    static const std::regex re(R"(^urn:adv:crs:etrs89_utm(3[123])(\*de_(dhhn92|dhhn2016|dhhn12|dhhn85)_nh)?$)");
+    std::smatch m;
+    if (std::regex_match(s, m, re)) {
+      std::string horiz = "258" + m[1].str();
+      if (!m[2].matched) return "EPSG:" + horiz;
+      std::string h = m[3].str();
+      std::string vert = h == "dhhn92" ? "5783" : h == "dhhn2016" ? "7837" : h == "dhhn12" ? "5784" : "5784";
+      return "EPSG:" + horiz + "+" + vert;
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+struct CrsTransform::Impl {
+  PJ_CONTEXT* ctx = nullptr;
+  PJ* horizontal = nullptr;  // source (horizontal part) -> lon/lat degrees, normalised
+  PJ* geoid = nullptr;       // vgridshift, radians in, H -> h (may be null: ellipsoidal heights)
+  PJ* cart = nullptr;        // lon/lat radians + h -> ECEF
+  bool swapInput = false;    // source's first axis is northing/latitude
+  bool direct3d = false;     // `horizontal` carries the height too (3D geographic source)
+
+  ~Impl() {
+    if (cart) proj_destroy(cart);
+    if (geoid) proj_destroy(geoid);
+    if (horizontal) proj_destroy(horizontal);
+    if (ctx) proj_context_destroy(ctx);
+  }
+};
+
+CrsTransform::~CrsTransform() = default;
+
+namespace {
+
+// True when the CRS's first axis points north (latitude or northing first).
+bool firstAxisNorth(PJ_CONTEXT* ctx, PJ* crs) {
+  PJ* cs = proj_crs_get_coordinate_system(ctx, crs);
+  if (!cs) return false;
+  const char* direction = nullptr;
+  bool north = false;
+  if (proj_cs_get_axis_info(ctx, cs, 0, nullptr, nullptr, &direction, nullptr, nullptr, nullptr, nullptr) &&
+      direction)
+    north = lower(direction) == "north";
+  proj_destroy(cs);
+  return north;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CrsTransform>> CrsTransform::create(const std::string& srsIn, const GeoidOptions& geoidOptions) {
+  using R = Result<std::unique_ptr<CrsTransform>>;
+  std::string srs = canonicalSrs(srsIn).value_or(srsIn);
+  std::unique_ptr<CrsTransform> t(new CrsTransform());
+  t->impl_ = std::make_unique<Impl>();
+  t->srs_ = srs;
+  t->geoidOptions_ = geoidOptions;
+  auto& im = *t->impl_;
+  im.ctx = proj_context_create();
+  proj_log_level(im.ctx, PJ_LOG_NONE);
+
+  PJ* crs = proj_create(im.ctx, srs.c_str());
+  if (!crs || !proj_is_crs(crs)) {
+    if (crs) proj_destroy(crs);
+    return R::failure("crs-unknown", "unknown coordinate reference system '" + srsIn +
+                                         "'; give one with --crs EPSG:n (for PLATEAU: EPSG:6697)");
+  }
+  PJ_TYPE type = proj_get_type(crs);
+  PJ* horiz = nullptr;
+  bool ellipsoidal3d = false;
+  if (type == PJ_TYPE_COMPOUND_CRS) {
+    horiz = proj_crs_get_sub_crs(im.ctx, crs, 0);
+  } else if (type == PJ_TYPE_GEOGRAPHIC_3D_CRS) {
+    horiz = proj_clone(im.ctx, crs);
+    ellipsoidal3d = true;
+  } else if (type == PJ_TYPE_GEOGRAPHIC_2D_CRS || type == PJ_TYPE_PROJECTED_CRS) {
+    horiz = proj_clone(im.ctx, crs);
+    t->heightAssumed_ = true;
+  } else if (type == PJ_TYPE_GEOCENTRIC_CRS) {
+    proj_destroy(crs);
+    return R::failure("crs-unsupported", "source CRS '" + srsIn + "' is geocentric; twin expects geographic or projected");
+  } else {
+    proj_destroy(crs);
+    return R::failure("crs-unsupported", "source CRS '" + srsIn + "' is of a kind twin cannot place (not geographic, projected or compound)");
+  }
+  proj_destroy(crs);
+  if (!horiz) return R::failure("crs-unknown", "cannot take the horizontal part of '" + srsIn + "'");
+
+  PJ* geod = proj_crs_get_geodetic_crs(im.ctx, horiz);
+  if (!geod) {
+    proj_destroy(horiz);
+    return R::failure("crs-unknown", "'" + srsIn + "' has no geodetic datum");
+  }
+  im.swapInput = firstAxisNorth(im.ctx, horiz);
+
+  if (ellipsoidal3d) {
+    PJ* ecef = proj_create(im.ctx, "EPSG:4978");
+    PJ* op = proj_create_crs_to_crs_from_pj(im.ctx, horiz, ecef, nullptr, nullptr);
+    proj_destroy(ecef);
+    if (op) {
+      im.horizontal = proj_normalize_for_visualization(im.ctx, op);
+      proj_destroy(op);
+    }
+    im.direct3d = true;
+  } else {
+    PJ* op = proj_create_crs_to_crs_from_pj(im.ctx, horiz, geod, nullptr, nullptr);
+    if (op) {
+      im.horizontal = proj_normalize_for_visualization(im.ctx, op);
+      proj_destroy(op);
+    }
+    // Ellipsoid of the datum for the geocentric step.
+    PJ* ell = proj_get_ellipsoid(im.ctx, geod);
+    double a = 6378137.0, invf = 298.257222101;
+    if (ell) {
+      proj_ellipsoid_get_parameters(im.ctx, ell, &a, nullptr, nullptr, &invf);
+      proj_destroy(ell);
+    }
+    char def[160];
+    std::snprintf(def, sizeof def, "+proj=cart +a=%.6f +rf=%.12f", a, invf);
+    im.cart = proj_create(im.ctx, def);
+    std::string grid = geoidOptions.gridFile.empty() ? std::string("egm96_15.gtx") : geoidOptions.gridFile;
+    std::string gdef = "+proj=vgridshift +grids=" + grid + " +multiplier=1";
+    im.geoid = proj_create(im.ctx, gdef.c_str());
+    if (!im.geoid) {
+      proj_destroy(geod);
+      proj_destroy(horiz);
+      return R::failure("geoid-missing", "geoid grid '" + grid + "' cannot be opened (" +
+                                             proj_context_errno_string(im.ctx, proj_context_errno(im.ctx)) +
+                                             "); install proj-data or pass --geoid FILE");
+    }
+    t->geoid_ = grid;
+  }
+  proj_destroy(geod);
+  proj_destroy(horiz);
+  if (!im.horizontal || (!im.direct3d && !im.cart))
+    return R::failure("crs-unknown", "PROJ found no transformation from '" + srsIn + "' to ECEF");
+  R r;
+  r.value = std::move(t);
+  return r;
+}
+
+std::unique_ptr<CrsTransform> CrsTransform::clone() const {
+  auto r = create(srs_, geoidOptions_);
+  return r.ok() ? std::move(*r) : nullptr;
+}
+
+std::string CrsTransform::description() const {
+  std::string d = srs_ + " -> EPSG:4978";
+  if (!geoid_.empty()) d += " with geoid " + geoid_;
+  if (heightAssumed_) d += " (source CRS has no vertical axis: heights taken as orthometric)";
+  return d;
+}
+
+size_t CrsTransform::toLonLatHeight(Vec3* p, size_t n) {
+  auto& im = *impl_;
+  if (n == 0) return 0;
+  if (im.swapInput)
+    for (size_t i = 0; i < n; ++i) std::swap(p[i][0], p[i][1]);
+  size_t failed = 0;
+  if (im.direct3d) {
+    // source (3D geographic, ellipsoidal) -> ECEF directly, then back to lon/lat/h
+    proj_trans_generic(im.horizontal, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, &p[0][2],
+                       sizeof(Vec3), n, nullptr, 0, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (!std::isfinite(p[i][0]) || !std::isfinite(p[i][1]) || !std::isfinite(p[i][2])) {
+        p[i] = {NAN, NAN, NAN};
+        ++failed;
+      } else {
+        p[i] = ecefToLonLatHeight(p[i]);
+      }
+    }
+    return failed;
+  }
+  proj_trans_generic(im.horizontal, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, nullptr, 0, 0,
+                     nullptr, 0, 0);
+  constexpr double kDeg = M_PI / 180.0;
+  for (size_t i = 0; i < n; ++i) {
+    p[i][0] *= kDeg;
+    p[i][1] *= kDeg;
+  }
+  proj_trans_generic(im.geoid, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, &p[0][2], sizeof(Vec3),
+                     n, nullptr, 0, 0);
+  for (size_t i = 0; i < n; ++i) {
+    p[i][0] /= kDeg;
+    p[i][1] /= kDeg;
+    if (!std::isfinite(p[i][0]) || !std::isfinite(p[i][1]) || !std::isfinite(p[i][2]) || std::abs(p[i][2]) > 1e6) {
+      p[i] = {NAN, NAN, NAN};
+      ++failed;
+    }
+  }
+  return failed;
+}
+
+size_t CrsTransform::toEcef(Vec3* p, size_t n) {
+  auto& im = *impl_;
+  if (n == 0) return 0;
+  if (im.direct3d) {
+    if (im.swapInput)
+      for (size_t i = 0; i < n; ++i) std::swap(p[i][0], p[i][1]);
+    proj_trans_generic(im.horizontal, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, &p[0][2],
+                       sizeof(Vec3), n, nullptr, 0, 0);
+    size_t failed = 0;
+    for (size_t i = 0; i < n; ++i)
+      if (!std::isfinite(p[i][0]) || !std::isfinite(p[i][1]) || !std::isfinite(p[i][2])) {
+        p[i] = {NAN, NAN, NAN};
+        ++failed;
+      }
+    return failed;
+  }
+  size_t failed = toLonLatHeight(p, n);
+  constexpr double kDeg = M_PI / 180.0;
+  for (size_t i = 0; i < n; ++i) {
+    p[i][0] *= kDeg;
+    p[i][1] *= kDeg;
+  }
+  proj_trans_generic(im.cart, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, &p[0][2], sizeof(Vec3), n,
+                     nullptr, 0, 0);
+  return failed;
+}
+
+// ---- geodesy on WGS84 ----
+namespace {
+constexpr double kA = 6378137.0;
+constexpr double kF = 1.0 / 298.257223563;
+constexpr double kE2 = kF * (2 - kF);
+}  // namespace
+
+Vec3 lonLatHeightToEcef(const Vec3& llh) {
+  double lon = llh[0] * M_PI / 180.0, lat = llh[1] * M_PI / 180.0, h = llh[2];
+  double s = std::sin(lat), c = std::cos(lat);
+  double n = kA / std::sqrt(1 - kE2 * s * s);
+  return {(n + h) * c * std::cos(lon), (n + h) * c * std::sin(lon), (n * (1 - kE2) + h) * s};
+}
+
+Vec3 ecefToLonLatHeight(const Vec3& p) {
+  double x = p[0], y = p[1], z = p[2];
+  double lon = std::atan2(y, x);
+  double r = std::hypot(x, y);
+  double lat = std::atan2(z, r * (1 - kE2));
+  double h = 0;
+  for (int i = 0; i < 6; ++i) {
+    double s = std::sin(lat);
+    double n = kA / std::sqrt(1 - kE2 * s * s);
+    h = r / std::cos(lat) - n;
+    lat = std::atan2(z, r * (1 - kE2 * n / (n + h)));
+  }
+  return {lon * 180.0 / M_PI, lat * 180.0 / M_PI, h};
+}
+
+void enuFrame(const Vec3& ecef, Vec3& east, Vec3& north, Vec3& up) {
+  Vec3 llh = ecefToLonLatHeight(ecef);
+  double lon = llh[0] * M_PI / 180.0, lat = llh[1] * M_PI / 180.0;
+  east = {-std::sin(lon), std::cos(lon), 0};
+  north = {-std::sin(lat) * std::cos(lon), -std::sin(lat) * std::sin(lon), std::cos(lat)};
+  up = {std::cos(lat) * std::cos(lon), std::cos(lat) * std::sin(lon), std::sin(lat)};
+}
+
+}  // namespace twin

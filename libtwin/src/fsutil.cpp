@@ -1,0 +1,96 @@
+#include "twin/fsutil.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace twin::fs {
+
+namespace sfs = std::filesystem;
+
+bool writeFileAtomic(const std::string& path, const void* data, size_t size, std::string& error) {
+  std::error_code ec;
+  sfs::path p(path);
+  if (p.has_parent_path()) sfs::create_directories(p.parent_path(), ec);
+  std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) {
+    error = "cannot write " + tmp;
+    return false;
+  }
+  bool ok = std::fwrite(data, 1, size, f) == size;
+  ok = (std::fflush(f) == 0) && ok;
+  ok = (fsync(fileno(f)) == 0) && ok;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) {
+    std::remove(tmp.c_str());
+    error = "write failed: " + path + " (disk full?)";
+    return false;
+  }
+  sfs::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    error = "cannot rename " + tmp + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+StagedDirectory::StagedDirectory(std::string finalPath) : final_(std::move(finalPath)) {
+  while (final_.size() > 1 && final_.back() == '/') final_.pop_back();
+}
+
+StagedDirectory::~StagedDirectory() {
+  if (!committed_ && !staging_.empty()) {
+    std::error_code ec;
+    sfs::remove_all(staging_, ec);
+  }
+}
+
+bool StagedDirectory::begin(std::string& error) {
+  std::error_code ec;
+  if (sfs::exists(final_, ec)) {
+    if (!sfs::is_directory(final_, ec)) {
+      error = final_ + " exists and is not a directory";
+      return false;
+    }
+    bool empty = sfs::is_empty(final_, ec);
+    if (!empty && !sfs::exists(sfs::path(final_) / "tileset.json", ec)) {
+      error = final_ + " exists and is not a twin output (no tileset.json); choose another directory";
+      return false;
+    }
+  }
+  sfs::path fp = sfs::absolute(final_, ec);
+  staging_ = (fp.parent_path() / ("." + fp.filename().string() + ".twin-tmp-" + std::to_string(getpid()))).string();
+  sfs::remove_all(staging_, ec);
+  if (!sfs::create_directories(staging_, ec)) {
+    error = "cannot create " + staging_ + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+bool StagedDirectory::commit(std::string& error) {
+  std::error_code ec;
+  std::string old;
+  if (sfs::exists(final_, ec)) {
+    old = staging_ + ".old";
+    sfs::rename(final_, old, ec);
+    if (ec) {
+      error = "cannot move the previous " + final_ + " aside: " + ec.message();
+      return false;
+    }
+  }
+  sfs::rename(staging_, final_, ec);
+  if (ec) {
+    error = "cannot rename " + staging_ + " to " + final_ + ": " + ec.message();
+    if (!old.empty()) sfs::rename(old, final_, ec);
+    return false;
+  }
+  committed_ = true;
+  if (!old.empty()) sfs::remove_all(old, ec);
+  return true;
+}
+
+}  // namespace twin::fs

@@ -1,0 +1,299 @@
+#include "twin/glb_writer.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "draco_encode.h"
+
+namespace twin {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int kFloat = 5126;
+constexpr int kUnsignedInt = 5125;
+constexpr int kUnsignedShort = 5123;
+constexpr int kArrayBuffer = 34962;
+constexpr int kElementArrayBuffer = 34963;
+
+class BinBuilder {
+ public:
+  std::vector<uint8_t> bin;
+  json views = json::array();
+
+  // Appends bytes as a new buffer view aligned to `align`; returns the view index.
+  int add(const void* data, size_t bytes, size_t align, int target = 0) {
+    while (bin.size() % align) bin.push_back(0);
+    size_t offset = bin.size();
+    bin.insert(bin.end(), static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + bytes);
+    json v = {{"buffer", 0}, {"byteOffset", offset}, {"byteLength", bytes}};
+    if (target) v["target"] = target;
+    views.push_back(v);
+    return static_cast<int>(views.size()) - 1;
+  }
+};
+
+// glTF is y-up: ECEF (x, y, z) is stored as (x, z, -y).
+inline void toYUp(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    out[3 * i] = in[3 * i];
+    out[3 * i + 1] = in[3 * i + 2];
+    out[3 * i + 2] = -in[3 * i + 1];
+  }
+}
+
+}  // namespace
+
+std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, DiagnosticSink* diag) {
+  json gltf;
+  gltf["asset"] = {{"version", "2.0"}, {"generator", "twin"}};
+  if (!scene.copyright.empty()) gltf["asset"]["copyright"] = scene.copyright;
+  BinBuilder bb;
+  json accessors = json::array();
+  json meshes = json::array();
+  json primitives = json::array();
+  std::vector<std::string> used;
+  bool anyDraco = false;
+
+  auto addAccessor = [&](int view, int componentType, size_t count, const char* type) {
+    json a = {{"componentType", componentType}, {"count", count}, {"type", type}};
+    if (view >= 0) a["bufferView"] = view;
+    accessors.push_back(a);
+    return static_cast<int>(accessors.size()) - 1;
+  };
+
+  std::vector<float> tmp;
+  for (const auto& p : scene.primitives) {
+    size_t nv = p.positions.size() / 3;
+    if (nv == 0 || p.indices.empty()) continue;
+    // bounds (y-up)
+    tmp.resize(p.positions.size());
+    toYUp(p.positions.data(), tmp.data(), nv);
+    float mn[3] = {INFINITY, INFINITY, INFINITY}, mx[3] = {-INFINITY, -INFINITY, -INFINITY};
+    for (size_t i = 0; i < nv; ++i)
+      for (int k = 0; k < 3; ++k) {
+        mn[k] = std::min(mn[k], tmp[3 * i + k]);
+        mx[k] = std::max(mx[k], tmp[3 * i + k]);
+      }
+    std::vector<float> normalsY(p.normals.size());
+    if (!p.normals.empty()) toYUp(p.normals.data(), normalsY.data(), nv);
+
+    // distinct feature ids in this primitive
+    std::vector<float> fids = p.featureIds;
+    std::sort(fids.begin(), fids.end());
+    size_t featureCount = std::unique(fids.begin(), fids.end()) - fids.begin();
+
+    json prim;
+    prim["mode"] = 4;
+    prim["material"] = p.material;
+    json attrs;
+    bool useDraco = options.draco;
+    DracoEncoded enc;
+    if (useDraco) {
+      DracoInput in{tmp.data(), normalsY.empty() ? nullptr : normalsY.data(), p.uvs.empty() ? nullptr : p.uvs.data(),
+                    p.featureIds.data(), nv, p.indices.data(), p.indices.size()};
+      std::string err;
+      if (!dracoEncode(in, options.dracoPositionBits, options.dracoNormalBits, options.dracoUvBits,
+                       options.dracoSpeed, enc, err)) {
+        if (diag) diag->warning("draco-failed", "Draco compression failed (" + err + "); primitive written uncompressed");
+        useDraco = false;
+      }
+    }
+    int posAcc, nrmAcc = -1, uvAcc = -1, fidAcc, idxAcc;
+    if (useDraco) {
+      anyDraco = true;
+      int view = bb.add(enc.data.data(), enc.data.size(), 4);
+      posAcc = addAccessor(-1, kFloat, nv, "VEC3");
+      if (!normalsY.empty()) nrmAcc = addAccessor(-1, kFloat, nv, "VEC3");
+      if (!p.uvs.empty()) uvAcc = addAccessor(-1, kFloat, nv, "VEC2");
+      fidAcc = addAccessor(-1, kFloat, nv, "SCALAR");
+      idxAcc = addAccessor(-1, nv < 65536 ? kUnsignedShort : kUnsignedInt, p.indices.size(), "SCALAR");
+      json dattrs = {{"POSITION", enc.positionId}, {"_FEATURE_ID_0", enc.featureId}};
+      if (nrmAcc >= 0) dattrs["NORMAL"] = enc.normalId;
+      if (uvAcc >= 0) dattrs["TEXCOORD_0"] = enc.uvId;
+      prim["extensions"]["KHR_draco_mesh_compression"] = {{"bufferView", view}, {"attributes", dattrs}};
+    } else {
+      posAcc = addAccessor(bb.add(tmp.data(), tmp.size() * 4, 4, kArrayBuffer), kFloat, nv, "VEC3");
+      if (!normalsY.empty())
+        nrmAcc = addAccessor(bb.add(normalsY.data(), normalsY.size() * 4, 4, kArrayBuffer), kFloat, nv, "VEC3");
+      if (!p.uvs.empty())
+        uvAcc = addAccessor(bb.add(p.uvs.data(), p.uvs.size() * 4, 4, kArrayBuffer), kFloat, nv, "VEC2");
+      fidAcc = addAccessor(bb.add(p.featureIds.data(), p.featureIds.size() * 4, 4, kArrayBuffer), kFloat, nv, "SCALAR");
+      if (nv < 65536) {
+        std::vector<uint16_t> idx(p.indices.begin(), p.indices.end());
+        idxAcc = addAccessor(bb.add(idx.data(), idx.size() * 2, 4, kElementArrayBuffer), kUnsignedShort, idx.size(),
+                             "SCALAR");
+      } else {
+        idxAcc = addAccessor(bb.add(p.indices.data(), p.indices.size() * 4, 4, kElementArrayBuffer), kUnsignedInt,
+                             p.indices.size(), "SCALAR");
+      }
+    }
+    accessors[posAcc]["min"] = {mn[0], mn[1], mn[2]};
+    accessors[posAcc]["max"] = {mx[0], mx[1], mx[2]};
+    attrs["POSITION"] = posAcc;
+    if (nrmAcc >= 0) attrs["NORMAL"] = nrmAcc;
+    if (uvAcc >= 0) attrs["TEXCOORD_0"] = uvAcc;
+    attrs["_FEATURE_ID_0"] = fidAcc;
+    prim["attributes"] = attrs;
+    prim["indices"] = idxAcc;
+    json fid = {{"featureCount", featureCount}, {"attribute", 0}};
+    if (scene.table.schema && scene.table.rowCount > 0) fid["propertyTable"] = 0;
+    prim["extensions"]["EXT_mesh_features"] = {{"featureIds", json::array({fid})}};
+    primitives.push_back(prim);
+  }
+  if (primitives.empty()) {
+    if (diag) diag->error("glb-empty", "tile has no triangles to write");
+    return {};
+  }
+  meshes.push_back({{"primitives", primitives}});
+  used.push_back("EXT_mesh_features");
+  if (anyDraco) used.push_back("KHR_draco_mesh_compression");
+
+  // Materials, images, textures
+  json materials = json::array();
+  json textures = json::array();
+  json images = json::array();
+  std::vector<int> imageView(scene.images.size(), -1);
+  for (size_t i = 0; i < scene.images.size(); ++i) {
+    const auto& img = scene.images[i];
+    int view = bb.add(img.data.data(), img.data.size(), 4);
+    images.push_back({{"bufferView", view}, {"mimeType", img.mimeType}});
+    textures.push_back({{"source", i}, {"sampler", 0}});
+  }
+  for (const auto& m : scene.materials) {
+    json pbr = {{"baseColorFactor", {m.baseColor[0], m.baseColor[1], m.baseColor[2], m.baseColor[3]}},
+                {"metallicFactor", 0.0},
+                {"roughnessFactor", 1.0}};
+    if (m.image >= 0) pbr["baseColorTexture"] = {{"index", m.image}};
+    json mat = {{"pbrMetallicRoughness", pbr}, {"doubleSided", true}};
+    if (m.baseColor[3] < 1.0f) mat["alphaMode"] = "BLEND";
+    materials.push_back(mat);
+  }
+  if (materials.empty()) materials.push_back({{"pbrMetallicRoughness", {{"metallicFactor", 0.0}}}});
+
+  // Structural metadata: schema + one property table.
+  const auto* schema = scene.table.schema;
+  if (schema && scene.table.rowCount > 0) {
+    const uint32_t rows = scene.table.rowCount;
+    json classProps = json::object();
+    json tableProps = json::object();
+    // Column-wise gather
+    std::vector<std::vector<const PropertyValue*>> cols(schema->size());
+    for (uint32_t r = 0; r < rows && r < scene.table.rows.size(); ++r)
+      for (auto& [pi, v] : scene.table.rows[r]) {
+        if (pi >= cols.size()) continue;
+        if (cols[pi].empty()) cols[pi].assign(rows, nullptr);
+        cols[pi][r] = &v;
+      }
+    for (size_t pi = 0; pi < schema->size(); ++pi) {
+      const PropertyDef& def = (*schema)[pi];
+      json cp = {{"name", def.name}, {"type", def.type == PropertyType::String ? "STRING" : "SCALAR"}};
+      if (def.type == PropertyType::Int32) {
+        cp["componentType"] = "INT32";
+        cp["noData"] = kNoDataInt32;
+      } else if (def.type == PropertyType::Float64) {
+        cp["componentType"] = "FLOAT64";
+        cp["noData"] = kNoDataFloat64;
+      } else {
+        cp["noData"] = "";
+      }
+      classProps[def.id] = cp;
+      auto& col = cols[pi];
+      if (col.empty()) continue;
+      if (def.type == PropertyType::String) {
+        std::string data;
+        std::vector<uint32_t> offsets;
+        offsets.reserve(rows + 1);
+        for (uint32_t r = 0; r < rows; ++r) {
+          offsets.push_back(static_cast<uint32_t>(data.size()));
+          const PropertyValue* v = col[r];
+          if (!v) continue;
+          if (v->index() == 2)
+            data += std::get<std::string>(*v);
+          else if (v->index() == 0)
+            data += std::to_string(std::get<int64_t>(*v));
+          else {
+            char buf[32];
+            auto res = std::to_chars(buf, buf + sizeof buf, std::get<double>(*v));
+            data.append(buf, res.ptr);
+          }
+        }
+        offsets.push_back(static_cast<uint32_t>(data.size()));
+        if (data.empty()) continue;  // all empty: no zero-length buffer views
+        int valuesView = bb.add(data.data(), data.size(), 8);
+        int offsetsView = bb.add(offsets.data(), offsets.size() * 4, 8);
+        tableProps[def.id] = {{"values", valuesView}, {"stringOffsets", offsetsView}, {"stringOffsetType", "UINT32"}};
+      } else if (def.type == PropertyType::Int32) {
+        std::vector<int32_t> vals(rows, kNoDataInt32);
+        for (uint32_t r = 0; r < rows; ++r)
+          if (col[r] && col[r]->index() == 0) vals[r] = static_cast<int32_t>(std::get<int64_t>(*col[r]));
+        tableProps[def.id] = {{"values", bb.add(vals.data(), vals.size() * 4, 8)}};
+      } else {
+        std::vector<double> vals(rows, kNoDataFloat64);
+        for (uint32_t r = 0; r < rows; ++r) {
+          if (!col[r]) continue;
+          if (col[r]->index() == 0)
+            vals[r] = static_cast<double>(std::get<int64_t>(*col[r]));
+          else if (col[r]->index() == 1)
+            vals[r] = std::get<double>(*col[r]);
+        }
+        tableProps[def.id] = {{"values", bb.add(vals.data(), vals.size() * 8, 8)}};
+      }
+    }
+    json ext;
+    ext["schema"] = {{"id", "twin"}, {"classes", {{scene.table.className, {{"properties", classProps}}}}}};
+    ext["propertyTables"] = json::array(
+        {{{"class", scene.table.className}, {"count", rows}, {"properties", tableProps}}});
+    gltf["extensions"]["EXT_structural_metadata"] = ext;
+    used.push_back("EXT_structural_metadata");
+  }
+
+  // Node: translation puts the tile centre back (y-up).
+  json node = {{"mesh", 0}};
+  const Vec3& c = scene.center;
+  if (c[0] != 0 || c[1] != 0 || c[2] != 0) node["translation"] = {c[0], c[2], -c[1]};
+
+  gltf["scene"] = 0;
+  gltf["scenes"] = json::array({{{"nodes", {0}}}});
+  gltf["nodes"] = json::array({node});
+  gltf["meshes"] = meshes;
+  gltf["accessors"] = accessors;
+  gltf["materials"] = materials;
+  if (!images.empty()) {
+    gltf["images"] = images;
+    gltf["textures"] = textures;
+    gltf["samplers"] = json::array({{{"magFilter", 9729}, {"minFilter", 9987}, {"wrapS", 10497}, {"wrapT", 10497}}});
+  }
+  gltf["bufferViews"] = bb.views;
+  while (bb.bin.size() % 4) bb.bin.push_back(0);
+  gltf["buffers"] = json::array({{{"byteLength", bb.bin.size()}}});
+  gltf["extensionsUsed"] = used;
+  if (anyDraco) gltf["extensionsRequired"] = json::array({"KHR_draco_mesh_compression"});
+
+  std::string js = gltf.dump();
+  while (js.size() % 4) js.push_back(' ');
+  std::vector<uint8_t> out;
+  uint32_t total = 12 + 8 + static_cast<uint32_t>(js.size()) + 8 + static_cast<uint32_t>(bb.bin.size());
+  out.reserve(total);
+  auto put32 = [&](uint32_t v) {
+    uint8_t b[4];
+    std::memcpy(b, &v, 4);
+    out.insert(out.end(), b, b + 4);
+  };
+  put32(0x46546C67);  // "glTF"
+  put32(2);
+  put32(total);
+  put32(static_cast<uint32_t>(js.size()));
+  put32(0x4E4F534A);  // JSON
+  out.insert(out.end(), js.begin(), js.end());
+  put32(static_cast<uint32_t>(bb.bin.size()));
+  put32(0x004E4942);  // BIN
+  out.insert(out.end(), bb.bin.begin(), bb.bin.end());
+  return out;
+}
+
+}  // namespace twin

@@ -1,0 +1,39 @@
+#include "twin/reader.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace twin {
+
+void ReadStats::merge(const ReadStats& o) {
+  bytes += o.bytes;
+  for (auto& [k, v] : o.objectsByType) objectsByType[k] += v;
+  for (auto& [k, v] : o.skippedByType) skippedByType[k] += v;
+}
+
+const FormatInfo* FormatRegistry::find(const std::string& id) const {
+  for (auto& f : formats_)
+    if (f.id == id) return &f;
+  return nullptr;
+}
+
+const FormatInfo* FormatRegistry::forFile(const std::string& uri, std::string_view head) const {
+  std::string lower = uri;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::vector<const FormatInfo*> byExt;
+  for (auto& f : formats_)
+    for (auto& e : f.extensions)
+      if (lower.size() >= e.size() && lower.compare(lower.size() - e.size(), e.size(), e) == 0) {
+        byExt.push_back(&f);
+        break;
+      }
+  if (byExt.size() == 1 && (!byExt[0]->sniff || head.empty() || byExt[0]->sniff(head))) return byExt[0];
+  for (auto* f : byExt)
+    if (f->sniff && f->sniff(head)) return f;
+  if (byExt.empty())
+    for (auto& f : formats_)
+      if (f.sniff && !head.empty() && f.sniff(head)) return &f;
+  return nullptr;
+}
+
+}  // namespace twin

@@ -1,0 +1,62 @@
+#pragma once
+// The conversion pipeline: readers -> (CRS, triangulation, metadata) -> spill -> spatial split
+// -> glb tiles + tileset.json. Memory stays bounded: objects flow through a bounded queue, each
+// converted building is spilled to disk at once, and tiles are written one by one from the spill.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "twin/diagnostics.h"
+#include "twin/reader.h"
+
+namespace twin::tiler {
+
+struct InputFile {
+  std::string uri;            // path or "archive.zip!/entry"
+  const FormatInfo* format = nullptr;
+  uint64_t bytes = 0;         // size, for progress
+};
+
+struct Progress {
+  std::string phase;  // "reading", "writing tiles"
+  uint64_t done = 0;
+  uint64_t total = 0;
+  uint64_t features = 0;
+};
+
+struct ConvertOptions {
+  std::string outDir;
+  int lod = -1;                 // -1: the highest each building has
+  bool draco = false;
+  std::string geoidFile;        // empty: EGM96 (egm96_15.gtx)
+  std::string crsOverride;      // empty: the files' srsName
+  int threads = 1;
+  uint64_t maxTileBytes = 4u << 20;   // split a tile whose content would exceed this (estimate)
+  uint32_t maxFeaturesPerTile = 2000;
+  std::function<void(const Progress&)> progress;  // called about 5 times a second from one thread
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct ConvertResult {
+  bool ok = false;
+  ReadStats read;
+  uint64_t features = 0;            // buildings written
+  uint64_t featuresDropped = 0;     // buildings without usable geometry
+  uint64_t triangles = 0;
+  uint64_t tiles = 0;
+  uint64_t textures = 0;            // texture images embedded (per tile)
+  uint64_t outputBytes = 0;
+  uint64_t inputBytes = 0;
+  double seconds = 0;
+  std::set<std::string> sourceCrs;
+  std::string geoid;
+};
+
+ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions& options, DiagnosticSink& diag);
+
+}  // namespace twin::tiler

@@ -1,0 +1,852 @@
+#include "twin/tiler/convert.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "twin/crs.h"
+#include "twin/fsutil.h"
+#include "twin/glb_writer.h"
+#include "twin/mesh.h"
+#include "twin/metadata.h"
+#include "twin/tileset.h"
+
+namespace twin::tiler {
+
+namespace {
+
+// ------------------------------------------------------------------ bounded queue
+
+template <class T>
+class BoundedQueue {
+ public:
+  explicit BoundedQueue(size_t cap) : cap_(cap) {}
+  bool push(T&& v) {
+    std::unique_lock lock(m_);
+    notFull_.wait(lock, [&] { return q_.size() < cap_ || closed_; });
+    if (closed_) return false;
+    q_.push_back(std::move(v));
+    notEmpty_.notify_one();
+    return true;
+  }
+  bool pop(T& out) {
+    std::unique_lock lock(m_);
+    notEmpty_.wait(lock, [&] { return !q_.empty() || closed_; });
+    if (q_.empty()) return false;
+    out = std::move(q_.front());
+    q_.pop_front();
+    notFull_.notify_one();
+    return true;
+  }
+  void close() {
+    std::lock_guard lock(m_);
+    closed_ = true;
+    notEmpty_.notify_all();
+    notFull_.notify_all();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable notEmpty_, notFull_;
+  std::deque<T> q_;
+  size_t cap_;
+  bool closed_ = false;
+};
+
+// ------------------------------------------------------------------ spill records
+
+class ByteWriter {
+ public:
+  std::vector<uint8_t> buf;
+  template <class T>
+  void put(const T& v) {
+    const auto* p = reinterpret_cast<const uint8_t*>(&v);
+    buf.insert(buf.end(), p, p + sizeof(T));
+  }
+  void putBytes(const void* p, size_t n) {
+    buf.insert(buf.end(), static_cast<const uint8_t*>(p), static_cast<const uint8_t*>(p) + n);
+  }
+  void putString(const std::string& s) {
+    put(uint32_t(s.size()));
+    putBytes(s.data(), s.size());
+  }
+};
+
+class ByteReader {
+ public:
+  ByteReader(const uint8_t* p, size_t n) : p_(p), end_(p + n) {}
+  template <class T>
+  T get() {
+    T v{};
+    if (p_ + sizeof(T) <= end_) std::memcpy(&v, p_, sizeof(T));
+    p_ += sizeof(T);
+    return v;
+  }
+  void getBytes(void* out, size_t n) {
+    if (p_ + n <= end_) std::memcpy(out, p_, n);
+    p_ += n;
+  }
+  std::string getString() {
+    uint32_t n = get<uint32_t>();
+    std::string s;
+    if (p_ + n <= end_) s.assign(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return s;
+  }
+  bool ok() const { return p_ <= end_; }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+struct FeatureRef {
+  uint32_t worker;
+  uint64_t offset;
+  uint32_t size;
+  double lon, lat;  // centre, degrees
+  float diagonal;   // bounding-box diagonal, metres
+};
+
+struct SpilledFeature {
+  std::string id;
+  std::vector<std::pair<uint32_t, PropertyValue>> attrs;
+  std::vector<MeshGroup> groups;
+};
+
+void serialize(const std::string& id, const std::vector<std::pair<uint32_t, PropertyValue>>& attrs,
+               const FeatureMesh& mesh, ByteWriter& w) {
+  w.putString(id);
+  w.put(uint32_t(attrs.size()));
+  for (auto& [k, v] : attrs) {
+    w.put(k);
+    w.put(uint8_t(v.index()));
+    if (v.index() == 0) w.put(std::get<int64_t>(v));
+    else if (v.index() == 1) w.put(std::get<double>(v));
+    else w.putString(std::get<std::string>(v));
+  }
+  w.put(uint32_t(mesh.groups.size()));
+  for (auto& g : mesh.groups) {
+    w.putString(g.texture);
+    w.putBytes(g.color.data(), sizeof(float) * 4);
+    w.put(uint32_t(g.positions.size()));
+    w.putBytes(g.positions.data(), g.positions.size() * sizeof(Vec3));
+    w.putBytes(g.normals.data(), g.normals.size() * sizeof(float) * 3);
+    w.put(uint8_t(g.uvs.empty() ? 0 : 1));
+    if (!g.uvs.empty()) w.putBytes(g.uvs.data(), g.uvs.size() * sizeof(Vec2f));
+    w.put(uint32_t(g.indices.size()));
+    w.putBytes(g.indices.data(), g.indices.size() * 4);
+  }
+}
+
+bool deserialize(const uint8_t* p, size_t n, SpilledFeature& f) {
+  ByteReader r(p, n);
+  f.id = r.getString();
+  uint32_t na = r.get<uint32_t>();
+  f.attrs.clear();
+  for (uint32_t i = 0; i < na && r.ok(); ++i) {
+    uint32_t k = r.get<uint32_t>();
+    uint8_t kind = r.get<uint8_t>();
+    if (kind == 0) f.attrs.push_back({k, r.get<int64_t>()});
+    else if (kind == 1) f.attrs.push_back({k, r.get<double>()});
+    else f.attrs.push_back({k, r.getString()});
+  }
+  uint32_t ng = r.get<uint32_t>();
+  f.groups.assign(ng, {});
+  for (auto& g : f.groups) {
+    if (!r.ok()) return false;
+    g.texture = r.getString();
+    r.getBytes(g.color.data(), sizeof(float) * 4);
+    uint32_t nv = r.get<uint32_t>();
+    if (nv > n) return false;
+    g.positions.resize(nv);
+    r.getBytes(g.positions.data(), nv * sizeof(Vec3));
+    g.normals.resize(nv);
+    r.getBytes(g.normals.data(), nv * sizeof(float) * 3);
+    if (r.get<uint8_t>()) {
+      g.uvs.resize(nv);
+      r.getBytes(g.uvs.data(), nv * sizeof(Vec2f));
+    }
+    uint32_t ni = r.get<uint32_t>();
+    if (ni > n) return false;
+    g.indices.resize(ni);
+    r.getBytes(g.indices.data(), ni * 4);
+  }
+  return r.ok();
+}
+
+// ------------------------------------------------------------------ shared state
+
+struct Shared {
+  const ConvertOptions& options;
+  DiagnosticSink& diag;
+  std::mutex mutex;  // guards everything below
+  SchemaBuilder schema;
+  std::set<std::string> reportedOnce;
+  std::set<std::string> sourceCrs;
+  std::string geoid;
+  ReadStats read;
+  uint64_t dropped = 0;
+  uint64_t triangles = 0;
+  std::atomic<uint64_t> features{0};
+  std::atomic<uint64_t> bytesRead{0};
+
+  Shared(const ConvertOptions& o, DiagnosticSink& d) : options(o), diag(d) {}
+
+  bool once(const std::string& key) {
+    std::lock_guard lock(mutex);
+    return reportedOnce.insert(key).second;
+  }
+};
+
+class Worker {
+ public:
+  Worker(Shared& shared, uint32_t index, const std::string& spillPath) : s_(shared), index_(index), path_(spillPath) {
+    fd_ = ::open(spillPath.c_str(), O_CREAT | O_TRUNC | O_RDWR, 0644);
+  }
+  ~Worker() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return fd_ >= 0 && !writeFailed_; }
+  int fd() const { return fd_; }
+  std::vector<FeatureRef>& refs() { return refs_; }
+
+  void process(CityObject& obj) {
+    if (obj.srs.empty()) {
+      if (s_.once("crs-missing:" + obj.sourceFile))
+        s_.diag.error("crs-missing", "no srsName in the file and no --crs given; its objects are skipped", obj.sourceFile,
+                      obj.sourceLine, obj.id);
+      drop();
+      return;
+    }
+    CrsTransform* crs = transformFor(obj);
+    if (!crs) {
+      drop();
+      return;
+    }
+    size_t failed = 0;
+    transformTree(obj, *crs, failed);
+    if (failed) {
+      s_.diag.warning("coordinate-out-of-range",
+                      std::to_string(failed) + " coordinates cannot be placed on the Earth in " + obj.srs +
+                          " (absurd values or outside the geoid grid); their polygons are dropped",
+                      obj.sourceFile, obj.sourceLine, obj.id);
+    }
+    buildFeatureMesh(obj, s_.options.lod, mesh_, stats_, s_.diag);
+    if (mesh_.empty()) {
+      s_.diag.warning("object-no-geometry",
+                      obj.type + " has no usable geometry" +
+                          (s_.options.lod >= 0 ? " at LOD " + std::to_string(s_.options.lod) + " or below" : std::string()),
+                      obj.sourceFile, obj.sourceLine, obj.id);
+      drop();
+      return;
+    }
+    // attributes -> schema indices
+    auto flat = flattenAttributes(obj);
+    attrs_.clear();
+    for (auto& fa : flat) {
+      uint8_t bit = fa.value.index() == 0 ? (std::get<int64_t>(fa.value) > INT32_MAX ||
+                                                     std::get<int64_t>(fa.value) <= INT32_MIN
+                                                 ? 2
+                                                 : 1)
+                    : fa.value.index() == 1 ? 4
+                                            : 8;
+      auto it = keyCache_.find(fa.key);
+      uint32_t idx;
+      if (it == keyCache_.end() || !(it->second.second & bit)) {
+        std::lock_guard lock(s_.mutex);
+        idx = s_.schema.observe(fa.key, fa.value);
+        auto& e = keyCache_[fa.key];
+        e.first = idx;
+        e.second |= bit;
+      } else {
+        idx = it->second.first;
+      }
+      attrs_.push_back({idx, std::move(fa.value)});
+    }
+    ByteWriter w;
+    serialize(obj.id, attrs_, mesh_, w);
+    FeatureRef ref;
+    ref.worker = index_;
+    ref.offset = offset_;
+    ref.size = static_cast<uint32_t>(w.buf.size());
+    Vec3 c{(mesh_.min[0] + mesh_.max[0]) / 2, (mesh_.min[1] + mesh_.max[1]) / 2, (mesh_.min[2] + mesh_.max[2]) / 2};
+    Vec3 llh = ecefToLonLatHeight(c);
+    ref.lon = llh[0];
+    ref.lat = llh[1];
+    ref.diagonal = float(std::sqrt(std::pow(mesh_.max[0] - mesh_.min[0], 2) + std::pow(mesh_.max[1] - mesh_.min[1], 2) +
+                                   std::pow(mesh_.max[2] - mesh_.min[2], 2)));
+    if (::pwrite(fd_, w.buf.data(), w.buf.size(), off_t(offset_)) != ssize_t(w.buf.size())) {
+      if (!writeFailed_) s_.diag.error("spill-write", "cannot write the spill file " + path_ + " (disk full?)");
+      writeFailed_ = true;
+      return;
+    }
+    offset_ += w.buf.size();
+    refs_.push_back(ref);
+    s_.features.fetch_add(1);
+  }
+
+  void finish() {
+    std::lock_guard lock(s_.mutex);
+    s_.triangles += stats_.triangles;
+  }
+
+ private:
+  Shared& s_;
+  uint32_t index_;
+  std::string path_;
+  int fd_ = -1;
+  bool writeFailed_ = false;
+  uint64_t offset_ = 0;
+  std::vector<FeatureRef> refs_;
+  std::unordered_map<std::string, std::unique_ptr<CrsTransform>> crs_;
+  std::unordered_map<std::string, std::pair<uint32_t, uint8_t>> keyCache_;
+  FeatureMesh mesh_;
+  MeshStats stats_;
+  std::vector<std::pair<uint32_t, PropertyValue>> attrs_;
+
+  void drop() {
+    std::lock_guard lock(s_.mutex);
+    s_.dropped++;
+  }
+
+  CrsTransform* transformFor(const CityObject& obj) {
+    auto it = crs_.find(obj.srs);
+    if (it != crs_.end()) return it->second.get();
+    GeoidOptions g;
+    g.gridFile = s_.options.geoidFile;
+    auto r = CrsTransform::create(obj.srs, g);
+    if (!r) {
+      for (auto d : r.diagnostics) {
+        if (!s_.once(d.code + ":" + obj.srs + ":" + obj.sourceFile)) continue;
+        d.file = obj.sourceFile;
+        d.line = obj.sourceLine;
+        d.featureId = obj.id;
+        d.message += "; objects in this CRS are skipped";
+        s_.diag.report(d);
+      }
+      crs_.emplace(obj.srs, nullptr);
+      return nullptr;
+    }
+    auto& t = **r;
+    {
+      std::lock_guard lock(s_.mutex);
+      s_.sourceCrs.insert(t.srs());
+      if (!t.geoidGrid().empty()) s_.geoid = t.geoidGrid();
+    }
+    if (t.heightAssumed() && s_.once("crs-no-vertical:" + obj.srs))
+      s_.diag.warning("crs-no-vertical",
+                      obj.srs + " has no vertical axis: heights are taken as orthometric and the geoid " +
+                          t.geoidGrid() + " is applied",
+                      obj.sourceFile, obj.sourceLine, obj.id);
+    CrsTransform* raw = r->get();
+    crs_.emplace(obj.srs, std::move(*r));
+    return raw;
+  }
+
+  void transformTree(CityObject& obj, CrsTransform& crs, size_t& failed) {
+    int lod = chooseLod(obj, s_.options.lod);
+    for (auto& g : obj.geometries) {
+      if (g.lod != lod) {
+        g = Geometry{};  // not used: free it
+        continue;
+      }
+      failed += crs.toEcef(g.points.data(), g.points.size());
+      for (auto& p : g.points) {
+        double r = std::sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]);
+        if (std::isfinite(r) && (r < 6.3e6 || r > 6.5e6)) {
+          p = {NAN, NAN, NAN};
+          ++failed;
+        }
+      }
+    }
+    for (auto& c : obj.children) {
+      CrsTransform* ccrs = &crs;
+      if (!c.srs.empty() && c.srs != obj.srs) ccrs = transformFor(c);
+      if (ccrs) transformTree(c, *ccrs, failed);
+    }
+  }
+};
+
+class QueueSink : public ObjectSink {
+ public:
+  explicit QueueSink(BoundedQueue<CityObject>& q) : q_(q) {}
+  bool accept(CityObject&& o) override { return q_.push(std::move(o)); }
+
+ private:
+  BoundedQueue<CityObject>& q_;
+};
+
+class DirectSink : public ObjectSink {
+ public:
+  DirectSink(Worker& w, const std::atomic<bool>* cancel) : w_(w), cancel_(cancel) {}
+  bool accept(CityObject&& o) override {
+    w_.process(o);
+    return !(cancel_ && cancel_->load());
+  }
+
+ private:
+  Worker& w_;
+  const std::atomic<bool>* cancel_;
+};
+
+// ------------------------------------------------------------------ spatial split
+
+struct QuadNode {
+  int level = 0;
+  uint32_t x = 0, y = 0;
+  double west, south, east, north;
+  std::vector<uint32_t> features;  // leaf only
+  std::vector<QuadNode> children;
+  float maxDiagonal = 0;
+};
+
+void split(QuadNode& node, const std::vector<FeatureRef>& refs, const ConvertOptions& o) {
+  uint64_t bytes = 0;
+  float diag = 0;
+  for (uint32_t f : node.features) {
+    bytes += refs[f].size;
+    diag = std::max(diag, refs[f].diagonal);
+  }
+  node.maxDiagonal = diag;
+  if ((bytes <= o.maxTileBytes && node.features.size() <= o.maxFeaturesPerTile) || node.features.size() <= 1 ||
+      node.level >= 24)
+    return;
+  double mx = 0.5 * (node.west + node.east), my = 0.5 * (node.south + node.north);
+  QuadNode kids[4];
+  for (int i = 0; i < 4; ++i) {
+    kids[i].level = node.level + 1;
+    kids[i].x = node.x * 2 + (i & 1);
+    kids[i].y = node.y * 2 + (i >> 1);
+    kids[i].west = (i & 1) ? mx : node.west;
+    kids[i].east = (i & 1) ? node.east : mx;
+    kids[i].south = (i >> 1) ? my : node.south;
+    kids[i].north = (i >> 1) ? node.north : my;
+  }
+  for (uint32_t f : node.features) {
+    int i = (refs[f].lon >= mx ? 1 : 0) + (refs[f].lat >= my ? 2 : 0);
+    kids[i].features.push_back(f);
+  }
+  int nonEmpty = 0;
+  for (auto& k : kids) nonEmpty += !k.features.empty();
+  if (nonEmpty == 1 && (node.east - node.west) < 1e-9) return;  // all at one point
+  node.features.clear();
+  node.features.shrink_to_fit();
+  for (auto& k : kids)
+    if (!k.features.empty()) {
+      node.children.push_back(std::move(k));
+      split(node.children.back(), refs, o);
+    }
+}
+
+void collectLeaves(QuadNode& n, std::vector<QuadNode*>& out) {
+  if (n.children.empty()) {
+    out.push_back(&n);
+    return;
+  }
+  for (auto& c : n.children) collectLeaves(c, out);
+}
+
+std::string tileUri(const QuadNode& n) {
+  return "tiles/" + std::to_string(n.level) + "/" + std::to_string(n.x) + "/" + std::to_string(n.y) + ".glb";
+}
+
+// ------------------------------------------------------------------ tile writing
+
+struct LeafResult {
+  OrientedBox box;
+  bool written = false;
+  uint64_t bytes = 0;
+  uint64_t textures = 0;
+};
+
+class TileWriter {
+ public:
+  TileWriter(const std::vector<FeatureRef>& refs, const std::vector<int>& fds, const std::vector<PropertyDef>& schema,
+             const ConvertOptions& o, const std::string& outDir, DiagnosticSink& diag, Shared& shared)
+      : refs_(refs), fds_(fds), schema_(schema), o_(o), outDir_(outDir), diag_(diag), shared_(shared) {}
+
+  bool write(const QuadNode& leaf, LeafResult& result) {
+    std::vector<SpilledFeature> feats(leaf.features.size());
+    std::vector<uint8_t> buf;
+    Vec3 lo{INFINITY, INFINITY, INFINITY}, hi{-INFINITY, -INFINITY, -INFINITY};
+    for (size_t i = 0; i < leaf.features.size(); ++i) {
+      const FeatureRef& r = refs_[leaf.features[i]];
+      buf.resize(r.size);
+      if (::pread(fds_[r.worker], buf.data(), r.size, off_t(r.offset)) != ssize_t(r.size) ||
+          !deserialize(buf.data(), buf.size(), feats[i])) {
+        diag_.error("spill-read", "cannot read back a converted building from the spill file");
+        return false;
+      }
+      for (auto& g : feats[i].groups)
+        for (auto& p : g.positions)
+          for (int k = 0; k < 3; ++k) {
+            lo[k] = std::min(lo[k], p[k]);
+            hi[k] = std::max(hi[k], p[k]);
+          }
+    }
+    GlbScene scene;
+    scene.center = {std::round((lo[0] + hi[0]) / 2), std::round((lo[1] + hi[1]) / 2), std::round((lo[2] + hi[2]) / 2)};
+    scene.copyright = "";
+    std::unordered_map<std::string, int> primByKey;
+    std::unordered_map<std::string, int> imageByUri;
+    std::vector<Vec3> placed;  // vertex positions as the client will see them, for the box
+    for (size_t fi = 0; fi < feats.size(); ++fi) {
+      for (auto& g : feats[fi].groups) {
+        std::string key;
+        if (!g.texture.empty()) {
+          key = "t:" + g.texture;
+        } else {
+          char b[64];
+          std::snprintf(b, sizeof b, "c:%.4f,%.4f,%.4f,%.4f", g.color[0], g.color[1], g.color[2], g.color[3]);
+          key = b;
+        }
+        auto it = primByKey.find(key);
+        int pi;
+        if (it == primByKey.end()) {
+          GlbMaterial mat;
+          mat.baseColor = g.color;
+          if (!g.texture.empty()) {
+            auto im = imageByUri.find(g.texture);
+            if (im == imageByUri.end()) {
+              GlbImage img;
+              std::string err;
+              int idx = -1;
+              if (loadTextureImage(g.texture, img, err)) {
+                idx = static_cast<int>(scene.images.size());
+                scene.images.push_back(std::move(img));
+              } else if (shared_.once("texture:" + g.texture)) {
+                diag_.warning("texture-missing", "texture image " + g.texture + ": " + err +
+                                                     "; surfaces drawn in a plain colour",
+                              {}, 0, feats[fi].id);
+              }
+              im = imageByUri.emplace(g.texture, idx).first;
+            }
+            mat.image = im->second;
+            if (mat.image < 0) mat.baseColor = defaultColor(SurfaceType::Wall);
+          }
+          pi = static_cast<int>(scene.primitives.size());
+          scene.primitives.emplace_back();
+          scene.primitives.back().material = static_cast<int>(scene.materials.size());
+          scene.materials.push_back(mat);
+          primByKey.emplace(key, pi);
+        } else {
+          pi = it->second;
+        }
+        GlbPrimitive& prim = scene.primitives[pi];
+        bool useUv = scene.materials[prim.material].image >= 0;
+        uint32_t base = static_cast<uint32_t>(prim.positions.size() / 3);
+        for (size_t v = 0; v < g.positions.size(); ++v) {
+          float rel[3];
+          Vec3 seen;
+          for (int k = 0; k < 3; ++k) {
+            rel[k] = float(g.positions[v][k] - scene.center[k]);
+            prim.positions.push_back(rel[k]);
+            seen[k] = scene.center[k] + double(rel[k]);
+          }
+          placed.push_back(seen);
+          prim.normals.insert(prim.normals.end(), g.normals[v].begin(), g.normals[v].end());
+          if (useUv) {
+            const Vec2f& uv = g.uvs.empty() ? Vec2f{0, 0} : g.uvs[v];
+            prim.uvs.push_back(uv[0]);
+            prim.uvs.push_back(uv[1]);
+          }
+          prim.featureIds.push_back(float(fi));
+        }
+        for (uint32_t idx : g.indices) prim.indices.push_back(base + idx);
+      }
+    }
+    scene.table.schema = &schema_;
+    scene.table.rowCount = static_cast<uint32_t>(feats.size());
+    scene.table.rows.resize(feats.size());
+    for (size_t fi = 0; fi < feats.size(); ++fi) scene.table.rows[fi] = std::move(feats[fi].attrs);
+    GlbOptions go;
+    go.draco = o_.draco;
+    auto bytes = writeGlb(scene, go, &diag_);
+    if (bytes.empty()) return false;
+    std::string err;
+    if (!fs::writeFileAtomic(outDir_ + "/" + tileUri(leaf), bytes.data(), bytes.size(), err)) {
+      diag_.error("output-write", err);
+      return false;
+    }
+    result.box = enuBox(scene.center, placed.data(), placed.size(), 0.01);
+    result.bytes = bytes.size();
+    result.textures = scene.images.size();
+    result.written = true;
+    return true;
+  }
+
+ private:
+  const std::vector<FeatureRef>& refs_;
+  const std::vector<int>& fds_;
+  const std::vector<PropertyDef>& schema_;
+  const ConvertOptions& o_;
+  std::string outDir_;
+  DiagnosticSink& diag_;
+  Shared& shared_;
+};
+
+TileNode assemble(const QuadNode& q, const std::unordered_map<const QuadNode*, LeafResult>& leaves) {
+  TileNode t;
+  if (q.children.empty()) {
+    const LeafResult& r = leaves.at(&q);
+    t.box = r.box;
+    t.geometricError = 0;
+    t.contentUri = tileUri(q);
+    return t;
+  }
+  std::vector<Vec3> corners;
+  Vec3 c{0, 0, 0};
+  for (auto& qc : q.children) {
+    auto it = leaves.find(&qc);
+    if (qc.children.empty() && (it == leaves.end() || !it->second.written)) continue;
+    TileNode child = assemble(qc, leaves);
+    if (child.contentUri.empty() && child.children.empty()) continue;
+    for (auto& p : child.box.corners()) corners.push_back(p);
+    t.children.push_back(std::move(child));
+  }
+  for (auto& p : corners)
+    for (int k = 0; k < 3; ++k) c[k] += p[k] / double(corners.size());
+  t.box = enuBox(c, corners.data(), corners.size(), 0.0);
+  // Geometric error of a tile without content: drawing none of its buildings is an error of the
+  // size of the largest of them (its bounding-box diagonal, metres).
+  t.geometricError = std::max(1.0, double(q.maxDiagonal));
+  return t;
+}
+
+}  // namespace
+
+ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions& options, DiagnosticSink& diag) {
+  auto t0 = std::chrono::steady_clock::now();
+  ConvertResult result;
+  Shared shared(options, diag);
+  uint64_t totalBytes = 0;
+  for (auto& in : inputs) totalBytes += in.bytes;
+  result.inputBytes = totalBytes;
+
+  fs::StagedDirectory out(options.outDir);
+  std::string err;
+  if (!out.begin(err)) {
+    diag.error("output-dir", err);
+    return result;
+  }
+  std::string spillDir = out.path() + "/.spill";
+  std::filesystem::create_directories(spillDir);
+
+  const int threads = std::max(1, options.threads);
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < threads; ++i)
+    workers.push_back(std::make_unique<Worker>(shared, uint32_t(i), spillDir + "/w" + std::to_string(i) + ".bin"));
+  for (auto& w : workers)
+    if (!w->ok()) {
+      diag.error("spill-write", "cannot create spill files in " + spillDir);
+      return result;
+    }
+
+  // Progress reporting thread.
+  std::atomic<bool> done{false};
+  std::atomic<int> phase{0};
+  std::atomic<uint64_t> tilesDone{0}, tilesTotal{0};
+  std::thread progressThread;
+  if (options.progress) {
+    progressThread = std::thread([&] {
+      while (!done.load()) {
+        Progress p;
+        if (phase.load() == 0) {
+          p.phase = "reading";
+          p.done = shared.bytesRead.load();
+          p.total = totalBytes;
+        } else {
+          p.phase = "writing tiles";
+          p.done = tilesDone.load();
+          p.total = tilesTotal.load();
+        }
+        p.features = shared.features.load();
+        options.progress(p);
+        for (int i = 0; i < 4 && !done.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
+  }
+  auto stopProgress = [&] {
+    done = true;
+    if (progressThread.joinable()) progressThread.join();
+  };
+
+  // ---- read + convert ----
+  ReadOptions ro;
+  ro.crsOverride = options.crsOverride;
+  ro.bytesRead = &shared.bytesRead;
+  ro.cancel = options.cancel;
+  auto readOne = [&](const InputFile& in, ObjectSink& sink) {
+    ReadStats st;
+    auto reader = in.format->create();
+    reader->read(in.uri, ro, sink, diag, st);
+    std::lock_guard lock(shared.mutex);
+    shared.read.merge(st);
+  };
+  if (threads == 1) {
+    DirectSink sink(*workers[0], options.cancel);
+    for (auto& in : inputs) {
+      if (options.cancel && options.cancel->load()) break;
+      readOne(in, sink);
+    }
+  } else {
+    BoundedQueue<CityObject> queue(size_t(threads) * 16);
+    std::vector<std::thread> pool;
+    for (auto& w : workers)
+      pool.emplace_back([&queue, wp = w.get()] {
+        CityObject o;
+        while (queue.pop(o)) wp->process(o);
+      });
+    const size_t readers = std::min(inputs.size(), size_t(std::max(1, threads / 4)));
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> readerThreads;
+    for (size_t r = 0; r < readers; ++r)
+      readerThreads.emplace_back([&] {
+        QueueSink sink(queue);
+        for (size_t i; (i = next.fetch_add(1)) < inputs.size();) {
+          if (options.cancel && options.cancel->load()) break;
+          readOne(inputs[i], sink);
+        }
+      });
+    for (auto& t : readerThreads) t.join();
+    queue.close();
+    for (auto& t : pool) t.join();
+  }
+  for (auto& w : workers) w->finish();
+  result.read = shared.read;
+  result.featuresDropped = shared.dropped;
+  result.triangles = shared.triangles;
+  result.sourceCrs = shared.sourceCrs;
+  result.geoid = shared.geoid;
+  for (auto& w : workers)
+    if (!w->ok()) {
+      stopProgress();
+      return result;
+    }
+  if (options.cancel && options.cancel->load()) {
+    stopProgress();
+    diag.error("cancelled", "conversion cancelled; nothing written");
+    return result;
+  }
+
+  // ---- gather features ----
+  std::vector<FeatureRef> refs;
+  for (auto& w : workers) {
+    refs.insert(refs.end(), w->refs().begin(), w->refs().end());
+    w->refs().clear();
+    w->refs().shrink_to_fit();
+  }
+  result.features = refs.size();
+  if (refs.empty()) {
+    stopProgress();
+    diag.error("nothing-converted", "no building could be converted; no tileset written");
+    return result;
+  }
+  // Deterministic order regardless of thread scheduling: by position, then size.
+  std::vector<uint32_t> order(refs.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    if (refs[a].lon != refs[b].lon) return refs[a].lon < refs[b].lon;
+    if (refs[a].lat != refs[b].lat) return refs[a].lat < refs[b].lat;
+    return refs[a].size < refs[b].size;
+  });
+  QuadNode root;
+  root.west = root.south = INFINITY;
+  root.east = root.north = -INFINITY;
+  for (auto& r : refs) {
+    root.west = std::min(root.west, r.lon);
+    root.east = std::max(root.east, r.lon);
+    root.south = std::min(root.south, r.lat);
+    root.north = std::max(root.north, r.lat);
+  }
+  // square-ish root so quadrants stay well shaped
+  double span = std::max(root.east - root.west, root.north - root.south) * 1.0000001 + 1e-9;
+  root.east = root.west + span;
+  root.north = root.south + span;
+  root.features = order;
+  split(root, refs, options);
+  std::vector<QuadNode*> leaves;
+  collectLeaves(root, leaves);
+
+  // ---- write tiles ----
+  phase = 1;
+  tilesTotal = leaves.size();
+  const std::vector<PropertyDef> schema = shared.schema.build();
+  std::vector<int> fds;
+  for (auto& w : workers) fds.push_back(w->fd());
+  std::vector<LeafResult> leafResults(leaves.size());
+  std::atomic<size_t> nextLeaf{0};
+  std::atomic<bool> writeFailed{false};
+  {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&] {
+        TileWriter tw(refs, fds, schema, options, out.path(), diag, shared);
+        for (size_t i; (i = nextLeaf.fetch_add(1)) < leaves.size();) {
+          if (writeFailed.load()) break;
+          if (!tw.write(*leaves[i], leafResults[i])) writeFailed = true;
+          tilesDone.fetch_add(1);
+        }
+      });
+    for (auto& t : pool) t.join();
+  }
+  if (writeFailed.load()) {
+    stopProgress();
+    diag.error("output-write", "writing tiles failed; no tileset written");
+    return result;
+  }
+  std::unordered_map<const QuadNode*, LeafResult> leafMap;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    leafMap[leaves[i]] = leafResults[i];
+    result.outputBytes += leafResults[i].bytes;
+    result.textures += leafResults[i].textures;
+  }
+  result.tiles = leaves.size();
+
+  TileNode rootTile;
+  if (root.children.empty()) {
+    // One tile: give it a parent without content so the error means something at every level.
+    TileNode leaf = assemble(root, leafMap);
+    rootTile.box = leaf.box;
+    rootTile.geometricError = std::max(1.0, double(root.maxDiagonal));
+    rootTile.children.push_back(std::move(leaf));
+  } else {
+    rootTile = assemble(root, leafMap);
+  }
+  rootTile.refine = "ADD";
+
+  TilesetInfo info;
+  info.generator = "twin 0.1.0";
+  info.sourceCrs.assign(shared.sourceCrs.begin(), shared.sourceCrs.end());
+  info.geoid = shared.geoid;
+  info.numbers["features"] = double(result.features);
+  info.numbers["tiles"] = double(result.tiles);
+  std::string json = tilesetJson(rootTile, info);
+  result.outputBytes += json.size();
+  workers.clear();  // close spill files
+  std::filesystem::remove_all(spillDir);
+  if (!fs::writeFileAtomic(out.path() + "/tileset.json", json, err) || !out.commit(err)) {
+    stopProgress();
+    diag.error("output-write", err);
+    return result;
+  }
+  stopProgress();
+  result.ok = true;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return result;
+}
+
+}  // namespace twin::tiler

@@ -1,0 +1,211 @@
+// The `twin` command: parses flags, calls library functions, turns diagnostics into exit codes.
+//
+// Exit codes:
+//   0  success (warnings may have been printed)
+//   1  nothing usable was produced (fatal error: no input read, nothing converted, output failed)
+//   2  bad usage (unknown option, missing argument)
+//   3  output written, but some inputs had errors (see the diagnostics)
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "twin/crs.h"
+
+#include "twin/converters/registry.h"
+#include "twin/tiler/convert.h"
+#include "twin/tiler/inspect.h"
+
+namespace twin {
+// --crs accepts EPSG:n, a bare number, or any srsName form.
+std::string canonicalSrsForCli(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return "EPSG:" + s;
+  return canonicalSrs(s).value_or(s);
+}
+}  // namespace twin
+
+namespace {
+
+std::atomic<bool> gCancel{false};
+
+void onSignal(int) { gCancel = true; }
+
+void echoDiagnostic(const twin::Diagnostic& d, void* user) {
+  auto* quiet = static_cast<bool*>(user);
+  if (*quiet && d.severity != twin::Severity::Error) return;
+  static const bool tty = isatty(STDERR_FILENO);
+  std::fprintf(stderr, "%s%s\n", tty ? "\r\033[K" : "", d.format().c_str());
+}
+
+std::string humanBytes(double b) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (b >= 1000 && u < 4) b /= 1000, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+  return buf;
+}
+
+void drawProgress(const twin::tiler::Progress& p) {
+  double frac = p.total ? std::min(1.0, double(p.done) / double(p.total)) : 0.0;
+  const int width = 30;
+  int filled = int(frac * width);
+  std::string bar(filled, '#');
+  bar += std::string(width - filled, '.');
+  if (p.phase == "reading")
+    std::fprintf(stderr, "\r\033[K[%s] %3.0f%% reading %s / %s, %llu buildings", bar.c_str(), frac * 100,
+                 humanBytes(double(p.done)).c_str(), humanBytes(double(p.total)).c_str(),
+                 static_cast<unsigned long long>(p.features));
+  else
+    std::fprintf(stderr, "\r\033[K[%s] %3.0f%% writing tiles %llu / %llu", bar.c_str(), frac * 100,
+                 static_cast<unsigned long long>(p.done), static_cast<unsigned long long>(p.total));
+  std::fflush(stderr);
+}
+
+int runConvert(const std::vector<std::string>& inputs, const std::string& out, const std::string& lod, bool draco,
+               const std::string& geoid, const std::string& crs, int threads, double maxTileMb, bool quiet,
+               bool noProgress) {
+  twin::DiagnosticCollector diag(200);
+  diag.setEcho(&echoDiagnostic, &quiet, 10);
+  const auto& registry = twin::converters::builtinFormats();
+  auto items = twin::converters::expandInputs(inputs, registry, diag);
+  if (items.empty()) {
+    std::fprintf(stderr, "twin convert: no input file of a known format (see `twin formats`)\n");
+    return 1;
+  }
+  twin::tiler::ConvertOptions o;
+  o.outDir = out;
+  o.lod = lod == "max" ? -1 : std::stoi(lod);
+  o.draco = draco;
+  o.geoidFile = geoid;
+  if (!crs.empty()) {
+    auto c = twin::canonicalSrsForCli(crs);
+    o.crsOverride = c;
+  }
+  o.threads = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  o.maxTileBytes = uint64_t(maxTileMb * 1024 * 1024);
+  o.cancel = &gCancel;
+  bool tty = isatty(STDERR_FILENO) && !noProgress && !quiet;
+  if (tty) o.progress = &drawProgress;
+  std::vector<twin::tiler::InputFile> files;
+  for (auto& i : items) files.push_back({i.uri, i.format, i.bytes});
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  auto r = twin::tiler::convert(files, o, diag);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+
+  // Summary
+  std::fprintf(stderr, "%s\n", r.ok ? "twin convert: done" : "twin convert: FAILED, no tileset written");
+  std::fprintf(stderr, "  inputs     %zu files, %s\n", files.size(), humanBytes(double(r.read.bytes)).c_str());
+  for (auto& [t, n] : r.read.objectsByType)
+    std::fprintf(stderr, "  read       %-22s %llu\n", t.c_str(), static_cast<unsigned long long>(n));
+  for (auto& [t, n] : r.read.skippedByType)
+    std::fprintf(stderr, "  skipped    %-22s %llu (not a building; not converted)\n", t.c_str(),
+                 static_cast<unsigned long long>(n));
+  std::fprintf(stderr, "  written    %llu buildings (%llu dropped), %llu triangles, %llu tiles, %llu textures, %s\n",
+               static_cast<unsigned long long>(r.features), static_cast<unsigned long long>(r.featuresDropped),
+               static_cast<unsigned long long>(r.triangles), static_cast<unsigned long long>(r.tiles),
+               static_cast<unsigned long long>(r.textures), humanBytes(double(r.outputBytes)).c_str());
+  for (auto& c : r.sourceCrs)
+    std::fprintf(stderr, "  CRS        %s -> EPSG:4978%s%s\n", c.c_str(), r.geoid.empty() ? "" : ", geoid ",
+                 r.geoid.c_str());
+  auto counts = diag.countsByCode();
+  if (!counts.empty()) {
+    std::fprintf(stderr, "  diagnostics %llu errors, %llu warnings:\n", static_cast<unsigned long long>(diag.errorCount()),
+                 static_cast<unsigned long long>(diag.warningCount()));
+    for (auto& [code, n] : counts) std::fprintf(stderr, "    %-28s %llu\n", code.c_str(), static_cast<unsigned long long>(n));
+  }
+  std::fprintf(stderr, "  time       %.2f s\n", r.seconds);
+  if (r.ok) std::printf("%s/tileset.json\n", out.c_str());
+  if (!r.ok) return 1;
+  return diag.errorCount() ? 3 : 0;
+}
+
+}  // namespace
+
+
+int main(int argc, char** argv) {
+  CLI::App app{"twin: city models (CityGML, PLATEAU) to OGC 3D Tiles 1.1, and the tools around them"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "twin 0.1.0");
+
+  // convert
+  auto* convert = app.add_subcommand("convert", "Convert city models to a 3D Tiles 1.1 tileset");
+  std::vector<std::string> inputs;
+  std::string out, lod = "max", geoid, crs;
+  bool draco = false, quiet = false, noProgress = false;
+  int threads = 0;
+  double maxTileMb = 4.0;
+  std::string formatsList;
+  for (auto& f : twin::converters::builtinFormats().all()) formatsList += "\n  " + f.id + ": " + f.description;
+  convert->footer("Formats read:" + formatsList +
+                  "\n\nInputs may be files, directories (searched recursively) or PLATEAU zip archives as "
+                  "distributed.\nExit codes: 0 ok, 1 nothing written, 2 bad usage, 3 written with input errors.");
+  convert->add_option("inputs", inputs, "Input files, directories or zip archives")->required();
+  convert->add_option("-o,--output", out, "Output directory (written atomically; replaced if it is a twin tileset)")
+      ->required();
+  convert->add_option("--lod", lod, "Level of detail: 0, 1, 2, 3, 4 or max (highest each building has; a building "
+                                    "without the requested LOD uses its highest below it)")
+      ->check(CLI::IsMember({"0", "1", "2", "3", "4", "max"}));
+  convert->add_flag("--draco", draco, "Compress meshes with Draco (KHR_draco_mesh_compression)");
+  convert->add_option("--geoid", geoid, "Geoid grid (GTX/GeoTIFF) for orthometric -> ellipsoidal heights "
+                                        "(default: EGM96, egm96_15.gtx from proj-data)");
+  convert->add_option("--crs", crs, "Source CRS to use instead of the files' srsName (EPSG:n)");
+  convert->add_option("--threads", threads, "Worker threads (default: all cores)")->check(CLI::Range(0, 256));
+  convert->add_option("--max-tile-mb", maxTileMb, "Split tiles above this content size (MB, estimate)")
+      ->check(CLI::Range(0.01, 1024.0));
+  convert->add_flag("-q,--quiet", quiet, "Print only errors and the summary");
+  convert->add_flag("--no-progress", noProgress, "No progress bar");
+
+  // info
+  auto* info = app.add_subcommand("info", "Describe a source file or a tileset");
+  std::string infoPath;
+  info->add_option("path", infoPath, "A source file, a tileset directory or tileset.json")->required();
+
+  // formats
+  auto* formats = app.add_subcommand("formats", "List the input formats twin reads");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+
+  if (*convert) return runConvert(inputs, out, lod, draco, geoid, crs, threads, maxTileMb, quiet, noProgress);
+
+  if (*formats) {
+    for (auto& f : twin::converters::builtinFormats().all()) {
+      std::string ext;
+      for (auto& e : f.extensions) ext += (ext.empty() ? "" : " ") + e;
+      std::printf("%-10s %s  [%s]\n", f.id.c_str(), f.description.c_str(), ext.c_str());
+    }
+    return 0;
+  }
+
+  if (*info) {
+    twin::DiagnosticCollector diag;
+    bool quietInfo = false;
+    diag.setEcho(&echoDiagnostic, &quietInfo, 10);
+    std::error_code ec;
+    bool isTileset = std::filesystem::is_directory(infoPath, ec) ||
+                     std::filesystem::path(infoPath).filename() == "tileset.json";
+    std::string text;
+    if (isTileset) {
+      text = twin::tiler::describeTileset(infoPath, diag);
+    } else {
+      auto items = twin::converters::expandInputs({infoPath}, twin::converters::builtinFormats(), diag);
+      for (auto& i : items) text += twin::tiler::describeFile(i.uri, *i.format, diag) + "\n";
+    }
+    if (text.empty()) return 1;
+    std::fputs(text.c_str(), stdout);
+    return diag.errorCount() ? 3 : 0;
+  }
+  return 2;
+}
