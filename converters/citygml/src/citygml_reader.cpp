@@ -354,6 +354,15 @@ struct ObjCtx {
   std::vector<std::vector<std::string>> ringIds;  // per geometry
   std::vector<std::vector<std::string>> polyIds;  // per geometry, per polygon
   std::vector<Href> hrefs;
+  struct Aggregate {
+    int lod;
+    uint32_t first, last;  // polygon range in the LOD's geometry
+  };
+  std::unordered_map<std::string, Aggregate> aggregates;  // CompositeSurface, MultiSurface, ... by gml:id
+
+  uint32_t polygonCount(int lod) const {
+    return geomIndex[lod] < 0 ? 0u : static_cast<uint32_t>(obj.geometries[geomIndex[lod]].polygons.size());
+  }
 
   Geometry& geometryFor(int lod) {
     if (geomIndex[lod] < 0) {
@@ -473,6 +482,13 @@ class Parser {
   bool attrTextTruncated_ = false;
 
   uint64_t unresolvedRefs_ = 0;
+  struct OpenAggregate {
+    int depth;
+    std::string id;
+    int lod;
+    uint32_t first;
+  };
+  std::vector<OpenAggregate> aggregateStack_;
 
   bool inObject() const { return !objects_.empty(); }
   int currentLod() const { return lodStack_.empty() ? -1 : lodStack_.back().second; }
@@ -631,7 +647,13 @@ class Parser {
     }
     if (eq(local, "OrientableSurface")) {
       if (attrValue(nbAttrs, attrs, "orientation") == "-") reversedStack_.push_back(d);
-      return;
+    }
+    if (!inPolygon_ && (eq(local, "CompositeSurface") || eq(local, "MultiSurface") || eq(local, "Shell") ||
+                        eq(local, "Solid") || eq(local, "OrientableSurface") || eq(local, "TriangulatedSurface") ||
+                        eq(local, "Surface"))) {
+      std::string id = attrValue(nbAttrs, attrs, "id");
+      int lod = currentLod();
+      if (!id.empty() && lod >= 0) aggregateStack_.push_back({d, id, lod, objects_.back().polygonCount(lod)});
     }
     if (inPolygon_) {
       if (eq(local, "LinearRing")) {
@@ -729,6 +751,12 @@ class Parser {
       }
       return;
     }
+    if (!aggregateStack_.empty() && aggregateStack_.back().depth == d) {
+      auto& a = aggregateStack_.back();
+      ObjCtx& ctx = objects_.back();
+      ctx.aggregates[a.id] = {a.lod, a.first, ctx.polygonCount(a.lod)};
+      aggregateStack_.pop_back();
+    }
     if (inObject() && d == objects_.back().depth) endObject();
   }
 
@@ -801,6 +829,34 @@ class Parser {
       for (int g = 0; g < int(c->polyIds.size()); ++g)
         for (uint32_t p = 0; p < c->polyIds[g].size(); ++p)
           if (!c->polyIds[g][p].empty()) index.emplace(c->polyIds[g][p], PolyLoc{c, g, p});
+    // References to aggregates (CompositeSurface, ...) stand for each polygon in them.
+    std::unordered_map<std::string, std::vector<PolyLoc>> aggIndex;
+    for (auto* c : all)
+      for (auto& [id, a] : c->aggregates) {
+        int g = c->geomIndex[a.lod];
+        if (g < 0) continue;
+        auto& v = aggIndex[id];
+        for (uint32_t p = a.first; p < a.last; ++p) v.push_back(PolyLoc{c, g, p});
+      }
+    for (auto* c : all) {
+      std::vector<Href> expanded;
+      for (auto& h : c->hrefs) {
+        if (index.count(h.id) || !aggIndex.count(h.id)) {
+          expanded.push_back(h);
+          continue;
+        }
+        for (auto& loc : aggIndex[h.id]) {
+          std::string pid = loc.ctx->polyIds[loc.geom][loc.poly];
+          if (pid.empty()) {
+            pid = "twin-agg-" + h.id + "-" + std::to_string(loc.poly);
+            loc.ctx->polyIds[loc.geom][loc.poly] = pid;
+          }
+          index.emplace(pid, loc);
+          expanded.push_back({pid, h.lod, h.surface, h.reversed});
+        }
+      }
+      c->hrefs = std::move(expanded);
+    }
     for (auto* c : all) {
       for (auto& h : c->hrefs) {
         auto it = index.find(h.id);
@@ -1125,7 +1181,10 @@ class Parser {
       static const std::unordered_set<std::string> integers = {
           "bldg:storeysAboveGround", "bldg:storeysBelowGround", "bldg:yearOfConstruction", "bldg:yearOfDemolition"};
       double v;
-      if (integers.count(out.key) && isIntegerText(t)) {
+      if (!n.uom.empty() && parseDoubleText(t, v)) {
+        out.type = AttributeType::Double;  // a measure: always a number with a unit
+        out.number = v;
+      } else if (integers.count(out.key) && isIntegerText(t)) {
         out.type = AttributeType::Integer;
         std::from_chars(t.data(), t.data() + t.size(), out.integer);
       } else if (isIntegerText(t) || t == "0") {

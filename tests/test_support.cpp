@@ -1,0 +1,165 @@
+#include "test_support.h"
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "twin/converters/registry.h"
+
+namespace twin::test {
+
+std::string samples(const std::string& rel) { return std::string(TWIN_SAMPLES) + "/" + rel; }
+std::string testData(const std::string& rel) { return std::string(TWIN_TEST_DATA) + "/" + rel; }
+
+std::string tempDir(const std::string& name) {
+  auto p = std::filesystem::temp_directory_path() / ("twin-tests-" + std::to_string(::getpid())) / name;
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p.string();
+}
+
+RunResult run(const std::string& cmd) {
+  RunResult r;
+  std::string full = cmd + " 2>&1";
+  FILE* p = popen(full.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  int status = pclose(p);
+  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+RunResult runTwin(const std::string& args) { return run(std::string("'") + TWIN_EXE + "' " + args); }
+
+namespace {
+class Collect : public ObjectSink {
+ public:
+  std::vector<CityObject> objects;
+  bool accept(CityObject&& o) override {
+    objects.push_back(std::move(o));
+    return true;
+  }
+};
+}  // namespace
+
+std::vector<CityObject> readAll(const std::string& uri, DiagnosticCollector& diag, ReadStats* stats,
+                                const std::string& crs) {
+  const auto& reg = converters::builtinFormats();
+  auto items = converters::expandInputs({uri}, reg, diag);
+  Collect sink;
+  ReadStats st;
+  ReadOptions ro;
+  ro.crsOverride = crs;
+  for (auto& i : items) i.format->create()->read(i.uri, ro, sink, diag, st);
+  if (stats) *stats = st;
+  return std::move(sink.objects);
+}
+
+Glb readGlb(const std::string& path) {
+  Glb g;
+  std::ifstream f(path, std::ios::binary);
+  std::vector<uint8_t> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (b.size() < 20) return g;
+  uint32_t magic, version, length, jsonLen, jsonType;
+  std::memcpy(&magic, &b[0], 4);
+  std::memcpy(&version, &b[4], 4);
+  std::memcpy(&length, &b[8], 4);
+  std::memcpy(&jsonLen, &b[12], 4);
+  std::memcpy(&jsonType, &b[16], 4);
+  if (magic != 0x46546C67 || version != 2 || length != b.size() || jsonType != 0x4E4F534A) return g;
+  g.json = nlohmann::json::parse(b.begin() + 20, b.begin() + 20 + jsonLen);
+  size_t off = 20 + jsonLen;
+  if (off + 8 <= b.size()) {
+    uint32_t binLen;
+    std::memcpy(&binLen, &b[off], 4);
+    g.bin.assign(b.begin() + off + 8, b.begin() + off + 8 + binLen);
+  }
+  g.ok = true;
+  return g;
+}
+
+std::vector<double> accessorValues(const Glb& g, int index) {
+  std::vector<double> out;
+  const auto& a = g.json["accessors"][index];
+  if (!a.contains("bufferView")) return out;
+  const auto& v = g.json["bufferViews"][a["bufferView"].get<int>()];
+  size_t off = v.value("byteOffset", 0) + a.value("byteOffset", 0);
+  int comps = a["type"] == "SCALAR" ? 1 : a["type"] == "VEC2" ? 2 : a["type"] == "VEC3" ? 3 : 4;
+  size_t count = a["count"].get<size_t>() * comps;
+  int ct = a["componentType"];
+  for (size_t i = 0; i < count; ++i) {
+    if (ct == 5126) {
+      float f;
+      std::memcpy(&f, &g.bin[off + 4 * i], 4);
+      out.push_back(f);
+    } else if (ct == 5125) {
+      uint32_t u;
+      std::memcpy(&u, &g.bin[off + 4 * i], 4);
+      out.push_back(u);
+    } else if (ct == 5123) {
+      uint16_t u;
+      std::memcpy(&u, &g.bin[off + 2 * i], 2);
+      out.push_back(u);
+    }
+  }
+  return out;
+}
+
+void writeText(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+}
+
+std::string readText(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+}  // namespace twin::test
+
+namespace twin::test {
+
+std::string cityModel(const std::string& members, const std::string& srs) {
+  return R"(<?xml version="1.0" encoding="UTF-8"?>
+<core:CityModel xmlns:core="http://www.opengis.net/citygml/2.0" xmlns:bldg="http://www.opengis.net/citygml/building/2.0" xmlns:gml="http://www.opengis.net/gml" xmlns:gen="http://www.opengis.net/citygml/generics/2.0" xmlns:app="http://www.opengis.net/citygml/appearance/2.0" xmlns:uro="https://www.geospatial.jp/iur/uro/3.1" xmlns:xlink="http://www.w3.org/1999/xlink">
+  <gml:boundedBy><gml:Envelope srsName=")" +
+         srs + R"(" srsDimension="3"><gml:lowerCorner>0 0 0</gml:lowerCorner><gml:upperCorner>1 1 1</gml:upperCorner></gml:Envelope></gml:boundedBy>
+)" + members + "\n</core:CityModel>\n";
+}
+
+std::string boxBuilding(const std::string& id, double lat, double lon, double z0, double h, const std::string& extra,
+                        double size) {
+  double dlat = size / 111000.0, dlon = size / 91000.0;
+  char buf[64];
+  auto P = [&](double la, double lo, double z) {
+    std::snprintf(buf, sizeof buf, "%.9f %.9f %.3f ", la, lo, z);
+    return std::string(buf);
+  };
+  double la0 = lat, la1 = lat + dlat, lo0 = lon, lo1 = lon + dlon, z1 = z0 + h;
+  auto poly = [&](std::vector<std::string> pts) {
+    std::string s = "<gml:surfaceMember><gml:Polygon><gml:exterior><gml:LinearRing><gml:posList>";
+    for (auto& p : pts) s += p;
+    s += pts[0];
+    return s + "</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon></gml:surfaceMember>\n";
+  };
+  std::string faces;
+  faces += poly({P(la0, lo0, z0), P(la1, lo0, z0), P(la1, lo1, z0), P(la0, lo1, z0)});  // bottom
+  faces += poly({P(la0, lo0, z1), P(la0, lo1, z1), P(la1, lo1, z1), P(la1, lo0, z1)});  // top
+  faces += poly({P(la0, lo0, z0), P(la0, lo1, z0), P(la0, lo1, z1), P(la0, lo0, z1)});
+  faces += poly({P(la0, lo1, z0), P(la1, lo1, z0), P(la1, lo1, z1), P(la0, lo1, z1)});
+  faces += poly({P(la1, lo1, z0), P(la1, lo0, z0), P(la1, lo0, z1), P(la1, lo1, z1)});
+  faces += poly({P(la1, lo0, z0), P(la0, lo0, z0), P(la0, lo0, z1), P(la1, lo0, z1)});
+  return "<core:cityObjectMember><bldg:Building gml:id=\"" + id + "\">" + extra +
+         "<bldg:measuredHeight uom=\"m\">" + std::to_string(h) +
+         "</bldg:measuredHeight><bldg:lod1Solid><gml:Solid><gml:exterior><gml:CompositeSurface>\n" + faces +
+         "</gml:CompositeSurface></gml:exterior></gml:Solid></bldg:lod1Solid></bldg:Building></core:cityObjectMember>\n";
+}
+
+}  // namespace twin::test

@@ -1,0 +1,50 @@
+#pragma once
+// Helpers shared by the tests: temporary directories, running `twin`, reading glb files.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "twin/city_model.h"
+#include "twin/diagnostics.h"
+#include "twin/reader.h"
+
+namespace twin::test {
+
+std::string samples(const std::string& rel);   // ../shared/samples/<rel>
+std::string testData(const std::string& rel);  // tests/data/<rel>
+std::string tempDir(const std::string& name);  // fresh, empty directory under the build's temp area
+
+struct RunResult {
+  int exitCode = -1;
+  std::string output;  // stdout + stderr
+};
+RunResult run(const std::string& commandLine);  // runs a shell command
+RunResult runTwin(const std::string& args);     // runs the twin executable
+
+// Reads every object of a file through the registry.
+std::vector<CityObject> readAll(const std::string& uri, DiagnosticCollector& diag, ReadStats* stats = nullptr,
+                                const std::string& crs = {});
+
+struct Glb {
+  nlohmann::json json;
+  std::vector<uint8_t> bin;
+  bool ok = false;
+};
+Glb readGlb(const std::string& path);
+// Typed view of accessor data (non-compressed only).
+std::vector<double> accessorValues(const Glb& g, int accessor);
+
+void writeText(const std::string& path, const std::string& text);
+std::string readText(const std::string& path);
+
+}  // namespace twin::test
+
+namespace twin::test {
+// A minimal CityGML 2.0 document (EPSG:6697 unless `srs` is given) holding `members`
+// (each a complete <core:cityObjectMember>...</core:cityObjectMember>).
+std::string cityModel(const std::string& members, const std::string& srs = "http://www.opengis.net/def/crs/EPSG/0/6697");
+// A box building of `size` metres (roughly) at lat/lon with an LOD1 solid, height h above z0.
+std::string boxBuilding(const std::string& id, double lat, double lon, double z0, double h,
+                        const std::string& extra = "", double size = 10.0);
+}  // namespace twin::test

@@ -1,0 +1,273 @@
+// End to end: `twin convert` on real samples, then the tileset and every glb checked against the
+// 3D Tiles 1.1 and glTF rules (../shared/3DTILES-CHECKLIST.md) and the Khronos glTF validator.
+#include <proj.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <regex>
+#include <set>
+
+#include "test_support.h"
+#include "twin/crs.h"
+#include "twin/fsutil.h"
+#include "twin/tileset.h"
+
+using namespace twin;
+using namespace twin::test;
+namespace sfs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct TilesetCheck {
+  size_t tiles = 0, contents = 0, features = 0, images = 0;
+  std::set<std::string> featureIds;
+  std::vector<Vec3> worldPositions;  // every vertex, ECEF
+  bool draco = false;
+};
+
+OrientedBox boxOf(const json& tile) { return OrientedBox::fromArray(tile["boundingVolume"]["box"].get<std::array<double, 12>>()); }
+
+void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out) {
+  Glb g = readGlb(path);
+  REQUIRE(g.ok);
+  const json& j = g.json;
+  CHECK(j["asset"]["version"] == "2.0");
+  // Declared extensions are used, used ones declared.
+  std::set<std::string> used(j["extensionsUsed"].begin(), j["extensionsUsed"].end());
+  CHECK(used.count("EXT_mesh_features"));
+  CHECK(used.count("EXT_structural_metadata"));
+  for (auto& bv : j["bufferViews"]) CHECK(bv["byteLength"].get<size_t>() > 0);
+  // Metadata
+  const json& meta = j["extensions"]["EXT_structural_metadata"];
+  const json& table = meta["propertyTables"][0];
+  const size_t rows = table["count"];
+  std::regex idRe("^[a-zA-Z_][a-zA-Z0-9_]*$");
+  for (auto& [cls, def] : meta["schema"]["classes"].items()) {
+    CHECK(std::regex_match(cls, idRe));
+    for (auto& [pid, p] : def["properties"].items()) {
+      CHECK(std::regex_match(pid, idRe));
+      if (p["type"] == "STRING") CHECK_FALSE(p.contains("componentType"));
+      else CHECK(p.contains("componentType"));
+    }
+  }
+  // gml:id column
+  REQUIRE(table["properties"].contains("gml_id"));
+  const json& col = table["properties"]["gml_id"];
+  auto view = [&](int i) { return j["bufferViews"][i]; };
+  const json& vals = view(col["values"]);
+  const json& offs = view(col["stringOffsets"]);
+  CHECK(vals["byteOffset"].get<size_t>() % 8 == 0);
+  CHECK(offs["byteLength"].get<size_t>() == 4 * (rows + 1));
+  std::vector<uint32_t> o(rows + 1);
+  std::memcpy(o.data(), &g.bin[offs["byteOffset"].get<size_t>()], 4 * (rows + 1));
+  for (size_t r = 0; r < rows; ++r) {
+    CHECK(o[r] <= o[r + 1]);
+    out.featureIds.insert(std::string(reinterpret_cast<const char*>(&g.bin[vals["byteOffset"].get<size_t>() + o[r]]),
+                                      o[r + 1] - o[r]));
+  }
+  out.features += rows;
+  out.images += j.value("images", json::array()).size();
+
+  Vec3 t{0, 0, 0};
+  if (j["nodes"][0].contains("translation")) {
+    auto tr = j["nodes"][0]["translation"];
+    t = {tr[0], tr[1], tr[2]};
+  }
+  std::set<uint32_t> idsInTile;
+  for (auto& prim : j["meshes"][0]["primitives"]) {
+    const json& fid = prim["extensions"]["EXT_mesh_features"]["featureIds"][0];
+    CHECK(fid["propertyTable"] == 0);
+    if (prim.contains("extensions") && prim["extensions"].contains("KHR_draco_mesh_compression")) {
+      out.draco = true;
+      continue;
+    }
+    int posAcc = prim["attributes"]["POSITION"];
+    auto pos = accessorValues(g, posAcc);
+    auto mn = j["accessors"][posAcc]["min"], mx = j["accessors"][posAcc]["max"];
+    double lo[3] = {1e30, 1e30, 1e30}, hi[3] = {-1e30, -1e30, -1e30};
+    for (size_t i = 0; i + 2 < pos.size(); i += 3) {
+      for (int k = 0; k < 3; ++k) lo[k] = std::min(lo[k], pos[i + k]), hi[k] = std::max(hi[k], pos[i + k]);
+      // y-up to z-up as 3D Tiles clients do: (x, y, z) -> (x, -z, y), after the node translation.
+      Vec3 w{pos[i] + t[0], -(pos[i + 2] + t[2]), pos[i + 1] + t[1]};
+      CHECK(box.contains(w, 0.01));
+      out.worldPositions.push_back(w);
+    }
+    for (int k = 0; k < 3; ++k) {
+      CHECK(mn[k].get<double>() == lo[k]);
+      CHECK(mx[k].get<double>() == hi[k]);
+    }
+    auto nrm = accessorValues(g, prim["attributes"]["NORMAL"]);
+    for (size_t i = 0; i + 2 < nrm.size(); i += 3)
+      CHECK(std::abs(std::sqrt(nrm[i] * nrm[i] + nrm[i + 1] * nrm[i + 1] + nrm[i + 2] * nrm[i + 2]) - 1.0) < 1e-4);
+    auto ids = accessorValues(g, prim["attributes"]["_FEATURE_ID_0"]);
+    std::set<uint32_t> distinct;
+    for (double v : ids) {
+      CHECK(v == std::floor(v));
+      CHECK(v < rows);
+      distinct.insert(uint32_t(v));
+      idsInTile.insert(uint32_t(v));
+    }
+    CHECK(fid["featureCount"].get<size_t>() == distinct.size());
+    auto idx = accessorValues(g, prim["indices"]);
+    CHECK(idx.size() % 3 == 0);
+    for (double v : idx) CHECK(v < pos.size() / 3);
+  }
+  if (!out.draco) CHECK(idsInTile.size() == rows);  // every row is drawn
+}
+
+TilesetCheck checkTileset(const std::string& dir) {
+  TilesetCheck out;
+  json ts = json::parse(readText(dir + "/tileset.json"));
+  CHECK(ts["asset"]["version"] == "1.1");
+  CHECK(ts["root"]["refine"] == "ADD");
+  CHECK(ts["geometricError"].get<double>() >= ts["root"]["geometricError"].get<double>());
+  CHECK(ts["asset"]["extras"]["twin"]["targetCrs"] == "EPSG:4978");
+  std::function<void(const json&, const json*)> walk = [&](const json& tile, const json* parent) {
+    ++out.tiles;
+    REQUIRE(tile["boundingVolume"]["box"].size() == 12);
+    double ge = tile["geometricError"];
+    CHECK(ge >= 0);
+    OrientedBox box = boxOf(tile);
+    if (parent) {
+      CHECK(ge <= (*parent)["geometricError"].get<double>());
+      OrientedBox pbox = boxOf(*parent);
+      for (auto& c : box.corners()) CHECK(pbox.contains(c, 0.02));
+    }
+    if (tile.contains("content")) {
+      ++out.contents;
+      std::string uri = tile["content"]["uri"];
+      REQUIRE(sfs::exists(dir + "/" + uri));
+      CHECK(ge == 0.0);  // leaves hold full detail
+      checkGlb(dir + "/" + uri, box, out);
+    }
+    for (auto& c : tile.value("children", json::array())) walk(c, &tile);
+  };
+  walk(ts["root"], nullptr);
+  return out;
+}
+
+void validateGltf(const std::string& dir) {
+  auto v = run("node '" + std::string(TWIN_SOURCE_DIR) + "/tests/node/validate-gltf.mjs' '" + dir + "'");
+  INFO(v.output);
+  CHECK(v.exitCode == 0);
+  CHECK(v.output.find("\"errors\":0") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("Yokosuka LOD2 with textures: a valid, placed, textured tileset with every building", "[tileset]") {
+  std::string out = tempDir("yokosuka") + "/tiles";
+  auto r = runTwin("convert '" + samples("plateau-yokosuka-lod2tex") + "' -o '" + out + "' --no-progress");
+  INFO(r.output);
+  REQUIRE(r.exitCode == 0);
+  auto c = checkTileset(out);
+  CHECK(c.features == 13);
+  CHECK(c.featureIds.count("bldg_787d830e-2534-410a-8a2a-a531efeb2533"));
+  CHECK(c.images == 3);
+  json ts = json::parse(readText(out + "/tileset.json"));
+  CHECK(ts["asset"]["extras"]["twin"]["sourceCrs"][0] == "EPSG:6697");
+  CHECK(ts["asset"]["extras"]["twin"]["geoid"] == "egm96_15.gtx");
+  validateGltf(out);
+
+  // Placement: a known source vertex (the museum's LOD0 footprint corner, T.P. height) must appear
+  // in the tiles within 1 cm of PROJ's own JGD2011 + EGM96 -> ECEF transform.
+  PJ_CONTEXT* ctx = proj_context_create();
+  PJ* p = proj_normalize_for_visualization(ctx, proj_create_crs_to_crs(ctx, "EPSG:6668+5773", "EPSG:4978", nullptr));
+  // First point of the museum's LOD2 roof (from the GML: lat, lon, height)
+  std::string gml = readText(samples("plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml"));
+  size_t at = gml.find("<gml:posList>", gml.find("<bldg:RoofSurface"));
+  double lat, lon, h;
+  REQUIRE(std::sscanf(gml.c_str() + at + 13, "%lf %lf %lf", &lat, &lon, &h) == 3);
+  PJ_COORD ref = proj_trans(p, PJ_FWD, proj_coord(lon, lat, h, 0));
+  proj_destroy(p);
+  proj_context_destroy(ctx);
+  double best = 1e30;
+  for (auto& w : c.worldPositions)
+    best = std::min(best, std::hypot(w[0] - ref.xyz.x, w[1] - ref.xyz.y, w[2] - ref.xyz.z));
+  CHECK(best < 0.01);
+}
+
+TEST_CASE("Osaka LOD1 and FZK-Haus (ETRS89/UTM32): valid tilesets; Draco output valid too", "[tileset]") {
+  std::string base = tempDir("more");
+  auto r = runTwin("convert '" + samples("plateau-osaka-lod1") + "' -o '" + base + "/osaka' --no-progress --threads 2");
+  REQUIRE(r.exitCode == 0);
+  auto c = checkTileset(base + "/osaka");
+  CHECK(c.features == 63);
+  validateGltf(base + "/osaka");
+
+  r = runTwin("convert '" + samples("kit-fzk-haus/fzk_haus_lod3_v2.gml") + "' -o '" + base + "/fzk' --no-progress");
+  REQUIRE(r.exitCode == 0);
+  auto f = checkTileset(base + "/fzk");
+  CHECK(f.features == 1);
+  // Near Karlsruhe (cs2cs EPSG:25832 -> EPSG:4258 of the model's corner: 8.4224 E, 49.1032 N)
+  Vec3 llh = ecefToLonLatHeight(f.worldPositions.at(0));
+  CHECK(llh[0] == Approx(8.4224).margin(0.001));
+  CHECK(llh[1] == Approx(49.1032).margin(0.001));
+  validateGltf(base + "/fzk");
+
+  r = runTwin("convert '" + samples("plateau-yokosuka-lod2tex") + "' -o '" + base + "/draco' --draco --no-progress");
+  REQUIRE(r.exitCode == 0);
+  auto d = checkTileset(base + "/draco");
+  CHECK(d.draco);
+  CHECK(d.features == 13);
+  for (auto& e : sfs::recursive_directory_iterator(base + "/draco"))
+    if (e.path().extension() == ".glb") {
+      auto g = readGlb(e.path().string());
+      CHECK(g.json["extensionsRequired"][0] == "KHR_draco_mesh_compression");
+    }
+  validateGltf(base + "/draco");
+}
+
+TEST_CASE("A spatial split bounds tile size; output is deterministic across thread counts", "[tileset]") {
+  std::string base = tempDir("split");
+  auto r = runTwin("convert '" + samples("plateau-osaka-lod1") + "' -o '" + base + "/a' --max-tile-mb 0.02 --threads 1 --no-progress");
+  REQUIRE(r.exitCode == 0);
+  auto c = checkTileset(base + "/a");
+  CHECK(c.contents > 1);
+  CHECK(c.features == 63);
+  for (auto& e : sfs::recursive_directory_iterator(base + "/a"))
+    if (e.path().extension() == ".glb") CHECK(sfs::file_size(e.path()) < 60000);
+  r = runTwin("convert '" + samples("plateau-osaka-lod1") + "' -o '" + base + "/b' --max-tile-mb 0.02 --threads 2 --no-progress");
+  REQUIRE(r.exitCode == 0);
+  CHECK(readText(base + "/a/tileset.json") == readText(base + "/b/tileset.json"));
+  for (auto& e : sfs::recursive_directory_iterator(base + "/a"))
+    if (e.path().extension() == ".glb") {
+      auto rel = sfs::relative(e.path(), base + "/a");
+      CHECK(readText(e.path().string()) == readText((sfs::path(base + "/b") / rel).string()));
+    }
+  validateGltf(base + "/a");
+}
+
+TEST_CASE("twin info describes a tileset and a source file", "[tileset]") {
+  std::string base = tempDir("info");
+  REQUIRE(runTwin("convert '" + samples("plateau-osaka-lod1") + "' -o '" + base + "/t' --no-progress").exitCode == 0);
+  auto r = runTwin("info '" + base + "/t'");
+  CHECK(r.exitCode == 0);
+  CHECK(r.output.find("1.1") != std::string::npos);
+  CHECK(r.output.find("EPSG:6697") != std::string::npos);
+  CHECK(r.output.find("features     63") != std::string::npos);
+  r = runTwin("info '" + samples("plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml") + "'");
+  CHECK(r.exitCode == 0);
+  CHECK(r.output.find("Building: 13") != std::string::npos);
+  CHECK(r.output.find("BuildingPart: 2") != std::string::npos);
+  CHECK(r.output.find("LOD2") != std::string::npos);
+  CHECK(r.output.find("textures     3 images") != std::string::npos);
+}
+
+TEST_CASE("A staged output directory that is not committed leaves nothing behind", "[tileset]") {
+  std::string base = tempDir("staged");
+  {
+    fs::StagedDirectory s(base + "/out");
+    std::string err;
+    REQUIRE(s.begin(err));
+    std::string e2;
+    REQUIRE(fs::writeFileAtomic(s.path() + "/tileset.json", std::string("{}"), e2));
+    // destroyed without commit: an interrupted run
+  }
+  CHECK_FALSE(sfs::exists(base + "/out"));
+  CHECK(sfs::is_empty(base));
+}
