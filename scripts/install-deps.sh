@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything twin needs on Debian 12 (run as root): compilers, libraries from Debian,
+# and the npm packages of the tests and the web viewer. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates
+  libxml2-dev libproj-dev proj-data proj-bin libdraco-dev catch2 nlohmann-json3-dev
+  libstb-dev libtiff-dev libzip-dev libcli11-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
+  nodejs npm
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages (versions pinned in package.json / package-lock.json)
+for dir in tests/node viewer-server/web; do
+  if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules" ]; then
+    echo "install-deps: npm packages in $dir"
+    (cd "$dir" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi)
+  fi
+done
