@@ -21,6 +21,7 @@
 #include "twin/converters/registry.h"
 #include "twin/tiler/convert.h"
 #include "twin/tiler/inspect.h"
+#include "twin/viewer/server.h"
 
 namespace twin {
 // --crs accepts EPSG:n, a bare number, or any srsName form.
@@ -168,6 +169,15 @@ int main(int argc, char** argv) {
   std::string infoPath;
   info->add_option("path", infoPath, "A source file, a tileset directory or tileset.json")->required();
 
+  // serve
+  auto* serveCmd = app.add_subcommand("serve", "Serve tilesets and the web 3D viewer");
+  twin::viewer::ServeOptions serveOptions;
+  serveOptions.webDir = TWIN_WEB_DIR;
+  serveCmd->add_option("--tiles", serveOptions.tiles, "Tileset directories to serve")->required();
+  serveCmd->add_option("--port", serveOptions.port, "Port (default 8080)")->check(CLI::Range(1, 65535));
+  serveCmd->add_option("--host", serveOptions.host, "Address to listen on (default 127.0.0.1; 0.0.0.0 for all)");
+  serveCmd->add_option("--web", serveOptions.webDir, "Directory of the built web viewer");
+
   // formats
   auto* formats = app.add_subcommand("formats", "List the input formats twin reads");
 
@@ -179,6 +189,17 @@ int main(int argc, char** argv) {
   }
 
   if (*convert) return runConvert(inputs, out, lod, draco, geoid, crs, threads, maxTileMb, quiet, noProgress);
+
+  if (*serveCmd) {
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    serveOptions.stop = &gCancel;
+    std::fprintf(stderr, "twin serve: http://%s:%d/ (Ctrl-C to stop)\n", serveOptions.host.c_str(), serveOptions.port);
+    std::string err;
+    int rc = twin::viewer::serve(serveOptions, err);
+    if (rc) std::fprintf(stderr, "twin serve: %s\n", err.c_str());
+    return rc ? 1 : 0;
+  }
 
   if (*formats) {
     for (auto& f : twin::converters::builtinFormats().all()) {
