@@ -1,0 +1,327 @@
+// twin_bench: conversion throughput and memory, with the parsing ceiling measured in the same run.
+//
+// For each sample and for synthetic PLATEAU-derived files (the Yokosuka LOD2 file replicated with
+// fresh gml:ids and shifted positions), runs `twin convert` in a child process (1 and 2 threads,
+// with and without Draco) and prints MB/s, buildings/s, peak RSS and output bytes per building.
+// The ceiling row is libxml2's SAX2 push parser plus std::from_chars of every coordinate over
+// the same bytes, in this process.
+//
+//   twin_bench [--twin PATH] [--samples DIR] [--sizes-mb 100,500] [--work DIR] [--quick]
+
+#include <libxml/parser.h>
+#include <sys/resource.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sfs = std::filesystem;
+
+namespace {
+
+struct RunStats {
+  double seconds = 0;
+  long maxRssKb = 0;
+  int exitCode = -1;
+  uint64_t outputBytes = 0;
+  uint64_t buildings = 0;
+};
+
+uint64_t dirBytes(const std::string& d) {
+  uint64_t n = 0;
+  std::error_code ec;
+  for (auto& e : sfs::recursive_directory_iterator(d, ec))
+    if (e.is_regular_file()) n += e.file_size();
+  return n;
+}
+
+RunStats runTwin(const std::string& twin, const std::vector<std::string>& args) {
+  RunStats s;
+  auto t0 = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv{const_cast<char*>(twin.c_str())};
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execv(twin.c_str(), argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  struct rusage ru;
+  wait4(pid, &status, 0, &ru);
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  s.maxRssKb = ru.ru_maxrss;
+  s.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return s;
+}
+
+uint64_t featuresOf(const std::string& tilesetDir) {
+  std::ifstream f(tilesetDir + "/tileset.json");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string s = ss.str();
+  auto p = s.find("\"features\":");
+  return p == std::string::npos ? 0 : std::strtoull(s.c_str() + p + 11, nullptr, 10);
+}
+
+// ---- ceiling: SAX2 + from_chars over posList/pos ----
+struct Ceiling {
+  bool in = false;
+  std::string text;
+  uint64_t numbers = 0;
+  double sum = 0;
+};
+void cStart(void* ud, const xmlChar* local, const xmlChar*, const xmlChar*, int, const xmlChar**, int, int,
+            const xmlChar**) {
+  auto* c = static_cast<Ceiling*>(ud);
+  c->in = std::strcmp(reinterpret_cast<const char*>(local), "posList") == 0 ||
+          std::strcmp(reinterpret_cast<const char*>(local), "pos") == 0;
+  c->text.clear();
+}
+void cEnd(void* ud, const xmlChar*, const xmlChar*, const xmlChar*) {
+  auto* c = static_cast<Ceiling*>(ud);
+  if (!c->in) return;
+  const char* p = c->text.data();
+  const char* e = p + c->text.size();
+  while (p < e) {
+    while (p < e && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) ++p;
+    if (p >= e) break;
+    double v;
+    auto r = std::from_chars(p, e, v);
+    if (r.ec != std::errc()) break;
+    c->sum += v;
+    ++c->numbers;
+    p = r.ptr;
+  }
+  c->in = false;
+}
+void cChars(void* ud, const xmlChar* ch, int len) {
+  auto* c = static_cast<Ceiling*>(ud);
+  if (c->in) c->text.append(reinterpret_cast<const char*>(ch), len);
+}
+
+double ceilingMBps(const std::string& path, uint64_t& bytes) {
+  xmlSAXHandler sax;
+  std::memset(&sax, 0, sizeof sax);
+  sax.initialized = XML_SAX2_MAGIC;
+  sax.startElementNs = cStart;
+  sax.endElementNs = cEnd;
+  sax.characters = cChars;
+  Ceiling c;
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return 0;
+  auto t0 = std::chrono::steady_clock::now();
+  xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(&sax, &c, nullptr, 0, path.c_str());
+  std::vector<char> buf(1 << 20);
+  bytes = 0;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
+    bytes += n;
+    xmlParseChunk(ctxt, buf.data(), int(n), 0);
+  }
+  xmlParseChunk(ctxt, nullptr, 0, 1);
+  xmlFreeParserCtxt(ctxt);
+  std::fclose(f);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return bytes / 1e6 / s;
+}
+
+// ---- synthetic input: replicate a PLATEAU file with fresh ids and shifted positions ----
+std::string readFile(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Adds (dlat, dlon) to every coordinate triple inside <gml:posList>/<gml:pos> of `body`.
+std::string shift(const std::string& body, double dlat, double dlon) {
+  std::string out;
+  out.reserve(body.size() + body.size() / 20);
+  size_t pos = 0;
+  for (;;) {
+    size_t a = body.find("<gml:pos", pos);
+    if (a == std::string::npos) break;
+    size_t gt = body.find('>', a);
+    size_t end = body.find("</gml:pos", gt);
+    out.append(body, pos, gt + 1 - pos);
+    const char* p = body.data() + gt + 1;
+    const char* e = body.data() + end;
+    int k = 0;
+    char num[32];
+    while (p < e) {
+      while (p < e && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) ++p;
+      if (p >= e) break;
+      double v;
+      auto r = std::from_chars(p, e, v);
+      if (r.ec != std::errc()) break;
+      if (k % 3 == 0) v += dlat;
+      if (k % 3 == 1) v += dlon;
+      auto w = std::to_chars(num, num + sizeof num, v);
+      if (k) out.push_back(' ');
+      out.append(num, w.ptr);
+      ++k;
+      p = r.ptr;
+    }
+    pos = end;
+  }
+  out.append(body, pos, std::string::npos);
+  return out;
+}
+
+std::string renameIds(const std::string& s, const std::string& suffix) {
+  std::string out;
+  out.reserve(s.size() + s.size() / 50);
+  size_t pos = 0;
+  for (;;) {
+    size_t a = s.find("gml:id=\"", pos);
+    size_t b = s.find("\"#", pos);
+    size_t c = s.find(">#", pos);
+    size_t m = std::min({a, b, c});
+    if (m == std::string::npos) break;
+    size_t start = m == a ? a + 8 : m + 2;
+    size_t stop = s.find_first_of("\"<", start);
+    out.append(s, pos, stop - pos);
+    out += suffix;
+    pos = stop;
+  }
+  out.append(s, pos, std::string::npos);
+  return out;
+}
+
+bool makeSynthetic(const std::string& srcGml, const std::string& dstDir, double targetMb, std::string& outPath) {
+  std::string src = readFile(srcGml);
+  size_t firstMember = src.find("<core:cityObjectMember");
+  size_t firstApp = src.find("<app:appearanceMember");
+  size_t close = src.rfind("</core:CityModel>");
+  if (firstMember == std::string::npos || close == std::string::npos) return false;
+  if (firstApp == std::string::npos || firstApp > close) firstApp = close;
+  std::string header = src.substr(0, firstMember);
+  std::string members = src.substr(firstMember, firstApp - firstMember);
+  std::string apps = src.substr(firstApp, close - firstApp);
+  sfs::create_directories(dstDir);
+  // textures next to the synthetic file
+  sfs::path srcDir = sfs::path(srcGml).parent_path();
+  for (auto& e : sfs::directory_iterator(srcDir))
+    if (e.is_directory()) {
+      std::error_code ec;
+      sfs::create_directory_symlink(sfs::absolute(e.path()), sfs::path(dstDir) / e.path().filename(), ec);
+    }
+  outPath = dstDir + "/synthetic_" + std::to_string(int(targetMb)) + "mb_bldg_6697_op.gml";
+  if (sfs::exists(outPath) && sfs::file_size(outPath) >= targetMb * 1e6) return true;
+  std::ofstream o(outPath, std::ios::binary);
+  o << header;
+  size_t copies = size_t(targetMb * 1e6 / double(members.size() + apps.size())) + 1;
+  std::vector<std::string> appCopies;
+  for (size_t k = 0; k < copies; ++k) {
+    std::string sfx = "_c" + std::to_string(k);
+    double dlat = double(k / 32) * 0.004, dlon = double(k % 32) * 0.005;
+    o << shift(renameIds(members, sfx), dlat, dlon);
+  }
+  for (size_t k = 0; k < copies; ++k) o << renameIds(apps, "_c" + std::to_string(k));
+  o << "</core:CityModel>\n";
+  return true;
+}
+
+void printRow(const char* input, double mb, const char* config, const RunStats& s) {
+  double mbps = s.seconds > 0 ? mb / s.seconds : 0;
+  double bps = s.seconds > 0 ? double(s.buildings) / s.seconds : 0;
+  std::printf("| %-34s | %9.1f | %-18s | %7.2f | %8.1f | %10.0f | %8.1f | %10.0f | %s\n", input, mb, config, s.seconds,
+              mbps, bps, s.maxRssKb / 1024.0, s.buildings ? double(s.outputBytes) / double(s.buildings) : 0.0,
+              s.exitCode == 0 ? "ok" : ("exit " + std::to_string(s.exitCode)).c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string twin = (sfs::path(argv[0]).parent_path() / "../twin").string();
+  std::string samples = std::string(TWIN_SOURCE_DIR) + "/../shared/samples";
+  std::string work = (sfs::temp_directory_path() / "twin-bench").string();
+  std::vector<double> sizes{100, 500};
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--twin" && i + 1 < argc) twin = argv[++i];
+    else if (a == "--samples" && i + 1 < argc) samples = argv[++i];
+    else if (a == "--work" && i + 1 < argc) work = argv[++i];
+    else if (a == "--quick") quick = true;
+    else if (a == "--sizes-mb" && i + 1 < argc) {
+      sizes.clear();
+      std::stringstream ss(argv[++i]);
+      std::string t;
+      while (std::getline(ss, t, ',')) sizes.push_back(std::atof(t.c_str()));
+    } else {
+      std::printf("usage: twin_bench [--twin PATH] [--samples DIR] [--work DIR] [--sizes-mb 100,500] [--quick]\n");
+      return a == "--help" || a == "-h" ? 0 : 2;
+    }
+  }
+  if (quick) sizes = {20};
+  sfs::create_directories(work);
+  std::printf("twin_bench: %s, %u cores\n\n", twin.c_str(), std::thread::hardware_concurrency());
+  std::printf("| %-34s | %9s | %-18s | %7s | %8s | %10s | %8s | %10s | status\n", "input", "MB", "config", "s", "MB/s",
+              "bldg/s", "RSS MB", "out B/bldg");
+  std::printf("|%s|\n", std::string(140, '-').c_str());
+
+  struct Input {
+    std::string name, path;
+  };
+  std::vector<Input> inputs = {
+      {"yokosuka LOD2 textured", samples + "/plateau-yokosuka-lod2tex"},
+      {"osaka LOD1", samples + "/plateau-osaka-lod1"},
+      {"fzk-haus LOD0-3 (UTM32)", samples + "/kit-fzk-haus"},
+  };
+  for (double mb : sizes) {
+    std::string p;
+    if (makeSynthetic(samples + "/plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml", work + "/synthetic",
+                      mb, p))
+      inputs.push_back({"synthetic " + std::to_string(int(mb)) + " MB (yokosuka x N)", p});
+  }
+  struct Config {
+    const char* name;
+    std::vector<std::string> args;
+  };
+  std::vector<Config> configs = {{"1 thread", {"--threads", "1"}},
+                                 {"2 threads", {"--threads", "2"}},
+                                 {"1 thread, draco", {"--threads", "1", "--draco"}},
+                                 {"2 threads, draco", {"--threads", "2", "--draco"}}};
+  for (auto& in : inputs) {
+    uint64_t inBytes = sfs::is_directory(in.path) ? dirBytes(in.path) : sfs::file_size(in.path);
+    double mb = inBytes / 1e6;
+    if (!sfs::is_directory(in.path)) {
+      uint64_t b = 0;
+      double c = ceilingMBps(in.path, b);
+      RunStats s;
+      s.seconds = mb / c;
+      s.exitCode = 0;
+      printRow(in.name.c_str(), mb, "ceiling: SAX2+fc", s);
+    }
+    for (auto& c : configs) {
+      std::string out = work + "/out";
+      std::vector<std::string> args = {"convert", in.path, "-o", out, "--no-progress", "-q"};
+      args.insert(args.end(), c.args.begin(), c.args.end());
+      RunStats s = runTwin(twin, args);
+      s.outputBytes = dirBytes(out);
+      s.buildings = featuresOf(out);
+      printRow(in.name.c_str(), mb, c.name, s);
+    }
+  }
+  std::printf("\nMB/s: input bytes / wall time of the whole conversion (read, transform, triangulate, write).\n"
+              "RSS: peak resident memory of the twin process. ceiling: libxml2 SAX2 push parser + std::from_chars of\n"
+              "every coordinate over the same file, in this process (no conversion).\n");
+  return 0;
+}
