@@ -225,12 +225,18 @@ bool makeSynthetic(const std::string& srcGml, const std::string& dstDir, double 
   if (sfs::exists(outPath) && sfs::file_size(outPath) >= targetMb * 1e6) return true;
   std::ofstream o(outPath, std::ios::binary);
   o << header;
-  size_t copies = size_t(targetMb * 1e6 / double(members.size() + apps.size())) + 1;
-  std::vector<std::string> appCopies;
-  for (size_t k = 0; k < copies; ++k) {
-    std::string sfx = "_c" + std::to_string(k);
-    double dlat = double(k / 32) * 0.004, dlon = double(k % 32) * 0.005;
-    o << shift(renameIds(members, sfx), dlat, dlon);
+  // Copies until the file holds at least targetMb (ids grow, shifted numbers shrink: measure).
+  const double target = targetMb * 1e6;
+  double perCopyApps = double(renameIds(apps, "_c0").size());
+  double written = double(header.size());
+  size_t copies = 0;
+  while (written + perCopyApps * double(copies) < target) {
+    std::string sfx = "_c" + std::to_string(copies);
+    double dlat = double(copies / 32) * 0.004, dlon = double(copies % 32) * 0.005;
+    std::string m = shift(renameIds(members, sfx), dlat, dlon);
+    written += double(m.size());
+    o << m;
+    ++copies;
   }
   for (size_t k = 0; k < copies; ++k) o << renameIds(apps, "_c" + std::to_string(k));
   o << "</core:CityModel>\n";
