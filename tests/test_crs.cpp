@@ -33,6 +33,7 @@ double dist(const Vec3& a, const Vec3& b) {
 TEST_CASE("srsName forms become canonical EPSG ids", "[crs]") {
   CHECK(canonicalSrs("http://www.opengis.net/def/crs/EPSG/0/6697") == "EPSG:6697");
   CHECK(canonicalSrs("EPSG:6697") == "EPSG:6697");
+  CHECK(canonicalSrs("6697") == "EPSG:6697");
   CHECK(canonicalSrs("urn:ogc:def:crs:EPSG::6697") == "EPSG:6697");
   CHECK(canonicalSrs("urn:ogc:def:crs:EPSG:6.12:25832") == "EPSG:25832");
   CHECK(canonicalSrs("urn:ogc:def:crs,crs:EPSG::25832,crs:EPSG::5783") == "EPSG:25832+5783");

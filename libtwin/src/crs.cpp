@@ -46,6 +46,7 @@ std::optional<std::string> canonicalSrs(std::string_view srsNameIn) {
   if (srsName.empty()) return std::nullopt;
   std::string s = lower(srsName);
 
+  if (s.find_first_not_of("0123456789") == std::string::npos) return "EPSG:" + s;  // a bare code (--crs 6697)
   if (auto code = epsgCodeOf(s); !code.empty()) return "EPSG:" + code;
 
   // EPSG:a+b (PROJ's compound shorthand)

@@ -23,13 +23,6 @@
 #include "twin/tiler/inspect.h"
 #include "twin/viewer/server.h"
 
-namespace twin {
-// --crs accepts EPSG:n, a bare number, or any srsName form.
-std::string canonicalSrsForCli(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return "EPSG:" + s;
-  return canonicalSrs(s).value_or(s);
-}
-}  // namespace twin
 
 namespace {
 
@@ -86,8 +79,7 @@ int runConvert(const std::vector<std::string>& inputs, const std::string& out, c
   o.draco = draco;
   o.geoidFile = geoid;
   if (!crs.empty()) {
-    auto c = twin::canonicalSrsForCli(crs);
-    o.crsOverride = c;
+    o.crsOverride = twin::canonicalSrs(crs).value_or(crs);
   }
   o.threads = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
   o.maxTileBytes = uint64_t(maxTileMb * 1024 * 1024);

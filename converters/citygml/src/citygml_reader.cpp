@@ -872,8 +872,7 @@ class Parser {
         if (lod < 0) continue;
         if (loc.ctx == c && c->obj.geometries[loc.geom].lod == lod) continue;  // already there
         // Copy the polygon into this object's geometry of the referencing LOD.
-        const Geometry& src = loc.ctx->obj.geometries[loc.geom];
-        const Polygon& sp = src.polygons[loc.poly];
+        const Polygon sp = loc.ctx->obj.geometries[loc.geom].polygons[loc.poly];
         // Skip when the same polygon was already copied into this LOD.
         Geometry& dst = c->geometryFor(lod);
         auto& dstPolyIds = c->polyIds[c->geomIndex[lod]];
@@ -887,7 +886,6 @@ class Parser {
           sizes.push_back(srcRef.ringStart[r + 1] - srcRef.ringStart[r]);
           rids.push_back(loc.ctx->ringIds[loc.geom][r]);
         }
-        (void)src;
         Polygon np;
         np.surface = h.surface != SurfaceType::Unknown ? h.surface : sp.surface;
         np.firstRing = static_cast<uint32_t>(dst.ringCount());

@@ -23,7 +23,7 @@
 namespace twin {
 
 // Turns an srsName into a canonical id PROJ understands: "EPSG:6697", "EPSG:25832+5783".
-// Accepts EPSG:n, urn:ogc:def:crs:EPSG:[v]:n, http(s)://www.opengis.net/def/crs/EPSG/0/n,
+// Accepts a bare EPSG code, EPSG:n, urn:ogc:def:crs:EPSG:[v]:n, http(s)://www.opengis.net/def/crs/EPSG/0/n,
 // compound URNs (urn:ogc:def:crs,crs:EPSG::a,crs:EPSG::b), OGC crs-compound URLs, and the
 // German AdV ids (urn:adv:crs:ETRS89_UTM32*DE_DHHN92_NH, ...). Returns nullopt when unknown.
 std::optional<std::string> canonicalSrs(std::string_view srsName);
