@@ -58,15 +58,8 @@ void addZip(const std::string& path, const FormatRegistry& registry, DiagnosticS
       diag.warning("zip-entry-unsafe", "skipping archive entry with '..' in its path: " + entry, path);
       continue;
     }
+    if (registry.byExtension(entry).empty()) continue;  // cheap check before reading the entry
     const FormatInfo* f = nullptr;
-    // Cheap extension check first, then sniff.
-    for (auto& fi : registry.all())
-      for (auto& e : fi.extensions)
-        if (entry.size() >= e.size() && std::equal(e.rbegin(), e.rend(), entry.rbegin(), [](char a, char b) {
-              return a == std::tolower(static_cast<unsigned char>(b));
-            }))
-          f = &fi;
-    if (!f) continue;
     f = registry.forFile(uri, headOf(uri));
     if (!f) continue;
     uint64_t size = 0;
@@ -117,11 +110,8 @@ std::vector<InputItem> expandInputs(const std::vector<std::string>& paths, const
     const FormatInfo* fi = registry.forFile(p, head);
     if (!fi) {
       // An empty or broken file with a known extension still goes to its reader, which says why.
-      std::string lower = p;
-      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-      for (auto& f : registry.all())
-        for (auto& e : f.extensions)
-          if (!fi && lower.size() >= e.size() && lower.compare(lower.size() - e.size(), e.size(), e) == 0) fi = &f;
+      auto candidates = registry.byExtension(p);
+      if (!candidates.empty()) fi = candidates.front();
     }
     if (!fi) {
       diag.error("format-unknown", "not a format twin reads (see `twin formats`)", p);

@@ -17,16 +17,21 @@ const FormatInfo* FormatRegistry::find(const std::string& id) const {
   return nullptr;
 }
 
-const FormatInfo* FormatRegistry::forFile(const std::string& uri, std::string_view head) const {
+std::vector<const FormatInfo*> FormatRegistry::byExtension(const std::string& uri) const {
   std::string lower = uri;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  std::vector<const FormatInfo*> byExt;
+  std::vector<const FormatInfo*> out;
   for (auto& f : formats_)
     for (auto& e : f.extensions)
       if (lower.size() >= e.size() && lower.compare(lower.size() - e.size(), e.size(), e) == 0) {
-        byExt.push_back(&f);
+        out.push_back(&f);
         break;
       }
+  return out;
+}
+
+const FormatInfo* FormatRegistry::forFile(const std::string& uri, std::string_view head) const {
+  std::vector<const FormatInfo*> byExt = byExtension(uri);
   if (byExt.size() == 1 && (!byExt[0]->sniff || head.empty() || byExt[0]->sniff(head))) return byExt[0];
   for (auto* f : byExt)
     if (f->sniff && f->sniff(head)) return f;

@@ -78,6 +78,20 @@ uint64_t featuresOf(const std::string& tilesetDir) {
   return p == std::string::npos ? 0 : std::strtoull(s.c_str() + p + 11, nullptr, 10);
 }
 
+// Calls fn(value) for each whitespace-separated number in [p, e); stops at the first non-number.
+template <class Fn>
+void forEachNumber(const char* p, const char* e, Fn fn) {
+  while (p < e) {
+    while (p < e && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) ++p;
+    if (p >= e) break;
+    double v;
+    auto r = std::from_chars(p, e, v);
+    if (r.ec != std::errc()) break;
+    fn(v);
+    p = r.ptr;
+  }
+}
+
 // ---- ceiling: SAX2 + from_chars over posList/pos ----
 struct Ceiling {
   bool in = false;
@@ -95,18 +109,10 @@ void cStart(void* ud, const xmlChar* local, const xmlChar*, const xmlChar*, int,
 void cEnd(void* ud, const xmlChar*, const xmlChar*, const xmlChar*) {
   auto* c = static_cast<Ceiling*>(ud);
   if (!c->in) return;
-  const char* p = c->text.data();
-  const char* e = p + c->text.size();
-  while (p < e) {
-    while (p < e && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) ++p;
-    if (p >= e) break;
-    double v;
-    auto r = std::from_chars(p, e, v);
-    if (r.ec != std::errc()) break;
+  forEachNumber(c->text.data(), c->text.data() + c->text.size(), [c](double v) {
     c->sum += v;
     ++c->numbers;
-    p = r.ptr;
-  }
+  });
   c->in = false;
 }
 void cChars(void* ud, const xmlChar* ch, int len) {
@@ -163,20 +169,14 @@ std::string shift(const std::string& body, double dlat, double dlon) {
     const char* e = body.data() + end;
     int k = 0;
     char num[32];
-    while (p < e) {
-      while (p < e && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) ++p;
-      if (p >= e) break;
-      double v;
-      auto r = std::from_chars(p, e, v);
-      if (r.ec != std::errc()) break;
+    forEachNumber(body.data() + gt + 1, body.data() + end, [&](double v) {
       if (k % 3 == 0) v += dlat;
       if (k % 3 == 1) v += dlon;
       auto w = std::to_chars(num, num + sizeof num, v);
       if (k) out.push_back(' ');
       out.append(num, w.ptr);
       ++k;
-      p = r.ptr;
-    }
+    });
     pos = end;
   }
   out.append(body, pos, std::string::npos);

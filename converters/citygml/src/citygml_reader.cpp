@@ -570,10 +570,7 @@ class Parser {
       beginObject(local, nbAttrs, attrs, d);
       return;
     }
-    {
-      std::string srs = attrValue(nbAttrs, attrs, "srsName");
-      if (!srs.empty() && cur.obj.srs.empty()) cur.obj.srs = srs;
-    }
+    if (cur.obj.srs.empty()) cur.obj.srs = attrValue(nbAttrs, attrs, "srsName");
     if (d == cur.depth + 1) {
       // A property of the object: geometry, structure, appearance, or an attribute.
       if (std::strncmp(reinterpret_cast<const char*>(local), "lod", 3) == 0 && local[3] >= '0' && local[3] <= '4') {

@@ -59,6 +59,8 @@ class FormatRegistry {
  public:
   void add(FormatInfo info) { formats_.push_back(std::move(info)); }
   const FormatInfo* find(const std::string& id) const;
+  // The formats whose extensions match the end of `uri` (case-insensitive).
+  std::vector<const FormatInfo*> byExtension(const std::string& uri) const;
   // Picks a format by extension, then by sniffing `head` when several or none match.
   const FormatInfo* forFile(const std::string& uri, std::string_view head) const;
   const std::vector<FormatInfo>& all() const { return formats_; }
