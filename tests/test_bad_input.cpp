@@ -1,6 +1,7 @@
 // Bad input: each gives a clear diagnostic (file, line, feature id) and the right exit code,
 // nothing crashes, and nothing half-written is left behind.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 
 #include "test_support.h"
@@ -187,4 +188,23 @@ TEST_CASE("An output directory that is not a twin tileset is never overwritten",
   CHECK(readText(dir + "/tiles/tileset.json") == before);
   // No staging directories left behind.
   for (auto& e : sfs::directory_iterator(dir)) CHECK(e.path().filename().string().find("twin-tmp") == std::string::npos);
+}
+
+TEST_CASE("Malformed XML in the appearance section is reported at its true line", "[bad-input]") {
+  std::string b = boxBuilding("a", 35.68, 139.76, 3, 9);
+  std::string app =
+      "<app:appearanceMember><app:Appearance><app:surfaceDataMember><app:ParameterizedTexture>\n"
+      "<app:imageURI>tex/a.jpg</app:imageURIX>\n"
+      "</app:ParameterizedTexture></app:surfaceDataMember></app:Appearance></app:appearanceMember>";
+  std::string doc = cityModel(b + app);
+  size_t at = doc.find("</app:imageURIX>");
+  int64_t expectedLine = 1 + std::count(doc.begin(), doc.begin() + at, '\n');
+  std::string dir = tempDir("bad-appearance");
+  writeText(dir + "/x.gml", doc);
+  DiagnosticCollector diag;
+  auto objs = readAll(dir + "/x.gml", diag);
+  CHECK(objs.size() == 1);  // the building before the broken appearance is kept
+  REQUIRE(diag.hasCode("xml-malformed"));
+  for (auto& d : diag.diagnostics())
+    if (d.code == "xml-malformed") CHECK(d.line == expectedLine);
 }

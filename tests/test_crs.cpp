@@ -145,3 +145,22 @@ TEST_CASE("ECEF <-> geodetic helpers round-trip", "[crs]") {
   CHECK(back[1] == Approx(llh[1]).margin(1e-10));
   CHECK(back[2] == Approx(llh[2]).margin(1e-6));
 }
+
+TEST_CASE("A building's worth of points in one batch matches PROJ point by point within 1 cm", "[crs]") {
+  // 7 x 7 points over ~200 m, once inside one EGM96 cell and once across a cell boundary
+  // (EGM96 15' cells: 35.75 N is a boundary).
+  for (double lat0 : {35.6812, 35.7490}) {
+    auto t = CrsTransform::create("EPSG:6697");
+    REQUIRE(t.ok());
+    std::vector<Vec3> pts, src;
+    for (int i = 0; i < 7; ++i)
+      for (int j = 0; j < 7; ++j) src.push_back({lat0 + i * 0.0003, 139.7671 + j * 0.0004, 5.0 + i + j});
+    pts = src;
+    REQUIRE((*t)->toEcef(pts.data(), pts.size()) == 0);
+    double worst = 0;
+    for (size_t k = 0; k < src.size(); ++k)
+      worst = std::max(worst, dist(pts[k], projEcef("EPSG:6668+5773", src[k][1], src[k][0], src[k][2])));
+    INFO("lat0 " << lat0 << " worst " << worst);
+    CHECK(worst < 0.01);
+  }
+}

@@ -105,12 +105,11 @@ struct CrsTransform::Impl {
   PJ_CONTEXT* ctx = nullptr;
   PJ* horizontal = nullptr;  // source (horizontal part) -> lon/lat degrees, normalised
   PJ* geoid = nullptr;       // vgridshift, radians in, H -> h (may be null: ellipsoidal heights)
-  PJ* cart = nullptr;        // lon/lat radians + h -> ECEF
+  double a = 6378137.0, e2 = 0.0066943800229;  // the datum's ellipsoid, for lon/lat/h -> ECEF
   bool swapInput = false;    // source's first axis is northing/latitude
   bool direct3d = false;     // `horizontal` carries the height too (3D geographic source)
 
   ~Impl() {
-    if (cart) proj_destroy(cart);
     if (geoid) proj_destroy(geoid);
     if (horizontal) proj_destroy(horizontal);
     if (ctx) proj_context_destroy(ctx);
@@ -203,9 +202,9 @@ Result<std::unique_ptr<CrsTransform>> CrsTransform::create(const std::string& sr
       proj_ellipsoid_get_parameters(im.ctx, ell, &a, nullptr, nullptr, &invf);
       proj_destroy(ell);
     }
-    char def[160];
-    std::snprintf(def, sizeof def, "+proj=cart +a=%.6f +rf=%.12f", a, invf);
-    im.cart = proj_create(im.ctx, def);
+    im.a = a;
+    double f = invf > 0 ? 1.0 / invf : 0.0;
+    im.e2 = f * (2.0 - f);
     std::string grid = geoidOptions.gridFile.empty() ? std::string("egm96_15.gtx") : geoidOptions.gridFile;
     std::string gdef = "+proj=vgridshift +grids=" + grid + " +multiplier=1";
     im.geoid = proj_create(im.ctx, gdef.c_str());
@@ -220,7 +219,7 @@ Result<std::unique_ptr<CrsTransform>> CrsTransform::create(const std::string& sr
   }
   proj_destroy(geod);
   proj_destroy(horiz);
-  if (!im.horizontal || (!im.direct3d && !im.cart))
+  if (!im.horizontal)
     return R::failure("crs-unknown", "PROJ found no transformation from '" + srsIn + "' to ECEF");
   R r;
   r.value = std::move(t);
@@ -262,6 +261,40 @@ size_t CrsTransform::toLonLatHeight(Vec3* p, size_t n) {
   proj_trans_generic(im.horizontal, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, nullptr, 0, 0,
                      nullptr, 0, 0);
   constexpr double kDeg = M_PI / 180.0;
+  // Points PROJ could not place, or that are off the Earth, fail here.
+  double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(p[i][0]) || !std::isfinite(p[i][1]) || !std::isfinite(p[i][2]) || std::abs(p[i][1]) > 90.0 ||
+        std::abs(p[i][0]) > 360.0 || std::abs(p[i][2]) > 1e6) {
+      p[i] = {NAN, NAN, NAN};
+      ++failed;
+      continue;
+    }
+    for (int k = 0; k < 2; ++k) lo[k] = std::min(lo[k], p[i][k]), hi[k] = std::max(hi[k], p[i][k]);
+  }
+  if (failed == n) return failed;
+  // Geoid undulation N. For a small batch (one building: under 0.01 degrees, ~1 km) the grid is
+  // sampled at the four corners of its extent and interpolated bilinearly, which is what the
+  // grid's own bilinear interpolation gives inside one cell (grid cells are 15' = ~28 km for
+  // EGM96, 1' for GSIGEO2011); larger batches are looked up point by point.
+  if (n > 4 && hi[0] - lo[0] < 0.01 && hi[1] - lo[1] < 0.01) {
+    Vec3 c[4] = {{lo[0] * kDeg, lo[1] * kDeg, 0}, {hi[0] * kDeg, lo[1] * kDeg, 0},
+                 {lo[0] * kDeg, hi[1] * kDeg, 0}, {hi[0] * kDeg, hi[1] * kDeg, 0}};
+    proj_trans_generic(im.geoid, PJ_FWD, &c[0][0], sizeof(Vec3), 4, &c[0][1], sizeof(Vec3), 4, &c[0][2], sizeof(Vec3),
+                       4, nullptr, 0, 0);
+    bool ok = true;
+    for (auto& q : c) ok = ok && std::isfinite(q[2]) && std::abs(q[2]) < 1000;
+    if (ok) {
+      const double sx = hi[0] > lo[0] ? 1.0 / (hi[0] - lo[0]) : 0.0, sy = hi[1] > lo[1] ? 1.0 / (hi[1] - lo[1]) : 0.0;
+      for (size_t i = 0; i < n; ++i) {
+        if (std::isnan(p[i][0])) continue;
+        double u = (p[i][0] - lo[0]) * sx, v = (p[i][1] - lo[1]) * sy;
+        double nn = (1 - u) * (1 - v) * c[0][2] + u * (1 - v) * c[1][2] + (1 - u) * v * c[2][2] + u * v * c[3][2];
+        p[i][2] += nn;
+      }
+      return failed;
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
     p[i][0] *= kDeg;
     p[i][1] *= kDeg;
@@ -271,7 +304,7 @@ size_t CrsTransform::toLonLatHeight(Vec3* p, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     p[i][0] /= kDeg;
     p[i][1] /= kDeg;
-    if (!std::isfinite(p[i][0]) || !std::isfinite(p[i][1]) || !std::isfinite(p[i][2]) || std::abs(p[i][2]) > 1e6) {
+    if (!std::isnan(p[i][0]) && (!std::isfinite(p[i][2]) || std::abs(p[i][2]) > 1e6)) {
       p[i] = {NAN, NAN, NAN};
       ++failed;
     }
@@ -296,13 +329,18 @@ size_t CrsTransform::toEcef(Vec3* p, size_t n) {
     return failed;
   }
   size_t failed = toLonLatHeight(p, n);
+  // Geodetic -> geocentric on the datum's ellipsoid (the closed form PROJ's cart uses).
   constexpr double kDeg = M_PI / 180.0;
+  const double a = im.a, e2 = im.e2;
   for (size_t i = 0; i < n; ++i) {
-    p[i][0] *= kDeg;
-    p[i][1] *= kDeg;
+    if (std::isnan(p[i][0])) continue;
+    double sl, cl, sp, cp;
+    sincos(p[i][0] * kDeg, &sl, &cl);
+    sincos(p[i][1] * kDeg, &sp, &cp);
+    double nr = a / std::sqrt(1.0 - e2 * sp * sp);
+    double h = p[i][2];
+    p[i] = {(nr + h) * cp * cl, (nr + h) * cp * sl, (nr * (1.0 - e2) + h) * sp};
   }
-  proj_trans_generic(im.cart, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, &p[0][2], sizeof(Vec3), n,
-                     nullptr, 0, 0);
   return failed;
 }
 

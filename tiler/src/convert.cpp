@@ -726,6 +726,8 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
     for (auto& t : pool) t.join();
   }
   for (auto& w : workers) w->finish();
+  auto tRead = std::chrono::steady_clock::now();
+  result.readSeconds = std::chrono::duration<double>(tRead - t0).count();
   result.read = shared.read;
   result.featuresDropped = shared.dropped;
   result.triangles = shared.triangles;
@@ -845,7 +847,9 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
   }
   stopProgress();
   result.ok = true;
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto tEnd = std::chrono::steady_clock::now();
+  result.seconds = std::chrono::duration<double>(tEnd - t0).count();
+  result.tileSeconds = std::chrono::duration<double>(tEnd - tRead).count();
   return result;
 }
 

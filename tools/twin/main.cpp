@@ -114,7 +114,8 @@ int runConvert(const std::vector<std::string>& inputs, const std::string& out, c
                  static_cast<unsigned long long>(diag.warningCount()));
     for (auto& [code, n] : counts) std::fprintf(stderr, "    %-28s %llu\n", code.c_str(), static_cast<unsigned long long>(n));
   }
-  std::fprintf(stderr, "  time       %.2f s\n", r.seconds);
+  std::fprintf(stderr, "  time       %.2f s (reading and converting %.2f s, writing tiles %.2f s)\n", r.seconds,
+               r.readSeconds, r.tileSeconds);
   if (r.ok) std::printf("%s/tileset.json\n", out.c_str());
   if (!r.ok) return 1;
   return diag.errorCount() ? 3 : 0;

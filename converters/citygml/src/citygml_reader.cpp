@@ -399,6 +399,7 @@ class Parser {
   bool fatal = false;
   bool sawRoot = false;
   bool isCityGml = false;
+  bool objectsAfterAppearance = false;  // appearance-only mode: city objects follow the appearances
   std::string fileSrs;
 
   static void onStart(void* ud, const xmlChar* local, const xmlChar* prefix, const xmlChar* uri, int nbNs,
@@ -523,7 +524,13 @@ class Parser {
       }
       return;
     }
-    if (appearanceOnly_) return;
+    if (appearanceOnly_) {
+      if (d == 2) {
+        if (ns != Ns::Gml && ns != Ns::App) objectsAfterAppearance = true;
+        startSkip(d);
+      }
+      return;
+    }
 
     // Envelope of the model: srsName, srsDimension
     if (!inObject() && d == 3 && eq(local, "Envelope")) {
@@ -1221,16 +1228,7 @@ class Parser {
 
 // ---------------------------------------------------------------------------------------------
 
-// Streams `uri` through a fresh SAX2 push parser.
-// `tailFrom` > 0: feed only bytes [0, headerEnd) then [tailFrom, end) (the appearance pre-pass).
-bool runParser(Parser& parser, const std::string& uri, DiagnosticSink& diag, const ReadOptions& options,
-               size_t headerEnd, size_t tailFrom, bool countProgress, uint64_t& bytesOut) {
-  std::string err;
-  auto in = vfs::open(uri, err);
-  if (!in) {
-    diag.error("file-unreadable", err, uri);
-    return false;
-  }
+xmlParserCtxtPtr createParser(Parser& parser, const std::string& uri) {
   xmlSAXHandler sax;
   std::memset(&sax, 0, sizeof sax);
   sax.initialized = XML_SAX2_MAGIC;
@@ -1238,19 +1236,45 @@ bool runParser(Parser& parser, const std::string& uri, DiagnosticSink& diag, con
   sax.endElementNs = &Parser::onEnd;
   sax.characters = &Parser::onChars;
   sax.serror = reinterpret_cast<xmlStructuredErrorFunc>(&Parser::onError);
-  std::vector<char> buf(1 << 20);
   xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(&sax, &parser, nullptr, 0, uri.c_str());
+  if (ctxt) xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT);
+  parser.ctxt = ctxt;
+  return ctxt;
+}
+
+void finishParser(Parser& parser, xmlParserCtxtPtr ctxt) {
+  if (!parser.fatal && !parser.stopped) xmlParseChunk(ctxt, nullptr, 0, 1);
+  parser.ctxt = nullptr;
+  xmlFreeParserCtxt(ctxt);
+}
+
+// Streams `uri` through a fresh SAX2 push parser (the main pass). With `limit` > 0 only bytes
+// [0, limit) are parsed and `closing` (the root's end tag) is fed after them: the rest of the file
+// holds only appearances, already read by the pre-pass.
+bool runParser(Parser& parser, const std::string& uri, DiagnosticSink& diag, const ReadOptions& options, size_t limit,
+               const std::string& closing, uint64_t& bytesOut) {
+  std::string err;
+  auto in = vfs::open(uri, err);
+  if (!in) {
+    diag.error("file-unreadable", err, uri);
+    return false;
+  }
+  xmlParserCtxtPtr ctxt = createParser(parser, uri);
   if (!ctxt) {
     diag.error("xml-parser", "cannot create XML parser", uri);
     return false;
   }
-  xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT);
-  parser.ctxt = ctxt;
-  size_t pos = 0;
+  std::vector<char> buf(1 << 20);
   uint64_t total = 0;
   bool ok = true;
   for (;;) {
-    int64_t n = in->read(buf.data(), buf.size());
+    size_t want = buf.size();
+    if (limit > 0) want = std::min<size_t>(want, limit - total);
+    if (want == 0) {
+      xmlParseChunk(ctxt, closing.data(), int(closing.size()), 0);
+      break;
+    }
+    int64_t n = in->read(buf.data(), want);
     if (n < 0) {
       diag.error("file-unreadable", "read error", uri);
       ok = false;
@@ -1258,27 +1282,17 @@ bool runParser(Parser& parser, const std::string& uri, DiagnosticSink& diag, con
     }
     if (n == 0) break;
     total += uint64_t(n);
-    const char* data = buf.data();
-    size_t len = size_t(n);
-    if (tailFrom > 0) {
-      // keep [0, headerEnd) and [tailFrom, ...)
-      size_t chunkBegin = pos, chunkEnd = pos + len;
-      pos = chunkEnd;
-      size_t keepA0 = chunkBegin, keepA1 = std::min(chunkEnd, headerEnd);
-      if (keepA1 > keepA0) xmlParseChunk(ctxt, data + (keepA0 - chunkBegin), int(keepA1 - keepA0), 0);
-      size_t keepB0 = std::max(chunkBegin, tailFrom);
-      if (chunkEnd > keepB0) xmlParseChunk(ctxt, data + (keepB0 - chunkBegin), int(chunkEnd - keepB0), 0);
-    } else {
-      xmlParseChunk(ctxt, data, int(len), 0);
-    }
-    if (countProgress && options.bytesRead) options.bytesRead->fetch_add(uint64_t(n));
+    xmlParseChunk(ctxt, buf.data(), int(n), 0);
+    if (options.bytesRead) options.bytesRead->fetch_add(uint64_t(n));
     if (parser.fatal || parser.stopped) break;
     if (options.cancel && options.cancel->load()) break;
   }
-  if (!parser.fatal && !parser.stopped) xmlParseChunk(ctxt, nullptr, 0, 1);
+  finishParser(parser, ctxt);
+  if (limit > 0 && in->size() > int64_t(total)) {
+    if (options.bytesRead) options.bytesRead->fetch_add(uint64_t(in->size()) - total);
+    total = uint64_t(in->size());
+  }
   bytesOut = total;
-  parser.ctxt = nullptr;
-  xmlFreeParserCtxt(ctxt);
   if (total == 0) {
     diag.error("file-empty", "file is empty", uri);
     return false;
@@ -1286,76 +1300,128 @@ bool runParser(Parser& parser, const std::string& uri, DiagnosticSink& diag, con
   return ok;
 }
 
-// Finds where the root start tag ends and where the first top-level appearanceMember begins.
-// Returns false when the file has no appearanceMember.
-bool locateGlobalAppearance(const std::string& uri, size_t& headerEnd, size_t& tailFrom) {
+// Newlines in bytes [from, to) of a file.
+int64_t countLines(const std::string& uri, size_t from, size_t to) {
   std::string err;
   auto in = vfs::open(uri, err);
-  if (!in) return false;
-  static const std::string needle = "appearanceMember";
+  if (!in) return 0;
   std::vector<char> buf(1 << 20);
-  std::string carry;  // last bytes of the previous chunk
   size_t pos = 0;
-  headerEnd = 0;
-  bool haveHeader = false;
-  std::string head;  // first bytes, to find the root tag end
-  for (;;) {
-    int64_t n = in->read(buf.data(), buf.size());
-    if (n <= 0) return false;
-    if (!haveHeader) {
-      head.append(buf.data(), size_t(n));
-      // skip prolog: <?...?>, <!--...-->, <!DOCTYPE ...>
-      size_t i = 0;
-      while (i < head.size()) {
-        size_t lt = head.find('<', i);
-        if (lt == std::string::npos || lt + 1 >= head.size()) break;
-        char c = head[lt + 1];
-        if (c == '?') {
-          size_t e = head.find("?>", lt);
-          if (e == std::string::npos) break;
-          i = e + 2;
-        } else if (c == '!') {
-          size_t e = head.compare(lt, 4, "<!--") == 0 ? head.find("-->", lt) : head.find('>', lt);
-          if (e == std::string::npos) break;
-          i = e + 1;
-        } else {
-          // root start tag: find '>' outside quotes
-          char q = 0;
-          for (size_t k = lt; k < head.size(); ++k) {
-            char ch = head[k];
-            if (q) {
-              if (ch == q) q = 0;
-            } else if (ch == '"' || ch == '\'') {
-              q = ch;
-            } else if (ch == '>') {
-              headerEnd = k + 1;
-              haveHeader = true;
-              break;
-            }
-          }
-          break;
+  int64_t lines = 0;
+  int64_t n;
+  while (pos < to && (n = in->read(buf.data(), buf.size())) > 0) {
+    size_t b = from > pos ? from - pos : 0, e = std::min<size_t>(size_t(n), to - pos);
+    for (const char* p = buf.data() + b; b < e && (p = static_cast<const char*>(std::memchr(p, '\n', e - (p - buf.data())))); ++p)
+      ++lines;
+    pos += size_t(n);
+  }
+  return lines;
+}
+
+struct PrePass {
+  bool found = false;        // the file has top-level appearances
+  size_t tailFrom = 0;       // byte offset of the first top-level appearanceMember
+  std::string rootClose;     // "</core:CityModel>"
+  bool objectsAfter = false; // city objects follow the appearances (the main pass must read it all)
+  size_t headerEnd = 0;      // end of the root start tag
+  DiagnosticCollector diag;  // what the pre-pass saw (line numbers corrected)
+};
+
+// Finds the end of the root start tag in `head`; returns 0 when not there yet.
+size_t rootTagEnd(const std::string& head, std::string& rootClose) {
+  size_t i = 0;
+  while (i < head.size()) {
+    size_t lt = head.find('<', i);
+    if (lt == std::string::npos || lt + 1 >= head.size()) return 0;
+    char c = head[lt + 1];
+    if (c == '?') {
+      size_t e = head.find("?>", lt);
+      if (e == std::string::npos) return 0;
+      i = e + 2;
+    } else if (c == '!') {
+      size_t e = head.compare(lt, 4, "<!--") == 0 ? head.find("-->", lt) : head.find('>', lt);
+      if (e == std::string::npos) return 0;
+      i = e + 1;
+    } else {
+      size_t nameEnd = head.find_first_of(" \t\r\n/>", lt + 1);
+      if (nameEnd == std::string::npos) return 0;
+      rootClose = "</" + head.substr(lt + 1, nameEnd - lt - 1) + ">";
+      char q = 0;
+      for (size_t k = lt; k < head.size(); ++k) {
+        char ch = head[k];
+        if (q) {
+          if (ch == q) q = 0;
+        } else if (ch == '"' || ch == '\'') {
+          q = ch;
+        } else if (ch == '>') {
+          return k + 1;
         }
       }
-      if (!haveHeader && head.size() > (8u << 20)) return false;
+      return 0;
     }
-    std::string window = carry + std::string(buf.data(), size_t(n));
-    size_t windowStart = pos - carry.size();
+  }
+  return 0;
+}
+
+// The appearance pre-pass, in one read of the file: finds the first top-level appearanceMember by
+// a byte search, then parses the root start tag followed by everything from there to the end.
+void appearancePrePass(const std::string& uri, const ReadOptions& options, AppearanceStore& global,
+                       CodeLists& codeLists, PrePass& out) {
+  std::string err;
+  auto in = vfs::open(uri, err);
+  if (!in) return;
+  static constexpr char kNeedle[] = "appearanceMember";
+  constexpr size_t kCarry = 128, kChunk = 1 << 20;
+  std::vector<char> buf(kCarry + kChunk);
+  size_t carryLen = 0, pos = 0;  // pos: file offset of buf[kCarry]
+  std::string head;
+  size_t headerEnd = 0;
+  for (;;) {
+    int64_t n = in->read(buf.data() + kCarry, kChunk);
+    if (n <= 0) return;
+    if (!headerEnd) {
+      head.append(buf.data() + kCarry, size_t(n));
+      headerEnd = rootTagEnd(head, out.rootClose);
+      if (!headerEnd && head.size() > (8u << 20)) return;
+      if (headerEnd) head.resize(headerEnd);
+    }
+    const char* w = buf.data() + kCarry - carryLen;
+    const size_t wl = carryLen + size_t(n);
+    const size_t wStart = pos - carryLen;
     size_t from = 0;
-    while (true) {
-      size_t hit = window.find(needle, from);
-      if (hit == std::string::npos) break;
-      // must be a start tag: '<' then optional prefix then the name
-      size_t lt = window.rfind('<', hit);
-      if (lt != std::string::npos && hit - lt < 64 && window[lt + 1] != '/' &&
-          window.find_first_of(" >\t\r\n", lt) >= hit) {
-        if (!haveHeader) return false;
-        tailFrom = windowStart + lt;
-        return tailFrom >= headerEnd;
+    while (from < wl) {
+      const void* hitp = memmem(w + from, wl - from, kNeedle, sizeof kNeedle - 1);
+      if (!hitp) break;
+      size_t h = static_cast<const char*>(hitp) - w;
+      size_t lt = h;
+      while (lt > 0 && w[lt] != '<' && h - lt < 64) --lt;
+      bool startTag = w[lt] == '<' && lt + 1 < wl && w[lt + 1] != '/';
+      for (size_t k = lt + 1; startTag && k < h; ++k)
+        if (w[k] == ' ' || w[k] == '>' || w[k] == '\n' || w[k] == '\t' || w[k] == '\r') startTag = false;
+      if (!startTag || wStart + lt < headerEnd) {
+        from = h + 1;
+        continue;
       }
-      from = hit + 1;
+      if (!headerEnd) return;
+      // Found: parse the root start tag, then everything from here on.
+      out.found = true;
+      out.tailFrom = wStart + lt;
+      out.headerEnd = headerEnd;
+      ReadStats ignored;
+      Parser app(uri, options, nullptr, out.diag, ignored, codeLists, global, true);
+      xmlParserCtxtPtr ctxt = createParser(app, uri);
+      if (!ctxt) return;
+      xmlParseChunk(ctxt, head.data(), int(head.size()), 0);
+      xmlParseChunk(ctxt, w + lt, int(wl - lt), 0);
+      while (!app.fatal && (n = in->read(buf.data(), kChunk)) > 0) xmlParseChunk(ctxt, buf.data(), int(n), 0);
+      finishParser(app, ctxt);
+      out.objectsAfter = app.objectsAfterAppearance;
+      return;
     }
     pos += size_t(n);
-    carry = window.substr(window.size() > 80 ? window.size() - 80 : 0);
+    size_t c = std::min(kCarry, size_t(n));
+    std::memmove(buf.data() + kCarry - c, buf.data() + kCarry + n - c, c);
+    carryLen = c;
   }
 }
 
@@ -1365,18 +1431,24 @@ class CityGmlReader : public Reader {
             ReadStats& stats) override {
     AppearanceStore global;
     // Pass 1 (only when the file has top-level appearances): texture coordinates and materials.
-    size_t headerEnd = 0, tailFrom = 0;
-    if (locateGlobalAppearance(uri, headerEnd, tailFrom)) {
-      ReadStats ignored;
-      Parser app(uri, options, nullptr, diag, ignored, codeLists_, global, true);
-      uint64_t bytes = 0;
-      DiagnosticCollector quiet;  // errors there are reported again by the main pass
-      runParser(app, uri, quiet, options, headerEnd, tailFrom, false, bytes);
+    PrePass pre;
+    appearancePrePass(uri, options, global, codeLists_, pre);
+    // Pass 2: the city objects. When nothing but appearances follows them, stop there.
+    const bool stopEarly = pre.found && !pre.objectsAfter && !pre.rootClose.empty();
+    if (stopEarly) {
+      // The main pass will not see the appearance section: report what the pre-pass found there.
+      auto found = pre.diag.diagnostics();
+      // Its line numbers count from the root start tag straight to the appearances: add the lines
+      // in between (counted only when there is something to report).
+      int64_t skipped = found.empty() ? 0 : countLines(uri, pre.headerEnd, pre.tailFrom);
+      for (auto d : found) {
+        if (d.line > 0) d.line += skipped;
+        diag.report(std::move(d));
+      }
     }
-    // Pass 2: the city objects.
     Parser p(uri, options, &sink, diag, stats, codeLists_, global, false);
     uint64_t bytes = 0;
-    bool ok = runParser(p, uri, diag, options, 0, 0, true, bytes);
+    bool ok = runParser(p, uri, diag, options, stopEarly ? pre.tailFrom : 0, pre.rootClose, bytes);
     stats.bytes += bytes;
     if (!ok) return false;
     if (!p.sawRoot) {
@@ -1391,7 +1463,7 @@ class CityGmlReader : public Reader {
       diag.warning("texture-unsupported", std::to_string(p.unsupportedTextures()) +
                                               " georeferenced textures or generated texture coordinates ignored",
                    uri);
-    if (p.fatal) return false;
+    if (p.fatal || (stopEarly && pre.diag.errorCount())) return false;
     return true;
   }
 

@@ -53,6 +53,8 @@ struct ConvertResult {
   uint64_t outputBytes = 0;
   uint64_t inputBytes = 0;
   double seconds = 0;
+  double readSeconds = 0;   // reading, placing, triangulating, spilling
+  double tileSeconds = 0;   // splitting and writing tiles
   std::set<std::string> sourceCrs;
   std::string geoid;
 };
