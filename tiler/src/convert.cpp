@@ -224,6 +224,11 @@ class Worker {
   std::vector<FeatureRef>& refs() { return refs_; }
 
   void process(CityObject& obj) {
+    if (obj.finish) {
+      auto finish = std::move(obj.finish);
+      obj.finish = nullptr;
+      finish(obj);
+    }
     if (obj.srs.empty()) {
       if (s_.once("crs-missing:" + obj.sourceFile))
         s_.diag.error("crs-missing", "no srsName in the file and no --crs given; its objects are skipped", obj.sourceFile,
@@ -689,6 +694,7 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
   ro.crsOverride = options.crsOverride;
   ro.bytesRead = &shared.bytesRead;
   ro.cancel = options.cancel;
+  ro.deferFinish = threads > 1;  // workers resolve references and appearances in parallel
   auto readOne = [&](const InputFile& in, ObjectSink& sink) {
     ReadStats st;
     auto reader = in.format->create();
@@ -710,7 +716,8 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
         CityObject o;
         while (queue.pop(o)) wp->process(o);
       });
-    const size_t readers = std::min(inputs.size(), size_t(std::max(1, threads / 4)));
+    // One reader per file up to the thread count: a PLATEAU dataset is many files, read in parallel.
+    const size_t readers = std::min(inputs.size(), size_t(threads));
     std::atomic<size_t> next{0};
     std::vector<std::thread> readerThreads;
     for (size_t r = 0; r < readers; ++r)

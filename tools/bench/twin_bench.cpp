@@ -203,7 +203,10 @@ std::string renameIds(const std::string& s, const std::string& suffix) {
   return out;
 }
 
-bool makeSynthetic(const std::string& srcGml, const std::string& dstDir, double targetMb, std::string& outPath) {
+// Writes a file of at least `targetMb` MB: copies of the source's buildings with ids made unique
+// by `tag` and the copy number, each copy shifted on a grid (file `index` on its own band).
+bool makeSynthetic(const std::string& srcGml, const std::string& dstDir, double targetMb, std::string& outPath,
+                   const std::string& tag = "", int index = 0) {
   std::string src = readFile(srcGml);
   size_t firstMember = src.find("<core:cityObjectMember");
   size_t firstApp = src.find("<app:appearanceMember");
@@ -221,7 +224,7 @@ bool makeSynthetic(const std::string& srcGml, const std::string& dstDir, double 
       std::error_code ec;
       sfs::create_directory_symlink(sfs::absolute(e.path()), sfs::path(dstDir) / e.path().filename(), ec);
     }
-  outPath = dstDir + "/synthetic_" + std::to_string(int(targetMb)) + "mb_bldg_6697_op.gml";
+  outPath = dstDir + "/synthetic_" + tag + std::to_string(int(targetMb)) + "mb_bldg_6697_op.gml";
   if (sfs::exists(outPath) && sfs::file_size(outPath) >= targetMb * 1e6) return true;
   std::ofstream o(outPath, std::ios::binary);
   o << header;
@@ -231,14 +234,14 @@ bool makeSynthetic(const std::string& srcGml, const std::string& dstDir, double 
   double written = double(header.size());
   size_t copies = 0;
   while (written + perCopyApps * double(copies) < target) {
-    std::string sfx = "_c" + std::to_string(copies);
-    double dlat = double(copies / 32) * 0.004, dlon = double(copies % 32) * 0.005;
+    std::string sfx = "_" + tag + "c" + std::to_string(copies);
+    double dlat = double(copies / 32) * 0.004 + index * 0.3, dlon = double(copies % 32) * 0.005;
     std::string m = shift(renameIds(members, sfx), dlat, dlon);
     written += double(m.size());
     o << m;
     ++copies;
   }
-  for (size_t k = 0; k < copies; ++k) o << renameIds(apps, "_c" + std::to_string(k));
+  for (size_t k = 0; k < copies; ++k) o << renameIds(apps, "_" + tag + "c" + std::to_string(k));
   o << "</core:CityModel>\n";
   return true;
 }
@@ -296,6 +299,18 @@ int main(int argc, char** argv) {
     if (makeSynthetic(samples + "/plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml", work + "/synthetic",
                       mb, p))
       inputs.push_back({"synthetic " + std::to_string(int(mb)) + " MB (yokosuka x N)", p});
+  }
+  // A dataset of several files (as PLATEAU ships them: one file per 1 km mesh), read in parallel.
+  {
+    double total = quick ? 20 : sizes.front();
+    std::string dir = work + "/multi" + std::to_string(int(total));
+    bool ok = true;
+    for (int i = 0; i < 4 && ok; ++i) {
+      std::string p;
+      ok = makeSynthetic(samples + "/plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml", dir, total / 4, p,
+                         "f" + std::to_string(i), i);
+    }
+    if (ok) inputs.push_back({"4 files x " + std::to_string(int(total / 4)) + " MB (yokosuka x N)", dir});
   }
   struct Config {
     const char* name;

@@ -7,7 +7,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <condition_variable>
+#include <functional>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -376,17 +379,267 @@ struct ObjCtx {
   }
 };
 
+// A building read completely but not yet finished: its xlink references and appearances are
+// resolved by build(), which may run on another thread than the parser (ReadOptions::deferFinish).
+struct PendingBuilding {
+  ObjCtx top;
+  std::vector<ObjCtx> parts;
+  AppearanceStore local;  // the building's own app:appearance
+  std::string uri;
+  std::string srs;        // the CRS to give objects without their own
+  bool overrideSrs = false;
+};
+
+void dropDegenerate(CityObject& o) {
+    o.geometries.erase(std::remove_if(o.geometries.begin(), o.geometries.end(), [](const Geometry& g) { return g.empty(); }),
+                       o.geometries.end());
+  }
+
+struct PolyLoc {
+    ObjCtx* ctx;
+    int geom;
+    uint32_t poly;
+  };
+
+void resolveHrefs(PendingBuilding& b, DiagnosticSink& diag) {
+    std::vector<ObjCtx*> all{&b.top};
+    for (auto& p : b.parts) all.push_back(&p);
+    bool any = false;
+    for (auto* c : all) any = any || !c->hrefs.empty();
+    if (!any) return;
+    std::unordered_map<std::string, PolyLoc> index;
+    for (auto* c : all)
+      for (int g = 0; g < int(c->polyIds.size()); ++g)
+        for (uint32_t p = 0; p < c->polyIds[g].size(); ++p)
+          if (!c->polyIds[g][p].empty()) index.emplace(c->polyIds[g][p], PolyLoc{c, g, p});
+    // References to aggregates (CompositeSurface, ...) stand for each polygon in them.
+    std::unordered_map<std::string, std::vector<PolyLoc>> aggIndex;
+    for (auto* c : all)
+      for (auto& [id, a] : c->aggregates) {
+        int g = c->geomIndex[a.lod];
+        if (g < 0) continue;
+        auto& v = aggIndex[id];
+        for (uint32_t p = a.first; p < a.last; ++p) v.push_back(PolyLoc{c, g, p});
+      }
+    for (auto* c : all) {
+      std::vector<Href> expanded;
+      for (auto& h : c->hrefs) {
+        if (index.count(h.id) || !aggIndex.count(h.id)) {
+          expanded.push_back(h);
+          continue;
+        }
+        for (auto& loc : aggIndex[h.id]) {
+          std::string pid = loc.ctx->polyIds[loc.geom][loc.poly];
+          if (pid.empty()) {
+            pid = "twin-agg-" + h.id + "-" + std::to_string(loc.poly);
+            loc.ctx->polyIds[loc.geom][loc.poly] = pid;
+          }
+          index.emplace(pid, loc);
+          expanded.push_back({pid, h.lod, h.surface, h.reversed});
+        }
+      }
+      c->hrefs = std::move(expanded);
+    }
+    for (auto* c : all) {
+      for (auto& h : c->hrefs) {
+        auto it = index.find(h.id);
+        if (it == index.end()) {
+          diag.warning("xlink-unresolved",
+                        "surface reference #" + h.id + " does not resolve to a polygon of this building",
+                        b.uri, c->obj.sourceLine, c->obj.id);
+          continue;
+        }
+        const PolyLoc& loc = it->second;
+        int lod = h.lod;
+        if (lod < 0) continue;
+        if (loc.ctx == c && c->obj.geometries[loc.geom].lod == lod) continue;  // already there
+        // Copy the polygon into this object's geometry of the referencing LOD.
+        const Polygon sp = loc.ctx->obj.geometries[loc.geom].polygons[loc.poly];
+        // Skip when the same polygon was already copied into this LOD.
+        Geometry& dst = c->geometryFor(lod);
+        auto& dstPolyIds = c->polyIds[c->geomIndex[lod]];
+        if (std::find(dstPolyIds.begin(), dstPolyIds.end(), h.id) != dstPolyIds.end()) continue;
+        const Geometry& srcRef = loc.ctx->obj.geometries[loc.geom];  // may alias dst: copy first
+        std::vector<Vec3> pts;
+        std::vector<uint32_t> sizes;
+        std::vector<std::string> rids;
+        for (uint32_t r = sp.firstRing; r < sp.firstRing + sp.ringCount; ++r) {
+          pts.insert(pts.end(), srcRef.points.begin() + srcRef.ringStart[r], srcRef.points.begin() + srcRef.ringStart[r + 1]);
+          sizes.push_back(srcRef.ringStart[r + 1] - srcRef.ringStart[r]);
+          rids.push_back(loc.ctx->ringIds[loc.geom][r]);
+        }
+        Polygon np;
+        np.surface = h.surface != SurfaceType::Unknown ? h.surface : sp.surface;
+        np.firstRing = static_cast<uint32_t>(dst.ringCount());
+        np.ringCount = static_cast<uint32_t>(sizes.size());
+        size_t at = 0;
+        auto& ringIds = c->ringIds[c->geomIndex[lod]];
+        for (size_t r = 0; r < sizes.size(); ++r) {
+          dst.points.insert(dst.points.end(), pts.begin() + at, pts.begin() + at + sizes[r]);
+          at += sizes[r];
+          dst.ringStart.push_back(static_cast<uint32_t>(dst.points.size()));
+          ringIds.push_back(rids[r]);
+        }
+        dst.polygons.push_back(np);
+        dstPolyIds.push_back(h.id);
+      }
+    }
+  }
+
+void applyAppearance(ObjCtx& ctx, const AppearanceStore& local_, const AppearanceStore& global_, DiagnosticSink& diag,
+                     const std::string& uri_) {
+    if (global_.empty() && local_.empty()) return;
+    std::unordered_map<const void*, std::unordered_map<uint32_t, int32_t>> texMap;  // store -> global idx -> local
+    auto textureIndex = [&](const AppearanceStore& store, uint32_t t) {
+      auto& m = texMap[&store];
+      auto it = m.find(t);
+      if (it != m.end()) return it->second;
+      const Texture& tex = store.textures[t];
+      int32_t idx = -1;
+      for (size_t i = 0; i < ctx.obj.textures.size(); ++i)
+        if (ctx.obj.textures[i] == tex) idx = int32_t(i);
+      if (idx < 0) {
+        idx = int32_t(ctx.obj.textures.size());
+        ctx.obj.textures.push_back(tex);
+      }
+      m.emplace(t, idx);
+      return idx;
+    };
+    auto materialIndex = [&](const Material& m) {
+      for (size_t i = 0; i < ctx.obj.materials.size(); ++i)
+        if (ctx.obj.materials[i] == m) return int32_t(i);
+      ctx.obj.materials.push_back(m);
+      return int32_t(ctx.obj.materials.size() - 1);
+    };
+    for (size_t g = 0; g < ctx.obj.geometries.size(); ++g) {
+      Geometry& geom = ctx.obj.geometries[g];
+      auto& rids = ctx.ringIds[g];
+      auto& pids = ctx.polyIds[g];
+      for (size_t p = 0; p < geom.polygons.size(); ++p) {
+        Polygon& poly = geom.polygons[p];
+        // material by polygon id
+        if (p < pids.size() && !pids[p].empty()) {
+          for (const AppearanceStore* s : {&local_, &global_}) {
+            auto it = s->polyMaterial.find(pids[p]);
+            if (it != s->polyMaterial.end()) {
+              poly.material = materialIndex(s->materials[it->second]);
+              break;
+            }
+          }
+        }
+        // texture by ring ids: every ring needs coordinates
+        const AppearanceStore* store = nullptr;
+        std::vector<const TexRef*> refs;
+        for (uint32_t r = poly.firstRing; r < poly.firstRing + poly.ringCount; ++r) {
+          const TexRef* ref = nullptr;
+          if (r < rids.size() && !rids[r].empty()) {
+            for (const AppearanceStore* s : {&local_, &global_}) {
+              auto it = s->ringTex.find(rids[r]);
+              if (it != s->ringTex.end()) {
+                ref = &it->second;
+                if (!store) store = s;
+                break;
+              }
+            }
+          }
+          refs.push_back(ref);
+        }
+        if (!store || !refs[0]) continue;
+        bool ok = true;
+        for (uint32_t k = 0; k < poly.ringCount; ++k) {
+          uint32_t r = poly.firstRing + k;
+          uint32_t n = geom.ringStart[r + 1] - geom.ringStart[r];
+          const TexRef* ref = refs[k];
+          // GML rings repeat the first point; the texture coordinates usually do too.
+          if (!ref || (ref->count != n && ref->count != n + 1)) ok = false;
+        }
+        if (!ok) {
+          diag.warning("texture-coords-mismatch",
+                        "texture coordinates do not match the ring's points; polygon left untextured", uri_,
+                        ctx.obj.sourceLine, ctx.obj.id);
+          continue;
+        }
+        if (geom.uvs.size() != geom.points.size()) geom.uvs.resize(geom.points.size(), Vec2f{0, 0});
+        for (uint32_t k = 0; k < poly.ringCount; ++k) {
+          uint32_t r = poly.firstRing + k;
+          uint32_t b = geom.ringStart[r], n = geom.ringStart[r + 1] - b;
+          const TexRef* ref = refs[k];
+          for (uint32_t i = 0; i < n; ++i) {
+            const float* uv = &store->uvs[ref->offset + 2 * i];
+            geom.uvs[b + i] = {uv[0], uv[1]};
+          }
+        }
+        poly.texture = textureIndex(*store, refs[0]->texture);
+      }
+    }
+  }
+
+
+CityObject build(PendingBuilding& b, const AppearanceStore& global, DiagnosticSink& diag) {
+  resolveHrefs(b, diag);
+  applyAppearance(b.top, b.local, global, diag, b.uri);
+  for (auto& part : b.parts) applyAppearance(part, b.local, global, diag, b.uri);
+  auto finish = [&](CityObject& o) {
+    if (b.overrideSrs || o.srs.empty()) o.srs = b.srs;
+    if (auto c = canonicalSrs(o.srs)) o.srs = *c;
+    dropDegenerate(o);
+  };
+  CityObject out = std::move(b.top.obj);
+  finish(out);
+  for (auto& part : b.parts) {
+    finish(part.obj);
+    out.children.push_back(std::move(part.obj));
+  }
+  return out;
+}
+
+// The file's global appearances, filled by the pre-pass (possibly on its own thread) and read by
+// build(). `located` is set once the pre-pass knows where the appearances start, `done` once
+// they are all read.
+struct SharedAppearance {
+  AppearanceStore store;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool located = false, done = false;
+  bool found = false;         // the file has top-level appearances
+  size_t tailFrom = 0;        // byte offset of the first top-level appearanceMember
+  size_t headerEnd = 0;       // end of the root start tag
+  std::string rootClose;      // "</core:CityModel>"
+  bool objectsAfter = false;  // city objects follow the appearances
+  DiagnosticCollector diag;   // what the pre-pass saw (line numbers count from the root tag)
+
+  void markLocated() {
+    std::lock_guard lock(mutex);
+    located = true;
+    cv.notify_all();
+  }
+  void markDone() {
+    std::lock_guard lock(mutex);
+    located = done = true;
+    cv.notify_all();
+  }
+  void waitLocated() {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return located; });
+  }
+  void waitDone() {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return done; });
+  }
+};
+
 class Parser {
  public:
   Parser(const std::string& uri, const ReadOptions& options, ObjectSink* sink, DiagnosticSink& diag, ReadStats& stats,
-         CodeLists& codeLists, AppearanceStore& globalApp, bool appearanceOnly)
+         CodeLists& codeLists, std::shared_ptr<SharedAppearance> shared, bool appearanceOnly)
       : uri_(uri),
         options_(options),
         sink_(sink),
         diag_(diag),
         stats_(stats),
         codeLists_(codeLists),
-        global_(globalApp),
+        shared_(std::move(shared)),
+        global_(shared_->store),
         appearanceOnly_(appearanceOnly) {
     globalParser_.store = &global_;
     globalParser_.baseUri = uri;
@@ -438,6 +691,7 @@ class Parser {
   DiagnosticSink& diag_;
   ReadStats& stats_;
   CodeLists& codeLists_;
+  std::shared_ptr<SharedAppearance> shared_;
   AppearanceStore& global_;
   AppearanceStore local_;
   AppearanceParser globalParser_, localParser_;
@@ -482,7 +736,6 @@ class Parser {
   ANode attrRoot_;
   bool attrTextTruncated_ = false;
 
-  uint64_t unresolvedRefs_ = 0;
   struct OpenAggregate {
     int depth;
     std::string id;
@@ -788,211 +1041,32 @@ class Parser {
       doneParts_.push_back(std::move(ctx));
       return;
     }
-    // Top-level building complete: resolve references and appearances, then emit.
-    resolveHrefs(ctx);
-    applyAppearance(ctx);
-    for (auto& part : doneParts_) applyAppearance(part);
-    const std::string srs = !options_.crsOverride.empty() ? options_.crsOverride
-                            : !ctx.obj.srs.empty()        ? ctx.obj.srs
-                                                          : fileSrs;
-    auto finish = [&](CityObject& o) {
-      if (!options_.crsOverride.empty() || o.srs.empty()) o.srs = srs;
-      if (auto c = canonicalSrs(o.srs)) o.srs = *c;
-      dropDegenerate(o);
-    };
-    finish(ctx.obj);
-    for (auto& part : doneParts_) {
-      finish(part.obj);
-      ctx.obj.children.push_back(std::move(part.obj));
-    }
+    // Top-level building complete: resolve references and appearances (now, or on the thread
+    // that takes the object when the caller defers it), then emit.
+    auto b = std::make_shared<PendingBuilding>();
+    b->srs = !options_.crsOverride.empty() ? options_.crsOverride : !ctx.obj.srs.empty() ? ctx.obj.srs : fileSrs;
+    b->overrideSrs = !options_.crsOverride.empty();
+    b->uri = uri_;
+    b->top = std::move(ctx);
+    b->parts = std::move(doneParts_);
     doneParts_.clear();
+    b->local = std::move(local_);
     local_.clear();
-    if (sink_ && !sink_->accept(std::move(ctx.obj))) stopped = true;
+    CityObject out;
+    if (options_.deferFinish) {
+      out.id = b->top.obj.id;
+      out.type = b->top.obj.type;
+      out.sourceFile = uri_;
+      out.sourceLine = b->top.obj.sourceLine;
+      out.finish = [b, shared = shared_, &diag = diag_](CityObject& o) {
+        shared->waitDone();
+        o = build(*b, shared->store, diag);
+      };
+    } else {
+      out = build(*b, global_, diag_);
+    }
+    if (sink_ && !sink_->accept(std::move(out))) stopped = true;
     if (options_.cancel && options_.cancel->load()) stopped = true;
-  }
-
-  void dropDegenerate(CityObject& o) {
-    o.geometries.erase(std::remove_if(o.geometries.begin(), o.geometries.end(), [](const Geometry& g) { return g.empty(); }),
-                       o.geometries.end());
-  }
-
-  struct PolyLoc {
-    ObjCtx* ctx;
-    int geom;
-    uint32_t poly;
-  };
-
-  void resolveHrefs(ObjCtx& top) {
-    std::vector<ObjCtx*> all{&top};
-    for (auto& p : doneParts_) all.push_back(&p);
-    bool any = false;
-    for (auto* c : all) any = any || !c->hrefs.empty();
-    if (!any) return;
-    std::unordered_map<std::string, PolyLoc> index;
-    for (auto* c : all)
-      for (int g = 0; g < int(c->polyIds.size()); ++g)
-        for (uint32_t p = 0; p < c->polyIds[g].size(); ++p)
-          if (!c->polyIds[g][p].empty()) index.emplace(c->polyIds[g][p], PolyLoc{c, g, p});
-    // References to aggregates (CompositeSurface, ...) stand for each polygon in them.
-    std::unordered_map<std::string, std::vector<PolyLoc>> aggIndex;
-    for (auto* c : all)
-      for (auto& [id, a] : c->aggregates) {
-        int g = c->geomIndex[a.lod];
-        if (g < 0) continue;
-        auto& v = aggIndex[id];
-        for (uint32_t p = a.first; p < a.last; ++p) v.push_back(PolyLoc{c, g, p});
-      }
-    for (auto* c : all) {
-      std::vector<Href> expanded;
-      for (auto& h : c->hrefs) {
-        if (index.count(h.id) || !aggIndex.count(h.id)) {
-          expanded.push_back(h);
-          continue;
-        }
-        for (auto& loc : aggIndex[h.id]) {
-          std::string pid = loc.ctx->polyIds[loc.geom][loc.poly];
-          if (pid.empty()) {
-            pid = "twin-agg-" + h.id + "-" + std::to_string(loc.poly);
-            loc.ctx->polyIds[loc.geom][loc.poly] = pid;
-          }
-          index.emplace(pid, loc);
-          expanded.push_back({pid, h.lod, h.surface, h.reversed});
-        }
-      }
-      c->hrefs = std::move(expanded);
-    }
-    for (auto* c : all) {
-      for (auto& h : c->hrefs) {
-        auto it = index.find(h.id);
-        if (it == index.end()) {
-          ++unresolvedRefs_;
-          diag_.warning("xlink-unresolved",
-                        "surface reference #" + h.id + " does not resolve to a polygon of this building",
-                        uri_, c->obj.sourceLine, c->obj.id);
-          continue;
-        }
-        const PolyLoc& loc = it->second;
-        int lod = h.lod;
-        if (lod < 0) continue;
-        if (loc.ctx == c && c->obj.geometries[loc.geom].lod == lod) continue;  // already there
-        // Copy the polygon into this object's geometry of the referencing LOD.
-        const Polygon sp = loc.ctx->obj.geometries[loc.geom].polygons[loc.poly];
-        // Skip when the same polygon was already copied into this LOD.
-        Geometry& dst = c->geometryFor(lod);
-        auto& dstPolyIds = c->polyIds[c->geomIndex[lod]];
-        if (std::find(dstPolyIds.begin(), dstPolyIds.end(), h.id) != dstPolyIds.end()) continue;
-        const Geometry& srcRef = loc.ctx->obj.geometries[loc.geom];  // may alias dst: copy first
-        std::vector<Vec3> pts;
-        std::vector<uint32_t> sizes;
-        std::vector<std::string> rids;
-        for (uint32_t r = sp.firstRing; r < sp.firstRing + sp.ringCount; ++r) {
-          pts.insert(pts.end(), srcRef.points.begin() + srcRef.ringStart[r], srcRef.points.begin() + srcRef.ringStart[r + 1]);
-          sizes.push_back(srcRef.ringStart[r + 1] - srcRef.ringStart[r]);
-          rids.push_back(loc.ctx->ringIds[loc.geom][r]);
-        }
-        Polygon np;
-        np.surface = h.surface != SurfaceType::Unknown ? h.surface : sp.surface;
-        np.firstRing = static_cast<uint32_t>(dst.ringCount());
-        np.ringCount = static_cast<uint32_t>(sizes.size());
-        size_t at = 0;
-        auto& ringIds = c->ringIds[c->geomIndex[lod]];
-        for (size_t r = 0; r < sizes.size(); ++r) {
-          dst.points.insert(dst.points.end(), pts.begin() + at, pts.begin() + at + sizes[r]);
-          at += sizes[r];
-          dst.ringStart.push_back(static_cast<uint32_t>(dst.points.size()));
-          ringIds.push_back(rids[r]);
-        }
-        dst.polygons.push_back(np);
-        dstPolyIds.push_back(h.id);
-      }
-    }
-  }
-
-  void applyAppearance(ObjCtx& ctx) {
-    if (global_.empty() && local_.empty()) return;
-    std::unordered_map<const void*, std::unordered_map<uint32_t, int32_t>> texMap;  // store -> global idx -> local
-    auto textureIndex = [&](const AppearanceStore& store, uint32_t t) {
-      auto& m = texMap[&store];
-      auto it = m.find(t);
-      if (it != m.end()) return it->second;
-      const Texture& tex = store.textures[t];
-      int32_t idx = -1;
-      for (size_t i = 0; i < ctx.obj.textures.size(); ++i)
-        if (ctx.obj.textures[i] == tex) idx = int32_t(i);
-      if (idx < 0) {
-        idx = int32_t(ctx.obj.textures.size());
-        ctx.obj.textures.push_back(tex);
-      }
-      m.emplace(t, idx);
-      return idx;
-    };
-    auto materialIndex = [&](const Material& m) {
-      for (size_t i = 0; i < ctx.obj.materials.size(); ++i)
-        if (ctx.obj.materials[i] == m) return int32_t(i);
-      ctx.obj.materials.push_back(m);
-      return int32_t(ctx.obj.materials.size() - 1);
-    };
-    for (size_t g = 0; g < ctx.obj.geometries.size(); ++g) {
-      Geometry& geom = ctx.obj.geometries[g];
-      auto& rids = ctx.ringIds[g];
-      auto& pids = ctx.polyIds[g];
-      for (size_t p = 0; p < geom.polygons.size(); ++p) {
-        Polygon& poly = geom.polygons[p];
-        // material by polygon id
-        if (p < pids.size() && !pids[p].empty()) {
-          for (const AppearanceStore* s : {&local_, &global_}) {
-            auto it = s->polyMaterial.find(pids[p]);
-            if (it != s->polyMaterial.end()) {
-              poly.material = materialIndex(s->materials[it->second]);
-              break;
-            }
-          }
-        }
-        // texture by ring ids: every ring needs coordinates
-        const AppearanceStore* store = nullptr;
-        std::vector<const TexRef*> refs;
-        for (uint32_t r = poly.firstRing; r < poly.firstRing + poly.ringCount; ++r) {
-          const TexRef* ref = nullptr;
-          if (r < rids.size() && !rids[r].empty()) {
-            for (const AppearanceStore* s : {&local_, &global_}) {
-              auto it = s->ringTex.find(rids[r]);
-              if (it != s->ringTex.end()) {
-                ref = &it->second;
-                if (!store) store = s;
-                break;
-              }
-            }
-          }
-          refs.push_back(ref);
-        }
-        if (!store || !refs[0]) continue;
-        bool ok = true;
-        for (uint32_t k = 0; k < poly.ringCount; ++k) {
-          uint32_t r = poly.firstRing + k;
-          uint32_t n = geom.ringStart[r + 1] - geom.ringStart[r];
-          const TexRef* ref = refs[k];
-          // GML rings repeat the first point; the texture coordinates usually do too.
-          if (!ref || (ref->count != n && ref->count != n + 1)) ok = false;
-        }
-        if (!ok) {
-          diag_.warning("texture-coords-mismatch",
-                        "texture coordinates do not match the ring's points; polygon left untextured", uri_,
-                        ctx.obj.sourceLine, ctx.obj.id);
-          continue;
-        }
-        if (geom.uvs.size() != geom.points.size()) geom.uvs.resize(geom.points.size(), Vec2f{0, 0});
-        for (uint32_t k = 0; k < poly.ringCount; ++k) {
-          uint32_t r = poly.firstRing + k;
-          uint32_t b = geom.ringStart[r], n = geom.ringStart[r + 1] - b;
-          const TexRef* ref = refs[k];
-          for (uint32_t i = 0; i < n; ++i) {
-            const float* uv = &store->uvs[ref->offset + 2 * i];
-            geom.uvs[b + i] = {uv[0], uv[1]};
-          }
-        }
-        poly.texture = textureIndex(*store, refs[0]->texture);
-      }
-    }
   }
 
   // --- geometry ---
@@ -1221,7 +1295,6 @@ class Parser {
   }
 
  public:
-  uint64_t unresolvedRefs() const { return unresolvedRefs_; }
   uint64_t unsupportedTextures() const { return globalParser_.skippedOther + localParser_.skippedOther; }
   bool objectInProgress() const { return !objects_.empty(); }
 };
@@ -1248,11 +1321,12 @@ void finishParser(Parser& parser, xmlParserCtxtPtr ctxt) {
   xmlFreeParserCtxt(ctxt);
 }
 
-// Streams `uri` through a fresh SAX2 push parser (the main pass). With `limit` > 0 only bytes
-// [0, limit) are parsed and `closing` (the root's end tag) is fed after them: the rest of the file
-// holds only appearances, already read by the pre-pass.
+// Streams `uri` through a fresh SAX2 push parser (the main pass). With `limit` > 0, on reaching
+// byte `limit` it asks `atLimit()`: a non-empty answer (the root's end tag) is fed and parsing
+// ends there (what follows holds only appearances, read by the pre-pass); an empty one goes on.
 bool runParser(Parser& parser, const std::string& uri, DiagnosticSink& diag, const ReadOptions& options, size_t limit,
-               const std::string& closing, uint64_t& bytesOut) {
+               const std::function<std::string()>& atLimit, uint64_t& bytesOut, bool& stoppedEarly) {
+  stoppedEarly = false;
   std::string err;
   auto in = vfs::open(uri, err);
   if (!in) {
@@ -1269,10 +1343,18 @@ bool runParser(Parser& parser, const std::string& uri, DiagnosticSink& diag, con
   bool ok = true;
   for (;;) {
     size_t want = buf.size();
-    if (limit > 0) want = std::min<size_t>(want, limit - total);
-    if (want == 0) {
-      xmlParseChunk(ctxt, closing.data(), int(closing.size()), 0);
-      break;
+    if (limit > 0) {
+      if (total >= limit) {
+        std::string closing = atLimit();
+        if (!closing.empty()) {
+          xmlParseChunk(ctxt, closing.data(), int(closing.size()), 0);
+          stoppedEarly = true;
+          break;
+        }
+        limit = 0;
+      } else {
+        want = std::min<size_t>(want, limit - total);
+      }
     }
     int64_t n = in->read(buf.data(), want);
     if (n < 0) {
@@ -1288,7 +1370,7 @@ bool runParser(Parser& parser, const std::string& uri, DiagnosticSink& diag, con
     if (options.cancel && options.cancel->load()) break;
   }
   finishParser(parser, ctxt);
-  if (limit > 0 && in->size() > int64_t(total)) {
+  if (stoppedEarly && in->size() > int64_t(total)) {
     if (options.bytesRead) options.bytesRead->fetch_add(uint64_t(in->size()) - total);
     total = uint64_t(in->size());
   }
@@ -1310,22 +1392,16 @@ int64_t countLines(const std::string& uri, size_t from, size_t to) {
   int64_t lines = 0;
   int64_t n;
   while (pos < to && (n = in->read(buf.data(), buf.size())) > 0) {
-    size_t b = from > pos ? from - pos : 0, e = std::min<size_t>(size_t(n), to - pos);
-    for (const char* p = buf.data() + b; b < e && (p = static_cast<const char*>(std::memchr(p, '\n', e - (p - buf.data())))); ++p)
+    const char* p = buf.data() + (from > pos ? std::min<size_t>(from - pos, size_t(n)) : 0);
+    const char* e = buf.data() + std::min<size_t>(size_t(n), to - pos);
+    while (p < e && (p = static_cast<const char*>(std::memchr(p, '\n', size_t(e - p))))) {
       ++lines;
+      ++p;
+    }
     pos += size_t(n);
   }
   return lines;
 }
-
-struct PrePass {
-  bool found = false;        // the file has top-level appearances
-  size_t tailFrom = 0;       // byte offset of the first top-level appearanceMember
-  std::string rootClose;     // "</core:CityModel>"
-  bool objectsAfter = false; // city objects follow the appearances (the main pass must read it all)
-  size_t headerEnd = 0;      // end of the root start tag
-  DiagnosticCollector diag;  // what the pre-pass saw (line numbers corrected)
-};
 
 // Finds the end of the root start tag in `head`; returns 0 when not there yet.
 size_t rootTagEnd(const std::string& head, std::string& rootClose) {
@@ -1364,9 +1440,13 @@ size_t rootTagEnd(const std::string& head, std::string& rootClose) {
 }
 
 // The appearance pre-pass, in one read of the file: finds the first top-level appearanceMember by
-// a byte search, then parses the root start tag followed by everything from there to the end.
-void appearancePrePass(const std::string& uri, const ReadOptions& options, AppearanceStore& global,
-                       CodeLists& codeLists, PrePass& out) {
+// a byte search (then marks `shared` located), parses the root start tag followed by everything
+// from there to the end into shared.store, and marks it done. Always marks done.
+void appearancePrePass(const std::string& uri, const ReadOptions& options, SharedAppearance& shared) {
+  struct DoneOnExit {
+    SharedAppearance& s;
+    ~DoneOnExit() { s.markDone(); }
+  } doneOnExit{shared};
   std::string err;
   auto in = vfs::open(uri, err);
   if (!in) return;
@@ -1374,14 +1454,14 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Appea
   constexpr size_t kCarry = 128, kChunk = 1 << 20;
   std::vector<char> buf(kCarry + kChunk);
   size_t carryLen = 0, pos = 0;  // pos: file offset of buf[kCarry]
-  std::string head;
+  std::string head, rootClose;
   size_t headerEnd = 0;
   for (;;) {
     int64_t n = in->read(buf.data() + kCarry, kChunk);
     if (n <= 0) return;
     if (!headerEnd) {
       head.append(buf.data() + kCarry, size_t(n));
-      headerEnd = rootTagEnd(head, out.rootClose);
+      headerEnd = rootTagEnd(head, rootClose);
       if (!headerEnd && head.size() > (8u << 20)) return;
       if (headerEnd) head.resize(headerEnd);
     }
@@ -1403,19 +1483,27 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Appea
         continue;
       }
       if (!headerEnd) return;
-      // Found: parse the root start tag, then everything from here on.
-      out.found = true;
-      out.tailFrom = wStart + lt;
-      out.headerEnd = headerEnd;
+      {
+        std::lock_guard lock(shared.mutex);
+        shared.found = true;
+        shared.tailFrom = wStart + lt;
+        shared.headerEnd = headerEnd;
+        shared.rootClose = rootClose;
+      }
+      shared.markLocated();
       ReadStats ignored;
-      Parser app(uri, options, nullptr, out.diag, ignored, codeLists, global, true);
+      CodeLists unused;  // the appearance-only parser reads no attributes
+      std::shared_ptr<SharedAppearance> alias(std::shared_ptr<SharedAppearance>(), &shared);
+      Parser app(uri, options, nullptr, shared.diag, ignored, unused, alias, true);
       xmlParserCtxtPtr ctxt = createParser(app, uri);
       if (!ctxt) return;
       xmlParseChunk(ctxt, head.data(), int(head.size()), 0);
       xmlParseChunk(ctxt, w + lt, int(wl - lt), 0);
-      while (!app.fatal && (n = in->read(buf.data(), kChunk)) > 0) xmlParseChunk(ctxt, buf.data(), int(n), 0);
+      while (!app.fatal && !(options.cancel && options.cancel->load()) && (n = in->read(buf.data(), kChunk)) > 0)
+        xmlParseChunk(ctxt, buf.data(), int(n), 0);
       finishParser(app, ctxt);
-      out.objectsAfter = app.objectsAfterAppearance;
+      std::lock_guard lock(shared.mutex);
+      shared.objectsAfter = app.objectsAfterAppearance;
       return;
     }
     pos += size_t(n);
@@ -1429,27 +1517,37 @@ class CityGmlReader : public Reader {
  public:
   bool read(const std::string& uri, const ReadOptions& options, ObjectSink& sink, DiagnosticSink& diag,
             ReadStats& stats) override {
-    AppearanceStore global;
-    // Pass 1 (only when the file has top-level appearances): texture coordinates and materials.
-    PrePass pre;
-    appearancePrePass(uri, options, global, codeLists_, pre);
+    auto shared = std::make_shared<SharedAppearance>();
+    // Pass 1: the file's top-level appearances (texture coordinates, materials). When the caller
+    // finishes objects on its own threads, this runs beside the main pass; else before it.
+    std::thread prePass;
+    if (options.deferFinish)
+      prePass = std::thread([&] { appearancePrePass(uri, options, *shared); });
+    else
+      appearancePrePass(uri, options, *shared);
+    shared->waitLocated();
     // Pass 2: the city objects. When nothing but appearances follows them, stop there.
-    const bool stopEarly = pre.found && !pre.objectsAfter && !pre.rootClose.empty();
-    if (stopEarly) {
-      // The main pass will not see the appearance section: report what the pre-pass found there.
-      auto found = pre.diag.diagnostics();
+    Parser p(uri, options, &sink, diag, stats, codeLists_, shared, false);
+    uint64_t bytes = 0;
+    bool stoppedEarly = false;
+    auto atLimit = [&]() -> std::string {
+      shared->waitDone();
+      return shared->objectsAfter ? std::string() : shared->rootClose;
+    };
+    bool ok = runParser(p, uri, diag, options, shared->found ? shared->tailFrom : 0, atLimit, bytes, stoppedEarly);
+    if (prePass.joinable()) prePass.join();
+    stats.bytes += bytes;
+    if (stoppedEarly) {
+      // The main pass did not see the appearance section: report what the pre-pass found there.
       // Its line numbers count from the root start tag straight to the appearances: add the lines
       // in between (counted only when there is something to report).
-      int64_t skipped = found.empty() ? 0 : countLines(uri, pre.headerEnd, pre.tailFrom);
+      auto found = shared->diag.diagnostics();
+      int64_t skipped = found.empty() ? 0 : countLines(uri, shared->headerEnd, shared->tailFrom);
       for (auto d : found) {
         if (d.line > 0) d.line += skipped;
         diag.report(std::move(d));
       }
     }
-    Parser p(uri, options, &sink, diag, stats, codeLists_, global, false);
-    uint64_t bytes = 0;
-    bool ok = runParser(p, uri, diag, options, stopEarly ? pre.tailFrom : 0, pre.rootClose, bytes);
-    stats.bytes += bytes;
     if (!ok) return false;
     if (!p.sawRoot) {
       diag.error("xml-malformed", "no XML document element found", uri);
@@ -1463,7 +1561,7 @@ class CityGmlReader : public Reader {
       diag.warning("texture-unsupported", std::to_string(p.unsupportedTextures()) +
                                               " georeferenced textures or generated texture coordinates ignored",
                    uri);
-    if (p.fatal || (stopEarly && pre.diag.errorCount())) return false;
+    if (p.fatal || (stoppedEarly && shared->diag.errorCount())) return false;
     return true;
   }
 

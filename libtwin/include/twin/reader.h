@@ -21,6 +21,9 @@ struct ReadOptions {
   std::string crsOverride;                   // used instead of the file's srsName when set
   std::atomic<uint64_t>* bytesRead = nullptr;  // progress: bytes consumed so far (added to)
   const std::atomic<bool>* cancel = nullptr;   // stop early when set
+  // When true, a reader may deliver objects whose CityObject::finish is set, and the caller runs
+  // it (on any thread) before using the object; readers may then work on several threads.
+  bool deferFinish = false;
 };
 
 struct ReadStats {
