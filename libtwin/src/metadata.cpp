@@ -97,10 +97,13 @@ std::string sanitizeId(const std::string& name) {
   return id;
 }
 
-std::vector<PropertyDef> SchemaBuilder::build() const {
+std::vector<PropertyDef> SchemaBuilder::build(std::vector<uint32_t>* remap) const {
+  // Sorted by name (sorted_ is), so the schema does not depend on the order keys were seen in.
   std::vector<PropertyDef> defs;
   std::set<std::string> used;
-  for (auto& s : keys_) {
+  if (remap) remap->assign(keys_.size(), 0);
+  for (auto& [key, index] : sorted_) {
+    const Seen& s = keys_[index];
     PropertyDef d;
     d.name = s.key;
     if (s.str)
@@ -114,6 +117,7 @@ std::vector<PropertyDef> SchemaBuilder::build() const {
     for (int n = 2; used.count(id); ++n) id = base + "_" + std::to_string(n);
     used.insert(id);
     d.id = id;
+    if (remap) (*remap)[index] = static_cast<uint32_t>(defs.size());
     defs.push_back(std::move(d));
   }
   return defs;

@@ -33,6 +33,7 @@ class FileStream : public InputStream {
     return static_cast<int64_t>(got);
   }
   int64_t size() const override { return size_; }
+  bool seek(uint64_t offset) override { return fseeko(f_, off_t(offset), SEEK_SET) == 0; }
 
  private:
   FILE* f_;

@@ -118,7 +118,14 @@ struct FeatureRef {
   uint32_t size;
   double lon, lat;  // centre, degrees
   float diagonal;   // bounding-box diagonal, metres
+  uint64_t idHash;  // FNV-1a of the id: a stable tie-break for ordering
 };
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
 
 struct SpilledFeature {
   std::string id;
@@ -287,6 +294,7 @@ class Worker {
     ref.worker = index_;
     ref.offset = offset_;
     ref.size = static_cast<uint32_t>(w.buf.size());
+    ref.idHash = fnv1a(obj.id);
     Vec3 c{(mesh_.min[0] + mesh_.max[0]) / 2, (mesh_.min[1] + mesh_.max[1]) / 2, (mesh_.min[2] + mesh_.max[2]) / 2};
     Vec3 llh = ecefToLonLatHeight(c);
     ref.lon = llh[0];
@@ -480,8 +488,9 @@ struct LeafResult {
 class TileWriter {
  public:
   TileWriter(const std::vector<FeatureRef>& refs, const std::vector<int>& fds, const std::vector<PropertyDef>& schema,
+             const std::vector<uint32_t>& remap,
              const ConvertOptions& o, const std::string& outDir, DiagnosticSink& diag, Shared& shared)
-      : refs_(refs), fds_(fds), schema_(schema), o_(o), outDir_(outDir), diag_(diag), shared_(shared) {}
+      : refs_(refs), fds_(fds), schema_(schema), remap_(remap), o_(o), outDir_(outDir), diag_(diag), shared_(shared) {}
 
   bool write(const QuadNode& leaf, LeafResult& result) {
     std::vector<SpilledFeature> feats(leaf.features.size());
@@ -576,7 +585,10 @@ class TileWriter {
     scene.table.schema = &schema_;
     scene.table.rowCount = static_cast<uint32_t>(feats.size());
     scene.table.rows.resize(feats.size());
-    for (size_t fi = 0; fi < feats.size(); ++fi) scene.table.rows[fi] = std::move(feats[fi].attrs);
+    for (size_t fi = 0; fi < feats.size(); ++fi) {
+      for (auto& kv : feats[fi].attrs) kv.first = remap_[kv.first];
+      scene.table.rows[fi] = std::move(feats[fi].attrs);
+    }
     GlbOptions go;
     go.draco = o_.draco;
     auto bytes = writeGlb(scene, go, &diag_);
@@ -597,6 +609,7 @@ class TileWriter {
   const std::vector<FeatureRef>& refs_;
   const std::vector<int>& fds_;
   const std::vector<PropertyDef>& schema_;
+  const std::vector<uint32_t>& remap_;
   const ConvertOptions& o_;
   std::string outDir_;
   DiagnosticSink& diag_;
@@ -695,6 +708,7 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
   ro.bytesRead = &shared.bytesRead;
   ro.cancel = options.cancel;
   ro.deferFinish = threads > 1;  // workers resolve references and appearances in parallel
+  ro.parallelism = std::max<int>(1, threads / int(std::max<size_t>(1, inputs.size())));
   auto readOne = [&](const InputFile& in, ObjectSink& sink) {
     ReadStats st;
     auto reader = in.format->create();
@@ -770,7 +784,8 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
     if (refs[a].lon != refs[b].lon) return refs[a].lon < refs[b].lon;
     if (refs[a].lat != refs[b].lat) return refs[a].lat < refs[b].lat;
-    return refs[a].size < refs[b].size;
+    if (refs[a].size != refs[b].size) return refs[a].size < refs[b].size;
+    return refs[a].idHash < refs[b].idHash;
   });
   QuadNode root;
   root.west = root.south = INFINITY;
@@ -793,7 +808,8 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
   // ---- write tiles ----
   phase = 1;
   tilesTotal = leaves.size();
-  const std::vector<PropertyDef> schema = shared.schema.build();
+  std::vector<uint32_t> remap;  // observed key index -> schema position (sorted by name)
+  const std::vector<PropertyDef> schema = shared.schema.build(&remap);
   std::vector<int> fds;
   for (auto& w : workers) fds.push_back(w->fd());
   std::vector<LeafResult> leafResults(leaves.size());
@@ -803,7 +819,7 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t)
       pool.emplace_back([&] {
-        TileWriter tw(refs, fds, schema, options, out.path(), diag, shared);
+        TileWriter tw(refs, fds, schema, remap, options, out.path(), diag, shared);
         for (size_t i; (i = nextLeaf.fetch_add(1)) < leaves.size();) {
           if (writeFailed.load()) break;
           if (!tw.write(*leaves[i], leafResults[i])) writeFailed = true;

@@ -607,6 +607,15 @@ struct SharedAppearance {
   std::string rootClose;      // "</core:CityModel>"
   bool objectsAfter = false;  // city objects follow the appearances
   DiagnosticCollector diag;   // what the pre-pass saw (line numbers count from the root tag)
+  // Where top-level city object members start (first one, then about every kMarkSpacing bytes),
+  // with the number of newlines before each: places where the file can be split for parallel
+  // parsing. Filled by the byte search before `located`.
+  struct Mark {
+    size_t offset;
+    int64_t newlines;
+  };
+  std::vector<Mark> marks;
+  size_t fileSize = 0;        // bytes scanned when no appearance was found (the whole file)
 
   void markLocated() {
     std::lock_guard lock(mutex);
@@ -676,13 +685,15 @@ class Parser {
       p->fatal = true;
       std::string id = p->objects_.empty() ? std::string() : p->objects_.front().obj.id;
       p->diag_.error("xml-malformed", "malformed XML: " + msg + (id.empty() ? "" : " (inside this object, which is dropped)"),
-                     p->uri_, err->line, id);
+                     p->uri_, err->line + p->lineOffset, id);
     } else {
-      p->diag_.warning("xml-error", "XML error: " + msg, p->uri_, err->line);
+      p->diag_.warning("xml-error", "XML error: " + msg, p->uri_, err->line + p->lineOffset);
     }
   }
 
-  int64_t line() const { return ctxt ? xmlSAX2GetLineNumber(ctxt) : 0; }
+  int64_t line() const { return ctxt ? xmlSAX2GetLineNumber(ctxt) + lineOffset : 0; }
+  int64_t lineOffset = 0;  // added to libxml2's line numbers (chunked parsing: lines not fed)
+  std::atomic<bool>* stopAll = nullptr;  // set when any parser of the file must stop
 
  private:
   std::string uri_;
@@ -1065,7 +1076,10 @@ class Parser {
     } else {
       out = build(*b, global_, diag_);
     }
-    if (sink_ && !sink_->accept(std::move(out))) stopped = true;
+    if (sink_ && !sink_->accept(std::move(out))) {
+      stopped = true;
+      if (stopAll) stopAll->store(true);
+    }
     if (options_.cancel && options_.cancel->load()) stopped = true;
   }
 
@@ -1325,7 +1339,8 @@ void finishParser(Parser& parser, xmlParserCtxtPtr ctxt) {
 // byte `limit` it asks `atLimit()`: a non-empty answer (the root's end tag) is fed and parsing
 // ends there (what follows holds only appearances, read by the pre-pass); an empty one goes on.
 bool runParser(Parser& parser, const std::string& uri, DiagnosticSink& diag, const ReadOptions& options, size_t limit,
-               const std::function<std::string()>& atLimit, uint64_t& bytesOut, bool& stoppedEarly) {
+               const std::function<std::string()>& atLimit, uint64_t& bytesOut, bool& stoppedEarly,
+               const std::string& prefix = {}, size_t begin = 0) {
   stoppedEarly = false;
   std::string err;
   auto in = vfs::open(uri, err);
@@ -1333,13 +1348,18 @@ bool runParser(Parser& parser, const std::string& uri, DiagnosticSink& diag, con
     diag.error("file-unreadable", err, uri);
     return false;
   }
+  if (begin > 0 && !in->seek(begin)) {
+    diag.error("file-unreadable", "cannot seek in " + uri, uri);
+    return false;
+  }
   xmlParserCtxtPtr ctxt = createParser(parser, uri);
   if (!ctxt) {
     diag.error("xml-parser", "cannot create XML parser", uri);
     return false;
   }
+  if (!prefix.empty()) xmlParseChunk(ctxt, prefix.data(), int(prefix.size()), 0);
   std::vector<char> buf(1 << 20);
-  uint64_t total = 0;
+  uint64_t total = begin;  // file offset
   bool ok = true;
   for (;;) {
     size_t want = buf.size();
@@ -1366,15 +1386,11 @@ bool runParser(Parser& parser, const std::string& uri, DiagnosticSink& diag, con
     total += uint64_t(n);
     xmlParseChunk(ctxt, buf.data(), int(n), 0);
     if (options.bytesRead) options.bytesRead->fetch_add(uint64_t(n));
-    if (parser.fatal || parser.stopped) break;
+    if (parser.fatal || parser.stopped || (parser.stopAll && parser.stopAll->load())) break;
     if (options.cancel && options.cancel->load()) break;
   }
   finishParser(parser, ctxt);
-  if (stoppedEarly && in->size() > int64_t(total)) {
-    if (options.bytesRead) options.bytesRead->fetch_add(uint64_t(in->size()) - total);
-    total = uint64_t(in->size());
-  }
-  bytesOut = total;
+  bytesOut = total - begin;
   if (total == 0) {
     diag.error("file-empty", "file is empty", uri);
     return false;
@@ -1439,9 +1455,33 @@ size_t rootTagEnd(const std::string& head, std::string& rootClose) {
   return 0;
 }
 
-// The appearance pre-pass, in one read of the file: finds the first top-level appearanceMember by
-// a byte search (then marks `shared` located), parses the root start tag followed by everything
-// from there to the end into shared.store, and marks it done. Always marks done.
+// Counts '\n' in [p, e).
+int64_t countNewlines(const char* p, const char* e) {
+  int64_t n = 0;
+  while (p < e && (p = static_cast<const char*>(std::memchr(p, '\n', size_t(e - p))))) {
+    ++n;
+    ++p;
+  }
+  return n;
+}
+
+// True when the match of a member name at w[h] is inside a start tag "<prefix:name" (or "<name");
+// sets `lt` to the '<'.
+bool startTagAt(const char* w, size_t wl, size_t h, size_t& lt) {
+  lt = h;
+  while (lt > 0 && w[lt] != '<' && h - lt < 64) --lt;
+  if (w[lt] != '<' || lt + 1 >= wl || w[lt + 1] == '/') return false;
+  for (size_t k = lt + 1; k < h; ++k)
+    if (w[k] == ' ' || w[k] == '>' || w[k] == '\n' || w[k] == '\t' || w[k] == '\r') return false;
+  return true;
+}
+
+constexpr size_t kMarkSpacing = 4u << 20;
+
+// The pre-pass, in one read of the file. A byte search finds where top-level city object members
+// start (SharedAppearance::marks) and the first top-level appearanceMember, and marks `shared`
+// located; then the root start tag followed by everything from that appearanceMember to the end
+// is parsed into shared.store, and `shared` is marked done (always, also on failure).
 void appearancePrePass(const std::string& uri, const ReadOptions& options, SharedAppearance& shared) {
   struct DoneOnExit {
     SharedAppearance& s;
@@ -1450,15 +1490,26 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
   std::string err;
   auto in = vfs::open(uri, err);
   if (!in) return;
-  static constexpr char kNeedle[] = "appearanceMember";
+  static constexpr char kAppearance[] = "appearanceMember";
+  static constexpr char kMember[] = "cityObjectMember";
   constexpr size_t kCarry = 128, kChunk = 1 << 20;
   std::vector<char> buf(kCarry + kChunk);
   size_t carryLen = 0, pos = 0;  // pos: file offset of buf[kCarry]
   std::string head, rootClose;
   size_t headerEnd = 0;
+  int64_t newlinesBefore = 0;  // in [0, pos)
+  size_t nextMark = 0;         // record the first member at or after this offset
+  std::vector<SharedAppearance::Mark> marks;
   for (;;) {
     int64_t n = in->read(buf.data() + kCarry, kChunk);
-    if (n <= 0) return;
+    if (n <= 0) {
+      std::lock_guard lock(shared.mutex);
+      shared.marks = std::move(marks);
+      shared.fileSize = pos;
+      shared.headerEnd = headerEnd;
+      shared.rootClose = rootClose;
+      return;
+    }
     if (!headerEnd) {
       head.append(buf.data() + kCarry, size_t(n));
       headerEnd = rootTagEnd(head, rootClose);
@@ -1468,17 +1519,30 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
     const char* w = buf.data() + kCarry - carryLen;
     const size_t wl = carryLen + size_t(n);
     const size_t wStart = pos - carryLen;
+    const char* chunk = buf.data() + kCarry;
+    // Member marks (only once the root tag is known).
+    while (headerEnd && nextMark < pos + size_t(n)) {
+      size_t from = nextMark > wStart ? nextMark - wStart : 0;
+      const void* hitp = memmem(w + from, wl - from, kMember, sizeof kMember - 1);
+      if (!hitp) break;
+      size_t h = static_cast<const char*>(hitp) - w, lt;
+      if (!startTagAt(w, wl, h, lt) || wStart + lt < headerEnd || wStart + lt < nextMark) {
+        nextMark = std::max(nextMark, wStart + h + 1);
+        continue;
+      }
+      size_t off = wStart + lt;
+      int64_t nl = newlinesBefore;
+      if (off >= pos) nl += countNewlines(chunk, chunk + (off - pos));
+      else nl -= countNewlines(w + lt, chunk);
+      marks.push_back({off, nl});
+      nextMark = off + kMarkSpacing;
+    }
     size_t from = 0;
     while (from < wl) {
-      const void* hitp = memmem(w + from, wl - from, kNeedle, sizeof kNeedle - 1);
+      const void* hitp = memmem(w + from, wl - from, kAppearance, sizeof kAppearance - 1);
       if (!hitp) break;
-      size_t h = static_cast<const char*>(hitp) - w;
-      size_t lt = h;
-      while (lt > 0 && w[lt] != '<' && h - lt < 64) --lt;
-      bool startTag = w[lt] == '<' && lt + 1 < wl && w[lt + 1] != '/';
-      for (size_t k = lt + 1; startTag && k < h; ++k)
-        if (w[k] == ' ' || w[k] == '>' || w[k] == '\n' || w[k] == '\t' || w[k] == '\r') startTag = false;
-      if (!startTag || wStart + lt < headerEnd) {
+      size_t h = static_cast<const char*>(hitp) - w, lt;
+      if (!startTagAt(w, wl, h, lt) || wStart + lt < headerEnd) {
         from = h + 1;
         continue;
       }
@@ -1489,6 +1553,9 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
         shared.tailFrom = wStart + lt;
         shared.headerEnd = headerEnd;
         shared.rootClose = rootClose;
+        // marks past the appearances are not member starts of the object section
+        while (!marks.empty() && marks.back().offset >= shared.tailFrom) marks.pop_back();
+        shared.marks = std::move(marks);
       }
       shared.markLocated();
       ReadStats ignored;
@@ -1506,6 +1573,7 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
       shared.objectsAfter = app.objectsAfterAppearance;
       return;
     }
+    newlinesBefore += countNewlines(chunk, chunk + n);
     pos += size_t(n);
     size_t c = std::min(kCarry, size_t(n));
     std::memmove(buf.data() + kCarry - c, buf.data() + kCarry + n - c, c);
@@ -1518,25 +1586,105 @@ class CityGmlReader : public Reader {
   bool read(const std::string& uri, const ReadOptions& options, ObjectSink& sink, DiagnosticSink& diag,
             ReadStats& stats) override {
     auto shared = std::make_shared<SharedAppearance>();
-    // Pass 1: the file's top-level appearances (texture coordinates, materials). When the caller
-    // finishes objects on its own threads, this runs beside the main pass; else before it.
+    // Pass 1: the byte search for member starts and the file's top-level appearances (texture
+    // coordinates, materials). When the caller finishes objects on its own threads, it runs
+    // beside the main pass; else before it.
     std::thread prePass;
     if (options.deferFinish)
       prePass = std::thread([&] { appearancePrePass(uri, options, *shared); });
     else
       appearancePrePass(uri, options, *shared);
     shared->waitLocated();
-    // Pass 2: the city objects. When nothing but appearances follows them, stop there.
-    Parser p(uri, options, &sink, diag, stats, codeLists_, shared, false);
-    uint64_t bytes = 0;
-    bool stoppedEarly = false;
+
+    // Pass 2: the city objects, in `parts` byte ranges parsed at once when the caller allows it
+    // and the file is plain and large. Each range starts at a member's start tag; its parser is
+    // fed the file's beginning up to the first member (root tag, namespaces, envelope) first, and
+    // the root's end tag after the range. When nothing but appearances follows the members, the
+    // last range stops there.
+    std::vector<std::pair<size_t, int64_t>> ranges;  // (begin offset, newlines before it)
+    const auto& marks = shared->marks;
+    const size_t end = shared->found ? shared->tailFrom : shared->fileSize;
+    if (options.deferFinish && options.parallelism > 1 && !vfs::isZipUri(uri) && marks.size() > 1 &&
+        !shared->rootClose.empty() && marks.front().offset < (1u << 20)) {
+      const size_t first = marks.front().offset, span = end - first;
+      ranges.push_back({first, marks.front().newlines});
+      for (int k = 1; k < options.parallelism; ++k) {
+        size_t target = first + span * size_t(k) / size_t(options.parallelism);
+        for (auto& m : marks)
+          if (m.offset >= target) {
+            if (m.offset > ranges.back().first) ranges.push_back({m.offset, m.newlines});
+            break;
+          }
+      }
+    }
+    std::atomic<bool> stopAll{false};
     auto atLimit = [&]() -> std::string {
       shared->waitDone();
       return shared->objectsAfter ? std::string() : shared->rootClose;
     };
-    bool ok = runParser(p, uri, diag, options, shared->found ? shared->tailFrom : 0, atLimit, bytes, stoppedEarly);
+    bool ok = true, stoppedEarly = false, sawRoot = false, isCityGml = false, fatal = false;
+    uint64_t unsupported = 0, fed = 0;
+    if (ranges.size() < 2) {
+      Parser p(uri, options, &sink, diag, stats, codeLists_, shared, false);
+      ok = runParser(p, uri, diag, options, shared->found ? shared->tailFrom : 0, atLimit, fed, stoppedEarly);
+      sawRoot = p.sawRoot, isCityGml = p.isCityGml, fatal = p.fatal;
+      unsupported = p.unsupportedTextures();
+    } else {
+      std::string prefix;
+      {
+        std::string err;
+        auto in = vfs::open(uri, err);
+        prefix.resize(ranges.front().first);
+        if (!in || in->read(prefix.data(), prefix.size()) != int64_t(prefix.size())) {
+          diag.error("file-unreadable", "cannot read " + uri, uri);
+          if (prePass.joinable()) prePass.join();
+          return false;
+        }
+      }
+      const size_t n = ranges.size();
+      std::vector<ReadStats> partStats(n);
+      std::vector<CodeLists> partCodes(n);  // code lists are not shared between threads
+      std::vector<char> partOk(n, 1), partStopped(n, 0), partRoot(n, 0), partGml(n, 0), partFatal(n, 0);
+      std::vector<uint64_t> partFed(n, 0), partUnsupported(n, 0);
+      auto runPart = [&](size_t i) {
+        Parser p(uri, options, &sink, diag, partStats[i], partCodes[i], shared, false);
+        p.lineOffset = ranges[i].second - ranges[0].second;
+        p.stopAll = &stopAll;
+        bool last = i + 1 == n;
+        bool early = false;
+        std::string close = shared->rootClose;
+        partOk[i] = runParser(p, uri, diag, options, last ? (shared->found ? shared->tailFrom : 0) : ranges[i + 1].first,
+                              last ? atLimit : std::function<std::string()>([&] { return close; }), partFed[i], early,
+                              prefix, ranges[i].first);
+        partStopped[i] = early;
+        partRoot[i] = p.sawRoot, partGml[i] = p.isCityGml, partFatal[i] = p.fatal;
+        partUnsupported[i] = p.unsupportedTextures();
+      };
+      std::vector<std::thread> threads;
+      for (size_t i = 1; i < n; ++i) threads.emplace_back(runPart, i);
+      runPart(0);
+      for (auto& t : threads) t.join();
+      for (size_t i = 0; i < n; ++i) {
+        stats.merge(partStats[i]);
+        ok = ok && partOk[i];
+        fatal = fatal || partFatal[i];
+        unsupported += partUnsupported[i];
+        fed += partFed[i];
+      }
+      fed += prefix.size();
+      stoppedEarly = partStopped[n - 1];
+      sawRoot = partRoot[0], isCityGml = partGml[0];
+    }
     if (prePass.joinable()) prePass.join();
-    stats.bytes += bytes;
+    // Bytes not fed to the main pass (the appearance section) were read by the pre-pass.
+    uint64_t size = std::max<uint64_t>(fed, shared->found ? 0 : shared->fileSize);
+    {
+      std::string err;
+      auto in = vfs::open(uri, err);
+      if (in && in->size() > int64_t(size)) size = uint64_t(in->size());
+    }
+    if (options.bytesRead && size > fed) options.bytesRead->fetch_add(size - fed);
+    stats.bytes += size;
     if (stoppedEarly) {
       // The main pass did not see the appearance section: report what the pre-pass found there.
       // Its line numbers count from the root start tag straight to the appearances: add the lines
@@ -1549,19 +1697,18 @@ class CityGmlReader : public Reader {
       }
     }
     if (!ok) return false;
-    if (!p.sawRoot) {
+    if (!sawRoot) {
       diag.error("xml-malformed", "no XML document element found", uri);
       return false;
     }
-    if (!p.isCityGml) {
+    if (!isCityGml) {
       diag.error("citygml-not", "not a CityGML document (root element is not core:CityModel)", uri);
       return false;
     }
-    if (p.unsupportedTextures())
-      diag.warning("texture-unsupported", std::to_string(p.unsupportedTextures()) +
-                                              " georeferenced textures or generated texture coordinates ignored",
-                   uri);
-    if (p.fatal || (stoppedEarly && shared->diag.errorCount())) return false;
+    if (unsupported)
+      diag.warning("texture-unsupported",
+                   std::to_string(unsupported) + " georeferenced textures or generated texture coordinates ignored", uri);
+    if (fatal || (stoppedEarly && shared->diag.errorCount())) return false;
     return true;
   }
 

@@ -43,7 +43,9 @@ class SchemaBuilder {
   // Registers an observation of `key` with `kind` (and, for integers, the value for range).
   // Returns the key's index. Not thread-safe: callers serialise.
   uint32_t observe(const std::string& key, const PropertyValue& value);
-  std::vector<PropertyDef> build() const;  // in index order
+  // The properties sorted by name. `remap`, when given, receives for each index observe()
+  // returned the position of its property in the result.
+  std::vector<PropertyDef> build(std::vector<uint32_t>* remap = nullptr) const;
   size_t size() const { return keys_.size(); }
 
  private:

@@ -24,6 +24,9 @@ struct ReadOptions {
   // When true, a reader may deliver objects whose CityObject::finish is set, and the caller runs
   // it (on any thread) before using the object; readers may then work on several threads.
   bool deferFinish = false;
+  // How many threads a reader may use for one file (with deferFinish), e.g. parsing parts of a
+  // large file at once.
+  int parallelism = 1;
 };
 
 struct ReadStats {
