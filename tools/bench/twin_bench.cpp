@@ -300,17 +300,19 @@ int main(int argc, char** argv) {
                       mb, p))
       inputs.push_back({"synthetic " + std::to_string(int(mb)) + " MB (yokosuka x N)", p});
   }
-  // A dataset of several files (as PLATEAU ships them: one file per 1 km mesh), read in parallel.
-  {
-    double total = quick ? 20 : sizes.front();
-    std::string dir = work + "/multi" + std::to_string(int(total));
+  // Datasets of several 25 MB files (as PLATEAU ships them: one file per 1 km mesh), read in
+  // parallel; memory should not grow with the number of files.
+  for (double total : sizes) {
+    const int files = std::max(4, int(total / 25));
+    const double each = quick ? total / 4 : 25.0;
+    std::string dir = work + "/multi" + std::to_string(files) + "x" + std::to_string(int(each));
     bool ok = true;
-    for (int i = 0; i < 4 && ok; ++i) {
+    for (int i = 0; i < files && ok; ++i) {
       std::string p;
-      ok = makeSynthetic(samples + "/plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml", dir, total / 4, p,
+      ok = makeSynthetic(samples + "/plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml", dir, each, p,
                          "f" + std::to_string(i), i);
     }
-    if (ok) inputs.push_back({"4 files x " + std::to_string(int(total / 4)) + " MB (yokosuka x N)", dir});
+    if (ok) inputs.push_back({std::to_string(files) + " files x " + std::to_string(int(each)) + " MB (yokosuka x N)", dir});
   }
   struct Config {
     const char* name;

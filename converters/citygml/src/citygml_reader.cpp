@@ -26,6 +26,12 @@ namespace {
 
 enum class Ns : uint8_t { Other, Gml, Core, Bldg, App, Gen, Uro, Urf, Xlink, Xal };
 
+uint64_t idHash(const std::string& id) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
 Ns classify(const xmlChar* uriX) {
   if (!uriX) return Ns::Other;
   std::string_view uri(reinterpret_cast<const char*>(uriX));
@@ -165,8 +171,11 @@ struct TexRef {
 struct AppearanceStore {
   std::vector<Texture> textures;
   std::vector<Material> materials;
-  std::unordered_map<std::string, TexRef> ringTex;
-  std::unordered_map<std::string, uint32_t> polyMaterial;
+  // Keyed by the 64-bit FNV-1a hash of the gml:id (a file holds up to millions of textured
+  // rings; the ids themselves would double the memory). A false match needs two ids of one file
+  // with equal 64-bit hashes.
+  std::unordered_map<uint64_t, TexRef> ringTex;
+  std::unordered_map<uint64_t, uint32_t> polyMaterial;
   std::vector<float> uvs;
   void clear() {
     textures.clear();
@@ -283,13 +292,13 @@ struct AppearanceParser {
       for (auto& [ring, uv] : pendingCoords) {
         if (ring.empty() || uv.size() < 2) continue;
         TexRef ref{texIndex, static_cast<uint32_t>(store->uvs.size()), static_cast<uint32_t>(uv.size() / 2)};
-        if (store->ringTex.emplace(ring, ref).second) store->uvs.insert(store->uvs.end(), uv.begin(), uv.end());
+        if (store->ringTex.emplace(idHash(ring), ref).second) store->uvs.insert(store->uvs.end(), uv.begin(), uv.end());
       }
       pendingCoords.clear();
     } else if (kind == Kind::Material && eq(local, "X3DMaterial")) {
       uint32_t mi = static_cast<uint32_t>(store->materials.size());
       store->materials.push_back(material);
-      for (auto& t : materialTargets) store->polyMaterial.emplace(t, mi);
+      for (auto& t : materialTargets) store->polyMaterial.emplace(idHash(t), mi);
     }
     kind = Kind::None;
     dataDepth = -1;
@@ -520,7 +529,7 @@ void applyAppearance(ObjCtx& ctx, const AppearanceStore& local_, const Appearanc
         // material by polygon id
         if (p < pids.size() && !pids[p].empty()) {
           for (const AppearanceStore* s : {&local_, &global_}) {
-            auto it = s->polyMaterial.find(pids[p]);
+            auto it = s->polyMaterial.find(idHash(pids[p]));
             if (it != s->polyMaterial.end()) {
               poly.material = materialIndex(s->materials[it->second]);
               break;
@@ -534,7 +543,7 @@ void applyAppearance(ObjCtx& ctx, const AppearanceStore& local_, const Appearanc
           const TexRef* ref = nullptr;
           if (r < rids.size() && !rids[r].empty()) {
             for (const AppearanceStore* s : {&local_, &global_}) {
-              auto it = s->ringTex.find(rids[r]);
+              auto it = s->ringTex.find(idHash(rids[r]));
               if (it != s->ringTex.end()) {
                 ref = &it->second;
                 if (!store) store = s;
