@@ -168,15 +168,43 @@ struct TexRef {
   uint32_t count;   // number of uv pairs
 };
 
+// Sorted (key, value) pairs: a compact map filled once, then only searched.
+template <class V>
+class FlatMap {
+ public:
+  void add(uint64_t key, const V& v) { items_.push_back({key, v}); }
+  // Sorts; for keys given twice the first one stays (CityGML: the first appearance wins).
+  void seal() {
+    std::stable_sort(items_.begin(), items_.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    items_.erase(std::unique(items_.begin(), items_.end(), [](auto& a, auto& b) { return a.first == b.first; }),
+                 items_.end());
+    items_.shrink_to_fit();
+  }
+  const V* find(uint64_t key) const {
+    auto it = std::lower_bound(items_.begin(), items_.end(), key, [](auto& a, uint64_t k) { return a.first < k; });
+    return it != items_.end() && it->first == key ? &it->second : nullptr;
+  }
+  bool empty() const { return items_.empty(); }
+  void clear() { items_.clear(); }
+
+ private:
+  std::vector<std::pair<uint64_t, V>> items_;
+};
+
 struct AppearanceStore {
   std::vector<Texture> textures;
   std::vector<Material> materials;
-  // Keyed by the 64-bit FNV-1a hash of the gml:id (a file holds up to millions of textured
-  // rings; the ids themselves would double the memory). A false match needs two ids of one file
-  // with equal 64-bit hashes.
-  std::unordered_map<uint64_t, TexRef> ringTex;
-  std::unordered_map<uint64_t, uint32_t> polyMaterial;
+  // Keyed by the 64-bit FNV-1a hash of the gml:id: a file holds up to millions of textured
+  // rings, and 24 bytes each plus their coordinates is what memory grows by. A false match needs
+  // two ids of one file with equal 64-bit hashes. seal() before searching.
+  FlatMap<TexRef> ringTex;
+  FlatMap<uint32_t> polyMaterial;
   std::vector<float> uvs;
+  void seal() {
+    ringTex.seal();
+    polyMaterial.seal();
+    uvs.shrink_to_fit();
+  }
   void clear() {
     textures.clear();
     materials.clear();
@@ -292,13 +320,14 @@ struct AppearanceParser {
       for (auto& [ring, uv] : pendingCoords) {
         if (ring.empty() || uv.size() < 2) continue;
         TexRef ref{texIndex, static_cast<uint32_t>(store->uvs.size()), static_cast<uint32_t>(uv.size() / 2)};
-        if (store->ringTex.emplace(idHash(ring), ref).second) store->uvs.insert(store->uvs.end(), uv.begin(), uv.end());
+        store->ringTex.add(idHash(ring), ref);
+        store->uvs.insert(store->uvs.end(), uv.begin(), uv.end());
       }
       pendingCoords.clear();
     } else if (kind == Kind::Material && eq(local, "X3DMaterial")) {
       uint32_t mi = static_cast<uint32_t>(store->materials.size());
       store->materials.push_back(material);
-      for (auto& t : materialTargets) store->polyMaterial.emplace(idHash(t), mi);
+      for (auto& t : materialTargets) store->polyMaterial.add(idHash(t), mi);
     }
     kind = Kind::None;
     dataDepth = -1;
@@ -529,9 +558,8 @@ void applyAppearance(ObjCtx& ctx, const AppearanceStore& local_, const Appearanc
         // material by polygon id
         if (p < pids.size() && !pids[p].empty()) {
           for (const AppearanceStore* s : {&local_, &global_}) {
-            auto it = s->polyMaterial.find(idHash(pids[p]));
-            if (it != s->polyMaterial.end()) {
-              poly.material = materialIndex(s->materials[it->second]);
+            if (const uint32_t* m = s->polyMaterial.find(idHash(pids[p]))) {
+              poly.material = materialIndex(s->materials[*m]);
               break;
             }
           }
@@ -543,9 +571,8 @@ void applyAppearance(ObjCtx& ctx, const AppearanceStore& local_, const Appearanc
           const TexRef* ref = nullptr;
           if (r < rids.size() && !rids[r].empty()) {
             for (const AppearanceStore* s : {&local_, &global_}) {
-              auto it = s->ringTex.find(idHash(rids[r]));
-              if (it != s->ringTex.end()) {
-                ref = &it->second;
+              if (const TexRef* t = s->ringTex.find(idHash(rids[r]))) {
+                ref = t;
                 if (!store) store = s;
                 break;
               }
@@ -586,6 +613,7 @@ void applyAppearance(ObjCtx& ctx, const AppearanceStore& local_, const Appearanc
 
 CityObject build(PendingBuilding& b, const AppearanceStore& global, DiagnosticSink& diag) {
   resolveHrefs(b, diag);
+  b.local.seal();
   applyAppearance(b.top, b.local, global, diag, b.uri);
   for (auto& part : b.parts) applyAppearance(part, b.local, global, diag, b.uri);
   auto finish = [&](CityObject& o) {
@@ -1494,7 +1522,10 @@ constexpr size_t kMarkSpacing = 4u << 20;
 void appearancePrePass(const std::string& uri, const ReadOptions& options, SharedAppearance& shared) {
   struct DoneOnExit {
     SharedAppearance& s;
-    ~DoneOnExit() { s.markDone(); }
+    ~DoneOnExit() {
+      s.store.seal();
+      s.markDone();
+    }
   } doneOnExit{shared};
   std::string err;
   auto in = vfs::open(uri, err);
