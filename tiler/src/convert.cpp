@@ -6,9 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -26,44 +24,6 @@
 namespace twin::tiler {
 
 namespace {
-
-// ------------------------------------------------------------------ bounded queue
-
-template <class T>
-class BoundedQueue {
- public:
-  explicit BoundedQueue(size_t cap) : cap_(cap) {}
-  bool push(T&& v) {
-    std::unique_lock lock(m_);
-    notFull_.wait(lock, [&] { return q_.size() < cap_ || closed_; });
-    if (closed_) return false;
-    q_.push_back(std::move(v));
-    notEmpty_.notify_one();
-    return true;
-  }
-  bool pop(T& out) {
-    std::unique_lock lock(m_);
-    notEmpty_.wait(lock, [&] { return !q_.empty() || closed_; });
-    if (q_.empty()) return false;
-    out = std::move(q_.front());
-    q_.pop_front();
-    notFull_.notify_one();
-    return true;
-  }
-  void close() {
-    std::lock_guard lock(m_);
-    closed_ = true;
-    notEmpty_.notify_all();
-    notFull_.notify_all();
-  }
-
- private:
-  std::mutex m_;
-  std::condition_variable notEmpty_, notFull_;
-  std::deque<T> q_;
-  size_t cap_;
-  bool closed_ = false;
-};
 
 // ------------------------------------------------------------------ spill records
 
@@ -231,11 +191,6 @@ class Worker {
   std::vector<FeatureRef>& refs() { return refs_; }
 
   void process(CityObject& obj) {
-    if (obj.finish) {
-      auto finish = std::move(obj.finish);
-      obj.finish = nullptr;
-      finish(obj);
-    }
     if (obj.srs.empty()) {
       if (s_.once("crs-missing:" + obj.sourceFile))
         s_.diag.error("crs-missing", "no srsName in the file and no --crs given; its objects are skipped", obj.sourceFile,
@@ -393,15 +348,6 @@ class Worker {
   }
 };
 
-class QueueSink : public ObjectSink {
- public:
-  explicit QueueSink(BoundedQueue<CityObject>& q) : q_(q) {}
-  bool accept(CityObject&& o) override { return q_.push(std::move(o)); }
-
- private:
-  BoundedQueue<CityObject>& q_;
-};
-
 class DirectSink : public ObjectSink {
  public:
   DirectSink(Worker& w, const std::atomic<bool>* cancel) : w_(w), cancel_(cancel) {}
@@ -413,6 +359,36 @@ class DirectSink : public ObjectSink {
  private:
   Worker& w_;
   const std::atomic<bool>* cancel_;
+};
+
+// Takes objects from several reader threads at once (ReadOptions::parallelism): each thread is
+// given a worker of its own on its first call.
+class ConcurrentSink : public ObjectSink {
+ public:
+  ConcurrentSink(std::vector<std::unique_ptr<Worker>>& workers, const std::atomic<bool>* cancel)
+      : workers_(workers), cancel_(cancel) {}
+  bool accept(CityObject&& o) override {
+    Worker* w = workerForThisThread();
+    if (!w) return false;
+    w->process(o);
+    return !(cancel_ && cancel_->load());
+  }
+
+ private:
+  std::vector<std::unique_ptr<Worker>>& workers_;
+  const std::atomic<bool>* cancel_;
+  std::mutex mutex_;
+  std::unordered_map<std::thread::id, Worker*> byThread_;
+  Worker* workerForThisThread() {
+    std::lock_guard lock(mutex_);
+    auto id = std::this_thread::get_id();
+    auto it = byThread_.find(id);
+    if (it != byThread_.end()) return it->second;
+    if (byThread_.size() >= workers_.size()) return nullptr;  // more threads than promised
+    Worker* w = workers_[byThread_.size()].get();
+    byThread_.emplace(id, w);
+    return w;
+  }
 };
 
 // ------------------------------------------------------------------ spatial split
@@ -707,44 +683,42 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
   ro.crsOverride = options.crsOverride;
   ro.bytesRead = &shared.bytesRead;
   ro.cancel = options.cancel;
-  ro.deferFinish = threads > 1;  // workers resolve references and appearances in parallel
-  ro.parallelism = std::max<int>(1, threads / int(std::max<size_t>(1, inputs.size())));
-  auto readOne = [&](const InputFile& in, ObjectSink& sink) {
+  auto readOne = [&](const InputFile& in, ObjectSink& sink, const ReadOptions& readOptions) {
     ReadStats st;
     auto reader = in.format->create();
-    reader->read(in.uri, ro, sink, diag, st);
+    reader->read(in.uri, readOptions, sink, diag, st);
     std::lock_guard lock(shared.mutex);
     shared.read.merge(st);
   };
-  if (threads == 1) {
-    DirectSink sink(*workers[0], options.cancel);
+  // Many files (a PLATEAU dataset: one per 1 km mesh): each thread reads whole files and converts
+  // what it reads itself, no hand-off. Few files: readers (several parts of a large file at once)
+  // feed worker threads through a bounded queue.
+  const bool threadPerFile = threads == 1 || inputs.size() >= size_t(threads) * 2;
+  if (threadPerFile) {
+    ReadOptions inlineOptions = ro;
+    inlineOptions.parallelism = 1;
+    std::atomic<size_t> next{0};
+    auto run = [&](Worker& w) {
+      DirectSink sink(w, options.cancel);
+      for (size_t i; (i = next.fetch_add(1)) < inputs.size();) {
+        if (options.cancel && options.cancel->load()) break;
+        readOne(inputs[i], sink, inlineOptions);
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(run, std::ref(*workers[t]));
+    run(*workers[0]);
+    for (auto& t : pool) t.join();
+  } else {
+    // Few files: one after the other, each parsed in parts on all threads (a large CityGML file
+    // is split at member boundaries), every thread converting what it parses.
+    ReadOptions partsOptions = ro;
+    partsOptions.parallelism = threads;
     for (auto& in : inputs) {
       if (options.cancel && options.cancel->load()) break;
-      readOne(in, sink);
+      ConcurrentSink sink(workers, options.cancel);
+      readOne(in, sink, partsOptions);
     }
-  } else {
-    BoundedQueue<CityObject> queue(size_t(threads) * 16);
-    std::vector<std::thread> pool;
-    for (auto& w : workers)
-      pool.emplace_back([&queue, wp = w.get()] {
-        CityObject o;
-        while (queue.pop(o)) wp->process(o);
-      });
-    // One reader per file up to the thread count: a PLATEAU dataset is many files, read in parallel.
-    const size_t readers = std::min(inputs.size(), size_t(threads));
-    std::atomic<size_t> next{0};
-    std::vector<std::thread> readerThreads;
-    for (size_t r = 0; r < readers; ++r)
-      readerThreads.emplace_back([&] {
-        QueueSink sink(queue);
-        for (size_t i; (i = next.fetch_add(1)) < inputs.size();) {
-          if (options.cancel && options.cancel->load()) break;
-          readOne(inputs[i], sink);
-        }
-      });
-    for (auto& t : readerThreads) t.join();
-    queue.close();
-    for (auto& t : pool) t.join();
   }
   for (auto& w : workers) w->finish();
   auto tRead = std::chrono::steady_clock::now();

@@ -7,7 +7,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -418,7 +417,7 @@ struct ObjCtx {
 };
 
 // A building read completely but not yet finished: its xlink references and appearances are
-// resolved by build(), which may run on another thread than the parser (ReadOptions::deferFinish).
+// resolved by build() once the building and all its parts are read.
 struct PendingBuilding {
   ObjCtx top;
   std::vector<ObjCtx> parts;
@@ -630,14 +629,10 @@ CityObject build(PendingBuilding& b, const AppearanceStore& global, DiagnosticSi
   return out;
 }
 
-// The file's global appearances, filled by the pre-pass (possibly on its own thread) and read by
-// build(). `located` is set once the pre-pass knows where the appearances start, `done` once
-// they are all read.
+// What the pre-pass learnt of a file: its global appearances and where it can be split. Written by
+// the pre-pass, then only read (by several part parsers at once).
 struct SharedAppearance {
   AppearanceStore store;
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool located = false, done = false;
   bool found = false;         // the file has top-level appearances
   size_t tailFrom = 0;        // byte offset of the first top-level appearanceMember
   size_t headerEnd = 0;       // end of the root start tag
@@ -654,24 +649,6 @@ struct SharedAppearance {
   std::vector<Mark> marks;
   size_t fileSize = 0;        // bytes scanned when no appearance was found (the whole file)
 
-  void markLocated() {
-    std::lock_guard lock(mutex);
-    located = true;
-    cv.notify_all();
-  }
-  void markDone() {
-    std::lock_guard lock(mutex);
-    located = done = true;
-    cv.notify_all();
-  }
-  void waitLocated() {
-    std::unique_lock lock(mutex);
-    cv.wait(lock, [&] { return located; });
-  }
-  void waitDone() {
-    std::unique_lock lock(mutex);
-    cv.wait(lock, [&] { return done; });
-  }
 };
 
 class Parser {
@@ -1100,19 +1077,7 @@ class Parser {
     doneParts_.clear();
     b->local = std::move(local_);
     local_.clear();
-    CityObject out;
-    if (options_.deferFinish) {
-      out.id = b->top.obj.id;
-      out.type = b->top.obj.type;
-      out.sourceFile = uri_;
-      out.sourceLine = b->top.obj.sourceLine;
-      out.finish = [b, shared = shared_, &diag = diag_](CityObject& o) {
-        shared->waitDone();
-        o = build(*b, shared->store, diag);
-      };
-    } else {
-      out = build(*b, global_, diag_);
-    }
+    CityObject out = build(*b, global_, diag_);
     if (sink_ && !sink_->accept(std::move(out))) {
       stopped = true;
       if (stopAll) stopAll->store(true);
@@ -1520,13 +1485,10 @@ constexpr size_t kMarkSpacing = 4u << 20;
 // located; then the root start tag followed by everything from that appearanceMember to the end
 // is parsed into shared.store, and `shared` is marked done (always, also on failure).
 void appearancePrePass(const std::string& uri, const ReadOptions& options, SharedAppearance& shared) {
-  struct DoneOnExit {
+  struct SealOnExit {
     SharedAppearance& s;
-    ~DoneOnExit() {
-      s.store.seal();
-      s.markDone();
-    }
-  } doneOnExit{shared};
+    ~SealOnExit() { s.store.seal(); }
+  } sealOnExit{shared};
   std::string err;
   auto in = vfs::open(uri, err);
   if (!in) return;
@@ -1543,7 +1505,6 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
   for (;;) {
     int64_t n = in->read(buf.data() + kCarry, kChunk);
     if (n <= 0) {
-      std::lock_guard lock(shared.mutex);
       shared.marks = std::move(marks);
       shared.fileSize = pos;
       shared.headerEnd = headerEnd;
@@ -1588,7 +1549,6 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
       }
       if (!headerEnd) return;
       {
-        std::lock_guard lock(shared.mutex);
         shared.found = true;
         shared.tailFrom = wStart + lt;
         shared.headerEnd = headerEnd;
@@ -1597,7 +1557,6 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
         while (!marks.empty() && marks.back().offset >= shared.tailFrom) marks.pop_back();
         shared.marks = std::move(marks);
       }
-      shared.markLocated();
       ReadStats ignored;
       CodeLists unused;  // the appearance-only parser reads no attributes
       std::shared_ptr<SharedAppearance> alias(std::shared_ptr<SharedAppearance>(), &shared);
@@ -1609,7 +1568,6 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
       while (!app.fatal && !(options.cancel && options.cancel->load()) && (n = in->read(buf.data(), kChunk)) > 0)
         xmlParseChunk(ctxt, buf.data(), int(n), 0);
       finishParser(app, ctxt);
-      std::lock_guard lock(shared.mutex);
       shared.objectsAfter = app.objectsAfterAppearance;
       return;
     }
@@ -1627,24 +1585,18 @@ class CityGmlReader : public Reader {
             ReadStats& stats) override {
     auto shared = std::make_shared<SharedAppearance>();
     // Pass 1: the byte search for member starts and the file's top-level appearances (texture
-    // coordinates, materials). When the caller finishes objects on its own threads, it runs
-    // beside the main pass; else before it.
-    std::thread prePass;
-    if (options.deferFinish)
-      prePass = std::thread([&] { appearancePrePass(uri, options, *shared); });
-    else
-      appearancePrePass(uri, options, *shared);
-    shared->waitLocated();
+    // coordinates, materials).
+    appearancePrePass(uri, options, *shared);
 
-    // Pass 2: the city objects, in `parts` byte ranges parsed at once when the caller allows it
-    // and the file is plain and large. Each range starts at a member's start tag; its parser is
+    // Pass 2: the city objects, in `parallelism` byte ranges parsed at once (on as many threads)
+    // when the caller allows it and the file is plain and large. Each range starts at a member's start tag; its parser is
     // fed the file's beginning up to the first member (root tag, namespaces, envelope) first, and
     // the root's end tag after the range. When nothing but appearances follows the members, the
     // last range stops there.
     std::vector<std::pair<size_t, int64_t>> ranges;  // (begin offset, newlines before it)
     const auto& marks = shared->marks;
     const size_t end = shared->found ? shared->tailFrom : shared->fileSize;
-    if (options.deferFinish && options.parallelism > 1 && !vfs::isZipUri(uri) && marks.size() > 1 &&
+    if (options.parallelism > 1 && !vfs::isZipUri(uri) && marks.size() > 1 &&
         !shared->rootClose.empty() && marks.front().offset < (1u << 20)) {
       const size_t first = marks.front().offset, span = end - first;
       ranges.push_back({first, marks.front().newlines});
@@ -1658,10 +1610,7 @@ class CityGmlReader : public Reader {
       }
     }
     std::atomic<bool> stopAll{false};
-    auto atLimit = [&]() -> std::string {
-      shared->waitDone();
-      return shared->objectsAfter ? std::string() : shared->rootClose;
-    };
+    auto atLimit = [&]() -> std::string { return shared->objectsAfter ? std::string() : shared->rootClose; };
     bool ok = true, stoppedEarly = false, sawRoot = false, isCityGml = false, fatal = false;
     uint64_t unsupported = 0, fed = 0;
     if (ranges.size() < 2) {
@@ -1677,8 +1626,7 @@ class CityGmlReader : public Reader {
         prefix.resize(ranges.front().first);
         if (!in || in->read(prefix.data(), prefix.size()) != int64_t(prefix.size())) {
           diag.error("file-unreadable", "cannot read " + uri, uri);
-          if (prePass.joinable()) prePass.join();
-          return false;
+                return false;
         }
       }
       const size_t n = ranges.size();
@@ -1715,7 +1663,6 @@ class CityGmlReader : public Reader {
       stoppedEarly = partStopped[n - 1];
       sawRoot = partRoot[0], isCityGml = partGml[0];
     }
-    if (prePass.joinable()) prePass.join();
     // Bytes not fed to the main pass (the appearance section) were read by the pre-pass.
     uint64_t size = std::max<uint64_t>(fed, shared->found ? 0 : shared->fileSize);
     {

@@ -7,7 +7,6 @@
 
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -102,9 +101,6 @@ struct CityObject {
   std::vector<Material> materials;
   std::vector<CityObject> children;  // BuildingParts
 
-  // Work the reader left to the caller (ReadOptions::deferFinish): when set, call it once, on any
-  // thread, before using the object; it fills the object in. Empty otherwise.
-  std::function<void(CityObject&)> finish;
 
   const Attribute* attribute(const std::string& key) const;
   // The geometry of the given LOD, or nullptr.

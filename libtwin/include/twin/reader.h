@@ -21,11 +21,8 @@ struct ReadOptions {
   std::string crsOverride;                   // used instead of the file's srsName when set
   std::atomic<uint64_t>* bytesRead = nullptr;  // progress: bytes consumed so far (added to)
   const std::atomic<bool>* cancel = nullptr;   // stop early when set
-  // When true, a reader may deliver objects whose CityObject::finish is set, and the caller runs
-  // it (on any thread) before using the object; readers may then work on several threads.
-  bool deferFinish = false;
-  // How many threads a reader may use for one file (with deferFinish), e.g. parsing parts of a
-  // large file at once.
+  // How many threads a reader may use for one file (parsing parts of a large file at once).
+  // Above 1, ObjectSink::accept may be called from that many threads at the same time.
   int parallelism = 1;
 };
 

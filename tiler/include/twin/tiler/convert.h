@@ -1,7 +1,9 @@
 #pragma once
 // The conversion pipeline: readers -> (CRS, triangulation, metadata) -> spill -> spatial split
-// -> glb tiles + tileset.json. Memory stays bounded: objects flow through a bounded queue, each
-// converted building is spilled to disk at once, and tiles are written one by one from the spill.
+// -> glb tiles + tileset.json. Threads: with many input files each thread reads whole files; with
+// few, each file is parsed in parts on all threads; either way the thread that parses a building
+// converts it. Memory stays bounded: each converted building is spilled to disk at once, and
+// tiles are written one by one from the spill.
 
 #include <atomic>
 #include <cstdint>
