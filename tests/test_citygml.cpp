@@ -106,6 +106,25 @@ TEST_CASE("PLATEAU Yokosuka LOD2 with textures: buildings, parts, attributes, te
   CHECK(texturedRings == 335);  // one per app:textureCoordinates in the file
   for (auto& uri : images) CHECK(std::filesystem::exists(uri));
 
+  // Bounds: every point lies inside the file's gml:Envelope (lat, lon, T.P. height), and the
+  // buildings reach its corners.
+  double lo[3] = {1e9, 1e9, 1e9}, hi[3] = {-1e9, -1e9, -1e9};
+  std::function<void(const CityObject&)> bounds = [&](const CityObject& o) {
+    for (auto& g : o.geometries)
+      for (auto& p : g.points)
+        for (int k = 0; k < 3; ++k) lo[k] = std::min(lo[k], p[k]), hi[k] = std::max(hi[k], p[k]);
+    for (auto& c : o.children) bounds(c);
+  };
+  for (auto& o : objs) bounds(o);
+  const double envLo[3] = {35.258297338392, 139.73724371347967, 2.19367718697};
+  const double envHi[3] = {35.261543955192025, 139.74055489539032, 21.72735546832999};
+  for (int k = 0; k < 3; ++k) {
+    CHECK(lo[k] >= envLo[k] - 1e-9);
+    CHECK(hi[k] <= envHi[k] + 1e-9);
+    CHECK(lo[k] == Approx(envLo[k]).margin(k < 2 ? 1e-4 : 0.5));
+    CHECK(hi[k] == Approx(envHi[k]).margin(k < 2 ? 1e-4 : 0.5));
+  }
+
   // Building parts are children of their building.
   size_t withParts = 0;
   for (auto& o : objs)

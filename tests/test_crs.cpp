@@ -170,3 +170,30 @@ TEST_CASE("A building's worth of points in one batch matches PROJ point by point
     CHECK(worst < 0.01);
   }
 }
+
+TEST_CASE("JGD2011 plane rectangular zone IX + JGD2011 height matches PROJ through EGM96 within 1 cm", "[crs]") {
+  auto t = CrsTransform::create("urn:ogc:def:crs,crs:EPSG::6677,crs:EPSG::6695");
+  REQUIRE(t.ok());
+  CHECK((*t)->srs() == "EPSG:6677+6695");
+  CHECK_FALSE((*t)->heightAssumed());
+  Vec3 p{-35000.0, -6000.0, 12.5};  // (x northing, y easting) of zone IX: Tokyo
+  Vec3 src = p;
+  REQUIRE((*t)->toEcef(&p, 1) == 0);
+  PJ_CONTEXT* ctx = proj_context_create();
+  PJ* zone = proj_normalize_for_visualization(ctx, proj_create_crs_to_crs(ctx, "EPSG:6677", "EPSG:6668", nullptr));
+  PJ_COORD ll = proj_trans(zone, PJ_FWD, proj_coord(src[1], src[0], 0, 0));  // normalised: easting first
+  proj_destroy(zone);
+  proj_context_destroy(ctx);
+  Vec3 ref = projEcef("EPSG:6668+5773", ll.lpz.lam, ll.lpz.phi, src[2]);
+  CHECK(dist(p, ref) < 0.01);
+  Vec3 llh = ecefToLonLatHeight(p);
+  CHECK(llh[0] == Approx(139.83).margin(0.2));
+  CHECK(llh[1] == Approx(35.68).margin(0.2));
+  // The same zone without a vertical CRS: heights taken as orthometric, and said so.
+  auto t2 = CrsTransform::create("EPSG:6677");
+  REQUIRE(t2.ok());
+  CHECK((*t2)->heightAssumed());
+  Vec3 q = src;
+  (*t2)->toEcef(&q, 1);
+  CHECK(dist(p, q) < 0.01);
+}

@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include <catch2/catch.hpp>
+
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -34,6 +36,13 @@ RunResult run(const std::string& cmd) {
 }
 
 RunResult runTwin(const std::string& args) { return run(std::string("'") + TWIN_EXE + "' " + args); }
+
+void validateGltf(const std::string& dir) {
+  auto v = run("node '" + std::string(TWIN_SOURCE_DIR) + "/tests/node/validate-gltf.mjs' '" + dir + "'");
+  INFO(v.output);
+  CHECK(v.exitCode == 0);
+  CHECK(v.output.find("\"errors\":0") != std::string::npos);
+}
 
 namespace {
 class Collect : public ObjectSink {

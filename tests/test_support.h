@@ -21,6 +21,8 @@ struct RunResult {
 };
 RunResult run(const std::string& commandLine);  // runs a shell command
 RunResult runTwin(const std::string& args);     // runs the twin executable
+// Runs the Khronos glTF validator (npm gltf-validator) on every glb under `dir`: CHECKs zero errors.
+void validateGltf(const std::string& dir);
 
 // Reads every object of a file through the registry.
 std::vector<CityObject> readAll(const std::string& uri, DiagnosticCollector& diag, ReadStats* stats = nullptr,
