@@ -17,6 +17,7 @@
 #include "twin/crs.h"
 #include "twin/fsutil.h"
 #include "twin/glb_writer.h"
+#include "twin/hash.h"
 #include "twin/mesh.h"
 #include "twin/metadata.h"
 #include "twin/tileset.h"
@@ -80,12 +81,6 @@ struct FeatureRef {
   float diagonal;   // bounding-box diagonal, metres
   uint64_t idHash;  // FNV-1a of the id: a stable tie-break for ordering
 };
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
 
 struct SpilledFeature {
   std::string id;
@@ -249,7 +244,7 @@ class Worker {
     ref.worker = index_;
     ref.offset = offset_;
     ref.size = static_cast<uint32_t>(w.buf.size());
-    ref.idHash = fnv1a(obj.id);
+    ref.idHash = fnv1a64(obj.id);
     Vec3 c{(mesh_.min[0] + mesh_.max[0]) / 2, (mesh_.min[1] + mesh_.max[1]) / 2, (mesh_.min[2] + mesh_.max[2]) / 2};
     Vec3 llh = ecefToLonLatHeight(c);
     ref.lon = llh[0];

@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "twin/crs.h"
+#include "twin/hash.h"
 #include "twin/vfs.h"
 
 namespace twin::citygml {
@@ -25,11 +26,7 @@ namespace {
 
 enum class Ns : uint8_t { Other, Gml, Core, Bldg, App, Gen, Uro, Urf, Xlink, Xal };
 
-uint64_t idHash(const std::string& id) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
+uint64_t idHash(const std::string& id) { return fnv1a64(id); }
 
 Ns classify(const xmlChar* uriX) {
   if (!uriX) return Ns::Other;
