@@ -672,7 +672,8 @@ class Parser {
   bool fatal = false;
   bool sawRoot = false;
   bool isCityGml = false;
-  bool objectsAfterAppearance = false;  // appearance-only mode: city objects follow the appearances
+  bool objectsAfterAppearance = false;
+  bool cityGml3 = false;                 // the document is CityGML 3.0  // appearance-only mode: city objects follow the appearances
   std::string fileSrs;
 
   static void onStart(void* ud, const xmlChar* local, const xmlChar* prefix, const xmlChar* uri, int nbNs,
@@ -783,6 +784,10 @@ class Parser {
     if (d == 1) {
       sawRoot = true;
       isCityGml = eq(local, "CityModel") || ns == Ns::Core || ns == Ns::Bldg;
+      if (nsUri && std::strstr(reinterpret_cast<const char*>(nsUri), "opengis.net/citygml/3.0")) {
+        cityGml3 = true;  // a different encoding (core:lodNSolid, con:, ...): not read as 2.0
+        stopped = true;
+      }
       return;
     }
 
@@ -1609,11 +1614,13 @@ class CityGmlReader : public Reader {
     std::atomic<bool> stopAll{false};
     auto atLimit = [&]() -> std::string { return shared->objectsAfter ? std::string() : shared->rootClose; };
     bool ok = true, stoppedEarly = false, sawRoot = false, isCityGml = false, fatal = false;
+    std::atomic<bool> cityGml3{false};  // set by any part parser
     uint64_t unsupported = 0, fed = 0;
     if (ranges.size() < 2) {
       Parser p(uri, options, &sink, diag, stats, codeLists_, shared, false);
       ok = runParser(p, uri, diag, options, shared->found ? shared->tailFrom : 0, atLimit, fed, stoppedEarly);
       sawRoot = p.sawRoot, isCityGml = p.isCityGml, fatal = p.fatal;
+      cityGml3 = p.cityGml3;
       unsupported = p.unsupportedTextures();
     } else {
       std::string prefix;
@@ -1643,6 +1650,7 @@ class CityGmlReader : public Reader {
                               prefix, ranges[i].first);
         partStopped[i] = early;
         partRoot[i] = p.sawRoot, partGml[i] = p.isCityGml, partFatal[i] = p.fatal;
+        if (p.cityGml3) cityGml3 = true;
         partUnsupported[i] = p.unsupportedTextures();
       };
       std::vector<std::thread> threads;
@@ -1683,6 +1691,12 @@ class CityGmlReader : public Reader {
     if (!ok) return false;
     if (!sawRoot) {
       diag.error("xml-malformed", "no XML document element found", uri);
+      return false;
+    }
+    if (cityGml3.load()) {
+      diag.error("citygml3-unsupported",
+                 "CityGML 3.0 is not read yet (this reader takes CityGML 1.0 and 2.0); nothing was read from this file",
+                 uri, 1);
       return false;
     }
     if (!isCityGml) {
