@@ -4,7 +4,7 @@
 window.CESIUM_BASE_URL = 'cesium/';
 Cesium.Ion.defaultAccessToken = '';
 
-const state = { tilesets: [], allTilesLoaded: false, selected: null };
+const state = { tilesets: [], allTilesLoaded: false, featuresLoaded: 0, selected: null };
 window.twin = state;  // for browser tests
 
 const viewer = new Cesium.Viewer('map', {
@@ -80,6 +80,8 @@ async function main() {
       state.allTilesLoaded = pending === 0;
       status.textContent = `${entry.name}: all tiles loaded`;
     });
+    tileset.tileLoad.addEventListener((tile) => { state.featuresLoaded += tile.content?.featuresLength ?? 0; });
+    tileset.tileUnload.addEventListener((tile) => { state.featuresLoaded -= tile.content?.featuresLength ?? 0; });
     tileset.tileFailed.addEventListener((e) => { status.textContent = `tile failed: ${e.url}: ${e.message}`; });
   }
   if (viewer.scene.primitives.length > 0) {

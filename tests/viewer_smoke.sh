@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The demo as a person sees it: convert the bundled sample, serve it with `twin serve`, open the
+# viewer in headless Chromium, wait for all tiles, check that every building was loaded and that
+# nothing failed, and keep a screenshot (build/test-output/viewer.png).
+set -euo pipefail
+twin="$1"; out="$2"; src="$(cd "$(dirname "$0")/.." && pwd)"
+mkdir -p "$out"
+rm -rf "$out/viewer-tiles"
+"$twin" convert "$src/samples/plateau-yokosuka" -o "$out/viewer-tiles" -q --no-progress
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$twin" serve --tiles "$out/viewer-tiles" --port "$port" > "$out/viewer-server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+  curl -sf "http://127.0.0.1:$port/api/tilesets" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer.png" 13
+echo "viewer: 1 passed, 0 failed"
