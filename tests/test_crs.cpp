@@ -24,6 +24,19 @@ Vec3 projEcef(const char* from, double lon, double lat, double h) {
   return {r.xyz.x, r.xyz.y, r.xyz.z};
 }
 
+// PROJ's own projected -> geographic (easting, northing) -> (lon, lat) degrees.
+std::pair<double, double> projLonLat(const char* projected, const char* geographic, double east, double north) {
+  PJ_CONTEXT* ctx = proj_context_create();
+  PJ* op = proj_create_crs_to_crs(ctx, projected, geographic, nullptr);
+  REQUIRE(op != nullptr);
+  PJ* n = proj_normalize_for_visualization(ctx, op);
+  PJ_COORD ll = proj_trans(n, PJ_FWD, proj_coord(east, north, 0, 0));
+  proj_destroy(n);
+  proj_destroy(op);
+  proj_context_destroy(ctx);
+  return {ll.lpz.lam, ll.lpz.phi};
+}
+
 double dist(const Vec3& a, const Vec3& b) {
   return std::sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
 }
@@ -90,14 +103,8 @@ TEST_CASE("ETRS89 / UTM 32N + DHHN92 (FZK-Haus) matches PROJ through EGM96 withi
   Vec3 src = p;
   REQUIRE((*t)->toEcef(&p, 1) == 0);
   // Reference: the same point as geographic ETRS89 through PROJ, then EGM96 height.
-  PJ_CONTEXT* ctx = proj_context_create();
-  PJ* utm = proj_create_crs_to_crs(ctx, "EPSG:25832", "EPSG:4258", nullptr);
-  PJ* n = proj_normalize_for_visualization(ctx, utm);
-  PJ_COORD ll = proj_trans(n, PJ_FWD, proj_coord(src[0], src[1], 0, 0));
-  proj_destroy(n);
-  proj_destroy(utm);
-  proj_context_destroy(ctx);
-  Vec3 ref = projEcef("EPSG:4258+5773", ll.lpz.lam, ll.lpz.phi, src[2]);
+  auto [lon, lat] = projLonLat("EPSG:25832", "EPSG:4258", src[0], src[1]);
+  Vec3 ref = projEcef("EPSG:4258+5773", lon, lat, src[2]);
   CHECK(dist(p, ref) < 0.01);
   Vec3 llh = ecefToLonLatHeight(p);
   CHECK(llh[0] == Approx(8.4357).margin(0.01));
@@ -179,12 +186,8 @@ TEST_CASE("JGD2011 plane rectangular zone IX + JGD2011 height matches PROJ throu
   Vec3 p{-35000.0, -6000.0, 12.5};  // (x northing, y easting) of zone IX: Tokyo
   Vec3 src = p;
   REQUIRE((*t)->toEcef(&p, 1) == 0);
-  PJ_CONTEXT* ctx = proj_context_create();
-  PJ* zone = proj_normalize_for_visualization(ctx, proj_create_crs_to_crs(ctx, "EPSG:6677", "EPSG:6668", nullptr));
-  PJ_COORD ll = proj_trans(zone, PJ_FWD, proj_coord(src[1], src[0], 0, 0));  // normalised: easting first
-  proj_destroy(zone);
-  proj_context_destroy(ctx);
-  Vec3 ref = projEcef("EPSG:6668+5773", ll.lpz.lam, ll.lpz.phi, src[2]);
+  auto [lon, lat] = projLonLat("EPSG:6677", "EPSG:6668", src[1], src[0]);  // normalised: easting first
+  Vec3 ref = projEcef("EPSG:6668+5773", lon, lat, src[2]);
   CHECK(dist(p, ref) < 0.01);
   Vec3 llh = ecefToLonLatHeight(p);
   CHECK(llh[0] == Approx(139.83).margin(0.2));
