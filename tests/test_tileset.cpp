@@ -300,3 +300,42 @@ TEST_CASE("A large file parsed in parts on several threads gives the same tilese
   CHECK(glbs > 1);
   validateGltf(base + "/four");
 }
+
+TEST_CASE("Other PLATEAU layers as their own tilesets: roads, relief, land use, zoning", "[tileset]") {
+  std::string base = tempDir("layers");
+  struct Layer {
+    const char* sample;
+    const char* types;
+    size_t features;
+  };
+  for (const Layer& l : {Layer{"plateau-tran-tokyo", "road", 9}, Layer{"plateau-dem-yokosuka", "relief", 2},
+                         Layer{"plateau-luse-numazu", "landuse", 225}, Layer{"plateau-urf/tokyo23-ku", "zoning", 38}}) {
+    INFO(l.sample);
+    std::string out = base + "/" + l.types;
+    auto r = runTwin("convert '" + samples(l.sample) + "' -o '" + out + "' --types " + l.types + " --no-progress");
+    INFO(r.output);
+    REQUIRE(r.exitCode == 0);
+    CHECK(r.output.find("features") != std::string::npos);
+    auto c = checkTileset(out);
+    CHECK(c.features == l.features);
+    validateGltf(out);
+    for (auto& e : sfs::recursive_directory_iterator(out))
+      if (e.path().extension() == ".glb") {
+        Glb g = readGlb(e.path().string());
+        CHECK(g.json["extensions"]["EXT_structural_metadata"]["schema"]["classes"].contains("feature"));
+      }
+    if (std::string(l.types) == "relief") {
+      // The Yokosuka TIN spans -0.02 .. 24.2 m T.P.; with the geoid (~36-37 m there) every vertex
+      // lies between 30 and 70 m above the ellipsoid.
+      for (auto& w : c.worldPositions) {
+        double h = ecefToLonLatHeight(w)[2];
+        CHECK(h > 30.0);
+        CHECK(h < 70.0);
+      }
+    }
+  }
+  // Buildings stay the default: the road file gives none.
+  auto r = runTwin("convert '" + samples("plateau-tran-tokyo") + "' -o '" + base + "/none' --no-progress");
+  CHECK(r.exitCode == 1);
+  CHECK(r.output.find("Road") != std::string::npos);  // counted as skipped
+}

@@ -44,7 +44,21 @@ MeshGroup& groupFor(FeatureMesh& mesh, const std::string& texture, const std::ar
   return mesh.groups.back();
 }
 
+// Colour of untextured surfaces of objects other than buildings, by type.
+bool typeColor(const std::string& type, std::array<float, 4>& c) {
+  if (type == "Road" || type == "Railway" || type == "Track" || type == "Square") c = {0.52f, 0.52f, 0.54f, 1.0f};
+  else if (type == "LandUse") c = {0.62f, 0.72f, 0.50f, 1.0f};
+  else if (type == "ReliefFeature" || type == "TINRelief") c = {0.72f, 0.68f, 0.58f, 1.0f};
+  else if (type == "WaterBody") c = {0.45f, 0.62f, 0.80f, 1.0f};
+  else if (type == "PlantCover" || type == "SolitaryVegetationObject") c = {0.35f, 0.60f, 0.35f, 1.0f};
+  else if (type == "Building" || type == "BuildingPart") return false;
+  else c = {0.95f, 0.65f, 0.35f, 1.0f};  // zoning and everything else
+  return true;
+}
+
 void addObject(const CityObject& obj, int requestedLod, FeatureMesh& mesh, MeshStats& stats, DiagnosticSink& diag) {
+  std::array<float, 4> objectColor;
+  const bool colourByType = typeColor(obj.type, objectColor);
   int lod = chooseLod(obj, requestedLod);
   if (lod >= 0) {
     const Geometry& g = *obj.geometry(lod);
@@ -65,7 +79,7 @@ void addObject(const CityObject& obj, int requestedLod, FeatureMesh& mesh, MeshS
         continue;
       }
       bool textured = p.texture >= 0 && p.texture < int(obj.textures.size()) && !g.uvs.empty();
-      std::array<float, 4> color = defaultColor(p.surface);
+      std::array<float, 4> color = colourByType ? objectColor : defaultColor(p.surface);
       if (p.material >= 0 && p.material < int(obj.materials.size())) {
         const Material& m = obj.materials[p.material];
         color = {m.diffuse[0], m.diffuse[1], m.diffuse[2], 1.0f - m.transparency};

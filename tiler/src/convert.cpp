@@ -554,6 +554,7 @@ class TileWriter {
       }
     }
     scene.table.schema = &schema_;
+    scene.table.className = o_.className;
     scene.table.rowCount = static_cast<uint32_t>(feats.size());
     scene.table.rows.resize(feats.size());
     for (size_t fi = 0; fi < feats.size(); ++fi) {
@@ -617,6 +618,41 @@ TileNode assemble(const QuadNode& q, const std::unordered_map<const QuadNode*, L
 
 }  // namespace
 
+std::vector<std::string> objectTypesFromList(const std::string& list) {
+  static const std::map<std::string, std::vector<std::string>> aliases = {
+      {"building", {"Building"}},
+      {"road", {"Road", "Railway", "Track", "Square"}},
+      {"landuse", {"LandUse"}},
+      {"relief", {"ReliefFeature"}},
+      {"furniture", {"CityFurniture"}},
+      {"water", {"WaterBody"}},
+      {"vegetation", {"PlantCover", "SolitaryVegetationObject"}},
+      {"zoning",
+       {"UseDistrict", "HeightControlDistrict", "FirePreventionDistrict", "ScenicDistrict", "AreaClassification",
+        "SpecialUseDistrict", "ParkingPlaceDevelopmentZone", "PortZone", "ProductiveGreenZone",
+        "SpecialGreenSpaceConservationDistrict", "DistrictPlan", "HighLevelUseDistrict", "HighRiseResidentialAttractionDistrict",
+        "SpecialUrbanRenaissanceDistrict", "LandscapeZone", "ScenicZone"}},
+      {"all", {"*"}},
+  };
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    std::string item = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    pos = comma == std::string::npos ? list.size() + 1 : comma + 1;
+    if (item.empty()) continue;
+    std::string lower = item;
+    for (auto& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+    auto it = aliases.find(lower);
+    if (it != aliases.end())
+      out.insert(out.end(), it->second.begin(), it->second.end());
+    else
+      out.push_back(item);
+  }
+  if (out == std::vector<std::string>{"Building"}) out.clear();  // the default
+  return out;
+}
+
 ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions& options, DiagnosticSink& diag) {
   auto t0 = std::chrono::steady_clock::now();
   ConvertResult result;
@@ -676,6 +712,7 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
   // ---- read + convert ----
   ReadOptions ro;
   ro.crsOverride = options.crsOverride;
+  ro.objectTypes = options.objectTypes;
   ro.bytesRead = &shared.bytesRead;
   ro.cancel = options.cancel;
   auto readOne = [&](const InputFile& in, ObjectSink& sink, const ReadOptions& readOptions) {

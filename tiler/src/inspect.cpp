@@ -111,6 +111,7 @@ std::string describeFile(const std::string& uri, const FormatInfo& format, Diagn
   InfoSink sink;
   ReadStats stats;
   ReadOptions ro;
+  ro.objectTypes = {"*"};  // describe every city object the file holds
   auto reader = format.create();
   bool ok = reader->read(uri, ro, sink, diag, stats);
   std::ostringstream o;
@@ -118,7 +119,7 @@ std::string describeFile(const std::string& uri, const FormatInfo& format, Diagn
   o << "format       " << format.id << "\n";
   o << "bytes        " << stats.bytes << "\n";
   for (auto& [t, n] : stats.objectsByType) o << "objects      " << t << ": " << n << "\n";
-  for (auto& [t, n] : stats.skippedByType) o << "skipped      " << t << ": " << n << " (not a building)\n";
+  for (auto& [t, n] : stats.skippedByType) o << "skipped      " << t << ": " << n << "\n";
   for (auto& s : sink.srs) o << "CRS          " << s << "\n";
   if (sink.lo[0] <= sink.hi[0]) {
     char buf[256];

@@ -64,7 +64,7 @@ void drawProgress(const twin::tiler::Progress& p) {
 
 int runConvert(const std::vector<std::string>& inputs, const std::string& out, const std::string& lod, bool draco,
                const std::string& geoid, const std::string& crs, int threads, double maxTileMb, bool quiet,
-               bool noProgress) {
+               bool noProgress, const std::string& types) {
   twin::DiagnosticCollector diag(200);
   diag.setEcho(&echoDiagnostic, &quiet, 10);
   const auto& registry = twin::converters::builtinFormats();
@@ -81,6 +81,8 @@ int runConvert(const std::vector<std::string>& inputs, const std::string& out, c
   if (!crs.empty()) {
     o.crsOverride = twin::canonicalSrs(crs).value_or(crs);
   }
+  o.objectTypes = twin::tiler::objectTypesFromList(types);
+  if (!o.objectTypes.empty()) o.className = "feature";
   o.threads = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
   o.maxTileBytes = uint64_t(maxTileMb * 1024 * 1024);
   o.cancel = &gCancel;
@@ -101,8 +103,8 @@ int runConvert(const std::vector<std::string>& inputs, const std::string& out, c
   for (auto& [t, n] : r.read.skippedByType)
     std::fprintf(stderr, "  skipped    %-22s %llu (not a building; not converted)\n", t.c_str(),
                  static_cast<unsigned long long>(n));
-  std::fprintf(stderr, "  written    %llu buildings (%llu dropped), %llu triangles, %llu tiles, %llu textures, %s\n",
-               static_cast<unsigned long long>(r.features), static_cast<unsigned long long>(r.featuresDropped),
+  std::fprintf(stderr, "  written    %llu %s (%llu dropped), %llu triangles, %llu tiles, %llu textures, %s\n",
+               static_cast<unsigned long long>(r.features), o.className == "building" ? "buildings" : "features", static_cast<unsigned long long>(r.featuresDropped),
                static_cast<unsigned long long>(r.triangles), static_cast<unsigned long long>(r.tiles),
                static_cast<unsigned long long>(r.textures), humanBytes(double(r.outputBytes)).c_str());
   for (auto& c : r.sourceCrs)
@@ -147,6 +149,10 @@ int main(int argc, char** argv) {
   convert->add_option("--lod", lod, "Level of detail: 0, 1, 2, 3, 4 or max (highest each building has; a building "
                                     "without the requested LOD uses its highest below it)")
       ->check(CLI::IsMember({"0", "1", "2", "3", "4", "max"}));
+  std::string types = "building";
+  convert->add_option("--types", types,
+                      "City object types to convert: building (default), road, landuse, relief, zoning, furniture, "
+                      "all, or element names (UseDistrict,...), comma-separated. Make one tileset per layer.");
   convert->add_flag("--draco", draco, "Compress meshes with Draco (KHR_draco_mesh_compression)");
   convert->add_option("--geoid", geoid, "Geoid grid (GTX/GeoTIFF) for orthometric -> ellipsoidal heights "
                                         "(default: EGM96, egm96_15.gtx from proj-data)");
@@ -181,7 +187,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
-  if (*convert) return runConvert(inputs, out, lod, draco, geoid, crs, threads, maxTileMb, quiet, noProgress);
+  if (*convert) return runConvert(inputs, out, lod, draco, geoid, crs, threads, maxTileMb, quiet, noProgress, types);
 
   if (*serveCmd) {
     std::signal(SIGINT, onSignal);

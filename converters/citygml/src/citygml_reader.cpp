@@ -678,8 +678,10 @@ class Parser {
 
   static void onStart(void* ud, const xmlChar* local, const xmlChar* prefix, const xmlChar* uri, int nbNs,
                       const xmlChar** nss, int nbAttrs, int nbDefaulted, const xmlChar** attrs) {
-    (void)nbNs, (void)nss, (void)nbDefaulted, (void)prefix;
-    static_cast<Parser*>(ud)->start(local, uri, nbAttrs, attrs);
+    (void)nbNs, (void)nss, (void)nbDefaulted;
+    auto* p = static_cast<Parser*>(ud);
+    p->prefix_ = prefix;
+    p->start(local, uri, nbAttrs, attrs);
   }
   static void onEnd(void* ud, const xmlChar* local, const xmlChar* prefix, const xmlChar* uri) {
     (void)prefix;
@@ -719,6 +721,7 @@ class Parser {
   AppearanceStore local_;
   AppearanceParser globalParser_, localParser_;
   bool appearanceOnly_;
+  const xmlChar* prefix_ = nullptr;  // of the element being started
 
   int depth_ = 0;
   int skipDepth_ = -1;  // ignoring everything until the element at this depth ends
@@ -768,6 +771,16 @@ class Parser {
   std::vector<OpenAggregate> aggregateStack_;
 
   bool inObject() const { return !objects_.empty(); }
+
+  // The city object types to read (ReadOptions::objectTypes): buildings unless told otherwise.
+  bool wanted(const xmlChar* local, Ns ns) const {
+    if (ns == Ns::Gml || ns == Ns::App) return false;
+    const auto& types = options_.objectTypes;
+    if (types.empty()) return ns == Ns::Bldg && eq(local, "Building");
+    for (auto& t : types)
+      if (t == "*" || eq(local, t.c_str())) return true;
+    return false;
+  }
   int currentLod() const { return lodStack_.empty() ? -1 : lodStack_.back().second; }
   SurfaceType currentSurface() const { return surfaceStack_.empty() ? SurfaceType::Unknown : surfaceStack_.back().second; }
   bool reversed() const { return reversedStack_.size() % 2 == 1; }
@@ -840,7 +853,7 @@ class Parser {
         return;
       }
       if (d == memberDepth_ + 1 || d == 2) {
-        if (ns == Ns::Bldg && eq(local, "Building")) {
+        if (wanted(local, ns)) {
           beginObject(local, nbAttrs, attrs, d);
         } else {
           skipType_ = str(local);
@@ -874,6 +887,9 @@ class Parser {
       if ((ns == Ns::Bldg || ns == Ns::Core) &&
           (eq(local, "boundedBy") || eq(local, "consistsOfBuildingPart") || eq(local, "outerBuildingInstallation")))
         return;
+      // Relief: components hold the geometry (dem:reliefComponent/dem:TINRelief/dem:tin); other
+      // modules' surface properties (tran:trafficArea, ...) likewise.
+      if (eq(local, "reliefComponent") || eq(local, "trafficArea") || eq(local, "auxiliaryTrafficArea")) return;
       if (ns == Ns::Bldg && (eq(local, "interiorRoom") || eq(local, "interiorBuildingInstallation"))) {
         stats_.skippedByType[eq(local, "interiorRoom") ? "Room" : "IntBuildingInstallation"]++;
         startSkip(d);
@@ -1141,6 +1157,9 @@ class Parser {
   void endPolygon() {
     inPolygon_ = false;
     int lod = currentLod();
+    // Geometry outside an lodN property (a relief TIN under dem:tin) is taken as LOD 1.
+    if (lod < 0 && inObject() && objects_.back().obj.type != "Building" && objects_.back().obj.type != "BuildingPart")
+      lod = 1;
     if (!inObject() || lod < 0) return;
     ObjCtx& ctx = objects_.back();
     if (polygonBad_ || polyRingStart_.size() < 2) {
@@ -1170,9 +1189,11 @@ class Parser {
 
   // --- attributes ---
 
-  static std::string keyOf(const xmlChar* local, Ns ns) {
+  // "prefix:local" with a canonical prefix for the namespaces twin knows, else the document's.
+  std::string keyOf(const xmlChar* local, Ns ns) const {
     const char* p = canonicalPrefix(ns);
-    return std::string(p ? p : "ns") + ":" + str(local);
+    std::string pre = p ? p : prefix_ ? str(prefix_) : "ns";
+    return pre + ":" + str(local);
   }
 
   void beginCapture(const xmlChar* local, Ns ns, int nbAttrs, const xmlChar** attrs, int d) {

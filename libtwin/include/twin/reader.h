@@ -21,6 +21,9 @@ struct ReadOptions {
   std::string crsOverride;                   // used instead of the file's srsName when set
   std::atomic<uint64_t>* bytesRead = nullptr;  // progress: bytes consumed so far (added to)
   const std::atomic<bool>* cancel = nullptr;   // stop early when set
+  // City object types to read, by element name ("Building", "Road", "LandUse", "ReliefFeature",
+  // "UseDistrict", ...), or "*" for all; empty: buildings only. Others are counted and skipped.
+  std::vector<std::string> objectTypes;
   // How many threads a reader may use for one file (parsing parts of a large file at once).
   // Above 1, ObjectSink::accept may be called from that many threads at the same time.
   int parallelism = 1;

@@ -37,6 +37,8 @@ struct ConvertOptions {
   bool draco = false;
   std::string geoidFile;        // empty: EGM96 (egm96_15.gtx)
   std::string crsOverride;      // empty: the files' srsName
+  std::vector<std::string> objectTypes;  // see ReadOptions::objectTypes; empty: buildings
+  std::string className = "building";   // metadata class of the features
   int threads = 1;
   uint64_t maxTileBytes = 4u << 20;   // split a tile whose content would exceed this (estimate)
   uint32_t maxFeaturesPerTile = 2000;
@@ -60,6 +62,10 @@ struct ConvertResult {
   std::set<std::string> sourceCrs;
   std::string geoid;
 };
+
+// Turns a --types list ("building", "road,landuse", "relief", "zoning", "all", element names) into
+// ReadOptions::objectTypes; empty for buildings only.
+std::vector<std::string> objectTypesFromList(const std::string& list);
 
 ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions& options, DiagnosticSink& diag);
 
