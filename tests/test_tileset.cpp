@@ -25,14 +25,18 @@ namespace {
 
 struct TilesetCheck {
   size_t tiles = 0, contents = 0, features = 0, images = 0;
-  std::set<std::string> featureIds;
+  std::set<std::string> featureIds;        // full-detail features (leaves)
+  std::set<std::string> parentFeatureIds;  // features shown by parent (overview) tiles
+  size_t parents = 0;                      // parent tiles with content
+  double worstParentShare = 0;             // largest parent bytes / children's bytes
+  double rootError = 0;
   std::vector<Vec3> worldPositions;  // every vertex, ECEF
   bool draco = false;
 };
 
 OrientedBox boxOf(const json& tile) { return OrientedBox::fromArray(tile["boundingVolume"]["box"].get<std::array<double, 12>>()); }
 
-void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out) {
+void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out, bool leaf = true) {
   Glb g = readGlb(path);
   REQUIRE(g.ok);
   const json& j = g.json;
@@ -67,10 +71,10 @@ void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out
   std::memcpy(o.data(), &g.bin[offs["byteOffset"].get<size_t>()], 4 * (rows + 1));
   for (size_t r = 0; r < rows; ++r) {
     CHECK(o[r] <= o[r + 1]);
-    out.featureIds.insert(std::string(reinterpret_cast<const char*>(&g.bin[vals["byteOffset"].get<size_t>() + o[r]]),
+    (leaf ? out.featureIds : out.parentFeatureIds).insert(std::string(reinterpret_cast<const char*>(&g.bin[vals["byteOffset"].get<size_t>() + o[r]]),
                                       o[r + 1] - o[r]));
   }
-  out.features += rows;
+  if (leaf) out.features += rows;
   out.images += j.value("images", json::array()).size();
 
   Vec3 t{0, 0, 0};
@@ -78,6 +82,7 @@ void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out
     auto tr = j["nodes"][0]["translation"];
     t = {tr[0], tr[1], tr[2]};
   }
+  if (!leaf) CHECK_FALSE(j.contains("images"));  // overviews carry colours, not textures
   std::set<uint32_t> idsInTile;
   for (auto& prim : j["meshes"][0]["primitives"]) {
     const json& fid = prim["extensions"]["EXT_mesh_features"]["featureIds"][0];
@@ -95,7 +100,7 @@ void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out
       // y-up to z-up as 3D Tiles clients do: (x, y, z) -> (x, -z, y), after the node translation.
       Vec3 w{pos[i] + t[0], -(pos[i + 2] + t[2]), pos[i + 1] + t[1]};
       CHECK(box.contains(w, 0.01));
-      out.worldPositions.push_back(w);
+      if (leaf) out.worldPositions.push_back(w);
     }
     for (int k = 0; k < 3; ++k) {
       CHECK(mn[k].get<double>() == lo[k]);
@@ -120,11 +125,16 @@ void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out
   if (!out.draco) CHECK(idsInTile.size() == rows);  // every row is drawn
 }
 
-TilesetCheck checkTileset(const std::string& dir) {
+// Walks a tileset. Levels of detail (default): refine REPLACE, leaves hold full detail with
+// geometric error 0, parents hold overviews of their children's buildings, at most
+// `parentShare` of the children's bytes, with errors that never grow down the tree. Flat: refine
+// ADD, only leaves have content.
+TilesetCheck checkTileset(const std::string& dir, bool flat = false, double parentShare = 0.25) {
   TilesetCheck out;
   json ts = json::parse(readText(dir + "/tileset.json"));
   CHECK(ts["asset"]["version"] == "1.1");
-  CHECK(ts["root"]["refine"] == "ADD");
+  CHECK(ts["root"]["refine"] == (flat ? "ADD" : "REPLACE"));
+  out.rootError = ts["root"]["geometricError"];
   CHECK(ts["geometricError"].get<double>() >= ts["root"]["geometricError"].get<double>());
   CHECK(ts["asset"]["extras"]["twin"]["targetCrs"] == "EPSG:4978");
   std::function<void(const json&, const json*)> walk = [&](const json& tile, const json* parent) {
@@ -138,16 +148,32 @@ TilesetCheck checkTileset(const std::string& dir) {
       OrientedBox pbox = boxOf(*parent);
       for (auto& c : box.corners()) CHECK(pbox.contains(c, 0.02));
     }
+    const bool leaf = !tile.contains("children");
     if (tile.contains("content")) {
       ++out.contents;
       std::string uri = tile["content"]["uri"];
       REQUIRE(sfs::exists(dir + "/" + uri));
-      CHECK(ge == 0.0);  // leaves hold full detail
-      checkGlb(dir + "/" + uri, box, out);
+      if (leaf) {
+        CHECK(ge == 0.0);  // leaves hold full detail
+      } else {
+        CHECK_FALSE(flat);
+        ++out.parents;
+        uint64_t childBytes = 0;
+        for (auto& c : tile["children"])
+          if (c.contains("content")) childBytes += sfs::file_size(dir + "/" + c["content"]["uri"].get<std::string>());
+        double share = double(sfs::file_size(dir + "/" + uri)) / double(childBytes);
+        CHECK(share <= parentShare);
+        out.worstParentShare = std::max(out.worstParentShare, share);
+      }
+      checkGlb(dir + "/" + uri, box, out, leaf);
+    } else {
+      CHECK_FALSE(leaf);
     }
     for (auto& c : tile.value("children", json::array())) walk(c, &tile);
   };
   walk(ts["root"], nullptr);
+  // Feature identity survives simplification: every building an overview shows is a real one.
+  for (auto& id : out.parentFeatureIds) CHECK(out.featureIds.count(id));
   return out;
 }
 
@@ -235,6 +261,40 @@ TEST_CASE("A spatial split bounds tile size; output is deterministic across thre
       CHECK(readText(e.path().string()) == readText((sfs::path(base + "/b") / rel).string()));
     }
   validateGltf(base + "/a");
+}
+
+TEST_CASE("Levels of detail over several real files: overviews are small, real and placed", "[tileset][lod]") {
+  // Yokosuka (textured LOD2), Osaka (LOD1) and Kawasaki city furniture: three places, 160 km
+  // apart, in one tileset.
+  std::string base = tempDir("lod");
+  std::string in = "'" + samples("plateau-yokosuka-lod2tex") + "' '" + samples("plateau-osaka-lod1") + "' '" +
+                   samples("plateau-kawasaki-zip/kawasaki-shi/udx/frn") + "'";
+  auto r = runTwin("convert " + in + " --types building,furniture -o '" + base + "/lod' --no-progress");
+  INFO(r.output);
+  REQUIRE(r.exitCode == 0);
+  auto c = checkTileset(base + "/lod");
+  CHECK(c.features == 13 + 63 + 28);  // every feature once in full detail
+  CHECK(c.parents >= 2);              // the root and at least one level below it
+  CHECK(c.rootError > 0);
+  CHECK(c.worstParentShare > 0);
+  CHECK_FALSE(c.parentFeatureIds.empty());
+  CHECK(c.parentFeatureIds.size() < c.featureIds.size());  // small ones are left out at the top
+  validateGltf(base + "/lod");
+  // The overview of the textured buildings carries their colours as vertex colours.
+  bool colours = false;
+  for (auto& e : sfs::recursive_directory_iterator(base + "/lod"))
+    if (e.path().extension() == ".glb") {
+      Glb g = readGlb(e.path().string());
+      for (auto& p : g.json["meshes"][0]["primitives"]) colours |= p["attributes"].contains("COLOR_0");
+    }
+  CHECK(colours);
+
+  // The same input flat: no overviews, refine ADD, the same full-detail features.
+  r = runTwin("convert " + in + " --types building,furniture --flat -o '" + base + "/flat' --no-progress");
+  REQUIRE(r.exitCode == 0);
+  auto f = checkTileset(base + "/flat", true);
+  CHECK(f.parents == 0);
+  CHECK(f.featureIds == c.featureIds);
 }
 
 TEST_CASE("twin info describes a tileset and a source file", "[tileset]") {

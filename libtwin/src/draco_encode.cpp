@@ -23,6 +23,14 @@ bool dracoEncode(const DracoInput& in, int positionBits, int normalBits, int uvB
     out.positionId = addAttr(draco::GeometryAttribute::POSITION, 3, in.positions);
     if (in.normals) out.normalId = addAttr(draco::GeometryAttribute::NORMAL, 3, in.normals);
     if (in.uvs) out.uvId = addAttr(draco::GeometryAttribute::TEX_COORD, 2, in.uvs);
+    if (in.colors) {
+      draco::GeometryAttribute ga;
+      ga.Init(draco::GeometryAttribute::COLOR, nullptr, 4, draco::DT_UINT8, true, 4, 0);
+      out.colorId = mesh.AddAttribute(ga, true, static_cast<uint32_t>(nv));
+      auto* attr = mesh.attribute(out.colorId);
+      for (size_t i = 0; i < nv; ++i)
+        attr->SetAttributeValue(draco::AttributeValueIndex(static_cast<uint32_t>(i)), in.colors + 4 * i);
+    }
     out.featureId = addAttr(draco::GeometryAttribute::GENERIC, 1, in.featureIds);
     for (size_t t = 0; t + 2 < in.indexCount; t += 3) {
       draco::Mesh::Face f;
@@ -46,6 +54,7 @@ bool dracoEncode(const DracoInput& in, int positionBits, int normalBits, int uvB
     out.positionId = mesh.attribute(out.positionId)->unique_id();
     if (out.normalId >= 0) out.normalId = mesh.attribute(out.normalId)->unique_id();
     if (out.uvId >= 0) out.uvId = mesh.attribute(out.uvId)->unique_id();
+    if (out.colorId >= 0) out.colorId = mesh.attribute(out.colorId)->unique_id();
     out.featureId = mesh.attribute(out.featureId)->unique_id();
     out.data.assign(buf.data(), buf.data() + buf.size());
     return true;

@@ -10,6 +10,7 @@ struct DracoInput {
   const float* positions;  // xyz (already y-up)
   const float* normals;    // may be null
   const float* uvs;        // may be null
+  const uint8_t* colors;   // RGBA8, may be null
   const float* featureIds; // one per vertex
   size_t vertexCount;
   const uint32_t* indices;
@@ -18,7 +19,7 @@ struct DracoInput {
 
 struct DracoEncoded {
   std::vector<uint8_t> data;
-  int positionId = -1, normalId = -1, uvId = -1, featureId = -1;
+  int positionId = -1, normalId = -1, uvId = -1, colorId = -1, featureId = -1;
 };
 
 bool dracoEncode(const DracoInput& in, int positionBits, int normalBits, int uvBits, int speed, DracoEncoded& out,

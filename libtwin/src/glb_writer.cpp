@@ -17,6 +17,7 @@ namespace {
 constexpr int kFloat = 5126;
 constexpr int kUnsignedInt = 5125;
 constexpr int kUnsignedShort = 5123;
+constexpr int kUnsignedByte = 5121;
 constexpr int kArrayBuffer = 34962;
 constexpr int kElementArrayBuffer = 34963;
 
@@ -95,7 +96,7 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
     DracoEncoded enc;
     if (useDraco) {
       DracoInput in{tmp.data(), normalsY.empty() ? nullptr : normalsY.data(), p.uvs.empty() ? nullptr : p.uvs.data(),
-                    p.featureIds.data(), nv, p.indices.data(), p.indices.size()};
+                    p.colors.size() == 4 * nv ? p.colors.data() : nullptr, p.featureIds.data(), nv, p.indices.data(), p.indices.size()};
       std::string err;
       if (!dracoEncode(in, options.dracoPositionBits, options.dracoNormalBits, options.dracoUvBits,
                        options.dracoSpeed, enc, err)) {
@@ -103,18 +104,24 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
         useDraco = false;
       }
     }
-    int posAcc, nrmAcc = -1, uvAcc = -1, fidAcc, idxAcc;
+    const bool hasColors = p.colors.size() == 4 * nv;
+    int posAcc, nrmAcc = -1, uvAcc = -1, colAcc = -1, fidAcc, idxAcc;
     if (useDraco) {
       anyDraco = true;
       int view = bb.add(enc.data.data(), enc.data.size(), 4);
       posAcc = addAccessor(-1, kFloat, nv, "VEC3");
       if (!normalsY.empty()) nrmAcc = addAccessor(-1, kFloat, nv, "VEC3");
       if (!p.uvs.empty()) uvAcc = addAccessor(-1, kFloat, nv, "VEC2");
+      if (hasColors) {
+        colAcc = addAccessor(-1, kUnsignedByte, nv, "VEC4");
+        accessors[colAcc]["normalized"] = true;
+      }
       fidAcc = addAccessor(-1, kFloat, nv, "SCALAR");
       idxAcc = addAccessor(-1, nv < 65536 ? kUnsignedShort : kUnsignedInt, p.indices.size(), "SCALAR");
       json dattrs = {{"POSITION", enc.positionId}, {"_FEATURE_ID_0", enc.featureId}};
       if (nrmAcc >= 0) dattrs["NORMAL"] = enc.normalId;
       if (uvAcc >= 0) dattrs["TEXCOORD_0"] = enc.uvId;
+      if (colAcc >= 0) dattrs["COLOR_0"] = enc.colorId;
       prim["extensions"]["KHR_draco_mesh_compression"] = {{"bufferView", view}, {"attributes", dattrs}};
     } else {
       posAcc = addAccessor(bb.add(tmp.data(), tmp.size() * 4, 4, kArrayBuffer), kFloat, nv, "VEC3");
@@ -122,6 +129,10 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
         nrmAcc = addAccessor(bb.add(normalsY.data(), normalsY.size() * 4, 4, kArrayBuffer), kFloat, nv, "VEC3");
       if (!p.uvs.empty())
         uvAcc = addAccessor(bb.add(p.uvs.data(), p.uvs.size() * 4, 4, kArrayBuffer), kFloat, nv, "VEC2");
+      if (hasColors) {
+        colAcc = addAccessor(bb.add(p.colors.data(), p.colors.size(), 4, kArrayBuffer), kUnsignedByte, nv, "VEC4");
+        accessors[colAcc]["normalized"] = true;
+      }
       fidAcc = addAccessor(bb.add(p.featureIds.data(), p.featureIds.size() * 4, 4, kArrayBuffer), kFloat, nv, "SCALAR");
       if (nv < 65536) {
         std::vector<uint16_t> idx(p.indices.begin(), p.indices.end());
@@ -137,6 +148,7 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
     attrs["POSITION"] = posAcc;
     if (nrmAcc >= 0) attrs["NORMAL"] = nrmAcc;
     if (uvAcc >= 0) attrs["TEXCOORD_0"] = uvAcc;
+    if (colAcc >= 0) attrs["COLOR_0"] = colAcc;
     attrs["_FEATURE_ID_0"] = fidAcc;
     prim["attributes"] = attrs;
     prim["indices"] = idxAcc;

@@ -72,7 +72,7 @@ toff_t memSize(thandle_t h) { return static_cast<MemTiff*>(h)->data->size(); }
 int memMap(thandle_t, tdata_t*, toff_t*) { return 0; }
 void memUnmap(thandle_t, tdata_t, toff_t) {}
 
-bool decodeTiff(const std::vector<uint8_t>& bytes, GlbImage& out, std::string& error) {
+bool decodeTiffRgba(const std::vector<uint8_t>& bytes, RgbaImage& out, std::string& error) {
   TIFFSetWarningHandler(nullptr);
   TIFFSetErrorHandler(nullptr);
   MemTiff m{&bytes};
@@ -96,7 +96,10 @@ bool decodeTiff(const std::vector<uint8_t>& bytes, GlbImage& out, std::string& e
     return false;
   }
   TIFFClose(tif);
-  std::vector<uint8_t> rgba(size_t(w) * h * 4);
+  out.width = int(w);
+  out.height = int(h);
+  auto& rgba = out.pixels;
+  rgba.resize(size_t(w) * h * 4);
   for (size_t i = 0; i < raster.size(); ++i) {
     uint32_t p = raster[i];
     rgba[4 * i] = TIFFGetR(p);
@@ -104,7 +107,13 @@ bool decodeTiff(const std::vector<uint8_t>& bytes, GlbImage& out, std::string& e
     rgba[4 * i + 2] = TIFFGetB(p);
     rgba[4 * i + 3] = TIFFGetA(p);
   }
-  if (!encodeRgba(rgba.data(), int(w), int(h), out)) {
+  return true;
+}
+
+bool decodeTiff(const std::vector<uint8_t>& bytes, GlbImage& out, std::string& error) {
+  RgbaImage img;
+  if (!decodeTiffRgba(bytes, img, error)) return false;
+  if (!encodeRgba(img.pixels.data(), img.width, img.height, out)) {
     error = "re-encoding failed";
     return false;
   }
@@ -148,6 +157,29 @@ bool loadTextureImage(const std::string& uri, GlbImage& out, std::string& error)
   stbi_image_free(px);
   if (!ok) error = "re-encoding failed";
   return ok;
+}
+
+bool decodeTextureImage(const std::string& uri, RgbaImage& out, std::string& error) {
+  std::vector<uint8_t> bytes;
+  if (!vfs::readAll(uri, bytes, error, 256ull << 20)) return false;
+  if (bytes.size() >= 4 && (std::memcmp(bytes.data(), "II*\0", 4) == 0 || std::memcmp(bytes.data(), "MM\0*", 4) == 0))
+    return decodeTiffRgba(bytes, out, error);
+  int w = 0, h = 0, comp = 0;
+  if (!stbi_info_from_memory(bytes.data(), int(bytes.size()), &w, &h, &comp) || w <= 0 || h <= 0 ||
+      uint64_t(w) * uint64_t(h) > (1ull << 28)) {
+    error = "unsupported, corrupt or oversized image";
+    return false;
+  }
+  uint8_t* px = stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &comp, 4);
+  if (!px) {
+    error = "unsupported or corrupt image format";
+    return false;
+  }
+  out.width = w;
+  out.height = h;
+  out.pixels.assign(px, px + size_t(w) * h * 4);
+  stbi_image_free(px);
+  return true;
 }
 
 }  // namespace twin

@@ -1,5 +1,6 @@
 #include "twin/tileset.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -100,7 +101,7 @@ std::string tilesetJson(const TileNode& root, const TilesetInfo& info) {
   extras["geoid"] = info.geoid.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.geoid);
   for (auto& [k, v] : info.numbers) extras[k] = v;
   j["asset"]["extras"] = {{"twin", extras}};
-  j["geometricError"] = root.geometricError;
+  j["geometricError"] = std::max(root.geometricError, info.geometricError);
   j["root"] = tileJson(root);
   if (root.refine.empty()) j["root"]["refine"] = "ADD";
   return j.dump(1);

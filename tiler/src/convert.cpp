@@ -21,57 +21,14 @@
 #include "twin/mesh.h"
 #include "twin/metadata.h"
 #include "twin/tileset.h"
+#include "bytes.h"
+#include "lod.h"
 
 namespace twin::tiler {
 
 namespace {
 
 // ------------------------------------------------------------------ spill records
-
-class ByteWriter {
- public:
-  std::vector<uint8_t> buf;
-  template <class T>
-  void put(const T& v) {
-    const auto* p = reinterpret_cast<const uint8_t*>(&v);
-    buf.insert(buf.end(), p, p + sizeof(T));
-  }
-  void putBytes(const void* p, size_t n) {
-    buf.insert(buf.end(), static_cast<const uint8_t*>(p), static_cast<const uint8_t*>(p) + n);
-  }
-  void putString(const std::string& s) {
-    put(uint32_t(s.size()));
-    putBytes(s.data(), s.size());
-  }
-};
-
-class ByteReader {
- public:
-  ByteReader(const uint8_t* p, size_t n) : p_(p), end_(p + n) {}
-  template <class T>
-  T get() {
-    T v{};
-    if (p_ + sizeof(T) <= end_) std::memcpy(&v, p_, sizeof(T));
-    p_ += sizeof(T);
-    return v;
-  }
-  void getBytes(void* out, size_t n) {
-    if (p_ + n <= end_) std::memcpy(out, p_, n);
-    p_ += n;
-  }
-  std::string getString() {
-    uint32_t n = get<uint32_t>();
-    std::string s;
-    if (p_ + n <= end_) s.assign(reinterpret_cast<const char*>(p_), n);
-    p_ += n;
-    return s;
-  }
-  bool ok() const { return p_ <= end_; }
-
- private:
-  const uint8_t* p_;
-  const uint8_t* end_;
-};
 
 struct FeatureRef {
   uint32_t worker;
@@ -84,21 +41,13 @@ struct FeatureRef {
 
 struct SpilledFeature {
   std::string id;
-  std::vector<std::pair<uint32_t, PropertyValue>> attrs;
+  PropertyRow attrs;
   std::vector<MeshGroup> groups;
 };
 
-void serialize(const std::string& id, const std::vector<std::pair<uint32_t, PropertyValue>>& attrs,
-               const FeatureMesh& mesh, ByteWriter& w) {
+void serialize(const std::string& id, const PropertyRow& attrs, const FeatureMesh& mesh, ByteWriter& w) {
   w.putString(id);
-  w.put(uint32_t(attrs.size()));
-  for (auto& [k, v] : attrs) {
-    w.put(k);
-    w.put(uint8_t(v.index()));
-    if (v.index() == 0) w.put(std::get<int64_t>(v));
-    else if (v.index() == 1) w.put(std::get<double>(v));
-    else w.putString(std::get<std::string>(v));
-  }
+  putRow(w, attrs);
   w.put(uint32_t(mesh.groups.size()));
   for (auto& g : mesh.groups) {
     w.putString(g.texture);
@@ -116,15 +65,7 @@ void serialize(const std::string& id, const std::vector<std::pair<uint32_t, Prop
 bool deserialize(const uint8_t* p, size_t n, SpilledFeature& f) {
   ByteReader r(p, n);
   f.id = r.getString();
-  uint32_t na = r.get<uint32_t>();
-  f.attrs.clear();
-  for (uint32_t i = 0; i < na && r.ok(); ++i) {
-    uint32_t k = r.get<uint32_t>();
-    uint8_t kind = r.get<uint8_t>();
-    if (kind == 0) f.attrs.push_back({k, r.get<int64_t>()});
-    else if (kind == 1) f.attrs.push_back({k, r.get<double>()});
-    else f.attrs.push_back({k, r.getString()});
-  }
+  getRow(r, f.attrs);
   uint32_t ng = r.get<uint32_t>();
   f.groups.assign(ng, {});
   for (auto& g : f.groups) {
@@ -395,6 +336,15 @@ struct QuadNode {
   std::vector<uint32_t> features;  // leaf only
   std::vector<QuadNode> children;
   float maxDiagonal = 0;
+  bool top = false;  // the overview parent added above a root that is a single leaf
+  // results of writing
+  OrientedBox box;
+  bool written = false;    // has content
+  bool boxSet = false;
+  double error = 0;        // geometric error
+  uint64_t bytes = 0;      // content bytes
+  uint64_t textures = 0;
+  uint64_t shown = 0;      // features in the content
 };
 
 void split(QuadNode& node, const std::vector<FeatureRef>& refs, const ConvertOptions& o) {
@@ -405,8 +355,11 @@ void split(QuadNode& node, const std::vector<FeatureRef>& refs, const ConvertOpt
     diag = std::max(diag, refs[f].diagonal);
   }
   node.maxDiagonal = diag;
-  if ((bytes <= o.maxTileBytes && node.features.size() <= o.maxFeaturesPerTile) || node.features.size() <= 1 ||
-      node.level >= 24)
+  // Leaves stay small enough in extent for float32 positions (2 km: sub-millimetre steps) and for
+  // culling, whatever their size in bytes.
+  const bool wide = (node.east - node.west) > o.maxLeafDegrees || (node.north - node.south) > o.maxLeafDegrees;
+  if ((bytes <= o.maxTileBytes && node.features.size() <= o.maxFeaturesPerTile && !wide) ||
+      node.features.size() <= 1 || node.level >= 24)
     return;
   double mx = 0.5 * (node.west + node.east), my = 0.5 * (node.south + node.north);
   QuadNode kids[4];
@@ -426,6 +379,21 @@ void split(QuadNode& node, const std::vector<FeatureRef>& refs, const ConvertOpt
   int nonEmpty = 0;
   for (auto& k : kids) nonEmpty += !k.features.empty();
   if (nonEmpty == 1 && (node.east - node.west) < 1e-9) return;  // all at one point
+  if (nonEmpty == 1) {
+    // Everything in one quadrant: this node becomes that quadrant (no chain of one-child tiles).
+    for (auto& k : kids)
+      if (!k.features.empty()) {
+        node.level = k.level;
+        node.x = k.x;
+        node.y = k.y;
+        node.west = k.west;
+        node.east = k.east;
+        node.south = k.south;
+        node.north = k.north;
+      }
+    split(node, refs, o);
+    return;
+  }
   node.features.clear();
   node.features.shrink_to_fit();
   for (auto& k : kids)
@@ -444,26 +412,47 @@ void collectLeaves(QuadNode& n, std::vector<QuadNode*>& out) {
 }
 
 std::string tileUri(const QuadNode& n) {
+  if (n.top) return "tiles/top.glb";
   return "tiles/" + std::to_string(n.level) + "/" + std::to_string(n.x) + "/" + std::to_string(n.y) + ".glb";
 }
 
 // ------------------------------------------------------------------ tile writing
 
-struct LeafResult {
-  OrientedBox box;
-  bool written = false;
-  uint64_t bytes = 0;
-  uint64_t textures = 0;
-};
+std::string coarsePath(const std::string& spillDir, const QuadNode& n) {
+  return spillDir + "/c" + (n.top ? std::string("top") : std::to_string(n.level) + "-" + std::to_string(n.x) + "-" +
+                                                             std::to_string(n.y)) + ".bin";
+}
+
+bool readWholeFile(const std::string& path, std::vector<uint8_t>& out) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return false;
+  out.clear();
+  uint8_t buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      ::close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    out.insert(out.end(), buf, buf + n);
+  }
+  ::close(fd);
+  return true;
+}
 
 class TileWriter {
  public:
   TileWriter(const std::vector<FeatureRef>& refs, const std::vector<int>& fds, const std::vector<PropertyDef>& schema,
              const std::vector<uint32_t>& remap,
-             const ConvertOptions& o, const std::string& outDir, DiagnosticSink& diag, Shared& shared)
-      : refs_(refs), fds_(fds), schema_(schema), remap_(remap), o_(o), outDir_(outDir), diag_(diag), shared_(shared) {}
+             const ConvertOptions& o, const std::string& outDir, const std::string& spillDir, DiagnosticSink& diag,
+             Shared& shared)
+      : refs_(refs), fds_(fds), schema_(schema), remap_(remap), o_(o), outDir_(outDir), spillDir_(spillDir),
+        diag_(diag), shared_(shared) {}
 
-  bool write(const QuadNode& leaf, LeafResult& result) {
+  // A leaf: full-detail buildings, with textures. With levels of detail, also the coarse forms of
+  // its buildings for the parent.
+  bool write(QuadNode& leaf) {
     std::vector<SpilledFeature> feats(leaf.features.size());
     std::vector<uint8_t> buf;
     Vec3 lo{INFINITY, INFINITY, INFINITY}, hi{-INFINITY, -INFINITY, -INFINITY};
@@ -557,24 +546,156 @@ class TileWriter {
     scene.table.className = o_.className;
     scene.table.rowCount = static_cast<uint32_t>(feats.size());
     scene.table.rows.resize(feats.size());
+    std::vector<uint8_t> coarse;
+    TextureSampler sampler;
     for (size_t fi = 0; fi < feats.size(); ++fi) {
       for (auto& kv : feats[fi].attrs) kv.first = remap_[kv.first];
+      if (o_.levelsOfDetail) {
+        ByteWriter row;
+        putRow(row, feats[fi].attrs);
+        serializeCoarse(makeCoarse(feats[fi].groups, sampler, std::move(row.buf)), coarse);
+      }
       scene.table.rows[fi] = std::move(feats[fi].attrs);
     }
     GlbOptions go;
     go.draco = o_.draco;
-    auto bytes = writeGlb(scene, go, &diag_);
+    if (!writeContent(writeGlb(scene, go, &diag_), leaf)) return false;
+    leaf.box = enuBox(scene.center, placed.data(), placed.size(), 0.01);
+    leaf.boxSet = true;
+    leaf.textures = scene.images.size();
+    leaf.shown = feats.size();
+    leaf.error = 0;
+    if (o_.levelsOfDetail && !writeCoarse(leaf, coarse)) return false;
+    return true;
+  }
+
+  // A parent: the buildings of its children merged and simplified (see lod.h) so that its content
+  // is at most `parentFraction` of its children's bytes.
+  bool writeParent(QuadNode& node, bool isRoot) {
+    std::vector<CoarseFeature> input;
+    double childError = 0;
+    uint64_t childBytes = 0;
+    std::vector<Vec3> corners;
+    std::vector<uint8_t> buf;
+    for (auto& c : node.children) {
+      childError = std::max(childError, c.error);
+      childBytes += c.bytes;
+      if (c.boxSet)
+        for (auto& p : c.box.corners()) corners.push_back(p);
+      std::string path = coarsePath(spillDir_, c);
+      if (!readWholeFile(path, buf)) {
+        diag_.error("spill-read", "cannot read back the coarse buildings of a child tile from " + path);
+        return false;
+      }
+      const uint8_t* p = buf.data();
+      const uint8_t* end = p + buf.size();
+      while (p < end) {
+        input.emplace_back();
+        if (!deserializeCoarse(p, end, input.back())) {
+          diag_.error("spill-read", "corrupt coarse building record in " + path);
+          return false;
+        }
+      }
+      ::unlink(path.c_str());
+    }
+    // The content must fit the budget: raise the target error until the estimate fits, then
+    // until the written glb does (schema and table overhead are not in the estimate).
+    const double budget = std::min(double(o_.maxTileBytes), double(childBytes) * o_.parentFraction);
+    float e = float(std::max(0.5, 2.0 * childError));
+    std::vector<CoarseFeature> kept;
+    std::vector<uint8_t> glb;
+    std::vector<Vec3> placed;
+    double err = 0;
+    for (int attempt = 0;; ++attempt, e *= 1.4f) {
+      kept.clear();
+      err = 0;
+      size_t bytes = 0;
+      for (auto& f : input) {
+        CoarseFeature c = f;
+        if (coarsen(c, e) == Representation::Dropped) {
+          err = std::max(err, double(c.diagonal));
+          continue;
+        }
+        err = std::max(err, double(c.error));
+        bytes += estimatedBytes(c);
+        kept.push_back(std::move(c));
+      }
+      if (kept.empty()) break;
+      if (bytes > budget && attempt < 100) continue;
+      glb = parentContent(kept, placed);
+      if (glb.empty()) {  // nothing drawable left
+        kept.clear();
+        break;
+      }
+      if (glb.size() <= budget || attempt >= 100) break;
+    }
+    input.clear();
+    input.shrink_to_fit();
+    node.error = std::max(err, childError);
+    node.shown = kept.size();
+    if (!kept.empty()) {
+      if (!writeContent(glb, node)) return false;
+      for (auto& p : placed) corners.push_back(p);
+    }
+    if (!corners.empty()) {
+      node.box = enuBox(node.children.empty() ? corners[0] : node.children[0].box.center, corners.data(),
+                        corners.size(), 0.01);
+      node.boxSet = true;
+    }
+    if (isRoot) return true;
+    std::vector<uint8_t> coarse;
+    for (auto& f : kept) serializeCoarse(f, coarse);
+    return writeCoarse(node, coarse);
+  }
+
+ private:
+  std::vector<uint8_t> parentContent(const std::vector<CoarseFeature>& kept, std::vector<Vec3>& placed) {
+    GlbScene scene;
+    Vec3 lo{INFINITY, INFINITY, INFINITY}, hi{-INFINITY, -INFINITY, -INFINITY};
+    for (auto& f : kept)
+      for (int k = 0; k < 3; ++k) {
+        lo[k] = std::min(lo[k], f.origin[k]);
+        hi[k] = std::max(hi[k], f.origin[k]);
+      }
+    for (int k = 0; k < 3; ++k) scene.center[k] = std::round(0.5 * (lo[k] + hi[k]));
+    scene.primitives.emplace_back();
+    scene.materials.push_back(GlbMaterial{});
+    placed.clear();
+    scene.table.schema = &schema_;
+    scene.table.className = o_.className;
+    for (auto& f : kept) {
+      // a feature whose every triangle degenerated gets no row (rows = features drawn)
+      if (!appendCoarse(f, scene.center, float(scene.table.rows.size()), scene.primitives[0], placed)) continue;
+      ByteReader r(f.row.data(), f.row.size());
+      scene.table.rows.emplace_back();
+      getRow(r, scene.table.rows.back());
+    }
+    scene.table.rowCount = uint32_t(scene.table.rows.size());
+    if (scene.table.rows.empty()) return {};
+    GlbOptions go;
+    go.draco = o_.draco;
+    return writeGlb(scene, go, &diag_);
+  }
+
+  bool writeContent(const std::vector<uint8_t>& bytes, QuadNode& node) {
     if (bytes.empty()) return false;
     std::string err;
-    if (!fs::writeFileAtomic(outDir_ + "/" + tileUri(leaf), bytes.data(), bytes.size(), err)) {
+    if (!fs::writeFileAtomic(outDir_ + "/" + tileUri(node), bytes.data(), bytes.size(), err)) {
       diag_.error("output-write", err);
       return false;
     }
-    result.box = enuBox(scene.center, placed.data(), placed.size(), 0.01);
-    result.bytes = bytes.size();
-    result.textures = scene.images.size();
-    result.written = true;
+    node.bytes = bytes.size();
+    node.written = true;
     return true;
+  }
+
+  bool writeCoarse(const QuadNode& node, const std::vector<uint8_t>& data) {
+    std::string path = coarsePath(spillDir_, node);
+    int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+    bool ok = fd >= 0 && (data.empty() || ::write(fd, data.data(), data.size()) == ssize_t(data.size()));
+    if (fd >= 0) ::close(fd);
+    if (!ok) diag_.error("spill-write", "cannot write " + path + " (disk full?)");
+    return ok;
   }
 
  private:
@@ -584,36 +705,45 @@ class TileWriter {
   const std::vector<uint32_t>& remap_;
   const ConvertOptions& o_;
   std::string outDir_;
+  std::string spillDir_;
   DiagnosticSink& diag_;
   Shared& shared_;
 };
 
-TileNode assemble(const QuadNode& q, const std::unordered_map<const QuadNode*, LeafResult>& leaves) {
+TileNode assemble(const QuadNode& q, bool levelsOfDetail) {
   TileNode t;
-  if (q.children.empty()) {
-    const LeafResult& r = leaves.at(&q);
-    t.box = r.box;
-    t.geometricError = 0;
-    t.contentUri = tileUri(q);
-    return t;
-  }
+  if (q.written) t.contentUri = tileUri(q);
+  t.geometricError = q.error;
   std::vector<Vec3> corners;
-  Vec3 c{0, 0, 0};
+  if (q.boxSet)
+    for (auto& p : q.box.corners()) corners.push_back(p);
   for (auto& qc : q.children) {
-    auto it = leaves.find(&qc);
-    if (qc.children.empty() && (it == leaves.end() || !it->second.written)) continue;
-    TileNode child = assemble(qc, leaves);
+    TileNode child = assemble(qc, levelsOfDetail);
     if (child.contentUri.empty() && child.children.empty()) continue;
     for (auto& p : child.box.corners()) corners.push_back(p);
     t.children.push_back(std::move(child));
   }
-  for (auto& p : corners)
-    for (int k = 0; k < 3; ++k) c[k] += p[k] / double(corners.size());
-  t.box = enuBox(c, corners.data(), corners.size(), 0.0);
-  // Geometric error of a tile without content: drawing none of its buildings is an error of the
-  // size of the largest of them (its bounding-box diagonal, metres).
-  t.geometricError = std::max(1.0, double(q.maxDiagonal));
+  if (q.boxSet && (levelsOfDetail || q.children.empty())) {
+    t.box = q.box;  // already holds the children's boxes
+  } else {
+    Vec3 c{0, 0, 0};
+    for (auto& p : corners)
+      for (int k = 0; k < 3; ++k) c[k] += p[k] / double(corners.size());
+    t.box = enuBox(c, corners.data(), corners.size(), 0.0);
+  }
+  if (!levelsOfDetail && !q.children.empty()) {
+    // Flat tileset: a tile without content draws none of its buildings, an error of the size of
+    // the largest of them (its bounding-box diagonal, metres).
+    t.geometricError = std::max(1.0, double(q.maxDiagonal));
+  }
   return t;
+}
+
+void collectParents(QuadNode& n, std::vector<std::vector<QuadNode*>>& byLevel, int depth) {
+  if (n.children.empty()) return;
+  if (byLevel.size() <= size_t(depth)) byLevel.resize(depth + 1);
+  byLevel[depth].push_back(&n);
+  for (auto& c : n.children) collectParents(c, byLevel, depth + 1);
 }
 
 }  // namespace
@@ -808,56 +938,77 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
   root.north = root.south + span;
   root.features = order;
   split(root, refs, options);
+  // A root that is a single leaf still gets a parent: with levels of detail its overview, else
+  // a tile without content whose error means something.
+  QuadNode wrapper;
+  QuadNode* tree = &root;
+  if (root.children.empty()) {
+    wrapper.top = true;
+    wrapper.maxDiagonal = root.maxDiagonal;
+    wrapper.west = root.west;
+    wrapper.south = root.south;
+    wrapper.east = root.east;
+    wrapper.north = root.north;
+    wrapper.children.push_back(std::move(root));
+    tree = &wrapper;
+  }
   std::vector<QuadNode*> leaves;
-  collectLeaves(root, leaves);
+  collectLeaves(*tree, leaves);
+  std::vector<std::vector<QuadNode*>> parentsByDepth;
+  if (options.levelsOfDetail) collectParents(*tree, parentsByDepth, 0);
+  size_t parentCount = 0;
+  for (auto& l : parentsByDepth) parentCount += l.size();
 
-  // ---- write tiles ----
+  // ---- write tiles: leaves, then parents level by level from the deepest ----
   phase = 1;
-  tilesTotal = leaves.size();
+  tilesTotal = leaves.size() + parentCount;
   std::vector<uint32_t> remap;  // observed key index -> schema position (sorted by name)
   const std::vector<PropertyDef> schema = shared.schema.build(&remap);
   std::vector<int> fds;
   for (auto& w : workers) fds.push_back(w->fd());
-  std::vector<LeafResult> leafResults(leaves.size());
-  std::atomic<size_t> nextLeaf{0};
   std::atomic<bool> writeFailed{false};
-  {
+  auto runPool = [&](const std::vector<QuadNode*>& nodes, bool parents) {
+    std::atomic<size_t> next{0};
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t)
       pool.emplace_back([&] {
-        TileWriter tw(refs, fds, schema, remap, options, out.path(), diag, shared);
-        for (size_t i; (i = nextLeaf.fetch_add(1)) < leaves.size();) {
-          if (writeFailed.load()) break;
-          if (!tw.write(*leaves[i], leafResults[i])) writeFailed = true;
+        TileWriter tw(refs, fds, schema, remap, options, out.path(), spillDir, diag, shared);
+        for (size_t i; (i = next.fetch_add(1)) < nodes.size();) {
+          if (writeFailed.load() || (options.cancel && options.cancel->load())) break;
+          bool ok = parents ? tw.writeParent(*nodes[i], nodes[i] == tree) : tw.write(*nodes[i]);
+          if (!ok) writeFailed = true;
           tilesDone.fetch_add(1);
         }
       });
     for (auto& t : pool) t.join();
+  };
+  runPool(leaves, false);
+  for (size_t d = parentsByDepth.size(); d-- > 0 && !writeFailed.load();) runPool(parentsByDepth[d], true);
+  if (options.cancel && options.cancel->load()) {
+    stopProgress();
+    diag.error("cancelled", "conversion cancelled; nothing written");
+    return result;
   }
   if (writeFailed.load()) {
     stopProgress();
     diag.error("output-write", "writing tiles failed; no tileset written");
     return result;
   }
-  std::unordered_map<const QuadNode*, LeafResult> leafMap;
-  for (size_t i = 0; i < leaves.size(); ++i) {
-    leafMap[leaves[i]] = leafResults[i];
-    result.outputBytes += leafResults[i].bytes;
-    result.textures += leafResults[i].textures;
-  }
-  result.tiles = leaves.size();
+  std::function<void(const QuadNode&)> tally = [&](const QuadNode& n) {
+    if (n.written) {
+      result.outputBytes += n.bytes;
+      result.textures += n.textures;
+      result.tiles++;
+      if (n.children.empty()) result.leafBytes += n.bytes;
+    }
+    for (auto& c : n.children) tally(c);
+  };
+  tally(*tree);
+  result.rootBytes = tree->bytes;
+  result.rootError = tree->error;
 
-  TileNode rootTile;
-  if (root.children.empty()) {
-    // One tile: give it a parent without content so the error means something at every level.
-    TileNode leaf = assemble(root, leafMap);
-    rootTile.box = leaf.box;
-    rootTile.geometricError = std::max(1.0, double(root.maxDiagonal));
-    rootTile.children.push_back(std::move(leaf));
-  } else {
-    rootTile = assemble(root, leafMap);
-  }
-  rootTile.refine = "ADD";
+  TileNode rootTile = assemble(*tree, options.levelsOfDetail);
+  rootTile.refine = options.levelsOfDetail ? "REPLACE" : "ADD";
 
   TilesetInfo info;
   info.generator = "twin 0.1.0";
@@ -865,6 +1016,8 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
   info.geoid = shared.geoid;
   info.numbers["features"] = double(result.features);
   info.numbers["tiles"] = double(result.tiles);
+  // The tileset's own error (nothing drawn at all): at least the largest building.
+  info.geometricError = std::max(rootTile.geometricError, double(tree->maxDiagonal));
   std::string json = tilesetJson(rootTile, info);
   result.outputBytes += json.size();
   workers.clear();  // close spill files

@@ -64,7 +64,7 @@ void drawProgress(const twin::tiler::Progress& p) {
 
 int runConvert(const std::vector<std::string>& inputs, const std::string& out, const std::string& lod, bool draco,
                const std::string& geoid, const std::string& crs, int threads, double maxTileMb, bool quiet,
-               bool noProgress, const std::string& types) {
+               bool noProgress, const std::string& types, bool flat) {
   twin::DiagnosticCollector diag(200);
   diag.setEcho(&echoDiagnostic, &quiet, 10);
   const auto& registry = twin::converters::builtinFormats();
@@ -85,6 +85,7 @@ int runConvert(const std::vector<std::string>& inputs, const std::string& out, c
   if (!o.objectTypes.empty()) o.className = "feature";
   o.threads = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
   o.maxTileBytes = uint64_t(maxTileMb * 1024 * 1024);
+  o.levelsOfDetail = !flat;
   o.cancel = &gCancel;
   bool tty = isatty(STDERR_FILENO) && !noProgress && !quiet;
   if (tty) o.progress = &drawProgress;
@@ -107,6 +108,9 @@ int runConvert(const std::vector<std::string>& inputs, const std::string& out, c
                static_cast<unsigned long long>(r.features), o.className == "building" ? "buildings" : "features", static_cast<unsigned long long>(r.featuresDropped),
                static_cast<unsigned long long>(r.triangles), static_cast<unsigned long long>(r.tiles),
                static_cast<unsigned long long>(r.textures), humanBytes(double(r.outputBytes)).c_str());
+  if (r.ok && o.levelsOfDetail)
+    std::fprintf(stderr, "  levels     full detail %s in leaves; root overview %s (geometric error %.1f m)\n",
+                 humanBytes(double(r.leafBytes)).c_str(), humanBytes(double(r.rootBytes)).c_str(), r.rootError);
   for (auto& c : r.sourceCrs)
     std::fprintf(stderr, "  CRS        %s -> EPSG:4978%s%s\n", c.c_str(), r.geoid.empty() ? "" : ", geoid ",
                  r.geoid.c_str());
@@ -135,7 +139,7 @@ int main(int argc, char** argv) {
   auto* convert = app.add_subcommand("convert", "Convert city models to a 3D Tiles 1.1 tileset");
   std::vector<std::string> inputs;
   std::string out, lod = "max", geoid, crs;
-  bool draco = false, quiet = false, noProgress = false;
+  bool draco = false, quiet = false, noProgress = false, flat = false;
   int threads = 0;
   double maxTileMb = 4.0;
   std::string formatsList;
@@ -160,6 +164,9 @@ int main(int argc, char** argv) {
   convert->add_option("--threads", threads, "Worker threads (default: all cores)")->check(CLI::Range(0, 256));
   convert->add_option("--max-tile-mb", maxTileMb, "Split tiles above this content size (MB, estimate)")
       ->check(CLI::Range(0.01, 1024.0));
+  convert->add_flag("--flat", flat,
+                    "No levels of detail: full-detail leaves under empty parents (refine ADD). Default: every "
+                    "parent tile holds a simplified, merged version of its children (refine REPLACE)");
   convert->add_flag("-q,--quiet", quiet, "Print only errors and the summary");
   convert->add_flag("--no-progress", noProgress, "No progress bar");
 
@@ -187,7 +194,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
-  if (*convert) return runConvert(inputs, out, lod, draco, geoid, crs, threads, maxTileMb, quiet, noProgress, types);
+  if (*convert) return runConvert(inputs, out, lod, draco, geoid, crs, threads, maxTileMb, quiet, noProgress, types, flat);
 
   if (*serveCmd) {
     std::signal(SIGINT, onSignal);

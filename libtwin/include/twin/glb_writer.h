@@ -22,6 +22,7 @@ struct GlbPrimitive {
   std::vector<float> positions;   // x,y,z per vertex, ECEF axes, relative to GlbScene::center
   std::vector<float> normals;     // unit, ECEF axes
   std::vector<float> uvs;         // empty, or u,v per vertex (glTF convention: v down)
+  std::vector<uint8_t> colors;    // empty, or RGBA8 per vertex (linear; written as COLOR_0)
   std::vector<float> featureIds;  // one per vertex: row in the property table
   std::vector<uint32_t> indices;  // triangles
   int material = 0;
@@ -69,6 +70,13 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
 // Reads a texture image file (JPEG, PNG as-is; TIFF, BMP, GIF, ... converted to PNG or JPEG).
 // `uri` is a path, or "archive.zip!/entry". Returns false with a message on failure.
 bool loadTextureImage(const std::string& uri, GlbImage& out, std::string& error);
+
+// Decodes a texture image file (JPEG, PNG, TIFF, ...) into 8-bit RGBA pixels, row 0 at the top.
+struct RgbaImage {
+  int width = 0, height = 0;
+  std::vector<uint8_t> pixels;  // width * height * 4
+};
+bool decodeTextureImage(const std::string& uri, RgbaImage& out, std::string& error);
 
 // noData sentinels written into the schema.
 constexpr int32_t kNoDataInt32 = -2147483647 - 1;

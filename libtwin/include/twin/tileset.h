@@ -39,9 +39,11 @@ struct TilesetInfo {
   std::vector<std::string> sourceCrs;  // source CRSs
   std::string geoid;                   // geoid grid applied, or empty
   std::map<std::string, double> numbers;       // extra summary numbers (features, ...)
+  double geometricError = -1;  // the tileset's (error when nothing is drawn); < 0: the root's
+
 };
 
-// Serialises a tileset.json (asset.version "1.1"); the tileset's geometricError is the root's.
+// Serialises a tileset.json (asset.version "1.1").
 std::string tilesetJson(const TileNode& root, const TilesetInfo& info);
 
 }  // namespace twin

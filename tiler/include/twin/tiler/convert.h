@@ -42,6 +42,11 @@ struct ConvertOptions {
   int threads = 1;
   uint64_t maxTileBytes = 4u << 20;   // split a tile whose content would exceed this (estimate)
   uint32_t maxFeaturesPerTile = 2000;
+  double maxLeafDegrees = 0.02;  // split leaves wider than this (latitude/longitude degrees, ~2 km)
+  // Hierarchical levels of detail: parents hold simplified, merged versions of their children
+  // (refine REPLACE). Off: a flat tileset, full-detail leaves under empty parents (refine ADD).
+  bool levelsOfDetail = true;
+  double parentFraction = 0.25;  // a parent's content is at most this share of its children's bytes
   std::function<void(const Progress&)> progress;  // called about 5 times a second from one thread
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -52,9 +57,12 @@ struct ConvertResult {
   uint64_t features = 0;            // buildings written
   uint64_t featuresDropped = 0;     // buildings without usable geometry
   uint64_t triangles = 0;
-  uint64_t tiles = 0;
+  uint64_t tiles = 0;                // tiles with content
   uint64_t textures = 0;            // texture images embedded (per tile)
   uint64_t outputBytes = 0;
+  uint64_t leafBytes = 0;           // full-detail content bytes
+  uint64_t rootBytes = 0;           // the root tile's content bytes
+  double rootError = 0;             // the root tile's geometric error, metres
   uint64_t inputBytes = 0;
   double seconds = 0;
   double readSeconds = 0;   // reading, placing, triangulating, spilling

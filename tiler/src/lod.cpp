@@ -1,0 +1,411 @@
+#include "lod.h"
+
+#include <meshoptimizer.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "bytes.h"
+#include "twin/crs.h"
+
+namespace twin::tiler {
+
+namespace {
+
+using V3f = std::array<float, 3>;
+using V3d = std::array<double, 3>;
+
+float srgbToLinear(uint8_t c) {
+  static const auto table = [] {
+    std::array<float, 256> t{};
+    for (int i = 0; i < 256; ++i) {
+      double s = i / 255.0;
+      t[i] = float(s <= 0.04045 ? s / 12.92 : std::pow((s + 0.055) / 1.055, 2.4));
+    }
+    return t;
+  }();
+  return table[c];
+}
+
+uint32_t packRgba(const std::array<float, 4>& c) {
+  uint32_t out = 0;
+  for (int k = 0; k < 4; ++k) {
+    float v = std::clamp(c[k], 0.0f, 1.0f);
+    out |= uint32_t(std::lround(v * 255.0f)) << (8 * k);
+  }
+  return out;
+}
+
+V3d sub(const V3d& a, const V3d& b) { return {a[0] - b[0], a[1] - b[1], a[2] - b[2]}; }
+double dot(const V3d& a, const V3d& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+V3d cross(const V3d& a, const V3d& b) {
+  return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
+}
+
+// Distance from p to triangle abc (Ericson, Real-Time Collision Detection 5.1.5).
+double pointTriangleDistance(const V3d& p, const V3d& a, const V3d& b, const V3d& c) {
+  V3d ab = sub(b, a), ac = sub(c, a), ap = sub(p, a);
+  double d1 = dot(ab, ap), d2 = dot(ac, ap);
+  auto dist = [&](const V3d& q) { return std::sqrt(dot(sub(p, q), sub(p, q))); };
+  if (d1 <= 0 && d2 <= 0) return dist(a);
+  V3d bp = sub(p, b);
+  double d3 = dot(ab, bp), d4 = dot(ac, bp);
+  if (d3 >= 0 && d4 <= d3) return dist(b);
+  double vc = d1 * d4 - d3 * d2;
+  if (vc <= 0 && d1 >= 0 && d3 <= 0) {
+    double v = d1 / (d1 - d3);
+    return dist({a[0] + v * ab[0], a[1] + v * ab[1], a[2] + v * ab[2]});
+  }
+  V3d cp = sub(p, c);
+  double d5 = dot(ab, cp), d6 = dot(ac, cp);
+  if (d6 >= 0 && d5 <= d6) return dist(c);
+  double vb = d5 * d2 - d1 * d6;
+  if (vb <= 0 && d2 >= 0 && d6 <= 0) {
+    double w = d2 / (d2 - d6);
+    return dist({a[0] + w * ac[0], a[1] + w * ac[1], a[2] + w * ac[2]});
+  }
+  double va = d3 * d6 - d5 * d4;
+  if (va <= 0 && (d4 - d3) >= 0 && (d5 - d6) >= 0) {
+    double w = (d4 - d3) / ((d4 - d3) + (d5 - d6));
+    return dist({b[0] + w * (c[0] - b[0]), b[1] + w * (c[1] - b[1]), b[2] + w * (c[2] - b[2])});
+  }
+  double denom = 1.0 / (va + vb + vc);
+  double v = vb * denom, w = vc * denom;
+  return dist({a[0] + ab[0] * v + ac[0] * w, a[1] + ab[1] * v + ac[1] * w, a[2] + ab[2] * v + ac[2] * w});
+}
+
+// Convex hull, counter-clockwise, without collinear points (Andrew's monotone chain).
+std::vector<std::array<float, 2>> convexHull(std::vector<std::array<double, 2>> pts) {
+  std::sort(pts.begin(), pts.end());
+  pts.erase(std::unique(pts.begin(), pts.end()), pts.end());
+  if (pts.size() < 3) return {};
+  auto turn = [](const std::array<double, 2>& o, const std::array<double, 2>& a, const std::array<double, 2>& b) {
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  };
+  std::vector<std::array<double, 2>> h(2 * pts.size());
+  size_t k = 0;
+  for (size_t i = 0; i < pts.size(); ++i) {
+    while (k >= 2 && turn(h[k - 2], h[k - 1], pts[i]) <= 1e-9) --k;
+    h[k++] = pts[i];
+  }
+  for (size_t i = pts.size() - 1, t = k + 1; i-- > 0;) {
+    while (k >= t && turn(h[k - 2], h[k - 1], pts[i]) <= 1e-9) --k;
+    h[k++] = pts[i];
+  }
+  h.resize(k - 1);
+  if (h.size() < 3) return {};
+  std::vector<std::array<float, 2>> out;
+  for (auto& p : h) out.push_back({float(p[0]), float(p[1])});
+  return out;
+}
+
+struct Frame {
+  V3d e, n, u;
+  V3d toLocal(const V3f& p) const {
+    V3d d{p[0], p[1], p[2]};
+    return {dot(d, e), dot(d, n), dot(d, u)};
+  }
+  V3f toRelative(double x, double y, double z) const {
+    return {float(x * e[0] + y * n[0] + z * u[0]), float(x * e[1] + y * n[1] + z * u[1]),
+            float(x * e[2] + y * n[2] + z * u[2])};
+  }
+};
+
+Frame frameAt(const Vec3& origin) {
+  Frame f;
+  Vec3 e, n, u;
+  enuFrame(origin, e, n, u);
+  f.e = e;
+  f.n = n;
+  f.u = u;
+  return f;
+}
+
+// Drops vertices no triangle uses.
+void compact(CoarseFeature& f) {
+  std::vector<uint32_t> remap(f.positions.size());
+  size_t n = meshopt_optimizeVertexFetchRemap(remap.data(), f.indices.data(), f.indices.size(), f.positions.size());
+  std::vector<std::array<float, 3>> pos(n);
+  std::vector<uint32_t> col(n);
+  for (size_t i = 0; i < remap.size(); ++i)
+    if (remap[i] != ~0u) {
+      pos[remap[i]] = f.positions[i];
+      col[remap[i]] = f.colors[i];
+    }
+  for (auto& i : f.indices) i = remap[i];
+  f.positions = std::move(pos);
+  f.colors = std::move(col);
+}
+
+void makeBlock(CoarseFeature& f) {
+  Frame fr = frameAt(f.origin);
+  const size_t k = f.hull.size();
+  f.positions.clear();
+  f.indices.clear();
+  for (auto& h : f.hull) f.positions.push_back(fr.toRelative(h[0], h[1], f.zmin));
+  for (auto& h : f.hull) f.positions.push_back(fr.toRelative(h[0], h[1], f.zmax));
+  // top: fan, counter-clockwise seen from above
+  for (uint32_t i = 1; i + 1 < k; ++i) f.indices.insert(f.indices.end(), {uint32_t(k), uint32_t(k + i), uint32_t(k + i + 1)});
+  // sides: outward (hull is counter-clockwise)
+  for (uint32_t i = 0; i < k; ++i) {
+    uint32_t j = uint32_t((i + 1) % k);
+    f.indices.insert(f.indices.end(), {i, j, uint32_t(k + j), i, uint32_t(k + j), uint32_t(k + i)});
+  }
+  f.colors.assign(f.positions.size(), f.blockColor);
+  f.isBlock = true;
+  f.error = f.blockError;
+}
+
+size_t blockTriangles(const CoarseFeature& f) { return f.hull.size() < 3 ? SIZE_MAX : 3 * f.hull.size() - 2; }
+
+}  // namespace
+
+bool TextureSampler::sample(const std::string& uri, float u, float v, std::array<float, 4>& rgba) {
+  auto it = images_.find(uri);
+  if (it == images_.end()) {
+    RgbaImage img;
+    std::string err;
+    if (!decodeTextureImage(uri, img, err)) img = RgbaImage{};
+    it = images_.emplace(uri, std::move(img)).first;
+  }
+  const RgbaImage& img = it->second;
+  if (img.width <= 0 || !std::isfinite(u) || !std::isfinite(v)) return false;
+  u -= std::floor(u);
+  v -= std::floor(v);
+  int x = std::min(img.width - 1, int(u * float(img.width)));
+  int y = std::min(img.height - 1, int(v * float(img.height)));
+  const uint8_t* px = &img.pixels[(size_t(y) * size_t(img.width) + size_t(x)) * 4];
+  rgba = {srgbToLinear(px[0]), srgbToLinear(px[1]), srgbToLinear(px[2]), px[3] / 255.0f};
+  return true;
+}
+
+CoarseFeature makeCoarse(const std::vector<MeshGroup>& groups, TextureSampler& textures, std::vector<uint8_t> row) {
+  CoarseFeature f;
+  f.row = std::move(row);
+  Vec3 lo{INFINITY, INFINITY, INFINITY}, hi{-INFINITY, -INFINITY, -INFINITY};
+  for (auto& g : groups)
+    for (auto& p : g.positions)
+      for (int k = 0; k < 3; ++k) {
+        lo[k] = std::min(lo[k], p[k]);
+        hi[k] = std::max(hi[k], p[k]);
+      }
+  if (!(lo[0] <= hi[0])) return f;
+  for (int k = 0; k < 3; ++k) f.origin[k] = std::round(0.5 * (lo[k] + hi[k]));
+  f.diagonal = float(std::sqrt(dot(sub(hi, lo), sub(hi, lo))));
+
+  // All groups into one vertex list, colour per vertex (texture sampled at the vertex's UV).
+  std::vector<V3f> pos;
+  std::vector<std::array<float, 4>> col;
+  std::vector<uint32_t> idx;
+  for (auto& g : groups) {
+    uint32_t base = uint32_t(pos.size());
+    for (size_t v = 0; v < g.positions.size(); ++v) {
+      pos.push_back({float(g.positions[v][0] - f.origin[0]), float(g.positions[v][1] - f.origin[1]),
+                     float(g.positions[v][2] - f.origin[2])});
+      std::array<float, 4> c = g.color;
+      if (!g.texture.empty() &&
+          !(v < g.uvs.size() && textures.sample(g.texture, g.uvs[v][0], g.uvs[v][1], c)))
+        c = defaultColor(SurfaceType::Wall);
+      col.push_back(c);
+    }
+    for (uint32_t i : g.indices) idx.push_back(base + i);
+  }
+  // Weld by position (colours of merged corners averaged).
+  std::vector<uint32_t> remap(pos.size());
+  size_t nv = meshopt_generateVertexRemap(remap.data(), nullptr, pos.size(), pos.data(), pos.size(), sizeof(V3f));
+  f.positions.resize(nv);
+  std::vector<std::array<float, 5>> sum(nv, {0, 0, 0, 0, 0});
+  for (size_t i = 0; i < pos.size(); ++i) {
+    f.positions[remap[i]] = pos[i];
+    auto& s = sum[remap[i]];
+    for (int k = 0; k < 4; ++k) s[k] += col[i][k];
+    s[4] += 1;
+  }
+  f.colors.resize(nv);
+  for (size_t i = 0; i < nv; ++i) {
+    auto& s = sum[i];
+    f.colors[i] = packRgba({s[0] / s[4], s[1] / s[4], s[2] / s[4], s[3] / s[4]});
+  }
+  for (size_t t = 0; t + 2 < idx.size(); t += 3) {
+    uint32_t a = remap[idx[t]], b = remap[idx[t + 1]], c = remap[idx[t + 2]];
+    if (a == b || b == c || a == c) continue;
+    f.indices.insert(f.indices.end(), {a, b, c});
+  }
+
+  // Block: footprint hull in the local frame, extruded between the lowest and highest point.
+  Frame fr = frameAt(f.origin);
+  std::vector<V3d> local(nv);
+  std::vector<std::array<double, 2>> flat(nv);
+  f.zmin = INFINITY;
+  f.zmax = -INFINITY;
+  for (size_t i = 0; i < nv; ++i) {
+    local[i] = fr.toLocal(f.positions[i]);
+    flat[i] = {local[i][0], local[i][1]};
+    f.zmin = std::min(f.zmin, float(local[i][2]));
+    f.zmax = std::max(f.zmax, float(local[i][2]));
+  }
+  f.hull = convexHull(flat);
+  // Area-weighted mean colour for the block.
+  double csum[4] = {0, 0, 0, 0}, asum = 0;
+  for (size_t t = 0; t + 2 < f.indices.size(); t += 3) {
+    V3d a = local[f.indices[t]], b = local[f.indices[t + 1]], c = local[f.indices[t + 2]];
+    V3d n = cross(sub(b, a), sub(c, a));
+    double area = 0.5 * std::sqrt(dot(n, n));
+    for (int j = 0; j < 3; ++j) {
+      uint32_t c8 = f.colors[f.indices[t + j]];
+      for (int k = 0; k < 4; ++k) csum[k] += area / 3.0 * ((c8 >> (8 * k)) & 255) / 255.0;
+    }
+    asum += area;
+  }
+  f.blockColor = asum > 0 ? packRgba({float(csum[0] / asum), float(csum[1] / asum), float(csum[2] / asum), 1.0f})
+                          : packRgba(defaultColor(SurfaceType::Wall));
+  if (f.hull.size() < 3 || f.indices.empty()) {
+    f.blockError = INFINITY;
+    return f;
+  }
+  // Mesh -> block: how far each vertex lies inside the block's surface.
+  double err = 0;
+  const size_t k = f.hull.size();
+  for (auto& p : local) {
+    double d = std::min(p[2] - f.zmin, f.zmax - p[2]);
+    for (size_t i = 0; i < k && d > err; ++i) {
+      auto& a = f.hull[i];
+      auto& b = f.hull[(i + 1) % k];
+      double ex = b[0] - a[0], ey = b[1] - a[1];
+      double len = std::sqrt(ex * ex + ey * ey);
+      if (len <= 0) continue;
+      d = std::min(d, std::abs((p[0] - a[0]) * ey - (p[1] - a[1]) * ex) / len);
+    }
+    err = std::max(err, d);
+  }
+  // Block -> mesh: corners, edge midpoints and the top centre against the triangles.
+  std::vector<V3d> samples;
+  double cx = 0, cy = 0;
+  for (size_t i = 0; i < k; ++i) {
+    auto& a = f.hull[i];
+    auto& b = f.hull[(i + 1) % k];
+    for (float z : {f.zmin, f.zmax}) {
+      samples.push_back({a[0], a[1], z});
+      samples.push_back({0.5 * (a[0] + b[0]), 0.5 * (a[1] + b[1]), z});
+    }
+    cx += a[0] / double(k);
+    cy += a[1] / double(k);
+  }
+  samples.push_back({cx, cy, f.zmax});
+  for (auto& s : samples) {
+    double best = INFINITY;
+    for (size_t t = 0; t + 2 < f.indices.size() && best > err; t += 3)
+      best = std::min(best, pointTriangleDistance(s, local[f.indices[t]], local[f.indices[t + 1]], local[f.indices[t + 2]]));
+    err = std::max(err, best);
+  }
+  f.blockError = float(err);
+  return f;
+}
+
+Representation coarsen(CoarseFeature& f, float e) {
+  if (f.diagonal <= e) return Representation::Dropped;
+  if (f.isBlock) return Representation::Block;
+  float budget = e - f.error;
+  if (budget > 0 && f.indices.size() > 3) {
+    float scale = meshopt_simplifyScale(&f.positions[0][0], f.positions.size(), sizeof(V3f));
+    if (scale > 0) {
+      std::vector<uint32_t> out(f.indices.size());
+      float resultError = 0;
+      size_t n = meshopt_simplify(out.data(), f.indices.data(), f.indices.size(), &f.positions[0][0],
+                                  f.positions.size(), sizeof(V3f), 0, budget / scale, 0, &resultError);
+      if (n < f.indices.size()) {
+        out.resize(n);
+        f.indices = std::move(out);
+        f.error += resultError * scale;
+        if (!f.indices.empty()) compact(f);
+      }
+    }
+  }
+  if (f.blockError <= e && (blockTriangles(f) < f.triangles() || f.indices.empty())) {
+    makeBlock(f);
+    return Representation::Block;
+  }
+  if (f.indices.empty()) {
+    if (f.hull.size() >= 3) {
+      makeBlock(f);
+      return Representation::Block;
+    }
+    return Representation::Dropped;
+  }
+  return Representation::Mesh;
+}
+
+size_t estimatedBytes(const CoarseFeature& f) { return f.triangles() * (3 * 32 + 6) + f.row.size(); }
+
+size_t appendCoarse(const CoarseFeature& f, const Vec3& center, float featureId, GlbPrimitive& prim,
+                    std::vector<Vec3>& placed) {
+  size_t appended = 0;
+  const V3d shift{f.origin[0] - center[0], f.origin[1] - center[1], f.origin[2] - center[2]};
+  for (size_t t = 0; t + 2 < f.indices.size(); t += 3) {
+    V3d p[3];
+    for (int j = 0; j < 3; ++j) {
+      auto& q = f.positions[f.indices[t + j]];
+      p[j] = {shift[0] + q[0], shift[1] + q[1], shift[2] + q[2]};
+    }
+    V3d n = cross(sub(p[1], p[0]), sub(p[2], p[0]));
+    double len = std::sqrt(dot(n, n));
+    if (!(len > 1e-12)) continue;
+    uint32_t base = uint32_t(prim.positions.size() / 3);
+    for (int j = 0; j < 3; ++j) {
+      Vec3 seen;
+      for (int k = 0; k < 3; ++k) {
+        float v = float(p[j][k]);
+        prim.positions.push_back(v);
+        prim.normals.push_back(float(n[k] / len));
+        seen[k] = center[k] + double(v);
+      }
+      placed.push_back(seen);
+      uint32_t c = f.colors[f.indices[t + j]];
+      for (int k = 0; k < 4; ++k) prim.colors.push_back(uint8_t((c >> (8 * k)) & 255));
+      prim.featureIds.push_back(featureId);
+      prim.indices.push_back(base + uint32_t(j));
+    }
+    ++appended;
+  }
+  return appended;
+}
+
+void serializeCoarse(const CoarseFeature& f, std::vector<uint8_t>& out) {
+  ByteWriter w;
+  w.put(f.origin);
+  w.put(f.diagonal);
+  w.put(f.error);
+  w.put(f.blockError);
+  w.put(uint8_t(f.isBlock));
+  w.put(f.blockColor);
+  w.put(f.zmin);
+  w.put(f.zmax);
+  w.putVector(f.hull);
+  w.putVector(f.positions);
+  w.putVector(f.colors);
+  w.putVector(f.indices);
+  w.putVector(f.row);
+  out.insert(out.end(), w.buf.begin(), w.buf.end());
+}
+
+bool deserializeCoarse(const uint8_t*& p, const uint8_t* end, CoarseFeature& f) {
+  ByteReader r(p, size_t(end - p));
+  f.origin = r.get<Vec3>();
+  f.diagonal = r.get<float>();
+  f.error = r.get<float>();
+  f.blockError = r.get<float>();
+  f.isBlock = r.get<uint8_t>() != 0;
+  f.blockColor = r.get<uint32_t>();
+  f.zmin = r.get<float>();
+  f.zmax = r.get<float>();
+  const size_t limit = size_t(end - p);
+  bool ok = r.getVector(f.hull, limit) && r.getVector(f.positions, limit) && r.getVector(f.colors, limit) &&
+            r.getVector(f.indices, limit) && r.getVector(f.row, limit) && r.ok();
+  if (!ok || f.colors.size() != f.positions.size()) return false;
+  for (uint32_t i : f.indices)
+    if (i >= f.positions.size()) return false;
+  p = r.position();
+  return true;
+}
+
+}  // namespace twin::tiler
