@@ -1,7 +1,13 @@
 // Texture images for glb: JPEG and PNG are embedded as they are; TIFF (seen in real PLATEAU
 // data) and other formats stb_image reads are decoded and re-encoded (JPEG when opaque, PNG
 // when they carry alpha).
+#include <setjmp.h>
 #include <tiffio.h>
+
+#include <cstddef>
+#include <cstdio>
+// jpeglib.h needs size_t and FILE declared first
+#include <jpeglib.h>
 
 #include <cstring>
 
@@ -159,9 +165,73 @@ bool loadTextureImage(const std::string& uri, GlbImage& out, std::string& error)
   return ok;
 }
 
-bool decodeTextureImage(const std::string& uri, RgbaImage& out, std::string& error) {
+namespace {
+
+struct JpegError {
+  jpeg_error_mgr mgr;
+  jmp_buf jump;
+};
+
+void jpegErrorExit(j_common_ptr cinfo) { longjmp(reinterpret_cast<JpegError*>(cinfo->err)->jump, 1); }
+
+// JPEG through libjpeg(-turbo), decoded at 1/2, 1/4 or 1/8 scale (in the DCT: far cheaper than a
+// full decode) when that still leaves at least `maxDim` pixels on the longer side.
+bool decodeJpegScaled(const std::vector<uint8_t>& bytes, int maxDim, RgbaImage& out, std::string& error) {
+  jpeg_decompress_struct cinfo;
+  JpegError jerr;
+  cinfo.err = jpeg_std_error(&jerr.mgr);
+  jerr.mgr.error_exit = jpegErrorExit;
+  jerr.mgr.output_message = [](j_common_ptr) {};
+  std::vector<uint8_t> row;
+  if (setjmp(jerr.jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    error = "corrupt JPEG";
+    return false;
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, bytes.data(), static_cast<unsigned long>(bytes.size()));
+  jpeg_read_header(&cinfo, TRUE);
+  unsigned longer = std::max(cinfo.image_width, cinfo.image_height);
+  unsigned denom = 1;
+  while (denom < 8 && maxDim > 0 && longer / (denom * 2) >= unsigned(maxDim)) denom *= 2;
+  cinfo.scale_num = 1;
+  cinfo.scale_denom = denom;
+  cinfo.out_color_space = JCS_RGB;
+  jpeg_start_decompress(&cinfo);
+  const unsigned w = cinfo.output_width, h = cinfo.output_height;
+  if (w == 0 || h == 0 || uint64_t(w) * h > (1ull << 28)) {
+    jpeg_destroy_decompress(&cinfo);
+    error = "JPEG has an unusable size";
+    return false;
+  }
+  out.width = int(w);
+  out.height = int(h);
+  out.pixels.resize(size_t(w) * h * 4);
+  row.resize(size_t(w) * 3);
+  while (cinfo.output_scanline < h) {
+    unsigned y = cinfo.output_scanline;
+    JSAMPROW rows[1] = {row.data()};
+    jpeg_read_scanlines(&cinfo, rows, 1);
+    uint8_t* dst = &out.pixels[size_t(y) * w * 4];
+    for (unsigned x = 0; x < w; ++x) {
+      dst[4 * x] = row[3 * x];
+      dst[4 * x + 1] = row[3 * x + 1];
+      dst[4 * x + 2] = row[3 * x + 2];
+      dst[4 * x + 3] = 255;
+    }
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  return true;
+}
+
+}  // namespace
+
+bool decodeTextureImage(const std::string& uri, RgbaImage& out, std::string& error, int maxDim) {
   std::vector<uint8_t> bytes;
   if (!vfs::readAll(uri, bytes, error, 256ull << 20)) return false;
+  if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF)
+    return decodeJpegScaled(bytes, maxDim, out, error);
   if (bytes.size() >= 4 && (std::memcmp(bytes.data(), "II*\0", 4) == 0 || std::memcmp(bytes.data(), "MM\0*", 4) == 0))
     return decodeTiffRgba(bytes, out, error);
   int w = 0, h = 0, comp = 0;

@@ -598,37 +598,66 @@ class TileWriter {
       }
       ::unlink(path.c_str());
     }
-    // The content must fit the budget: raise the target error until the estimate fits, then
-    // until the written glb does (schema and table overhead are not in the estimate).
+    // The content must fit the budget. The smallest target error that fits is found by raising
+    // it by 1.4x until it fits, then bisecting between the last miss and the first fit (coarser
+    // steps would drop whole classes of buildings of similar size at once). It fits when the
+    // estimate does and then the written glb does (schema and table overhead are not estimated).
     const double budget = std::min(double(o_.maxTileBytes), double(childBytes) * o_.parentFraction);
-    float e = float(std::max(0.5, 2.0 * childError));
-    std::vector<CoarseFeature> kept;
-    std::vector<uint8_t> glb;
-    std::vector<Vec3> placed;
-    double err = 0;
-    for (int attempt = 0;; ++attempt, e *= 1.4f) {
-      kept.clear();
-      err = 0;
+    struct Trial {
+      std::vector<CoarseFeature> kept;
+      std::vector<uint8_t> glb;
+      std::vector<Vec3> placed;
+      double err = 0;
+      bool fits = false;
+    };
+    auto attempt = [&](float e) {
+      Trial t;
       size_t bytes = 0;
       for (auto& f : input) {
         CoarseFeature c = f;
         if (coarsen(c, e) == Representation::Dropped) {
-          err = std::max(err, double(c.diagonal));
+          t.err = std::max(t.err, double(c.diagonal));
           continue;
         }
-        err = std::max(err, double(c.error));
+        t.err = std::max(t.err, double(c.error));
         bytes += estimatedBytes(c);
-        kept.push_back(std::move(c));
+        t.kept.push_back(std::move(c));
       }
-      if (kept.empty()) break;
-      if (bytes > budget && attempt < 100) continue;
-      glb = parentContent(kept, placed);
-      if (glb.empty()) {  // nothing drawable left
-        kept.clear();
-        break;
+      if (!t.kept.empty() && bytes <= budget) {
+        t.glb = parentContent(t.kept, t.placed);
+        if (t.glb.empty()) t.kept.clear();  // nothing drawable left
       }
-      if (glb.size() <= budget || attempt >= 100) break;
+      t.fits = t.kept.empty() || (!t.glb.empty() && t.glb.size() <= budget);
+      return t;
+    };
+    float lo = float(std::max(0.5, 2.0 * childError));
+    Trial best = attempt(lo);
+    if (!best.fits) {
+      // Above the largest building everything is left out, which always fits: bisect (in log
+      // scale) between the miss and that to within 5 %.
+      float maxDiagonal = 0;
+      for (auto& f : input) maxDiagonal = std::max(maxDiagonal, f.diagonal);
+      float hi = std::max(lo * 1.05f, maxDiagonal * 1.0001f);
+      best = attempt(hi);
+      for (int i = 0; i < 24 && hi > lo * 1.05f; ++i) {
+        float mid = std::sqrt(lo * hi);
+        Trial t = attempt(mid);
+        if (t.fits) {
+          hi = mid;
+          best = std::move(t);
+        } else {
+          lo = mid;
+        }
+      }
     }
+    std::vector<CoarseFeature>& kept = best.kept;
+    std::vector<uint8_t>& glb = best.glb;
+    std::vector<Vec3>& placed = best.placed;
+    const double err = best.err;
+    if (getenv("TWIN_DEBUG_LOD"))
+      std::fprintf(stderr, "parent %d/%u/%u: in %zu kept %zu e %.1f err %.1f budget %.0f glb %zu children %llu\n",
+                   node.level, node.x, node.y, input.size(), kept.size(), lo, err, budget, glb.size(),
+                   (unsigned long long)childBytes);
     input.clear();
     input.shrink_to_fit();
     node.error = std::max(err, childError);
@@ -982,8 +1011,12 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
       });
     for (auto& t : pool) t.join();
   };
+  auto tLeaves = std::chrono::steady_clock::now();
   runPool(leaves, false);
+  auto tParents = std::chrono::steady_clock::now();
   for (size_t d = parentsByDepth.size(); d-- > 0 && !writeFailed.load();) runPool(parentsByDepth[d], true);
+  result.leafSeconds = std::chrono::duration<double>(tParents - tLeaves).count();
+  result.parentSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tParents).count();
   if (options.cancel && options.cancel->load()) {
     stopProgress();
     diag.error("cancelled", "conversion cancelled; nothing written");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include "bytes.h"
 #include "twin/crs.h"
@@ -137,26 +138,108 @@ void compact(CoarseFeature& f) {
   f.colors = std::move(col);
 }
 
-void makeBlock(CoarseFeature& f) {
+void makeBlock(CoarseFeature& f, uint8_t shape) {
+  const auto& poly = shape == 2 ? f.rect : f.hull;
   Frame fr = frameAt(f.origin);
-  const size_t k = f.hull.size();
+  const size_t k = poly.size();
   f.positions.clear();
   f.indices.clear();
-  for (auto& h : f.hull) f.positions.push_back(fr.toRelative(h[0], h[1], f.zmin));
-  for (auto& h : f.hull) f.positions.push_back(fr.toRelative(h[0], h[1], f.zmax));
+  for (auto& h : poly) f.positions.push_back(fr.toRelative(h[0], h[1], f.zmin));
+  for (auto& h : poly) f.positions.push_back(fr.toRelative(h[0], h[1], f.zmax));
   // top: fan, counter-clockwise seen from above
   for (uint32_t i = 1; i + 1 < k; ++i) f.indices.insert(f.indices.end(), {uint32_t(k), uint32_t(k + i), uint32_t(k + i + 1)});
-  // sides: outward (hull is counter-clockwise)
+  // sides: outward (the footprint is counter-clockwise)
   for (uint32_t i = 0; i < k; ++i) {
     uint32_t j = uint32_t((i + 1) % k);
     f.indices.insert(f.indices.end(), {i, j, uint32_t(k + j), i, uint32_t(k + j), uint32_t(k + i)});
   }
   f.colors.assign(f.positions.size(), f.blockColor);
-  f.isBlock = true;
-  f.error = f.blockError;
+  f.shape = shape;
+  f.error = shape == 2 ? f.boxError : f.blockError;
 }
 
-size_t blockTriangles(const CoarseFeature& f) { return f.hull.size() < 3 ? SIZE_MAX : 3 * f.hull.size() - 2; }
+size_t shapeTriangles(const std::vector<std::array<float, 2>>& poly) {
+  return poly.size() < 3 ? SIZE_MAX : 3 * poly.size() - 2;
+}
+
+// Minimum-area rectangle around a convex polygon (one side is collinear with a hull edge).
+std::vector<std::array<float, 2>> minAreaRect(const std::vector<std::array<float, 2>>& hull) {
+  if (hull.size() < 3) return {};
+  double best = INFINITY;
+  std::vector<std::array<float, 2>> out;
+  for (size_t i = 0; i < hull.size(); ++i) {
+    auto& a = hull[i];
+    auto& b = hull[(i + 1) % hull.size()];
+    double ux = b[0] - a[0], uy = b[1] - a[1];
+    double len = std::hypot(ux, uy);
+    if (len <= 0) continue;
+    ux /= len;
+    uy /= len;
+    double lo0 = INFINITY, hi0 = -INFINITY, lo1 = INFINITY, hi1 = -INFINITY;
+    for (auto& p : hull) {
+      double s = p[0] * ux + p[1] * uy, t = -p[0] * uy + p[1] * ux;
+      lo0 = std::min(lo0, s);
+      hi0 = std::max(hi0, s);
+      lo1 = std::min(lo1, t);
+      hi1 = std::max(hi1, t);
+    }
+    double area = (hi0 - lo0) * (hi1 - lo1);
+    if (area < best) {
+      best = area;
+      auto at = [&](double s, double t) { return std::array<float, 2>{float(s * ux - t * uy), float(s * uy + t * ux)}; };
+      out = {at(lo0, lo1), at(hi0, lo1), at(hi0, hi1), at(lo0, hi1)};
+    }
+  }
+  return out;
+}
+
+// Symmetric distance bound between the mesh (local frame) and the extruded polygon `poly`:
+// vertices to the block's surface, and the block's corners, edge midpoints and top centre to the
+// nearest triangle.
+float shapeError(const std::vector<std::array<float, 2>>& poly, float zmin, float zmax, const std::vector<V3d>& local,
+                 const std::vector<uint32_t>& indices) {
+  if (poly.size() < 3 || indices.empty()) return INFINITY;
+  double err = 0;
+  const size_t k = poly.size();
+  for (auto& p : local) {
+    double d = std::min(p[2] - zmin, zmax - p[2]);
+    bool inside = true;
+    double edge = INFINITY;
+    for (size_t i = 0; i < k; ++i) {
+      auto& a = poly[i];
+      auto& b = poly[(i + 1) % k];
+      double ex = b[0] - a[0], ey = b[1] - a[1];
+      double len = std::sqrt(ex * ex + ey * ey);
+      if (len <= 0) continue;
+      double side = (ex * (p[1] - a[1]) - ey * (p[0] - a[0])) / len;  // > 0: inside (left of the edge)
+      if (side < -1e-6) inside = false;
+      edge = std::min(edge, std::abs(side));
+    }
+    // outside the footprint (a rectangle can cut no corner; a hull none): the distance out
+    d = inside ? std::min(d, edge) : std::max(d, edge);
+    err = std::max(err, d);
+  }
+  std::vector<V3d> samples;
+  double cx = 0, cy = 0;
+  for (size_t i = 0; i < k; ++i) {
+    auto& a = poly[i];
+    auto& b = poly[(i + 1) % k];
+    for (float z : {zmin, zmax}) {
+      samples.push_back({a[0], a[1], z});
+      samples.push_back({0.5 * (a[0] + b[0]), 0.5 * (a[1] + b[1]), z});
+    }
+    cx += a[0] / double(k);
+    cy += a[1] / double(k);
+  }
+  samples.push_back({cx, cy, zmax});
+  for (auto& s : samples) {
+    double best = INFINITY;
+    for (size_t t = 0; t + 2 < indices.size() && best > err; t += 3)
+      best = std::min(best, pointTriangleDistance(s, local[indices[t]], local[indices[t + 1]], local[indices[t + 2]]));
+    err = std::max(err, best);
+  }
+  return float(err);
+}
 
 }  // namespace
 
@@ -165,7 +248,7 @@ bool TextureSampler::sample(const std::string& uri, float u, float v, std::array
   if (it == images_.end()) {
     RgbaImage img;
     std::string err;
-    if (!decodeTextureImage(uri, img, err)) img = RgbaImage{};
+    if (!decodeTextureImage(uri, img, err, 128)) img = RgbaImage{};  // colours only: a small decode
     it = images_.emplace(uri, std::move(img)).first;
   }
   const RgbaImage& img = it->second;
@@ -259,88 +342,76 @@ CoarseFeature makeCoarse(const std::vector<MeshGroup>& groups, TextureSampler& t
   }
   f.blockColor = asum > 0 ? packRgba({float(csum[0] / asum), float(csum[1] / asum), float(csum[2] / asum), 1.0f})
                           : packRgba(defaultColor(SurfaceType::Wall));
-  if (f.hull.size() < 3 || f.indices.empty()) {
-    f.blockError = INFINITY;
-    return f;
-  }
-  // Mesh -> block: how far each vertex lies inside the block's surface.
-  double err = 0;
-  const size_t k = f.hull.size();
-  for (auto& p : local) {
-    double d = std::min(p[2] - f.zmin, f.zmax - p[2]);
-    for (size_t i = 0; i < k && d > err; ++i) {
-      auto& a = f.hull[i];
-      auto& b = f.hull[(i + 1) % k];
-      double ex = b[0] - a[0], ey = b[1] - a[1];
-      double len = std::sqrt(ex * ex + ey * ey);
-      if (len <= 0) continue;
-      d = std::min(d, std::abs((p[0] - a[0]) * ey - (p[1] - a[1]) * ex) / len);
-    }
-    err = std::max(err, d);
-  }
-  // Block -> mesh: corners, edge midpoints and the top centre against the triangles.
-  std::vector<V3d> samples;
-  double cx = 0, cy = 0;
-  for (size_t i = 0; i < k; ++i) {
-    auto& a = f.hull[i];
-    auto& b = f.hull[(i + 1) % k];
-    for (float z : {f.zmin, f.zmax}) {
-      samples.push_back({a[0], a[1], z});
-      samples.push_back({0.5 * (a[0] + b[0]), 0.5 * (a[1] + b[1]), z});
-    }
-    cx += a[0] / double(k);
-    cy += a[1] / double(k);
-  }
-  samples.push_back({cx, cy, f.zmax});
-  for (auto& s : samples) {
-    double best = INFINITY;
-    for (size_t t = 0; t + 2 < f.indices.size() && best > err; t += 3)
-      best = std::min(best, pointTriangleDistance(s, local[f.indices[t]], local[f.indices[t + 1]], local[f.indices[t + 2]]));
-    err = std::max(err, best);
-  }
-  f.blockError = float(err);
+  f.rect = minAreaRect(f.hull);
+  f.blockError = shapeError(f.hull, f.zmin, f.zmax, local, f.indices);
+  f.boxError = shapeError(f.rect, f.zmin, f.zmax, local, f.indices);
   return f;
 }
 
 Representation coarsen(CoarseFeature& f, float e) {
   if (f.diagonal <= e) return Representation::Dropped;
-  if (f.isBlock) return Representation::Block;
-  float budget = e - f.error;
-  if (budget > 0 && f.indices.size() > 3) {
-    float scale = meshopt_simplifyScale(&f.positions[0][0], f.positions.size(), sizeof(V3f));
-    if (scale > 0) {
-      std::vector<uint32_t> out(f.indices.size());
-      float resultError = 0;
-      size_t n = meshopt_simplify(out.data(), f.indices.data(), f.indices.size(), &f.positions[0][0],
-                                  f.positions.size(), sizeof(V3f), 0, budget / scale, 0, &resultError);
-      if (n < f.indices.size()) {
-        out.resize(n);
-        f.indices = std::move(out);
-        f.error += resultError * scale;
-        if (!f.indices.empty()) compact(f);
+  if (f.shape == 0) {
+    float budget = e - f.error;
+    if (budget > 0 && f.indices.size() > 3) {
+      float scale = meshopt_simplifyScale(&f.positions[0][0], f.positions.size(), sizeof(V3f));
+      if (scale > 0) {
+        std::vector<uint32_t> out(f.indices.size());
+        float resultError = 0;
+        size_t n = meshopt_simplify(out.data(), f.indices.data(), f.indices.size(), &f.positions[0][0],
+                                    f.positions.size(), sizeof(V3f), 0, budget / scale, 0, &resultError);
+        if (n < f.indices.size()) {
+          out.resize(n);
+          f.indices = std::move(out);
+          f.error += resultError * scale;
+          if (!f.indices.empty()) compact(f);
+        }
       }
     }
   }
-  if (f.blockError <= e && (blockTriangles(f) < f.triangles() || f.indices.empty())) {
-    makeBlock(f);
-    return Representation::Block;
+  // The cheapest shape within e (a box or block replaces a mesh; a box replaces a block).
+  size_t tris = f.indices.empty() ? SIZE_MAX : f.triangles();
+  uint8_t best = f.shape;
+  if (f.shape < 1 && f.blockError <= e && shapeTriangles(f.hull) < tris) {
+    best = 1;
+    tris = shapeTriangles(f.hull);
   }
+  if (f.shape < 2 && f.boxError <= e && shapeTriangles(f.rect) < tris) best = 2;
+  if (best != f.shape) makeBlock(f, best);
   if (f.indices.empty()) {
+    // simplification consumed the mesh: the tightest shape there is, whatever its error
     if (f.hull.size() >= 3) {
-      makeBlock(f);
-      return Representation::Block;
+      makeBlock(f, 1);
+    } else {
+      return Representation::Dropped;
     }
-    return Representation::Dropped;
   }
-  return Representation::Mesh;
+  return f.shape ? Representation::Block : Representation::Mesh;
 }
 
-size_t estimatedBytes(const CoarseFeature& f) { return f.triangles() * (3 * 32 + 6) + f.row.size(); }
+// About two corners per triangle once shared within face planes; 32 bytes a corner, 6 of indices
+// a triangle.
+size_t estimatedBytes(const CoarseFeature& f) { return f.triangles() * (2 * 32 + 6) + f.row.size(); }
 
 size_t appendCoarse(const CoarseFeature& f, const Vec3& center, float featureId, GlbPrimitive& prim,
                     std::vector<Vec3>& placed) {
-  size_t appended = 0;
   const V3d shift{f.origin[0] - center[0], f.origin[1] - center[1], f.origin[2] - center[2]};
+  size_t appended = 0;
+  // A corner is shared by the triangles of one face plane (same vertex, same normal): flat
+  // shading without three vertices per triangle.
+  struct Key {
+    uint32_t vertex;
+    int32_t n[3];
+    bool operator==(const Key& o) const {
+      return vertex == o.vertex && n[0] == o.n[0] && n[1] == o.n[1] && n[2] == o.n[2];
+    }
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      return (size_t(k.vertex) * 0x9E3779B97F4A7C15ull) ^ (size_t(uint32_t(k.n[0])) << 1) ^
+             (size_t(uint32_t(k.n[1])) << 21) ^ (size_t(uint32_t(k.n[2])) << 41);
+    }
+  };
+  std::unordered_map<Key, uint32_t, KeyHash> corners;
   for (size_t t = 0; t + 2 < f.indices.size(); t += 3) {
     V3d p[3];
     for (int j = 0; j < 3; ++j) {
@@ -350,20 +421,30 @@ size_t appendCoarse(const CoarseFeature& f, const Vec3& center, float featureId,
     V3d n = cross(sub(p[1], p[0]), sub(p[2], p[0]));
     double len = std::sqrt(dot(n, n));
     if (!(len > 1e-12)) continue;
-    uint32_t base = uint32_t(prim.positions.size() / 3);
+    for (auto& c : n) c /= len;
+    int32_t qn[3] = {int32_t(std::lround(n[0] * 1000)), int32_t(std::lround(n[1] * 1000)),
+                     int32_t(std::lround(n[2] * 1000))};
     for (int j = 0; j < 3; ++j) {
+      Key key{f.indices[t + j], {qn[0], qn[1], qn[2]}};
+      auto it = corners.find(key);
+      if (it != corners.end()) {
+        prim.indices.push_back(it->second);
+        continue;
+      }
+      uint32_t index = uint32_t(prim.positions.size() / 3);
+      corners.emplace(key, index);
       Vec3 seen;
       for (int k = 0; k < 3; ++k) {
         float v = float(p[j][k]);
         prim.positions.push_back(v);
-        prim.normals.push_back(float(n[k] / len));
+        prim.normals.push_back(float(n[k]));
         seen[k] = center[k] + double(v);
       }
       placed.push_back(seen);
       uint32_t c = f.colors[f.indices[t + j]];
       for (int k = 0; k < 4; ++k) prim.colors.push_back(uint8_t((c >> (8 * k)) & 255));
       prim.featureIds.push_back(featureId);
-      prim.indices.push_back(base + uint32_t(j));
+      prim.indices.push_back(index);
     }
     ++appended;
   }
@@ -376,11 +457,13 @@ void serializeCoarse(const CoarseFeature& f, std::vector<uint8_t>& out) {
   w.put(f.diagonal);
   w.put(f.error);
   w.put(f.blockError);
-  w.put(uint8_t(f.isBlock));
+  w.put(f.boxError);
+  w.put(f.shape);
   w.put(f.blockColor);
   w.put(f.zmin);
   w.put(f.zmax);
   w.putVector(f.hull);
+  w.putVector(f.rect);
   w.putVector(f.positions);
   w.putVector(f.colors);
   w.putVector(f.indices);
@@ -394,12 +477,13 @@ bool deserializeCoarse(const uint8_t*& p, const uint8_t* end, CoarseFeature& f) 
   f.diagonal = r.get<float>();
   f.error = r.get<float>();
   f.blockError = r.get<float>();
-  f.isBlock = r.get<uint8_t>() != 0;
+  f.boxError = r.get<float>();
+  f.shape = r.get<uint8_t>();
   f.blockColor = r.get<uint32_t>();
   f.zmin = r.get<float>();
   f.zmax = r.get<float>();
   const size_t limit = size_t(end - p);
-  bool ok = r.getVector(f.hull, limit) && r.getVector(f.positions, limit) && r.getVector(f.colors, limit) &&
+  bool ok = r.getVector(f.hull, limit) && r.getVector(f.rect, limit) && r.getVector(f.positions, limit) && r.getVector(f.colors, limit) &&
             r.getVector(f.indices, limit) && r.getVector(f.row, limit) && r.ok();
   if (!ok || f.colors.size() != f.positions.size()) return false;
   for (uint32_t i : f.indices)

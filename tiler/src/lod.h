@@ -4,10 +4,11 @@
 // target geometric error e (metres):
 //   - a building whose bounding-box diagonal is at most e is left out (drawing nothing is an
 //     error of at most its size);
-//   - else its block (convex hull of its footprint extruded from its lowest to its highest point:
-//     an LOD1 shape) when the block is within e of the full building and has fewer triangles;
-//   - else its mesh simplified by meshoptimizer's edge collapse down to the error left in the
-//     budget (e minus the error already spent at lower levels).
+//   - else the cheapest (fewest triangles) of what is within e of the full building: its mesh
+//     simplified by meshoptimizer's edge collapse down to the error left in the budget (e minus
+//     the error already spent at lower levels), its block (convex hull of its footprint extruded
+//     from its lowest to its highest point: an LOD1 shape, 3k-2 triangles), or its box (the
+//     minimum-area rectangle around the footprint, extruded: 10 triangles).
 // The error of a representation is a bound on its distance from the full-detail building:
 // for blocks the symmetric distance measured between the block and the mesh (vertices to block
 // surface, and block corners/edge midpoints to the nearest triangle); for simplified meshes the
@@ -32,11 +33,13 @@ struct CoarseFeature {
   Vec3 origin{0, 0, 0};    // ECEF centre of the building: positions are relative to it
   float diagonal = 0;      // full-detail bounding-box diagonal, metres
   float error = 0;         // bound on the distance of `positions/indices` from full detail, metres
-  float blockError = 0;    // same for the block
-  bool isBlock = false;    // the mesh is the block already
+  float blockError = 0;    // same for the block (hull footprint)
+  float boxError = 0;      // same for the box (rectangle footprint)
+  uint8_t shape = 0;       // what the mesh is now: 0 (simplified) mesh, 1 block, 2 box
   uint32_t blockColor = 0; // RGBA8 (linear): area-weighted mean colour
   float zmin = 0, zmax = 0;                 // block extent along the local up axis
   std::vector<std::array<float, 2>> hull;   // block footprint, local east/north, counter-clockwise
+  std::vector<std::array<float, 2>> rect;   // box footprint (4 corners), counter-clockwise
   std::vector<std::array<float, 3>> positions;  // welded mesh, ECEF axes, relative to origin
   std::vector<uint32_t> colors;                 // RGBA8 per vertex
   std::vector<uint32_t> indices;
@@ -67,7 +70,7 @@ Representation coarsen(CoarseFeature& f, float e);
 // Estimated glb bytes of `f` as written by appendCoarse (flat-shaded, uncompressed).
 size_t estimatedBytes(const CoarseFeature& f);
 
-// Appends `f` to `prim` (flat shading: three vertices per triangle with the face normal) with
+// Appends `f` to `prim` (flat shading: corners shared only within a face plane) with
 // feature id `featureId`; positions relative to `center`. Returns the ECEF points written (for the
 // tile's bounding volume) through `placed`. Returns the triangles appended (degenerate ones are
 // skipped).

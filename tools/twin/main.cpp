@@ -120,8 +120,8 @@ int runConvert(const std::vector<std::string>& inputs, const std::string& out, c
                  static_cast<unsigned long long>(diag.warningCount()));
     for (auto& [code, n] : counts) std::fprintf(stderr, "    %-28s %llu\n", code.c_str(), static_cast<unsigned long long>(n));
   }
-  std::fprintf(stderr, "  time       %.2f s (reading and converting %.2f s, writing tiles %.2f s)\n", r.seconds,
-               r.readSeconds, r.tileSeconds);
+  std::fprintf(stderr, "  time       %.2f s (reading and converting %.2f s, writing tiles %.2f s: leaves %.2f s, "
+               "overviews %.2f s)\n", r.seconds, r.readSeconds, r.tileSeconds, r.leafSeconds, r.parentSeconds);
   if (r.ok) std::printf("%s/tileset.json\n", out.c_str());
   if (!r.ok) return 1;
   return diag.errorCount() ? 3 : 0;
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
   std::string out, lod = "max", geoid, crs;
   bool draco = false, quiet = false, noProgress = false, flat = false;
   int threads = 0;
-  double maxTileMb = 4.0;
+  double maxTileMb = 2.0;
   std::string formatsList;
   for (auto& f : twin::converters::builtinFormats().all()) formatsList += "\n  " + f.id + ": " + f.description;
   convert->footer("Formats read:" + formatsList +

@@ -72,11 +72,13 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
 bool loadTextureImage(const std::string& uri, GlbImage& out, std::string& error);
 
 // Decodes a texture image file (JPEG, PNG, TIFF, ...) into 8-bit RGBA pixels, row 0 at the top.
+// `maxDim` > 0 allows a JPEG to be decoded at a reduced scale (1/2 .. 1/8) as long as its longer
+// side keeps at least `maxDim` pixels (for colour sampling, far cheaper than a full decode).
 struct RgbaImage {
   int width = 0, height = 0;
   std::vector<uint8_t> pixels;  // width * height * 4
 };
-bool decodeTextureImage(const std::string& uri, RgbaImage& out, std::string& error);
+bool decodeTextureImage(const std::string& uri, RgbaImage& out, std::string& error, int maxDim = 0);
 
 // noData sentinels written into the schema.
 constexpr int32_t kNoDataInt32 = -2147483647 - 1;

@@ -40,7 +40,7 @@ struct ConvertOptions {
   std::vector<std::string> objectTypes;  // see ReadOptions::objectTypes; empty: buildings
   std::string className = "building";   // metadata class of the features
   int threads = 1;
-  uint64_t maxTileBytes = 4u << 20;   // split a tile whose content would exceed this (estimate)
+  uint64_t maxTileBytes = 2u << 20;   // split a tile whose content would exceed this (estimate)
   uint32_t maxFeaturesPerTile = 2000;
   double maxLeafDegrees = 0.02;  // split leaves wider than this (latitude/longitude degrees, ~2 km)
   // Hierarchical levels of detail: parents hold simplified, merged versions of their children
@@ -67,6 +67,8 @@ struct ConvertResult {
   double seconds = 0;
   double readSeconds = 0;   // reading, placing, triangulating, spilling
   double tileSeconds = 0;   // splitting and writing tiles
+  double leafSeconds = 0;   // of which writing full-detail leaves (and their coarse forms)
+  double parentSeconds = 0; // of which writing overviews
   std::set<std::string> sourceCrs;
   std::string geoid;
 };

@@ -1,0 +1,142 @@
+#pragma once
+// Helpers shared by the benchmark programs: run `twin` in a child process with its peak RSS, and
+// make synthetic PLATEAU-derived inputs (copies of a real file with fresh ids, shifted).
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace twin::bench {
+
+namespace sfs = std::filesystem;
+
+struct RunStats {
+  double seconds = 0;
+  long maxRssKb = 0;
+  int exitCode = -1;
+  uint64_t outputBytes = 0;
+  uint64_t buildings = 0;
+};
+
+inline uint64_t dirBytes(const std::string& d) {
+  uint64_t n = 0;
+  std::error_code ec;
+  for (auto& e : sfs::recursive_directory_iterator(d, ec))
+    if (e.is_regular_file()) n += e.file_size();
+  return n;
+}
+
+inline RunStats runTwin(const std::string& twin, const std::vector<std::string>& args) {
+  RunStats s;
+  auto t0 = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv{const_cast<char*>(twin.c_str())};
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execv(twin.c_str(), argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  struct rusage ru;
+  wait4(pid, &status, 0, &ru);
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  s.maxRssKb = ru.ru_maxrss;
+  s.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return s;
+}
+
+inline uint64_t featuresOf(const std::string& tilesetDir) {
+  std::ifstream f(tilesetDir + "/tileset.json");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string s = ss.str();
+  auto p = s.find("\"features\":");
+  return p == std::string::npos ? 0 : std::strtoull(s.c_str() + p + 11, nullptr, 10);
+}
+
+// Calls fn(value) for each whitespace-separated number in [p, e); stops at the first non-number.
+template <class Fn>
+void forEachNumber(const char* p, const char* e, Fn fn) {
+  while (p < e) {
+    while (p < e && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) ++p;
+    if (p >= e) break;
+    double v;
+    auto r = std::from_chars(p, e, v);
+    if (r.ec != std::errc()) break;
+    fn(v);
+    p = r.ptr;
+  }
+}
+
+// ---- synthetic input: replicate a PLATEAU file with fresh ids and shifted positions ----
+inline std::string readFile(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Adds (dlat, dlon) to every coordinate triple inside <gml:posList>/<gml:pos> of `body`.
+inline std::string shift(const std::string& body, double dlat, double dlon) {
+  std::string out;
+  out.reserve(body.size() + body.size() / 20);
+  size_t pos = 0;
+  for (;;) {
+    size_t a = body.find("<gml:pos", pos);
+    if (a == std::string::npos) break;
+    size_t gt = body.find('>', a);
+    size_t end = body.find("</gml:pos", gt);
+    out.append(body, pos, gt + 1 - pos);
+    const char* p = body.data() + gt + 1;
+    const char* e = body.data() + end;
+    int k = 0;
+    char num[32];
+    forEachNumber(body.data() + gt + 1, body.data() + end, [&](double v) {
+      if (k % 3 == 0) v += dlat;
+      if (k % 3 == 1) v += dlon;
+      auto w = std::to_chars(num, num + sizeof num, v);
+      if (k) out.push_back(' ');
+      out.append(num, w.ptr);
+      ++k;
+    });
+    pos = end;
+  }
+  out.append(body, pos, std::string::npos);
+  return out;
+}
+
+inline std::string renameIds(const std::string& s, const std::string& suffix) {
+  std::string out;
+  out.reserve(s.size() + s.size() / 50);
+  size_t pos = 0;
+  for (;;) {
+    size_t a = s.find("gml:id=\"", pos);
+    size_t b = s.find("\"#", pos);
+    size_t c = s.find(">#", pos);
+    size_t m = std::min({a, b, c});
+    if (m == std::string::npos) break;
+    size_t start = m == a ? a + 8 : m + 2;
+    size_t stop = s.find_first_of("\"<", start);
+    out.append(s, pos, stop - pos);
+    out += suffix;
+    pos = stop;
+  }
+  out.append(s, pos, std::string::npos);
+  return out;
+}
+
+}  // namespace twin::bench
