@@ -9,7 +9,10 @@
 #include <algorithm>
 #include <functional>
 #include <regex>
+#include <map>
 #include <set>
+
+#include <sys/stat.h>
 
 #include "test_support.h"
 #include "twin/crs.h"
@@ -295,6 +298,126 @@ TEST_CASE("Levels of detail over several real files: overviews are small, real a
   auto f = checkTileset(base + "/flat", true);
   CHECK(f.parents == 0);
   CHECK(f.featureIds == c.featureIds);
+}
+
+namespace {
+
+// Every file of a tileset (not its .twin state) -> its bytes.
+std::map<std::string, std::string> tilesetFiles(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (auto it = sfs::recursive_directory_iterator(dir); it != sfs::recursive_directory_iterator(); ++it) {
+    if (it->path().filename() == ".twin") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file()) out[sfs::relative(it->path(), dir).string()] = readText(it->path().string());
+  }
+  return out;
+}
+
+ino_t inodeOf(const std::string& path) {
+  struct stat st {};
+  ::stat(path.c_str(), &st);
+  return st.st_ino;
+}
+
+}  // namespace
+
+TEST_CASE("Incremental runs rewrite only the tiles changed inputs touch", "[tileset][incremental]") {
+  // Two real files in a dataset directory; then one of them changes.
+  std::string base = tempDir("incremental");
+  sfs::create_directories(base + "/in");
+  sfs::copy(samples("plateau-osaka-lod1/udx/bldg/51357309_bldg_6697_op.gml"), base + "/in/osaka.gml");
+  sfs::copy(samples("plateau-yokosuka-lod2tex/udx/bldg"), base + "/in", sfs::copy_options::recursive);
+  const std::string out = base + "/out";
+  auto r = runTwin("convert '" + base + "/in' -o '" + out + "' --no-progress");
+  INFO(r.output);
+  REQUIRE(r.exitCode == 0);
+  CHECK(r.output.find("unchanged kept") != std::string::npos);
+  auto before = tilesetFiles(out);
+  REQUIRE(before.size() >= 4);  // tileset.json, two leaves (Osaka and Yokosuka are far apart), root
+
+  // Nothing changed: nothing read, nothing written, the same files (same inodes: kept, not rewritten).
+  std::map<std::string, ino_t> inodes;
+  for (auto& [rel, bytes] : before) inodes[rel] = inodeOf(out + "/" + rel);
+  r = runTwin("convert '" + base + "/in' -o '" + out + "' --no-progress");
+  REQUIRE(r.exitCode == 0);
+  CHECK(r.output.find("2 unchanged since the last run") != std::string::npos);
+  CHECK(r.output.find(" 0 written, 3 unchanged kept") != std::string::npos);
+  CHECK(tilesetFiles(out) == before);
+  for (auto& [rel, ino] : inodes)
+    if (rel != "tileset.json") CHECK(inodeOf(out + "/" + rel) == ino);
+
+  // One building of the Osaka file gets another height: its leaf and the root are rewritten, the
+  // Yokosuka leaf is kept as it was.
+  std::string gml = readText(base + "/in/osaka.gml");
+  size_t at = gml.find("<bldg:measuredHeight");
+  REQUIRE(at != std::string::npos);
+  size_t v = gml.find('>', at) + 1;
+  gml.replace(v, gml.find('<', v) - v, "99.5");
+  writeText(base + "/in/osaka.gml", gml);
+  r = runTwin("convert '" + base + "/in' -o '" + out + "' --no-progress");
+  INFO(r.output);
+  REQUIRE(r.exitCode == 0);
+  CHECK(r.output.find("1 unchanged since the last run") != std::string::npos);
+  CHECK(r.output.find(" 2 written, 1 unchanged kept") != std::string::npos);
+  auto after = tilesetFiles(out);
+  size_t kept = 0, changed = 0;
+  for (auto& [rel, bytes] : after) {
+    if (rel == "tileset.json") continue;
+    if (inodeOf(out + "/" + rel) == inodes[rel]) {
+      ++kept;
+      CHECK(before[rel] == bytes);
+    } else {
+      ++changed;
+    }
+  }
+  CHECK(kept == 1);
+  CHECK(changed == 2);
+  // ... and the result is exactly what a full run makes.
+  r = runTwin("convert '" + base + "/in' -o '" + base + "/fresh' --full --no-progress");
+  REQUIRE(r.exitCode == 0);
+  CHECK(tilesetFiles(base + "/fresh") == after);
+  checkTileset(out);
+  validateGltf(out);
+}
+
+TEST_CASE("Shards joined by twin merge make the same tileset as one run", "[tileset][shard]") {
+  std::string base = tempDir("shard");
+  std::string in = "'" + samples("plateau-yokosuka-lod2tex") + "' '" + samples("plateau-osaka-lod1") + "' '" +
+                   samples("plateau-kawasaki-zip/kawasaki-shi/udx/frn") + "' '" + samples("kit-fzk-haus") + "'";
+  auto one = runTwin("convert " + in + " --types building,furniture -o '" + base + "/one' --no-progress");
+  REQUIRE(one.exitCode == 0);
+  std::string shards;
+  size_t total = 0;
+  for (int i = 0; i < 3; ++i) {
+    std::string dir = base + "/shard" + std::to_string(i);
+    auto r = runTwin("convert " + in + " --types building,furniture --shard " + std::to_string(i) + "/3 -o '" + dir +
+                     "' --no-progress");
+    INFO(r.output);
+    REQUIRE(r.exitCode == 0);
+    unsigned mine = 0, all = 0;
+    size_t at = r.output.find("shard " + std::to_string(i) + "/3: ");
+    REQUIRE(at != std::string::npos);
+    REQUIRE(std::sscanf(r.output.c_str() + at, "shard %*u/%*u: %u of %u", &mine, &all) == 2);
+    total += mine;
+    CHECK(all == 7);  // yokosuka 1, osaka 1, kawasaki furniture 1, fzk-haus 4
+    shards += " '" + dir + "'";
+  }
+  CHECK(total == 7);  // every input in exactly one shard
+  auto merged = runTwin("merge" + shards + " -o '" + base + "/merged' --threads 2");
+  INFO(merged.output);
+  REQUIRE(merged.exitCode == 0);
+  auto a = tilesetFiles(base + "/one"), b = tilesetFiles(base + "/merged");
+  CHECK(a.size() == b.size());
+  CHECK(a == b);
+  // Shards with other options are refused.
+  auto other = runTwin("convert '" + samples("plateau-osaka-lod1") + "' --flat -o '" + base + "/other' --no-progress");
+  REQUIRE(other.exitCode == 0);
+  auto bad = runTwin("merge" + shards + " '" + base + "/other' -o '" + base + "/bad'");
+  CHECK(bad.exitCode == 1);
+  CHECK(bad.output.find("merge-options") != std::string::npos);
+  CHECK_FALSE(sfs::exists(base + "/bad"));
 }
 
 TEST_CASE("twin info describes a tileset and a source file", "[tileset]") {

@@ -15,5 +15,11 @@ for _ in $(seq 50); do
   curl -sf "http://127.0.0.1:$port/api/tilesets" >/dev/null 2>&1 && break
   sleep 0.1
 done
+# The tileset's state (.twin/: converted features, tile hashes) is never served.
+test -f "$out/viewer-tiles/.twin/state.json"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/tiles/0/.twin/state.json")
+[ "$code" = 404 ] || { echo "viewer: .twin/state.json served with HTTP $code"; exit 1; }
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/tiles/0/%2etwin/state.json")
+[ "$code" = 404 ] || { echo "viewer: %2etwin/state.json served with HTTP $code"; exit 1; }
 node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer.png" 13
 echo "viewer: 1 passed, 0 failed"

@@ -56,7 +56,8 @@ bool StagedDirectory::begin(std::string& error) {
       return false;
     }
     bool empty = sfs::is_empty(final_, ec);
-    if (!empty && !sfs::exists(sfs::path(final_) / "tileset.json", ec)) {
+    if (!empty && !sfs::exists(sfs::path(final_) / "tileset.json", ec) &&
+        !sfs::exists(sfs::path(final_) / ".twin" / "state.json", ec)) {
       error = final_ + " exists and is not a twin output (no tileset.json); choose another directory";
       return false;
     }

@@ -52,6 +52,36 @@ std::vector<FlatAttribute> flattenAttributes(const CityObject& obj) {
   return out;
 }
 
+uint8_t SchemaBuilder::kindBit(const PropertyValue& value) {
+  switch (value.index()) {
+    case 0: {
+      int64_t v = std::get<int64_t>(value);
+      return v <= std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max() ? 2 : 1;
+    }
+    case 1: return 4;
+    default: return 8;
+  }
+}
+
+uint32_t SchemaBuilder::observeKinds(const std::string& key, uint8_t kinds) {
+  auto it = std::lower_bound(sorted_.begin(), sorted_.end(), key,
+                             [](const auto& p, const std::string& k) { return p.first < k; });
+  uint32_t idx;
+  if (it != sorted_.end() && it->first == key) {
+    idx = it->second;
+  } else {
+    idx = static_cast<uint32_t>(keys_.size());
+    keys_.push_back({key});
+    sorted_.insert(it, {key, idx});
+  }
+  Seen& s = keys_[idx];
+  if (kinds & 3) s.integer = true;
+  if (kinds & 2) s.fitsInt32 = false;
+  if (kinds & 4) s.dbl = true;
+  if (kinds & 8) s.str = true;
+  return idx;
+}
+
 uint32_t SchemaBuilder::observe(const std::string& key, const PropertyValue& value) {
   auto it = std::lower_bound(sorted_.begin(), sorted_.end(), key,
                              [](const auto& p, const std::string& k) { return p.first < k; });

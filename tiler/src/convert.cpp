@@ -1,6 +1,7 @@
 #include "twin/tiler/convert.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <nlohmann/json.hpp>
+
 #include "twin/crs.h"
 #include "twin/fsutil.h"
 #include "twin/glb_writer.h"
@@ -23,21 +26,13 @@
 #include "twin/tileset.h"
 #include "bytes.h"
 #include "lod.h"
+#include "store.h"
 
 namespace twin::tiler {
 
 namespace {
 
 // ------------------------------------------------------------------ spill records
-
-struct FeatureRef {
-  uint32_t worker;
-  uint64_t offset;
-  uint32_t size;
-  double lon, lat;  // centre, degrees
-  float diagonal;   // bounding-box diagonal, metres
-  uint64_t idHash;  // FNV-1a of the id: a stable tie-break for ordering
-};
 
 struct SpilledFeature {
   std::string id;
@@ -103,6 +98,9 @@ struct Shared {
   ReadStats read;
   uint64_t dropped = 0;
   uint64_t triangles = 0;
+  std::map<uint32_t, uint64_t> inputTriangles, inputDropped;
+  std::map<uint32_t, std::set<std::string>> inputCrs;
+  std::map<uint32_t, std::string> inputGeoid;
   std::atomic<uint64_t> features{0};
   std::atomic<uint64_t> bytesRead{0};
 
@@ -114,19 +112,60 @@ struct Shared {
   }
 };
 
+// The converted features of one input file written by one worker: a pack (see store.h).
+struct PackOut {
+  std::string name;
+  int fd = -1;
+  uint64_t offset = 0;
+  std::vector<FeatureRef> refs;
+  std::unordered_map<uint32_t, uint8_t> kinds;  // attribute index -> value kinds seen
+  uint64_t triangles = 0, dropped = 0;
+};
+
 class Worker {
  public:
-  Worker(Shared& shared, uint32_t index, const std::string& spillPath) : s_(shared), index_(index), path_(spillPath) {
-    fd_ = ::open(spillPath.c_str(), O_CREAT | O_TRUNC | O_RDWR, 0644);
-  }
+  Worker(Shared& shared, uint32_t index, std::string packsDir)
+      : s_(shared), index_(index), packsDir_(std::move(packsDir)) {}
   ~Worker() {
-    if (fd_ >= 0) ::close(fd_);
+    for (auto& [i, p] : packs_)
+      if (p.fd >= 0) ::close(p.fd);
   }
-  bool ok() const { return fd_ >= 0 && !writeFailed_; }
-  int fd() const { return fd_; }
-  std::vector<FeatureRef>& refs() { return refs_; }
+  bool ok() const { return !writeFailed_; }
 
-  void process(CityObject& obj) {
+  // Closes this worker's packs: writes their index and key files. Returns (input, pack name).
+  std::vector<std::pair<uint32_t, std::string>> finish() {
+    std::vector<std::pair<uint32_t, std::string>> out;
+    {
+      std::lock_guard lock(s_.mutex);
+      for (auto& [i, c] : inputCrs_) s_.inputCrs[i].insert(c);
+      for (auto& [i, g] : inputGeoid_) s_.inputGeoid[i] = g;
+    }
+    for (auto& [input, p] : packs_) {
+      if (p.fd >= 0) ::close(p.fd);
+      p.fd = -1;
+      std::vector<PackKey> keys;
+      {
+        std::lock_guard lock(s_.mutex);
+        for (auto& [k, bits] : p.kinds) keys.push_back({k, s_.schema.keyName(k), bits});
+        s_.triangles += p.triangles;
+      }
+      std::sort(keys.begin(), keys.end(), [](const PackKey& a, const PackKey& b) { return a.index < b.index; });
+      std::string err;
+      if (!writePackIndex(packsDir_ + "/" + p.name + ".idx", p.refs, err) ||
+          !writePackKeys(packsDir_ + "/" + p.name + ".keys", keys, err)) {
+        s_.diag.error("spill-write", err);
+        writeFailed_ = true;
+      }
+      out.push_back({input, p.name});
+      std::lock_guard lock(s_.mutex);
+      s_.inputTriangles[input] += p.triangles;
+      s_.inputDropped[input] += p.dropped;
+    }
+    return out;
+  }
+
+  void process(CityObject& obj, uint32_t input) {
+    input_ = input;
     if (obj.srs.empty()) {
       if (s_.once("crs-missing:" + obj.sourceFile))
         s_.diag.error("crs-missing", "no srsName in the file and no --crs given; its objects are skipped", obj.sourceFile,
@@ -139,6 +178,8 @@ class Worker {
       drop();
       return;
     }
+    inputCrs_.insert({input, crs->srs()});
+    if (!crs->geoidGrid().empty()) inputGeoid_[input] = crs->geoidGrid();
     size_t failed = 0;
     transformTree(obj, *crs, failed);
     if (failed) {
@@ -181,9 +222,12 @@ class Worker {
     }
     ByteWriter w;
     serialize(obj.id, attrs_, mesh_, w);
-    FeatureRef ref;
-    ref.worker = index_;
-    ref.offset = offset_;
+    PackOut& pack = packFor(input, obj);
+    if (pack.fd < 0) return;
+    for (auto& [k, v] : attrs_) pack.kinds[k] |= SchemaBuilder::kindBit(v);
+    FeatureRef ref{};
+    ref.input = input;
+    ref.offset = pack.offset;
     ref.size = static_cast<uint32_t>(w.buf.size());
     ref.idHash = fnv1a64(obj.id);
     Vec3 c{(mesh_.min[0] + mesh_.max[0]) / 2, (mesh_.min[1] + mesh_.max[1]) / 2, (mesh_.min[2] + mesh_.max[2]) / 2};
@@ -192,29 +236,27 @@ class Worker {
     ref.lat = llh[1];
     ref.diagonal = float(std::sqrt(std::pow(mesh_.max[0] - mesh_.min[0], 2) + std::pow(mesh_.max[1] - mesh_.min[1], 2) +
                                    std::pow(mesh_.max[2] - mesh_.min[2], 2)));
-    if (::pwrite(fd_, w.buf.data(), w.buf.size(), off_t(offset_)) != ssize_t(w.buf.size())) {
-      if (!writeFailed_) s_.diag.error("spill-write", "cannot write the spill file " + path_ + " (disk full?)");
+    if (::pwrite(pack.fd, w.buf.data(), w.buf.size(), off_t(pack.offset)) != ssize_t(w.buf.size())) {
+      if (!writeFailed_) s_.diag.error("spill-write", "cannot write " + packsDir_ + "/" + pack.name + ".bin (disk full?)");
       writeFailed_ = true;
       return;
     }
-    offset_ += w.buf.size();
-    refs_.push_back(ref);
+    pack.offset += w.buf.size();
+    pack.triangles += mesh_.triangleCount();
+    pack.refs.push_back(ref);
     s_.features.fetch_add(1);
   }
 
-  void finish() {
-    std::lock_guard lock(s_.mutex);
-    s_.triangles += stats_.triangles;
-  }
 
  private:
   Shared& s_;
   uint32_t index_;
-  std::string path_;
-  int fd_ = -1;
+  std::string packsDir_;
   bool writeFailed_ = false;
-  uint64_t offset_ = 0;
-  std::vector<FeatureRef> refs_;
+  uint32_t input_ = 0;
+  std::map<uint32_t, PackOut> packs_;
+  std::set<std::pair<uint32_t, std::string>> inputCrs_;
+  std::map<uint32_t, std::string> inputGeoid_;
   std::unordered_map<std::string, std::unique_ptr<CrsTransform>> crs_;
   std::unordered_map<std::string, std::pair<uint32_t, uint8_t>> keyCache_;
   FeatureMesh mesh_;
@@ -224,6 +266,23 @@ class Worker {
   void drop() {
     std::lock_guard lock(s_.mutex);
     s_.dropped++;
+    s_.inputDropped[input_]++;
+  }
+
+  PackOut& packFor(uint32_t input, const CityObject& obj) {
+    auto it = packs_.find(input);
+    if (it != packs_.end()) return it->second;
+    PackOut& p = packs_[input];
+    char name[64];
+    std::snprintf(name, sizeof name, "%016llx-w%u", static_cast<unsigned long long>(fnv1a64(obj.sourceFile)), index_);
+    p.name = name;
+    std::string path = packsDir_ + "/" + p.name + ".bin";
+    p.fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+    if (p.fd < 0) {
+      if (!writeFailed_) s_.diag.error("spill-write", "cannot create " + path);
+      writeFailed_ = true;
+    }
+    return p;
   }
 
   CrsTransform* transformFor(const CityObject& obj) {
@@ -287,8 +346,9 @@ class Worker {
 class DirectSink : public ObjectSink {
  public:
   DirectSink(Worker& w, const std::atomic<bool>* cancel) : w_(w), cancel_(cancel) {}
+  uint32_t input = 0;
   bool accept(CityObject&& o) override {
-    w_.process(o);
+    w_.process(o, input);
     return !(cancel_ && cancel_->load());
   }
 
@@ -301,18 +361,19 @@ class DirectSink : public ObjectSink {
 // given a worker of its own on its first call.
 class ConcurrentSink : public ObjectSink {
  public:
-  ConcurrentSink(std::vector<std::unique_ptr<Worker>>& workers, const std::atomic<bool>* cancel)
-      : workers_(workers), cancel_(cancel) {}
+  ConcurrentSink(std::vector<std::unique_ptr<Worker>>& workers, const std::atomic<bool>* cancel, uint32_t input)
+      : workers_(workers), cancel_(cancel), input_(input) {}
   bool accept(CityObject&& o) override {
     Worker* w = workerForThisThread();
     if (!w) return false;
-    w->process(o);
+    w->process(o, input_);
     return !(cancel_ && cancel_->load());
   }
 
  private:
   std::vector<std::unique_ptr<Worker>>& workers_;
   const std::atomic<bool>* cancel_;
+  uint32_t input_;
   std::mutex mutex_;
   std::unordered_map<std::thread::id, Worker*> byThread_;
   Worker* workerForThisThread() {
@@ -441,14 +502,20 @@ bool readWholeFile(const std::string& path, std::vector<uint8_t>& out) {
   return true;
 }
 
+// A pack open for reading in the tile phase.
+struct PackIn {
+  std::string name;
+  int fd = -1;
+  std::vector<uint32_t> remap;  // record attribute index -> schema position (UINT32_MAX: none)
+};
+
 class TileWriter {
  public:
-  TileWriter(const std::vector<FeatureRef>& refs, const std::vector<int>& fds, const std::vector<PropertyDef>& schema,
-             const std::vector<uint32_t>& remap,
-             const ConvertOptions& o, const std::string& outDir, const std::string& spillDir, DiagnosticSink& diag,
-             Shared& shared)
-      : refs_(refs), fds_(fds), schema_(schema), remap_(remap), o_(o), outDir_(outDir), spillDir_(spillDir),
-        diag_(diag), shared_(shared) {}
+  TileWriter(const std::vector<FeatureRef>& refs, const std::vector<PackIn>& packs,
+             const std::vector<PropertyDef>& schema, const ConvertOptions& o, const std::string& outDir,
+             const std::string& spillDir, DiagnosticSink& diag, Shared& shared)
+      : refs_(refs), packs_(packs), schema_(schema), o_(o), outDir_(outDir), spillDir_(spillDir), diag_(diag),
+        shared_(shared) {}
 
   // A leaf: full-detail buildings, with textures. With levels of detail, also the coarse forms of
   // its buildings for the parent.
@@ -459,11 +526,17 @@ class TileWriter {
     for (size_t i = 0; i < leaf.features.size(); ++i) {
       const FeatureRef& r = refs_[leaf.features[i]];
       buf.resize(r.size);
-      if (::pread(fds_[r.worker], buf.data(), r.size, off_t(r.offset)) != ssize_t(r.size) ||
+      if (::pread(packs_[r.pack].fd, buf.data(), r.size, off_t(r.offset)) != ssize_t(r.size) ||
           !deserialize(buf.data(), buf.size(), feats[i])) {
-        diag_.error("spill-read", "cannot read back a converted building from the spill file");
+        diag_.error("spill-read", "cannot read back a converted building from pack " + packs_[r.pack].name);
         return false;
       }
+      const auto& remap = packs_[r.pack].remap;
+      PropertyRow row;
+      for (auto& kv : feats[i].attrs)
+        if (kv.first < remap.size() && remap[kv.first] != UINT32_MAX) row.push_back({remap[kv.first], std::move(kv.second)});
+      std::sort(row.begin(), row.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      feats[i].attrs = std::move(row);
       for (auto& g : feats[i].groups)
         for (auto& p : g.positions)
           for (int k = 0; k < 3; ++k) {
@@ -549,7 +622,6 @@ class TileWriter {
     std::vector<uint8_t> coarse;
     TextureSampler sampler;
     for (size_t fi = 0; fi < feats.size(); ++fi) {
-      for (auto& kv : feats[fi].attrs) kv.first = remap_[kv.first];
       if (o_.levelsOfDetail) {
         ByteWriter row;
         putRow(row, feats[fi].attrs);
@@ -596,7 +668,6 @@ class TileWriter {
           return false;
         }
       }
-      ::unlink(path.c_str());
     }
     // The content must fit the budget. The smallest target error that fits is found by raising
     // it by 1.4x until it fits, then bisecting between the last miss and the first fit (coarser
@@ -729,9 +800,8 @@ class TileWriter {
 
  private:
   const std::vector<FeatureRef>& refs_;
-  const std::vector<int>& fds_;
+  const std::vector<PackIn>& packs_;
   const std::vector<PropertyDef>& schema_;
-  const std::vector<uint32_t>& remap_;
   const ConvertOptions& o_;
   std::string outDir_;
   std::string spillDir_;
@@ -812,260 +882,550 @@ std::vector<std::string> objectTypesFromList(const std::string& list) {
   return out;
 }
 
-ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions& options, DiagnosticSink& diag) {
-  auto t0 = std::chrono::steady_clock::now();
-  ConvertResult result;
-  Shared shared(options, diag);
-  uint64_t totalBytes = 0;
-  for (auto& in : inputs) totalBytes += in.bytes;
-  result.inputBytes = totalBytes;
+namespace {
 
-  fs::StagedDirectory out(options.outDir);
-  std::string err;
-  if (!out.begin(err)) {
-    diag.error("output-dir", err);
-    return result;
+std::string optionsJson(const ConvertOptions& o) {
+  nlohmann::json j;
+  j["lod"] = o.lod;
+  j["draco"] = o.draco;
+  j["geoidFile"] = o.geoidFile;
+  j["crsOverride"] = o.crsOverride;
+  j["objectTypes"] = o.objectTypes;
+  j["className"] = o.className;
+  j["maxTileBytes"] = o.maxTileBytes;
+  j["maxFeaturesPerTile"] = o.maxFeaturesPerTile;
+  j["maxLeafDegrees"] = o.maxLeafDegrees;
+  j["levelsOfDetail"] = o.levelsOfDetail;
+  j["parentFraction"] = o.parentFraction;
+  return j.dump();
+}
+
+void optionsFromJson(const std::string& text, ConvertOptions& o) {
+  auto j = nlohmann::json::parse(text);
+  o.lod = j["lod"];
+  o.draco = j["draco"];
+  o.geoidFile = j["geoidFile"];
+  o.crsOverride = j["crsOverride"];
+  o.objectTypes = j["objectTypes"].get<std::vector<std::string>>();
+  o.className = j["className"];
+  o.maxTileBytes = j["maxTileBytes"];
+  o.maxFeaturesPerTile = j["maxFeaturesPerTile"];
+  o.maxLeafDegrees = j["maxLeafDegrees"];
+  o.levelsOfDetail = j["levelsOfDetail"];
+  o.parentFraction = j["parentFraction"];
+}
+
+std::string nodeKey(const QuadNode& n) {
+  return n.top ? std::string("top") : std::to_string(n.level) + "/" + std::to_string(n.x) + "/" + std::to_string(n.y);
+}
+
+// Size and modification time of an input (of the archive for "archive.zip!/entry").
+void statInput(const std::string& uri, uint64_t& size, int64_t& mtime) {
+  std::string path = uri.substr(0, uri.find("!/"));
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0) {
+    size = uint64_t(st.st_size);
+    mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   }
-  std::string spillDir = out.path() + "/.spill";
-  std::filesystem::create_directories(spillDir);
+}
 
-  const int threads = std::max(1, options.threads);
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (int i = 0; i < threads; ++i)
-    workers.push_back(std::make_unique<Worker>(shared, uint32_t(i), spillDir + "/w" + std::to_string(i) + ".bin"));
-  for (auto& w : workers)
-    if (!w->ok()) {
-      diag.error("spill-write", "cannot create spill files in " + spillDir);
-      return result;
+// One run: (optionally) reads inputs into packs, then tiles every pack of the run. convert()
+// and merge() differ only in where the packs come from.
+class Run {
+ public:
+  Run(const ConvertOptions& options, DiagnosticSink& diag) : o_(options), diag_(diag), shared_(o_, diag) {}
+
+  ConvertResult result;
+
+  bool begin() {
+    t0_ = std::chrono::steady_clock::now();
+    std::string err;
+    if (!out_.begin(err)) {
+      diag_.error("output-dir", err);
+      return false;
     }
+    stateDir_ = out_.path() + "/.twin";
+    packsDir_ = stateDir_ + "/packs";
+    coarseDir_ = stateDir_ + "/coarse";
+    std::filesystem::create_directories(packsDir_);
+    std::filesystem::create_directories(coarseDir_);
+    optionsJson_ = optionsJson(o_);
+    // A previous run into the same directory with the same options: inputs and tiles it made
+    // from unchanged data are reused (incremental).
+    std::string e2;
+    prevDir_ = o_.outDir + "/.twin";
+    hasPrev_ = o_.incremental && prev_.load(prevDir_, e2) && prev_.optionsJson == optionsJson_;
+    if (options_progress()) startProgress();
+    return true;
+  }
 
-  // Progress reporting thread.
-  std::atomic<bool> done{false};
-  std::atomic<int> phase{0};
-  std::atomic<uint64_t> tilesDone{0}, tilesTotal{0};
-  std::thread progressThread;
-  if (options.progress) {
-    progressThread = std::thread([&] {
-      while (!done.load()) {
+  // Inputs to read (converted into new packs) unless the previous run has them unchanged.
+  bool read(const std::vector<InputFile>& inputs) {
+    uint64_t totalBytes = 0;
+    std::vector<uint32_t> toRead;
+    std::map<std::string, const InputState*> prevByUri;
+    if (hasPrev_)
+      for (auto& i : prev_.inputs) prevByUri[i.uri] = &i;
+    for (auto& in : inputs) {
+      InputState st;
+      st.uri = in.uri;
+      statInput(in.uri, st.size, st.mtime);
+      auto it = prevByUri.find(in.uri);
+      bool reused = false;
+      if (it != prevByUri.end() && it->second->size == st.size && it->second->mtime == st.mtime) {
+        reused = true;
+        std::string err;
+        for (auto& name : it->second->packs)
+          for (const char* ext : {".bin", ".idx", ".keys"})
+            if (reused && !linkOrCopy(prevDir_ + "/packs/" + name + ext, packsDir_ + "/" + name + ext, err))
+              reused = false;
+        if (reused) {
+          st.packs = it->second->packs;
+          st.triangles = it->second->triangles;
+          st.dropped = it->second->dropped;
+          st.crs = it->second->crs;
+          st.geoid = it->second->geoid;
+          result.inputsReused++;
+        }
+      }
+      if (!reused) {
+        toRead.push_back(uint32_t(inputs_.size()));
+        totalBytes += in.bytes;
+      }
+      inputs_.push_back(std::move(st));
+    }
+    totalBytes_ = totalBytes;
+    for (auto& in : inputs) result.inputBytes += in.bytes;
+
+    const int threads = std::max(1, o_.threads);
+    std::vector<std::unique_ptr<Worker>> workers;
+    for (int i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>(shared_, uint32_t(i), packsDir_));
+    ReadOptions ro;
+    ro.crsOverride = o_.crsOverride;
+    ro.objectTypes = o_.objectTypes;
+    ro.bytesRead = &shared_.bytesRead;
+    ro.cancel = o_.cancel;
+    auto readOne = [&](const InputFile& in, ObjectSink& sink, const ReadOptions& readOptions) {
+      ReadStats st;
+      auto reader = in.format->create();
+      reader->read(in.uri, readOptions, sink, diag_, st);
+      std::lock_guard lock(shared_.mutex);
+      shared_.read.merge(st);
+    };
+    // Many files (a PLATEAU dataset: one per 1 km mesh): each thread reads whole files and
+    // converts what it reads itself, no hand-off. Few files: each is parsed in parts on all
+    // threads (a large CityGML file is split at member boundaries).
+    const bool threadPerFile = threads == 1 || toRead.size() >= size_t(threads) * 2;
+    if (threadPerFile) {
+      ReadOptions inlineOptions = ro;
+      inlineOptions.parallelism = 1;
+      std::atomic<size_t> next{0};
+      auto run = [&](Worker& w) {
+        DirectSink sink(w, o_.cancel);
+        for (size_t i; (i = next.fetch_add(1)) < toRead.size();) {
+          if (o_.cancel && o_.cancel->load()) break;
+          sink.input = toRead[i];
+          readOne(inputs[toRead[i]], sink, inlineOptions);
+        }
+      };
+      std::vector<std::thread> pool;
+      for (int t = 1; t < threads; ++t) pool.emplace_back(run, std::ref(*workers[t]));
+      run(*workers[0]);
+      for (auto& t : pool) t.join();
+    } else {
+      ReadOptions partsOptions = ro;
+      partsOptions.parallelism = threads;
+      for (uint32_t i : toRead) {
+        if (o_.cancel && o_.cancel->load()) break;
+        ConcurrentSink sink(workers, o_.cancel, i);
+        readOne(inputs[i], sink, partsOptions);
+      }
+    }
+    bool ok = true;
+    for (auto& w : workers) {
+      for (auto& [input, name] : w->finish()) inputs_[input].packs.push_back(name);
+      ok = ok && w->ok();
+    }
+    for (auto& [i, n] : shared_.inputTriangles) inputs_[i].triangles = n;
+    for (auto& [i, n] : shared_.inputDropped) inputs_[i].dropped = n;
+    for (auto& [i, c] : shared_.inputCrs) inputs_[i].crs.assign(c.begin(), c.end());
+    for (auto& [i, g] : shared_.inputGeoid) inputs_[i].geoid = g;
+    for (auto& st : inputs_) std::sort(st.packs.begin(), st.packs.end());
+    result.read = shared_.read;
+    if (o_.cancel && o_.cancel->load()) {
+      diag_.error("cancelled", "conversion cancelled; nothing written");
+      return false;
+    }
+    return ok;
+  }
+
+  // Takes the packs of finished outputs (shards) instead of reading inputs.
+  bool adopt(const std::vector<std::string>& dirs) {
+    std::set<std::string> seen;
+    for (auto& d : dirs) {
+      State st;
+      std::string err;
+      if (!st.load(d + "/.twin", err)) {
+        diag_.error("merge-input", d + ": not a twin output with its state (" + err + ")");
+        return false;
+      }
+      if (st.optionsJson != optionsJson_) {
+        diag_.error("merge-options", d + " was converted with other options than " + dirs[0] +
+                                         "; shards must share every option");
+        return false;
+      }
+      for (auto& in : st.inputs) {
+        if (!seen.insert(in.uri).second) {
+          diag_.error("merge-overlap", in.uri + " is in more than one shard");
+          return false;
+        }
+        for (auto& name : in.packs)
+          for (const char* ext : {".bin", ".idx", ".keys"})
+            if (!linkOrCopy(d + "/.twin/packs/" + name + ext, packsDir_ + "/" + name + ext, err)) {
+              diag_.error("merge-input", err);
+              return false;
+            }
+        inputs_.push_back(in);
+      }
+    }
+    // One order whatever the shards: by input.
+    std::sort(inputs_.begin(), inputs_.end(), [](const InputState& a, const InputState& b) { return a.uri < b.uri; });
+    return true;
+  }
+
+  bool tile() {
+    auto tRead = std::chrono::steady_clock::now();
+    result.readSeconds = std::chrono::duration<double>(tRead - t0_).count();
+    // ---- the packs of every input: key tables into one schema, indexes into one list ----
+    std::set<std::string> sourceCrs;
+    std::string geoid;
+    std::vector<FeatureRef> refs;
+    std::vector<std::vector<PackKey>> packKeys;
+    for (uint32_t ii = 0; ii < inputs_.size(); ++ii) {
+      auto& in = inputs_[ii];
+      result.triangles += in.triangles;
+      result.featuresDropped += in.dropped;
+      for (auto& c : in.crs) sourceCrs.insert(c);
+      if (!in.geoid.empty()) geoid = in.geoid;
+      for (auto& name : in.packs) {
+        PackIn p;
+        p.name = name;
+        std::string base = packsDir_ + "/" + name, err;
+        std::vector<FeatureRef> pr;
+        std::vector<PackKey> keys;
+        if (!readPackIndex(base + ".idx", pr, err) || !readPackKeys(base + ".keys", keys, err)) {
+          diag_.error("spill-read", err);
+          return false;
+        }
+        p.fd = ::open((base + ".bin").c_str(), O_RDONLY);
+        if (p.fd < 0) {
+          diag_.error("spill-read", "cannot open " + base + ".bin");
+          return false;
+        }
+        for (auto& r : pr) {
+          r.pack = uint32_t(packs_.size());
+          r.input = ii;
+          refs.push_back(r);
+        }
+        packKeys.push_back(std::move(keys));
+        packs_.push_back(std::move(p));
+      }
+    }
+    std::vector<std::vector<uint32_t>> observed(packs_.size());
+    for (size_t pi = 0; pi < packs_.size(); ++pi)
+      for (auto& k : packKeys[pi]) {
+        if (observed[pi].size() <= k.index) observed[pi].resize(k.index + 1, UINT32_MAX);
+        observed[pi][k.index] = shared_.schema.observeKinds(k.name, k.kinds);
+      }
+    std::vector<uint32_t> remap;  // observed key index -> schema position (sorted by name)
+    const std::vector<PropertyDef> schema = shared_.schema.build(&remap);
+    for (size_t pi = 0; pi < packs_.size(); ++pi) {
+      packs_[pi].remap.assign(observed[pi].size(), UINT32_MAX);
+      for (size_t k = 0; k < observed[pi].size(); ++k)
+        if (observed[pi][k] != UINT32_MAX) packs_[pi].remap[k] = remap[observed[pi][k]];
+    }
+    uint64_t schemaHash = fnv1a64(optionsJson_);
+    for (auto& d : schema) schemaHash = hashMix(hashMix(schemaHash, fnv1a64(d.name)), uint64_t(d.type));
+
+    result.features = refs.size();
+    if (refs.empty() && o_.allowEmpty && o_.keepState) {
+      // A shard with nothing in its share: its state only, so that `twin merge` can take it.
+      State state;
+      state.optionsJson = optionsJson_;
+      state.inputs = inputs_;
+      std::string err;
+      if (!state.save(stateDir_, err) || !out_.commit(err)) {
+        diag_.error("output-write", err);
+        return false;
+      }
+      result.ok = true;
+      return true;
+    }
+    if (refs.empty()) {
+      diag_.error("nothing-converted", "no building could be converted; no tileset written");
+      return false;
+    }
+    // Deterministic order regardless of threads, shards and packs: by position, then size.
+    std::vector<uint32_t> order(refs.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      if (refs[a].lon != refs[b].lon) return refs[a].lon < refs[b].lon;
+      if (refs[a].lat != refs[b].lat) return refs[a].lat < refs[b].lat;
+      if (refs[a].size != refs[b].size) return refs[a].size < refs[b].size;
+      return refs[a].idHash < refs[b].idHash;
+    });
+    QuadNode root;
+    root.west = root.south = INFINITY;
+    root.east = root.north = -INFINITY;
+    for (auto& r : refs) {
+      root.west = std::min(root.west, r.lon);
+      root.east = std::max(root.east, r.lon);
+      root.south = std::min(root.south, r.lat);
+      root.north = std::max(root.north, r.lat);
+    }
+    // square-ish root so quadrants stay well shaped
+    double span = std::max(root.east - root.west, root.north - root.south) * 1.0000001 + 1e-9;
+    root.east = root.west + span;
+    root.north = root.south + span;
+    root.features = order;
+    split(root, refs, o_);
+    // A root that is a single leaf still gets a parent: with levels of detail its overview, else
+    // a tile without content whose error means something.
+    QuadNode wrapper;
+    QuadNode* tree = &root;
+    if (root.children.empty()) {
+      wrapper.top = true;
+      wrapper.maxDiagonal = root.maxDiagonal;
+      wrapper.west = root.west;
+      wrapper.south = root.south;
+      wrapper.east = root.east;
+      wrapper.north = root.north;
+      wrapper.children.push_back(std::move(root));
+      tree = &wrapper;
+    }
+    std::vector<QuadNode*> leaves;
+    collectLeaves(*tree, leaves);
+    std::vector<std::vector<QuadNode*>> parentsByDepth;
+    if (o_.levelsOfDetail) collectParents(*tree, parentsByDepth, 0);
+    size_t parentCount = 0;
+    for (auto& l : parentsByDepth) parentCount += l.size();
+
+    // ---- what each tile is made of: unchanged tiles of the previous run are kept ----
+    std::vector<uint64_t> inputFp(inputs_.size());
+    for (size_t i = 0; i < inputs_.size(); ++i) inputFp[i] = inputs_[i].fingerprint();
+    std::unordered_map<const QuadNode*, uint64_t> hashes;
+    std::function<uint64_t(const QuadNode&)> hashOf = [&](const QuadNode& n) {
+      uint64_t h = hashMix(schemaHash, fnv1a64(nodeKey(n)));
+      for (uint32_t f : n.features) h = hashMix(hashMix(h, inputFp[refs[f].input]), refs[f].idHash);
+      for (auto& c : n.children) h = hashMix(h, hashOf(c));
+      hashes[&n] = h;
+      return h;
+    };
+    hashOf(*tree);
+    std::unordered_map<std::string, const TileState*> prevTiles;
+    if (hasPrev_)
+      for (auto& t : prev_.tiles) prevTiles[t.key] = &t;
+    auto reuse = [&](QuadNode& n) {
+      auto it = prevTiles.find(nodeKey(n));
+      if (it == prevTiles.end() || it->second->hash != hashes[&n]) return false;
+      const TileState& t = *it->second;
+      std::string err;
+      if (t.content && !linkOrCopy(o_.outDir + "/" + tileUri(n), out_.path() + "/" + tileUri(n), err)) return false;
+      std::string coarse = coarsePath(prevDir_ + "/coarse", n);
+      if (o_.levelsOfDetail && &n != tree && !linkOrCopy(coarse, coarsePath(coarseDir_, n), err)) return false;
+      n.written = t.content;
+      n.boxSet = t.boxSet;
+      n.box = OrientedBox::fromArray(t.box);
+      n.error = t.error;
+      n.bytes = t.bytes;
+      n.textures = t.textures;
+      n.shown = t.shown;
+      return true;
+    };
+
+    // ---- write tiles: leaves, then parents level by level from the deepest ----
+    phase_ = 1;
+    tilesTotal_ = leaves.size() + parentCount;
+    std::atomic<bool> writeFailed{false};
+    std::atomic<uint64_t> reused{0};
+    const int threads = std::max(1, o_.threads);
+    auto runPool = [&](const std::vector<QuadNode*>& nodes, bool parents) {
+      std::atomic<size_t> next{0};
+      std::vector<std::thread> pool;
+      for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&] {
+          TileWriter tw(refs, packs_, schema, o_, out_.path(), coarseDir_, diag_, shared_);
+          for (size_t i; (i = next.fetch_add(1)) < nodes.size();) {
+            if (writeFailed.load() || (o_.cancel && o_.cancel->load())) break;
+            QuadNode& n = *nodes[i];
+            bool ok;
+            if (reuse(n)) {
+              ok = true;
+              reused.fetch_add(1);
+            } else {
+              ok = parents ? tw.writeParent(n, &n == tree) : tw.write(n);
+            }
+            if (!ok) writeFailed = true;
+            tilesDone_.fetch_add(1);
+          }
+        });
+      for (auto& t : pool) t.join();
+    };
+    auto tLeaves = std::chrono::steady_clock::now();
+    runPool(leaves, false);
+    auto tParents = std::chrono::steady_clock::now();
+    for (size_t d = parentsByDepth.size(); d-- > 0 && !writeFailed.load();) runPool(parentsByDepth[d], true);
+    result.leafSeconds = std::chrono::duration<double>(tParents - tLeaves).count();
+    result.parentSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tParents).count();
+    if (o_.cancel && o_.cancel->load()) {
+      diag_.error("cancelled", "conversion cancelled; nothing written");
+      return false;
+    }
+    if (writeFailed.load()) {
+      diag_.error("output-write", "writing tiles failed; no tileset written");
+      return false;
+    }
+    State state;
+    state.optionsJson = optionsJson_;
+    state.inputs = inputs_;
+    std::function<void(const QuadNode&)> tally = [&](const QuadNode& n) {
+      if (n.written) {
+        result.outputBytes += n.bytes;
+        result.textures += n.textures;
+        result.tiles++;
+        if (n.children.empty()) result.leafBytes += n.bytes;
+      }
+      if (n.written || n.boxSet) {
+        TileState t;
+        t.key = nodeKey(n);
+        t.hash = hashes[&n];
+        t.content = n.written;
+        t.boxSet = n.boxSet;
+        t.box = n.box.toArray();
+        t.error = n.error;
+        t.bytes = n.bytes;
+        t.textures = n.textures;
+        t.shown = n.shown;
+        state.tiles.push_back(t);
+      }
+      for (auto& c : n.children) tally(c);
+    };
+    tally(*tree);
+    result.inputs = inputs_.size();
+    result.tilesReused = reused.load();
+    result.tilesWritten = leaves.size() + parentCount - result.tilesReused;
+    result.rootBytes = tree->bytes;
+    result.rootError = tree->error;
+
+    TileNode rootTile = assemble(*tree, o_.levelsOfDetail);
+    rootTile.refine = o_.levelsOfDetail ? "REPLACE" : "ADD";
+    TilesetInfo info;
+    info.generator = "twin 0.1.0";
+    info.sourceCrs.assign(sourceCrs.begin(), sourceCrs.end());
+    info.geoid = geoid;
+    info.numbers["features"] = double(result.features);
+    info.numbers["tiles"] = double(result.tiles);
+    // The tileset's own error (nothing drawn at all): at least the largest building.
+    info.geometricError = std::max(rootTile.geometricError, double(tree->maxDiagonal));
+    std::string json = tilesetJson(rootTile, info);
+    result.outputBytes += json.size();
+    for (auto& p : packs_)
+      if (p.fd >= 0) ::close(p.fd);
+    packs_.clear();
+    std::string err;
+    if (!o_.keepState) std::filesystem::remove_all(stateDir_);
+    if ((o_.keepState && !state.save(stateDir_, err)) || !fs::writeFileAtomic(out_.path() + "/tileset.json", json, err) ||
+        !out_.commit(err)) {
+      diag_.error("output-write", err);
+      return false;
+    }
+    result.sourceCrs = sourceCrs;
+    result.geoid = geoid;
+    result.ok = true;
+    auto tEnd = std::chrono::steady_clock::now();
+    result.seconds = std::chrono::duration<double>(tEnd - t0_).count();
+    result.tileSeconds = std::chrono::duration<double>(tEnd - tRead).count();
+    return true;
+  }
+
+  ~Run() {
+    for (auto& p : packs_)
+      if (p.fd >= 0) ::close(p.fd);
+    stopProgress();
+  }
+
+  void stopProgress() {
+    done_ = true;
+    if (progressThread_.joinable()) progressThread_.join();
+  }
+
+ private:
+  ConvertOptions o_;
+  DiagnosticSink& diag_;
+  Shared shared_;
+  fs::StagedDirectory out_{o_.outDir};
+  std::string stateDir_, packsDir_, coarseDir_, prevDir_, optionsJson_;
+  State prev_;
+  bool hasPrev_ = false;
+  std::vector<InputState> inputs_;
+  std::vector<PackIn> packs_;
+  std::chrono::steady_clock::time_point t0_;
+  uint64_t totalBytes_ = 0;
+  std::atomic<bool> done_{false};
+  std::atomic<int> phase_{0};
+  std::atomic<uint64_t> tilesDone_{0}, tilesTotal_{0};
+  std::thread progressThread_;
+
+  bool options_progress() const { return bool(o_.progress); }
+
+  void startProgress() {
+    progressThread_ = std::thread([this] {
+      while (!done_.load()) {
         Progress p;
-        if (phase.load() == 0) {
+        if (phase_.load() == 0) {
           p.phase = "reading";
-          p.done = shared.bytesRead.load();
-          p.total = totalBytes;
+          p.done = shared_.bytesRead.load();
+          p.total = totalBytes_;
         } else {
           p.phase = "writing tiles";
-          p.done = tilesDone.load();
-          p.total = tilesTotal.load();
+          p.done = tilesDone_.load();
+          p.total = tilesTotal_.load();
         }
-        p.features = shared.features.load();
-        options.progress(p);
-        for (int i = 0; i < 4 && !done.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        p.features = shared_.features.load();
+        o_.progress(p);
+        for (int i = 0; i < 4 && !done_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
     });
   }
-  auto stopProgress = [&] {
-    done = true;
-    if (progressThread.joinable()) progressThread.join();
-  };
+};
 
-  // ---- read + convert ----
-  ReadOptions ro;
-  ro.crsOverride = options.crsOverride;
-  ro.objectTypes = options.objectTypes;
-  ro.bytesRead = &shared.bytesRead;
-  ro.cancel = options.cancel;
-  auto readOne = [&](const InputFile& in, ObjectSink& sink, const ReadOptions& readOptions) {
-    ReadStats st;
-    auto reader = in.format->create();
-    reader->read(in.uri, readOptions, sink, diag, st);
-    std::lock_guard lock(shared.mutex);
-    shared.read.merge(st);
-  };
-  // Many files (a PLATEAU dataset: one per 1 km mesh): each thread reads whole files and converts
-  // what it reads itself, no hand-off. Few files: readers (several parts of a large file at once)
-  // feed worker threads through a bounded queue.
-  const bool threadPerFile = threads == 1 || inputs.size() >= size_t(threads) * 2;
-  if (threadPerFile) {
-    ReadOptions inlineOptions = ro;
-    inlineOptions.parallelism = 1;
-    std::atomic<size_t> next{0};
-    auto run = [&](Worker& w) {
-      DirectSink sink(w, options.cancel);
-      for (size_t i; (i = next.fetch_add(1)) < inputs.size();) {
-        if (options.cancel && options.cancel->load()) break;
-        readOne(inputs[i], sink, inlineOptions);
-      }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(run, std::ref(*workers[t]));
-    run(*workers[0]);
-    for (auto& t : pool) t.join();
-  } else {
-    // Few files: one after the other, each parsed in parts on all threads (a large CityGML file
-    // is split at member boundaries), every thread converting what it parses.
-    ReadOptions partsOptions = ro;
-    partsOptions.parallelism = threads;
-    for (auto& in : inputs) {
-      if (options.cancel && options.cancel->load()) break;
-      ConcurrentSink sink(workers, options.cancel);
-      readOne(in, sink, partsOptions);
-    }
-  }
-  for (auto& w : workers) w->finish();
-  auto tRead = std::chrono::steady_clock::now();
-  result.readSeconds = std::chrono::duration<double>(tRead - t0).count();
-  result.read = shared.read;
-  result.featuresDropped = shared.dropped;
-  result.triangles = shared.triangles;
-  result.sourceCrs = shared.sourceCrs;
-  result.geoid = shared.geoid;
-  for (auto& w : workers)
-    if (!w->ok()) {
-      stopProgress();
-      return result;
-    }
-  if (options.cancel && options.cancel->load()) {
-    stopProgress();
-    diag.error("cancelled", "conversion cancelled; nothing written");
-    return result;
-  }
+}  // namespace
 
-  // ---- gather features ----
-  std::vector<FeatureRef> refs;
-  for (auto& w : workers) {
-    refs.insert(refs.end(), w->refs().begin(), w->refs().end());
-    w->refs().clear();
-    w->refs().shrink_to_fit();
-  }
-  result.features = refs.size();
-  if (refs.empty()) {
-    stopProgress();
-    diag.error("nothing-converted", "no building could be converted; no tileset written");
-    return result;
-  }
-  // Deterministic order regardless of thread scheduling: by position, then size.
-  std::vector<uint32_t> order(refs.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    if (refs[a].lon != refs[b].lon) return refs[a].lon < refs[b].lon;
-    if (refs[a].lat != refs[b].lat) return refs[a].lat < refs[b].lat;
-    if (refs[a].size != refs[b].size) return refs[a].size < refs[b].size;
-    return refs[a].idHash < refs[b].idHash;
-  });
-  QuadNode root;
-  root.west = root.south = INFINITY;
-  root.east = root.north = -INFINITY;
-  for (auto& r : refs) {
-    root.west = std::min(root.west, r.lon);
-    root.east = std::max(root.east, r.lon);
-    root.south = std::min(root.south, r.lat);
-    root.north = std::max(root.north, r.lat);
-  }
-  // square-ish root so quadrants stay well shaped
-  double span = std::max(root.east - root.west, root.north - root.south) * 1.0000001 + 1e-9;
-  root.east = root.west + span;
-  root.north = root.south + span;
-  root.features = order;
-  split(root, refs, options);
-  // A root that is a single leaf still gets a parent: with levels of detail its overview, else
-  // a tile without content whose error means something.
-  QuadNode wrapper;
-  QuadNode* tree = &root;
-  if (root.children.empty()) {
-    wrapper.top = true;
-    wrapper.maxDiagonal = root.maxDiagonal;
-    wrapper.west = root.west;
-    wrapper.south = root.south;
-    wrapper.east = root.east;
-    wrapper.north = root.north;
-    wrapper.children.push_back(std::move(root));
-    tree = &wrapper;
-  }
-  std::vector<QuadNode*> leaves;
-  collectLeaves(*tree, leaves);
-  std::vector<std::vector<QuadNode*>> parentsByDepth;
-  if (options.levelsOfDetail) collectParents(*tree, parentsByDepth, 0);
-  size_t parentCount = 0;
-  for (auto& l : parentsByDepth) parentCount += l.size();
+ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions& options, DiagnosticSink& diag) {
+  Run run(options, diag);
+  if (run.begin() && run.read(inputs)) run.tile();
+  run.stopProgress();
+  return run.result;
+}
 
-  // ---- write tiles: leaves, then parents level by level from the deepest ----
-  phase = 1;
-  tilesTotal = leaves.size() + parentCount;
-  std::vector<uint32_t> remap;  // observed key index -> schema position (sorted by name)
-  const std::vector<PropertyDef> schema = shared.schema.build(&remap);
-  std::vector<int> fds;
-  for (auto& w : workers) fds.push_back(w->fd());
-  std::atomic<bool> writeFailed{false};
-  auto runPool = [&](const std::vector<QuadNode*>& nodes, bool parents) {
-    std::atomic<size_t> next{0};
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t)
-      pool.emplace_back([&] {
-        TileWriter tw(refs, fds, schema, remap, options, out.path(), spillDir, diag, shared);
-        for (size_t i; (i = next.fetch_add(1)) < nodes.size();) {
-          if (writeFailed.load() || (options.cancel && options.cancel->load())) break;
-          bool ok = parents ? tw.writeParent(*nodes[i], nodes[i] == tree) : tw.write(*nodes[i]);
-          if (!ok) writeFailed = true;
-          tilesDone.fetch_add(1);
-        }
-      });
-    for (auto& t : pool) t.join();
-  };
-  auto tLeaves = std::chrono::steady_clock::now();
-  runPool(leaves, false);
-  auto tParents = std::chrono::steady_clock::now();
-  for (size_t d = parentsByDepth.size(); d-- > 0 && !writeFailed.load();) runPool(parentsByDepth[d], true);
-  result.leafSeconds = std::chrono::duration<double>(tParents - tLeaves).count();
-  result.parentSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tParents).count();
-  if (options.cancel && options.cancel->load()) {
-    stopProgress();
-    diag.error("cancelled", "conversion cancelled; nothing written");
-    return result;
+ConvertResult merge(const std::vector<std::string>& shardDirs, const ConvertOptions& mergeOptions, DiagnosticSink& diag) {
+  ConvertResult failed;
+  if (shardDirs.empty()) {
+    diag.error("merge-input", "no shard outputs given");
+    return failed;
   }
-  if (writeFailed.load()) {
-    stopProgress();
-    diag.error("output-write", "writing tiles failed; no tileset written");
-    return result;
+  State first;
+  std::string err;
+  if (!first.load(shardDirs[0] + "/.twin", err)) {
+    diag.error("merge-input", shardDirs[0] + ": not a twin output with its state (" + err + ")");
+    return failed;
   }
-  std::function<void(const QuadNode&)> tally = [&](const QuadNode& n) {
-    if (n.written) {
-      result.outputBytes += n.bytes;
-      result.textures += n.textures;
-      result.tiles++;
-      if (n.children.empty()) result.leafBytes += n.bytes;
-    }
-    for (auto& c : n.children) tally(c);
-  };
-  tally(*tree);
-  result.rootBytes = tree->bytes;
-  result.rootError = tree->error;
-
-  TileNode rootTile = assemble(*tree, options.levelsOfDetail);
-  rootTile.refine = options.levelsOfDetail ? "REPLACE" : "ADD";
-
-  TilesetInfo info;
-  info.generator = "twin 0.1.0";
-  info.sourceCrs.assign(shared.sourceCrs.begin(), shared.sourceCrs.end());
-  info.geoid = shared.geoid;
-  info.numbers["features"] = double(result.features);
-  info.numbers["tiles"] = double(result.tiles);
-  // The tileset's own error (nothing drawn at all): at least the largest building.
-  info.geometricError = std::max(rootTile.geometricError, double(tree->maxDiagonal));
-  std::string json = tilesetJson(rootTile, info);
-  result.outputBytes += json.size();
-  workers.clear();  // close spill files
-  std::filesystem::remove_all(spillDir);
-  if (!fs::writeFileAtomic(out.path() + "/tileset.json", json, err) || !out.commit(err)) {
-    stopProgress();
-    diag.error("output-write", err);
-    return result;
-  }
-  stopProgress();
-  result.ok = true;
-  auto tEnd = std::chrono::steady_clock::now();
-  result.seconds = std::chrono::duration<double>(tEnd - t0).count();
-  result.tileSeconds = std::chrono::duration<double>(tEnd - tRead).count();
-  return result;
+  ConvertOptions o = mergeOptions;
+  optionsFromJson(first.optionsJson, o);  // the shards' options, so the result equals one run
+  Run run(o, diag);
+  if (run.begin() && run.adopt(shardDirs)) run.tile();
+  run.stopProgress();
+  return run.result;
 }
 
 }  // namespace twin::tiler

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "twin/crs.h"
+#include "twin/hash.h"
 
 #include "twin/converters/registry.h"
 #include "twin/tiler/convert.h"
@@ -62,9 +63,12 @@ void drawProgress(const twin::tiler::Progress& p) {
   std::fflush(stderr);
 }
 
+int printSummary(const char* what, const twin::tiler::ConvertResult& r, const twin::tiler::ConvertOptions& o,
+                 twin::DiagnosticCollector& diag, size_t inputCount, const std::string& out, bool quiet);
+
 int runConvert(const std::vector<std::string>& inputs, const std::string& out, const std::string& lod, bool draco,
                const std::string& geoid, const std::string& crs, int threads, double maxTileMb, bool quiet,
-               bool noProgress, const std::string& types, bool flat) {
+               bool noProgress, const std::string& types, bool flat, const std::string& shard, bool full) {
   twin::DiagnosticCollector diag(200);
   diag.setEcho(&echoDiagnostic, &quiet, 10);
   const auto& registry = twin::converters::builtinFormats();
@@ -72,6 +76,33 @@ int runConvert(const std::vector<std::string>& inputs, const std::string& out, c
   if (items.empty()) {
     std::fprintf(stderr, "twin convert: no input file of a known format (see `twin formats`)\n");
     return 1;
+  }
+  if (!shard.empty()) {
+    // --shard I/N: the inputs whose path below the argument they came from hashes to I mod N, so
+    // every shard job picks its share the same way wherever the data is mounted.
+    unsigned index = 0, count = 0;
+    char slash = 0;
+    if (std::sscanf(shard.c_str(), "%u%c%u", &index, &slash, &count) != 3 || slash != '/' || count == 0 ||
+        index >= count) {
+      std::fprintf(stderr, "twin convert: --shard wants I/N with 0 <= I < N, e.g. 0/4\n");
+      return 2;
+    }
+    std::vector<twin::converters::InputItem> mine;
+    for (auto& item : items) {
+      std::string rel = item.uri;
+      for (auto& arg : inputs) {
+        std::string a = arg;
+        while (a.size() > 1 && a.back() == '/') a.pop_back();
+        if (item.uri.compare(0, a.size(), a) == 0) {
+          rel = item.uri.substr(a.size());
+          if (rel.empty()) rel = std::filesystem::path(a).filename().string();
+          break;
+        }
+      }
+      if (twin::fnv1a64(rel) % count == index) mine.push_back(item);
+    }
+    std::fprintf(stderr, "twin convert: shard %u/%u: %zu of %zu input files\n", index, count, mine.size(), items.size());
+    items = std::move(mine);
   }
   twin::tiler::ConvertOptions o;
   o.outDir = out;
@@ -86,6 +117,8 @@ int runConvert(const std::vector<std::string>& inputs, const std::string& out, c
   o.threads = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
   o.maxTileBytes = uint64_t(maxTileMb * 1024 * 1024);
   o.levelsOfDetail = !flat;
+  o.incremental = !full;
+  o.allowEmpty = !shard.empty();
   o.cancel = &gCancel;
   bool tty = isatty(STDERR_FILENO) && !noProgress && !quiet;
   if (tty) o.progress = &drawProgress;
@@ -95,10 +128,16 @@ int runConvert(const std::vector<std::string>& inputs, const std::string& out, c
   std::signal(SIGTERM, onSignal);
   auto r = twin::tiler::convert(files, o, diag);
   if (tty) std::fprintf(stderr, "\r\033[K");
+  return printSummary("twin convert", r, o, diag, files.size(), out, quiet);
+}
 
+int printSummary(const char* what, const twin::tiler::ConvertResult& r, const twin::tiler::ConvertOptions& o,
+                 twin::DiagnosticCollector& diag, size_t, const std::string& out, bool) {
   // Summary
-  std::fprintf(stderr, "%s\n", r.ok ? "twin convert: done" : "twin convert: FAILED, no tileset written");
-  std::fprintf(stderr, "  inputs     %zu files, %s\n", files.size(), humanBytes(double(r.read.bytes)).c_str());
+  std::fprintf(stderr, "%s: %s\n", what, r.ok ? "done" : "FAILED, no tileset written");
+  std::fprintf(stderr, "  inputs     %llu files, %s read", static_cast<unsigned long long>(r.inputs), humanBytes(double(r.read.bytes)).c_str());
+  if (r.inputsReused) std::fprintf(stderr, ", %llu unchanged since the last run (not read again)", static_cast<unsigned long long>(r.inputsReused));
+  std::fprintf(stderr, "\n");
   for (auto& [t, n] : r.read.objectsByType)
     std::fprintf(stderr, "  read       %-22s %llu\n", t.c_str(), static_cast<unsigned long long>(n));
   for (auto& [t, n] : r.read.skippedByType)
@@ -108,6 +147,9 @@ int runConvert(const std::vector<std::string>& inputs, const std::string& out, c
                static_cast<unsigned long long>(r.features), o.className == "building" ? "buildings" : "features", static_cast<unsigned long long>(r.featuresDropped),
                static_cast<unsigned long long>(r.triangles), static_cast<unsigned long long>(r.tiles),
                static_cast<unsigned long long>(r.textures), humanBytes(double(r.outputBytes)).c_str());
+  if (r.ok)
+    std::fprintf(stderr, "  tiles      %llu written, %llu unchanged kept from the last run\n",
+                 static_cast<unsigned long long>(r.tilesWritten), static_cast<unsigned long long>(r.tilesReused));
   if (r.ok && o.levelsOfDetail)
     std::fprintf(stderr, "  levels     full detail %s in leaves; root overview %s (geometric error %.1f m)\n",
                  humanBytes(double(r.leafBytes)).c_str(), humanBytes(double(r.rootBytes)).c_str(), r.rootError);
@@ -139,7 +181,8 @@ int main(int argc, char** argv) {
   auto* convert = app.add_subcommand("convert", "Convert city models to a 3D Tiles 1.1 tileset");
   std::vector<std::string> inputs;
   std::string out, lod = "max", geoid, crs;
-  bool draco = false, quiet = false, noProgress = false, flat = false;
+  bool draco = false, quiet = false, noProgress = false, flat = false, full = false;
+  std::string shard;
   int threads = 0;
   double maxTileMb = 2.0;
   std::string formatsList;
@@ -167,6 +210,11 @@ int main(int argc, char** argv) {
   convert->add_flag("--flat", flat,
                     "No levels of detail: full-detail leaves under empty parents (refine ADD). Default: every "
                     "parent tile holds a simplified, merged version of its children (refine REPLACE)");
+  convert->add_option("--shard", shard,
+                      "I/N: convert only this job's deterministic share of the inputs (I from 0), for `twin merge`");
+  convert->add_flag("--full", full,
+                    "Ignore the previous run in the output directory (default: inputs unchanged since then are not "
+                    "read again and tiles made only of them are kept)");
   convert->add_flag("-q,--quiet", quiet, "Print only errors and the summary");
   convert->add_flag("--no-progress", noProgress, "No progress bar");
 
@@ -184,6 +232,20 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--host", serveOptions.host, "Address to listen on (default 127.0.0.1; 0.0.0.0 for all)");
   serveCmd->add_option("--web", serveOptions.webDir, "Directory of the built web viewer");
 
+  // merge
+  auto* mergeCmd = app.add_subcommand("merge", "Join the outputs of `twin convert --shard I/N` jobs into one tileset");
+  std::vector<std::string> shardDirs;
+  std::string mergeOut;
+  int mergeThreads = 0;
+  bool mergeQuiet = false;
+  mergeCmd->add_option("shards", shardDirs, "Output directories of the shard jobs")->required();
+  mergeCmd->add_option("-o,--output", mergeOut, "Output directory")->required();
+  mergeCmd->add_option("--threads", mergeThreads, "Worker threads (default: all cores)")->check(CLI::Range(0, 256));
+  mergeCmd->add_flag("-q,--quiet", mergeQuiet, "Print only errors and the summary");
+  mergeCmd->footer("The result is the tileset one `twin convert` over all the shards' inputs would make. The shards "
+                   "must have been made with the same options, and texture images must be readable at the paths the "
+                   "shards read them from.");
+
   // formats
   auto* formats = app.add_subcommand("formats", "List the input formats twin reads");
 
@@ -194,7 +256,20 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
-  if (*convert) return runConvert(inputs, out, lod, draco, geoid, crs, threads, maxTileMb, quiet, noProgress, types, flat);
+  if (*convert) return runConvert(inputs, out, lod, draco, geoid, crs, threads, maxTileMb, quiet, noProgress, types, flat, shard, full);
+
+  if (*mergeCmd) {
+    twin::DiagnosticCollector diag(200);
+    diag.setEcho(&echoDiagnostic, &mergeQuiet, 10);
+    twin::tiler::ConvertOptions o;
+    o.outDir = mergeOut;
+    o.threads = mergeThreads > 0 ? mergeThreads : int(std::max(1u, std::thread::hardware_concurrency()));
+    o.cancel = &gCancel;
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    auto r = twin::tiler::merge(shardDirs, o, diag);
+    return printSummary("twin merge", r, o, diag, 0, mergeOut, mergeQuiet);
+  }
 
   if (*serveCmd) {
     std::signal(SIGINT, onSignal);

@@ -19,6 +19,17 @@ int serve(const ServeOptions& o, std::string& error) {
   server.set_read_timeout(10, 0);
   server.set_write_timeout(30, 0);
 
+  // Nothing hidden is served: a tileset's .twin/ state (converted features, tile hashes) and
+  // staging directories stay private.
+  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.path.find("/.") != std::string::npos) {
+      res.status = 404;
+      res.set_content("not found", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
   nlohmann::json list = nlohmann::json::array();
   for (size_t i = 0; i < o.tiles.size(); ++i) {
     std::error_code ec;

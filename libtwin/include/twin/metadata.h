@@ -43,6 +43,11 @@ class SchemaBuilder {
   // Registers an observation of `key` with `kind` (and, for integers, the value for range).
   // Returns the key's index. Not thread-safe: callers serialise.
   uint32_t observe(const std::string& key, const PropertyValue& value);
+  // Registers value kinds seen elsewhere (bits of kindBits()); returns the key's index.
+  uint32_t observeKinds(const std::string& key, uint8_t kinds);
+  // The kind bit of a value: 1 integer within int32, 2 integer beyond it, 4 double, 8 string.
+  static uint8_t kindBit(const PropertyValue& value);
+  const std::string& keyName(uint32_t index) const { return keys_[index].key; }
   // The properties sorted by name. `remap`, when given, receives for each index observe()
   // returned the position of its property in the result.
   std::vector<PropertyDef> build(std::vector<uint32_t>* remap = nullptr) const;

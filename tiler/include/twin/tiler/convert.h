@@ -47,6 +47,11 @@ struct ConvertOptions {
   // (refine REPLACE). Off: a flat tileset, full-detail leaves under empty parents (refine ADD).
   bool levelsOfDetail = true;
   double parentFraction = 0.25;  // a parent's content is at most this share of its children's bytes
+  // Keep the run's state (OUT/.twin: converted features per input, tile hashes) so that a later
+  // run can reuse it; and reuse a previous run's state in outDir when its options match.
+  bool keepState = true;
+  bool incremental = true;
+  bool allowEmpty = false;  // no features is not an error (a shard whose share is empty): state only
   std::function<void(const Progress&)> progress;  // called about 5 times a second from one thread
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -58,6 +63,10 @@ struct ConvertResult {
   uint64_t featuresDropped = 0;     // buildings without usable geometry
   uint64_t triangles = 0;
   uint64_t tiles = 0;                // tiles with content
+  uint64_t tilesWritten = 0;         // tiles made in this run
+  uint64_t tilesReused = 0;          // tiles kept from the previous run (unchanged inputs)
+  uint64_t inputs = 0;               // input files of the tileset
+  uint64_t inputsReused = 0;         // inputs not read again (unchanged since the previous run)
   uint64_t textures = 0;            // texture images embedded (per tile)
   uint64_t outputBytes = 0;
   uint64_t leafBytes = 0;           // full-detail content bytes
@@ -78,5 +87,10 @@ struct ConvertResult {
 std::vector<std::string> objectTypesFromList(const std::string& list);
 
 ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions& options, DiagnosticSink& diag);
+
+// Joins the outputs of shard runs (`twin convert --shard I/N`, kept state) into one tileset, the
+// same as one run over all their inputs would make. Options that shape the output come from the
+// shards (which must agree); outDir, threads, progress and cancel from `options`.
+ConvertResult merge(const std::vector<std::string>& shardDirs, const ConvertOptions& options, DiagnosticSink& diag);
 
 }  // namespace twin::tiler

@@ -1,0 +1,213 @@
+#include "store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "bytes.h"
+#include "twin/fsutil.h"
+#include "twin/hash.h"
+
+namespace twin::tiler {
+
+namespace sfs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+bool readBytes(const std::string& path, std::vector<uint8_t>& out, std::string& error) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    error = "cannot open " + path;
+    return false;
+  }
+  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  return true;
+}
+
+constexpr uint32_t kIndexMagic = 0x58444954;  // "TIDX"
+constexpr uint32_t kKeysMagic = 0x594B4954;   // "TIKY"
+
+}  // namespace
+
+bool writePackIndex(const std::string& path, const std::vector<FeatureRef>& refs, std::string& error) {
+  ByteWriter w;
+  w.put(kIndexMagic);
+  w.put(uint64_t(refs.size()));
+  for (auto& r : refs) {
+    w.put(r.offset);
+    w.put(r.size);
+    w.put(r.lon);
+    w.put(r.lat);
+    w.put(r.diagonal);
+    w.put(r.idHash);
+  }
+  return fs::writeFileAtomic(path, w.buf.data(), w.buf.size(), error);
+}
+
+bool readPackIndex(const std::string& path, std::vector<FeatureRef>& refs, std::string& error) {
+  std::vector<uint8_t> b;
+  if (!readBytes(path, b, error)) return false;
+  ByteReader r(b.data(), b.size());
+  if (r.get<uint32_t>() != kIndexMagic) {
+    error = path + " is not a twin pack index";
+    return false;
+  }
+  uint64_t n = r.get<uint64_t>();
+  if (n > b.size()) {
+    error = path + " is corrupt";
+    return false;
+  }
+  refs.clear();
+  refs.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    FeatureRef f{};
+    f.offset = r.get<uint64_t>();
+    f.size = r.get<uint32_t>();
+    f.lon = r.get<double>();
+    f.lat = r.get<double>();
+    f.diagonal = r.get<float>();
+    f.idHash = r.get<uint64_t>();
+    refs.push_back(f);
+  }
+  if (!r.ok()) {
+    error = path + " is truncated";
+    return false;
+  }
+  return true;
+}
+
+bool writePackKeys(const std::string& path, const std::vector<PackKey>& keys, std::string& error) {
+  ByteWriter w;
+  w.put(kKeysMagic);
+  w.put(uint32_t(keys.size()));
+  for (auto& k : keys) {
+    w.put(k.index);
+    w.putString(k.name);
+    w.put(k.kinds);
+  }
+  return fs::writeFileAtomic(path, w.buf.data(), w.buf.size(), error);
+}
+
+bool readPackKeys(const std::string& path, std::vector<PackKey>& keys, std::string& error) {
+  std::vector<uint8_t> b;
+  if (!readBytes(path, b, error)) return false;
+  ByteReader r(b.data(), b.size());
+  if (r.get<uint32_t>() != kKeysMagic) {
+    error = path + " is not a twin pack key table";
+    return false;
+  }
+  uint32_t n = r.get<uint32_t>();
+  if (n > b.size()) {
+    error = path + " is corrupt";
+    return false;
+  }
+  keys.clear();
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    PackKey k;
+    k.index = r.get<uint32_t>();
+    k.name = r.getString();
+    k.kinds = r.get<uint8_t>();
+    keys.push_back(std::move(k));
+  }
+  if (!r.ok()) {
+    error = path + " is truncated";
+    return false;
+  }
+  return true;
+}
+
+uint64_t InputState::fingerprint() const {
+  uint64_t h = fnv1a64(uri);
+  h = hashMix(h, size);
+  return hashMix(h, uint64_t(mtime));
+}
+
+bool State::load(const std::string& stateDir, std::string& error) {
+  std::ifstream f(stateDir + "/state.json");
+  if (!f) {
+    error = "no state in " + stateDir;
+    return false;
+  }
+  try {
+    json j = json::parse(f);
+    if (j.value("version", 0) != kVersion) {
+      error = "state of another twin version";
+      return false;
+    }
+    optionsJson = j["options"].dump();
+    inputs.clear();
+    for (auto& i : j["inputs"]) {
+      InputState s;
+      s.uri = i["uri"];
+      s.size = i["size"];
+      s.mtime = i["mtime"];
+      s.packs = i["packs"].get<std::vector<std::string>>();
+      s.triangles = i["triangles"];
+      s.dropped = i["dropped"];
+      s.crs = i["crs"].get<std::vector<std::string>>();
+      s.geoid = i["geoid"];
+      inputs.push_back(std::move(s));
+    }
+    tiles.clear();
+    for (auto& t : j["tiles"]) {
+      TileState s;
+      s.key = t["key"];
+      s.hash = std::stoull(t["hash"].get<std::string>(), nullptr, 16);
+      s.content = t["content"];
+      s.boxSet = t["boxSet"];
+      s.box = t["box"].get<std::array<double, 12>>();
+      s.error = t["error"];
+      s.bytes = t["bytes"];
+      s.textures = t["textures"];
+      s.shown = t["shown"];
+      tiles.push_back(std::move(s));
+    }
+  } catch (const std::exception& e) {
+    error = std::string("unreadable state.json: ") + e.what();
+    return false;
+  }
+  return true;
+}
+
+bool State::save(const std::string& stateDir, std::string& error) const {
+  json j;
+  j["version"] = kVersion;
+  j["options"] = json::parse(optionsJson);
+  j["inputs"] = json::array();
+  for (auto& i : inputs)
+    j["inputs"].push_back({{"uri", i.uri},
+                           {"size", i.size},
+                           {"mtime", i.mtime},
+                           {"packs", i.packs},
+                           {"triangles", i.triangles},
+                           {"dropped", i.dropped},
+                           {"crs", i.crs},
+                           {"geoid", i.geoid}});
+  j["tiles"] = json::array();
+  for (auto& t : tiles) {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(t.hash));
+    j["tiles"].push_back({{"key", t.key}, {"hash", hex}, {"content", t.content}, {"boxSet", t.boxSet}, {"box", t.box},
+                          {"error", t.error}, {"bytes", t.bytes}, {"textures", t.textures}, {"shown", t.shown}});
+  }
+  return fs::writeFileAtomic(stateDir + "/state.json", j.dump(0), error);
+}
+
+bool linkOrCopy(const std::string& from, const std::string& to, std::string& error) {
+  std::error_code ec;
+  sfs::create_directories(sfs::path(to).parent_path(), ec);
+  sfs::remove(to, ec);
+  sfs::create_hard_link(from, to, ec);
+  if (!ec) return true;
+  sfs::copy_file(from, to, sfs::copy_options::overwrite_existing, ec);
+  if (ec) {
+    error = "cannot link or copy " + from + " to " + to + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace twin::tiler
