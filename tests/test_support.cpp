@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include <meshoptimizer.h>
+
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -96,25 +98,44 @@ std::vector<double> accessorValues(const Glb& g, int index) {
   const auto& a = g.json["accessors"][index];
   if (!a.contains("bufferView")) return out;
   const auto& v = g.json["bufferViews"][a["bufferView"].get<int>()];
-  size_t off = v.value("byteOffset", 0) + a.value("byteOffset", 0);
   int comps = a["type"] == "SCALAR" ? 1 : a["type"] == "VEC2" ? 2 : a["type"] == "VEC3" ? 3 : 4;
-  size_t count = a["count"].get<size_t>() * comps;
   int ct = a["componentType"];
-  for (size_t i = 0; i < count; ++i) {
-    if (ct == 5126) {
-      float f;
-      std::memcpy(&f, &g.bin[off + 4 * i], 4);
-      out.push_back(f);
-    } else if (ct == 5125) {
-      uint32_t u;
-      std::memcpy(&u, &g.bin[off + 4 * i], 4);
-      out.push_back(u);
-    } else if (ct == 5123) {
-      uint16_t u;
-      std::memcpy(&u, &g.bin[off + 2 * i], 2);
-      out.push_back(u);
-    }
+  size_t csize = (ct == 5120 || ct == 5121) ? 1 : (ct == 5122 || ct == 5123) ? 2 : 4;
+  size_t stride = v.value("byteStride", size_t(0));
+  if (stride == 0) stride = csize * comps;
+  const size_t count = a["count"];
+  // EXT_meshopt_compression: decode the view first
+  std::vector<uint8_t> decoded;
+  const uint8_t* base = nullptr;
+  if (v.contains("extensions") && v["extensions"].contains("EXT_meshopt_compression")) {
+    const auto& m = v["extensions"]["EXT_meshopt_compression"];
+    size_t n = m["count"], mstride = m["byteStride"];
+    decoded.resize(n * mstride);
+    const uint8_t* src = &g.bin[m.value("byteOffset", size_t(0))];
+    size_t len = m["byteLength"];
+    int rc = m["mode"] == "TRIANGLES" ? meshopt_decodeIndexBuffer(decoded.data(), n, mstride, src, len)
+                                      : meshopt_decodeVertexBuffer(decoded.data(), n, mstride, src, len);
+    if (rc != 0) return out;
+    base = decoded.data() + a.value("byteOffset", size_t(0));
+    if (!v.contains("byteStride")) stride = csize * comps;
+  } else {
+    base = &g.bin[v.value("byteOffset", size_t(0)) + a.value("byteOffset", size_t(0))];
   }
+  const bool normalized = a.value("normalized", false);
+  for (size_t i = 0; i < count; ++i)
+    for (int c = 0; c < comps; ++c) {
+      const uint8_t* p = base + i * stride + c * csize;
+      double x = 0;
+      switch (ct) {
+        case 5126: { float f; std::memcpy(&f, p, 4); x = f; break; }
+        case 5125: { uint32_t u; std::memcpy(&u, p, 4); x = u; break; }
+        case 5123: { uint16_t u; std::memcpy(&u, p, 2); x = normalized ? u / 65535.0 : u; break; }
+        case 5122: { int16_t u; std::memcpy(&u, p, 2); x = normalized ? std::max(u / 32767.0, -1.0) : u; break; }
+        case 5121: { x = normalized ? *p / 255.0 : *p; break; }
+        case 5120: { int8_t u; std::memcpy(&u, p, 1); x = normalized ? std::max(u / 127.0, -1.0) : u; break; }
+      }
+      out.push_back(x);
+    }
   return out;
 }
 

@@ -85,6 +85,13 @@ void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out
     auto tr = j["nodes"][0]["translation"];
     t = {tr[0], tr[1], tr[2]};
   }
+  double scale = 1;  // KHR_mesh_quantization: uniform node scale
+  if (j["nodes"][0].contains("scale")) {
+    auto sc = j["nodes"][0]["scale"];
+    CHECK(sc[0] == sc[1]);
+    CHECK(sc[1] == sc[2]);
+    scale = sc[0];
+  }
   if (!leaf) CHECK_FALSE(j.contains("images"));  // overviews carry colours, not textures
   std::set<uint32_t> idsInTile;
   for (auto& prim : j["meshes"][0]["primitives"]) {
@@ -96,12 +103,14 @@ void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out
     }
     int posAcc = prim["attributes"]["POSITION"];
     auto pos = accessorValues(g, posAcc);
+    REQUIRE(pos.size() == 3 * j["accessors"][posAcc]["count"].get<size_t>());
     auto mn = j["accessors"][posAcc]["min"], mx = j["accessors"][posAcc]["max"];
     double lo[3] = {1e30, 1e30, 1e30}, hi[3] = {-1e30, -1e30, -1e30};
     for (size_t i = 0; i + 2 < pos.size(); i += 3) {
       for (int k = 0; k < 3; ++k) lo[k] = std::min(lo[k], pos[i + k]), hi[k] = std::max(hi[k], pos[i + k]);
-      // y-up to z-up as 3D Tiles clients do: (x, y, z) -> (x, -z, y), after the node translation.
-      Vec3 w{pos[i] + t[0], -(pos[i + 2] + t[2]), pos[i + 1] + t[1]};
+      // y-up to z-up as 3D Tiles clients do: (x, y, z) -> (x, -z, y), after the node's scale and
+      // translation.
+      Vec3 w{scale * pos[i] + t[0], -(scale * pos[i + 2] + t[2]), scale * pos[i + 1] + t[1]};
       CHECK(box.contains(w, 0.01));
       if (leaf) out.worldPositions.push_back(w);
     }
@@ -110,8 +119,10 @@ void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out
       CHECK(mx[k].get<double>() == hi[k]);
     }
     auto nrm = accessorValues(g, prim["attributes"]["NORMAL"]);
+    // unit normals (8-bit quantised ones within their precision)
+    const double tol = j["accessors"][prim["attributes"]["NORMAL"].get<int>()]["componentType"] == 5126 ? 1e-4 : 0.02;
     for (size_t i = 0; i + 2 < nrm.size(); i += 3)
-      CHECK(std::abs(std::sqrt(nrm[i] * nrm[i] + nrm[i + 1] * nrm[i + 1] + nrm[i + 2] * nrm[i + 2]) - 1.0) < 1e-4);
+      CHECK(std::abs(std::sqrt(nrm[i] * nrm[i] + nrm[i + 1] * nrm[i + 1] + nrm[i + 2] * nrm[i + 2]) - 1.0) < tol);
     auto ids = accessorValues(g, prim["attributes"]["_FEATURE_ID_0"]);
     std::set<uint32_t> distinct;
     for (double v : ids) {
@@ -244,6 +255,47 @@ TEST_CASE("Osaka LOD1 and FZK-Haus (ETRS89/UTM32): valid tilesets; Draco output 
       CHECK(g.json["extensionsRequired"][0] == "KHR_draco_mesh_compression");
     }
   validateGltf(base + "/draco");
+}
+
+TEST_CASE("Quantised and meshopt-compressed tilesets: valid, placed, smaller", "[tileset][compress]") {
+  std::string base = tempDir("compress");
+  std::map<std::string, uint64_t> bytes;
+  std::map<std::string, TilesetCheck> checks;
+  for (std::string mode : {"none", "quantize", "meshopt"}) {
+    INFO(mode);
+    std::string out = base + "/" + mode;
+    auto r = runTwin("convert '" + samples("plateau-yokosuka-lod2tex") + "' '" + samples("plateau-osaka-lod1") +
+                     "' --compress " + mode + " -o '" + out + "' --no-progress");
+    INFO(r.output);
+    REQUIRE(r.exitCode == 0);
+    checks[mode] = checkTileset(out);  // decodes meshopt views: every vertex inside its tile's box
+    CHECK(checks[mode].features == 13 + 63);
+    for (auto& e : sfs::recursive_directory_iterator(out))
+      if (e.path().extension() == ".glb") {
+        bytes[mode] += sfs::file_size(e.path());
+        auto g = readGlb(e.path().string());
+        std::set<std::string> req;
+        for (auto& x : g.json.value("extensionsRequired", json::array())) req.insert(x);
+        CHECK(req.count("KHR_mesh_quantization") == (mode != "none" ? 1u : 0u));
+        CHECK(req.count("EXT_meshopt_compression") == (mode == "meshopt" ? 1u : 0u));
+      }
+  }
+  validateGltf(base + "/none");
+  validateGltf(base + "/quantize");
+  // Positions survive quantisation to within the grid step (sub-centimetre for these tiles): the
+  // same vertices as without it.
+  for (std::string mode : {"quantize", "meshopt"}) {
+    auto& q = checks[mode].worldPositions;
+    auto& f = checks["none"].worldPositions;
+    REQUIRE(q.size() == f.size());
+    double worst = 0;
+    for (size_t i = 0; i < q.size(); ++i) worst = std::max(worst, std::hypot(q[i][0] - f[i][0], q[i][1] - f[i][1], q[i][2] - f[i][2]));
+    INFO(mode << ": largest displacement " << worst << " m");
+    CHECK(worst < 0.01);
+  }
+  INFO("bytes: none " << bytes["none"] << ", quantize " << bytes["quantize"] << ", meshopt " << bytes["meshopt"]);
+  CHECK(bytes["quantize"] < bytes["none"]);
+  CHECK(bytes["meshopt"] < bytes["quantize"]);
 }
 
 TEST_CASE("A spatial split bounds tile size; output is deterministic across thread counts", "[tileset]") {
@@ -418,6 +470,133 @@ TEST_CASE("Shards joined by twin merge make the same tileset as one run", "[tile
   CHECK(bad.exitCode == 1);
   CHECK(bad.output.find("merge-options") != std::string::npos);
   CHECK_FALSE(sfs::exists(base + "/bad"));
+}
+
+namespace {
+
+// Vertices (ECEF, as a client places them) of every feature in the leaves of a tileset, by gml:id.
+std::map<std::string, std::vector<Vec3>> leafFeatureVertices(const std::string& dir) {
+  std::map<std::string, std::vector<Vec3>> out;
+  json ts = json::parse(readText(dir + "/tileset.json"));
+  std::function<void(const json&)> walk = [&](const json& tile) {
+    if (!tile.contains("children") && tile.contains("content")) {
+      Glb g = readGlb(dir + "/" + tile["content"]["uri"].get<std::string>());
+      const json& table = g.json["extensions"]["EXT_structural_metadata"]["propertyTables"][0];
+      const json& col = table["properties"]["gml_id"];
+      const size_t rows = table["count"];
+      auto view = [&](int i) { return g.json["bufferViews"][i]; };
+      std::vector<uint32_t> o(rows + 1);
+      std::memcpy(o.data(), &g.bin[view(col["stringOffsets"])["byteOffset"].get<size_t>()], 4 * (rows + 1));
+      size_t base = view(col["values"])["byteOffset"];
+      std::vector<std::string> ids;
+      for (size_t r = 0; r < rows; ++r) ids.emplace_back(reinterpret_cast<const char*>(&g.bin[base + o[r]]), o[r + 1] - o[r]);
+      Vec3 t{0, 0, 0};
+      if (g.json["nodes"][0].contains("translation")) {
+        auto tr = g.json["nodes"][0]["translation"];
+        t = {tr[0], tr[1], tr[2]};
+      }
+      double sc = g.json["nodes"][0].contains("scale") ? g.json["nodes"][0]["scale"][0].get<double>() : 1.0;
+      for (auto& prim : g.json["meshes"][0]["primitives"]) {
+        auto pos = accessorValues(g, prim["attributes"]["POSITION"]);
+        auto fid = accessorValues(g, prim["attributes"]["_FEATURE_ID_0"]);
+        for (size_t i = 0; i < fid.size(); ++i)
+          out[ids[size_t(fid[i])]].push_back(
+              {sc * pos[3 * i] + t[0], -(sc * pos[3 * i + 2] + t[2]), sc * pos[3 * i + 1] + t[1]});
+      }
+    }
+    for (auto& c : tile.value("children", json::array())) walk(c);
+  };
+  walk(ts["root"]);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Buildings stand on the relief: both layers through the same geoid", "[tileset][ground]") {
+  // The Yokosuka buildings and a relief under them, as two tilesets. The samples hold no relief
+  // that overlaps buildings, so tests/make_ground.py makes one from the buildings' own ground
+  // heights (T.P., as PLATEAU gives them). Converted separately, both must meet: a layer without
+  // the geoid would float or sink by ~37 m here.
+  std::string base = tempDir("ground");
+  std::string src = samples("plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml");
+  REQUIRE(run("python3 '" + std::string(TWIN_SOURCE_DIR) + "/tests/make_ground.py' '" + src + "' '" + base +
+              "/ground.gml'").exitCode == 0);
+  REQUIRE(runTwin("convert '" + samples("plateau-yokosuka-lod2tex") + "' -o '" + base + "/bldg' --no-progress").exitCode == 0);
+  REQUIRE(runTwin("convert '" + base + "/ground.gml' --types relief -o '" + base + "/dem' --no-progress").exitCode == 0);
+  auto buildings = leafFeatureVertices(base + "/bldg");
+  REQUIRE(buildings.size() == 13);
+  // The relief's triangles (lon, lat, height corners) from its leaf tiles.
+  std::vector<std::array<Vec3, 3>> triangles;
+  {
+    json ts = json::parse(readText(base + "/dem/tileset.json"));
+    std::function<void(const json&)> walk = [&](const json& tile) {
+      if (!tile.contains("children") && tile.contains("content")) {
+        Glb g = readGlb(base + "/dem/" + tile["content"]["uri"].get<std::string>());
+        auto tr = g.json["nodes"][0].value("translation", json::array({0, 0, 0}));
+        for (auto& prim : g.json["meshes"][0]["primitives"]) {
+          auto pos = accessorValues(g, prim["attributes"]["POSITION"]);
+          auto idx = accessorValues(g, prim["indices"]);
+          for (size_t t = 0; t + 2 < idx.size(); t += 3) {
+            std::array<Vec3, 3> tri;
+            for (int k = 0; k < 3; ++k) {
+              size_t i = size_t(idx[t + k]);
+              tri[k] = ecefToLonLatHeight({pos[3 * i] + tr[0].get<double>(), -(pos[3 * i + 2] + tr[2].get<double>()),
+                                           pos[3 * i + 1] + tr[1].get<double>()});
+            }
+            triangles.push_back(tri);
+          }
+        }
+      }
+      for (auto& c : tile.value("children", json::array())) walk(c);
+    };
+    walk(ts["root"]);
+  }
+  REQUIRE(triangles.size() > 100);
+  // Relief height at (lon, lat): the triangle holding it, interpolated.
+  auto reliefAt = [&](double lon, double lat, double& h) {
+    for (auto& t : triangles) {
+      double x1 = t[0][0], y1 = t[0][1], x2 = t[1][0], y2 = t[1][1], x3 = t[2][0], y3 = t[2][1];
+      double d = (y2 - y3) * (x1 - x3) + (x3 - x2) * (y1 - y3);
+      if (d == 0) continue;
+      double a = ((y2 - y3) * (lon - x3) + (x3 - x2) * (lat - y3)) / d;
+      double b = ((y3 - y1) * (lon - x3) + (x1 - x3) * (lat - y3)) / d;
+      double c = 1 - a - b;
+      if (a < -1e-9 || b < -1e-9 || c < -1e-9) continue;
+      h = a * t[0][2] + b * t[1][2] + c * t[2][2];
+      return true;
+    }
+    return false;
+  };
+  // For each building: the relief under each of its lowest corners (within 0.5 m of its lowest
+  // point: the ground line) against the corner's height. A building floats or sinks by the gap.
+  size_t onRelief = 0;
+  std::vector<double> gaps;
+  for (auto& [id, vs] : buildings) {
+    double lowest = 1e9;
+    std::vector<Vec3> llh;
+    for (auto& v : vs) {
+      llh.push_back(ecefToLonLatHeight(v));
+      lowest = std::min(lowest, llh.back()[2]);
+    }
+    double worst = 0;
+    size_t n = 0;
+    for (auto& p : llh) {
+      double h;
+      if (p[2] > lowest + 0.5 || !reliefAt(p[0], p[1], h)) continue;
+      worst = std::max(worst, std::abs(p[2] - h));
+      gaps.push_back(p[2] - h);
+      ++n;
+    }
+    INFO(id << ": lowest point " << lowest << " m, " << n << " ground corners, worst gap " << worst << " m");
+    if (n == 0) continue;  // outside the relief
+    ++onRelief;
+    CHECK(worst < 5.0);  // the made-up relief is interpolated: on slopes it departs by metres
+  }
+  CHECK(onRelief >= 10);
+  REQUIRE_FALSE(gaps.empty());
+  std::sort(gaps.begin(), gaps.end());
+  INFO("median gap " << gaps[gaps.size() / 2] << " m over " << gaps.size() << " ground corners");
+  CHECK(std::abs(gaps[gaps.size() / 2]) < 0.1);  // measured: 1 mm
 }
 
 TEST_CASE("twin info describes a tileset and a source file", "[tileset]") {

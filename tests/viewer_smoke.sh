@@ -22,4 +22,19 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/tiles/0/.t
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/tiles/0/%2etwin/state.json")
 [ "$code" = 404 ] || { echo "viewer: %2etwin/state.json served with HTTP $code"; exit 1; }
 node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer.png" 13
-echo "viewer: 1 passed, 0 failed"
+kill $server; wait $server 2>/dev/null || true
+
+# Buildings on the ground: the same buildings with a relief under them (made from their own
+# ground heights by make_ground.py: the samples have no relief overlapping buildings), two
+# tilesets in one viewer. Screenshot: build/test-output/viewer-ground.png.
+python3 "$src/tests/make_ground.py" "$src/samples/plateau-yokosuka/udx/bldg/52397519_bldg_6697_op.gml" "$out/ground.gml"
+rm -rf "$out/viewer-relief"
+"$twin" convert "$out/ground.gml" --types relief -o "$out/viewer-relief" -q --no-progress
+"$twin" serve --tiles "$out/viewer-tiles" "$out/viewer-relief" --port "$port" > "$out/viewer-server-2.log" 2>&1 &
+server=$!
+for _ in $(seq 50); do
+  curl -sf "http://127.0.0.1:$port/api/tilesets" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer-ground.png" 14
+echo "viewer: 2 passed, 0 failed"

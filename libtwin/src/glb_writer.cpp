@@ -8,6 +8,8 @@
 
 #include "draco_encode.h"
 
+#include <meshoptimizer.h>
+
 namespace twin {
 
 using nlohmann::json;
@@ -18,6 +20,8 @@ constexpr int kFloat = 5126;
 constexpr int kUnsignedInt = 5125;
 constexpr int kUnsignedShort = 5123;
 constexpr int kUnsignedByte = 5121;
+constexpr int kShort = 5122;
+constexpr int kByte = 5120;
 constexpr int kArrayBuffer = 34962;
 constexpr int kElementArrayBuffer = 34963;
 
@@ -25,6 +29,42 @@ class BinBuilder {
  public:
   std::vector<uint8_t> bin;
   json views = json::array();
+  uint64_t fallbackSize = 0;  // EXT_meshopt_compression: the uncompressed buffer's size
+
+  // Appends vertex attribute data (`count` elements of `stride` bytes) or triangle indices
+  // (`stride` 2 or 4) compressed with meshoptimizer (EXT_meshopt_compression); the view lives in
+  // the uncompressed fallback buffer (buffer 1), its compressed bytes in the BIN chunk.
+  int addMeshopt(const void* data, size_t count, size_t stride, bool indices, int target) {
+    std::vector<uint8_t> enc;
+    if (indices) {
+      std::vector<uint32_t> idx(count);
+      for (size_t i = 0; i < count; ++i) {
+        if (stride == 2) idx[i] = static_cast<const uint16_t*>(data)[i];
+        else idx[i] = static_cast<const uint32_t*>(data)[i];
+      }
+      enc.resize(meshopt_encodeIndexBufferBound(count, count ? *std::max_element(idx.begin(), idx.end()) + 1 : 0));
+      enc.resize(meshopt_encodeIndexBuffer(enc.data(), enc.size(), idx.data(), count));
+    } else {
+      enc.resize(meshopt_encodeVertexBufferBound(count, stride));
+      enc.resize(meshopt_encodeVertexBuffer(enc.data(), enc.size(), data, count, stride));
+    }
+    while (bin.size() % 4) bin.push_back(0);
+    size_t offset = bin.size();
+    bin.insert(bin.end(), enc.begin(), enc.end());
+    while (fallbackSize % 4) ++fallbackSize;
+    json v = {{"buffer", 1}, {"byteOffset", fallbackSize}, {"byteLength", count * stride}};
+    if (!indices) v["byteStride"] = stride;
+    if (target) v["target"] = target;
+    v["extensions"]["EXT_meshopt_compression"] = {{"buffer", 0},
+                                                  {"byteOffset", offset},
+                                                  {"byteLength", enc.size()},
+                                                  {"byteStride", stride},
+                                                  {"count", count},
+                                                  {"mode", indices ? "TRIANGLES" : "ATTRIBUTES"}};
+    fallbackSize += count * stride;
+    views.push_back(v);
+    return static_cast<int>(views.size()) - 1;
+  }
 
   // Appends bytes as a new buffer view aligned to `align`; returns the view index.
   int add(const void* data, size_t bytes, size_t align, int target = 0) {
@@ -65,6 +105,35 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
     if (view >= 0) a["bufferView"] = view;
     accessors.push_back(a);
     return static_cast<int>(accessors.size()) - 1;
+  };
+
+  // KHR_mesh_quantization: positions as 16-bit integers on one uniform grid for the whole mesh
+  // (the node's scale and translation undo it), normals as 8-bit normalised integers.
+  const bool quantize = (options.quantize || options.meshopt) && !options.draco;
+  const bool meshopt = options.meshopt && !options.draco;
+  float qlo[3] = {0, 0, 0}, qstep = 1;
+  if (quantize) {
+    float lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
+    for (const auto& p : scene.primitives)
+      for (size_t i = 0; i + 2 < p.positions.size(); i += 3) {
+        const float y[3] = {p.positions[i], p.positions[i + 2], -p.positions[i + 1]};
+        for (int k = 0; k < 3; ++k) {
+          lo[k] = std::min(lo[k], y[k]);
+          hi[k] = std::max(hi[k], y[k]);
+        }
+      }
+    float ext = 0;
+    for (int k = 0; k < 3; ++k) {
+      qlo[k] = std::isfinite(lo[k]) ? lo[k] : 0;
+      if (std::isfinite(hi[k])) ext = std::max(ext, hi[k] - lo[k]);
+    }
+    qstep = ext > 0 ? ext / 65534.0f : 1.0f;
+  }
+  auto addView = [&](const void* data, size_t count, size_t stride, int target, bool indices = false) {
+    if (meshopt) return bb.addMeshopt(data, count, stride, indices, target);
+    int view = bb.add(data, count * stride, 4, target);
+    if (!indices) bb.views[view]["byteStride"] = stride;  // padded elements (SHORT VEC3 in 8 bytes)
+    return view;
   };
 
   std::vector<float> tmp;
@@ -123,6 +192,44 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
       if (uvAcc >= 0) dattrs["TEXCOORD_0"] = enc.uvId;
       if (colAcc >= 0) dattrs["COLOR_0"] = enc.colorId;
       prim["extensions"]["KHR_draco_mesh_compression"] = {{"bufferView", view}, {"attributes", dattrs}};
+    } else if (quantize) {
+      std::vector<int16_t> q(nv * 4, 0);
+      for (size_t i = 0; i < nv; ++i)
+        for (int k = 0; k < 3; ++k)
+          q[4 * i + k] = int16_t(std::clamp(std::lround((tmp[3 * i + k] - qlo[k]) / qstep) - 32767l, -32767l, 32767l));
+      for (int k = 0; k < 3; ++k) {
+        int16_t a = 32767, b = -32767;
+        for (size_t i = 0; i < nv; ++i) {
+          a = std::min(a, q[4 * i + k]);
+          b = std::max(b, q[4 * i + k]);
+        }
+        mn[k] = a;
+        mx[k] = b;
+      }
+      posAcc = addAccessor(addView(q.data(), nv, 8, kArrayBuffer), kShort, nv, "VEC3");
+      if (!normalsY.empty()) {
+        std::vector<int8_t> n(nv * 4, 0);
+        for (size_t i = 0; i < nv * 3; ++i) n[(i / 3) * 4 + i % 3] = int8_t(std::lround(std::clamp(normalsY[i], -1.0f, 1.0f) * 127.0f));
+        nrmAcc = addAccessor(addView(n.data(), nv, 4, kArrayBuffer), kByte, nv, "VEC3");
+        accessors[nrmAcc]["normalized"] = true;
+      }
+      if (!p.uvs.empty()) uvAcc = addAccessor(addView(p.uvs.data(), nv, 8, kArrayBuffer), kFloat, nv, "VEC2");
+      if (hasColors) {
+        colAcc = addAccessor(addView(p.colors.data(), nv, 4, kArrayBuffer), kUnsignedByte, nv, "VEC4");
+        accessors[colAcc]["normalized"] = true;
+      }
+      fidAcc = addAccessor(addView(p.featureIds.data(), nv, 4, kArrayBuffer), kFloat, nv, "SCALAR");
+      if (nv < 65536) {
+        std::vector<uint16_t> idx(p.indices.begin(), p.indices.end());
+        if (!meshopt && idx.size() % 2) idx.push_back(0);  // whole 4-byte words; the accessor counts the real ones
+        idxAcc = addAccessor(meshopt ? bb.addMeshopt(idx.data(), p.indices.size(), 2, true, kElementArrayBuffer)
+                                     : bb.add(idx.data(), idx.size() * 2, 4, kElementArrayBuffer),
+                             kUnsignedShort, p.indices.size(), "SCALAR");
+      } else {
+        idxAcc = addAccessor(meshopt ? bb.addMeshopt(p.indices.data(), p.indices.size(), 4, true, kElementArrayBuffer)
+                                     : bb.add(p.indices.data(), p.indices.size() * 4, 4, kElementArrayBuffer),
+                             kUnsignedInt, p.indices.size(), "SCALAR");
+      }
     } else {
       posAcc = addAccessor(bb.add(tmp.data(), tmp.size() * 4, 4, kArrayBuffer), kFloat, nv, "VEC3");
       if (!normalsY.empty())
@@ -267,7 +374,15 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
   // Node: translation puts the tile centre back (y-up).
   json node = {{"mesh", 0}};
   const Vec3& c = scene.center;
-  if (c[0] != 0 || c[1] != 0 || c[2] != 0) node["translation"] = {c[0], c[2], -c[1]};
+  if (quantize) {
+    // world = translation + scale * q, with q = round((p - lo) / step) - 32767
+    node["translation"] = {c[0] + qlo[0] + 32767.0 * qstep, c[2] + qlo[1] + 32767.0 * qstep,
+                           -c[1] + qlo[2] + 32767.0 * qstep};
+    node["scale"] = {qstep, qstep, qstep};
+    used.push_back("KHR_mesh_quantization");
+  } else if (c[0] != 0 || c[1] != 0 || c[2] != 0) {
+    node["translation"] = {c[0], c[2], -c[1]};
+  }
 
   gltf["scene"] = 0;
   gltf["scenes"] = json::array({{{"nodes", {0}}}});
@@ -283,8 +398,17 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
   gltf["bufferViews"] = bb.views;
   while (bb.bin.size() % 4) bb.bin.push_back(0);
   gltf["buffers"] = json::array({{{"byteLength", bb.bin.size()}}});
+  json required = json::array();
+  if (anyDraco) required.push_back("KHR_draco_mesh_compression");
+  if (quantize) required.push_back("KHR_mesh_quantization");
+  if (meshopt && bb.fallbackSize > 0) {
+    // the uncompressed buffer exists only for the extension's views: it has no data of its own
+    gltf["buffers"].push_back({{"byteLength", bb.fallbackSize}, {"extensions", {{"EXT_meshopt_compression", {{"fallback", true}}}}}});
+    used.push_back("EXT_meshopt_compression");
+    required.push_back("EXT_meshopt_compression");
+  }
   gltf["extensionsUsed"] = used;
-  if (anyDraco) gltf["extensionsRequired"] = json::array({"KHR_draco_mesh_compression"});
+  if (!required.empty()) gltf["extensionsRequired"] = required;
 
   std::string js = gltf.dump();
   while (js.size() % 4) js.push_back(' ');

@@ -631,8 +631,10 @@ class TileWriter {
     }
     GlbOptions go;
     go.draco = o_.draco;
+    go.meshopt = o_.meshopt;
+    go.quantize = o_.quantize;
     if (!writeContent(writeGlb(scene, go, &diag_), leaf)) return false;
-    leaf.box = enuBox(scene.center, placed.data(), placed.size(), 0.01);
+    leaf.box = enuBox(scene.center, placed.data(), placed.size(), boxMargin(placed));
     leaf.boxSet = true;
     leaf.textures = scene.images.size();
     leaf.shown = feats.size();
@@ -701,7 +703,7 @@ class TileWriter {
       t.fits = t.kept.empty() || (!t.glb.empty() && t.glb.size() <= budget);
       return t;
     };
-    float lo = float(std::max(0.5, 2.0 * childError));
+    float lo = float(std::max(0.5, childError));
     Trial best = attempt(lo);
     if (!best.fits) {
       // Above the largest building everything is left out, which always fits: bisect (in log
@@ -739,7 +741,7 @@ class TileWriter {
     }
     if (!corners.empty()) {
       node.box = enuBox(node.children.empty() ? corners[0] : node.children[0].box.center, corners.data(),
-                        corners.size(), 0.01);
+                        corners.size(), boxMargin(placed));
       node.boxSet = true;
     }
     if (isRoot) return true;
@@ -749,6 +751,22 @@ class TileWriter {
   }
 
  private:
+  // Margin of a tile's box around its vertices: 1 cm, plus the step of 16-bit quantisation
+  // (Draco, KHR_mesh_quantization) over the content's extent, where vertices may move by half.
+  double boxMargin(const std::vector<Vec3>& pts) const {
+    if (!(o_.draco || o_.quantize || o_.meshopt) || pts.empty()) return 0.01;
+    double ext = 0;
+    for (int k = 0; k < 3; ++k) {
+      double lo = INFINITY, hi = -INFINITY;
+      for (auto& p : pts) {
+        lo = std::min(lo, p[k]);
+        hi = std::max(hi, p[k]);
+      }
+      ext = std::max(ext, hi - lo);
+    }
+    return 0.01 + ext / 65534.0;
+  }
+
   std::vector<uint8_t> parentContent(const std::vector<CoarseFeature>& kept, std::vector<Vec3>& placed) {
     GlbScene scene;
     Vec3 lo{INFINITY, INFINITY, INFINITY}, hi{-INFINITY, -INFINITY, -INFINITY};
@@ -774,6 +792,8 @@ class TileWriter {
     if (scene.table.rows.empty()) return {};
     GlbOptions go;
     go.draco = o_.draco;
+    go.meshopt = o_.meshopt;
+    go.quantize = o_.quantize;
     return writeGlb(scene, go, &diag_);
   }
 
@@ -888,6 +908,8 @@ std::string optionsJson(const ConvertOptions& o) {
   nlohmann::json j;
   j["lod"] = o.lod;
   j["draco"] = o.draco;
+  j["meshopt"] = o.meshopt;
+  j["quantize"] = o.quantize;
   j["geoidFile"] = o.geoidFile;
   j["crsOverride"] = o.crsOverride;
   j["objectTypes"] = o.objectTypes;
@@ -904,6 +926,8 @@ void optionsFromJson(const std::string& text, ConvertOptions& o) {
   auto j = nlohmann::json::parse(text);
   o.lod = j["lod"];
   o.draco = j["draco"];
+  o.meshopt = j["meshopt"];
+  o.quantize = j["quantize"];
   o.geoidFile = j["geoidFile"];
   o.crsOverride = j["crsOverride"];
   o.objectTypes = j["objectTypes"].get<std::vector<std::string>>();

@@ -28,11 +28,18 @@ struct RunStats {
   uint64_t buildings = 0;
 };
 
+// Bytes of the files under `d`, hidden directories below it (a tileset's .twin state) left out.
 inline uint64_t dirBytes(const std::string& d) {
   uint64_t n = 0;
   std::error_code ec;
-  for (auto& e : sfs::recursive_directory_iterator(d, ec))
-    if (e.is_regular_file()) n += e.file_size();
+  for (auto it = sfs::recursive_directory_iterator(d, ec); it != sfs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_directory() && it->path().filename().string().rfind('.', 0) == 0) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file()) n += it->file_size();
+  }
   return n;
 }
 
@@ -90,33 +97,41 @@ inline std::string readFile(const std::string& p) {
   return ss.str();
 }
 
-// Adds (dlat, dlon) to every coordinate triple inside <gml:posList>/<gml:pos> of `body`.
-inline std::string shift(const std::string& body, double dlat, double dlon) {
+// Rewrites every coordinate triple (lat, lon, height) inside <gml:posList>/<gml:pos> of `body`
+// through fn(lat, lon, h).
+template <class Fn>
+std::string mapCoordinates(const std::string& body, Fn fn) {
   std::string out;
   out.reserve(body.size() + body.size() / 20);
   size_t pos = 0;
+  std::vector<double> v;
   for (;;) {
     size_t a = body.find("<gml:pos", pos);
     if (a == std::string::npos) break;
     size_t gt = body.find('>', a);
     size_t end = body.find("</gml:pos", gt);
     out.append(body, pos, gt + 1 - pos);
-    const char* p = body.data() + gt + 1;
-    const char* e = body.data() + end;
-    int k = 0;
+    v.clear();
+    forEachNumber(body.data() + gt + 1, body.data() + end, [&](double x) { v.push_back(x); });
+    for (size_t i = 0; i + 2 < v.size(); i += 3) fn(v[i], v[i + 1], v[i + 2]);
     char num[32];
-    forEachNumber(body.data() + gt + 1, body.data() + end, [&](double v) {
-      if (k % 3 == 0) v += dlat;
-      if (k % 3 == 1) v += dlon;
-      auto w = std::to_chars(num, num + sizeof num, v);
-      if (k) out.push_back(' ');
+    for (size_t i = 0; i < v.size(); ++i) {
+      auto w = std::to_chars(num, num + sizeof num, v[i]);
+      if (i) out.push_back(' ');
       out.append(num, w.ptr);
-      ++k;
-    });
+    }
     pos = end;
   }
   out.append(body, pos, std::string::npos);
   return out;
+}
+
+// Adds (dlat, dlon) to every coordinate triple inside <gml:posList>/<gml:pos> of `body`.
+inline std::string shift(const std::string& body, double dlat, double dlon) {
+  return mapCoordinates(body, [&](double& lat, double& lon, double&) {
+    lat += dlat;
+    lon += dlon;
+  });
 }
 
 inline std::string renameIds(const std::string& s, const std::string& suffix) {

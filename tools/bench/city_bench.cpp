@@ -29,11 +29,14 @@ struct Source {
   std::string gml;
   int buildings;        // in the file
   double lat0, lon0;    // south-west corner of its buildings
+  double h0;            // about its lowest height
 };
 
-// Writes a file of copies of `src` shifted to each (lat, lon) south-west corner in `cells`.
+// Writes a file of copies of `src`, copy k moved to the south-west corner cells[k] and scaled by
+// scales[k] (horizontally and in height above the lowest point), so that building sizes vary as
+// in a real city instead of repeating a few.
 bool writeCopies(const Source& src, const std::string& out, const std::vector<std::pair<double, double>>& cells,
-                 const std::string& tag) {
+                 const std::vector<double>& scales, const std::string& tag) {
   std::string s = readFile(src.gml);
   size_t firstMember = s.find("<core:cityObjectMember");
   size_t firstApp = s.find("<app:appearanceMember");
@@ -46,8 +49,12 @@ bool writeCopies(const Source& src, const std::string& out, const std::vector<st
   std::ofstream o(out + ".part", std::ios::binary);
   o << header;
   for (size_t k = 0; k < cells.size(); ++k)
-    o << shift(renameIds(members, "_" + tag + "c" + std::to_string(k)), cells[k].first - src.lat0,
-               cells[k].second - src.lon0);
+    o << mapCoordinates(renameIds(members, "_" + tag + "c" + std::to_string(k)),
+                        [&](double& lat, double& lon, double& h) {
+                          lat = cells[k].first + (lat - src.lat0) * scales[k];
+                          lon = cells[k].second + (lon - src.lon0) * scales[k];
+                          h = src.h0 + (h - src.h0) * scales[k];
+                        });
   for (size_t k = 0; k < cells.size(); ++k) o << renameIds(apps, "_" + tag + "c" + std::to_string(k));
   o << "</core:CityModel>\n";
   o.close();
@@ -157,18 +164,19 @@ int main(int argc, char** argv) {
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
-  const Source osaka{samples + "/plateau-osaka-lod1/udx/bldg/51357309_bldg_6697_op.gml", 63, 34.589634, 135.498730};
+  const Source osaka{samples + "/plateau-osaka-lod1/udx/bldg/51357309_bldg_6697_op.gml", 63, 34.589634, 135.498730,
+                      0.0};
   const Source yokosuka{samples + "/plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml", 13, 35.258297,
-                        139.737243};
+                        139.737243, 0.0};
   // ---- the city ----
-  std::string city = work + "/city" + std::to_string(buildings);
+  std::string city = work + "/city" + std::to_string(buildings) + "-v2";
   sfs::create_directories(city);
   {
     std::error_code ec;
     sfs::create_directory_symlink(sfs::path(yokosuka.gml).parent_path() / "52397519_bldg_6697_appearance",
                                   city + "/52397519_bldg_6697_appearance", ec);
   }
-  const double cell = 0.0035;  // degrees between copies (the samples span up to 0.0033)
+  const double cell = 0.005;  // degrees between copies (the samples span up to 0.0033; scaled up to 1.4x)
   const int perFile = 16;      // 4 x 4 copies per file
   int osakaFiles = int(std::ceil(0.8 * buildings / (osaka.buildings * perFile)));
   int yokoFiles = int(std::ceil(0.2 * buildings / (yokosuka.buildings * perFile)));
@@ -185,12 +193,20 @@ int main(int argc, char** argv) {
     const Source& src = yoko ? yokosuka : osaka;
     int fr = f / cols, fc = f % cols;
     std::vector<std::pair<double, double>> cells;
-    for (int k = 0; k < perFile; ++k)
+    std::vector<double> scales;
+    for (int k = 0; k < perFile; ++k) {
       cells.push_back({35.20 + (fr * 4 + k / 4) * cell, 139.60 + (fc * 4 + k % 4) * cell});
+      // a fixed pseudo-random scale in [0.6, 1.4] per copy
+      uint64_t x = uint64_t(f) * 1000003u + uint64_t(k) * 7919u + 12345u;
+      x ^= x >> 33;
+      x *= 0xff51afd7ed558ccdull;
+      x ^= x >> 33;
+      scales.push_back(0.6 + 0.8 * double(x % 10000) / 10000.0);
+    }
     char name[96];
     std::snprintf(name, sizeof name, "/%04d%04d_bldg_6697_op.gml", fr, fc);
     std::string path = city + name;
-    if (!sfs::exists(path) && !writeCopies(src, path, cells, "f" + std::to_string(f))) {
+    if (!sfs::exists(path) && !writeCopies(src, path, cells, scales, "f" + std::to_string(f))) {
       std::fprintf(stderr, "cannot write %s\n", path.c_str());
       return 1;
     }
@@ -211,18 +227,22 @@ int main(int argc, char** argv) {
   Overview lod{};
   uint64_t flatLeaves = 0;
   double flatRate = 0, lodRate = 0;
+  uint64_t stateBytes = 0;
   for (int t : threads) {
     std::string out = work + "/out-flat";
-    RunStats s = runTwin(twin, {"convert", city, "-o", out, "--flat", "-q", "--no-progress", "--threads", std::to_string(t)});
+    RunStats s = runTwin(twin, {"convert", city, "-o", out, "--flat", "--full", "-q", "--no-progress", "--threads", std::to_string(t)});
     uint64_t bytes = dirBytes(out);
     row("flat, " + std::to_string(t) + " thread(s)", s, nullptr, bytes);
     flatLeaves = bytes;
     flatRate = inBytes / 1e6 / s.seconds;
     out = work + "/out-lod";
-    s = runTwin(twin, {"convert", city, "-o", out, "-q", "--no-progress", "--threads", std::to_string(t)});
+    s = runTwin(twin, {"convert", city, "-o", out, "--full", "-q", "--no-progress", "--threads", std::to_string(t)});
     lod = analyse(out);
     row("levels of detail, " + std::to_string(t) + " thr", s, &lod, dirBytes(out));
     lodRate = inBytes / 1e6 / s.seconds;
+    stateBytes = dirBytes(out + "/.twin");
+    RunStats again = runTwin(twin, {"convert", city, "-o", out, "-q", "--no-progress", "--threads", std::to_string(t)});
+    row("  again, nothing changed", again, nullptr, dirBytes(out));
   }
   std::printf("\nlevels of detail: depth %d, root geometric error %.1f m\n", lod.depth, lod.rootError);
   std::printf("whole city from above: %s MB in %llu tiles = %.2f %% of the flat tileset's %s MB of full detail\n",
@@ -230,6 +250,7 @@ int main(int argc, char** argv) {
               100.0 * double(lod.fetchedFromAbove) / double(flatLeaves), mb(flatLeaves).c_str());
   std::printf("root + first two levels: %s MB = %.2f %% of full detail\n", mb(lod.firstLevels).c_str(),
               100.0 * double(lod.firstLevels) / double(flatLeaves));
+  std::printf("state kept for incremental runs and merges (.twin, not served): %s MB\n", mb(stateBytes).c_str());
   std::printf("throughput with levels of detail: %.1f MB/s vs %.1f MB/s flat (%.2fx), last thread count\n", lodRate,
               flatRate, flatRate / lodRate);
   return 0;

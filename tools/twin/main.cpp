@@ -66,9 +66,25 @@ void drawProgress(const twin::tiler::Progress& p) {
 int printSummary(const char* what, const twin::tiler::ConvertResult& r, const twin::tiler::ConvertOptions& o,
                  twin::DiagnosticCollector& diag, size_t inputCount, const std::string& out, bool quiet);
 
-int runConvert(const std::vector<std::string>& inputs, const std::string& out, const std::string& lod, bool draco,
-               const std::string& geoid, const std::string& crs, int threads, double maxTileMb, bool quiet,
-               bool noProgress, const std::string& types, bool flat, const std::string& shard, bool full) {
+// `twin convert`'s command line.
+struct ConvertArgs {
+  std::vector<std::string> inputs;
+  std::string out, lod = "max", geoid, crs, types = "building", shard, compress = "none";
+  bool draco = false, quiet = false, noProgress = false, flat = false, full = false;
+  int threads = 0;
+  double maxTileMb = 2.0;
+};
+
+int runConvert(ConvertArgs a) {
+  const auto& inputs = a.inputs;
+  const auto& out = a.out;
+  const auto& lod = a.lod;
+  const auto& geoid = a.geoid;
+  const auto& crs = a.crs;
+  const auto& types = a.types;
+  const auto& shard = a.shard;
+  bool& quiet = a.quiet;
+  if (a.compress == "draco") a.draco = true;
   twin::DiagnosticCollector diag(200);
   diag.setEcho(&echoDiagnostic, &quiet, 10);
   const auto& registry = twin::converters::builtinFormats();
@@ -107,20 +123,22 @@ int runConvert(const std::vector<std::string>& inputs, const std::string& out, c
   twin::tiler::ConvertOptions o;
   o.outDir = out;
   o.lod = lod == "max" ? -1 : std::stoi(lod);
-  o.draco = draco;
+  o.draco = a.draco;
+  o.meshopt = a.compress == "meshopt";
+  o.quantize = a.compress == "quantize";
   o.geoidFile = geoid;
   if (!crs.empty()) {
     o.crsOverride = twin::canonicalSrs(crs).value_or(crs);
   }
   o.objectTypes = twin::tiler::objectTypesFromList(types);
   if (!o.objectTypes.empty()) o.className = "feature";
-  o.threads = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  o.maxTileBytes = uint64_t(maxTileMb * 1024 * 1024);
-  o.levelsOfDetail = !flat;
-  o.incremental = !full;
+  o.threads = a.threads > 0 ? a.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  o.maxTileBytes = uint64_t(a.maxTileMb * 1024 * 1024);
+  o.levelsOfDetail = !a.flat;
+  o.incremental = !a.full;
   o.allowEmpty = !shard.empty();
   o.cancel = &gCancel;
-  bool tty = isatty(STDERR_FILENO) && !noProgress && !quiet;
+  bool tty = isatty(STDERR_FILENO) && !a.noProgress && !quiet;
   if (tty) o.progress = &drawProgress;
   std::vector<twin::tiler::InputFile> files;
   for (auto& i : items) files.push_back({i.uri, i.format, i.bytes});
@@ -179,44 +197,42 @@ int main(int argc, char** argv) {
 
   // convert
   auto* convert = app.add_subcommand("convert", "Convert city models to a 3D Tiles 1.1 tileset");
-  std::vector<std::string> inputs;
-  std::string out, lod = "max", geoid, crs;
-  bool draco = false, quiet = false, noProgress = false, flat = false, full = false;
-  std::string shard;
-  int threads = 0;
-  double maxTileMb = 2.0;
+  ConvertArgs ca;
   std::string formatsList;
   for (auto& f : twin::converters::builtinFormats().all()) formatsList += "\n  " + f.id + ": " + f.description;
   convert->footer("Formats read:" + formatsList +
                   "\n\nInputs may be files, directories (searched recursively) or PLATEAU zip archives as "
                   "distributed.\nExit codes: 0 ok, 1 nothing written, 2 bad usage, 3 written with input errors.");
-  convert->add_option("inputs", inputs, "Input files, directories or zip archives")->required();
-  convert->add_option("-o,--output", out, "Output directory (written atomically; replaced if it is a twin tileset)")
+  convert->add_option("inputs", ca.inputs, "Input files, directories or zip archives")->required();
+  convert->add_option("-o,--output", ca.out, "Output directory (written atomically; replaced if it is a twin tileset)")
       ->required();
-  convert->add_option("--lod", lod, "Level of detail: 0, 1, 2, 3, 4 or max (highest each building has; a building "
+  convert->add_option("--lod", ca.lod, "Level of detail: 0, 1, 2, 3, 4 or max (highest each building has; a building "
                                     "without the requested LOD uses its highest below it)")
       ->check(CLI::IsMember({"0", "1", "2", "3", "4", "max"}));
-  std::string types = "building";
-  convert->add_option("--types", types,
+  convert->add_option("--types", ca.types,
                       "City object types to convert: building (default), road, landuse, relief, zoning, furniture, "
                       "all, or element names (UseDistrict,...), comma-separated. Make one tileset per layer.");
-  convert->add_flag("--draco", draco, "Compress meshes with Draco (KHR_draco_mesh_compression)");
-  convert->add_option("--geoid", geoid, "Geoid grid (GTX/GeoTIFF) for orthometric -> ellipsoidal heights "
+  convert->add_flag("--draco", ca.draco, "Compress meshes with Draco (KHR_draco_mesh_compression); same as --compress draco");
+  convert->add_option("--compress", ca.compress,
+                      "Mesh compression: none, draco (KHR_draco_mesh_compression), meshopt (EXT_meshopt_compression "
+                      "+ KHR_mesh_quantization), quantize (KHR_mesh_quantization: 16-bit positions, 8-bit normals)")
+      ->check(CLI::IsMember({"none", "draco", "meshopt", "quantize"}));
+  convert->add_option("--geoid", ca.geoid, "Geoid grid (GTX/GeoTIFF) for orthometric -> ellipsoidal heights "
                                         "(default: EGM96, egm96_15.gtx from proj-data)");
-  convert->add_option("--crs", crs, "Source CRS to use instead of the files' srsName (EPSG:n)");
-  convert->add_option("--threads", threads, "Worker threads (default: all cores)")->check(CLI::Range(0, 256));
-  convert->add_option("--max-tile-mb", maxTileMb, "Split tiles above this content size (MB, estimate)")
+  convert->add_option("--crs", ca.crs, "Source CRS to use instead of the files' srsName (EPSG:n)");
+  convert->add_option("--threads", ca.threads, "Worker threads (default: all cores)")->check(CLI::Range(0, 256));
+  convert->add_option("--max-tile-mb", ca.maxTileMb, "Split tiles above this content size (MB, estimate)")
       ->check(CLI::Range(0.01, 1024.0));
-  convert->add_flag("--flat", flat,
+  convert->add_flag("--flat", ca.flat,
                     "No levels of detail: full-detail leaves under empty parents (refine ADD). Default: every "
                     "parent tile holds a simplified, merged version of its children (refine REPLACE)");
-  convert->add_option("--shard", shard,
+  convert->add_option("--shard", ca.shard,
                       "I/N: convert only this job's deterministic share of the inputs (I from 0), for `twin merge`");
-  convert->add_flag("--full", full,
+  convert->add_flag("--full", ca.full,
                     "Ignore the previous run in the output directory (default: inputs unchanged since then are not "
                     "read again and tiles made only of them are kept)");
-  convert->add_flag("-q,--quiet", quiet, "Print only errors and the summary");
-  convert->add_flag("--no-progress", noProgress, "No progress bar");
+  convert->add_flag("-q,--quiet", ca.quiet, "Print only errors and the summary");
+  convert->add_flag("--no-progress", ca.noProgress, "No progress bar");
 
   // info
   auto* info = app.add_subcommand("info", "Describe a source file or a tileset");
@@ -256,7 +272,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
-  if (*convert) return runConvert(inputs, out, lod, draco, geoid, crs, threads, maxTileMb, quiet, noProgress, types, flat, shard, full);
+  if (*convert) return runConvert(ca);
 
   if (*mergeCmd) {
     twin::DiagnosticCollector diag(200);

@@ -58,6 +58,11 @@ struct GlbScene {
 
 struct GlbOptions {
   bool draco = false;
+  // KHR_mesh_quantization: 16-bit positions on a grid of the mesh's extent / 65534 (a 1 km tile:
+  // 1.5 cm steps), 8-bit normals. Ignored with Draco.
+  bool quantize = false;
+  // EXT_meshopt_compression of every vertex and index buffer (implies quantize). Ignored with Draco.
+  bool meshopt = false;
   int dracoPositionBits = 16;  // 16 bits over a 1 km tile: 1.5 cm steps
   int dracoNormalBits = 10;
   int dracoUvBits = 12;

@@ -35,6 +35,8 @@ struct ConvertOptions {
   std::string outDir;
   int lod = -1;                 // -1: the highest each building has
   bool draco = false;
+  bool meshopt = false;     // EXT_meshopt_compression + KHR_mesh_quantization
+  bool quantize = false;    // KHR_mesh_quantization only
   std::string geoidFile;        // empty: EGM96 (egm96_15.gtx)
   std::string crsOverride;      // empty: the files' srsName
   std::vector<std::string> objectTypes;  // see ReadOptions::objectTypes; empty: buildings
