@@ -298,6 +298,70 @@ TEST_CASE("Quantised and meshopt-compressed tilesets: valid, placed, smaller", "
   CHECK(bytes["meshopt"] < bytes["quantize"]);
 }
 
+TEST_CASE("3D Tiles 1.0 output: b3dm with batch tables", "[tileset][b3dm]") {
+  std::string base = tempDir("b3dm");
+  auto r = runTwin("convert '" + samples("plateau-yokosuka-lod2tex") + "' '" + samples("plateau-osaka-lod1") +
+                   "' --tiles-version 1.0 -o '" + base + "/out' --no-progress");
+  INFO(r.output);
+  REQUIRE(r.exitCode == 0);
+  json ts = json::parse(readText(base + "/out/tileset.json"));
+  CHECK(ts["asset"]["version"] == "1.0");
+  std::set<std::string> leafIds;
+  size_t contents = 0;
+  std::function<void(const json&)> walk = [&](const json& tile) {
+    if (tile.contains("content")) {
+      ++contents;
+      std::string uri = tile["content"]["uri"];
+      CHECK(uri.size() > 5);
+      CHECK(uri.substr(uri.size() - 5) == ".b3dm");
+      std::string b = readText(base + "/out/" + uri);
+      REQUIRE(b.size() > 28);
+      CHECK(b.substr(0, 4) == "b3dm");
+      uint32_t h[7];
+      std::memcpy(h, b.data(), 28);
+      CHECK(h[1] == 1);
+      CHECK(h[2] == b.size());
+      CHECK(h[2] % 8 == 0);
+      CHECK((28 + h[3]) % 8 == 0);
+      CHECK(h[4] == 0);
+      CHECK((28 + h[3] + h[4] + h[5]) % 8 == 0);
+      json ft = json::parse(b.substr(28, h[3]));
+      json bt = json::parse(b.substr(28 + h[3], h[5]));
+      const size_t n = ft["BATCH_LENGTH"];
+      REQUIRE(bt.contains("gml:id"));
+      for (auto& [k, col] : bt.items()) CHECK(col.size() == n);
+      // the glb inside: batch ids, no 1.1 extensions
+      size_t at = 28 + h[3] + h[4] + h[5] + h[6];
+      REQUIRE(b.size() >= at + 12);
+      uint32_t glbLength;
+      std::memcpy(&glbLength, b.data() + at + 8, 4);
+      REQUIRE(at + glbLength <= b.size());
+      CHECK(b.size() - (at + glbLength) < 8);  // only the b3dm's padding follows
+      std::string glb = b.substr(at, glbLength);
+      writeText(base + "/glb/" + std::to_string(contents) + ".glb", glb);
+      Glb g = readGlb(base + "/glb/" + std::to_string(contents) + ".glb");
+      REQUIRE(g.ok);
+      CHECK_FALSE(g.json.dump().find("EXT_mesh_features") != std::string::npos);
+      std::set<uint32_t> ids;
+      for (auto& prim : g.json["meshes"][0]["primitives"]) {
+        REQUIRE(prim["attributes"].contains("_BATCHID"));
+        for (double v : accessorValues(g, prim["attributes"]["_BATCHID"])) {
+          CHECK(v < n);
+          ids.insert(uint32_t(v));
+        }
+      }
+      CHECK(ids.size() == n);
+      if (!tile.contains("children"))
+        for (auto& id : bt["gml:id"]) leafIds.insert(id.get<std::string>());
+    }
+    for (auto& c : tile.value("children", json::array())) walk(c);
+  };
+  walk(ts["root"]);
+  CHECK(contents >= 3);
+  CHECK(leafIds.size() == 13 + 63);
+  validateGltf(base + "/glb");
+}
+
 TEST_CASE("A spatial split bounds tile size; output is deterministic across thread counts", "[tileset]") {
   std::string base = tempDir("split");
   auto r = runTwin("convert '" + samples("plateau-osaka-lod1") + "' -o '" + base + "/a' --max-tile-mb 0.02 --threads 1 --no-progress");

@@ -136,6 +136,9 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
     return view;
   };
 
+  // 3D Tiles 1.0 (b3dm): the batch id attribute; properties go to the b3dm batch table.
+  const char* idName = options.batchIds ? "_BATCHID" : "_FEATURE_ID_0";
+
   std::vector<float> tmp;
   for (const auto& p : scene.primitives) {
     size_t nv = p.positions.size() / 3;
@@ -187,7 +190,7 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
       }
       fidAcc = addAccessor(-1, kFloat, nv, "SCALAR");
       idxAcc = addAccessor(-1, nv < 65536 ? kUnsignedShort : kUnsignedInt, p.indices.size(), "SCALAR");
-      json dattrs = {{"POSITION", enc.positionId}, {"_FEATURE_ID_0", enc.featureId}};
+      json dattrs = {{"POSITION", enc.positionId}, {idName, enc.featureId}};
       if (nrmAcc >= 0) dattrs["NORMAL"] = enc.normalId;
       if (uvAcc >= 0) dattrs["TEXCOORD_0"] = enc.uvId;
       if (colAcc >= 0) dattrs["COLOR_0"] = enc.colorId;
@@ -256,12 +259,14 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
     if (nrmAcc >= 0) attrs["NORMAL"] = nrmAcc;
     if (uvAcc >= 0) attrs["TEXCOORD_0"] = uvAcc;
     if (colAcc >= 0) attrs["COLOR_0"] = colAcc;
-    attrs["_FEATURE_ID_0"] = fidAcc;
+    attrs[idName] = fidAcc;
     prim["attributes"] = attrs;
     prim["indices"] = idxAcc;
-    json fid = {{"featureCount", featureCount}, {"attribute", 0}};
-    if (scene.table.schema && scene.table.rowCount > 0) fid["propertyTable"] = 0;
-    prim["extensions"]["EXT_mesh_features"] = {{"featureIds", json::array({fid})}};
+    if (!options.batchIds) {
+      json fid = {{"featureCount", featureCount}, {"attribute", 0}};
+      if (scene.table.schema && scene.table.rowCount > 0) fid["propertyTable"] = 0;
+      prim["extensions"]["EXT_mesh_features"] = {{"featureIds", json::array({fid})}};
+    }
     primitives.push_back(prim);
   }
   if (primitives.empty()) {
@@ -269,7 +274,7 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
     return {};
   }
   meshes.push_back({{"primitives", primitives}});
-  used.push_back("EXT_mesh_features");
+  if (!options.batchIds) used.push_back("EXT_mesh_features");
   if (anyDraco) used.push_back("KHR_draco_mesh_compression");
 
   // Materials, images, textures
@@ -296,7 +301,7 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
 
   // Structural metadata: schema + one property table.
   const auto* schema = scene.table.schema;
-  if (schema && scene.table.rowCount > 0) {
+  if (schema && scene.table.rowCount > 0 && !options.batchIds) {
     const uint32_t rows = scene.table.rowCount;
     json classProps = json::object();
     json tableProps = json::object();
@@ -407,7 +412,7 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
     used.push_back("EXT_meshopt_compression");
     required.push_back("EXT_meshopt_compression");
   }
-  gltf["extensionsUsed"] = used;
+  if (!used.empty()) gltf["extensionsUsed"] = used;  // never an empty array (glTF forbids it)
   if (!required.empty()) gltf["extensionsRequired"] = required;
 
   std::string js = gltf.dump();
@@ -429,6 +434,67 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
   put32(static_cast<uint32_t>(bb.bin.size()));
   put32(0x004E4942);  // BIN
   out.insert(out.end(), bb.bin.begin(), bb.bin.end());
+  return out;
+}
+
+std::vector<uint8_t> wrapB3dm(const std::vector<uint8_t>& glb, const GlbPropertyTable& table) {
+  // Feature table: BATCH_LENGTH. Batch table: one JSON array per property (original names),
+  // null where a feature has no value.
+  json ft = {{"BATCH_LENGTH", table.rowCount}};
+  json bt = json::object();
+  if (table.schema) {
+    const auto& schema = *table.schema;
+    std::vector<json> cols(schema.size());
+    std::vector<bool> any(schema.size(), false);
+    for (auto& c : cols) c = json::array();
+    for (uint32_t r = 0; r < table.rowCount; ++r) {
+      std::vector<const PropertyValue*> row(schema.size(), nullptr);
+      if (r < table.rows.size())
+        for (auto& [pi, v] : table.rows[r])
+          if (pi < schema.size()) row[pi] = &v;
+      for (size_t pi = 0; pi < schema.size(); ++pi) {
+        const PropertyValue* v = row[pi];
+        if (!v) {
+          cols[pi].push_back(nullptr);
+          continue;
+        }
+        any[pi] = true;
+        if (v->index() == 2) cols[pi].push_back(std::get<std::string>(*v));
+        else if (schema[pi].type == PropertyType::String)
+          cols[pi].push_back(v->index() == 0 ? std::to_string(std::get<int64_t>(*v)) : json(std::get<double>(*v)).dump());
+        else if (v->index() == 0) cols[pi].push_back(std::get<int64_t>(*v));
+        else cols[pi].push_back(std::get<double>(*v));
+      }
+    }
+    for (size_t pi = 0; pi < schema.size(); ++pi)
+      if (any[pi]) bt[schema[pi].name] = std::move(cols[pi]);
+  }
+  std::string ftJson = ft.dump(), btJson = bt.empty() ? std::string() : bt.dump();
+  // 28-byte header; each part ends on an 8-byte boundary (padding with spaces in JSON).
+  while ((28 + ftJson.size()) % 8) ftJson.push_back(' ');
+  if (!btJson.empty())
+    while ((28 + ftJson.size() + btJson.size()) % 8) btJson.push_back(' ');
+  size_t total = 28 + ftJson.size() + btJson.size() + glb.size();
+  size_t pad = (8 - total % 8) % 8;
+  std::vector<uint8_t> out;
+  out.reserve(total + pad);
+  auto put32 = [&](uint32_t v) {
+    uint8_t b[4];
+    std::memcpy(b, &v, 4);
+    out.insert(out.end(), b, b + 4);
+  };
+  out.insert(out.end(), {'b', '3', 'd', 'm'});
+  put32(1);
+  put32(static_cast<uint32_t>(total + pad));
+  put32(static_cast<uint32_t>(ftJson.size()));
+  put32(0);
+  put32(static_cast<uint32_t>(btJson.size()));
+  put32(0);
+  out.insert(out.end(), ftJson.begin(), ftJson.end());
+  out.insert(out.end(), btJson.begin(), btJson.end());
+  out.insert(out.end(), glb.begin(), glb.end());
+  // The glb's own length stays as it is; the b3dm's padding follows it.
+  out.insert(out.end(), pad, 0);
   return out;
 }
 

@@ -93,7 +93,7 @@ nlohmann::json tileJson(const TileNode& t) {
 
 std::string tilesetJson(const TileNode& root, const TilesetInfo& info) {
   nlohmann::json j;
-  j["asset"] = {{"version", "1.1"}, {"generator", info.generator}};
+  j["asset"] = {{"version", info.version}, {"generator", info.generator}};
   if (!info.tilesetVersion.empty()) j["asset"]["tilesetVersion"] = info.tilesetVersion;
   nlohmann::json extras;
   extras["sourceCrs"] = info.sourceCrs;

@@ -472,9 +472,11 @@ void collectLeaves(QuadNode& n, std::vector<QuadNode*>& out) {
   for (auto& c : n.children) collectLeaves(c, out);
 }
 
-std::string tileUri(const QuadNode& n) {
-  if (n.top) return "tiles/top.glb";
-  return "tiles/" + std::to_string(n.level) + "/" + std::to_string(n.x) + "/" + std::to_string(n.y) + ".glb";
+// Content file of a tile: glb (3D Tiles 1.1) or b3dm (1.0).
+std::string tileUri(const QuadNode& n, const ConvertOptions& o) {
+  const char* ext = o.tilesVersion == "1.0" ? ".b3dm" : ".glb";
+  if (n.top) return std::string("tiles/top") + ext;
+  return "tiles/" + std::to_string(n.level) + "/" + std::to_string(n.x) + "/" + std::to_string(n.y) + ext;
 }
 
 // ------------------------------------------------------------------ tile writing
@@ -629,11 +631,7 @@ class TileWriter {
       }
       scene.table.rows[fi] = std::move(feats[fi].attrs);
     }
-    GlbOptions go;
-    go.draco = o_.draco;
-    go.meshopt = o_.meshopt;
-    go.quantize = o_.quantize;
-    if (!writeContent(writeGlb(scene, go, &diag_), leaf)) return false;
+    if (!writeContent(encode(scene), leaf)) return false;
     leaf.box = enuBox(scene.center, placed.data(), placed.size(), boxMargin(placed));
     leaf.boxSet = true;
     leaf.textures = scene.images.size();
@@ -790,17 +788,25 @@ class TileWriter {
     }
     scene.table.rowCount = uint32_t(scene.table.rows.size());
     if (scene.table.rows.empty()) return {};
+    return encode(scene);
+  }
+
+  // A tile's content bytes: glb, or b3dm around a glb with batch ids (3D Tiles 1.0).
+  std::vector<uint8_t> encode(const GlbScene& scene) {
     GlbOptions go;
     go.draco = o_.draco;
     go.meshopt = o_.meshopt;
     go.quantize = o_.quantize;
-    return writeGlb(scene, go, &diag_);
+    go.batchIds = o_.tilesVersion == "1.0";
+    auto glb = writeGlb(scene, go, &diag_);
+    if (glb.empty() || !go.batchIds) return glb;
+    return wrapB3dm(glb, scene.table);
   }
 
   bool writeContent(const std::vector<uint8_t>& bytes, QuadNode& node) {
     if (bytes.empty()) return false;
     std::string err;
-    if (!fs::writeFileAtomic(outDir_ + "/" + tileUri(node), bytes.data(), bytes.size(), err)) {
+    if (!fs::writeFileAtomic(outDir_ + "/" + tileUri(node, o_), bytes.data(), bytes.size(), err)) {
       diag_.error("output-write", err);
       return false;
     }
@@ -829,15 +835,16 @@ class TileWriter {
   Shared& shared_;
 };
 
-TileNode assemble(const QuadNode& q, bool levelsOfDetail) {
+TileNode assemble(const QuadNode& q, const ConvertOptions& o) {
+  const bool levelsOfDetail = o.levelsOfDetail;
   TileNode t;
-  if (q.written) t.contentUri = tileUri(q);
+  if (q.written) t.contentUri = tileUri(q, o);
   t.geometricError = q.error;
   std::vector<Vec3> corners;
   if (q.boxSet)
     for (auto& p : q.box.corners()) corners.push_back(p);
   for (auto& qc : q.children) {
-    TileNode child = assemble(qc, levelsOfDetail);
+    TileNode child = assemble(qc, o);
     if (child.contentUri.empty() && child.children.empty()) continue;
     for (auto& p : child.box.corners()) corners.push_back(p);
     t.children.push_back(std::move(child));
@@ -919,6 +926,7 @@ std::string optionsJson(const ConvertOptions& o) {
   j["maxLeafDegrees"] = o.maxLeafDegrees;
   j["levelsOfDetail"] = o.levelsOfDetail;
   j["parentFraction"] = o.parentFraction;
+  j["tilesVersion"] = o.tilesVersion;
   return j.dump();
 }
 
@@ -937,6 +945,7 @@ void optionsFromJson(const std::string& text, ConvertOptions& o) {
   o.maxLeafDegrees = j["maxLeafDegrees"];
   o.levelsOfDetail = j["levelsOfDetail"];
   o.parentFraction = j["parentFraction"];
+  o.tilesVersion = j["tilesVersion"];
 }
 
 std::string nodeKey(const QuadNode& n) {
@@ -1254,7 +1263,8 @@ class Run {
       if (it == prevTiles.end() || it->second->hash != hashes[&n]) return false;
       const TileState& t = *it->second;
       std::string err;
-      if (t.content && !linkOrCopy(o_.outDir + "/" + tileUri(n), out_.path() + "/" + tileUri(n), err)) return false;
+      if (t.content && !linkOrCopy(o_.outDir + "/" + tileUri(n, o_), out_.path() + "/" + tileUri(n, o_), err))
+        return false;
       std::string coarse = coarsePath(prevDir_ + "/coarse", n);
       if (o_.levelsOfDetail && &n != tree && !linkOrCopy(coarse, coarsePath(coarseDir_, n), err)) return false;
       n.written = t.content;
@@ -1341,10 +1351,11 @@ class Run {
     result.rootBytes = tree->bytes;
     result.rootError = tree->error;
 
-    TileNode rootTile = assemble(*tree, o_.levelsOfDetail);
+    TileNode rootTile = assemble(*tree, o_);
     rootTile.refine = o_.levelsOfDetail ? "REPLACE" : "ADD";
     TilesetInfo info;
     info.generator = "twin 0.1.0";
+    info.version = o_.tilesVersion;
     info.sourceCrs.assign(sourceCrs.begin(), sourceCrs.end());
     info.geoid = geoid;
     info.numbers["features"] = double(result.features);

@@ -69,7 +69,7 @@ int printSummary(const char* what, const twin::tiler::ConvertResult& r, const tw
 // `twin convert`'s command line.
 struct ConvertArgs {
   std::vector<std::string> inputs;
-  std::string out, lod = "max", geoid, crs, types = "building", shard, compress = "none";
+  std::string out, lod = "max", geoid, crs, types = "building", shard, compress = "none", tilesVersion = "1.1";
   bool draco = false, quiet = false, noProgress = false, flat = false, full = false;
   int threads = 0;
   double maxTileMb = 2.0;
@@ -126,6 +126,7 @@ int runConvert(ConvertArgs a) {
   o.draco = a.draco;
   o.meshopt = a.compress == "meshopt";
   o.quantize = a.compress == "quantize";
+  o.tilesVersion = a.tilesVersion;
   o.geoidFile = geoid;
   if (!crs.empty()) {
     o.crsOverride = twin::canonicalSrs(crs).value_or(crs);
@@ -223,6 +224,10 @@ int main(int argc, char** argv) {
   convert->add_option("--threads", ca.threads, "Worker threads (default: all cores)")->check(CLI::Range(0, 256));
   convert->add_option("--max-tile-mb", ca.maxTileMb, "Split tiles above this content size (MB, estimate)")
       ->check(CLI::Range(0.01, 1024.0));
+  convert->add_option("--tiles-version", ca.tilesVersion,
+                      "3D Tiles version: 1.1 (default: glb with EXT_mesh_features and EXT_structural_metadata) or "
+                      "1.0 (b3dm with batch tables, for clients that lack 1.1)")
+      ->check(CLI::IsMember({"1.0", "1.1"}));
   convert->add_flag("--flat", ca.flat,
                     "No levels of detail: full-detail leaves under empty parents (refine ADD). Default: every "
                     "parent tile holds a simplified, merged version of its children (refine REPLACE)");

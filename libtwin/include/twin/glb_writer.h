@@ -63,6 +63,9 @@ struct GlbOptions {
   bool quantize = false;
   // EXT_meshopt_compression of every vertex and index buffer (implies quantize). Ignored with Draco.
   bool meshopt = false;
+  // 3D Tiles 1.0: feature ids as _BATCHID, no EXT_mesh_features / EXT_structural_metadata (the
+  // properties go into the b3dm batch table: wrapB3dm).
+  bool batchIds = false;
   int dracoPositionBits = 16;  // 16 bits over a 1 km tile: 1.5 cm steps
   int dracoNormalBits = 10;
   int dracoUvBits = 12;
@@ -71,6 +74,11 @@ struct GlbOptions {
 
 // Serialises the scene. Never throws; returns an empty vector and reports on `diag` on failure.
 std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, DiagnosticSink* diag);
+
+// Wraps a glb written with GlbOptions::batchIds as a 3D Tiles 1.0 Batched 3D Model (b3dm): feature
+// table with BATCH_LENGTH = table.rowCount, batch table with one array per property (original
+// names, null where missing).
+std::vector<uint8_t> wrapB3dm(const std::vector<uint8_t>& glb, const GlbPropertyTable& table);
 
 // Reads a texture image file (JPEG, PNG as-is; TIFF, BMP, GIF, ... converted to PNG or JPEG).
 // `uri` is a path, or "archive.zip!/entry". Returns false with a message on failure.

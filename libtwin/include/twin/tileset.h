@@ -35,6 +35,7 @@ struct TileNode {
 
 struct TilesetInfo {
   std::string generator = "twin";
+  std::string version = "1.1";  // asset.version: "1.1", or "1.0" for b3dm content
   std::string tilesetVersion;
   std::vector<std::string> sourceCrs;  // source CRSs
   std::string geoid;                   // geoid grid applied, or empty
@@ -43,7 +44,7 @@ struct TilesetInfo {
 
 };
 
-// Serialises a tileset.json (asset.version "1.1").
+// Serialises a tileset.json.
 std::string tilesetJson(const TileNode& root, const TilesetInfo& info);
 
 }  // namespace twin

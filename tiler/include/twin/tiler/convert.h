@@ -37,6 +37,9 @@ struct ConvertOptions {
   bool draco = false;
   bool meshopt = false;     // EXT_meshopt_compression + KHR_mesh_quantization
   bool quantize = false;    // KHR_mesh_quantization only
+  // "1.1" (glb with EXT_mesh_features / EXT_structural_metadata) or "1.0" (b3dm with batch tables,
+  // for clients without 1.1).
+  std::string tilesVersion = "1.1";
   std::string geoidFile;        // empty: EGM96 (egm96_15.gtx)
   std::string crsOverride;      // empty: the files' srsName
   std::vector<std::string> objectTypes;  // see ReadOptions::objectTypes; empty: buildings
