@@ -16,6 +16,7 @@
 
 #include "test_support.h"
 #include "twin/crs.h"
+#include "twin/glb_writer.h"
 #include "twin/fsutil.h"
 #include "twin/tileset.h"
 
@@ -202,7 +203,7 @@ TEST_CASE("Yokosuka LOD2 with textures: a valid, placed, textured tileset with e
   auto c = checkTileset(out);
   CHECK(c.features == 13);
   CHECK(c.featureIds.count("bldg_787d830e-2534-410a-8a2a-a531efeb2533"));
-  CHECK(c.images == 3);
+  CHECK(c.images == 1);  // the three textures in one atlas
   json ts = json::parse(readText(out + "/tileset.json"));
   CHECK(ts["asset"]["extras"]["twin"]["sourceCrs"][0] == "EPSG:6697");
   CHECK(ts["asset"]["extras"]["twin"]["geoid"] == "egm96_15.gtx");
@@ -360,6 +361,118 @@ TEST_CASE("3D Tiles 1.0 output: b3dm with batch tables", "[tileset][b3dm]") {
   CHECK(contents >= 3);
   CHECK(leafIds.size() == 13 + 63);
   validateGltf(base + "/glb");
+}
+
+namespace {
+
+// Every textured vertex of a leaf tileset: (world position mm, normal) -> colour sampled from its
+// image at its texture coordinates (nearest texel, decoded by twin's own decoder).
+struct TexturedVertices {
+  std::multimap<std::array<long, 6>, std::array<double, 3>> colours;
+  std::vector<std::string> mimeTypes;
+  int largestSide = 0;
+};
+
+TexturedVertices texturedVertices(const std::string& dir, const std::string& scratch) {
+  TexturedVertices out;
+  int n = 0;
+  for (auto& e : sfs::recursive_directory_iterator(dir)) {
+    if (e.path().extension() != ".glb") continue;
+    Glb g = readGlb(e.path().string());
+    const json& j = g.json;
+    if (!j.contains("images")) continue;
+    std::vector<RgbaImage> images;
+    for (auto& im : j["images"]) {
+      out.mimeTypes.push_back(im["mimeType"]);
+      const json& v = j["bufferViews"][im["bufferView"].get<int>()];
+      std::string path = scratch + "/img" + std::to_string(n++);
+      writeText(path, std::string(reinterpret_cast<const char*>(&g.bin[v.value("byteOffset", size_t(0))]), v["byteLength"].get<size_t>()));
+      RgbaImage img;
+      std::string err;
+      if (im["mimeType"] != "image/webp") REQUIRE(decodeTextureImage(path, img, err));
+      out.largestSide = std::max({out.largestSide, img.width, img.height});
+      images.push_back(std::move(img));
+    }
+    auto source = [&](const json& tex) {
+      if (tex.contains("source")) return tex["source"].get<int>();
+      return tex["extensions"]["EXT_texture_webp"]["source"].get<int>();
+    };
+    Vec3 t{0, 0, 0};
+    if (j["nodes"][0].contains("translation")) t = {j["nodes"][0]["translation"][0], j["nodes"][0]["translation"][1], j["nodes"][0]["translation"][2]};
+    for (auto& prim : j["meshes"][0]["primitives"]) {
+      const json& mat = j["materials"][prim["material"].get<int>()];
+      if (!mat["pbrMetallicRoughness"].contains("baseColorTexture")) continue;
+      const RgbaImage& img = images[source(j["textures"][mat["pbrMetallicRoughness"]["baseColorTexture"]["index"].get<int>()])];
+      if (img.width == 0) continue;
+      auto pos = accessorValues(g, prim["attributes"]["POSITION"]);
+      auto nrm = accessorValues(g, prim["attributes"]["NORMAL"]);
+      auto uv = accessorValues(g, prim["attributes"]["TEXCOORD_0"]);
+      for (size_t i = 0; i < uv.size() / 2; ++i) {
+        double u = uv[2 * i] - std::floor(uv[2 * i]), v = uv[2 * i + 1] - std::floor(uv[2 * i + 1]);
+        int x = std::min(img.width - 1, int(u * img.width)), y = std::min(img.height - 1, int(v * img.height));
+        const uint8_t* px = &img.pixels[(size_t(y) * img.width + x) * 4];
+        std::array<long, 6> key{std::lround((pos[3 * i] + t[0]) * 1000), std::lround((pos[3 * i + 1] + t[1]) * 1000),
+                                std::lround((pos[3 * i + 2] + t[2]) * 1000), std::lround(nrm[3 * i] * 100),
+                                std::lround(nrm[3 * i + 1] * 100), std::lround(nrm[3 * i + 2] * 100)};
+        out.colours.insert({key, {double(px[0]), double(px[1]), double(px[2])}});
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Texture atlases keep every texel where it was; size limits and WebP", "[tileset][texture]") {
+  std::string base = tempDir("texture");
+  sfs::create_directories(base + "/scratch");
+  auto conv = [&](const std::string& name, const std::string& flags) {
+    auto r = runTwin("convert '" + samples("plateau-yokosuka-lod2tex") + "' --flat " + flags + " -o '" + base + "/" +
+                     name + "' --no-progress");
+    INFO(r.output);
+    REQUIRE(r.exitCode == 0);
+    return checkTileset(base + "/" + name, true);
+  };
+  auto originals = conv("originals", "--no-atlas");
+  auto atlas = conv("atlas", "");
+  CHECK(originals.images == 3);
+  CHECK(atlas.images == 1);
+  auto a = texturedVertices(base + "/originals", base + "/scratch");
+  auto b = texturedVertices(base + "/atlas", base + "/scratch");
+  REQUIRE(a.colours.size() > 100);
+  // The colour a vertex shows from the atlas is the colour it showed from its own image (JPEG
+  // re-encoding at quality 85 and edge texels aside). Vertices matched by position and normal.
+  std::vector<double> diffs;
+  for (auto it = a.colours.begin(); it != a.colours.end(); ++it) {
+    if (a.colours.count(it->first) != 1 || b.colours.count(it->first) != 1) continue;  // ambiguous corner
+    auto& c1 = it->second;
+    auto& c2 = b.colours.find(it->first)->second;
+    diffs.push_back((std::abs(c1[0] - c2[0]) + std::abs(c1[1] - c2[1]) + std::abs(c1[2] - c2[2])) / 3);
+  }
+  REQUIRE(diffs.size() > 40);
+  std::sort(diffs.begin(), diffs.end());
+  double median = diffs[diffs.size() / 2], p90 = diffs[diffs.size() * 9 / 10];
+  INFO(diffs.size() << " vertices: median colour difference " << median << ", 90th percentile " << p90 << " (of 255)");
+  CHECK(median < 8);
+  CHECK(p90 < 30);
+
+  // Size limit: no image over 256 px; WebP: EXT_texture_webp, required, valid.
+  auto small = conv("small", "--max-texture 256");
+  CHECK(texturedVertices(base + "/small", base + "/scratch").largestSide <= 256);
+  CHECK(a.largestSide > 256);
+  conv("webp", "--texture-format webp");
+  auto w = texturedVertices(base + "/webp", base + "/scratch");
+  REQUIRE(w.mimeTypes.size() == 1);
+  CHECK(w.mimeTypes[0] == "image/webp");
+  for (auto& e : sfs::recursive_directory_iterator(base + "/webp"))
+    if (e.path().extension() == ".glb") {
+      Glb g = readGlb(e.path().string());
+      if (!g.json.contains("images")) continue;
+      CHECK(g.json["extensionsRequired"].dump().find("EXT_texture_webp") != std::string::npos);
+    }
+  validateGltf(base + "/atlas");
+  validateGltf(base + "/small");
+  validateGltf(base + "/webp");
 }
 
 TEST_CASE("A spatial split bounds tile size; output is deterministic across thread counts", "[tileset]") {

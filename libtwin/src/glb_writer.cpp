@@ -99,6 +99,7 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
   json primitives = json::array();
   std::vector<std::string> used;
   bool anyDraco = false;
+  bool anyWebp = false;
 
   auto addAccessor = [&](int view, int componentType, size_t count, const char* type) {
     json a = {{"componentType", componentType}, {"count", count}, {"type", type}};
@@ -286,7 +287,13 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
     const auto& img = scene.images[i];
     int view = bb.add(img.data.data(), img.data.size(), 4);
     images.push_back({{"bufferView", view}, {"mimeType", img.mimeType}});
-    textures.push_back({{"source", i}, {"sampler", 0}});
+    if (img.mimeType == "image/webp") {
+      // no fallback image: the extension is required
+      textures.push_back({{"sampler", 0}, {"extensions", {{"EXT_texture_webp", {{"source", i}}}}}});
+      anyWebp = true;
+    } else {
+      textures.push_back({{"source", i}, {"sampler", 0}});
+    }
   }
   for (const auto& m : scene.materials) {
     json pbr = {{"baseColorFactor", {m.baseColor[0], m.baseColor[1], m.baseColor[2], m.baseColor[3]}},
@@ -406,6 +413,10 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
   json required = json::array();
   if (anyDraco) required.push_back("KHR_draco_mesh_compression");
   if (quantize) required.push_back("KHR_mesh_quantization");
+  if (anyWebp) {
+    used.push_back("EXT_texture_webp");
+    required.push_back("EXT_texture_webp");
+  }
   if (meshopt && bb.fallbackSize > 0) {
     // the uncompressed buffer exists only for the extension's views: it has no data of its own
     gltf["buffers"].push_back({{"byteLength", bb.fallbackSize}, {"extensions", {{"EXT_meshopt_compression", {{"fallback", true}}}}}});

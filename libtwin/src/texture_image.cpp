@@ -8,7 +8,11 @@
 #include <cstdio>
 // jpeglib.h needs size_t and FILE declared first
 #include <jpeglib.h>
+#include <webp/encode.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstring>
 
 #include "twin/glb_writer.h"
@@ -250,6 +254,244 @@ bool decodeTextureImage(const std::string& uri, RgbaImage& out, std::string& err
   out.pixels.assign(px, px + size_t(w) * h * 4);
   stbi_image_free(px);
   return true;
+}
+
+namespace {
+
+// Bilinear resize of RGBA pixels.
+RgbaImage resized(const RgbaImage& in, int w, int h) {
+  RgbaImage out;
+  out.width = w;
+  out.height = h;
+  out.pixels.resize(size_t(w) * h * 4);
+  for (int y = 0; y < h; ++y) {
+    float fy = std::max(0.0f, (y + 0.5f) * float(in.height) / float(h) - 0.5f);
+    int y0 = std::min(int(fy), in.height - 1), y1 = std::min(y0 + 1, in.height - 1);
+    float ty = fy - float(y0);
+    for (int x = 0; x < w; ++x) {
+      float fx = std::max(0.0f, (x + 0.5f) * float(in.width) / float(w) - 0.5f);
+      int x0 = std::min(int(fx), in.width - 1), x1 = std::min(x0 + 1, in.width - 1);
+      float tx = fx - float(x0);
+      for (int c = 0; c < 4; ++c) {
+        auto px = [&](int xx, int yy) { return float(in.pixels[(size_t(yy) * in.width + xx) * 4 + c]); };
+        float v = (px(x0, y0) * (1 - tx) + px(x1, y0) * tx) * (1 - ty) + (px(x0, y1) * (1 - tx) + px(x1, y1) * tx) * ty;
+        out.pixels[(size_t(y) * w + x) * 4 + c] = uint8_t(std::lround(std::clamp(v, 0.0f, 255.0f)));
+      }
+    }
+  }
+  return out;
+}
+
+// JPEG through libjpeg(-turbo): 4:2:0 chroma subsampling, optimised Huffman tables.
+bool encodeJpeg(const RgbaImage& img, int quality, std::vector<uint8_t>& out) {
+  jpeg_compress_struct cinfo;
+  JpegError jerr;
+  cinfo.err = jpeg_std_error(&jerr.mgr);
+  jerr.mgr.error_exit = jpegErrorExit;
+  unsigned char* mem = nullptr;
+  unsigned long size = 0;
+  std::vector<uint8_t> row(size_t(img.width) * 3);
+  if (setjmp(jerr.jump)) {
+    jpeg_destroy_compress(&cinfo);
+    free(mem);
+    return false;
+  }
+  jpeg_create_compress(&cinfo);
+  jpeg_mem_dest(&cinfo, &mem, &size);
+  cinfo.image_width = JDIMENSION(img.width);
+  cinfo.image_height = JDIMENSION(img.height);
+  cinfo.input_components = 3;
+  cinfo.in_color_space = JCS_RGB;
+  jpeg_set_defaults(&cinfo);
+  jpeg_set_quality(&cinfo, quality, TRUE);
+  cinfo.optimize_coding = TRUE;
+  jpeg_start_compress(&cinfo, TRUE);
+  while (cinfo.next_scanline < cinfo.image_height) {
+    const uint8_t* src = &img.pixels[size_t(cinfo.next_scanline) * img.width * 4];
+    for (int x = 0; x < img.width; ++x) std::memcpy(&row[3 * x], &src[4 * x], 3);
+    JSAMPROW rows[1] = {row.data()};
+    jpeg_write_scanlines(&cinfo, rows, 1);
+  }
+  jpeg_finish_compress(&cinfo);
+  out.assign(mem, mem + size);
+  jpeg_destroy_compress(&cinfo);
+  free(mem);
+  return true;
+}
+
+bool encodeImage(const RgbaImage& img, const TextureSetOptions& o, GlbImage& out) {
+  if (o.webp) {
+    bool opaque = true;
+    for (size_t i = 3; i < img.pixels.size(); i += 4)
+      if (img.pixels[i] != 255) {
+        opaque = false;
+        break;
+      }
+    uint8_t* data = nullptr;
+    size_t n = opaque ? WebPEncodeRGBA(img.pixels.data(), img.width, img.height, img.width * 4, float(o.quality), &data)
+                      : WebPEncodeLosslessRGBA(img.pixels.data(), img.width, img.height, img.width * 4, &data);
+    if (n == 0) return false;
+    out.mimeType = "image/webp";
+    out.data.assign(data, data + n);
+    WebPFree(data);
+    return true;
+  }
+  bool opaque = true;
+  for (size_t i = 3; i < img.pixels.size(); i += 4)
+    if (img.pixels[i] != 255) {
+      opaque = false;
+      break;
+    }
+  if (opaque) {
+    out.mimeType = "image/jpeg";
+    return encodeJpeg(img, o.quality, out.data);
+  }
+  return encodeRgba(img.pixels.data(), img.width, img.height, out);
+}
+
+}  // namespace
+
+std::vector<GlbImage> buildTileTextures(const std::vector<TextureUse>& uses, const TextureSetOptions& o,
+                                        std::vector<TexturePlacement>& placements,
+                                        std::vector<std::pair<std::string, std::string>>& errors) {
+  std::vector<GlbImage> images;
+  placements.assign(uses.size(), TexturePlacement{});
+  const int maxSize = std::max(64, o.maxSize);
+  struct Item {
+    size_t use;
+    RgbaImage img;
+  };
+  std::vector<Item> atlasItems;
+  for (size_t i = 0; i < uses.size(); ++i) {
+    const TextureUse& u = uses[i];
+    const bool inUnit = u.uMin >= -0.001f && u.uMax <= 1.001f && u.vMin >= -0.001f && u.vMax <= 1.001f;
+    GlbImage raw;
+    std::string err;
+    int w = 0, h = 0, comp = 0;
+    // Alone and small enough: the file as it is (no re-encoding).
+    if (!(o.atlas && inUnit) && loadTextureImage(u.uri, raw, err)) {
+      if (stbi_info_from_memory(raw.data.data(), int(raw.data.size()), &w, &h, &comp) && w <= maxSize && h <= maxSize) {
+        placements[i].image = int(images.size());
+        images.push_back(std::move(raw));
+        continue;
+      }
+    }
+    RgbaImage img;
+    if (!decodeTextureImage(u.uri, img, err)) {
+      errors.push_back({u.uri, err});
+      continue;
+    }
+    if (img.width > maxSize || img.height > maxSize) {
+      double f = double(maxSize) / std::max(img.width, img.height);
+      img = resized(img, std::max(1, int(img.width * f)), std::max(1, int(img.height * f)));
+    }
+    if (o.atlas && inUnit) {
+      atlasItems.push_back({i, std::move(img)});
+      continue;
+    }
+    GlbImage enc;
+    if (!encodeImage(img, o, enc)) {
+      errors.push_back({u.uri, "re-encoding failed"});
+      continue;
+    }
+    placements[i].image = int(images.size());
+    images.push_back(std::move(enc));
+  }
+  if (atlasItems.empty()) return images;
+  if (atlasItems.size() == 1) {
+    // one texture: no atlas needed
+    GlbImage enc;
+    GlbImage raw;
+    std::string err;
+    int w, h, comp;
+    const auto& it = atlasItems[0];
+    if (loadTextureImage(uses[it.use].uri, raw, err) &&
+        stbi_info_from_memory(raw.data.data(), int(raw.data.size()), &w, &h, &comp) && w <= maxSize && h <= maxSize) {
+      enc = std::move(raw);
+    } else if (!encodeImage(it.img, o, enc)) {
+      errors.push_back({uses[it.use].uri, "re-encoding failed"});
+      return images;
+    }
+    placements[it.use].image = int(images.size());
+    images.push_back(std::move(enc));
+    return images;
+  }
+  // Shelf packing, tallest first, 2 px of edge padding around each image (mipmaps bleed less);
+  // everything halves until the atlas fits maxSize.
+  const int pad = 2;
+  std::vector<size_t> order(atlasItems.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return atlasItems[a].img.height != atlasItems[b].img.height ? atlasItems[a].img.height > atlasItems[b].img.height
+                                                                : a < b;
+  });
+  double scale = 1.0;
+  std::vector<std::array<int, 4>> rect(atlasItems.size());  // x, y, w, h (without padding)
+  int atlasW = 0, atlasH = 0;
+  for (int attempt = 0; attempt < 12; ++attempt, scale *= 0.5) {
+    double area = 0;
+    for (auto& it : atlasItems)
+      area += (it.img.width * scale + 2 * pad) * (it.img.height * scale + 2 * pad);
+    int width = 64;
+    while (width < maxSize && double(width) * width < area * 1.15) width *= 2;
+    int x = 0, y = 0, shelf = 0;
+    bool fits = true;
+    for (size_t k : order) {
+      int w = std::max(1, int(atlasItems[k].img.width * scale)), h = std::max(1, int(atlasItems[k].img.height * scale));
+      if (x + w + 2 * pad > width) {
+        x = 0;
+        y += shelf;
+        shelf = 0;
+      }
+      if (w + 2 * pad > width) {
+        fits = false;
+        break;
+      }
+      rect[k] = {x + pad, y + pad, w, h};
+      x += w + 2 * pad;
+      shelf = std::max(shelf, h + 2 * pad);
+    }
+    int height = y + shelf;
+    if (fits && height <= maxSize) {
+      atlasW = width;
+      atlasH = height;
+      break;
+    }
+  }
+  if (atlasW == 0) {
+    for (auto& it : atlasItems) errors.push_back({uses[it.use].uri, "too many textures for one atlas"});
+    return images;
+  }
+  RgbaImage atlas;
+  atlas.width = atlasW;
+  atlas.height = atlasH;
+  atlas.pixels.assign(size_t(atlasW) * atlasH * 4, 0);
+  for (size_t i = 3; i < atlas.pixels.size(); i += 4) atlas.pixels[i] = 255;  // unused space: opaque
+  const int index = int(images.size());
+  for (size_t k = 0; k < atlasItems.size(); ++k) {
+    auto [rx, ry, rw, rh] = rect[k];
+    RgbaImage img = (rw == atlasItems[k].img.width && rh == atlasItems[k].img.height) ? std::move(atlasItems[k].img)
+                                                                                    : resized(atlasItems[k].img, rw, rh);
+    for (int y = -pad; y < rh + pad; ++y)
+      for (int x = -pad; x < rw + pad; ++x) {
+        int sx = std::clamp(x, 0, rw - 1), sy = std::clamp(y, 0, rh - 1);  // edges extended into the padding
+        std::memcpy(&atlas.pixels[(size_t(ry + y) * atlasW + (rx + x)) * 4], &img.pixels[(size_t(sy) * rw + sx) * 4], 4);
+      }
+    TexturePlacement& p = placements[atlasItems[k].use];
+    p.image = index;
+    p.scaleU = float(rw) / float(atlasW);
+    p.scaleV = float(rh) / float(atlasH);
+    p.offsetU = float(rx) / float(atlasW);
+    p.offsetV = float(ry) / float(atlasH);
+  }
+  GlbImage enc;
+  if (!encodeImage(atlas, o, enc)) {
+    for (auto& it : atlasItems) errors.push_back({uses[it.use].uri, "atlas encoding failed"});
+    for (auto& it : atlasItems) placements[it.use].image = -1;
+    return images;
+  }
+  images.push_back(std::move(enc));
+  return images;
 }
 
 }  // namespace twin

@@ -550,13 +550,47 @@ class TileWriter {
     scene.center = {std::round((lo[0] + hi[0]) / 2), std::round((lo[1] + hi[1]) / 2), std::round((lo[2] + hi[2]) / 2)};
     scene.copyright = "";
     std::unordered_map<std::string, int> primByKey;
-    std::unordered_map<std::string, int> imageByUri;
+    // Textures of the tile: an atlas of those used within [0, 1], the others alone; none larger
+    // than the size limit.
+    std::vector<TextureUse> uses;
+    std::unordered_map<std::string, size_t> useByUri;
+    for (auto& f : feats)
+      for (auto& g : f.groups) {
+        if (g.texture.empty()) continue;
+        auto [it, fresh] = useByUri.emplace(g.texture, uses.size());
+        if (fresh) uses.push_back({g.texture, INFINITY, -INFINITY, INFINITY, -INFINITY});
+        TextureUse& u = uses[it->second];
+        for (auto& uv : g.uvs) {
+          u.uMin = std::min(u.uMin, uv[0]);
+          u.uMax = std::max(u.uMax, uv[0]);
+          u.vMin = std::min(u.vMin, uv[1]);
+          u.vMax = std::max(u.vMax, uv[1]);
+        }
+      }
+    std::vector<TexturePlacement> placements;
+    std::vector<std::pair<std::string, std::string>> textureErrors;
+    TextureSetOptions to;
+    to.maxSize = o_.maxTextureSize;
+    to.atlas = o_.atlas;
+    to.webp = o_.webp;
+    scene.images = buildTileTextures(uses, to, placements, textureErrors);
+    for (auto& [uri, err] : textureErrors)
+      if (shared_.once("texture:" + uri))
+        diag_.warning("texture-missing", "texture image " + uri + ": " + err + "; surfaces drawn in a plain colour");
     std::vector<Vec3> placed;  // vertex positions as the client will see them, for the box
     for (size_t fi = 0; fi < feats.size(); ++fi) {
       for (auto& g : feats[fi].groups) {
+        const TexturePlacement* tp = nullptr;
         std::string key;
         if (!g.texture.empty()) {
-          key = "t:" + g.texture;
+          tp = &placements[useByUri.at(g.texture)];
+          if (tp->image < 0) {
+            tp = nullptr;  // unusable texture: a plain colour
+            g.color = defaultColor(SurfaceType::Wall);
+          }
+        }
+        if (tp) {
+          key = "t:" + std::to_string(tp->image);
         } else {
           char b[64];
           std::snprintf(b, sizeof b, "c:%.4f,%.4f,%.4f,%.4f", g.color[0], g.color[1], g.color[2], g.color[3]);
@@ -566,26 +600,8 @@ class TileWriter {
         int pi;
         if (it == primByKey.end()) {
           GlbMaterial mat;
-          mat.baseColor = g.color;
-          if (!g.texture.empty()) {
-            auto im = imageByUri.find(g.texture);
-            if (im == imageByUri.end()) {
-              GlbImage img;
-              std::string err;
-              int idx = -1;
-              if (loadTextureImage(g.texture, img, err)) {
-                idx = static_cast<int>(scene.images.size());
-                scene.images.push_back(std::move(img));
-              } else if (shared_.once("texture:" + g.texture)) {
-                diag_.warning("texture-missing", "texture image " + g.texture + ": " + err +
-                                                     "; surfaces drawn in a plain colour",
-                              {}, 0, feats[fi].id);
-              }
-              im = imageByUri.emplace(g.texture, idx).first;
-            }
-            mat.image = im->second;
-            if (mat.image < 0) mat.baseColor = defaultColor(SurfaceType::Wall);
-          }
+          mat.baseColor = tp ? std::array<float, 4>{1, 1, 1, 1} : g.color;
+          mat.image = tp ? tp->image : -1;
           pi = static_cast<int>(scene.primitives.size());
           scene.primitives.emplace_back();
           scene.primitives.back().material = static_cast<int>(scene.materials.size());
@@ -609,8 +625,8 @@ class TileWriter {
           prim.normals.insert(prim.normals.end(), g.normals[v].begin(), g.normals[v].end());
           if (useUv) {
             const Vec2f& uv = g.uvs.empty() ? Vec2f{0, 0} : g.uvs[v];
-            prim.uvs.push_back(uv[0]);
-            prim.uvs.push_back(uv[1]);
+            prim.uvs.push_back(uv[0] * tp->scaleU + tp->offsetU);
+            prim.uvs.push_back(uv[1] * tp->scaleV + tp->offsetV);
           }
           prim.featureIds.push_back(float(fi));
         }
@@ -927,6 +943,9 @@ std::string optionsJson(const ConvertOptions& o) {
   j["levelsOfDetail"] = o.levelsOfDetail;
   j["parentFraction"] = o.parentFraction;
   j["tilesVersion"] = o.tilesVersion;
+  j["maxTextureSize"] = o.maxTextureSize;
+  j["atlas"] = o.atlas;
+  j["webp"] = o.webp;
   return j.dump();
 }
 
@@ -946,6 +965,9 @@ void optionsFromJson(const std::string& text, ConvertOptions& o) {
   o.levelsOfDetail = j["levelsOfDetail"];
   o.parentFraction = j["parentFraction"];
   o.tilesVersion = j["tilesVersion"];
+  o.maxTextureSize = j["maxTextureSize"];
+  o.atlas = j["atlas"];
+  o.webp = j["webp"];
 }
 
 std::string nodeKey(const QuadNode& n) {

@@ -70,6 +70,9 @@ int printSummary(const char* what, const twin::tiler::ConvertResult& r, const tw
 struct ConvertArgs {
   std::vector<std::string> inputs;
   std::string out, lod = "max", geoid, crs, types = "building", shard, compress = "none", tilesVersion = "1.1";
+  std::string textureFormat = "jpeg";
+  int maxTexture = 4096;
+  bool noAtlas = false;
   bool draco = false, quiet = false, noProgress = false, flat = false, full = false;
   int threads = 0;
   double maxTileMb = 2.0;
@@ -127,6 +130,9 @@ int runConvert(ConvertArgs a) {
   o.meshopt = a.compress == "meshopt";
   o.quantize = a.compress == "quantize";
   o.tilesVersion = a.tilesVersion;
+  o.webp = a.textureFormat == "webp";
+  o.maxTextureSize = a.maxTexture;
+  o.atlas = !a.noAtlas;
   o.geoidFile = geoid;
   if (!crs.empty()) {
     o.crsOverride = twin::canonicalSrs(crs).value_or(crs);
@@ -228,6 +234,13 @@ int main(int argc, char** argv) {
                       "3D Tiles version: 1.1 (default: glb with EXT_mesh_features and EXT_structural_metadata) or "
                       "1.0 (b3dm with batch tables, for clients that lack 1.1)")
       ->check(CLI::IsMember({"1.0", "1.1"}));
+  convert->add_option("--texture-format", ca.textureFormat,
+                      "Images twin re-encodes (atlases, downsampled textures): jpeg (PNG where transparent) or webp "
+                      "(EXT_texture_webp)")
+      ->check(CLI::IsMember({"jpeg", "webp"}));
+  convert->add_option("--max-texture", ca.maxTexture, "Largest texture side in pixels (default 4096); larger are downsampled")
+      ->check(CLI::Range(64, 16384));
+  convert->add_flag("--no-atlas", ca.noAtlas, "Keep each texture image as it is instead of one atlas per tile");
   convert->add_flag("--flat", ca.flat,
                     "No levels of detail: full-detail leaves under empty parents (refine ADD). Default: every "
                     "parent tile holds a simplified, merged version of its children (refine REPLACE)");

@@ -93,6 +93,28 @@ struct RgbaImage {
 };
 bool decodeTextureImage(const std::string& uri, RgbaImage& out, std::string& error, int maxDim = 0);
 
+// The texture images of one tile. Textures whose coordinates stay within [0, 1] are packed into
+// one atlas (a single material: fewer draw calls, one download); others stay alone (they repeat).
+// No image exceeds maxSize pixels on a side: larger ones, and atlases that would, are downsampled.
+struct TextureSetOptions {
+  int maxSize = 4096;     // WebGL 1 devices guarantee 4096
+  bool atlas = true;
+  bool webp = false;      // encode re-encoded images as WebP (EXT_texture_webp) instead of JPEG/PNG
+  int quality = 85;
+};
+struct TextureUse {
+  std::string uri;
+  float uMin = 0, uMax = 1, vMin = 0, vMax = 1;  // range of the coordinates that use it
+};
+struct TexturePlacement {
+  int image = -1;               // index into the images built; -1: unusable (reported in `errors`)
+  float scaleU = 1, scaleV = 1;  // uv' = uv * scale + offset
+  float offsetU = 0, offsetV = 0;
+};
+std::vector<GlbImage> buildTileTextures(const std::vector<TextureUse>& uses, const TextureSetOptions& options,
+                                        std::vector<TexturePlacement>& placements,
+                                        std::vector<std::pair<std::string, std::string>>& errors);
+
 // noData sentinels written into the schema.
 constexpr int32_t kNoDataInt32 = -2147483647 - 1;
 constexpr double kNoDataFloat64 = -1.7976931348623157e308;

@@ -40,6 +40,12 @@ struct ConvertOptions {
   // "1.1" (glb with EXT_mesh_features / EXT_structural_metadata) or "1.0" (b3dm with batch tables,
   // for clients without 1.1).
   std::string tilesVersion = "1.1";
+  // Textures: per leaf tile an atlas of those used within [0, 1] (others alone), none larger than
+  // maxTextureSize on a side (downsampled); WebP (EXT_texture_webp) instead of JPEG/PNG for
+  // re-encoded images.
+  int maxTextureSize = 4096;
+  bool atlas = true;
+  bool webp = false;
   std::string geoidFile;        // empty: EGM96 (egm96_15.gtx)
   std::string crsOverride;      // empty: the files' srsName
   std::vector<std::string> objectTypes;  // see ReadOptions::objectTypes; empty: buildings
