@@ -475,6 +475,130 @@ TEST_CASE("Texture atlases keep every texel where it was; size limits and WebP",
   validateGltf(base + "/webp");
 }
 
+TEST_CASE("Implicit tiling: subtrees describe the same tiles as the explicit tree", "[tileset][implicit]") {
+  std::string base = tempDir("implicit");
+  std::string in = "'" + samples("plateau-yokosuka-lod2tex") + "' '" + samples("plateau-osaka-lod1") + "' '" +
+                   samples("plateau-kawasaki-zip/kawasaki-shi/udx/frn") + "' --types building,furniture";
+  auto r = runTwin("convert " + in + " --implicit -o '" + base + "/implicit' --no-progress");
+  INFO(r.output);
+  REQUIRE(r.exitCode == 0);
+  REQUIRE(runTwin("convert " + in + " -o '" + base + "/explicit' --no-progress").exitCode == 0);
+  json ts = json::parse(readText(base + "/implicit/tileset.json"));
+  const json& root = ts["root"];
+  REQUIRE(root.contains("implicitTiling"));
+  CHECK(root["implicitTiling"]["subdivisionScheme"] == "QUADTREE");
+  CHECK(root["content"]["uri"] == "tiles/{level}/{x}/{y}.glb");
+  const int subtreeLevels = root["implicitTiling"]["subtreeLevels"];
+  const int availableLevels = root["implicitTiling"]["availableLevels"];
+  auto region = root["boundingVolume"]["region"];
+  REQUIRE(region.size() == 6);
+  CHECK(region[0].get<double>() <= region[2].get<double>());
+  CHECK(region[1].get<double>() <= region[3].get<double>());
+  CHECK(ts["schema"]["classes"]["tile"]["properties"]["boundingBox"]["semantic"] == "TILE_BOUNDING_BOX");
+
+  struct Tile {
+    std::array<double, 12> box;
+    double error;
+    bool content;
+  };
+  std::map<std::tuple<int, uint32_t, uint32_t>, Tile> tiles;
+  std::function<void(int, uint32_t, uint32_t)> readSubtree = [&](int level, uint32_t x, uint32_t y) {
+    std::string path = base + "/implicit/subtrees/" + std::to_string(level) + "/" + std::to_string(x) + "/" +
+                       std::to_string(y) + ".subtree";
+    REQUIRE(sfs::exists(path));
+    std::string b = readText(path);
+    REQUIRE(b.substr(0, 4) == "subt");
+    uint64_t jl, bl;
+    std::memcpy(&jl, b.data() + 8, 8);
+    std::memcpy(&bl, b.data() + 16, 8);
+    CHECK(jl % 8 == 0);
+    REQUIRE(24 + jl + bl == b.size());
+    json sj = json::parse(b.substr(24, jl));
+    const uint8_t* bin = reinterpret_cast<const uint8_t*>(b.data() + 24 + jl);
+    CHECK(sj["buffers"][0]["byteLength"] == bl);
+    auto bit = [&](const json& avail, size_t i) {
+      if (avail.contains("constant")) return avail["constant"].get<int>() == 1;
+      const json& v = sj["bufferViews"][avail["bitstream"].get<int>()];
+      CHECK(v["byteOffset"].get<size_t>() % 8 == 0);
+      return ((bin[v["byteOffset"].get<size_t>() + i / 8] >> (i % 8)) & 1) != 0;
+    };
+    const json& table = sj["propertyTables"][sj["tileMetadata"].get<int>()];
+    const json& boxView = sj["bufferViews"][table["properties"]["boundingBox"]["values"].get<int>()];
+    const json& errView = sj["bufferViews"][table["properties"]["geometricError"]["values"].get<int>()];
+    size_t row = 0;
+    for (int l = 0; l < subtreeLevels; ++l)
+      for (uint64_t m = 0; m < (uint64_t(1) << (2 * l)); ++m) {
+        size_t i = size_t(((uint64_t(1) << (2 * l)) - 1) / 3 + m);
+        if (!bit(sj["tileAvailability"], i)) {
+          CHECK_FALSE(bit(sj["contentAvailability"][0], i));
+          continue;
+        }
+        uint32_t lx = 0, ly = 0;
+        for (int k = 0; k < l; ++k) {
+          lx |= uint32_t((m >> (2 * k)) & 1) << k;
+          ly |= uint32_t((m >> (2 * k + 1)) & 1) << k;
+        }
+        Tile t;
+        std::memcpy(t.box.data(), bin + boxView["byteOffset"].get<size_t>() + row * 96, 96);
+        std::memcpy(&t.error, bin + errView["byteOffset"].get<size_t>() + row * 8, 8);
+        t.content = bit(sj["contentAvailability"][0], i);
+        tiles[{level + l, (x << l) + lx, (y << l) + ly}] = t;
+        ++row;
+      }
+    CHECK(row == table["count"].get<size_t>());
+    for (uint64_t m = 0; m < (uint64_t(1) << (2 * subtreeLevels)); ++m)
+      if (bit(sj["childSubtreeAvailability"], size_t(m))) {
+        uint32_t lx = 0, ly = 0;
+        for (int k = 0; k < subtreeLevels; ++k) {
+          lx |= uint32_t((m >> (2 * k)) & 1) << k;
+          ly |= uint32_t((m >> (2 * k + 1)) & 1) << k;
+        }
+        readSubtree(level + subtreeLevels, (x << subtreeLevels) + lx, (y << subtreeLevels) + ly);
+      }
+  };
+  readSubtree(0, 0, 0);
+  REQUIRE(tiles.count({0, 0u, 0u}));
+  TilesetCheck c;
+  std::set<std::string> referenced;
+  int deepest = 0;
+  for (auto& [key, t] : tiles) {
+    auto [l, x, y] = key;
+    deepest = std::max(deepest, l);
+    if (l > 0) {
+      // a parent is available, its box holds this one and its error is no smaller
+      auto p = tiles.find({l - 1, x / 2, y / 2});
+      REQUIRE(p != tiles.end());
+      CHECK(t.error <= p->second.error);
+      OrientedBox pb = OrientedBox::fromArray(p->second.box);
+      for (auto& corner : OrientedBox::fromArray(t.box).corners()) CHECK(pb.contains(corner, 0.02));
+    }
+    bool leaf = true;
+    for (uint32_t k = 0; k < 4; ++k) leaf = leaf && !tiles.count({l + 1, 2 * x + (k & 1), 2 * y + (k >> 1)});
+    if (!t.content) {
+      CHECK_FALSE(leaf);
+      continue;
+    }
+    std::string uri = "tiles/" + std::to_string(l) + "/" + std::to_string(x) + "/" + std::to_string(y) + ".glb";
+    referenced.insert(uri);
+    REQUIRE(sfs::exists(base + "/implicit/" + uri));
+    if (leaf) CHECK(t.error == 0.0);
+    checkGlb(base + "/implicit/" + uri, OrientedBox::fromArray(t.box), c, leaf);
+  }
+  CHECK(deepest + 1 == availableLevels);
+  CHECK(c.features == 13 + 63 + 28);
+  for (auto& id : c.parentFeatureIds) CHECK(c.featureIds.count(id));
+  // The same tiles as the explicit tileset, byte for byte.
+  std::set<std::string> explicitTiles;
+  for (auto& e : sfs::recursive_directory_iterator(base + "/explicit/tiles"))
+    if (e.is_regular_file()) {
+      std::string rel = sfs::relative(e.path(), base + "/explicit").string();
+      explicitTiles.insert(rel);
+      CHECK(readText(e.path().string()) == readText(base + "/implicit/" + rel));
+    }
+  CHECK(explicitTiles == referenced);
+  validateGltf(base + "/implicit");
+}
+
 TEST_CASE("A spatial split bounds tile size; output is deterministic across thread counts", "[tileset]") {
   std::string base = tempDir("split");
   auto r = runTwin("convert '" + samples("plateau-osaka-lod1") + "' -o '" + base + "/a' --max-tile-mb 0.02 --threads 1 --no-progress");

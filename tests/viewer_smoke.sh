@@ -39,14 +39,16 @@ done
 node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer-ground.png" 14
 kill $server; wait $server 2>/dev/null || true
 
-# 3D Tiles 1.0 (b3dm + batch tables) for clients without 1.1: CesiumJS loads every building.
-rm -rf "$out/viewer-b3dm"
+# The other output forms in one scene: 3D Tiles 1.0 (b3dm + batch tables) for clients without
+# 1.1, and implicit tiling (subtrees with tile metadata): CesiumJS loads every building of both.
+rm -rf "$out/viewer-b3dm" "$out/viewer-implicit"
 "$twin" convert "$src/samples/plateau-yokosuka" --tiles-version 1.0 -o "$out/viewer-b3dm" -q --no-progress
-"$twin" serve --tiles "$out/viewer-b3dm" --port "$port" > "$out/viewer-server-3.log" 2>&1 &
+"$twin" convert "$src/samples/plateau-yokosuka" --implicit -o "$out/viewer-implicit" -q --no-progress
+"$twin" serve --tiles "$out/viewer-b3dm" "$out/viewer-implicit" --port "$port" > "$out/viewer-server-3.log" 2>&1 &
 server=$!
 for _ in $(seq 50); do
   curl -sf "http://127.0.0.1:$port/api/tilesets" >/dev/null 2>&1 && break
   sleep 0.1
 done
-node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer-b3dm.png" 13
+node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer-b3dm-implicit.png" 26
 echo "viewer: 3 passed, 0 failed"

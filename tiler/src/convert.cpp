@@ -927,6 +927,192 @@ std::vector<std::string> objectTypesFromList(const std::string& list) {
 
 namespace {
 
+// ------------------------------------------------------------------ implicit tiling
+// The quadtree as 3D Tiles 1.1 implicit tiling: tile and content availability in subtree files
+// (subtreeLevels levels each), content at tiles/{level}/{x}/{y}.glb. Every available tile carries
+// its real box and geometric error as tile metadata (semantics TILE_BOUNDING_BOX,
+// TILE_GEOMETRIC_ERROR), so volumes and errors stay those of the explicit tree: a building cut by
+// a quadrant boundary stays inside its tile's box, and errors are the measured ones rather than
+// the root's halved per level. Levels the tree skips (one-child chains) are available tiles
+// without content, with the box and error of the tile below them.
+
+struct ImplicitTile {
+  std::array<double, 12> box{};
+  double error = 0;
+  bool content = false;
+};
+
+uint64_t morton2(uint32_t x, uint32_t y) {
+  uint64_t m = 0;
+  for (int b = 0; b < 32; ++b) {
+    m |= uint64_t((x >> b) & 1) << (2 * b);
+    m |= uint64_t((y >> b) & 1) << (2 * b + 1);
+  }
+  return m;
+}
+
+struct TileKey {
+  int level;
+  uint32_t x, y;
+  bool operator<(const TileKey& o) const {
+    return level != o.level ? level < o.level : x != o.x ? x < o.x : y < o.y;
+  }
+};
+
+void collectImplicit(const QuadNode& n, int parentLevel, std::map<TileKey, ImplicitTile>& tiles) {
+  ImplicitTile t;
+  t.box = n.box.toArray();
+  t.error = n.error;
+  t.content = n.written;
+  tiles[{n.level, n.x, n.y}] = t;
+  // levels skipped between the parent and this node: available, no content
+  for (int l = parentLevel + 1; l < n.level; ++l) {
+    TileKey k{l, n.x >> (n.level - l), n.y >> (n.level - l)};
+    if (!tiles.count(k)) tiles[k] = ImplicitTile{t.box, t.error, false};
+  }
+  for (auto& c : n.children) collectImplicit(c, n.level, tiles);
+}
+
+std::string implicitTileset(const QuadNode& tree, const std::string& refine, const TilesetInfo& info,
+                            const std::string& outDir, const ConvertOptions& o, std::string& error) {
+  std::map<TileKey, ImplicitTile> tiles;
+  collectImplicit(tree, -1, tiles);
+  int maxLevel = 0;
+  for (auto& [k, t] : tiles) maxLevel = std::max(maxLevel, k.level);
+  const int subtreeLevels = std::max(1, o.subtreeLevels);
+  // The root region holds every tile's box (heights too).
+  double w = INFINITY, s = INFINITY, e = -INFINITY, n = -INFINITY, hmin = INFINITY, hmax = -INFINITY;
+  for (auto& [k, t] : tiles)
+    for (auto& c : OrientedBox::fromArray(t.box).corners()) {
+      Vec3 llh = ecefToLonLatHeight(c);
+      w = std::min(w, llh[0]);
+      e = std::max(e, llh[0]);
+      s = std::min(s, llh[1]);
+      n = std::max(n, llh[1]);
+      hmin = std::min(hmin, llh[2]);
+      hmax = std::max(hmax, llh[2]);
+    }
+  const double rad = M_PI / 180.0;
+  // Subtrees: one per available tile at a level that is a multiple of subtreeLevels.
+  for (auto& [root, rt] : tiles) {
+    if (root.level % subtreeLevels) continue;
+    const size_t tileBits = size_t((std::pow(4.0, subtreeLevels) - 1) / 3);
+    const size_t childBits = size_t(std::pow(4.0, subtreeLevels));
+    std::vector<uint8_t> tileAvail((tileBits + 7) / 8, 0), contentAvail((tileBits + 7) / 8, 0),
+        childAvail((childBits + 7) / 8, 0);
+    std::vector<std::pair<size_t, const ImplicitTile*>> available;  // bit index, tile
+    size_t nTiles = 0, nContent = 0, nChildren = 0;
+    for (int l = 0; l <= subtreeLevels; ++l) {
+      const uint32_t side = 1u << l;
+      auto it = tiles.lower_bound({root.level + l, root.x << l, 0});
+      for (; it != tiles.end() && it->first.level == root.level + l; ++it) {
+        uint32_t lx = it->first.x - (root.x << l), ly = it->first.y - (root.y << l);
+        if (it->first.x < (root.x << l) || lx >= side || it->first.y < (root.y << l) || ly >= side) continue;
+        uint64_t m = morton2(lx, ly);
+        if (l < subtreeLevels) {
+          size_t bit = size_t((std::pow(4.0, l) - 1) / 3) + size_t(m);
+          tileAvail[bit / 8] |= uint8_t(1u << (bit % 8));
+          ++nTiles;
+          available.push_back({bit, &it->second});
+          if (it->second.content) {
+            contentAvail[bit / 8] |= uint8_t(1u << (bit % 8));
+            ++nContent;
+          }
+        } else {
+          childAvail[m / 8] |= uint8_t(1u << (m % 8));
+          ++nChildren;
+        }
+      }
+    }
+    std::sort(available.begin(), available.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    // Binary: bitstreams, then the metadata columns (8-byte aligned each).
+    std::vector<uint8_t> bin;
+    nlohmann::json views = nlohmann::json::array();
+    auto addView = [&](const void* data, size_t len) {
+      while (bin.size() % 8) bin.push_back(0);
+      views.push_back({{"buffer", 0}, {"byteOffset", bin.size()}, {"byteLength", len}});
+      bin.insert(bin.end(), static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + len);
+      return int(views.size()) - 1;
+    };
+    nlohmann::json sj;
+    auto availability = [&](const std::vector<uint8_t>& bits, size_t count, size_t total) -> nlohmann::json {
+      if (count == 0) return {{"constant", 0}};
+      if (count == total) return {{"constant", 1}};
+      return {{"bitstream", addView(bits.data(), bits.size())}, {"availableCount", count}};
+    };
+    sj["tileAvailability"] = availability(tileAvail, nTiles, tileBits);
+    sj["contentAvailability"] = nlohmann::json::array({availability(contentAvail, nContent, tileBits)});
+    sj["childSubtreeAvailability"] = availability(childAvail, nChildren, childBits);
+    std::vector<double> boxes, errors;
+    for (auto& [bit, t] : available) {
+      boxes.insert(boxes.end(), t->box.begin(), t->box.end());
+      errors.push_back(t->error);
+    }
+    int boxView = addView(boxes.data(), boxes.size() * 8);
+    int errView = addView(errors.data(), errors.size() * 8);
+    sj["propertyTables"] = nlohmann::json::array(
+        {{{"class", "tile"},
+          {"count", available.size()},
+          {"properties", {{"boundingBox", {{"values", boxView}}}, {"geometricError", {{"values", errView}}}}}}});
+    sj["tileMetadata"] = 0;
+    while (bin.size() % 8) bin.push_back(0);
+    sj["buffers"] = nlohmann::json::array({{{"byteLength", bin.size()}}});
+    sj["bufferViews"] = views;
+    std::string js = sj.dump();
+    while (js.size() % 8) js.push_back(' ');
+    std::vector<uint8_t> file;
+    auto put = [&](const void* p, size_t len) {
+      file.insert(file.end(), static_cast<const uint8_t*>(p), static_cast<const uint8_t*>(p) + len);
+    };
+    put("subt", 4);
+    uint32_t version = 1;
+    uint64_t jl = js.size(), bl = bin.size();
+    put(&version, 4);
+    put(&jl, 8);
+    put(&bl, 8);
+    put(js.data(), js.size());
+    put(bin.data(), bin.size());
+    std::string path = outDir + "/subtrees/" + std::to_string(root.level) + "/" + std::to_string(root.x) + "/" +
+                       std::to_string(root.y) + ".subtree";
+    if (!fs::writeFileAtomic(path, file.data(), file.size(), error)) return {};
+  }
+  const ImplicitTile& rootTile = tiles.begin()->second;  // level 0
+  nlohmann::json j;
+  j["asset"] = {{"version", "1.1"}, {"generator", info.generator}};
+  nlohmann::json extras;
+  extras["sourceCrs"] = info.sourceCrs;
+  extras["targetCrs"] = "EPSG:4978";
+  extras["geoid"] = info.geoid.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.geoid);
+  for (auto& [k, v] : info.numbers) extras[k] = v;
+  j["asset"]["extras"] = {{"twin", extras}};
+  j["schema"] = {{"id", "twin_tiles"},
+                 {"classes",
+                  {{"tile",
+                    {{"properties",
+                      {{"boundingBox",
+                        {{"type", "SCALAR"}, {"componentType", "FLOAT64"}, {"array", true}, {"count", 12},
+                         {"semantic", "TILE_BOUNDING_BOX"}}},
+                       {"geometricError",
+                        {{"type", "SCALAR"}, {"componentType", "FLOAT64"}, {"semantic", "TILE_GEOMETRIC_ERROR"}}}}}}}}}};
+  j["geometricError"] = std::max(rootTile.error, info.geometricError);
+  const char* ext = o.tilesVersion == "1.0" ? ".b3dm" : ".glb";
+  j["root"] = {{"boundingVolume", {{"region", {w * rad, s * rad, e * rad, n * rad, hmin, hmax}}}},
+               {"geometricError", rootTile.error},
+               {"refine", refine},
+               {"content", {{"uri", std::string("tiles/{level}/{x}/{y}") + ext}}},
+               {"implicitTiling",
+                {{"subdivisionScheme", "QUADTREE"},
+                 {"subtreeLevels", subtreeLevels},
+                 {"availableLevels", maxLevel + 1},
+                 {"subtrees", {{"uri", "subtrees/{level}/{x}/{y}.subtree"}}}}}};
+  return j.dump(1);
+}
+
+}  // namespace
+
+namespace {
+
 std::string optionsJson(const ConvertOptions& o) {
   nlohmann::json j;
   j["lod"] = o.lod;
@@ -946,6 +1132,8 @@ std::string optionsJson(const ConvertOptions& o) {
   j["maxTextureSize"] = o.maxTextureSize;
   j["atlas"] = o.atlas;
   j["webp"] = o.webp;
+  j["implicit"] = o.implicit;
+  j["subtreeLevels"] = o.subtreeLevels;
   return j.dump();
 }
 
@@ -968,6 +1156,8 @@ void optionsFromJson(const std::string& text, ConvertOptions& o) {
   o.maxTextureSize = j["maxTextureSize"];
   o.atlas = j["atlas"];
   o.webp = j["webp"];
+  o.implicit = j["implicit"];
+  o.subtreeLevels = j["subtreeLevels"];
 }
 
 std::string nodeKey(const QuadNode& n) {
@@ -1248,7 +1438,7 @@ class Run {
     // a tile without content whose error means something.
     QuadNode wrapper;
     QuadNode* tree = &root;
-    if (root.children.empty()) {
+    if (root.children.empty() && !o_.implicit) {
       wrapper.top = true;
       wrapper.maxDiagonal = root.maxDiagonal;
       wrapper.west = root.west;
@@ -1384,7 +1574,17 @@ class Run {
     info.numbers["tiles"] = double(result.tiles);
     // The tileset's own error (nothing drawn at all): at least the largest building.
     info.geometricError = std::max(rootTile.geometricError, double(tree->maxDiagonal));
-    std::string json = tilesetJson(rootTile, info);
+    std::string json;
+    if (o_.implicit) {
+      std::string err2;
+      json = implicitTileset(*tree, rootTile.refine, info, out_.path(), o_, err2);
+      if (json.empty()) {
+        diag_.error("output-write", err2);
+        return false;
+      }
+    } else {
+      json = tilesetJson(rootTile, info);
+    }
     result.outputBytes += json.size();
     for (auto& p : packs_)
       if (p.fd >= 0) ::close(p.fd);

@@ -72,7 +72,7 @@ struct ConvertArgs {
   std::string out, lod = "max", geoid, crs, types = "building", shard, compress = "none", tilesVersion = "1.1";
   std::string textureFormat = "jpeg";
   int maxTexture = 4096;
-  bool noAtlas = false;
+  bool noAtlas = false, implicit = false;
   bool draco = false, quiet = false, noProgress = false, flat = false, full = false;
   int threads = 0;
   double maxTileMb = 2.0;
@@ -133,6 +133,7 @@ int runConvert(ConvertArgs a) {
   o.webp = a.textureFormat == "webp";
   o.maxTextureSize = a.maxTexture;
   o.atlas = !a.noAtlas;
+  o.implicit = a.implicit;
   o.geoidFile = geoid;
   if (!crs.empty()) {
     o.crsOverride = twin::canonicalSrs(crs).value_or(crs);
@@ -241,6 +242,9 @@ int main(int argc, char** argv) {
   convert->add_option("--max-texture", ca.maxTexture, "Largest texture side in pixels (default 4096); larger are downsampled")
       ->check(CLI::Range(64, 16384));
   convert->add_flag("--no-atlas", ca.noAtlas, "Keep each texture image as it is instead of one atlas per tile");
+  convert->add_flag("--implicit", ca.implicit,
+                    "Implicit tiling (3D Tiles 1.1 quadtree subtrees, tiles/{level}/{x}/{y}) instead of an explicit "
+                    "tile tree in tileset.json: a small tileset.json for any city size");
   convert->add_flag("--flat", ca.flat,
                     "No levels of detail: full-detail leaves under empty parents (refine ADD). Default: every "
                     "parent tile holds a simplified, merged version of its children (refine REPLACE)");

@@ -46,6 +46,9 @@ struct ConvertOptions {
   int maxTextureSize = 4096;
   bool atlas = true;
   bool webp = false;
+  // Implicit tiling (3D Tiles 1.1 subtrees) instead of an explicit tileset.json tree.
+  bool implicit = false;
+  int subtreeLevels = 4;
   std::string geoidFile;        // empty: EGM96 (egm96_15.gtx)
   std::string crsOverride;      // empty: the files' srsName
   std::vector<std::string> objectTypes;  // see ReadOptions::objectTypes; empty: buildings
