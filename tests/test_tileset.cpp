@@ -13,6 +13,7 @@
 #include <set>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "test_support.h"
 #include "twin/crs.h"
@@ -928,6 +929,15 @@ TEST_CASE("A staged output directory that is not committed leaves nothing behind
   }
   CHECK_FALSE(sfs::exists(base + "/out"));
   CHECK(sfs::is_empty(base));
+  // A run killed outright (kill -9) leaves its staging directory; the next run removes it when
+  // its process is gone, and keeps those of live runs.
+  sfs::create_directories(base + "/.out.twin-tmp-2147483000/tiles");
+  std::string live = base + "/.out.twin-tmp-" + std::to_string(getppid());
+  sfs::create_directories(live);
+  REQUIRE(runTwin("convert '" + samples("plateau-osaka-lod1") + "' -o '" + base + "/out' --no-progress").exitCode == 0);
+  CHECK_FALSE(sfs::exists(base + "/.out.twin-tmp-2147483000"));
+  CHECK(sfs::exists(live));
+  sfs::remove_all(live);
 }
 
 TEST_CASE("A large file parsed in parts on several threads gives the same tileset and true lines", "[tileset]") {

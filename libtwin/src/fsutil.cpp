@@ -1,5 +1,10 @@
 #include "twin/fsutil.h"
 
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdlib>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -63,7 +68,21 @@ bool StagedDirectory::begin(std::string& error) {
     }
   }
   sfs::path fp = sfs::absolute(final_, ec);
-  staging_ = (fp.parent_path() / ("." + fp.filename().string() + ".twin-tmp-" + std::to_string(getpid()))).string();
+  const std::string prefix = "." + fp.filename().string() + ".twin-tmp-";
+  // Staging directories of runs that were killed (their process is gone) are removed.
+  for (auto& e : sfs::directory_iterator(fp.parent_path(), ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    std::string rest = name.substr(prefix.size());
+    if (rest.size() > 4 && rest.compare(rest.size() - 4, 4, ".old") == 0) rest.resize(rest.size() - 4);
+    char* end = nullptr;
+    long pid = std::strtol(rest.c_str(), &end, 10);
+    if (end && *end == '\0' && pid > 0 && pid != getpid() && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) {
+      std::error_code rc;
+      sfs::remove_all(e.path(), rc);
+    }
+  }
+  staging_ = (fp.parent_path() / (prefix + std::to_string(getpid()))).string();
   sfs::remove_all(staging_, ec);
   if (!sfs::create_directories(staging_, ec)) {
     error = "cannot create " + staging_ + ": " + ec.message();

@@ -1,6 +1,7 @@
 #include "twin/tiler/inspect.h"
 
 #include <cmath>
+#include <functional>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -32,36 +33,78 @@ std::string describeTileset(const std::string& pathIn, DiagnosticSink& diag) {
     return {};
   }
   size_t tiles = 0, contents = 0, maxDepth = 0;
-  uint64_t contentBytes = 0;
+  uint64_t contentBytes = 0, leafBytes = 0;
   sfs::path base = sfs::path(path).parent_path();
-  std::function<void(const nlohmann::json&, size_t)> walk = [&](const nlohmann::json& t, size_t depth) {
-    ++tiles;
-    maxDepth = std::max(maxDepth, depth);
-    if (t.contains("content") && t["content"].contains("uri")) {
-      ++contents;
-      contentBytes += sfs::file_size(base / t["content"]["uri"].get<std::string>(), ec);
-    }
-    if (t.contains("children"))
-      for (auto& c : t["children"]) walk(c, depth + 1);
-  };
-  walk(j["root"], 1);
-  std::ostringstream o;
-  o << "tileset      " << path << "\n";
-  o << "version      " << j["asset"].value("version", "?") << " (" << j["asset"].value("generator", "?") << ")\n";
-  o << "tiles        " << tiles << " (" << contents << " with content, depth " << maxDepth << ")\n";
-  o << "content      " << contentBytes << " bytes\n";
-  o << "geometric error  tileset " << j.value("geometricError", 0.0) << ", root "
-    << j["root"].value("geometricError", 0.0) << "\n";
-  if (j["root"]["boundingVolume"].contains("box")) {
-    auto a = j["root"]["boundingVolume"]["box"].get<std::array<double, 12>>();
-    OrientedBox b = OrientedBox::fromArray(a);
-    double w = 1e9, s = 1e9, e = -1e9, n = -1e9, lo = 1e9, hi = -1e9;
+  // Bounds from the leaves' boxes (small: their corners stay near the ground, unlike those of a
+  // box spanning a region, which the Earth's curvature puts kilometres below or above it).
+  double w = 1e9, s = 1e9, e = -1e9, n = -1e9, lo = 1e9, hi = -1e9;
+  auto extend = [&](const OrientedBox& b) {
     for (auto& c : b.corners()) {
       Vec3 llh = ecefToLonLatHeight(c);
       w = std::min(w, llh[0]), e = std::max(e, llh[0]);
       s = std::min(s, llh[1]), n = std::max(n, llh[1]);
       lo = std::min(lo, llh[2]), hi = std::max(hi, llh[2]);
     }
+  };
+  const bool implicit = j["root"].contains("implicitTiling");
+  std::string implicitLine;
+  if (implicit) {
+    // Implicit tiling: the tiles are the files under tiles/, described by the subtrees.
+    const auto& it = j["root"]["implicitTiling"];
+    size_t subtrees = 0;
+    for (auto& f : sfs::recursive_directory_iterator(base / "subtrees", ec))
+      if (f.is_regular_file()) ++subtrees;
+    for (auto& f : sfs::recursive_directory_iterator(base / "tiles", ec))
+      if (f.is_regular_file()) {
+        ++contents;
+        contentBytes += f.file_size();
+      }
+    tiles = contents;
+    maxDepth = it.value("availableLevels", 0);
+    implicitLine = "implicit     " + it.value("subdivisionScheme", std::string("?")) + ", " + std::to_string(subtrees) +
+                   " subtrees of " + std::to_string(it.value("subtreeLevels", 0)) + " levels\n";
+    if (j["root"]["boundingVolume"].contains("region")) {
+      auto r = j["root"]["boundingVolume"]["region"];
+      const double deg = 180.0 / M_PI;
+      w = r[0].get<double>() * deg, s = r[1].get<double>() * deg, e = r[2].get<double>() * deg,
+      n = r[3].get<double>() * deg, lo = r[4], hi = r[5];
+    }
+  } else {
+    std::function<void(const nlohmann::json&, size_t)> walk = [&](const nlohmann::json& t, size_t depth) {
+      ++tiles;
+      maxDepth = std::max(maxDepth, depth);
+      const bool leaf = !t.contains("children") || t["children"].empty();
+      if (t.contains("content") && t["content"].contains("uri")) {
+        ++contents;
+        auto size = sfs::file_size(base / t["content"]["uri"].get<std::string>(), ec);
+        if (ec) {
+          diag.error("tileset-content-missing", "content " + t["content"]["uri"].get<std::string>() + " is missing", path);
+        } else {
+          contentBytes += size;
+          if (leaf) leafBytes += size;
+        }
+      }
+      if (leaf && t["boundingVolume"].contains("box"))
+        extend(OrientedBox::fromArray(t["boundingVolume"]["box"].get<std::array<double, 12>>()));
+      if (t.contains("children"))
+        for (auto& c : t["children"]) walk(c, depth + 1);
+    };
+    walk(j["root"], 1);
+  }
+  std::ostringstream o;
+  o << "tileset      " << path << "\n";
+  o << "version      " << j["asset"].value("version", "?") << " (" << j["asset"].value("generator", "?") << ")\n";
+  o << "tiles        " << tiles << " (" << contents << " with content, " << (implicit ? "levels " : "depth ")
+    << maxDepth << ")\n";
+  o << implicitLine;
+  o << "content      " << contentBytes << " bytes";
+  if (!implicit && leafBytes != contentBytes)
+    o << " (full detail " << leafBytes << ", overviews " << contentBytes - leafBytes << ")";
+  o << "\n";
+  o << "geometric error  tileset " << j.value("geometricError", 0.0) << ", root "
+    << j["root"].value("geometricError", 0.0) << "\n";
+  o << "refine       " << j["root"].value("refine", std::string("?")) << "\n";
+  if (w <= e) {
     char buf[200];
     std::snprintf(buf, sizeof buf, "bounds       lon %.6f..%.6f, lat %.6f..%.6f, h %.1f..%.1f m (ellipsoidal)\n", w, e, s, n,
                   lo, hi);

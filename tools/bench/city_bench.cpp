@@ -235,6 +235,12 @@ int main(int argc, char** argv) {
     row("flat, " + std::to_string(t) + " thread(s)", s, nullptr, bytes);
     flatLeaves = bytes;
     flatRate = inBytes / 1e6 / s.seconds;
+    if (t == threads.back()) {
+      // what the per-tile texture atlas costs: the same without it
+      RunStats n = runTwin(twin, {"convert", city, "-o", work + "/out-noatlas", "--flat", "--no-atlas", "--full", "-q",
+                                  "--no-progress", "--threads", std::to_string(t)});
+      row("flat, no atlas, " + std::to_string(t) + " thr", n, nullptr, dirBytes(work + "/out-noatlas"));
+    }
     out = work + "/out-lod";
     s = runTwin(twin, {"convert", city, "-o", out, "--full", "-q", "--no-progress", "--threads", std::to_string(t)});
     lod = analyse(out);
