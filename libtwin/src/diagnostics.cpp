@@ -35,6 +35,11 @@ void DiagnosticSink::warning(std::string code, std::string message, std::string 
   report({Severity::Warning, std::move(code), std::move(message), std::move(file), line, std::move(featureId)});
 }
 
+void DiagnosticSink::info(std::string code, std::string message, std::string file, int64_t line,
+                          std::string featureId) {
+  report({Severity::Info, std::move(code), std::move(message), std::move(file), line, std::move(featureId)});
+}
+
 void DiagnosticCollector::report(Diagnostic d) {
   std::lock_guard lock(mutex_);
   uint64_t n = ++counts_[d.code];

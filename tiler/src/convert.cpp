@@ -201,48 +201,130 @@ class Worker {
     auto flat = flattenAttributes(obj);
     attrs_.clear();
     for (auto& fa : flat) {
-      uint8_t bit = fa.value.index() == 0 ? (std::get<int64_t>(fa.value) > INT32_MAX ||
-                                                     std::get<int64_t>(fa.value) <= INT32_MIN
-                                                 ? 2
-                                                 : 1)
-                    : fa.value.index() == 1 ? 4
-                                            : 8;
-      auto it = keyCache_.find(fa.key);
-      uint32_t idx;
-      if (it == keyCache_.end() || !(it->second.second & bit)) {
-        std::lock_guard lock(s_.mutex);
-        idx = s_.schema.observe(fa.key, fa.value);
-        auto& e = keyCache_[fa.key];
-        e.first = idx;
-        e.second |= bit;
-      } else {
-        idx = it->second.first;
-      }
+      uint32_t idx = keyIndex(fa.key, fa.value);
       attrs_.push_back({idx, std::move(fa.value)});
     }
+    // A feature far larger than a tile (a relief TIN of a whole mesh sheet, a long road) is cut
+    // into pieces of about kPieceMetres on a side, by triangle: each piece is a feature of its own
+    // with the same id and attributes plus twin:piece, so tiles stay small and local.
+    splitLarge(mesh_, pieces_);
+    if (pieces_.empty()) {
+      write(obj, mesh_, attrs_, input);
+      return;
+    }
+    for (size_t i = 0; i < pieces_.size(); ++i) {
+      PropertyRow row = attrs_;
+      PropertyValue piece = int64_t(i + 1);
+      row.push_back({keyIndex("twin:piece", piece), piece});
+      write(obj, pieces_[i], row, input);
+    }
+    if (s_.once("feature-split:" + obj.id))
+      s_.diag.info("feature-split",
+                   obj.type + " spans " + std::to_string(int(diagonalOf(mesh_))) + " m: cut into " +
+                       std::to_string(pieces_.size()) + " pieces (twin:piece) so that tiles stay small",
+                   obj.sourceFile, obj.sourceLine, obj.id);
+  }
+
+  static constexpr double kPieceMetres = 500;
+  static constexpr double kSplitAboveMetres = 1500;
+
+  static double diagonalOf(const FeatureMesh& m) {
+    return std::sqrt(std::pow(m.max[0] - m.min[0], 2) + std::pow(m.max[1] - m.min[1], 2) + std::pow(m.max[2] - m.min[2], 2));
+  }
+
+  // Cuts `mesh` into pieces on a kPieceMetres grid (local east/north at its centre) by triangle
+  // centroid; `out` is left empty when the mesh is small enough to stay whole.
+  static void splitLarge(const FeatureMesh& mesh, std::vector<FeatureMesh>& out) {
+    out.clear();
+    if (diagonalOf(mesh) <= kSplitAboveMetres) return;
+    Vec3 c{(mesh.min[0] + mesh.max[0]) / 2, (mesh.min[1] + mesh.max[1]) / 2, (mesh.min[2] + mesh.max[2]) / 2};
+    Vec3 e, n, u;
+    enuFrame(c, e, n, u);
+    std::map<std::pair<long, long>, size_t> cellIndex;
+    for (size_t gi = 0; gi < mesh.groups.size(); ++gi) {
+      const MeshGroup& g = mesh.groups[gi];
+      std::map<std::pair<size_t, uint32_t>, uint32_t> remap;  // (piece, old vertex) -> new vertex
+      for (size_t t = 0; t + 2 < g.indices.size(); t += 3) {
+        Vec3 centroid{0, 0, 0};
+        for (int k = 0; k < 3; ++k)
+          for (int a = 0; a < 3; ++a) centroid[a] += g.positions[g.indices[t + k]][a] / 3.0;
+        Vec3 d{centroid[0] - c[0], centroid[1] - c[1], centroid[2] - c[2]};
+        long cx = long(std::floor((d[0] * e[0] + d[1] * e[1] + d[2] * e[2]) / kPieceMetres));
+        long cy = long(std::floor((d[0] * n[0] + d[1] * n[1] + d[2] * n[2]) / kPieceMetres));
+        auto [it, fresh] = cellIndex.emplace(std::make_pair(cx, cy), out.size());
+        if (fresh) {
+          out.emplace_back();
+          out.back().groups.resize(mesh.groups.size());
+          for (size_t k = 0; k < mesh.groups.size(); ++k) {
+            out.back().groups[k].texture = mesh.groups[k].texture;
+            out.back().groups[k].color = mesh.groups[k].color;
+          }
+        }
+        const size_t pi = it->second;
+        MeshGroup& pg = out[pi].groups[gi];
+        for (int k = 0; k < 3; ++k) {
+          uint32_t old = g.indices[t + k];
+          auto [r, added] = remap.emplace(std::make_pair(pi, old), uint32_t(pg.positions.size()));
+          if (added) {
+            pg.positions.push_back(g.positions[old]);
+            pg.normals.push_back(g.normals[old]);
+            if (!g.uvs.empty()) pg.uvs.push_back(g.uvs[old]);
+          }
+          pg.indices.push_back(r->second);
+        }
+      }
+    }
+    for (auto& p : out) {
+      std::vector<MeshGroup> kept;
+      for (auto& g : p.groups)
+        if (!g.indices.empty()) kept.push_back(std::move(g));
+      p.groups = std::move(kept);
+      p.min = {INFINITY, INFINITY, INFINITY};
+      p.max = {-INFINITY, -INFINITY, -INFINITY};
+      for (auto& g : p.groups)
+        for (auto& q : g.positions)
+          for (int a = 0; a < 3; ++a) {
+            p.min[a] = std::min(p.min[a], q[a]);
+            p.max[a] = std::max(p.max[a], q[a]);
+          }
+    }
+  }
+
+  uint32_t keyIndex(const std::string& key, const PropertyValue& value) {
+    uint8_t bit = SchemaBuilder::kindBit(value);
+    auto it = keyCache_.find(key);
+    if (it != keyCache_.end() && (it->second.second & bit)) return it->second.first;
+    std::lock_guard lock(s_.mutex);
+    uint32_t idx = s_.schema.observe(key, value);
+    auto& e = keyCache_[key];
+    e.first = idx;
+    e.second |= bit;
+    return idx;
+  }
+
+  void write(const CityObject& obj, const FeatureMesh& mesh, const PropertyRow& attrs, uint32_t input) {
     ByteWriter w;
-    serialize(obj.id, attrs_, mesh_, w);
+    serialize(obj.id, attrs, mesh, w);
     PackOut& pack = packFor(input, obj);
     if (pack.fd < 0) return;
-    for (auto& [k, v] : attrs_) pack.kinds[k] |= SchemaBuilder::kindBit(v);
+    for (auto& [k, v] : attrs) pack.kinds[k] |= SchemaBuilder::kindBit(v);
     FeatureRef ref{};
     ref.input = input;
     ref.offset = pack.offset;
     ref.size = static_cast<uint32_t>(w.buf.size());
     ref.idHash = fnv1a64(obj.id);
-    Vec3 c{(mesh_.min[0] + mesh_.max[0]) / 2, (mesh_.min[1] + mesh_.max[1]) / 2, (mesh_.min[2] + mesh_.max[2]) / 2};
+    Vec3 c{(mesh.min[0] + mesh.max[0]) / 2, (mesh.min[1] + mesh.max[1]) / 2, (mesh.min[2] + mesh.max[2]) / 2};
     Vec3 llh = ecefToLonLatHeight(c);
     ref.lon = llh[0];
     ref.lat = llh[1];
-    ref.diagonal = float(std::sqrt(std::pow(mesh_.max[0] - mesh_.min[0], 2) + std::pow(mesh_.max[1] - mesh_.min[1], 2) +
-                                   std::pow(mesh_.max[2] - mesh_.min[2], 2)));
+    ref.diagonal = float(diagonalOf(mesh));
     if (::pwrite(pack.fd, w.buf.data(), w.buf.size(), off_t(pack.offset)) != ssize_t(w.buf.size())) {
       if (!writeFailed_) s_.diag.error("spill-write", "cannot write " + packsDir_ + "/" + pack.name + ".bin (disk full?)");
       writeFailed_ = true;
       return;
     }
     pack.offset += w.buf.size();
-    pack.triangles += mesh_.triangleCount();
+    pack.triangles += mesh.triangleCount();
     pack.refs.push_back(ref);
     s_.features.fetch_add(1);
   }
@@ -261,7 +343,8 @@ class Worker {
   std::unordered_map<std::string, std::pair<uint32_t, uint8_t>> keyCache_;
   FeatureMesh mesh_;
   MeshStats stats_;
-  std::vector<std::pair<uint32_t, PropertyValue>> attrs_;
+  PropertyRow attrs_;
+  std::vector<FeatureMesh> pieces_;
 
   void drop() {
     std::lock_guard lock(s_.mutex);
