@@ -26,6 +26,7 @@
 #include "twin/tileset.h"
 #include "bytes.h"
 #include "lod.h"
+#include "sort.h"
 #include "store.h"
 
 namespace twin::tiler {
@@ -477,7 +478,7 @@ struct QuadNode {
   int level = 0;
   uint32_t x = 0, y = 0;
   double west, south, east, north;
-  std::vector<uint32_t> features;  // leaf only
+  uint64_t begin = 0, end = 0;     // its features: a range of the sorted tile index (leaf only)
   std::vector<QuadNode> children;
   float maxDiagonal = 0;
   bool top = false;  // the overview parent added above a root that is a single leaf
@@ -491,20 +492,38 @@ struct QuadNode {
   uint64_t shown = 0;      // features in the content
 };
 
-void split(QuadNode& node, const std::vector<FeatureRef>& refs, const ConvertOptions& o) {
+// Splits `node` (a range of the sorted tile index) into quadrants while it is too large. One
+// sequential scan per node gives its size and where each quadrant's range starts (the index is
+// sorted by Morton code, so a quadrant is a contiguous range).
+bool split(QuadNode& node, const RefFile& refs, const ConvertOptions& o, std::string& error) {
   uint64_t bytes = 0;
   float diag = 0;
-  for (uint32_t f : node.features) {
-    bytes += refs[f].size;
-    diag = std::max(diag, refs[f].diagonal);
+  uint64_t childStart[5] = {node.end, node.end, node.end, node.end, node.end};
+  uint64_t childCount[4] = {0, 0, 0, 0};
+  const int shift = 2 * (30 - node.level);  // the bits of the quadrant at level + 1
+  std::vector<SortedRef> chunk;
+  for (uint64_t at = node.begin; at < node.end; at += 65536) {
+    uint64_t n = std::min<uint64_t>(65536, node.end - at);
+    if (!refs.read(at, n, chunk)) {
+      error = "cannot read the tile index";
+      return false;
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+      const SortedRef& r = chunk[i];
+      bytes += r.ref.size;
+      diag = std::max(diag, r.ref.diagonal);
+      if (shift >= 0) {
+        int q = int((r.morton >> shift) & 3);
+        if (childCount[q]++ == 0) childStart[q] = at + i;
+      }
+    }
   }
   node.maxDiagonal = diag;
+  const uint64_t count = node.end - node.begin;
   // Leaves stay small enough in extent for float32 positions (2 km: sub-millimetre steps) and for
   // culling, whatever their size in bytes.
   const bool wide = (node.east - node.west) > o.maxLeafDegrees || (node.north - node.south) > o.maxLeafDegrees;
-  if ((bytes <= o.maxTileBytes && node.features.size() <= o.maxFeaturesPerTile && !wide) ||
-      node.features.size() <= 1 || node.level >= 24)
-    return;
+  if ((bytes <= o.maxTileBytes && count <= o.maxFeaturesPerTile && !wide) || count <= 1 || node.level >= 24) return true;
   double mx = 0.5 * (node.west + node.east), my = 0.5 * (node.south + node.north);
   QuadNode kids[4];
   for (int i = 0; i < 4; ++i) {
@@ -515,18 +534,15 @@ void split(QuadNode& node, const std::vector<FeatureRef>& refs, const ConvertOpt
     kids[i].east = (i & 1) ? node.east : mx;
     kids[i].south = (i >> 1) ? my : node.south;
     kids[i].north = (i >> 1) ? node.north : my;
-  }
-  for (uint32_t f : node.features) {
-    int i = (refs[f].lon >= mx ? 1 : 0) + (refs[f].lat >= my ? 2 : 0);
-    kids[i].features.push_back(f);
+    kids[i].begin = childStart[i];
+    kids[i].end = childStart[i] + childCount[i];
   }
   int nonEmpty = 0;
-  for (auto& k : kids) nonEmpty += !k.features.empty();
-  if (nonEmpty == 1 && (node.east - node.west) < 1e-9) return;  // all at one point
+  for (auto& k : kids) nonEmpty += k.end > k.begin;
   if (nonEmpty == 1) {
     // Everything in one quadrant: this node becomes that quadrant (no chain of one-child tiles).
     for (auto& k : kids)
-      if (!k.features.empty()) {
+      if (k.end > k.begin) {
         node.level = k.level;
         node.x = k.x;
         node.y = k.y;
@@ -535,16 +551,14 @@ void split(QuadNode& node, const std::vector<FeatureRef>& refs, const ConvertOpt
         node.south = k.south;
         node.north = k.north;
       }
-    split(node, refs, o);
-    return;
+    return split(node, refs, o, error);
   }
-  node.features.clear();
-  node.features.shrink_to_fit();
   for (auto& k : kids)
-    if (!k.features.empty()) {
+    if (k.end > k.begin) {
       node.children.push_back(std::move(k));
-      split(node.children.back(), refs, o);
+      if (!split(node.children.back(), refs, o, error)) return false;
     }
+  return true;
 }
 
 void collectLeaves(QuadNode& n, std::vector<QuadNode*>& out) {
@@ -590,13 +604,14 @@ bool readWholeFile(const std::string& path, std::vector<uint8_t>& out) {
 // A pack open for reading in the tile phase.
 struct PackIn {
   std::string name;
+  uint32_t input = 0;
   int fd = -1;
   std::vector<uint32_t> remap;  // record attribute index -> schema position (UINT32_MAX: none)
 };
 
 class TileWriter {
  public:
-  TileWriter(const std::vector<FeatureRef>& refs, const std::vector<PackIn>& packs,
+  TileWriter(const RefFile& refs, const std::vector<PackIn>& packs,
              const std::vector<PropertyDef>& schema, const ConvertOptions& o, const std::string& outDir,
              const std::string& spillDir, DiagnosticSink& diag, Shared& shared)
       : refs_(refs), packs_(packs), schema_(schema), o_(o), outDir_(outDir), spillDir_(spillDir), diag_(diag),
@@ -605,11 +620,16 @@ class TileWriter {
   // A leaf: full-detail buildings, with textures. With levels of detail, also the coarse forms of
   // its buildings for the parent.
   bool write(QuadNode& leaf) {
-    std::vector<SpilledFeature> feats(leaf.features.size());
+    std::vector<SortedRef> leafRefs;
+    if (!refs_.read(leaf.begin, leaf.end - leaf.begin, leafRefs)) {
+      diag_.error("spill-read", "cannot read the tile index");
+      return false;
+    }
+    std::vector<SpilledFeature> feats(leafRefs.size());
     std::vector<uint8_t> buf;
     Vec3 lo{INFINITY, INFINITY, INFINITY}, hi{-INFINITY, -INFINITY, -INFINITY};
-    for (size_t i = 0; i < leaf.features.size(); ++i) {
-      const FeatureRef& r = refs_[leaf.features[i]];
+    for (size_t i = 0; i < leafRefs.size(); ++i) {
+      const FeatureRef& r = leafRefs[i].ref;
       buf.resize(r.size);
       if (::pread(packs_[r.pack].fd, buf.data(), r.size, off_t(r.offset)) != ssize_t(r.size) ||
           !deserialize(buf.data(), buf.size(), feats[i])) {
@@ -924,7 +944,7 @@ class TileWriter {
   }
 
  private:
-  const std::vector<FeatureRef>& refs_;
+  const RefFile& refs_;
   const std::vector<PackIn>& packs_;
   const std::vector<PropertyDef>& schema_;
   const ConvertOptions& o_;
@@ -1424,11 +1444,15 @@ class Run {
   bool tile() {
     auto tRead = std::chrono::steady_clock::now();
     result.readSeconds = std::chrono::duration<double>(tRead - t0_).count();
-    // ---- the packs of every input: key tables into one schema, indexes into one list ----
+    // ---- the packs of every input: key tables into one schema; their indexes into the sorted
+    // tile index on disk (two passes over the index files: bounds, then Morton keys) ----
     std::set<std::string> sourceCrs;
     std::string geoid;
-    std::vector<FeatureRef> refs;
     std::vector<std::vector<PackKey>> packKeys;
+    QuadNode root;
+    root.west = root.south = INFINITY;
+    root.east = root.north = -INFINITY;
+    uint64_t total = 0;
     for (uint32_t ii = 0; ii < inputs_.size(); ++ii) {
       auto& in = inputs_[ii];
       result.triangles += in.triangles;
@@ -1438,6 +1462,7 @@ class Run {
       for (auto& name : in.packs) {
         PackIn p;
         p.name = name;
+        p.input = ii;
         std::string base = packsDir_ + "/" + name, err;
         std::vector<FeatureRef> pr;
         std::vector<PackKey> keys;
@@ -1451,10 +1476,12 @@ class Run {
           return false;
         }
         for (auto& r : pr) {
-          r.pack = uint32_t(packs_.size());
-          r.input = ii;
-          refs.push_back(r);
+          root.west = std::min(root.west, r.lon);
+          root.east = std::max(root.east, r.lon);
+          root.south = std::min(root.south, r.lat);
+          root.north = std::max(root.north, r.lat);
         }
+        total += pr.size();
         packKeys.push_back(std::move(keys));
         packs_.push_back(std::move(p));
       }
@@ -1475,8 +1502,8 @@ class Run {
     uint64_t schemaHash = fnv1a64(optionsJson_);
     for (auto& d : schema) schemaHash = hashMix(hashMix(schemaHash, fnv1a64(d.name)), uint64_t(d.type));
 
-    result.features = refs.size();
-    if (refs.empty() && o_.allowEmpty && o_.keepState) {
+    result.features = total;
+    if (total == 0 && o_.allowEmpty && o_.keepState) {
       // A shard with nothing in its share: its state only, so that `twin merge` can take it.
       State state;
       state.optionsJson = optionsJson_;
@@ -1489,34 +1516,58 @@ class Run {
       result.ok = true;
       return true;
     }
-    if (refs.empty()) {
+    if (total == 0) {
       diag_.error("nothing-converted", "no building could be converted; no tileset written");
       return false;
-    }
-    // Deterministic order regardless of threads, shards and packs: by position, then size.
-    std::vector<uint32_t> order(refs.size());
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      if (refs[a].lon != refs[b].lon) return refs[a].lon < refs[b].lon;
-      if (refs[a].lat != refs[b].lat) return refs[a].lat < refs[b].lat;
-      if (refs[a].size != refs[b].size) return refs[a].size < refs[b].size;
-      return refs[a].idHash < refs[b].idHash;
-    });
-    QuadNode root;
-    root.west = root.south = INFINITY;
-    root.east = root.north = -INFINITY;
-    for (auto& r : refs) {
-      root.west = std::min(root.west, r.lon);
-      root.east = std::max(root.east, r.lon);
-      root.south = std::min(root.south, r.lat);
-      root.north = std::max(root.north, r.lat);
     }
     // square-ish root so quadrants stay well shaped
     double span = std::max(root.east - root.west, root.north - root.south) * 1.0000001 + 1e-9;
     root.east = root.west + span;
     root.north = root.south + span;
-    root.features = order;
-    split(root, refs, o_);
+    {
+      // Deterministic order regardless of threads, shards and packs: position (Morton code in the
+      // root square), then size, then id hash. External sort: memory bounded by the run size.
+      const std::string tmp = stateDir_ + "/tmp";
+      std::filesystem::create_directories(tmp);
+      RefSorter sorter(tmp, o_.sortRunRecords);
+      std::string err;
+      const double cells = double(1u << 31);
+      for (uint32_t pi = 0; pi < packs_.size(); ++pi) {
+        std::vector<FeatureRef> pr;
+        if (!readPackIndex(packsDir_ + "/" + packs_[pi].name + ".idx", pr, err)) {
+          diag_.error("spill-read", err);
+          return false;
+        }
+        for (auto& r : pr) {
+          r.pack = pi;
+          r.input = packs_[pi].input;
+          auto cell = [&](double v, double lo) {
+            return uint32_t(std::clamp((v - lo) / span * cells, 0.0, cells - 1));
+          };
+          SortedRef sr;
+          sr.morton = morton31(cell(r.lon, root.west), cell(r.lat, root.south));
+          sr.ref = r;
+          if (!sorter.add(sr, err)) {
+            diag_.error("spill-write", err);
+            return false;
+          }
+        }
+      }
+      if (!sorter.finish(tmp + "/index.bin", err) || !refFile_.open(tmp + "/index.bin", err)) {
+        diag_.error("spill-write", err);
+        return false;
+      }
+    }
+    root.begin = 0;
+    root.end = refFile_.size();
+    {
+      std::string err;
+      if (!split(root, refFile_, o_, err)) {
+        diag_.error("spill-read", err);
+        return false;
+      }
+    }
+    const RefFile& refs = refFile_;
     // A root that is a single leaf still gets a parent: with levels of detail its overview, else
     // a tile without content whose error means something.
     QuadNode wrapper;
@@ -1544,7 +1595,9 @@ class Run {
     std::unordered_map<const QuadNode*, uint64_t> hashes;
     std::function<uint64_t(const QuadNode&)> hashOf = [&](const QuadNode& n) {
       uint64_t h = hashMix(schemaHash, fnv1a64(nodeKey(n)));
-      for (uint32_t f : n.features) h = hashMix(hashMix(h, inputFp[refs[f].input]), refs[f].idHash);
+      std::vector<SortedRef> range;
+      if (n.children.empty() && refs.read(n.begin, n.end - n.begin, range))
+        for (auto& r : range) h = hashMix(hashMix(h, inputFp[r.ref.input]), r.ref.idHash);
       for (auto& c : n.children) h = hashMix(h, hashOf(c));
       hashes[&n] = h;
       return h;
@@ -1673,6 +1726,7 @@ class Run {
       if (p.fd >= 0) ::close(p.fd);
     packs_.clear();
     std::string err;
+    std::filesystem::remove_all(stateDir_ + "/tmp");  // the sorted tile index
     if (!o_.keepState) std::filesystem::remove_all(stateDir_);
     if ((o_.keepState && !state.save(stateDir_, err)) || !fs::writeFileAtomic(out_.path() + "/tileset.json", json, err) ||
         !out_.commit(err)) {
@@ -1709,6 +1763,7 @@ class Run {
   bool hasPrev_ = false;
   std::vector<InputState> inputs_;
   std::vector<PackIn> packs_;
+  RefFile refFile_;
   std::chrono::steady_clock::time_point t0_;
   uint64_t totalBytes_ = 0;
   std::atomic<bool> done_{false};

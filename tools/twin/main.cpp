@@ -12,6 +12,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -134,6 +135,9 @@ int runConvert(ConvertArgs a) {
   o.maxTextureSize = a.maxTexture;
   o.atlas = !a.noAtlas;
   o.implicit = a.implicit;
+  // Records per in-memory run of the tile index's external sort (tests use a small one to
+  // exercise the merge); default 1M (64 MB).
+  if (const char* runs = std::getenv("TWIN_SORT_RUN_RECORDS")) o.sortRunRecords = std::max(1ul, std::strtoul(runs, nullptr, 10));
   o.geoidFile = geoid;
   if (!crs.empty()) {
     o.crsOverride = twin::canonicalSrs(crs).value_or(crs);

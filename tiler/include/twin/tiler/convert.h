@@ -65,7 +65,9 @@ struct ConvertOptions {
   // run can reuse it; and reuse a previous run's state in outDir when its options match.
   bool keepState = true;
   bool incremental = true;
-  bool allowEmpty = false;  // no features is not an error (a shard whose share is empty): state only
+  bool allowEmpty = false;
+  // Records (64 bytes each) sorted in memory per run of the tile index's external sort.
+  size_t sortRunRecords = size_t(1) << 20;  // no features is not an error (a shard whose share is empty): state only
   std::function<void(const Progress&)> progress;  // called about 5 times a second from one thread
   const std::atomic<bool>* cancel = nullptr;
 };
