@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
-  libxml2-dev libproj-dev proj-data proj-bin libdraco-dev catch2 nlohmann-json3-dev
+  libxml2-dev libproj-dev proj-data proj-bin libdraco-dev catch2 nlohmann-json3-dev libcgal-dev libeigen3-dev
   libstb-dev libtiff-dev libjpeg-dev libwebp-dev libmeshoptimizer-dev libzip-dev libcli11-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
   chromium fonts-ipafont-gothic curl python3
 )
