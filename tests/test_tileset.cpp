@@ -3,6 +3,7 @@
 #include <proj.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -734,6 +735,30 @@ TEST_CASE("Incremental runs rewrite only the tiles changed inputs touch", "[tile
   CHECK(tilesetFiles(base + "/fresh") == after);
   checkTileset(out);
   validateGltf(out);
+
+  // A texture replaced (same GML) is a change of its file: the Yokosuka leaf is made again.
+  sfs::path tex;
+  for (auto& e : sfs::directory_iterator(base + "/in/52397519_bldg_6697_appearance")) tex = e.path();
+  REQUIRE(!tex.empty());
+  std::string img = readText(tex.string());
+  sfs::remove(tex);
+  writeText(tex.string(), img);  // same bytes, new file and time
+  sfs::last_write_time(tex, sfs::file_time_type::clock::now() + std::chrono::seconds(5));
+  r = runTwin("convert '" + base + "/in' -o '" + out + "' --no-progress");
+  INFO(r.output);
+  REQUIRE(r.exitCode == 0);
+  CHECK(r.output.find("1 unchanged since the last run") != std::string::npos);
+  CHECK(r.output.find(" 2 written, 1 unchanged kept") != std::string::npos);
+
+  // A damaged state (a pack cut short) makes its input read again; the run still succeeds and
+  // gives the same tileset.
+  for (auto& e : sfs::directory_iterator(out + "/.twin/packs"))
+    if (e.path().extension() == ".bin") sfs::resize_file(e.path(), sfs::file_size(e.path()) / 2);
+  r = runTwin("convert '" + base + "/in' -o '" + out + "' --no-progress");
+  INFO(r.output);
+  REQUIRE(r.exitCode == 0);
+  CHECK(r.output.find("unchanged since the last run") == std::string::npos);  // both read again
+  CHECK(tilesetFiles(out) == after);
 }
 
 TEST_CASE("Shards joined by twin merge make the same tileset as one run", "[tileset][shard]") {

@@ -1268,6 +1268,9 @@ std::string nodeKey(const QuadNode& n) {
 }
 
 // Size and modification time of an input (of the archive for "archive.zip!/entry").
+// Size and modification time of an input (of the archive for "archive.zip!/entry"). The time is
+// the newest of the file and of its PLATEAU appearance folder (NAME_appearance/ beside it: the
+// textures), so that replacing a texture counts as a change of the input.
 void statInput(const std::string& uri, uint64_t& size, int64_t& mtime) {
   std::string path = uri.substr(0, uri.find("!/"));
   struct stat st{};
@@ -1275,6 +1278,36 @@ void statInput(const std::string& uri, uint64_t& size, int64_t& mtime) {
     size = uint64_t(st.st_size);
     mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   }
+  if (uri.find("!/") != std::string::npos) return;
+  std::filesystem::path p(path);
+  std::filesystem::path app = p.parent_path() / (p.stem().string() + "_appearance");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(app, ec)) {
+    // PLATEAU names the folder after the file without the "_op" suffix
+    std::string stem = p.stem().string();
+    if (stem.size() > 3 && stem.compare(stem.size() - 3, 3, "_op") == 0)
+      app = p.parent_path() / (stem.substr(0, stem.size() - 3) + "_appearance");
+  }
+  if (!std::filesystem::is_directory(app, ec)) return;
+  for (auto& e : std::filesystem::directory_iterator(app, ec)) {
+    struct stat ts{};
+    if (::stat(e.path().c_str(), &ts) == 0)
+      mtime = std::max(mtime, int64_t(ts.st_mtim.tv_sec) * 1000000000 + ts.st_mtim.tv_nsec);
+  }
+}
+
+// A pack of the previous run is usable when its files are there and its records file is as long
+// as its index says (a damaged state makes its input read again, never a failed run).
+bool packIntact(const std::string& base) {
+  std::vector<FeatureRef> refs;
+  std::vector<PackKey> keys;
+  std::string err;
+  if (!readPackIndex(base + ".idx", refs, err) || !readPackKeys(base + ".keys", keys, err)) return false;
+  struct stat st{};
+  if (::stat((base + ".bin").c_str(), &st) != 0) return false;
+  uint64_t need = 0;
+  for (auto& r : refs) need = std::max(need, r.offset + r.size);
+  return uint64_t(st.st_size) >= need;
 }
 
 // One run: (optionally) reads inputs into packs, then tiles every pack of the run. convert()
@@ -1323,6 +1356,8 @@ class Run {
       if (it != prevByUri.end() && it->second->size == st.size && it->second->mtime == st.mtime) {
         reused = true;
         std::string err;
+        for (auto& name : it->second->packs)
+          if (!packIntact(prevDir_ + "/packs/" + name)) reused = false;
         for (auto& name : it->second->packs)
           for (const char* ext : {".bin", ".idx", ".keys"})
             if (reused && !linkOrCopy(prevDir_ + "/packs/" + name + ext, packsDir_ + "/" + name + ext, err))
