@@ -34,6 +34,7 @@ struct TilesetCheck {
   std::set<std::string> featureIds;        // full-detail features (leaves)
   std::set<std::string> parentFeatureIds;  // features shown by parent (overview) tiles
   size_t parents = 0;                      // parent tiles with content
+  size_t parentImages = 0;                 // texture images in overviews
   double worstParentShare = 0;             // largest parent bytes / children's bytes
   double rootError = 0;
   std::vector<Vec3> worldPositions;  // every vertex, ECEF
@@ -81,7 +82,7 @@ void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out
                                       o[r + 1] - o[r]));
   }
   if (leaf) out.features += rows;
-  out.images += j.value("images", json::array()).size();
+  if (leaf) out.images += j.value("images", json::array()).size();
 
   Vec3 t{0, 0, 0};
   if (j["nodes"][0].contains("translation")) {
@@ -95,7 +96,7 @@ void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out
     CHECK(sc[1] == sc[2]);
     scale = sc[0];
   }
-  if (!leaf) CHECK_FALSE(j.contains("images"));  // overviews carry colours, not textures
+  if (!leaf) out.parentImages += j.value("images", json::array()).size();  // downsampled atlases
   std::set<uint32_t> idsInTile;
   for (auto& prim : j["meshes"][0]["primitives"]) {
     const json& fid = prim["extensions"]["EXT_mesh_features"]["featureIds"][0];
@@ -205,7 +206,8 @@ TEST_CASE("Yokosuka LOD2 with textures: a valid, placed, textured tileset with e
   auto c = checkTileset(out);
   CHECK(c.features == 13);
   CHECK(c.featureIds.count("bldg_787d830e-2534-410a-8a2a-a531efeb2533"));
-  CHECK(c.images == 1);  // the three textures in one atlas
+  CHECK(c.images == 1);        // the three textures in one atlas
+  CHECK(c.parentImages == 1);  // the overview: textured from a downsampled atlas
   json ts = json::parse(readText(out + "/tileset.json"));
   CHECK(ts["asset"]["extras"]["twin"]["sourceCrs"][0] == "EPSG:6697");
   CHECK(ts["asset"]["extras"]["twin"]["geoid"] == "egm96_15.gtx");
@@ -457,6 +459,28 @@ TEST_CASE("Texture atlases keep every texel where it was; size limits and WebP",
   INFO(diffs.size() << " vertices: median colour difference " << median << ", 90th percentile " << p90 << " (of 255)");
   CHECK(median < 8);
   CHECK(p90 < 30);
+
+  // Overviews are textured from downsampled textures (256 px): where an overview keeps an
+  // original corner, it shows about the colour the full-detail tile shows there.
+  {
+    auto r = runTwin("convert '" + samples("plateau-yokosuka-lod2tex") + "' -o '" + base + "/lod' --no-progress");
+    REQUIRE(r.exitCode == 0);
+    sfs::create_directories(base + "/overview");
+    sfs::copy_file(base + "/lod/tiles/top.glb", base + "/overview/top.glb");
+    auto ov = texturedVertices(base + "/overview", base + "/scratch");
+    CHECK(ov.largestSide <= 2048);
+    std::vector<double> d;
+    for (auto it = ov.colours.begin(); it != ov.colours.end(); ++it) {
+      if (ov.colours.count(it->first) != 1 || a.colours.count(it->first) != 1) continue;
+      auto& c1 = it->second;
+      auto& c2 = a.colours.find(it->first)->second;
+      d.push_back((std::abs(c1[0] - c2[0]) + std::abs(c1[1] - c2[1]) + std::abs(c1[2] - c2[2])) / 3);
+    }
+    REQUIRE(d.size() > 10);
+    std::sort(d.begin(), d.end());
+    INFO(d.size() << " overview corners: median colour difference " << d[d.size() / 2]);
+    CHECK(d[d.size() / 2] < 20);
+  }
 
   // Size limit: no image over 256 px; WebP: EXT_texture_webp, required, valid.
   auto small = conv("small", "--max-texture 256");

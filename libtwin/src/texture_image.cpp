@@ -356,7 +356,8 @@ std::vector<GlbImage> buildTileTextures(const std::vector<TextureUse>& uses, con
                                         std::vector<std::pair<std::string, std::string>>& errors) {
   std::vector<GlbImage> images;
   placements.assign(uses.size(), TexturePlacement{});
-  const int maxSize = std::max(64, o.maxSize);
+  const int maxSize = std::max(16, o.imageMaxSize > 0 ? std::min(o.maxSize, o.imageMaxSize) : o.maxSize);
+  const int atlasMax = std::max(64, o.maxSize);
   struct Item {
     size_t use;
     RgbaImage img;
@@ -369,7 +370,7 @@ std::vector<GlbImage> buildTileTextures(const std::vector<TextureUse>& uses, con
     std::string err;
     int w = 0, h = 0, comp = 0;
     // Alone and small enough: the file as it is (no re-encoding).
-    if (!(o.atlas && inUnit) && loadTextureImage(u.uri, raw, err)) {
+    if (!(o.atlas && inUnit) && o.imageMaxSize == 0 && loadTextureImage(u.uri, raw, err)) {
       if (stbi_info_from_memory(raw.data.data(), int(raw.data.size()), &w, &h, &comp) && w <= maxSize && h <= maxSize) {
         placements[i].image = int(images.size());
         images.push_back(std::move(raw));
@@ -377,7 +378,7 @@ std::vector<GlbImage> buildTileTextures(const std::vector<TextureUse>& uses, con
       }
     }
     RgbaImage img;
-    if (!decodeTextureImage(u.uri, img, err)) {
+    if (!decodeTextureImage(u.uri, img, err, o.decodeMaxDim)) {
       errors.push_back({u.uri, err});
       continue;
     }
@@ -405,7 +406,7 @@ std::vector<GlbImage> buildTileTextures(const std::vector<TextureUse>& uses, con
     std::string err;
     int w, h, comp;
     const auto& it = atlasItems[0];
-    if (loadTextureImage(uses[it.use].uri, raw, err) &&
+    if (o.imageMaxSize == 0 && loadTextureImage(uses[it.use].uri, raw, err) &&
         stbi_info_from_memory(raw.data.data(), int(raw.data.size()), &w, &h, &comp) && w <= maxSize && h <= maxSize) {
       enc = std::move(raw);
     } else if (!encodeImage(it.img, o, enc)) {
@@ -433,7 +434,7 @@ std::vector<GlbImage> buildTileTextures(const std::vector<TextureUse>& uses, con
     for (auto& it : atlasItems)
       area += (it.img.width * scale + 2 * pad) * (it.img.height * scale + 2 * pad);
     int width = 64;
-    while (width < maxSize && double(width) * width < area * 1.15) width *= 2;
+    while (width < atlasMax && double(width) * width < area * 1.15) width *= 2;
     int x = 0, y = 0, shelf = 0;
     bool fits = true;
     for (size_t k : order) {
@@ -452,7 +453,7 @@ std::vector<GlbImage> buildTileTextures(const std::vector<TextureUse>& uses, con
       shelf = std::max(shelf, h + 2 * pad);
     }
     int height = y + shelf;
-    if (fits && height <= maxSize) {
+    if (fits && height <= atlasMax) {
       atlasW = width;
       atlasH = height;
       break;

@@ -800,9 +800,12 @@ class TileWriter {
       double err = 0;
       bool fits = false;
     };
+    // Textured overviews while the atlas leaves room for geometry (at most half the budget).
+    OverviewTextures tex = overviewTextures(input);
+    const OverviewTextures* texp = !tex.images.empty() && double(tex.bytes) <= budget / 2 ? &tex : nullptr;
     auto attempt = [&](float e) {
       Trial t;
-      size_t bytes = 0;
+      size_t bytes = texp ? texp->bytes : 0;
       for (auto& f : input) {
         CoarseFeature c = f;
         if (coarsen(c, e) == Representation::Dropped) {
@@ -814,7 +817,7 @@ class TileWriter {
         t.kept.push_back(std::move(c));
       }
       if (!t.kept.empty() && bytes <= budget) {
-        t.glb = parentContent(t.kept, t.placed);
+        t.glb = parentContent(t.kept, texp, t.placed);
         if (t.glb.empty()) t.kept.clear();  // nothing drawable left
       }
       t.fits = t.kept.empty() || (!t.glb.empty() && t.glb.size() <= budget);
@@ -884,7 +887,52 @@ class TileWriter {
     return 0.01 + ext / 65534.0;
   }
 
-  std::vector<uint8_t> parentContent(const std::vector<CoarseFeature>& kept, std::vector<Vec3>& placed) {
+  // An overview's textures: one small atlas of the textures its buildings' meshes use, each
+  // downsampled to at most overviewTextureSize pixels (JPEGs decoded at 1/2..1/8 scale), made
+  // once per parent and shared by every attempt at a target error.
+  struct OverviewTextures {
+    std::vector<GlbImage> images;
+    std::unordered_map<std::string, TexturePlacement> placements;
+    uint64_t bytes = 0;
+  };
+
+  OverviewTextures overviewTextures(const std::vector<CoarseFeature>& input) {
+    OverviewTextures out;
+    if (o_.overviewTextureSize <= 0) return out;
+    std::vector<TextureUse> uses;
+    std::unordered_map<std::string, size_t> byUri;
+    for (auto& f : input) {
+      if (f.shape != 0 || f.slots.empty()) continue;
+      for (size_t v = 0; v < f.slots.size(); ++v) {
+        if (f.slots[v] < 0 || size_t(f.slots[v]) >= f.textures.size()) continue;
+        const std::string& uri = f.textures[size_t(f.slots[v])];
+        auto [it, fresh] = byUri.emplace(uri, uses.size());
+        if (fresh) uses.push_back({uri, INFINITY, -INFINITY, INFINITY, -INFINITY});
+        TextureUse& u = uses[it->second];
+        u.uMin = std::min(u.uMin, f.uvs[v][0]);
+        u.uMax = std::max(u.uMax, f.uvs[v][0]);
+        u.vMin = std::min(u.vMin, f.uvs[v][1]);
+        u.vMax = std::max(u.vMax, f.uvs[v][1]);
+      }
+    }
+    if (uses.empty()) return out;
+    TextureSetOptions to;
+    to.maxSize = std::min(o_.maxTextureSize, 2048);
+    to.imageMaxSize = o_.overviewTextureSize;
+    to.decodeMaxDim = o_.overviewTextureSize;
+    to.atlas = true;
+    to.webp = o_.webp;
+    std::vector<TexturePlacement> placements;
+    std::vector<std::pair<std::string, std::string>> errors;  // reported at the leaves already
+    out.images = buildTileTextures(uses, to, placements, errors);
+    for (size_t i = 0; i < uses.size(); ++i)
+      if (placements[i].image >= 0) out.placements[uses[i].uri] = placements[i];
+    for (auto& im : out.images) out.bytes += im.data.size();
+    return out;
+  }
+
+  std::vector<uint8_t> parentContent(const std::vector<CoarseFeature>& kept, const OverviewTextures* tex,
+                                     std::vector<Vec3>& placed) {
     GlbScene scene;
     Vec3 lo{INFINITY, INFINITY, INFINITY}, hi{-INFINITY, -INFINITY, -INFINITY};
     for (auto& f : kept)
@@ -893,20 +941,35 @@ class TileWriter {
         hi[k] = std::max(hi[k], f.origin[k]);
       }
     for (int k = 0; k < 3; ++k) scene.center[k] = std::round(0.5 * (lo[k] + hi[k]));
-    scene.primitives.emplace_back();
-    scene.materials.push_back(GlbMaterial{});
+    const bool textured = tex && !tex->images.empty();
+    scene.primitives.resize(textured ? 2 : 1);
+    scene.materials.push_back(GlbMaterial{});  // vertex colours
+    if (textured) {
+      GlbMaterial m;
+      m.image = 0;
+      scene.materials.push_back(m);
+      scene.primitives[1].material = 1;
+    }
     placed.clear();
     scene.table.schema = &schema_;
     scene.table.className = o_.className;
     for (auto& f : kept) {
       // a feature whose every triangle degenerated gets no row (rows = features drawn)
-      if (!appendCoarse(f, scene.center, float(scene.table.rows.size()), scene.primitives[0], placed)) continue;
+      if (!appendCoarse(f, scene.center, float(scene.table.rows.size()), scene.primitives[0],
+                        textured ? &scene.primitives[1] : nullptr, textured ? &tex->placements : nullptr, placed))
+        continue;
       ByteReader r(f.row.data(), f.row.size());
       scene.table.rows.emplace_back();
       getRow(r, scene.table.rows.back());
     }
     scene.table.rowCount = uint32_t(scene.table.rows.size());
     if (scene.table.rows.empty()) return {};
+    if (textured && !scene.primitives[1].indices.empty()) {
+      scene.images = tex->images;
+    } else if (textured) {
+      scene.primitives.pop_back();  // nothing textured left: no image
+      scene.materials.pop_back();
+    }
     return encode(scene);
   }
 
@@ -1233,6 +1296,7 @@ std::string optionsJson(const ConvertOptions& o) {
   j["parentFraction"] = o.parentFraction;
   j["tilesVersion"] = o.tilesVersion;
   j["maxTextureSize"] = o.maxTextureSize;
+  j["overviewTextureSize"] = o.overviewTextureSize;
   j["atlas"] = o.atlas;
   j["webp"] = o.webp;
   j["implicit"] = o.implicit;
@@ -1257,6 +1321,7 @@ void optionsFromJson(const std::string& text, ConvertOptions& o) {
   o.parentFraction = j["parentFraction"];
   o.tilesVersion = j["tilesVersion"];
   o.maxTextureSize = j["maxTextureSize"];
+  o.overviewTextureSize = j["overviewTextureSize"];
   o.atlas = j["atlas"];
   o.webp = j["webp"];
   o.implicit = j["implicit"];

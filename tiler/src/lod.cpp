@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <unordered_map>
 
 #include "bytes.h"
@@ -128,14 +129,20 @@ void compact(CoarseFeature& f) {
   size_t n = meshopt_optimizeVertexFetchRemap(remap.data(), f.indices.data(), f.indices.size(), f.positions.size());
   std::vector<std::array<float, 3>> pos(n);
   std::vector<uint32_t> col(n);
+  std::vector<std::array<float, 2>> uv(f.uvs.empty() ? 0 : n);
+  std::vector<int16_t> slot(f.slots.empty() ? 0 : n);
   for (size_t i = 0; i < remap.size(); ++i)
     if (remap[i] != ~0u) {
       pos[remap[i]] = f.positions[i];
       col[remap[i]] = f.colors[i];
+      if (!uv.empty()) uv[remap[i]] = f.uvs[i];
+      if (!slot.empty()) slot[remap[i]] = f.slots[i];
     }
   for (auto& i : f.indices) i = remap[i];
   f.positions = std::move(pos);
   f.colors = std::move(col);
+  f.uvs = std::move(uv);
+  f.slots = std::move(slot);
 }
 
 void makeBlock(CoarseFeature& f, uint8_t shape) {
@@ -154,6 +161,8 @@ void makeBlock(CoarseFeature& f, uint8_t shape) {
     f.indices.insert(f.indices.end(), {i, j, uint32_t(k + j), i, uint32_t(k + j), uint32_t(k + i)});
   }
   f.colors.assign(f.positions.size(), f.blockColor);
+  f.uvs.clear();
+  f.slots.clear();  // blocks and boxes carry a colour, not a texture
   f.shape = shape;
   f.error = shape == 2 ? f.boxError : f.blockError;
 }
@@ -276,12 +285,23 @@ CoarseFeature makeCoarse(const std::vector<MeshGroup>& groups, TextureSampler& t
   for (int k = 0; k < 3; ++k) f.origin[k] = std::round(0.5 * (lo[k] + hi[k]));
   f.diagonal = float(std::sqrt(dot(sub(hi, lo), sub(hi, lo))));
 
-  // All groups into one vertex list, colour per vertex (texture sampled at the vertex's UV).
+  // All groups into one vertex list, colour per vertex (texture sampled at the vertex's UV), and
+  // the texture coordinates kept for textured overviews.
   std::vector<V3f> pos;
   std::vector<std::array<float, 4>> col;
+  struct Attr {
+    float u, v, slot;
+  };
+  std::vector<Attr> attr;
   std::vector<uint32_t> idx;
   for (auto& g : groups) {
     uint32_t base = uint32_t(pos.size());
+    float slot = -1;
+    if (!g.texture.empty() && g.uvs.size() == g.positions.size()) {
+      auto it = std::find(f.textures.begin(), f.textures.end(), g.texture);
+      slot = float(it - f.textures.begin());
+      if (it == f.textures.end()) f.textures.push_back(g.texture);
+    }
     for (size_t v = 0; v < g.positions.size(); ++v) {
       pos.push_back({float(g.positions[v][0] - f.origin[0]), float(g.positions[v][1] - f.origin[1]),
                      float(g.positions[v][2] - f.origin[2])});
@@ -290,16 +310,45 @@ CoarseFeature makeCoarse(const std::vector<MeshGroup>& groups, TextureSampler& t
           !(v < g.uvs.size() && textures.sample(g.texture, g.uvs[v][0], g.uvs[v][1], c)))
         c = defaultColor(SurfaceType::Wall);
       col.push_back(c);
+      attr.push_back(slot >= 0 ? Attr{g.uvs[v][0], g.uvs[v][1], slot} : Attr{0, 0, -1});
     }
     for (uint32_t i : g.indices) idx.push_back(base + i);
   }
-  // Weld by position (colours of merged corners averaged).
+  // Weld by position and texture coordinates (corners of different textures or coordinates stay
+  // apart: seams the simplifier keeps); colours of merged corners averaged.
   std::vector<uint32_t> remap(pos.size());
-  size_t nv = meshopt_generateVertexRemap(remap.data(), nullptr, pos.size(), pos.data(), pos.size(), sizeof(V3f));
+  size_t nv = 0;
+  {
+    struct WeldKey {
+      std::array<uint32_t, 6> bits;
+      bool operator==(const WeldKey& o) const { return bits == o.bits; }
+    };
+    struct WeldHash {
+      size_t operator()(const WeldKey& k) const {
+        uint64_t h = 1469598103934665603ull;
+        for (uint32_t b : k.bits) h = (h ^ b) * 1099511628211ull;
+        return size_t(h);
+      }
+    };
+    std::unordered_map<WeldKey, uint32_t, WeldHash> seen;
+    seen.reserve(pos.size());
+    for (size_t i = 0; i < pos.size(); ++i) {
+      WeldKey k;
+      std::memcpy(&k.bits[0], pos[i].data(), 12);
+      std::memcpy(&k.bits[3], &attr[i], 12);
+      auto [it, fresh] = seen.emplace(k, uint32_t(nv));
+      if (fresh) ++nv;
+      remap[i] = it->second;
+    }
+  }
   f.positions.resize(nv);
+  f.uvs.resize(nv);
+  f.slots.resize(nv);
   std::vector<std::array<float, 5>> sum(nv, {0, 0, 0, 0, 0});
   for (size_t i = 0; i < pos.size(); ++i) {
     f.positions[remap[i]] = pos[i];
+    f.uvs[remap[i]] = {attr[i].u, attr[i].v};
+    f.slots[remap[i]] = int16_t(attr[i].slot);
     auto& s = sum[remap[i]];
     for (int k = 0; k < 4; ++k) s[k] += col[i][k];
     s[4] += 1;
@@ -313,6 +362,10 @@ CoarseFeature makeCoarse(const std::vector<MeshGroup>& groups, TextureSampler& t
     uint32_t a = remap[idx[t]], b = remap[idx[t + 1]], c = remap[idx[t + 2]];
     if (a == b || b == c || a == c) continue;
     f.indices.insert(f.indices.end(), {a, b, c});
+  }
+  if (f.textures.empty()) {
+    f.uvs.clear();
+    f.slots.clear();
   }
 
   // Block: footprint hull in the local frame, extruded between the lowest and highest point.
@@ -395,7 +448,8 @@ Representation coarsen(CoarseFeature& f, float e) {
 // a triangle.
 size_t estimatedBytes(const CoarseFeature& f) { return f.triangles() * (2 * 32 + 6) + f.row.size(); }
 
-size_t appendCoarse(const CoarseFeature& f, const Vec3& center, float featureId, GlbPrimitive& prim,
+size_t appendCoarse(const CoarseFeature& f, const Vec3& center, float featureId, GlbPrimitive& colored,
+                    GlbPrimitive* textured, const std::unordered_map<std::string, TexturePlacement>* placements,
                     std::vector<Vec3>& placed) {
   const V3d shift{f.origin[0] - center[0], f.origin[1] - center[1], f.origin[2] - center[2]};
   size_t appended = 0;
@@ -414,7 +468,15 @@ size_t appendCoarse(const CoarseFeature& f, const Vec3& center, float featureId,
              (size_t(uint32_t(k.n[1])) << 21) ^ (size_t(uint32_t(k.n[2])) << 41);
     }
   };
-  std::unordered_map<Key, uint32_t, KeyHash> corners;
+  std::unordered_map<Key, uint32_t, KeyHash> corners[2];
+  // where each of the feature's textures went in the tile's atlas (null: not textured here)
+  std::vector<const TexturePlacement*> slotPlacement(f.textures.size(), nullptr);
+  if (textured && placements)
+    for (size_t i = 0; i < f.textures.size(); ++i) {
+      auto it = placements->find(f.textures[i]);
+      if (it != placements->end() && it->second.image >= 0) slotPlacement[i] = &it->second;
+    }
+  const bool hasSlots = f.slots.size() == f.positions.size() && f.uvs.size() == f.positions.size();
   for (size_t t = 0; t + 2 < f.indices.size(); t += 3) {
     V3d p[3];
     for (int j = 0; j < 3; ++j) {
@@ -425,17 +487,26 @@ size_t appendCoarse(const CoarseFeature& f, const Vec3& center, float featureId,
     double len = std::sqrt(dot(n, n));
     if (!(len > 1e-12)) continue;
     for (auto& c : n) c /= len;
+    const TexturePlacement* tp = nullptr;
+    if (hasSlots) {
+      int16_t s0 = f.slots[f.indices[t]];
+      if (s0 >= 0 && s0 == f.slots[f.indices[t + 1]] && s0 == f.slots[f.indices[t + 2]] && size_t(s0) < slotPlacement.size())
+        tp = slotPlacement[size_t(s0)];
+    }
+    GlbPrimitive& prim = tp ? *textured : colored;
+    auto& cmap = corners[tp ? 1 : 0];
     int32_t qn[3] = {int32_t(std::lround(n[0] * 1000)), int32_t(std::lround(n[1] * 1000)),
                      int32_t(std::lround(n[2] * 1000))};
     for (int j = 0; j < 3; ++j) {
-      Key key{f.indices[t + j], {qn[0], qn[1], qn[2]}};
-      auto it = corners.find(key);
-      if (it != corners.end()) {
+      const uint32_t vi = f.indices[t + j];
+      Key key{vi, {qn[0], qn[1], qn[2]}};
+      auto it = cmap.find(key);
+      if (it != cmap.end()) {
         prim.indices.push_back(it->second);
         continue;
       }
       uint32_t index = uint32_t(prim.positions.size() / 3);
-      corners.emplace(key, index);
+      cmap.emplace(key, index);
       Vec3 seen;
       for (int k = 0; k < 3; ++k) {
         float v = float(p[j][k]);
@@ -444,8 +515,13 @@ size_t appendCoarse(const CoarseFeature& f, const Vec3& center, float featureId,
         seen[k] = center[k] + double(v);
       }
       placed.push_back(seen);
-      uint32_t c = f.colors[f.indices[t + j]];
-      for (int k = 0; k < 4; ++k) prim.colors.push_back(uint8_t((c >> (8 * k)) & 255));
+      if (tp) {
+        prim.uvs.push_back(f.uvs[vi][0] * tp->scaleU + tp->offsetU);
+        prim.uvs.push_back(f.uvs[vi][1] * tp->scaleV + tp->offsetV);
+      } else {
+        uint32_t c = f.colors[vi];
+        for (int k = 0; k < 4; ++k) prim.colors.push_back(uint8_t((c >> (8 * k)) & 255));
+      }
       prim.featureIds.push_back(featureId);
       prim.indices.push_back(index);
     }
@@ -469,6 +545,10 @@ void serializeCoarse(const CoarseFeature& f, std::vector<uint8_t>& out) {
   w.putVector(f.rect);
   w.putVector(f.positions);
   w.putVector(f.colors);
+  w.putVector(f.uvs);
+  w.putVector(f.slots);
+  w.put(uint32_t(f.textures.size()));
+  for (auto& t : f.textures) w.putString(t);
   w.putVector(f.indices);
   w.putVector(f.row);
   out.insert(out.end(), w.buf.begin(), w.buf.end());
@@ -486,9 +566,17 @@ bool deserializeCoarse(const uint8_t*& p, const uint8_t* end, CoarseFeature& f) 
   f.zmin = r.get<float>();
   f.zmax = r.get<float>();
   const size_t limit = size_t(end - p);
-  bool ok = r.getVector(f.hull, limit) && r.getVector(f.rect, limit) && r.getVector(f.positions, limit) && r.getVector(f.colors, limit) &&
+  bool ok = r.getVector(f.hull, limit) && r.getVector(f.rect, limit) && r.getVector(f.positions, limit) &&
+            r.getVector(f.colors, limit) && r.getVector(f.uvs, limit) && r.getVector(f.slots, limit);
+  if (ok) {
+    uint32_t nt = r.get<uint32_t>();
+    f.textures.clear();
+    for (uint32_t i = 0; i < nt && r.ok() && i < limit; ++i) f.textures.push_back(r.getString());
+  }
+  ok = ok &&
             r.getVector(f.indices, limit) && r.getVector(f.row, limit) && r.ok();
   if (!ok || f.colors.size() != f.positions.size()) return false;
+  if (!f.slots.empty() && (f.slots.size() != f.positions.size() || f.uvs.size() != f.positions.size())) return false;
   for (uint32_t i : f.indices)
     if (i >= f.positions.size()) return false;
   p = r.position();

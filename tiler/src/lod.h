@@ -15,8 +15,10 @@
 // sum over levels of the deviation meshoptimizer reports. A tile's geometric error is the largest
 // error of what it shows or leaves out, so it comes from the data, never from a constant.
 // Parents carry the same feature ids and property rows as the leaves for what they show, so
-// picking works at every level; colours of textured surfaces are sampled from their textures into
-// vertex colours (COLOR_0).
+// picking works at every level. Simplified meshes keep their texture coordinates (corners of
+// different coordinates are seams the simplifier keeps) and are textured in overviews from a small
+// atlas of downsampled textures; blocks, boxes and untextured surfaces carry vertex colours
+// (COLOR_0), textured ones sampled from their textures.
 
 #include <array>
 #include <cstdint>
@@ -41,7 +43,10 @@ struct CoarseFeature {
   std::vector<std::array<float, 2>> hull;   // block footprint, local east/north, counter-clockwise
   std::vector<std::array<float, 2>> rect;   // box footprint (4 corners), counter-clockwise
   std::vector<std::array<float, 3>> positions;  // welded mesh, ECEF axes, relative to origin
-  std::vector<uint32_t> colors;                 // RGBA8 per vertex
+  std::vector<uint32_t> colors;                 // RGBA8 per vertex (used where not textured)
+  std::vector<std::array<float, 2>> uvs;        // per vertex: texture coordinates
+  std::vector<int16_t> slots;                   // per vertex: index into `textures`, -1 none
+  std::vector<std::string> textures;            // texture URIs the mesh uses
   std::vector<uint32_t> indices;
   std::vector<uint8_t> row;  // the feature's serialised property row
 
@@ -70,12 +75,14 @@ Representation coarsen(CoarseFeature& f, float e);
 // Estimated glb bytes of `f` as written by appendCoarse (flat-shaded, uncompressed).
 size_t estimatedBytes(const CoarseFeature& f);
 
-// Appends `f` to `prim` (flat shading: corners shared only within a face plane) with
-// feature id `featureId`; positions relative to `center`. Returns the ECEF points written (for the
-// tile's bounding volume) through `placed`. Returns the triangles appended (degenerate ones are
-// skipped).
-size_t appendCoarse(const CoarseFeature& f, const Vec3& center, float featureId, GlbPrimitive& prim,
-                  std::vector<Vec3>& placed);
+// Appends `f` (flat shading: corners shared only within a face plane) with feature id
+// `featureId`, positions relative to `center`: textured triangles to `textured` (coordinates moved
+// into the tile's atlas by `placements`, by URI), the others to `colored` (vertex colours). Returns
+// the ECEF points written (for the tile's bounding volume) through `placed`, and the triangles
+// appended (degenerate ones are skipped).
+size_t appendCoarse(const CoarseFeature& f, const Vec3& center, float featureId, GlbPrimitive& colored,
+                    GlbPrimitive* textured, const std::unordered_map<std::string, TexturePlacement>* placements,
+                    std::vector<Vec3>& placed);
 
 void serializeCoarse(const CoarseFeature& f, std::vector<uint8_t>& out);
 bool deserializeCoarse(const uint8_t*& p, const uint8_t* end, CoarseFeature& f);

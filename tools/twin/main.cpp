@@ -73,6 +73,7 @@ struct ConvertArgs {
   std::string out, lod = "max", geoid, crs, types = "building", shard, compress = "none", tilesVersion = "1.1";
   std::string textureFormat = "jpeg";
   int maxTexture = 4096;
+  int overviewTexture = 256;
   bool noAtlas = false, implicit = false;
   bool draco = false, quiet = false, noProgress = false, flat = false, full = false;
   int threads = 0;
@@ -133,6 +134,7 @@ int runConvert(ConvertArgs a) {
   o.tilesVersion = a.tilesVersion;
   o.webp = a.textureFormat == "webp";
   o.maxTextureSize = a.maxTexture;
+  o.overviewTextureSize = a.overviewTexture;
   o.atlas = !a.noAtlas;
   o.implicit = a.implicit;
   // Records per in-memory run of the tile index's external sort (tests use a small one to
@@ -245,6 +247,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"jpeg", "webp"}));
   convert->add_option("--max-texture", ca.maxTexture, "Largest texture side in pixels (default 4096); larger are downsampled")
       ->check(CLI::Range(64, 16384));
+  convert->add_option("--overview-texture", ca.overviewTexture,
+                      "Textures in overview (parent) tiles: each downsampled to at most this many pixels on a side "
+                      "(default 256); 0: vertex colours only")
+      ->check(CLI::Range(0, 4096));
   convert->add_flag("--no-atlas", ca.noAtlas, "Keep each texture image as it is instead of one atlas per tile");
   convert->add_flag("--implicit", ca.implicit,
                     "Implicit tiling (3D Tiles 1.1 quadtree subtrees, tiles/{level}/{x}/{y}) instead of an explicit "

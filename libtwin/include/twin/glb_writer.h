@@ -101,6 +101,10 @@ struct TextureSetOptions {
   bool atlas = true;
   bool webp = false;      // encode re-encoded images as WebP (EXT_texture_webp) instead of JPEG/PNG
   int quality = 85;
+  // Overviews: every image downsampled to at most imageMaxSize on a side (0: no limit but
+  // maxSize), JPEGs decoded at a reduced scale down to decodeMaxDim (DCT scaling: cheap).
+  int imageMaxSize = 0;
+  int decodeMaxDim = 0;
 };
 struct TextureUse {
   std::string uri;

@@ -44,6 +44,9 @@ struct ConvertOptions {
   // maxTextureSize on a side (downsampled); WebP (EXT_texture_webp) instead of JPEG/PNG for
   // re-encoded images.
   int maxTextureSize = 4096;
+  // Overviews (parent tiles) are textured from their buildings' textures downsampled to at most
+  // this many pixels on a side, in one atlas per tile; 0: vertex colours only.
+  int overviewTextureSize = 256;
   bool atlas = true;
   bool webp = false;
   // Implicit tiling (3D Tiles 1.1 subtrees) instead of an explicit tileset.json tree.
