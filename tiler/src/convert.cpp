@@ -775,7 +775,8 @@ class TileWriter {
         for (auto& p : c.box.corners()) corners.push_back(p);
       std::string path = coarsePath(spillDir_, c);
       if (!readWholeFile(path, buf)) {
-        diag_.error("spill-read", "cannot read back the coarse buildings of a child tile from " + path);
+        diag_.error("spill-read", "cannot read back the coarse buildings of a child tile from " + path +
+                                      " (a damaged state from an earlier run? convert again with --full)");
         return false;
       }
       const uint8_t* p = buf.data();
@@ -783,7 +784,8 @@ class TileWriter {
       while (p < end) {
         input.emplace_back();
         if (!deserializeCoarse(p, end, input.back())) {
-          diag_.error("spill-read", "corrupt coarse building record in " + path);
+          diag_.error("spill-read", "corrupt coarse building record in " + path +
+                                        " (a damaged state from an earlier run? convert again with --full)");
           return false;
         }
       }
