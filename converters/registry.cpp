@@ -1,6 +1,7 @@
 #include "twin/converters/registry.h"
 
 #include "twin/citygml/citygml_reader.h"
+#include "twin/mojxml/mojxml_reader.h"
 
 namespace twin::converters {
 
@@ -9,6 +10,8 @@ const FormatRegistry& builtinFormats() {
     FormatRegistry r;
     r.add({"citygml", "CityGML 1.0/2.0 (PLATEAU i-UR 1.x-3.x): buildings with LOD0-4, textures, attributes",
            {".gml", ".citygml", ".xml"}, &citygml::createReader, &citygml::sniff});
+    r.add({"mojxml", "Cadastral map XML of the Ministry of Justice (地図XML): parcels (筆) with 地番 (--types parcel)",
+           {".xml"}, &mojxml::createReader, &mojxml::sniff});
     return r;
   }();
   return registry;

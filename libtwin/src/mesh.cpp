@@ -51,6 +51,7 @@ bool typeColor(const std::string& type, std::array<float, 4>& c) {
   else if (type == "ReliefFeature" || type == "TINRelief") c = {0.72f, 0.68f, 0.58f, 1.0f};
   else if (type == "WaterBody") c = {0.45f, 0.62f, 0.80f, 1.0f};
   else if (type == "PlantCover" || type == "SolitaryVegetationObject") c = {0.35f, 0.60f, 0.35f, 1.0f};
+  else if (type == "Parcel") c = {0.93f, 0.86f, 0.55f, 1.0f};
   else if (type == "Building" || type == "BuildingPart") return false;
   else c = {0.95f, 0.65f, 0.35f, 1.0f};  // zoning and everything else
   return true;

@@ -1072,6 +1072,7 @@ std::vector<std::string> objectTypesFromList(const std::string& list) {
         "SpecialUseDistrict", "ParkingPlaceDevelopmentZone", "PortZone", "ProductiveGreenZone",
         "SpecialGreenSpaceConservationDistrict", "DistrictPlan", "HighLevelUseDistrict", "HighRiseResidentialAttractionDistrict",
         "SpecialUrbanRenaissanceDistrict", "LandscapeZone", "ScenicZone"}},
+      {"parcel", {"Parcel"}},
       {"all", {"*"}},
   };
   std::vector<std::string> out;
