@@ -83,28 +83,7 @@ uint32_t SchemaBuilder::observeKinds(const std::string& key, uint8_t kinds) {
 }
 
 uint32_t SchemaBuilder::observe(const std::string& key, const PropertyValue& value) {
-  auto it = std::lower_bound(sorted_.begin(), sorted_.end(), key,
-                             [](const auto& p, const std::string& k) { return p.first < k; });
-  uint32_t idx;
-  if (it != sorted_.end() && it->first == key) {
-    idx = it->second;
-  } else {
-    idx = static_cast<uint32_t>(keys_.size());
-    keys_.push_back({key});
-    sorted_.insert(it, {key, idx});
-  }
-  Seen& s = keys_[idx];
-  switch (value.index()) {
-    case 0: {
-      s.integer = true;
-      int64_t v = std::get<int64_t>(value);
-      if (v <= std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) s.fitsInt32 = false;
-      break;
-    }
-    case 1: s.dbl = true; break;
-    default: s.str = true; break;
-  }
-  return idx;
+  return observeKinds(key, kindBit(value));
 }
 
 std::string sanitizeId(const std::string& name) {

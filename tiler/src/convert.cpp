@@ -1111,14 +1111,6 @@ struct ImplicitTile {
   bool content = false;
 };
 
-uint64_t morton2(uint32_t x, uint32_t y) {
-  uint64_t m = 0;
-  for (int b = 0; b < 32; ++b) {
-    m |= uint64_t((x >> b) & 1) << (2 * b);
-    m |= uint64_t((y >> b) & 1) << (2 * b + 1);
-  }
-  return m;
-}
 
 struct TileKey {
   int level;
@@ -1177,7 +1169,7 @@ std::string implicitTileset(const QuadNode& tree, const std::string& refine, con
       for (; it != tiles.end() && it->first.level == root.level + l; ++it) {
         uint32_t lx = it->first.x - (root.x << l), ly = it->first.y - (root.y << l);
         if (it->first.x < (root.x << l) || lx >= side || it->first.y < (root.y << l) || ly >= side) continue;
-        uint64_t m = morton2(lx, ly);
+        uint64_t m = morton31(lx, ly);
         if (l < subtreeLevels) {
           size_t bit = size_t((std::pow(4.0, l) - 1) / 3) + size_t(m);
           tileAvail[bit / 8] |= uint8_t(1u << (bit % 8));

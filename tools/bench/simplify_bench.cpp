@@ -30,6 +30,7 @@
 
 #include "twin/converters/registry.h"
 #include "twin/crs.h"
+#include "twin/geometry.h"
 #include "twin/mesh.h"
 
 namespace {
@@ -44,37 +45,6 @@ struct Mesh {
 double dot(const V3& a, const V3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
 V3 sub(const V3& a, const V3& b) { return {a[0] - b[0], a[1] - b[1], a[2] - b[2]}; }
 
-// Distance from p to triangle abc (Ericson, Real-Time Collision Detection 5.1.5).
-double pointTriangle(const V3& p, const V3& a, const V3& b, const V3& c) {
-  V3 ab = sub(b, a), ac = sub(c, a), ap = sub(p, a);
-  double d1 = dot(ab, ap), d2 = dot(ac, ap);
-  auto dist = [&](const V3& q) { return std::sqrt(dot(sub(p, q), sub(p, q))); };
-  if (d1 <= 0 && d2 <= 0) return dist(a);
-  V3 bp = sub(p, b);
-  double d3 = dot(ab, bp), d4 = dot(ac, bp);
-  if (d3 >= 0 && d4 <= d3) return dist(b);
-  double vc = d1 * d4 - d3 * d2;
-  if (vc <= 0 && d1 >= 0 && d3 <= 0) {
-    double v = d1 / (d1 - d3);
-    return dist({a[0] + v * ab[0], a[1] + v * ab[1], a[2] + v * ab[2]});
-  }
-  V3 cp = sub(p, c);
-  double d5 = dot(ab, cp), d6 = dot(ac, cp);
-  if (d6 >= 0 && d5 <= d6) return dist(c);
-  double vb = d5 * d2 - d1 * d6;
-  if (vb <= 0 && d2 >= 0 && d6 <= 0) {
-    double w = d2 / (d2 - d6);
-    return dist({a[0] + w * ac[0], a[1] + w * ac[1], a[2] + w * ac[2]});
-  }
-  double va = d3 * d6 - d5 * d4;
-  if (va <= 0 && (d4 - d3) >= 0 && (d5 - d6) >= 0) {
-    double w = (d4 - d3) / ((d4 - d3) + (d5 - d6));
-    return dist({b[0] + w * (c[0] - b[0]), b[1] + w * (c[1] - b[1]), b[2] + w * (c[2] - b[2])});
-  }
-  double denom = 1.0 / (va + vb + vc);
-  double v = vb * denom, w = vc * denom;
-  return dist({a[0] + ab[0] * v + ac[0] * w, a[1] + ab[1] * v + ac[1] * w, a[2] + ab[2] * v + ac[2] * w});
-}
 
 // Largest distance from the vertices of `from` to the surface of `to`.
 double oneWay(const Mesh& from, const Mesh& to) {
@@ -82,7 +52,7 @@ double oneWay(const Mesh& from, const Mesh& to) {
   for (auto& p : from.points) {
     double best = INFINITY;
     for (auto& t : to.triangles)
-      best = std::min(best, pointTriangle(p, to.points[t[0]], to.points[t[1]], to.points[t[2]]));
+      best = std::min(best, twin::pointTriangleDistance(p, to.points[t[0]], to.points[t[1]], to.points[t[2]]));
     if (std::isfinite(best)) worst = std::max(worst, best);
   }
   return worst;
