@@ -790,10 +790,11 @@ class TileWriter {
         }
       }
     }
-    // The content must fit the budget. The smallest target error that fits is found by raising
-    // it by 1.4x until it fits, then bisecting between the last miss and the first fit (coarser
-    // steps would drop whole classes of buildings of similar size at once). It fits when the
-    // estimate does and then the written glb does (schema and table overhead are not estimated).
+    // The content must fit the budget. The smallest target error that fits is found by bisection
+    // in log scale between the children's error and the largest building's size (where nothing
+    // is left to draw, which always fits), to 5 % (coarser steps would drop whole classes of
+    // buildings of similar size at once). It fits when the estimate does and then the written glb
+    // does (schema and table overhead are not estimated).
     const double budget = std::min(double(o_.maxTileBytes), double(childBytes) * o_.parentFraction);
     struct Trial {
       std::vector<CoarseFeature> kept;
