@@ -24,6 +24,7 @@ const FormatRegistry& builtinFormats() {
 #include <algorithm>
 #include <filesystem>
 
+#include "twin/hash.h"
 #include "twin/vfs.h"
 
 namespace twin::converters {
@@ -123,6 +124,26 @@ std::vector<InputItem> expandInputs(const std::vector<std::string>& paths, const
     out.push_back({p, fi, uint64_t(sfs::file_size(p, ec))});
   }
   return out;
+}
+
+std::vector<InputItem> shardOf(const std::vector<InputItem>& items, const std::vector<std::string>& roots,
+                               unsigned index, unsigned count) {
+  std::vector<InputItem> mine;
+  if (count == 0) return mine;
+  for (auto& item : items) {
+    std::string rel = item.uri;
+    for (auto& root : roots) {
+      std::string r = root;
+      while (r.size() > 1 && r.back() == '/') r.pop_back();
+      if (item.uri.compare(0, r.size(), r) == 0) {
+        rel = item.uri.substr(r.size());
+        if (rel.empty()) rel = std::filesystem::path(r).filename().string();
+        break;
+      }
+    }
+    if (fnv1a64(rel) % count == index) mine.push_back(item);
+  }
+  return mine;
 }
 
 }  // namespace twin::converters

@@ -42,6 +42,20 @@ bool writeFileAtomic(const std::string& path, const void* data, size_t size, std
   return true;
 }
 
+bool linkOrCopy(const std::string& from, const std::string& to, std::string& error) {
+  std::error_code ec;
+  sfs::create_directories(sfs::path(to).parent_path(), ec);
+  sfs::remove(to, ec);
+  sfs::create_hard_link(from, to, ec);
+  if (!ec) return true;
+  sfs::copy_file(from, to, sfs::copy_options::overwrite_existing, ec);
+  if (ec) {
+    error = "cannot link or copy " + from + " to " + to + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
 StagedDirectory::StagedDirectory(std::string finalPath) : final_(std::move(finalPath)) {
   while (final_.size() > 1 && final_.back() == '/') final_.pop_back();
 }

@@ -89,21 +89,51 @@ nlohmann::json tileJson(const TileNode& t) {
   return j;
 }
 
-}  // namespace
-
-std::string tilesetJson(const TileNode& root, const TilesetInfo& info) {
-  nlohmann::json j;
-  j["asset"] = {{"version", info.version}, {"generator", info.generator}};
-  if (!info.tilesetVersion.empty()) j["asset"]["tilesetVersion"] = info.tilesetVersion;
+nlohmann::json assetJson(const TilesetInfo& info, const std::string& version) {
+  nlohmann::json a = {{"version", version}, {"generator", info.generator}};
+  if (!info.tilesetVersion.empty()) a["tilesetVersion"] = info.tilesetVersion;
   nlohmann::json extras;
   extras["sourceCrs"] = info.sourceCrs;
   extras["targetCrs"] = "EPSG:4978";
   extras["geoid"] = info.geoid.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.geoid);
   for (auto& [k, v] : info.numbers) extras[k] = v;
-  j["asset"]["extras"] = {{"twin", extras}};
+  a["extras"] = {{"twin", extras}};
+  return a;
+}
+
+}  // namespace
+
+std::string tilesetJson(const TileNode& root, const TilesetInfo& info) {
+  nlohmann::json j;
+  j["asset"] = assetJson(info, info.version);
   j["geometricError"] = std::max(root.geometricError, info.geometricError);
   j["root"] = tileJson(root);
   if (root.refine.empty()) j["root"]["refine"] = "ADD";
+  return j.dump(1);
+}
+
+std::string implicitTilesetJson(const ImplicitRoot& root, const TilesetInfo& info) {
+  nlohmann::json j;
+  j["asset"] = assetJson(info, "1.1");  // implicit tiling is 3D Tiles 1.1
+  j["schema"] = {{"id", "twin_tiles"},
+                 {"classes",
+                  {{"tile",
+                    {{"properties",
+                      {{"boundingBox",
+                        {{"type", "SCALAR"}, {"componentType", "FLOAT64"}, {"array", true}, {"count", 12},
+                         {"semantic", "TILE_BOUNDING_BOX"}}},
+                       {"geometricError",
+                        {{"type", "SCALAR"}, {"componentType", "FLOAT64"}, {"semantic", "TILE_GEOMETRIC_ERROR"}}}}}}}}}};
+  j["geometricError"] = std::max(root.geometricError, info.geometricError);
+  j["root"] = {{"boundingVolume", {{"region", root.region}}},
+               {"geometricError", root.geometricError},
+               {"refine", root.refine},
+               {"content", {{"uri", root.contentUri}}},
+               {"implicitTiling",
+                {{"subdivisionScheme", "QUADTREE"},
+                 {"subtreeLevels", root.subtreeLevels},
+                 {"availableLevels", root.availableLevels},
+                 {"subtrees", {{"uri", root.subtreeUri}}}}}};
   return j.dump(1);
 }
 

@@ -24,6 +24,7 @@
 #include "twin/mesh.h"
 #include "twin/metadata.h"
 #include "twin/tileset.h"
+#include "twin/vfs.h"
 #include "bytes.h"
 #include "lod.h"
 #include "sort.h"
@@ -94,11 +95,8 @@ struct Shared {
   std::mutex mutex;  // guards everything below
   SchemaBuilder schema;
   std::set<std::string> reportedOnce;
-  std::set<std::string> sourceCrs;
-  std::string geoid;
   ReadStats read;
-  uint64_t dropped = 0;
-  uint64_t triangles = 0;
+  // per input (index): what its packs' state records
   std::map<uint32_t, uint64_t> inputTriangles, inputDropped;
   std::map<uint32_t, std::set<std::string>> inputCrs;
   std::map<uint32_t, std::string> inputGeoid;
@@ -120,7 +118,7 @@ struct PackOut {
   uint64_t offset = 0;
   std::vector<FeatureRef> refs;
   std::unordered_map<uint32_t, uint8_t> kinds;  // attribute index -> value kinds seen
-  uint64_t triangles = 0, dropped = 0;
+  uint64_t triangles = 0;
 };
 
 class Worker {
@@ -148,7 +146,6 @@ class Worker {
       {
         std::lock_guard lock(s_.mutex);
         for (auto& [k, bits] : p.kinds) keys.push_back({k, s_.schema.keyName(k), bits});
-        s_.triangles += p.triangles;
       }
       std::sort(keys.begin(), keys.end(), [](const PackKey& a, const PackKey& b) { return a.index < b.index; });
       std::string err;
@@ -160,7 +157,6 @@ class Worker {
       out.push_back({input, p.name});
       std::lock_guard lock(s_.mutex);
       s_.inputTriangles[input] += p.triangles;
-      s_.inputDropped[input] += p.dropped;
     }
     return out;
   }
@@ -349,7 +345,6 @@ class Worker {
 
   void drop() {
     std::lock_guard lock(s_.mutex);
-    s_.dropped++;
     s_.inputDropped[input_]++;
   }
 
@@ -388,11 +383,6 @@ class Worker {
       return nullptr;
     }
     auto& t = **r;
-    {
-      std::lock_guard lock(s_.mutex);
-      s_.sourceCrs.insert(t.srs());
-      if (!t.geoidGrid().empty()) s_.geoid = t.geoidGrid();
-    }
     if (t.heightAssumed() && s_.once("crs-no-vertical:" + obj.srs))
       s_.diag.warning("crs-no-vertical",
                       obj.srs + " has no vertical axis: heights are taken as orthometric and the geoid " +
@@ -569,9 +559,11 @@ void collectLeaves(QuadNode& n, std::vector<QuadNode*>& out) {
   for (auto& c : n.children) collectLeaves(c, out);
 }
 
-// Content file of a tile: glb (3D Tiles 1.1) or b3dm (1.0).
+// Content files: glb (3D Tiles 1.1) or b3dm (1.0).
+const char* contentExtension(const ConvertOptions& o) { return o.tilesVersion == "1.0" ? ".b3dm" : ".glb"; }
+
 std::string tileUri(const QuadNode& n, const ConvertOptions& o) {
-  const char* ext = o.tilesVersion == "1.0" ? ".b3dm" : ".glb";
+  const char* ext = contentExtension(o);
   if (n.top) return std::string("tiles/top") + ext;
   return "tiles/" + std::to_string(n.level) + "/" + std::to_string(n.x) + "/" + std::to_string(n.y) + ext;
 }
@@ -581,24 +573,6 @@ std::string tileUri(const QuadNode& n, const ConvertOptions& o) {
 std::string coarsePath(const std::string& spillDir, const QuadNode& n) {
   return spillDir + "/c" + (n.top ? std::string("top") : std::to_string(n.level) + "-" + std::to_string(n.x) + "-" +
                                                              std::to_string(n.y)) + ".bin";
-}
-
-bool readWholeFile(const std::string& path, std::vector<uint8_t>& out) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return false;
-  out.clear();
-  uint8_t buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    out.insert(out.end(), buf, buf + n);
-  }
-  ::close(fd);
-  return true;
 }
 
 // A pack open for reading in the tile phase.
@@ -774,7 +748,8 @@ class TileWriter {
       if (c.boxSet)
         for (auto& p : c.box.corners()) corners.push_back(p);
       std::string path = coarsePath(spillDir_, c);
-      if (!readWholeFile(path, buf)) {
+      std::string readError;
+      if (!vfs::readAll(path, buf, readError)) {
         diag_.error("spill-read", "cannot read back the coarse buildings of a child tile from " + path +
                                       " (a damaged state from an earlier run? convert again with --full)");
         return false;
@@ -1001,12 +976,10 @@ class TileWriter {
   }
 
   bool writeCoarse(const QuadNode& node, const std::vector<uint8_t>& data) {
-    std::string path = coarsePath(spillDir_, node);
-    int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
-    bool ok = fd >= 0 && (data.empty() || ::write(fd, data.data(), data.size()) == ssize_t(data.size()));
-    if (fd >= 0) ::close(fd);
-    if (!ok) diag_.error("spill-write", "cannot write " + path + " (disk full?)");
-    return ok;
+    std::string err;
+    if (fs::writeFileAtomic(coarsePath(spillDir_, node), data.data(), data.size(), err)) return true;
+    diag_.error("spill-write", err);
+    return false;
   }
 
  private:
@@ -1239,36 +1212,15 @@ std::string implicitTileset(const QuadNode& tree, const std::string& refine, con
                        std::to_string(root.y) + ".subtree";
     if (!fs::writeFileAtomic(path, file.data(), file.size(), error)) return {};
   }
-  const ImplicitTile& rootTile = tiles.begin()->second;  // level 0
-  nlohmann::json j;
-  j["asset"] = {{"version", "1.1"}, {"generator", info.generator}};
-  nlohmann::json extras;
-  extras["sourceCrs"] = info.sourceCrs;
-  extras["targetCrs"] = "EPSG:4978";
-  extras["geoid"] = info.geoid.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.geoid);
-  for (auto& [k, v] : info.numbers) extras[k] = v;
-  j["asset"]["extras"] = {{"twin", extras}};
-  j["schema"] = {{"id", "twin_tiles"},
-                 {"classes",
-                  {{"tile",
-                    {{"properties",
-                      {{"boundingBox",
-                        {{"type", "SCALAR"}, {"componentType", "FLOAT64"}, {"array", true}, {"count", 12},
-                         {"semantic", "TILE_BOUNDING_BOX"}}},
-                       {"geometricError",
-                        {{"type", "SCALAR"}, {"componentType", "FLOAT64"}, {"semantic", "TILE_GEOMETRIC_ERROR"}}}}}}}}}};
-  j["geometricError"] = std::max(rootTile.error, info.geometricError);
-  const char* ext = o.tilesVersion == "1.0" ? ".b3dm" : ".glb";
-  j["root"] = {{"boundingVolume", {{"region", {w * rad, s * rad, e * rad, n * rad, hmin, hmax}}}},
-               {"geometricError", rootTile.error},
-               {"refine", refine},
-               {"content", {{"uri", std::string("tiles/{level}/{x}/{y}") + ext}}},
-               {"implicitTiling",
-                {{"subdivisionScheme", "QUADTREE"},
-                 {"subtreeLevels", subtreeLevels},
-                 {"availableLevels", maxLevel + 1},
-                 {"subtrees", {{"uri", "subtrees/{level}/{x}/{y}.subtree"}}}}}};
-  return j.dump(1);
+  ImplicitRoot r;
+  r.region = {w * rad, s * rad, e * rad, n * rad, hmin, hmax};
+  r.geometricError = tiles.begin()->second.error;  // level 0
+  r.refine = refine;
+  r.contentUri = std::string("tiles/{level}/{x}/{y}") + contentExtension(o);
+  r.subtreeUri = "subtrees/{level}/{x}/{y}.subtree";
+  r.subtreeLevels = subtreeLevels;
+  r.availableLevels = maxLevel + 1;
+  return implicitTilesetJson(r, info);
 }
 
 }  // namespace
@@ -1421,7 +1373,7 @@ class Run {
           if (!packIntact(prevDir_ + "/packs/" + name)) reused = false;
         for (auto& name : it->second->packs)
           for (const char* ext : {".bin", ".idx", ".keys"})
-            if (reused && !linkOrCopy(prevDir_ + "/packs/" + name + ext, packsDir_ + "/" + name + ext, err))
+            if (reused && !fs::linkOrCopy(prevDir_ + "/packs/" + name + ext, packsDir_ + "/" + name + ext, err))
               reused = false;
         if (reused) {
           st.packs = it->second->packs;
@@ -1525,7 +1477,7 @@ class Run {
         }
         for (auto& name : in.packs)
           for (const char* ext : {".bin", ".idx", ".keys"})
-            if (!linkOrCopy(d + "/.twin/packs/" + name + ext, packsDir_ + "/" + name + ext, err)) {
+            if (!fs::linkOrCopy(d + "/.twin/packs/" + name + ext, packsDir_ + "/" + name + ext, err)) {
               diag_.error("merge-input", err);
               return false;
             }
@@ -1707,10 +1659,10 @@ class Run {
       if (it == prevTiles.end() || it->second->hash != hashes[&n]) return false;
       const TileState& t = *it->second;
       std::string err;
-      if (t.content && !linkOrCopy(o_.outDir + "/" + tileUri(n, o_), out_.path() + "/" + tileUri(n, o_), err))
+      if (t.content && !fs::linkOrCopy(o_.outDir + "/" + tileUri(n, o_), out_.path() + "/" + tileUri(n, o_), err))
         return false;
       std::string coarse = coarsePath(prevDir_ + "/coarse", n);
-      if (o_.levelsOfDetail && &n != tree && !linkOrCopy(coarse, coarsePath(coarseDir_, n), err)) return false;
+      if (o_.levelsOfDetail && &n != tree && !fs::linkOrCopy(coarse, coarsePath(coarseDir_, n), err)) return false;
       n.written = t.content;
       n.boxSet = t.boxSet;
       n.box = OrientedBox::fromArray(t.box);

@@ -2,30 +2,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "bytes.h"
 #include "twin/fsutil.h"
 #include "twin/hash.h"
+#include "twin/vfs.h"
 
 namespace twin::tiler {
 
-namespace sfs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-bool readBytes(const std::string& path, std::vector<uint8_t>& out, std::string& error) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    error = "cannot open " + path;
-    return false;
-  }
-  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  return true;
-}
 
 constexpr uint32_t kIndexMagic = 0x58444954;  // "TIDX"
 constexpr uint32_t kKeysMagic = 0x594B4954;   // "TIKY"
@@ -47,22 +35,36 @@ bool writePackIndex(const std::string& path, const std::vector<FeatureRef>& refs
   return fs::writeFileAtomic(path, w.buf.data(), w.buf.size(), error);
 }
 
-bool readPackIndex(const std::string& path, std::vector<FeatureRef>& refs, std::string& error) {
+namespace {
+
+// Reads a record file: magic, a count of type Count, then `count` records through readOne(reader).
+template <class Count, class Fn>
+bool readRecordFile(const std::string& path, uint32_t magic, const char* what, std::string& error, Fn readOne) {
   std::vector<uint8_t> b;
-  if (!readBytes(path, b, error)) return false;
+  if (!vfs::readAll(path, b, error)) return false;
   ByteReader r(b.data(), b.size());
-  if (r.get<uint32_t>() != kIndexMagic) {
-    error = path + " is not a twin pack index";
+  if (r.get<uint32_t>() != magic) {
+    error = path + " is not a twin " + what;
     return false;
   }
-  uint64_t n = r.get<uint64_t>();
-  if (n > b.size()) {
+  Count n = r.get<Count>();
+  if (uint64_t(n) > b.size()) {
     error = path + " is corrupt";
     return false;
   }
+  for (Count i = 0; i < n && r.ok(); ++i) readOne(r);
+  if (!r.ok()) {
+    error = path + " is truncated";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool readPackIndex(const std::string& path, std::vector<FeatureRef>& refs, std::string& error) {
   refs.clear();
-  refs.reserve(n);
-  for (uint64_t i = 0; i < n; ++i) {
+  return readRecordFile<uint64_t>(path, kIndexMagic, "pack index", error, [&](ByteReader& r) {
     FeatureRef f{};
     f.offset = r.get<uint64_t>();
     f.size = r.get<uint32_t>();
@@ -71,12 +73,7 @@ bool readPackIndex(const std::string& path, std::vector<FeatureRef>& refs, std::
     f.diagonal = r.get<float>();
     f.idHash = r.get<uint64_t>();
     refs.push_back(f);
-  }
-  if (!r.ok()) {
-    error = path + " is truncated";
-    return false;
-  }
-  return true;
+  });
 }
 
 bool writePackKeys(const std::string& path, const std::vector<PackKey>& keys, std::string& error) {
@@ -92,31 +89,14 @@ bool writePackKeys(const std::string& path, const std::vector<PackKey>& keys, st
 }
 
 bool readPackKeys(const std::string& path, std::vector<PackKey>& keys, std::string& error) {
-  std::vector<uint8_t> b;
-  if (!readBytes(path, b, error)) return false;
-  ByteReader r(b.data(), b.size());
-  if (r.get<uint32_t>() != kKeysMagic) {
-    error = path + " is not a twin pack key table";
-    return false;
-  }
-  uint32_t n = r.get<uint32_t>();
-  if (n > b.size()) {
-    error = path + " is corrupt";
-    return false;
-  }
   keys.clear();
-  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+  return readRecordFile<uint32_t>(path, kKeysMagic, "pack key table", error, [&](ByteReader& r) {
     PackKey k;
     k.index = r.get<uint32_t>();
     k.name = r.getString();
     k.kinds = r.get<uint8_t>();
     keys.push_back(std::move(k));
-  }
-  if (!r.ok()) {
-    error = path + " is truncated";
-    return false;
-  }
-  return true;
+  });
 }
 
 uint64_t InputState::fingerprint() const {
@@ -196,18 +176,5 @@ bool State::save(const std::string& stateDir, std::string& error) const {
   return fs::writeFileAtomic(stateDir + "/state.json", j.dump(0), error);
 }
 
-bool linkOrCopy(const std::string& from, const std::string& to, std::string& error) {
-  std::error_code ec;
-  sfs::create_directories(sfs::path(to).parent_path(), ec);
-  sfs::remove(to, ec);
-  sfs::create_hard_link(from, to, ec);
-  if (!ec) return true;
-  sfs::copy_file(from, to, sfs::copy_options::overwrite_existing, ec);
-  if (ec) {
-    error = "cannot link or copy " + from + " to " + to + ": " + ec.message();
-    return false;
-  }
-  return true;
-}
 
 }  // namespace twin::tiler

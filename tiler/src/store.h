@@ -76,8 +76,6 @@ struct State {
   bool save(const std::string& stateDir, std::string& error) const;
 };
 
-// Hard-links `from` to `to` (copies where links are impossible, e.g. across file systems).
-bool linkOrCopy(const std::string& from, const std::string& to, std::string& error);
 
 // 64-bit hash mixing (for tile hashes).
 inline uint64_t hashMix(uint64_t h, uint64_t v) {

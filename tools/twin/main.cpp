@@ -18,7 +18,6 @@
 #include <thread>
 
 #include "twin/crs.h"
-#include "twin/hash.h"
 
 #include "twin/converters/registry.h"
 #include "twin/tiler/convert.h"
@@ -99,8 +98,6 @@ int runConvert(ConvertArgs a) {
     return 1;
   }
   if (!shard.empty()) {
-    // --shard I/N: the inputs whose path below the argument they came from hashes to I mod N, so
-    // every shard job picks its share the same way wherever the data is mounted.
     unsigned index = 0, count = 0;
     char slash = 0;
     if (std::sscanf(shard.c_str(), "%u%c%u", &index, &slash, &count) != 3 || slash != '/' || count == 0 ||
@@ -108,20 +105,7 @@ int runConvert(ConvertArgs a) {
       std::fprintf(stderr, "twin convert: --shard wants I/N with 0 <= I < N, e.g. 0/4\n");
       return 2;
     }
-    std::vector<twin::converters::InputItem> mine;
-    for (auto& item : items) {
-      std::string rel = item.uri;
-      for (auto& arg : inputs) {
-        std::string a = arg;
-        while (a.size() > 1 && a.back() == '/') a.pop_back();
-        if (item.uri.compare(0, a.size(), a) == 0) {
-          rel = item.uri.substr(a.size());
-          if (rel.empty()) rel = std::filesystem::path(a).filename().string();
-          break;
-        }
-      }
-      if (twin::fnv1a64(rel) % count == index) mine.push_back(item);
-    }
+    auto mine = twin::converters::shardOf(items, inputs, index, count);
     std::fprintf(stderr, "twin convert: shard %u/%u: %zu of %zu input files\n", index, count, mine.size(), items.size());
     items = std::move(mine);
   }

@@ -14,6 +14,10 @@ inline bool writeFileAtomic(const std::string& path, const std::string& s, std::
   return writeFileAtomic(path, s.data(), s.size(), error);
 }
 
+// Hard-links `from` to `to` (copies where links are impossible, e.g. across file systems);
+// creates `to`'s parent directories.
+bool linkOrCopy(const std::string& from, const std::string& to, std::string& error);
+
 // A directory built under a temporary name next to `finalPath`, renamed into place by commit().
 // An existing `finalPath` is replaced only if it is a twin output (holds tileset.json) or empty.
 class StagedDirectory {

@@ -47,4 +47,18 @@ struct TilesetInfo {
 // Serialises a tileset.json.
 std::string tilesetJson(const TileNode& root, const TilesetInfo& info);
 
+// The root of an implicitly tiled (quadtree) tileset. Its tileset.json declares the tile
+// metadata class `tile` whose properties carry the semantics TILE_BOUNDING_BOX and
+// TILE_GEOMETRIC_ERROR, for subtrees that give each tile its own box and error.
+struct ImplicitRoot {
+  std::array<double, 6> region{};  // west, south, east, north (radians), minimum and maximum height
+  double geometricError = 0;
+  std::string refine = "REPLACE";
+  std::string contentUri;          // template: "tiles/{level}/{x}/{y}.glb"
+  std::string subtreeUri;          // template: "subtrees/{level}/{x}/{y}.subtree"
+  int subtreeLevels = 4;
+  int availableLevels = 1;
+};
+std::string implicitTilesetJson(const ImplicitRoot& root, const TilesetInfo& info);
+
 }  // namespace twin

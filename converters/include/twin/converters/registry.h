@@ -28,4 +28,10 @@ struct InputItem {
 std::vector<InputItem> expandInputs(const std::vector<std::string>& paths, const FormatRegistry& registry,
                                     DiagnosticSink& diag);
 
+// The share of `items` (expanded from `roots`) that shard `index` of `count` converts: the items
+// whose path below the root they came from hashes (FNV-1a) to `index` mod `count`, so that every
+// shard job picks its share the same way wherever the data is mounted.
+std::vector<InputItem> shardOf(const std::vector<InputItem>& items, const std::vector<std::string>& roots,
+                               unsigned index, unsigned count);
+
 }  // namespace twin::converters
