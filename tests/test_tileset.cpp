@@ -826,38 +826,47 @@ TEST_CASE("Shards joined by twin merge make the same tileset as one run", "[tile
 namespace {
 
 // Vertices (ECEF, as a client places them) of every feature in the leaves of a tileset, by gml:id.
-std::map<std::string, std::vector<Vec3>> leafFeatureVertices(const std::string& dir) {
-  std::map<std::string, std::vector<Vec3>> out;
+// Calls fn(glb, world) for every leaf content of an explicit tileset; world(position accessor
+// values, vertex) gives a vertex in ECEF as a client places it (node scale and translation, y-up
+// to z-up).
+using WorldPosition = std::function<Vec3(const std::vector<double>&, size_t)>;
+void forEachLeafGlb(const std::string& dir, const std::function<void(const Glb&, const WorldPosition&)>& fn) {
   json ts = json::parse(readText(dir + "/tileset.json"));
   std::function<void(const json&)> walk = [&](const json& tile) {
     if (!tile.contains("children") && tile.contains("content")) {
       Glb g = readGlb(dir + "/" + tile["content"]["uri"].get<std::string>());
-      const json& table = g.json["extensions"]["EXT_structural_metadata"]["propertyTables"][0];
-      const json& col = table["properties"]["gml_id"];
-      const size_t rows = table["count"];
-      auto view = [&](int i) { return g.json["bufferViews"][i]; };
-      std::vector<uint32_t> o(rows + 1);
-      std::memcpy(o.data(), &g.bin[view(col["stringOffsets"])["byteOffset"].get<size_t>()], 4 * (rows + 1));
-      size_t base = view(col["values"])["byteOffset"];
-      std::vector<std::string> ids;
-      for (size_t r = 0; r < rows; ++r) ids.emplace_back(reinterpret_cast<const char*>(&g.bin[base + o[r]]), o[r + 1] - o[r]);
+      const json& node = g.json["nodes"][0];
       Vec3 t{0, 0, 0};
-      if (g.json["nodes"][0].contains("translation")) {
-        auto tr = g.json["nodes"][0]["translation"];
-        t = {tr[0], tr[1], tr[2]};
-      }
-      double sc = g.json["nodes"][0].contains("scale") ? g.json["nodes"][0]["scale"][0].get<double>() : 1.0;
-      for (auto& prim : g.json["meshes"][0]["primitives"]) {
-        auto pos = accessorValues(g, prim["attributes"]["POSITION"]);
-        auto fid = accessorValues(g, prim["attributes"]["_FEATURE_ID_0"]);
-        for (size_t i = 0; i < fid.size(); ++i)
-          out[ids[size_t(fid[i])]].push_back(
-              {sc * pos[3 * i] + t[0], -(sc * pos[3 * i + 2] + t[2]), sc * pos[3 * i + 1] + t[1]});
-      }
+      if (node.contains("translation")) t = {node["translation"][0], node["translation"][1], node["translation"][2]};
+      const double sc = node.contains("scale") ? node["scale"][0].get<double>() : 1.0;
+      fn(g, [&](const std::vector<double>& pos, size_t i) {
+        return Vec3{sc * pos[3 * i] + t[0], -(sc * pos[3 * i + 2] + t[2]), sc * pos[3 * i + 1] + t[1]};
+      });
     }
     for (auto& c : tile.value("children", json::array())) walk(c);
   };
   walk(ts["root"]);
+}
+
+// Vertices (ECEF, as a client places them) of every feature in the leaves of a tileset, by gml:id.
+std::map<std::string, std::vector<Vec3>> leafFeatureVertices(const std::string& dir) {
+  std::map<std::string, std::vector<Vec3>> out;
+  forEachLeafGlb(dir, [&](const Glb& g, const WorldPosition& world) {
+    const json& table = g.json["extensions"]["EXT_structural_metadata"]["propertyTables"][0];
+    const json& col = table["properties"]["gml_id"];
+    const size_t rows = table["count"];
+    auto view = [&](int i) { return g.json["bufferViews"][i]; };
+    std::vector<uint32_t> o(rows + 1);
+    std::memcpy(o.data(), &g.bin[view(col["stringOffsets"])["byteOffset"].get<size_t>()], 4 * (rows + 1));
+    size_t base = view(col["values"])["byteOffset"];
+    std::vector<std::string> ids;
+    for (size_t r = 0; r < rows; ++r) ids.emplace_back(reinterpret_cast<const char*>(&g.bin[base + o[r]]), o[r + 1] - o[r]);
+    for (auto& prim : g.json["meshes"][0]["primitives"]) {
+      auto pos = accessorValues(g, prim["attributes"]["POSITION"]);
+      auto fid = accessorValues(g, prim["attributes"]["_FEATURE_ID_0"]);
+      for (size_t i = 0; i < fid.size(); ++i) out[ids[size_t(fid[i])]].push_back(world(pos, i));
+    }
+  });
   return out;
 }
 
@@ -878,30 +887,17 @@ TEST_CASE("Buildings stand on the relief: both layers through the same geoid", "
   REQUIRE(buildings.size() == 13);
   // The relief's triangles (lon, lat, height corners) from its leaf tiles.
   std::vector<std::array<Vec3, 3>> triangles;
-  {
-    json ts = json::parse(readText(base + "/dem/tileset.json"));
-    std::function<void(const json&)> walk = [&](const json& tile) {
-      if (!tile.contains("children") && tile.contains("content")) {
-        Glb g = readGlb(base + "/dem/" + tile["content"]["uri"].get<std::string>());
-        auto tr = g.json["nodes"][0].value("translation", json::array({0, 0, 0}));
-        for (auto& prim : g.json["meshes"][0]["primitives"]) {
-          auto pos = accessorValues(g, prim["attributes"]["POSITION"]);
-          auto idx = accessorValues(g, prim["indices"]);
-          for (size_t t = 0; t + 2 < idx.size(); t += 3) {
-            std::array<Vec3, 3> tri;
-            for (int k = 0; k < 3; ++k) {
-              size_t i = size_t(idx[t + k]);
-              tri[k] = ecefToLonLatHeight({pos[3 * i] + tr[0].get<double>(), -(pos[3 * i + 2] + tr[2].get<double>()),
-                                           pos[3 * i + 1] + tr[1].get<double>()});
-            }
-            triangles.push_back(tri);
-          }
-        }
+  forEachLeafGlb(base + "/dem", [&](const Glb& g, const WorldPosition& world) {
+    for (auto& prim : g.json["meshes"][0]["primitives"]) {
+      auto pos = accessorValues(g, prim["attributes"]["POSITION"]);
+      auto idx = accessorValues(g, prim["indices"]);
+      for (size_t t = 0; t + 2 < idx.size(); t += 3) {
+        std::array<Vec3, 3> tri;
+        for (int k = 0; k < 3; ++k) tri[k] = ecefToLonLatHeight(world(pos, size_t(idx[t + k])));
+        triangles.push_back(tri);
       }
-      for (auto& c : tile.value("children", json::array())) walk(c);
-    };
-    walk(ts["root"]);
-  }
+    }
+  });
   REQUIRE(triangles.size() > 100);
   // Relief height at (lon, lat): the triangle holding it, interpolated.
   auto reliefAt = [&](double lon, double lat, double& h) {

@@ -8,13 +8,20 @@ mkdir -p "$out"
 rm -rf "$out/viewer-tiles"
 "$twin" convert "$src/samples/plateau-yokosuka" -o "$out/viewer-tiles" -q --no-progress
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$twin" serve --tiles "$out/viewer-tiles" --port "$port" > "$out/viewer-server.log" 2>&1 &
-server=$!
+server=
 trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-  curl -sf "http://127.0.0.1:$port/api/tilesets" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+# serve LOG TILESET...: (re)starts `twin serve` on $port with these tilesets and waits until it answers.
+serve() {
+  local log="$1"; shift
+  if [ -n "$server" ]; then kill $server; wait $server 2>/dev/null || true; fi
+  "$twin" serve --tiles "$@" --port "$port" > "$out/$log" 2>&1 &
+  server=$!
+  for _ in $(seq 50); do
+    curl -sf "http://127.0.0.1:$port/api/tilesets" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+}
+serve viewer-server.log "$out/viewer-tiles"
 # The tileset's state (.twin/: converted features, tile hashes) is never served.
 test -f "$out/viewer-tiles/.twin/state.json"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/tiles/0/.twin/state.json")
@@ -22,7 +29,6 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/tiles/0/.t
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/tiles/0/%2etwin/state.json")
 [ "$code" = 404 ] || { echo "viewer: %2etwin/state.json served with HTTP $code"; exit 1; }
 node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer.png" 13
-kill $server; wait $server 2>/dev/null || true
 
 # Buildings on the ground: the same buildings with a relief under them (made from their own
 # ground heights by make_ground.py: the samples have no relief overlapping buildings), two
@@ -30,25 +36,14 @@ kill $server; wait $server 2>/dev/null || true
 python3 "$src/tests/make_ground.py" "$src/samples/plateau-yokosuka/udx/bldg/52397519_bldg_6697_op.gml" "$out/ground.gml"
 rm -rf "$out/viewer-relief"
 "$twin" convert "$out/ground.gml" --types relief -o "$out/viewer-relief" -q --no-progress
-"$twin" serve --tiles "$out/viewer-tiles" "$out/viewer-relief" --port "$port" > "$out/viewer-server-2.log" 2>&1 &
-server=$!
-for _ in $(seq 50); do
-  curl -sf "http://127.0.0.1:$port/api/tilesets" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+serve viewer-server-2.log "$out/viewer-tiles" "$out/viewer-relief"
 node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer-ground.png" 14
-kill $server; wait $server 2>/dev/null || true
 
 # The other output forms in one scene: 3D Tiles 1.0 (b3dm + batch tables) for clients without
 # 1.1, and implicit tiling (subtrees with tile metadata): CesiumJS loads every building of both.
 rm -rf "$out/viewer-b3dm" "$out/viewer-implicit"
 "$twin" convert "$src/samples/plateau-yokosuka" --tiles-version 1.0 -o "$out/viewer-b3dm" -q --no-progress
 "$twin" convert "$src/samples/plateau-yokosuka" --implicit -o "$out/viewer-implicit" -q --no-progress
-"$twin" serve --tiles "$out/viewer-b3dm" "$out/viewer-implicit" --port "$port" > "$out/viewer-server-3.log" 2>&1 &
-server=$!
-for _ in $(seq 50); do
-  curl -sf "http://127.0.0.1:$port/api/tilesets" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+serve viewer-server-3.log "$out/viewer-b3dm" "$out/viewer-implicit"
 node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer-b3dm-implicit.png" 26
 echo "viewer: 3 passed, 0 failed"

@@ -38,15 +38,15 @@ void appendBytes(void* ctx, void* data, int size) {
   v->insert(v->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
 }
 
+bool isOpaque(const uint8_t* rgba, size_t pixels) {
+  for (size_t i = 0; i < pixels; ++i)
+    if (rgba[4 * i + 3] != 255) return false;
+  return true;
+}
+
 bool encodeRgba(const uint8_t* rgba, int w, int h, GlbImage& out) {
-  bool opaque = true;
-  for (size_t i = 0; i < size_t(w) * h; ++i)
-    if (rgba[4 * i + 3] != 255) {
-      opaque = false;
-      break;
-    }
   out.data.clear();
-  if (opaque) {
+  if (isOpaque(rgba, size_t(w) * h)) {
     std::vector<uint8_t> rgb(size_t(w) * h * 3);
     for (size_t i = 0; i < size_t(w) * h; ++i) std::memcpy(&rgb[3 * i], &rgba[4 * i], 3);
     out.mimeType = "image/jpeg";
@@ -320,13 +320,8 @@ bool encodeJpeg(const RgbaImage& img, int quality, std::vector<uint8_t>& out) {
 }
 
 bool encodeImage(const RgbaImage& img, const TextureSetOptions& o, GlbImage& out) {
+  const bool opaque = isOpaque(img.pixels.data(), img.pixels.size() / 4);
   if (o.webp) {
-    bool opaque = true;
-    for (size_t i = 3; i < img.pixels.size(); i += 4)
-      if (img.pixels[i] != 255) {
-        opaque = false;
-        break;
-      }
     uint8_t* data = nullptr;
     size_t n = opaque ? WebPEncodeRGBA(img.pixels.data(), img.width, img.height, img.width * 4, float(o.quality), &data)
                       : WebPEncodeLosslessRGBA(img.pixels.data(), img.width, img.height, img.width * 4, &data);
@@ -336,12 +331,6 @@ bool encodeImage(const RgbaImage& img, const TextureSetOptions& o, GlbImage& out
     WebPFree(data);
     return true;
   }
-  bool opaque = true;
-  for (size_t i = 3; i < img.pixels.size(); i += 4)
-    if (img.pixels[i] != 255) {
-      opaque = false;
-      break;
-    }
   if (opaque) {
     out.mimeType = "image/jpeg";
     return encodeJpeg(img, o.quality, out.data);
@@ -363,20 +352,24 @@ std::vector<GlbImage> buildTileTextures(const std::vector<TextureUse>& uses, con
     RgbaImage img;
   };
   std::vector<Item> atlasItems;
-  for (size_t i = 0; i < uses.size(); ++i) {
-    const TextureUse& u = uses[i];
-    const bool inUnit = u.uMin >= -0.001f && u.uMax <= 1.001f && u.vMin >= -0.001f && u.vMax <= 1.001f;
+  // A texture alone and small enough goes in as the file is (no re-encoding).
+  auto asItIs = [&](size_t use) {
+    if (o.imageMaxSize != 0) return false;
     GlbImage raw;
     std::string err;
     int w = 0, h = 0, comp = 0;
-    // Alone and small enough: the file as it is (no re-encoding).
-    if (!(o.atlas && inUnit) && o.imageMaxSize == 0 && loadTextureImage(u.uri, raw, err)) {
-      if (stbi_info_from_memory(raw.data.data(), int(raw.data.size()), &w, &h, &comp) && w <= maxSize && h <= maxSize) {
-        placements[i].image = int(images.size());
-        images.push_back(std::move(raw));
-        continue;
-      }
-    }
+    if (!loadTextureImage(uses[use].uri, raw, err) ||
+        !stbi_info_from_memory(raw.data.data(), int(raw.data.size()), &w, &h, &comp) || w > maxSize || h > maxSize)
+      return false;
+    placements[use].image = int(images.size());
+    images.push_back(std::move(raw));
+    return true;
+  };
+  for (size_t i = 0; i < uses.size(); ++i) {
+    const TextureUse& u = uses[i];
+    const bool inUnit = u.uMin >= -0.001f && u.uMax <= 1.001f && u.vMin >= -0.001f && u.vMax <= 1.001f;
+    std::string err;
+    if (!(o.atlas && inUnit) && asItIs(i)) continue;
     RgbaImage img;
     if (!decodeTextureImage(u.uri, img, err, o.decodeMaxDim)) {
       errors.push_back({u.uri, err});
@@ -401,15 +394,10 @@ std::vector<GlbImage> buildTileTextures(const std::vector<TextureUse>& uses, con
   if (atlasItems.empty()) return images;
   if (atlasItems.size() == 1) {
     // one texture: no atlas needed
-    GlbImage enc;
-    GlbImage raw;
-    std::string err;
-    int w, h, comp;
     const auto& it = atlasItems[0];
-    if (o.imageMaxSize == 0 && loadTextureImage(uses[it.use].uri, raw, err) &&
-        stbi_info_from_memory(raw.data.data(), int(raw.data.size()), &w, &h, &comp) && w <= maxSize && h <= maxSize) {
-      enc = std::move(raw);
-    } else if (!encodeImage(it.img, o, enc)) {
+    if (asItIs(it.use)) return images;
+    GlbImage enc;
+    if (!encodeImage(it.img, o, enc)) {
       errors.push_back({uses[it.use].uri, "re-encoding failed"});
       return images;
     }

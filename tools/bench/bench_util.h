@@ -154,4 +154,22 @@ inline std::string renameIds(const std::string& s, const std::string& suffix) {
   return out;
 }
 
+// A PLATEAU CityGML file in three parts: everything before the first city object, the city
+// objects, and the appearance members that follow them (up to the closing </core:CityModel>).
+struct CityModelParts {
+  std::string header, members, appearances;
+};
+inline bool splitCityModel(const std::string& path, CityModelParts& out) {
+  std::string s = readFile(path);
+  size_t firstMember = s.find("<core:cityObjectMember");
+  size_t firstApp = s.find("<app:appearanceMember");
+  size_t close = s.rfind("</core:CityModel>");
+  if (firstMember == std::string::npos || close == std::string::npos) return false;
+  if (firstApp == std::string::npos || firstApp > close) firstApp = close;
+  out.header = s.substr(0, firstMember);
+  out.members = s.substr(firstMember, firstApp - firstMember);
+  out.appearances = s.substr(firstApp, close - firstApp);
+  return true;
+}
+
 }  // namespace twin::bench

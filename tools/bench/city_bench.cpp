@@ -37,15 +37,11 @@ struct Source {
 // in a real city instead of repeating a few.
 bool writeCopies(const Source& src, const std::string& out, const std::vector<std::pair<double, double>>& cells,
                  const std::vector<double>& scales, const std::string& tag) {
-  std::string s = readFile(src.gml);
-  size_t firstMember = s.find("<core:cityObjectMember");
-  size_t firstApp = s.find("<app:appearanceMember");
-  size_t close = s.rfind("</core:CityModel>");
-  if (firstMember == std::string::npos || close == std::string::npos) return false;
-  if (firstApp == std::string::npos || firstApp > close) firstApp = close;
-  std::string header = s.substr(0, firstMember);
-  std::string members = s.substr(firstMember, firstApp - firstMember);
-  std::string apps = s.substr(firstApp, close - firstApp);
+  CityModelParts parts;
+  if (!splitCityModel(src.gml, parts)) return false;
+  const std::string& header = parts.header;
+  const std::string& members = parts.members;
+  const std::string& apps = parts.appearances;
   std::ofstream o(out + ".part", std::ios::binary);
   o << header;
   for (size_t k = 0; k < cells.size(); ++k)

@@ -91,15 +91,11 @@ double ceilingMBps(const std::string& path, uint64_t& bytes) {
 // by `tag` and the copy number, each copy shifted on a grid (file `index` on its own band).
 bool makeSynthetic(const std::string& srcGml, const std::string& dstDir, double targetMb, std::string& outPath,
                    const std::string& tag = "", int index = 0) {
-  std::string src = readFile(srcGml);
-  size_t firstMember = src.find("<core:cityObjectMember");
-  size_t firstApp = src.find("<app:appearanceMember");
-  size_t close = src.rfind("</core:CityModel>");
-  if (firstMember == std::string::npos || close == std::string::npos) return false;
-  if (firstApp == std::string::npos || firstApp > close) firstApp = close;
-  std::string header = src.substr(0, firstMember);
-  std::string members = src.substr(firstMember, firstApp - firstMember);
-  std::string apps = src.substr(firstApp, close - firstApp);
+  CityModelParts parts;
+  if (!splitCityModel(srcGml, parts)) return false;
+  const std::string& header = parts.header;
+  const std::string& members = parts.members;
+  const std::string& apps = parts.appearances;
   sfs::create_directories(dstDir);
   // textures next to the synthetic file
   sfs::path srcDir = sfs::path(srcGml).parent_path();
