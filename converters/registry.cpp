@@ -2,6 +2,7 @@
 
 #include "twin/citygml/citygml_reader.h"
 #include "twin/mojxml/mojxml_reader.h"
+#include "twin/ogr/ogr_reader.h"
 
 namespace twin::converters {
 
@@ -12,6 +13,9 @@ const FormatRegistry& builtinFormats() {
            {".gml", ".citygml", ".xml"}, &citygml::createReader, &citygml::sniff});
     r.add({"mojxml", "Cadastral map XML of the Ministry of Justice (地図XML): parcels (筆) with 地番 (--types parcel)",
            {".xml"}, &mojxml::createReader, &mojxml::sniff});
+    r.add({"ogr", "GDAL/OGR vector data (GeoJSON, GeoPackage, Shapefile, FlatGeobuf): polygons with attributes, for "
+                  "parcels, zoning and roads (twin parcels/zoning/roads import)",
+           {".geojson", ".gpkg", ".shp", ".fgb"}, &ogr::createReader, &ogr::sniff});
     return r;
   }();
   return registry;

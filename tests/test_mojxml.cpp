@@ -42,45 +42,6 @@ std::string attribute(const CityObject& o, const std::string& key) {
   return a ? a->text : std::string();
 }
 
-const char* kHeader =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<地図 xmlns=\"http://www.moj.go.jp/MINJI/tizuxml\" "
-    "xmlns:zmn=\"http://www.moj.go.jp/MINJI/tizuzumen\">\n<version>ver1.0</version>\n<地図名>t</地図名>\n"
-    "<市区町村コード>12103</市区町村コード>\n<市区町村名>千葉市稲毛区</市区町村名>\n";
-
-std::string point(const char* id, double x, double y) {
-  return std::string("<zmn:GM_Point id=\"") + id + "\"><zmn:GM_Point.position><zmn:DirectPosition><zmn:X>" +
-         std::to_string(x) + "</zmn:X><zmn:Y>" + std::to_string(y) +
-         "</zmn:Y></zmn:DirectPosition></zmn:GM_Point.position></zmn:GM_Point>\n";
-}
-
-std::string curve(const char* id, const char* a, const char* b) {
-  return std::string("<zmn:GM_Curve id=\"") + id +
-         "\"><zmn:GM_Curve.segment><zmn:GM_LineString><zmn:GM_LineString.controlPoint>"
-         "<zmn:GM_PointArray.column><zmn:GM_Position.indirect><zmn:GM_PointRef.point idref=\"" + a +
-         "\"/></zmn:GM_Position.indirect></zmn:GM_PointArray.column><zmn:GM_PointArray.column>"
-         "<zmn:GM_Position.indirect><zmn:GM_PointRef.point idref=\"" + b +
-         "\"/></zmn:GM_Position.indirect></zmn:GM_PointArray.column></zmn:GM_LineString.controlPoint>"
-         "</zmn:GM_LineString></zmn:GM_Curve.segment></zmn:GM_Curve>\n";
-}
-
-// A square parcel of 10 m in zone IX (or `crs`), whose surface uses curves c1..c4.
-std::string squareMap(const std::string& crs, const char* missingCurve = nullptr) {
-  std::string s = kHeader;
-  s += "<座標系>" + crs + "</座標系>\n<空間属性>\n";
-  s += point("p1", -42000, 26000) + point("p2", -42000, 26010) + point("p3", -41990, 26010) + point("p4", -41990, 26000);
-  s += curve("c1", "p1", "p2") + curve("c2", "p2", "p3") + curve("c3", "p3", "p4") + curve("c4", "p4", "p1");
-  s += "<zmn:GM_Surface id=\"s1\"><zmn:GM_Surface.patch><zmn:GM_Polygon><zmn:GM_Polygon.boundary>"
-       "<zmn:GM_SurfaceBoundary><zmn:GM_SurfaceBoundary.exterior><zmn:GM_Ring>";
-  for (const char* c : {"c1", "c2", "c3", "c4"})
-    s += std::string("<zmn:GM_CompositeCurve.generator idref=\"") + (missingCurve && !std::strcmp(c, "c3") ? missingCurve : c) +
-         "\"/>";
-  s += "</zmn:GM_Ring></zmn:GM_SurfaceBoundary.exterior></zmn:GM_SurfaceBoundary></zmn:GM_Polygon.boundary>"
-       "</zmn:GM_Polygon></zmn:GM_Surface.patch></zmn:GM_Surface>\n</空間属性>\n<主題属性>\n"
-       "<筆 id=\"H1\"><大字コード>015</大字コード><大字名>作草部町</大字名><地番>12-3</地番><形状 idref=\"s1\"/></筆>\n"
-       "</主題属性>\n</地図>\n";
-  return s;
-}
-
 }  // namespace
 
 TEST_CASE("地図XML: the real sample's parcel with its 地番, placed in plane rectangular zone IX", "[mojxml]") {
@@ -142,7 +103,7 @@ TEST_CASE("地図XML: the real sample's parcel with its 地番, placed in plane 
 TEST_CASE("地図XML: arbitrary coordinates, broken references and broken XML are reported", "[mojxml]") {
   std::string base = tempDir("mojxml-bad");
   // A well-formed square first: it reads, 10 m x 10 m.
-  writeText(base + "/ok.xml", squareMap("公共座標9系"));
+  writeText(base + "/ok.xml", mojxmlSquareMap("公共座標9系"));
   DiagnosticCollector d0;
   ReadStats s0;
   auto ok = readParcels(base + "/ok.xml", d0, s0);
@@ -151,7 +112,7 @@ TEST_CASE("地図XML: arbitrary coordinates, broken references and broken XML ar
   CHECK(ok[0].geometries[0].points.size() == 4);
 
   // 任意座標系: reported, not placed.
-  writeText(base + "/local.xml", squareMap("任意座標系"));
+  writeText(base + "/local.xml", mojxmlSquareMap("任意座標系"));
   DiagnosticCollector d1;
   ReadStats s1;
   CHECK(readParcels(base + "/local.xml", d1, s1).empty());
@@ -159,7 +120,7 @@ TEST_CASE("地図XML: arbitrary coordinates, broken references and broken XML ar
   CHECK(s1.skippedByType["Parcel"] == 1);
 
   // A surface referring to a curve that does not exist: the parcel's id and line.
-  writeText(base + "/broken.xml", squareMap("公共座標9系", "nowhere"));
+  writeText(base + "/broken.xml", mojxmlSquareMap("公共座標9系", "nowhere"));
   DiagnosticCollector d2;
   ReadStats s2;
   CHECK(readParcels(base + "/broken.xml", d2, s2).empty());
@@ -172,7 +133,7 @@ TEST_CASE("地図XML: arbitrary coordinates, broken references and broken XML ar
     }
 
   // Truncated: a clear error with a line, no crash; the CLI writes nothing and exits 1.
-  std::string doc = squareMap("公共座標9系");
+  std::string doc = mojxmlSquareMap("公共座標9系");
   writeText(base + "/cut.xml", doc.substr(0, doc.size() / 2));
   DiagnosticCollector d3;
   ReadStats s3;

@@ -192,4 +192,43 @@ std::string boxBuilding(const std::string& id, double lat, double lon, double z0
          "</gml:CompositeSurface></gml:exterior></gml:Solid></bldg:lod1Solid></bldg:Building></core:cityObjectMember>\n";
 }
 
+static const char* kHeader =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<地図 xmlns=\"http://www.moj.go.jp/MINJI/tizuxml\" "
+    "xmlns:zmn=\"http://www.moj.go.jp/MINJI/tizuzumen\">\n<version>ver1.0</version>\n<地図名>t</地図名>\n"
+    "<市区町村コード>12103</市区町村コード>\n<市区町村名>千葉市稲毛区</市区町村名>\n";
+
+static std::string point(const char* id, double x, double y) {
+  return std::string("<zmn:GM_Point id=\"") + id + "\"><zmn:GM_Point.position><zmn:DirectPosition><zmn:X>" +
+         std::to_string(x) + "</zmn:X><zmn:Y>" + std::to_string(y) +
+         "</zmn:Y></zmn:DirectPosition></zmn:GM_Point.position></zmn:GM_Point>\n";
+}
+
+static std::string curve(const char* id, const char* a, const char* b) {
+  return std::string("<zmn:GM_Curve id=\"") + id +
+         "\"><zmn:GM_Curve.segment><zmn:GM_LineString><zmn:GM_LineString.controlPoint>"
+         "<zmn:GM_PointArray.column><zmn:GM_Position.indirect><zmn:GM_PointRef.point idref=\"" + a +
+         "\"/></zmn:GM_Position.indirect></zmn:GM_PointArray.column><zmn:GM_PointArray.column>"
+         "<zmn:GM_Position.indirect><zmn:GM_PointRef.point idref=\"" + b +
+         "\"/></zmn:GM_Position.indirect></zmn:GM_PointArray.column></zmn:GM_LineString.controlPoint>"
+         "</zmn:GM_LineString></zmn:GM_Curve.segment></zmn:GM_Curve>\n";
+}
+
+// A square parcel of 10 m in zone IX (or `crs`), whose surface uses curves c1..c4.
+std::string mojxmlSquareMap(const std::string& crs, const char* missingCurve) {
+  std::string s = kHeader;
+  s += "<座標系>" + crs + "</座標系>\n<空間属性>\n";
+  s += point("p1", -42000, 26000) + point("p2", -42000, 26010) + point("p3", -41990, 26010) + point("p4", -41990, 26000);
+  s += curve("c1", "p1", "p2") + curve("c2", "p2", "p3") + curve("c3", "p3", "p4") + curve("c4", "p4", "p1");
+  s += "<zmn:GM_Surface id=\"s1\"><zmn:GM_Surface.patch><zmn:GM_Polygon><zmn:GM_Polygon.boundary>"
+       "<zmn:GM_SurfaceBoundary><zmn:GM_SurfaceBoundary.exterior><zmn:GM_Ring>";
+  for (const char* c : {"c1", "c2", "c3", "c4"})
+    s += std::string("<zmn:GM_CompositeCurve.generator idref=\"") + (missingCurve && !std::strcmp(c, "c3") ? missingCurve : c) +
+         "\"/>";
+  s += "</zmn:GM_Ring></zmn:GM_SurfaceBoundary.exterior></zmn:GM_SurfaceBoundary></zmn:GM_Polygon.boundary>"
+       "</zmn:GM_Polygon></zmn:GM_Surface.patch></zmn:GM_Surface>\n</空間属性>\n<主題属性>\n"
+       "<筆 id=\"H1\"><大字コード>015</大字コード><大字名>作草部町</大字名><地番>12-3</地番><形状 idref=\"s1\"/></筆>\n"
+       "</主題属性>\n</地図>\n";
+  return s;
+}
+
 }  // namespace twin::test

@@ -50,3 +50,9 @@ std::string cityModel(const std::string& members, const std::string& srs = "http
 std::string boxBuilding(const std::string& id, double lat, double lon, double z0, double h,
                         const std::string& extra = "", double size = 10.0);
 }  // namespace twin::test
+
+namespace twin::test {
+// A 地図XML document with one 10 m square parcel (地番 12-3, id H1) in `crs` ("公共座標9系",
+// "任意座標系", ...); with `missingCurve`, the surface refers to that curve instead of c3.
+std::string mojxmlSquareMap(const std::string& crs, const char* missingCurve = nullptr);
+}  // namespace twin::test

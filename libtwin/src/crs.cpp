@@ -382,3 +382,145 @@ void enuFrame(const Vec3& ecef, Vec3& east, Vec3& north, Vec3& up) {
 }
 
 }  // namespace twin
+
+namespace twin {
+
+struct PlaneTransform::Impl {
+  PJ_CONTEXT* ctx = nullptr;
+  PJ* fwd = nullptr;     // source horizontal -> projected, normalised axis order
+  PJ* lonlat = nullptr;  // projected -> its geographic CRS, normalised
+  bool swapInput = false;
+  ~Impl() {
+    if (fwd) proj_destroy(fwd);
+    if (lonlat) proj_destroy(lonlat);
+    if (ctx) proj_context_destroy(ctx);
+  }
+};
+
+PlaneTransform::~PlaneTransform() = default;
+
+Result<std::unique_ptr<PlaneTransform>> PlaneTransform::create(const std::string& srcIn, const std::string& dstIn) {
+  using R = Result<std::unique_ptr<PlaneTransform>>;
+  std::unique_ptr<PlaneTransform> t(new PlaneTransform());
+  t->impl_ = std::make_unique<Impl>();
+  auto& im = *t->impl_;
+  im.ctx = proj_context_create();
+  proj_log_level(im.ctx, PJ_LOG_NONE);
+  std::string src = canonicalSrs(srcIn).value_or(srcIn), dst = canonicalSrs(dstIn).value_or(dstIn);
+  PJ* s = proj_create(im.ctx, src.c_str());
+  if (!s || !proj_is_crs(s)) {
+    if (s) proj_destroy(s);
+    return R::failure("crs-unknown", "unknown coordinate reference system '" + srcIn + "'");
+  }
+  PJ* horiz = proj_get_type(s) == PJ_TYPE_COMPOUND_CRS ? proj_crs_get_sub_crs(im.ctx, s, 0) : proj_clone(im.ctx, s);
+  proj_destroy(s);
+  PJ* d = proj_create(im.ctx, dst.c_str());
+  if (!d || proj_get_type(d) != PJ_TYPE_PROJECTED_CRS) {
+    if (d) proj_destroy(d);
+    proj_destroy(horiz);
+    return R::failure("crs-unsupported", "'" + dstIn + "' is not a projected CRS (areas need metres)");
+  }
+  im.swapInput = firstAxisNorth(im.ctx, horiz);
+  PJ* op = proj_create_crs_to_crs_from_pj(im.ctx, horiz, d, nullptr, nullptr);
+  if (op) {
+    im.fwd = proj_normalize_for_visualization(im.ctx, op);
+    proj_destroy(op);
+  }
+  PJ* geod = proj_crs_get_geodetic_crs(im.ctx, d);
+  if (geod) {
+    PJ* op2 = proj_create_crs_to_crs_from_pj(im.ctx, d, geod, nullptr, nullptr);
+    if (op2) {
+      im.lonlat = proj_normalize_for_visualization(im.ctx, op2);
+      proj_destroy(op2);
+    }
+    proj_destroy(geod);
+  }
+  proj_destroy(horiz);
+  proj_destroy(d);
+  if (!im.fwd || !im.lonlat)
+    return R::failure("crs-unknown", "PROJ found no transformation from '" + srcIn + "' to '" + dstIn + "'");
+  R r;
+  r.value = std::move(t);
+  return r;
+}
+
+size_t PlaneTransform::forward(Vec3* p, size_t n) {
+  auto& im = *impl_;
+  if (n == 0) return 0;
+  std::vector<double> z(n);
+  for (size_t i = 0; i < n; ++i) {
+    z[i] = p[i][2];
+    if (im.swapInput) std::swap(p[i][0], p[i][1]);
+  }
+  proj_trans_generic(im.fwd, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, nullptr, 0, 0, nullptr,
+                     0, 0);
+  size_t failed = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(p[i][0]) || !std::isfinite(p[i][1]) || std::abs(p[i][0]) > 1e8 || std::abs(p[i][1]) > 1e8) {
+      p[i] = {NAN, NAN, NAN};
+      ++failed;
+    } else {
+      p[i][2] = z[i];
+    }
+  }
+  return failed;
+}
+
+size_t PlaneTransform::toLonLat(Vec3* p, size_t n) {
+  auto& im = *impl_;
+  if (n == 0) return 0;
+  std::vector<double> z(n);
+  for (size_t i = 0; i < n; ++i) z[i] = p[i][2];
+  proj_trans_generic(im.lonlat, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, nullptr, 0, 0,
+                     nullptr, 0, 0);
+  size_t failed = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(p[i][0]) || !std::isfinite(p[i][1])) {
+      p[i] = {NAN, NAN, NAN};
+      ++failed;
+    } else {
+      p[i][2] = z[i];
+    }
+  }
+  return failed;
+}
+
+std::string chooseProjectedCrs(double lon, double lat) {
+  // Central meridians and origin latitudes of the 19 zones of the Japanese plane rectangular
+  // coordinate system (国土交通省告示第九号), EPSG:6669 (I) .. 6687 (XIX) on JGD2011.
+  static const double zones[19][2] = {
+      {129.5, 33},        {131.0, 33},  {132 + 1 / 6.0, 36}, {133.5, 33},        {134 + 1 / 3.0, 36},
+      {136.0, 36},        {137 + 1 / 6.0, 36}, {138.5, 36},  {139 + 5 / 6.0, 36}, {140 + 5 / 6.0, 40},
+      {140.25, 44},       {142.25, 44}, {144.25, 44},        {142.0, 26},        {127.5, 26},
+      {124.0, 26},        {131.0, 26},  {136.0, 20},         {154.0, 26}};
+  if (lon >= 122 && lon <= 154.5 && lat >= 20 && lat <= 46) {
+    int best = 0;
+    double bestScore = INFINITY;
+    for (int i = 0; i < 19; ++i) {
+      // Transverse Mercator distortion grows with the distance from the central meridian; the
+      // latitude term only breaks ties between zones far apart north-south (e.g. IX vs XIV).
+      double score = std::abs(lon - zones[i][0]) + 0.1 * std::abs(lat - zones[i][1]);
+      if (score < bestScore) bestScore = score, best = i;
+    }
+    return "EPSG:" + std::to_string(6669 + best);
+  }
+  int zone = std::clamp(int(std::floor((lon + 180.0) / 6.0)) + 1, 1, 60);
+  return "EPSG:" + std::to_string((lat >= 0 ? 32600 : 32700) + zone);
+}
+
+std::string crsWkt1(const std::string& crsIn) {
+  PJ_CONTEXT* c = proj_context_create();
+  proj_log_level(c, PJ_LOG_NONE);
+  std::string crs = canonicalSrs(crsIn).value_or(crsIn);
+  PJ* p = proj_create(c, crs.c_str());
+  std::string out;
+  if (p) {
+    const char* w = proj_as_wkt(c, p, PJ_WKT1_GDAL, nullptr);
+    if (w) out = w;
+    proj_destroy(p);
+  }
+  proj_context_destroy(c);
+  return out;
+}
+
+}  // namespace twin

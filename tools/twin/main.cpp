@@ -23,6 +23,7 @@
 #include "twin/tiler/convert.h"
 #include "twin/tiler/inspect.h"
 #include "twin/viewer/server.h"
+#include "planning_cli.h"
 
 
 namespace {
@@ -281,6 +282,9 @@ int main(int argc, char** argv) {
   // formats
   auto* formats = app.add_subcommand("formats", "List the input formats twin reads");
 
+  // parcels, zoning, buildings, roads, permits, check, envelope, procedures, store
+  twincli::PlanningCommands planning(app, gCancel);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -289,6 +293,7 @@ int main(int argc, char** argv) {
   }
 
   if (*convert) return runConvert(ca);
+  if (int rc = planning.run(); rc >= 0) return rc;
 
   if (*mergeCmd) {
     twin::DiagnosticCollector diag(200);

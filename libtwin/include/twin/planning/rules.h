@@ -1,0 +1,124 @@
+#pragma once
+// Land-use rules as data. A rules file (JSON, documented in docs/rules.md; the national rules of
+// the Building Standards Act and City Planning Act ship as rules/japan.json) names the districts,
+// the limits and bonuses with the legal article each comes from, and the procedures a plan needs.
+// The code evaluates; the file decides — a municipality adjusts it without recompiling.
+//
+// Every result carries its inputs, formula, value, limit, verdict and reason. Missing data gives
+// Verdict::Unknown with what is missing: never a silent pass.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "twin/diagnostics.h"
+#include "twin/planning/records.h"
+
+namespace twin::planning {
+
+enum class Verdict { Pass, Fail, Unknown };
+const char* verdictName(Verdict v);  // "pass", "fail", "unknown"
+
+struct RuleResult {
+  std::string rule;     // "coverage", "floor-area", "height-absolute", "height-district", "height-minimum", ...
+  std::string title;    // "建ぺい率 building coverage"
+  std::string article;  // "建築基準法第53条第1項"
+  Verdict verdict = Verdict::Unknown;
+  double value = kNone, limit = kNone;
+  std::string unit;     // "%", "m", "m²"
+  std::string formula;  // with the numbers put in
+  std::vector<std::pair<std::string, std::string>> inputs;
+  std::string reason;   // why this verdict; for unknown: what is missing
+};
+
+// A district over (part of) a site: share = overlap / site area.
+struct DistrictShare {
+  District district;
+  double overlap = 0;
+  double share = 0;
+};
+
+// Where a building stands or a project is planned.
+struct Site {
+  std::vector<Parcel> parcels;
+  MultiPoly geom;     // union of the parcels
+  double area = 0;    // m²
+  std::vector<DistrictShare> districts;  // every kind overlapping the site
+  double frontRoadWidth = kNone;         // widest road along the site (法42条 roads), m
+  std::string frontRoadSource;           // "road 'tran_…' (6.0 m)", "parcel attribute 前面道路幅員"
+  std::vector<Road> frontRoads;          // roads along the site (for the slant planes)
+  bool cornerLot = false;
+  // District kinds the store holds within 1 km of the site: a kind present nearby but not over the
+  // site means "not in such a district"; a kind absent means "no data".
+  std::vector<std::string> kindsNearby;
+};
+
+struct Plan {
+  std::string use;                 // 用途: 一戸建ての住宅, 共同住宅, 店舗, 事務所, ...
+  double floorArea = kNone;        // 延べ面積 m²
+  double buildingArea = kNone;     // 建築面積 m²
+  double height = kNone;           // m
+  int storeys = -1;
+  double developmentArea = kNone;  // 開発区域の面積 (m²)
+  double earthworkArea = kNone;    // 土地の形質の変更の面積 (m²)
+  bool signage = false;            // 屋外広告物 planned
+  bool newBuilding = true;
+};
+
+struct ProcedureNeed {
+  std::string id, name, english, article;
+  std::string status;  // "required", "possibly required" (data missing), "not required"
+  std::string why;
+  std::vector<std::string> missing;
+};
+
+struct EnvelopeResult {
+  double siteArea = 0;
+  double maxBuildingArea = kNone;  // site × coverage limit
+  double maxFloorArea = kNone;     // site × floor-area limit
+  double maxHeight = kNone;        // the lowest absolute limit (none: NaN)
+  std::vector<RuleResult> limits;  // how each number was found
+  std::vector<std::string> notes;
+  // The 3D envelope: site extruded to the height limit, clipped by road and north-side slant
+  // planes. Positions in the store CRS, z above the site's ground. Triangles counter-clockwise
+  // seen from outside.
+  std::vector<std::array<double, 3>> vertices;
+  std::vector<uint32_t> triangles;
+  double meshTop = 0;  // highest z of the mesh
+  bool capped = false; // no height limit applied: drawn to the cap
+};
+
+class RuleSet {
+ public:
+  RuleSet();
+  ~RuleSet();
+  RuleSet(const RuleSet&);
+  RuleSet& operator=(const RuleSet&);
+
+  // Reads and checks a rules file; errors name the file and the entry.
+  static Result<RuleSet> load(const std::string& path);
+  static Result<RuleSet> parse(const std::string& text, const std::string& name);
+  // The rules file installed with twin (rules/japan.json).
+  static std::string defaultPath();
+
+  const std::string& name() const;
+  double floorHeight() const;  // m per storey, for floor areas estimated from heights
+  // District name for a kind + code ("UseDistrict", "1" -> 第一種低層住居専用地域), or empty.
+  std::string districtName(const std::string& kind, const std::string& code) const;
+  // True when the file knows this district kind and code (unknown codes are reported on import).
+  bool knowsDistrict(const std::string& kind, const std::string& code) const;
+
+  // Checks a building on its site. `inBuilding` are the districts the building's own footprint
+  // overlaps (height limits apply where the building stands).
+  std::vector<RuleResult> check(const Building& b, const Site& site, const std::vector<DistrictShare>& inBuilding) const;
+  EnvelopeResult envelope(const Site& site, double cap) const;
+  std::vector<ProcedureNeed> procedures(const Site& site, const Plan& plan) const;
+
+  struct Impl;  // the parsed file (opaque)
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace twin::planning

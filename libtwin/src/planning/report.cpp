@@ -1,0 +1,273 @@
+// Check reports in several formats.
+#include "twin/planning/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+namespace twin::planning {
+
+using nlohmann::json;
+
+bool parseReportFormat(const std::string& s, ReportFormat& f) {
+  if (s == "table") f = ReportFormat::Table;
+  else if (s == "csv") f = ReportFormat::Csv;
+  else if (s == "geojson") f = ReportFormat::GeoJson;
+  else if (s == "html") f = ReportFormat::Html;
+  else if (s == "json") f = ReportFormat::Json;
+  else return false;
+  return true;
+}
+
+Verdict overall(const std::vector<RuleResult>& results) {
+  Verdict v = Verdict::Pass;
+  for (auto& r : results) {
+    if (r.verdict == Verdict::Fail) return Verdict::Fail;
+    if (r.verdict == Verdict::Unknown) v = Verdict::Unknown;
+  }
+  return v;
+}
+
+std::string htmlEscape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '&': o += "&amp;"; break;
+      case '"': o += "&quot;"; break;
+      default: o.push_back(c);
+    }
+  }
+  return o;
+}
+
+namespace {
+
+std::string csvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"') o += "\"\"";
+    else o.push_back(c);
+  }
+  return o + "\"";
+}
+
+json numOrNull(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+json resultObj(const RuleResult& r) {
+  json in = json::array();
+  for (auto& [k, v] : r.inputs) in.push_back({{"name", k}, {"value", v}});
+  return {{"rule", r.rule},       {"title", r.title},      {"article", r.article}, {"verdict", verdictName(r.verdict)},
+          {"value", numOrNull(r.value)}, {"limit", numOrNull(r.limit)}, {"unit", r.unit}, {"formula", r.formula},
+          {"inputs", in},         {"reason", r.reason}};
+}
+
+json siteObj(const Site& s) {
+  json parcels = json::array();
+  for (auto& p : s.parcels)
+    parcels.push_back({{"id", p.id}, {"chiban", p.chiban}, {"realestate_no", p.realEstateNo},
+                       {"locality", p.locality}, {"area", p.area}});
+  json districts = json::array();
+  for (auto& d : s.districts)
+    districts.push_back({{"id", d.district.id},
+                         {"kind", d.district.kind},
+                         {"code", d.district.code},
+                         {"name", d.district.name},
+                         {"share", d.share},
+                         {"coverage_rate", numOrNull(d.district.coverageRate)},
+                         {"floor_area_rate", numOrNull(d.district.floorAreaRate)},
+                         {"height_limit", numOrNull(d.district.heightLimit)},
+                         {"max_height", numOrNull(d.district.maxHeight)},
+                         {"min_height", numOrNull(d.district.minHeight)}});
+  return {{"parcels", parcels},
+          {"area", s.area},
+          {"districts", districts},
+          {"front_road_width", numOrNull(s.frontRoadWidth)},
+          {"front_road_source", s.frontRoadSource}};
+}
+
+json checkObj(const BuildingCheck& c) {
+  const Building& b = c.building;
+  json results = json::array();
+  for (auto& r : c.results) results.push_back(resultObj(r));
+  return {{"building",
+           {{"id", b.id},
+            {"building_area", b.buildingArea},
+            {"footprint_source", b.footprintSource},
+            {"height", numOrNull(b.height)},
+            {"height_source", b.heightSource},
+            {"storeys_above", b.storeysAbove >= 0 ? json(b.storeysAbove) : json(nullptr)},
+            {"floor_area", numOrNull(b.floorArea)},
+            {"floor_area_estimated", b.floorAreaEstimated},
+            {"floor_area_source", b.floorAreaSource},
+            {"usage", b.usage},
+            {"fire_resistance", b.fireResistance}}},
+          {"site", siteObj(c.site)},
+          {"verdict", verdictName(overall(c.results))},
+          {"results", results}};
+}
+
+std::string parcelsText(const Site& s) {
+  std::string t;
+  for (auto& p : s.parcels) t += (t.empty() ? "" : " ") + (p.chiban.empty() ? p.id : p.locality + p.chiban);
+  return t.empty() ? "-" : t;
+}
+
+std::string numText(double v) {
+  if (!std::isfinite(v)) return "";
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(2) << v;
+  return o.str();
+}
+
+}  // namespace
+
+std::string resultJson(const RuleResult& r) { return resultObj(r).dump(); }
+std::string checkJson(const BuildingCheck& c) { return checkObj(c).dump(); }
+
+std::string envelopeJson(const EnvelopeResult& e, const Site& site) {
+  json limits = json::array();
+  for (auto& r : e.limits) limits.push_back(resultObj(r));
+  return json{{"site", siteObj(site)},
+              {"site_area", e.siteArea},
+              {"max_building_area", numOrNull(e.maxBuildingArea)},
+              {"max_floor_area", numOrNull(e.maxFloorArea)},
+              {"max_height", numOrNull(e.maxHeight)},
+              {"mesh_top", e.meshTop},
+              {"capped", e.capped},
+              {"limits", limits},
+              {"notes", e.notes}}
+      .dump();
+}
+
+std::string proceduresJson(const std::vector<ProcedureNeed>& ps, const Site& site) {
+  json list = json::array();
+  for (auto& p : ps)
+    list.push_back({{"id", p.id},
+                    {"name", p.name},
+                    {"english", p.english},
+                    {"article", p.article},
+                    {"status", p.status},
+                    {"why", p.why},
+                    {"missing", p.missing}});
+  return json{{"site", siteObj(site)}, {"procedures", list}}.dump();
+}
+
+CheckReport::CheckReport(std::ostream& out, ReportFormat format, const std::string& storeCrs, const std::string& rules)
+    : out_(out), format_(format), rules_(rules) {
+  if (format_ == ReportFormat::GeoJson) {
+    auto t = PlaneTransform::create(storeCrs, storeCrs);
+    if (t.value) toLonLat_ = std::move(*t.value);
+    out_ << "{\"type\":\"FeatureCollection\",\"features\":[\n";
+  } else if (format_ == ReportFormat::Csv) {
+    out_ << "building_id,parcels,site_area_m2,rule,title,verdict,value,limit,unit,formula,reason,article\n";
+  } else if (format_ == ReportFormat::Html) {
+    out_ << "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>twin check — land-use rules</title>\n"
+            "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;width:100%;"
+            "margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;font-size:90%}"
+            "th{background:#f3f3f3;text-align:left}.pass{background:#dff5df}.fail{background:#fbdcdc}"
+            ".unknown{background:#fff3cd}h2{font-size:110%;margin-top:2em}.small{color:#555;font-size:85%}</style>"
+            "</head><body>\n<h1>Land-use rule check 法令チェック</h1>\n<p class=\"small\">Rules: " +
+                htmlEscape(rules_) +
+                ". Each result shows its inputs, formula, limit and reason; “unknown” says what data is missing.</p>\n";
+  } else if (format_ == ReportFormat::Json) {
+    out_ << "[\n";
+  } else {
+    out_ << std::left << std::setw(40) << "building" << std::setw(22) << "parcels (地番)" << std::setw(20) << "rule"
+         << std::setw(9) << "verdict" << std::setw(10) << "value" << std::setw(10) << "limit" << "reason\n";
+  }
+}
+
+CheckReport::~CheckReport() = default;
+
+void CheckReport::add(const BuildingCheck& c) {
+  Verdict v = overall(c.results);
+  counts_[verdictName(v)]++;
+  const Building& b = c.building;
+  switch (format_) {
+    case ReportFormat::Csv:
+      for (auto& r : c.results)
+        out_ << csvField(b.id) << "," << csvField(parcelsText(c.site)) << "," << numText(c.site.area) << ","
+             << csvField(r.rule) << "," << csvField(r.title) << "," << verdictName(r.verdict) << "," << numText(r.value)
+             << "," << numText(r.limit) << "," << csvField(r.unit) << "," << csvField(r.formula) << ","
+             << csvField(r.reason) << "," << csvField(r.article) << "\n";
+      break;
+    case ReportFormat::GeoJson: {
+      json props = checkObj(c);
+      MultiPoly ll = b.footprint;
+      if (toLonLat_)
+        for (auto& poly : ll) {
+          auto conv = [&](Ring& r) {
+            std::vector<Vec3> pts;
+            for (auto& p : r) pts.push_back({p[0], p[1], 0});
+            toLonLat_->toLonLat(pts.data(), pts.size());
+            for (size_t i = 0; i < r.size(); ++i) r[i] = {pts[i][0], pts[i][1]};
+          };
+          conv(poly.outer);
+          for (auto& h : poly.holes) conv(h);
+        }
+      out_ << (n_ ? ",\n" : "") << "{\"type\":\"Feature\",\"id\":" << json(b.id).dump()
+           << ",\"geometry\":" << toGeoJson(ll, 8) << ",\"properties\":" << props.dump() << "}";
+      break;
+    }
+    case ReportFormat::Json: out_ << (n_ ? ",\n" : "") << checkObj(c).dump(); break;
+    case ReportFormat::Html: {
+      out_ << "<h2 class=\"" << verdictName(v) << "\">" << htmlEscape(b.id) << " — " << verdictName(v) << "</h2>\n"
+           << "<p class=\"small\">Parcels (地番): " << htmlEscape(parcelsText(c.site)) << "; site area "
+           << numText(c.site.area) << " m²; building area " << numText(b.buildingArea) << " m²";
+      if (std::isfinite(b.height)) out_ << "; height " << numText(b.height) << " m (" << htmlEscape(b.heightSource) << ")";
+      if (std::isfinite(b.floorArea))
+        out_ << "; floor area " << numText(b.floorArea) << " m² (" << htmlEscape(b.floorAreaSource) << ")";
+      out_ << "</p>\n";
+      if (!c.site.districts.empty()) {
+        out_ << "<p class=\"small\">Districts: ";
+        bool first = true;
+        for (auto& d : c.site.districts) {
+          out_ << (first ? "" : "; ") << htmlEscape(d.district.kind) << " " << htmlEscape(d.district.code) << " "
+               << htmlEscape(d.district.name) << " (" << numText(d.share * 100) << " % of the site)";
+          first = false;
+        }
+        out_ << "</p>\n";
+      }
+      out_ << "<table><tr><th>rule</th><th>verdict</th><th>value</th><th>limit</th><th>formula</th><th>reason</th>"
+              "<th>article</th></tr>\n";
+      for (auto& r : c.results)
+        out_ << "<tr class=\"" << verdictName(r.verdict) << "\"><td>" << htmlEscape(r.title) << "</td><td>"
+             << verdictName(r.verdict) << "</td><td>" << numText(r.value) << " " << htmlEscape(r.unit) << "</td><td>"
+             << numText(r.limit) << " " << htmlEscape(r.unit) << "</td><td>" << htmlEscape(r.formula) << "</td><td>"
+             << htmlEscape(r.reason) << "</td><td>" << htmlEscape(r.article) << "</td></tr>\n";
+      out_ << "</table>\n";
+      break;
+    }
+    case ReportFormat::Table:
+      for (size_t i = 0; i < c.results.size(); ++i) {
+        auto& r = c.results[i];
+        std::string id = i == 0 ? b.id : "", parcels = i == 0 ? parcelsText(c.site) : "";
+        if (id.size() > 38) id = id.substr(0, 35) + "...";
+        out_ << std::left << std::setw(40) << id << std::setw(22) << parcels << std::setw(20) << r.rule << std::setw(9)
+             << verdictName(r.verdict) << std::setw(10) << (numText(r.value) + r.unit.substr(0, 1)) << std::setw(10)
+             << numText(r.limit) << r.reason << "\n";
+      }
+      break;
+  }
+  ++n_;
+}
+
+void CheckReport::finish() {
+  std::string summary = std::to_string(n_) + " buildings: " + std::to_string(counts_["pass"]) + " pass, " +
+                        std::to_string(counts_["fail"]) + " fail, " + std::to_string(counts_["unknown"]) + " unknown";
+  switch (format_) {
+    case ReportFormat::GeoJson: out_ << "\n]}\n"; break;
+    case ReportFormat::Json: out_ << "\n]\n"; break;
+    case ReportFormat::Html: out_ << "<p><b>" << htmlEscape(summary) << "</b></p>\n</body></html>\n"; break;
+    case ReportFormat::Table: out_ << summary << "\n"; break;
+    default: break;
+  }
+  out_.flush();
+}
+
+}  // namespace twin::planning

@@ -1,0 +1,582 @@
+// Wiring of the land-use commands: parse flags, read inputs through the converters, call the
+// planning module, print what happened.
+#include "planning_cli.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "twin/converters/registry.h"
+#include "twin/planning/import.h"
+#include "twin/planning/report.h"
+#include "twin/planning/site.h"
+#include "twin/fsutil.h"
+
+namespace twincli {
+
+using namespace twin::planning;
+
+namespace {
+
+void echo(const twin::Diagnostic& d, void* quiet) {
+  if (*static_cast<bool*>(quiet) && d.severity != twin::Severity::Error) return;
+  static const bool tty = isatty(STDERR_FILENO);
+  std::fprintf(stderr, "%s%s\n", tty ? "\r\033[K" : "", d.format().c_str());
+}
+
+struct ImportCmd {
+  CLI::App* cmd = nullptr;
+  std::vector<std::string> inputs;
+  std::string crs, storeCrs;
+  ImportKind kind;
+};
+
+}  // namespace
+
+struct PlanningCommands::State {
+  std::atomic<bool>* cancel;
+  std::string store, rulesPath;
+  bool quiet = false;
+  ImportCmd parcels, zoning, buildings, roads;
+  ParcelFields parcelFields;
+  ZoningFields zoningFields;
+  std::vector<std::string> zoningMap;
+  std::string rates = "ratio", roadWidthField;
+  CLI::App *permitsImport = nullptr, *permitsList = nullptr, *check = nullptr, *envelope = nullptr,
+           *procedures = nullptr, *storeInfo = nullptr, *parcelsFind = nullptr;
+  std::string permitsFile, actor = "twin-cli", permitRef;
+  std::vector<std::string> checkBuildings;
+  std::string checkParcel, format = "table", out;
+  std::string parcelArg, envelopeOut, envelopeJsonOut, geoid, plan;
+  double cap = 60, ground = NAN;
+  std::string findText;
+
+  twin::DiagnosticCollector diag{200};
+
+  std::unique_ptr<Store> openStore() {
+    try {
+      return Store::open(store);
+    } catch (const StoreError& e) {
+      std::fprintf(stderr, "twin: %s\n", e.what());
+      return nullptr;
+    }
+  }
+
+  bool loadRules(RuleSet& rules) {
+    std::string path = rulesPath.empty() ? RuleSet::defaultPath() : rulesPath;
+    auto r = RuleSet::load(path);
+    if (!r.value) {
+      for (auto& d : r.diagnostics) std::fprintf(stderr, "twin: %s\n", d.format().c_str());
+      return false;
+    }
+    rules = std::move(*r.value);
+    return true;
+  }
+
+  int runImport(ImportCmd& c) {
+    diag.setEcho(&echo, &quiet, 20);
+    RuleSet rules;
+    if (!loadRules(rules)) return 1;
+    auto st = openStore();
+    if (!st) return 1;
+    ImportOptions o;
+    o.kind = c.kind;
+    o.storeCrs = c.storeCrs;
+    o.parcelFields = parcelFields;
+    o.zoningFields = zoningFields;
+    o.zoningFields.percent = rates == "percent";
+    for (auto& m : zoningMap) {
+      auto eq = m.find('=');
+      if (eq == std::string::npos) {
+        std::fprintf(stderr, "twin: --field takes NAME=FIELD (got '%s')\n", m.c_str());
+        return 2;
+      }
+      std::string k = m.substr(0, eq), v = m.substr(eq + 1);
+      auto& f = o.zoningFields;
+      if (k == "kind") f.kind = v;
+      else if (k == "function" || k == "code") f.code = v;
+      else if (k == "buildingCoverageRate") f.coverage = v;
+      else if (k == "floorAreaRate") f.floorArea = v;
+      else if (k == "buildingHeightLimits") f.heightLimit = v;
+      else if (k == "maximumBuildingHeight") f.maxHeight = v;
+      else if (k == "minimumBuildingHeight") f.minHeight = v;
+      else if (k == "minimumSiteArea") f.minSiteArea = v;
+      else {
+        std::fprintf(stderr, "twin: --field: unknown name '%s' (kind, function, buildingCoverageRate, floorAreaRate, "
+                             "buildingHeightLimits, maximumBuildingHeight, minimumBuildingHeight, minimumSiteArea)\n",
+                     k.c_str());
+        return 2;
+      }
+    }
+    o.roadWidthField = roadWidthField;
+    o.rules = &rules;
+    auto& registry = twin::converters::builtinFormats();
+    auto items = twin::converters::expandInputs(c.inputs, registry, diag);
+    if (items.empty()) {
+      std::fprintf(stderr, "twin: no readable input\n");
+      return 1;
+    }
+    twin::ReadOptions ro;
+    ro.crsOverride = c.crs;
+    ro.cancel = cancel;
+    if (c.kind == ImportKind::Buildings) ro.objectTypes = {"Building", "Feature"};
+    else if (c.kind == ImportKind::Roads) ro.objectTypes = {"Road", "Feature"};
+    else ro.objectTypes = {"*"};
+    int failedFiles = 0;
+    try {
+      ImportSink sink(*st, o, diag);
+      for (size_t i = 0; i < items.size() && !cancel->load(); ++i) {
+        auto& it = items[i];
+        if (!quiet) std::fprintf(stderr, "[%zu/%zu] %s\n", i + 1, items.size(), it.uri.c_str());
+        auto reader = it.format->create();
+        twin::ReadStats rs;
+        uint64_t errorsBefore = diag.errorCount();
+        sink.beginFile(it.uri);
+        bool ok = reader->read(it.uri, ro, sink, diag, rs);
+        // A file the reader could not finish (truncated, malformed) leaves nothing half-imported.
+        bool fatal = !ok || (diag.errorCount() > errorsBefore && diag.hasCode("xml-malformed"));
+        sink.endFile(!fatal);
+        if (fatal) {
+          ++failedFiles;
+          std::fprintf(stderr, "twin: %s: not imported (see the errors above); nothing of it was stored\n", it.uri.c_str());
+        }
+      }
+      auto& s = sink.stats();
+      std::string by;
+      for (auto& [k, n] : s.byType) by += (by.empty() ? "" : ", ") + std::to_string(n) + " " + k;
+      std::printf("twin %s import: %llu stored (%s), %llu skipped, %llu errors, %llu warnings -> %s\n",
+                  importKindName(c.kind) == std::string("districts") ? "zoning" : importKindName(c.kind),
+                  static_cast<unsigned long long>(s.stored), by.empty() ? "-" : by.c_str(),
+                  static_cast<unsigned long long>(s.skipped), static_cast<unsigned long long>(diag.errorCount()),
+                  static_cast<unsigned long long>(diag.warningCount()), st->describe().c_str());
+      if (s.stored == 0) return 1;
+    } catch (const StoreError& e) {
+      std::fprintf(stderr, "twin: %s\n", e.what());
+      return 1;
+    }
+    return (diag.errorCount() || failedFiles) ? 3 : 0;
+  }
+
+  // A parcel argument: an id, a 地番, "locality 地番", a 不動産番号; several joined with '+'.
+  bool resolveParcels(Store& st, const std::string& arg, std::vector<Parcel>& out) {
+    std::stringstream ss(arg);
+    std::string part;
+    while (std::getline(ss, part, '+')) {
+      auto found = st.findParcels(part);
+      if (found.empty()) {
+        std::fprintf(stderr, "twin: no parcel '%s' in the store (try its id, 地番, \"大字名 地番\" or 不動産番号)\n",
+                     part.c_str());
+        return false;
+      }
+      if (found.size() > 1) {
+        std::fprintf(stderr, "twin: '%s' matches %zu parcels; name one by id or \"locality 地番\":\n", part.c_str(),
+                     found.size());
+        for (auto& p : found)
+          std::fprintf(stderr, "  %s  %s %s\n", p.id.c_str(), p.locality.c_str(), p.chiban.c_str());
+        return false;
+      }
+      out.push_back(std::move(found[0]));
+    }
+    return !out.empty();
+  }
+
+  int runCheck() {
+    diag.setEcho(&echo, &quiet, 20);
+    RuleSet rules;
+    if (!loadRules(rules)) return 1;
+    ReportFormat f;
+    if (!parseReportFormat(format, f)) {
+      std::fprintf(stderr, "twin: --format must be table, csv, geojson, html or json\n");
+      return 2;
+    }
+    auto st = openStore();
+    if (!st) return 1;
+    try {
+      if (st->crs().empty()) {
+        std::fprintf(stderr, "twin: the store is empty: import buildings, parcels and zoning first\n");
+        return 1;
+      }
+      std::ostream* os = &std::cout;
+      std::ofstream ofs;
+      std::string tmp;
+      if (!out.empty()) {
+        tmp = out + ".twin-tmp";
+        ofs.open(tmp, std::ios::binary);
+        if (!ofs) {
+          std::fprintf(stderr, "twin: cannot write %s\n", out.c_str());
+          return 1;
+        }
+        os = &ofs;
+      }
+      CheckReport report(*os, f, st->crs(), rules.name());
+      uint64_t n = 0;
+      const bool tty = isatty(STDERR_FILENO) && !quiet;
+      auto one = [&](const Building& b) {
+        st->begin();
+        auto c = checkBuilding(*st, rules, b);
+        st->commit();
+        report.add(c);
+        if (tty && ++n % 100 == 0) std::fprintf(stderr, "\r\033[Kchecked %llu buildings", static_cast<unsigned long long>(n));
+      };
+      if (!checkBuildings.empty()) {
+        for (auto& id : checkBuildings) {
+          auto b = st->building(id);
+          if (!b) {
+            std::fprintf(stderr, "twin: no building '%s' in the store\n", id.c_str());
+            return 1;
+          }
+          one(*b);
+        }
+      } else if (!checkParcel.empty()) {
+        std::vector<Parcel> ps;
+        if (!resolveParcels(*st, checkParcel, ps)) return 1;
+        for (auto& p : ps)
+          for (auto& b : st->buildingsIn(bounds(p.geom))) {
+            if (intersectionArea(b.footprint, p.geom) > 0.5) one(b);
+          }
+      } else {
+        st->forEachBuilding([&](Building&& b) {
+          if (!cancel->load()) one(b);
+        });
+      }
+      if (tty) std::fprintf(stderr, "\r\033[K");
+      report.finish();
+      if (!out.empty()) {
+        ofs.close();
+        if (!ofs || std::rename(tmp.c_str(), out.c_str()) != 0) {
+          std::fprintf(stderr, "twin: cannot write %s\n", out.c_str());
+          std::remove(tmp.c_str());
+          return 1;
+        }
+        auto& cnt = report.counts();
+        auto get = [&](const char* k) {
+          auto it = cnt.find(k);
+          return static_cast<unsigned long long>(it == cnt.end() ? 0 : it->second);
+        };
+        std::printf("twin check: %llu pass, %llu fail, %llu unknown -> %s\n", get("pass"), get("fail"), get("unknown"),
+                    out.c_str());
+      }
+    } catch (const StoreError& e) {
+      std::fprintf(stderr, "twin: %s\n", e.what());
+      return 1;
+    }
+    return diag.errorCount() ? 3 : 0;
+  }
+
+  int runEnvelope() {
+    diag.setEcho(&echo, &quiet, 20);
+    RuleSet rules;
+    if (!loadRules(rules)) return 1;
+    auto st = openStore();
+    if (!st) return 1;
+    try {
+      std::vector<Parcel> ps;
+      if (!resolveParcels(*st, parcelArg, ps)) return 1;
+      st->begin();
+      Site site = siteOf(*st, ps);
+      st->commit();
+      EnvelopeResult e = rules.envelope(site, cap);
+      double g = ground;
+      std::string groundFrom = "--ground";
+      if (!std::isfinite(g)) {
+        for (auto& b : st->buildingsIn(bounds(site.geom)))
+          if (std::isfinite(b.groundHeight) && intersectionArea(b.footprint, site.geom) > 0.5 &&
+              (!std::isfinite(g) || b.groundHeight < g))
+            g = b.groundHeight, groundFrom = "lowest base of the buildings on the site";
+      }
+      if (!std::isfinite(g)) g = 0, groundFrom = "0 m (no building on the site gives a ground height; pass --ground H)";
+      std::printf("Parcels: ");
+      for (auto& p : site.parcels) std::printf("%s%s ", p.locality.c_str(), p.chiban.c_str());
+      std::printf("(site %.2f m²)\n", site.area);
+      for (auto& d : site.districts)
+        std::printf("  %s %s %s: %.1f %% of the site\n", d.district.kind.c_str(), d.district.code.c_str(),
+                    d.district.name.c_str(), d.share * 100);
+      for (auto& r : e.limits)
+        std::printf("%-40s %s\n    %s\n", r.title.c_str(),
+                    std::isfinite(r.limit) ? (std::to_string(r.limit) + " " + r.unit).c_str() : "unknown",
+                    (r.formula.empty() ? r.reason : r.formula + " — " + r.reason).c_str());
+      for (auto& n : e.notes) std::printf("note: %s\n", n.c_str());
+      std::printf("ground: %.2f m (%s)\n", g, groundFrom.c_str());
+      if (!envelopeOut.empty()) {
+        auto glb = envelopeGlb(e, st->crs(), g, geoid, diag);
+        std::string err;
+        if (glb.empty() || !twin::fs::writeFileAtomic(envelopeOut, glb.data(), glb.size(), err)) {
+          std::fprintf(stderr, "twin: cannot write the envelope to %s\n", envelopeOut.c_str());
+          return 1;
+        }
+        std::printf("envelope mesh: %zu triangles, top %.2f m -> %s\n", e.triangles.size() / 3, e.meshTop,
+                    envelopeOut.c_str());
+      }
+      if (!envelopeJsonOut.empty()) {
+        std::string j = envelopeJson(e, site);
+        std::string err;
+        if (!twin::fs::writeFileAtomic(envelopeJsonOut, j, err)) {
+          std::fprintf(stderr, "twin: cannot write %s\n", envelopeJsonOut.c_str());
+          return 1;
+        }
+      }
+    } catch (const StoreError& e) {
+      std::fprintf(stderr, "twin: %s\n", e.what());
+      return 1;
+    }
+    return 0;
+  }
+
+  int runProcedures() {
+    RuleSet rules;
+    if (!loadRules(rules)) return 1;
+    Plan p;
+    std::stringstream ss(plan);
+    std::string kv;
+    while (std::getline(ss, kv, ',')) {
+      auto eq = kv.find('=');
+      std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "yes" : kv.substr(eq + 1);
+      auto number = [&](double& out) {
+        char* e = nullptr;
+        out = std::strtod(v.c_str(), &e);
+        if (!e || *e || v.empty()) {
+          std::fprintf(stderr, "twin: --plan %s: '%s' is not a number\n", k.c_str(), v.c_str());
+          return false;
+        }
+        return true;
+      };
+      bool yes = v == "yes" || v == "true" || v == "1";
+      if (k == "use") p.use = v;
+      else if (k == "floor-area") { if (!number(p.floorArea)) return 2; }
+      else if (k == "building-area") { if (!number(p.buildingArea)) return 2; }
+      else if (k == "height") { if (!number(p.height)) return 2; }
+      else if (k == "development-area") { if (!number(p.developmentArea)) return 2; }
+      else if (k == "earthwork-area") { if (!number(p.earthworkArea)) return 2; }
+      else if (k == "storeys") { double d; if (!number(d)) return 2; p.storeys = int(d); }
+      else if (k == "signage") p.signage = yes;
+      else if (k == "new-building") p.newBuilding = yes;
+      else {
+        std::fprintf(stderr, "twin: --plan: unknown key '%s' (use, floor-area, building-area, height, storeys, "
+                             "development-area, earthwork-area, signage, new-building)\n", k.c_str());
+        return 2;
+      }
+    }
+    auto st = openStore();
+    if (!st) return 1;
+    try {
+      std::vector<Parcel> ps;
+      if (!resolveParcels(*st, parcelArg, ps)) return 1;
+      st->begin();
+      Site site = siteOf(*st, ps);
+      st->commit();
+      auto needs = rules.procedures(site, p);
+      if (format == "json") {
+        std::printf("%s\n", proceduresJson(needs, site).c_str());
+        return 0;
+      }
+      for (auto& n : needs) {
+        if (n.status == "not required") continue;
+        std::printf("%-18s %s (%s) — %s\n    %s\n", n.status.c_str(), n.name.c_str(), n.english.c_str(),
+                    n.article.c_str(), n.why.c_str());
+      }
+      size_t notReq = 0;
+      for (auto& n : needs) notReq += n.status == "not required";
+      std::printf("(%zu other procedures of the rules file do not apply)\n", notReq);
+    } catch (const StoreError& e) {
+      std::fprintf(stderr, "twin: %s\n", e.what());
+      return 1;
+    }
+    return 0;
+  }
+
+  int runPermitsImport() {
+    diag.setEcho(&echo, &quiet, 20);
+    auto st = openStore();
+    if (!st) return 1;
+    try {
+      if (st->crs().empty()) {
+        std::fprintf(stderr, "twin: the store is empty: import parcels or buildings first\n");
+        return 1;
+      }
+      size_t n = importPermits(*st, permitsFile, actor, diag);
+      std::printf("twin permits import: %zu permits stored, %llu errors -> %s\n", n,
+                  static_cast<unsigned long long>(diag.errorCount()), st->describe().c_str());
+      if (n == 0) return 1;
+    } catch (const StoreError& e) {
+      std::fprintf(stderr, "twin: %s\n", e.what());
+      return 1;
+    }
+    return diag.errorCount() ? 3 : 0;
+  }
+
+  int runPermitsList() {
+    auto st = openStore();
+    if (!st) return 1;
+    try {
+      auto list = permitRef.empty() ? st->permits() : st->permitsFor(permitRef);
+      for (auto& p : list) {
+        std::string parcels;
+        for (auto& x : p.parcels) parcels += (parcels.empty() ? "" : ";") + x;
+        std::printf("%-16s %-14s %-12s applied %-10s decided %-10s parcels %s building %s (v%lld)\n", p.id.c_str(),
+                    p.type.c_str(), p.status.c_str(), p.appliedOn.c_str(), p.decidedOn.c_str(), parcels.c_str(),
+                    p.buildingId.c_str(), static_cast<long long>(p.version));
+      }
+    } catch (const StoreError& e) {
+      std::fprintf(stderr, "twin: %s\n", e.what());
+      return 1;
+    }
+    return 0;
+  }
+
+  int runStoreInfo() {
+    auto st = openStore();
+    if (!st) return 1;
+    try {
+      auto c = st->counts();
+      std::printf("%s\n  parcels %lld, districts %lld, buildings %lld, roads %lld, permits %lld, building-parcel links %lld\n",
+                  st->describe().c_str(), static_cast<long long>(c.parcels), static_cast<long long>(c.districts),
+                  static_cast<long long>(c.buildings), static_cast<long long>(c.roads),
+                  static_cast<long long>(c.permits), static_cast<long long>(c.buildingParcelLinks));
+    } catch (const StoreError& e) {
+      std::fprintf(stderr, "twin: %s\n", e.what());
+      return 1;
+    }
+    return 0;
+  }
+
+  int runFind() {
+    auto st = openStore();
+    if (!st) return 1;
+    try {
+      auto found = st->findParcels(findText);
+      for (auto& p : found)
+        std::printf("%s\t%s\t%s\t%.2f m²\t%s\n", p.id.c_str(), (p.locality + " " + p.chiban).c_str(),
+                    p.realEstateNo.c_str(), p.area, p.source.c_str());
+      return found.empty() ? 1 : 0;
+    } catch (const StoreError& e) {
+      std::fprintf(stderr, "twin: %s\n", e.what());
+      return 1;
+    }
+  }
+};
+
+PlanningCommands::~PlanningCommands() = default;
+
+PlanningCommands::PlanningCommands(CLI::App& app, std::atomic<bool>& cancel) : s_(std::make_unique<State>()) {
+  auto& s = *s_;
+  s.cancel = &cancel;
+  const char* storeHelp = "The store: a GeoPackage file (created when missing) or postgresql://user@host:port/db";
+  auto common = [&](CLI::App* c, bool rules) {
+    c->add_option("--store", s.store, storeHelp)->required();
+    if (rules) c->add_option("--rules", s.rulesPath, "Rules file (default: the installed rules/japan.json)");
+    c->add_flag("-q,--quiet", s.quiet, "Print only errors and the summary");
+  };
+  auto importCmd = [&](const char* group, const char* help, ImportCmd& ic, ImportKind kind, const char* inputsHelp) {
+    auto* g = app.add_subcommand(group, help);
+    g->require_subcommand(1);
+    ic.kind = kind;
+    ic.cmd = g->add_subcommand("import", help);
+    ic.cmd->add_option("inputs", ic.inputs, inputsHelp)->required();
+    common(ic.cmd, true);
+    ic.cmd->add_option("--crs", ic.crs, "Source CRS to use instead of the files' own (EPSG:n)");
+    ic.cmd->add_option("--store-crs", ic.storeCrs,
+                       "Projected CRS of a new store (default: the JGD2011 plane rectangular zone, or UTM zone, of the "
+                       "first data imported)");
+    return g;
+  };
+  auto* parcelsGroup = importCmd("parcels", "Import parcels (筆): 地図XML, or any GDAL vector with a parcel-number field",
+                                 s.parcels, ImportKind::Parcels, "地図XML files, GeoJSON/GeoPackage/Shapefile, directories or zips");
+  s.parcels.cmd->add_option("--parcel-field", s.parcelFields.chiban, "Field holding the 地番 (default: 地番, chiban, parcel_no, ...)");
+  s.parcels.cmd->add_option("--realestate-field", s.parcelFields.realEstateNo, "Field holding the 不動産番号 (default: 不動産番号, realestate_no)");
+  s.parcels.cmd->add_option("--corner-field", s.parcelFields.cornerLot, "Field flagging designated corner lots (角地)");
+  s.parcels.cmd->add_option("--road-width-field", s.parcelFields.roadWidth, "Field holding the front road width (前面道路幅員, m)");
+  s.parcels.cmd->footer("Parcels in 任意座標系 (arbitrary local coordinates) are reported, not placed. Self-intersecting "
+                        "polygons are repaired when the repair keeps the area, else refused with their id and line.");
+  s.parcelsFind = parcelsGroup->add_subcommand("find", "Find parcels by id, 地番, \"大字名 地番\" or 不動産番号");
+  s.parcelsFind->add_option("text", s.findText, "What to look for")->required();
+  s.parcelsFind->add_option("--store", s.store, storeHelp)->required();
+
+  importCmd("zoning", "Import zoning districts: PLATEAU urban planning CityGML (urf:UseDistrict, HeightControlDistrict, "
+                      "FirePreventionDistrict, ...) or GDAL vectors",
+            s.zoning, ImportKind::Zoning, "PLATEAU urf CityGML, GeoJSON/GeoPackage/Shapefile, directories or zips");
+  s.zoning.cmd->add_option("--kind", s.zoningFields.defaultKind,
+                           "District kind of vector features (UseDistrict, HeightControlDistrict, "
+                           "FirePreventionDistrict, ScenicDistrict, AreaClassification, ...; default UseDistrict)");
+  s.zoning.cmd->add_option("--field", s.zoningMap,
+                           "NAME=FIELD: which vector field holds an i-UR attribute (kind, function, "
+                           "buildingCoverageRate, floorAreaRate, buildingHeightLimits, maximumBuildingHeight, "
+                           "minimumBuildingHeight, minimumSiteArea)");
+  s.zoning.cmd->add_option("--rates", s.rates, "How vector data gives rates: ratio (0.6 = 60 %, as i-UR) or percent (60)")
+      ->check(CLI::IsMember({"ratio", "percent"}));
+  s.zoning.cmd->footer("Rates are parsed exactly as written (1.5 is 150 %). Out-of-range rates and unknown district "
+                       "codes are reported with the district's id and line.");
+
+  importCmd("buildings", "Import building summaries (footprint, building area, height, storeys, floor area) from any "
+                         "building data twin reads",
+            s.buildings, ImportKind::Buildings, "CityGML files, directories or PLATEAU zips");
+  importCmd("roads", "Import roads with widths (PLATEAU tran:Road with uro:width, or vector polygons with a width field) "
+                     "for the front-road rules",
+            s.roads, ImportKind::Roads, "CityGML or vector files");
+  s.roads.cmd->add_option("--width-field", s.roadWidthField, "Field holding the road width in metres (default: width, 幅員)");
+
+  auto* permits = app.add_subcommand("permits", "Permits and filings (建築確認, 開発許可, ...) in the store");
+  permits->require_subcommand(1);
+  s.permitsImport = permits->add_subcommand("import", "Import permits from CSV or JSON");
+  s.permitsImport->add_option("file", s.permitsFile, "CSV (id,type,status,applied_on,decided_on,parcels,building_id,"
+                                                     "applicant,notes) or JSON array")->required();
+  s.permitsImport->add_option("--store", s.store, storeHelp)->required();
+  s.permitsImport->add_option("--actor", s.actor, "Who imports (recorded in the audit log)");
+  s.permitsImport->add_flag("-q,--quiet", s.quiet, "Print only errors and the summary");
+  s.permitsList = permits->add_subcommand("list", "List permits (all, or of a parcel or building)");
+  s.permitsList->add_option("--store", s.store, storeHelp)->required();
+  s.permitsList->add_option("--of", s.permitRef, "A parcel id, 地番 or building id");
+
+  s.check = app.add_subcommand("check", "Check buildings against the land-use rules (建ぺい率, 容積率, heights)");
+  common(s.check, true);
+  s.check->add_option("--building", s.checkBuildings, "Building id(s) to check (default: every building in the store)");
+  s.check->add_option("--parcel", s.checkParcel, "Check the buildings on this parcel (id, 地番, \"大字名 地番\")");
+  s.check->add_option("--format", s.format, "table (default), csv, geojson, html or json")
+      ->check(CLI::IsMember({"table", "csv", "geojson", "html", "json"}));
+  s.check->add_option("-o,--output", s.out, "Write the report to this file (default: standard output)");
+  s.check->footer("Each result gives inputs, formula, value, limit, pass/fail/unknown and why; missing data gives "
+                  "unknown with what is missing. Links (building↔parcels, parcel↔districts) are computed on first use "
+                  "and kept in the store.");
+
+  s.envelope = app.add_subcommand("envelope", "What may be built on a parcel: maximum building area, floor area, "
+                                              "height, and a 3D envelope (glb)");
+  s.envelope->add_option("parcel", s.parcelArg, "Parcel id, 地番, \"大字名 地番\" or 不動産番号; several joined by '+'")->required();
+  common(s.envelope, true);
+  s.envelope->add_option("-o,--output", s.envelopeOut, "Write the envelope mesh as glb");
+  s.envelope->add_option("--json", s.envelopeJsonOut, "Write the numbers and their explanation as JSON");
+  s.envelope->add_option("--cap", s.cap, "Height to draw to where no height limit applies (m, default 60)");
+  s.envelope->add_option("--ground", s.ground, "Ground height of the site (orthometric m; default: from its buildings)");
+  s.envelope->add_option("--geoid", s.geoid, "Geoid grid for placing the glb (default EGM96)");
+
+  s.procedures = app.add_subcommand("procedures", "The procedures a planned project on a parcel needs, and why");
+  s.procedures->add_option("parcel", s.parcelArg, "Parcel id, 地番, \"大字名 地番\" or 不動産番号; several joined by '+'")->required();
+  common(s.procedures, true);
+  s.procedures->add_option("--plan", s.plan,
+                           "The project: use=…,floor-area=M2,building-area=M2,height=M,storeys=N,development-area=M2,"
+                           "earthwork-area=M2,signage=yes,new-building=yes")
+      ->required();
+  s.procedures->add_option("--format", s.format, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
+
+  auto* storeCmd = app.add_subcommand("store", "The land-use store");
+  storeCmd->require_subcommand(1);
+  s.storeInfo = storeCmd->add_subcommand("info", "What the store holds");
+  s.storeInfo->add_option("--store", s.store, storeHelp)->required();
+}
+
+int PlanningCommands::run() {
+  auto& s = *s_;
+  for (ImportCmd* c : {&s.parcels, &s.zoning, &s.buildings, &s.roads})
+    if (*c->cmd) return s.runImport(*c);
+  if (*s.parcelsFind) return s.runFind();
+  if (*s.permitsImport) return s.runPermitsImport();
+  if (*s.permitsList) return s.runPermitsList();
+  if (*s.check) return s.runCheck();
+  if (*s.envelope) return s.runEnvelope();
+  if (*s.procedures) return s.runProcedures();
+  if (*s.storeInfo) return s.runStoreInfo();
+  return -1;
+}
+
+}  // namespace twincli
