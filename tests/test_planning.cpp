@@ -230,7 +230,8 @@ void straddlingDistricts(const std::string& uri, const std::string& dir) {
   // Parcel 30 m (east-west) x 20 m: x 0..30, 20 m of it west of the district boundary at x = 20.
   writeText(dir + "/parcel.geojson", geojson({{0, 0, 30, 20, "\"地番\": \"5-7\", \"大字名\": \"境町\""}}));
   CHECK(importInto(*store, ImportKind::Parcels, {dir + "/parcel.geojson"}, diag).stored == 1);
-  writeText(dir + "/road.geojson", geojson({{-10, -6, 40, 0, "\"width\": 6"}}));
+  // The road polygon carries no width: it is measured across the polygon at the frontage.
+  writeText(dir + "/road.geojson", geojson({{-10, -6, 40, 0, "\"name\": \"南の道\""}}));
   CHECK(importInto(*store, ImportKind::Roads, {dir + "/road.geojson"}, diag).stored == 1);
   // An 18 m x 20 m building, 720 m² of floor, 9 m high.
   writeText(dir + "/b.gml", cityModel(boxNE("bldg_wide", E0 + 6, N0, E0 + 24, N0 + 20, 9, floorArea(720)), kEpsg6677));
@@ -239,6 +240,11 @@ void straddlingDistricts(const std::string& uri, const std::string& dir) {
   store->begin();
   auto c = checkBuilding(*store, rs, *store->building("bldg_wide"));
   store->commit();
+  CHECK(c.site.frontRoadWidth == Approx(6.0).margin(1e-6));
+  CHECK(c.site.frontRoadSource.find("measured") != std::string::npos);
+  REQUIRE(c.site.frontage.size() == 1);  // the south edge only
+  CHECK(c.site.frontage[0].a[1] == Approx(N0));
+  CHECK(c.site.frontage[0].b[1] == Approx(N0));
   REQUIRE(c.site.districts.size() == 2);
   double shares = 0;
   for (auto& d : c.site.districts) {
@@ -393,6 +399,64 @@ TEST_CASE("Missing data gives unknown with the reason, never a silent pass", "[p
   }
   CHECK(result(nowhere.results, "coverage")->reason.find("no parcel") != std::string::npos);
   CHECK(overall(nowhere.results) == Verdict::Unknown);
+}
+
+TEST_CASE("Coverage bonuses: corner lot, fire-resistant building in a fire district (rules as data)", "[planning]") {
+  std::string dir = tempDir("planning-bonus");
+  std::string store = dir + "/s.gpkg";
+  // 商業地域 80 % / 600 % under a 防火地域, one corner parcel named by custom field names.
+  writeText(dir + "/use.geojson", geojson({{-50, -50, 150, 150, "\"id\": \"U\", \"function\": \"10\", "
+                                                                 "\"buildingCoverageRate\": 0.8, \"floorAreaRate\": 6"}}));
+  writeText(dir + "/fire.geojson", geojson({{-50, -50, 150, 150, "\"id\": \"F\", \"function\": \"24\""}}));
+  CHECK(runTwin("zoning import " + dir + "/use.geojson --store " + store).exitCode == 0);
+  auto r = runTwin("zoning import " + dir + "/fire.geojson --kind FirePreventionDistrict --store " + store);
+  INFO(r.output);
+  CHECK(r.exitCode == 0);
+  writeText(dir + "/parcels.geojson", geojson({{0, 0, 20, 20, "\"CHIBAN_NO\": \"7-1\", \"KADO\": \"有\""},
+                                               {40, 0, 60, 20, "\"CHIBAN_NO\": \"7-2\", \"KADO\": \"無\""}}));
+  r = runTwin("parcels import " + dir + "/parcels.geojson --parcel-field CHIBAN_NO --corner-field KADO --store " + store);
+  INFO(r.output);
+  CHECK(r.exitCode == 0);
+  std::string fire = "<uro:buildingDetailAttribute><uro:BuildingDetailAttribute><uro:fireproofStructureType "
+                     "codeSpace=\"../../codelists/BuildingDetailAttribute_fireproofStructureType.xml\">1001"
+                     "</uro:fireproofStructureType></uro:BuildingDetailAttribute></uro:buildingDetailAttribute>";
+  writeText(dir + "/b.gml", cityModel(boxNE("b_fire", E0 + 2, N0 + 2, E0 + 18, N0 + 18, 20, fire) +
+                                          boxNE("b_plain", E0 + 2, N0 + 30, E0 + 18, N0 + 48, 20, "") +
+                                          boxNE("b_side", E0 + 42, N0 + 2, E0 + 58, N0 + 18, 20, ""),
+                                      kEpsg6677));
+  // b_plain stands on no parcel; b_side on the plain parcel 7-2.
+  CHECK(runTwin("buildings import " + dir + "/b.gml --store " + store).exitCode == 0);
+  auto st = Store::open(store);
+  CHECK(st->findParcels("7-1")[0].cornerLot);
+  CHECK_FALSE(st->findParcels("7-2")[0].cornerLot);
+  CHECK(st->building("b_fire")->fireResistance == "耐火");
+  RuleSet rs = rules();
+  st->begin();
+  auto fireCheck = checkBuilding(*st, rs, *st->building("b_fire"));
+  auto sideCheck = checkBuilding(*st, rs, *st->building("b_side"));
+  st->commit();
+  // 耐火 in a 防火地域 designated 80 %: no limit (法53条6項1号) — 256 / 400 = 64 % passes at 100 %.
+  auto* cf = result(fireCheck.results, "coverage");
+  REQUIRE(cf);
+  CHECK(cf->limit == Approx(100));
+  CHECK(cf->verdict == Verdict::Pass);
+  CHECK(cf->formula.find("第53条第6項第1号") != std::string::npos);
+  // Not corner, fire resistance unknown: 80 %, and the report says which bonus was not applied.
+  auto* cs = result(sideCheck.results, "coverage");
+  REQUIRE(cs);
+  CHECK(cs->limit == Approx(80));
+  CHECK(cs->reason.find("building.fireResistance unknown") != std::string::npos);
+  // The corner bonus on the corner parcel's envelope: 80 % + 10 % = 90 % of 400 m² (no building
+  // is evaluated there, so only the site's own bonuses count).
+  st->begin();
+  Site corner = siteOf(*st, st->findParcels("7-1"));
+  st->commit();
+  CHECK(corner.cornerLot);
+  auto env = rs.envelope(corner, 60);
+  CHECK(env.maxBuildingArea == Approx(360));
+  // No road data: the floor-area maximum is unknown, bounded by the designated 600 % × 400 m².
+  CHECK_FALSE(given(env.maxFloorArea));
+  CHECK(env.limits[1].reason.find("at most 2400 m²") != std::string::npos);
 }
 
 TEST_CASE("The cadastral sample in the store: area by hand, found by 地番", "[planning]") {

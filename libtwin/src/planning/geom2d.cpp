@@ -3,7 +3,9 @@
 
 #include <geos_c.h>
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <sstream>
 
@@ -240,6 +242,51 @@ P2 pointInside(const MultiPoly& m) {
   double x = NAN, y = NAN;
   if (p) GEOSGeomGetX_r(ctx(), p.get(), &x), GEOSGeomGetY_r(ctx(), p.get(), &y);
   return {x, y};
+}
+
+double rayInside(const MultiPoly& m, const P2& start, const P2& dir, double maxLen, double gap) {
+  auto h = ctx();
+  GeomPtr g = toGeos(m);
+  GEOSCoordSequence* seq = GEOSCoordSeq_create_r(h, 2, 2);
+  GEOSCoordSeq_setXY_r(h, seq, 0, start[0], start[1]);
+  GEOSCoordSeq_setXY_r(h, seq, 1, start[0] + dir[0] * maxLen, start[1] + dir[1] * maxLen);
+  GeomPtr ray(GEOSGeom_createLineString_r(h, seq));
+  GeomPtr in(GEOSIntersection_r(h, g.get(), ray.get()));
+  if (!in) return 0;
+  // Parameter intervals [t0, t1] along the ray of the pieces inside.
+  std::vector<std::pair<double, double>> spans;
+  std::function<void(const GEOSGeometry*)> walk = [&](const GEOSGeometry* x) {
+    int type = GEOSGeomTypeId_r(h, x);
+    if (type == GEOS_LINESTRING) {
+      const GEOSCoordSequence* cs = GEOSGeom_getCoordSeq_r(h, x);
+      unsigned n = 0;
+      GEOSCoordSeq_getSize_r(h, cs, &n);
+      double lo = INFINITY, hi = -INFINITY;
+      for (unsigned i = 0; i < n; ++i) {
+        double px, py;
+        GEOSCoordSeq_getXY_r(h, cs, i, &px, &py);
+        double t = (px - start[0]) * dir[0] + (py - start[1]) * dir[1];
+        lo = std::min(lo, t), hi = std::max(hi, t);
+      }
+      if (hi > lo) spans.push_back({lo, hi});
+    } else if (type == GEOS_MULTILINESTRING || type == GEOS_GEOMETRYCOLLECTION) {
+      for (int i = 0; i < GEOSGetNumGeometries_r(h, x); ++i) walk(GEOSGetGeometryN_r(h, x, i));
+    }
+  };
+  walk(in.get());
+  std::sort(spans.begin(), spans.end());
+  double end = -1, begin = -1;
+  for (auto& [a, b] : spans) {
+    if (begin < 0) {
+      if (a > gap) break;
+      begin = a, end = b;
+    } else if (a <= end + 1e-6) {
+      end = std::max(end, b);  // touching pieces (road split into several polygons)
+    } else {
+      break;
+    }
+  }
+  return begin < 0 ? 0 : end - begin;
 }
 
 double distance(const MultiPoly& a, const MultiPoly& b) {

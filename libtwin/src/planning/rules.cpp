@@ -296,9 +296,15 @@ RateParts coverageLimit(const RuleSet::Impl& im, const Site& site, const Vars& b
     if (cov.contains("exemptions"))
       for (auto& x : cov["exemptions"]) {
         std::set<std::string> miss;
-        if (evalCond(x["when"], v, miss) == Tri::True) {
+        Tri t = evalCond(x["when"], v, miss);
+        if (t == Tri::True) {
           rate = x.value("limit", 1.0);
           how = pct(rate) + " (" + x.value("id", "exemption") + ", " + x.value("article", "") + ")";
+        } else if (t == Tri::Unknown) {
+          std::string m;
+          for (auto& y : miss) m += (m.empty() ? "" : ", ") + y;
+          r.notes.push_back("exemption " + x.value("id", "exemption") + " (" + x.value("article", "") +
+                            ") not applied in " + im.label(d) + ": " + m + " unknown");
         }
       }
     rate = std::min(rate, 1.0);
@@ -775,12 +781,10 @@ EnvelopeResult RuleSet::envelope(const Site& site, double cap) const {
     if (signedArea(r) < 0) std::reverse(r.begin(), r.end());
     for (size_t i = 0; i < r.size(); ++i) {
       Edge ed{r[i], r[(i + 1) % r.size()]};
-      P2 mid{(ed.a[0] + ed.b[0]) / 2, (ed.a[1] + ed.b[1]) / 2};
-      for (auto& road : site.frontRoads) {
-        if (!given(road.width)) continue;
-        MultiPoly probe{Poly{{mid, {mid[0] + 0.01, mid[1]}, {mid[0], mid[1] + 0.01}}, {}}};
-        if (distance(probe, road.geom) <= 1.0) ed.roadWidth = std::max(given(ed.roadWidth) ? ed.roadWidth : 0.0, road.width);
-      }
+      for (auto& f : site.frontage)
+        if (given(f.width) && std::hypot(f.a[0] - ed.a[0], f.a[1] - ed.a[1]) < 1e-6 &&
+            std::hypot(f.b[0] - ed.b[0], f.b[1] - ed.b[1]) < 1e-6)
+          ed.roadWidth = f.width;
       edges.push_back(ed);
     }
   }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <iomanip>
 #include <sstream>
 
 namespace twin::planning {
@@ -54,17 +55,45 @@ Site siteOf(Store& store, const std::vector<Parcel>& parcels, const LinkOptions&
     return a.district.kind != b.district.kind ? a.district.kind < b.district.kind : a.share > b.share;
   });
   if (!s.geom.empty()) s.kindsNearby = store.districtKindsIn(bounds(s.geom).grown(1000));
-  // Front roads: road areas along the site boundary.
+  // Front roads: road areas along the site boundary, their width per frontage edge.
   if (!s.geom.empty()) {
-    for (auto& r : store.roadsIn(bounds(s.geom).grown(o.roadTouch))) {
-      if (distance(s.geom, r.geom) > o.roadTouch) continue;
-      if (given(r.width) && (!given(s.frontRoadWidth) || r.width > s.frontRoadWidth)) {
-        s.frontRoadWidth = r.width;
-        std::ostringstream t;
-        t << "road '" << r.id << "' (" << r.width << " m)";
-        s.frontRoadSource = t.str();
+    auto roads = store.roadsIn(bounds(s.geom).grown(o.roadTouch));
+    std::vector<MultiPoly> near;
+    for (auto& r : roads)
+      if (distance(s.geom, r.geom) <= o.roadTouch) near.push_back(r.geom);
+    MultiPoly all = near.empty() ? MultiPoly{} : unite(near);
+    for (auto& poly : s.geom) {
+      Ring ring = poly.outer;
+      if (signedArea(ring) < 0) std::reverse(ring.begin(), ring.end());
+      for (size_t i = 0; i < ring.size() && !all.empty(); ++i) {
+        P2 a = ring[i], b = ring[(i + 1) % ring.size()];
+        double dx = b[0] - a[0], dy = b[1] - a[1], len = std::hypot(dx, dy);
+        if (len < 0.5) continue;
+        P2 mid{(a[0] + b[0]) / 2, (a[1] + b[1]) / 2};
+        MultiPoly probe{Poly{{mid, {mid[0] + 1e-3, mid[1]}, {mid[0], mid[1] + 1e-3}}, {}}};
+        const Road* road = nullptr;
+        for (auto& r : roads)
+          if (distance(probe, r.geom) <= o.roadTouch && (!road || (given(r.width) && (!given(road->width) || r.width > road->width))))
+            road = &r;
+        if (!road) continue;
+        Site::Frontage f{a, b};
+        f.roadId = road->id;
+        if (given(road->width)) {
+          f.width = road->width;
+        } else {
+          // Across the road: from the boundary along the outward normal through the road polygons.
+          double w = rayInside(all, mid, {dy / len, -dx / len}, 60.0, o.roadTouch);
+          if (w > 0.5) f.width = w, f.measured = true;
+        }
+        if (given(f.width) && (!given(s.frontRoadWidth) || f.width > s.frontRoadWidth)) {
+          s.frontRoadWidth = f.width;
+          std::ostringstream t;
+          t << "road '" << f.roadId << "' (" << (f.measured ? "measured across its polygon: " : "") << std::fixed
+            << std::setprecision(2) << f.width << " m)";
+          s.frontRoadSource = t.str();
+        }
+        s.frontage.push_back(f);
       }
-      s.frontRoads.push_back(std::move(r));
     }
   }
   if (!given(s.frontRoadWidth))

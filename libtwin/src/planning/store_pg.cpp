@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <cstring>
+#include <map>
 
 #include "sql_backend.h"
 #include "twin/planning/store.h"
@@ -77,9 +78,23 @@ class PgBackend : public SqlBackend {
       lengths[k] = int(texts[k].size());
       formats[k] = v.kind == SqlValue::Blob ? 1 : 0;
     }
-    std::string q = renumber(sql);
-    PGresult* r = PQexecParams(conn_, q.c_str(), int(params.size()), nullptr, values.data(), lengths.data(),
-                               formats.data(), 0);
+    // Each statement is prepared once per connection (parsed and planned once), then executed.
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
+      std::string name = "twin_" + std::to_string(prepared_.size());
+      std::string q = renumber(sql);
+      PGresult* p = PQprepare(conn_, name.c_str(), q.c_str(), int(params.size()), nullptr);
+      auto st = PQresultStatus(p);
+      std::string e = PQresultErrorMessage(p);
+      PQclear(p);
+      if (st != PGRES_COMMAND_OK) {
+        while (!e.empty() && e.back() == '\n') e.pop_back();
+        throw StoreError("store SQL error: " + e);
+      }
+      it = prepared_.emplace(sql, name).first;
+    }
+    PGresult* r = PQexecPrepared(conn_, it->second.c_str(), int(params.size()), values.data(), lengths.data(),
+                                 formats.data(), 0);
     auto st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
       std::string e = PQresultErrorMessage(r);
@@ -171,6 +186,7 @@ class PgBackend : public SqlBackend {
   PGconn* conn_ = nullptr;
   int64_t changes_ = 0;
   int srid_ = 0;
+  std::map<std::string, std::string> prepared_;  // SQL -> prepared statement name
 };
 
 }  // namespace

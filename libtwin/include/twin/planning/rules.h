@@ -47,7 +47,16 @@ struct Site {
   std::vector<DistrictShare> districts;  // every kind overlapping the site
   double frontRoadWidth = kNone;         // widest road along the site (法42条 roads), m
   std::string frontRoadSource;           // "road 'tran_…' (6.0 m)", "parcel attribute 前面道路幅員"
-  std::vector<Road> frontRoads;          // roads along the site (for the slant planes)
+  // The site's boundary edges along roads (outer rings counter-clockwise): where the road and
+  // slant rules start. Width from the road's attribute, else measured across the road polygons
+  // along the edge's outward normal.
+  struct Frontage {
+    P2 a, b;
+    double width = kNone;
+    std::string roadId;
+    bool measured = false;
+  };
+  std::vector<Frontage> frontage;
   bool cornerLot = false;
   // District kinds the store holds within 1 km of the site: a kind present nearby but not over the
   // site means "not in such a district"; a kind absent means "no data".
