@@ -65,6 +65,19 @@ struct PlanningCommands::State {
     }
   }
 
+  // Opens the store and runs `f` on it; store failures become a message and exit code 1.
+  template <class F>
+  int withStore(F&& f) {
+    auto st = openStore();
+    if (!st) return 1;
+    try {
+      return f(*st);
+    } catch (const StoreError& e) {
+      std::fprintf(stderr, "twin: %s\n", e.what());
+      return 1;
+    }
+  }
+
   bool loadRules(RuleSet& rules) {
     std::string path = rulesPath.empty() ? RuleSet::defaultPath() : rulesPath;
     auto r = RuleSet::load(path);
@@ -133,11 +146,15 @@ struct PlanningCommands::State {
         if (!quiet) std::fprintf(stderr, "[%zu/%zu] %s\n", i + 1, items.size(), it.uri.c_str());
         auto reader = it.format->create();
         twin::ReadStats rs;
-        uint64_t errorsBefore = diag.errorCount();
+        auto malformed = [&] {
+          auto counts = diag.countsByCode();
+          return counts["xml-malformed"];
+        };
+        uint64_t malformedBefore = malformed();
         sink.beginFile(it.uri);
         bool ok = reader->read(it.uri, ro, sink, diag, rs);
         // A file the reader could not finish (truncated, malformed) leaves nothing half-imported.
-        bool fatal = !ok || (diag.errorCount() > errorsBefore && diag.hasCode("xml-malformed"));
+        bool fatal = !ok || malformed() > malformedBefore;
         sink.endFile(!fatal);
         if (fatal) {
           ++failedFiles;
@@ -183,6 +200,16 @@ struct PlanningCommands::State {
     return !out.empty();
   }
 
+  // The site named by a parcel argument, linked to its districts and roads (links kept).
+  bool siteOfArg(Store& st, const std::string& arg, Site& site) {
+    std::vector<Parcel> ps;
+    if (!resolveParcels(st, arg, ps)) return false;
+    st.begin();
+    site = siteOf(st, ps);
+    st.commit();
+    return true;
+  }
+
   int runCheck() {
     diag.setEcho(&echo, &quiet, 20);
     RuleSet rules;
@@ -192,9 +219,8 @@ struct PlanningCommands::State {
       std::fprintf(stderr, "twin: --format must be table, csv, geojson, html or json\n");
       return 2;
     }
-    auto st = openStore();
-    if (!st) return 1;
-    try {
+    return withStore([&](Store& store) {
+      Store* st = &store;
       if (st->crs().empty()) {
         std::fprintf(stderr, "twin: the store is empty: import buildings, parcels and zoning first\n");
         return 1;
@@ -202,8 +228,17 @@ struct PlanningCommands::State {
       std::ostream* os = &std::cout;
       std::ofstream ofs;
       std::string tmp;
+      // The report is written beside its name and renamed when complete; on any early return the
+      // partial file goes away (after the rename there is nothing left to remove).
+      struct RemoveOnExit {
+        std::string path;
+        ~RemoveOnExit() {
+          if (!path.empty()) std::remove(path.c_str());
+        }
+      } partial;
       if (!out.empty()) {
         tmp = out + ".twin-tmp";
+        partial.path = tmp;
         ofs.open(tmp, std::ios::binary);
         if (!ofs) {
           std::fprintf(stderr, "twin: cannot write %s\n", out.c_str());
@@ -214,12 +249,17 @@ struct PlanningCommands::State {
       CheckReport report(*os, f, st->crs(), rules.name());
       uint64_t n = 0;
       const bool tty = isatty(STDERR_FILENO) && !quiet;
+      // Links computed on the way are written in batches of 1,000 buildings.
+      st->begin();
       auto one = [&](const Building& b) {
-        st->begin();
         auto c = checkBuilding(*st, rules, b);
-        st->commit();
         report.add(c);
-        if (tty && ++n % 100 == 0) std::fprintf(stderr, "\r\033[Kchecked %llu buildings", static_cast<unsigned long long>(n));
+        if (n % 1000 == 999) {
+          st->commit();
+          st->begin();
+        }
+        ++n;
+        if (tty && n % 100 == 0) std::fprintf(stderr, "\r\033[Kchecked %llu buildings", static_cast<unsigned long long>(n));
       };
       if (!checkBuildings.empty()) {
         for (auto& id : checkBuildings) {
@@ -242,6 +282,7 @@ struct PlanningCommands::State {
           if (!cancel->load()) one(b);
         });
       }
+      st->commit();
       if (tty) std::fprintf(stderr, "\r\033[K");
       report.finish();
       if (!out.empty()) {
@@ -259,25 +300,18 @@ struct PlanningCommands::State {
         std::printf("twin check: %llu pass, %llu fail, %llu unknown -> %s\n", get("pass"), get("fail"), get("unknown"),
                     out.c_str());
       }
-    } catch (const StoreError& e) {
-      std::fprintf(stderr, "twin: %s\n", e.what());
-      return 1;
-    }
-    return diag.errorCount() ? 3 : 0;
+      return diag.errorCount() ? 3 : 0;
+    });
   }
 
   int runEnvelope() {
     diag.setEcho(&echo, &quiet, 20);
     RuleSet rules;
     if (!loadRules(rules)) return 1;
-    auto st = openStore();
-    if (!st) return 1;
-    try {
-      std::vector<Parcel> ps;
-      if (!resolveParcels(*st, parcelArg, ps)) return 1;
-      st->begin();
-      Site site = siteOf(*st, ps);
-      st->commit();
+    return withStore([&](Store& store) {
+      Store* st = &store;
+      Site site;
+      if (!siteOfArg(*st, parcelArg, site)) return 1;
       EnvelopeResult e = rules.envelope(site, cap);
       double g = ground;
       std::string groundFrom = "--ground";
@@ -318,11 +352,8 @@ struct PlanningCommands::State {
           return 1;
         }
       }
-    } catch (const StoreError& e) {
-      std::fprintf(stderr, "twin: %s\n", e.what());
-      return 1;
-    }
-    return 0;
+      return 0;
+    });
   }
 
   int runProcedures() {
@@ -359,14 +390,10 @@ struct PlanningCommands::State {
         return 2;
       }
     }
-    auto st = openStore();
-    if (!st) return 1;
-    try {
-      std::vector<Parcel> ps;
-      if (!resolveParcels(*st, parcelArg, ps)) return 1;
-      st->begin();
-      Site site = siteOf(*st, ps);
-      st->commit();
+    return withStore([&](Store& store) {
+      Store* st = &store;
+      Site site;
+      if (!siteOfArg(*st, parcelArg, site)) return 1;
       auto needs = rules.procedures(site, p);
       if (format == "json") {
         std::printf("%s\n", proceduresJson(needs, site).c_str());
@@ -380,38 +407,28 @@ struct PlanningCommands::State {
       size_t notReq = 0;
       for (auto& n : needs) notReq += n.status == "not required";
       std::printf("(%zu other procedures of the rules file do not apply)\n", notReq);
-    } catch (const StoreError& e) {
-      std::fprintf(stderr, "twin: %s\n", e.what());
-      return 1;
-    }
-    return 0;
+      return 0;
+    });
   }
 
   int runPermitsImport() {
     diag.setEcho(&echo, &quiet, 20);
-    auto st = openStore();
-    if (!st) return 1;
-    try {
-      if (st->crs().empty()) {
+    return withStore([&](Store& st) {
+      if (st.crs().empty()) {
         std::fprintf(stderr, "twin: the store is empty: import parcels or buildings first\n");
         return 1;
       }
-      size_t n = importPermits(*st, permitsFile, actor, diag);
+      size_t n = importPermits(st, permitsFile, actor, diag);
       std::printf("twin permits import: %zu permits stored, %llu errors -> %s\n", n,
-                  static_cast<unsigned long long>(diag.errorCount()), st->describe().c_str());
+                  static_cast<unsigned long long>(diag.errorCount()), st.describe().c_str());
       if (n == 0) return 1;
-    } catch (const StoreError& e) {
-      std::fprintf(stderr, "twin: %s\n", e.what());
-      return 1;
-    }
-    return diag.errorCount() ? 3 : 0;
+      return diag.errorCount() ? 3 : 0;
+    });
   }
 
   int runPermitsList() {
-    auto st = openStore();
-    if (!st) return 1;
-    try {
-      auto list = permitRef.empty() ? st->permits() : st->permitsFor(permitRef);
+    return withStore([&](Store& st) {
+      auto list = permitRef.empty() ? st.permits() : st.permitsFor(permitRef);
       for (auto& p : list) {
         std::string parcels;
         for (auto& x : p.parcels) parcels += (parcels.empty() ? "" : ";") + x;
@@ -419,42 +436,29 @@ struct PlanningCommands::State {
                     p.type.c_str(), p.status.c_str(), p.appliedOn.c_str(), p.decidedOn.c_str(), parcels.c_str(),
                     p.buildingId.c_str(), static_cast<long long>(p.version));
       }
-    } catch (const StoreError& e) {
-      std::fprintf(stderr, "twin: %s\n", e.what());
-      return 1;
-    }
-    return 0;
+      return 0;
+    });
   }
 
   int runStoreInfo() {
-    auto st = openStore();
-    if (!st) return 1;
-    try {
-      auto c = st->counts();
+    return withStore([&](Store& st) {
+      auto c = st.counts();
       std::printf("%s\n  parcels %lld, districts %lld, buildings %lld, roads %lld, permits %lld, building-parcel links %lld\n",
-                  st->describe().c_str(), static_cast<long long>(c.parcels), static_cast<long long>(c.districts),
+                  st.describe().c_str(), static_cast<long long>(c.parcels), static_cast<long long>(c.districts),
                   static_cast<long long>(c.buildings), static_cast<long long>(c.roads),
                   static_cast<long long>(c.permits), static_cast<long long>(c.buildingParcelLinks));
-    } catch (const StoreError& e) {
-      std::fprintf(stderr, "twin: %s\n", e.what());
-      return 1;
-    }
-    return 0;
+      return 0;
+    });
   }
 
   int runFind() {
-    auto st = openStore();
-    if (!st) return 1;
-    try {
-      auto found = st->findParcels(findText);
+    return withStore([&](Store& st) {
+      auto found = st.findParcels(findText);
       for (auto& p : found)
         std::printf("%s\t%s\t%s\t%.2f m²\t%s\n", p.id.c_str(), (p.locality + " " + p.chiban).c_str(),
                     p.realEstateNo.c_str(), p.area, p.source.c_str());
       return found.empty() ? 1 : 0;
-    } catch (const StoreError& e) {
-      std::fprintf(stderr, "twin: %s\n", e.what());
-      return 1;
-    }
+    });
   }
 };
 

@@ -673,57 +673,36 @@ EnvelopeResult RuleSet::envelope(const Site& site, double cap) const {
   EnvelopeResult e;
   e.siteArea = site.area;
   Vars vars = siteVars(im, site);
-  // Numbers.
-  auto lim = coverageLimit(im, site, vars);
-  RuleResult cr;
-  cr.rule = "coverage";
-  cr.title = im.section("coverage").value("title", "coverage");
-  cr.article = im.section("coverage").value("article", "");
-  cr.unit = "m²";
-  {
+  // Numbers: the site area times the area-weighted limits.
+  auto areaLimit = [&](const char* rule, const char* sectionKey, const RateParts& l, const char* what, double upper) {
+    RuleResult r;
+    r.rule = rule;
+    r.title = im.section(sectionKey).value("title", rule);
+    r.article = im.section(sectionKey).value("article", "");
+    r.unit = "m²";
     std::string terms;
-    for (auto& t : lim.terms) terms += (terms.empty() ? "" : " + ") + t;
-    if (lim.missing.empty() && lim.covered >= 0.999) {
-      e.maxBuildingArea = site.area * lim.limit;
-      cr.limit = e.maxBuildingArea;
-      cr.verdict = Verdict::Pass;
-      cr.formula = "site area " + num(site.area) + " m² × (" + terms + ") = " + num(e.maxBuildingArea) + " m²";
-      cr.reason = "maximum building area (建築面積)";
+    for (auto& t : l.terms) terms += (terms.empty() ? "" : " + ") + t;
+    if (l.missing.empty() && l.covered >= 0.999) {
+      r.limit = site.area * l.limit;
+      r.verdict = Verdict::Pass;
+      r.formula = "site area " + num(site.area) + " m² × (" + terms + ") = " + num(r.limit) + " m²";
+      r.reason = what;
     } else {
-      cr.verdict = Verdict::Unknown;
+      r.verdict = Verdict::Unknown;
       std::string m;
-      for (auto& x : lim.missing) m += (m.empty() ? "" : "; ") + x;
-      if (lim.covered < 0.999) m += std::string(m.empty() ? "" : "; ") + "part of the site lies in no use district";
-      cr.reason = "cannot decide: " + m;
+      for (auto& x : l.missing) m += (m.empty() ? "" : "; ") + x;
+      if (l.covered < 0.999) m += std::string(m.empty() ? "" : "; ") + "part of the site lies in no use district";
+      r.reason = "cannot decide: " + m;
+      if (l.covered >= 0.999 && upper > 0) r.reason += "; at most " + num(site.area * upper) + " m² (designated rates)";
     }
-    for (auto& n : lim.notes) cr.reason += "; " + n;
-    e.limits.push_back(cr);
-  }
+    for (auto& n : l.notes) r.reason += "; " + n;
+    e.limits.push_back(r);
+    return r.limit;
+  };
+  e.maxBuildingArea = areaLimit("coverage", "coverage", coverageLimit(im, site, vars), "maximum building area (建築面積)", 0);
   double upper = 0;
   auto flim = floorAreaLimit(im, site, upper);
-  RuleResult fr;
-  fr.rule = "floor-area";
-  fr.title = im.section("floorArea").value("title", "floor area");
-  fr.article = im.section("floorArea").value("article", "");
-  fr.unit = "m²";
-  {
-    std::string terms;
-    for (auto& t : flim.terms) terms += (terms.empty() ? "" : " + ") + t;
-    if (flim.missing.empty() && flim.covered >= 0.999) {
-      e.maxFloorArea = site.area * flim.limit;
-      fr.limit = e.maxFloorArea;
-      fr.verdict = Verdict::Pass;
-      fr.formula = "site area " + num(site.area) + " m² × (" + terms + ") = " + num(e.maxFloorArea) + " m²";
-      fr.reason = "maximum total floor area (延べ面積)";
-    } else {
-      fr.verdict = Verdict::Unknown;
-      std::string m;
-      for (auto& x : flim.missing) m += (m.empty() ? "" : "; ") + x;
-      fr.reason = "cannot decide: " + m;
-      if (flim.covered >= 0.999 && upper > 0) fr.reason += "; at most " + num(site.area * upper) + " m² (designated rates)";
-    }
-    e.limits.push_back(fr);
-  }
+  e.maxFloorArea = areaLimit("floor-area", "floorArea", flim, "maximum total floor area (延べ面積)", upper);
   // Height limits over the site.
   const json& hsec = im.section("height");
   double maxH = INFINITY;
