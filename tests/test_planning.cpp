@@ -594,28 +594,36 @@ TEST_CASE("Bad input: self-intersecting parcels, unknown codes, rates out of ran
     CHECK_FALSE(s->parcel("P-bow"));
     CHECK(s->parcel("P-ok")->area == Approx(100));
   }
-  // Rates given in percent: out of range as ratios, with the hint; right with --rates percent.
+  // Rates in percent (as the current PLATEAU standard writes them) are read as percent by value;
+  // forced to ratios they are out of range, with the hint; nonsense is refused either way.
   writeText(dir + "/pct.geojson", geojson({{0, 0, 50, 50, "\"id\": \"Z1\", \"function\": 1, \"buildingCoverageRate\": 60, "
                                                           "\"floorAreaRate\": 150"},
-                                           {50, 0, 100, 50, "\"id\": \"Z2\", \"function\": \"99\", \"floorAreaRate\": 2"}}));
+                                           {50, 0, 100, 50, "\"id\": \"Z2\", \"function\": \"99\", \"floorAreaRate\": 2"},
+                                           {100, 0, 150, 50, "\"id\": \"Z3\", \"function\": \"1\", \"buildingCoverageRate\": 5, "
+                                                             "\"floorAreaRate\": 25"}}));
   r = runTwin("zoning import " + dir + "/pct.geojson --store " + store);
   INFO(r.output);
   CHECK(r.exitCode == 3);
-  CHECK(r.output.find("zoning-rate-out-of-range") != std::string::npos);
-  CHECK(r.output.find("--rates percent") != std::string::npos);
   CHECK(r.output.find("zoning-unknown-code") != std::string::npos);
   CHECK(r.output.find("Z2") != std::string::npos);
-  {
-    auto s = Store::open(store);
-    auto z1 = s->district("Z1");
-    REQUIRE(z1);
-    CHECK_FALSE(given(z1->coverageRate));  // left unknown, never 60
-  }
-  r = runTwin("zoning import " + dir + "/pct.geojson --rates percent --store " + store);
+  CHECK(r.output.find("zoning-rate-out-of-range") != std::string::npos);
+  CHECK(r.output.find("building coverage rate (建ぺい率) 5 of district 'Z3'") != std::string::npos);
+  CHECK(r.output.find("floor area rate (容積率) 25 of district 'Z3'") != std::string::npos);
   {
     auto s = Store::open(store);
     CHECK(s->district("Z1")->coverageRate == Approx(0.6));
     CHECK(s->district("Z1")->floorAreaRate == Approx(1.5));
+    CHECK(s->district("Z2")->floorAreaRate == 2.0);  // a ratio: 200 %
+    CHECK_FALSE(given(s->district("Z3")->coverageRate));  // left unknown, never 5 % or 500 %
+    CHECK_FALSE(given(s->district("Z3")->floorAreaRate));
+  }
+  r = runTwin("zoning import " + dir + "/pct.geojson --rates ratio --store " + store);
+  CHECK(r.exitCode == 3);
+  CHECK(r.output.find("--rates percent") != std::string::npos);
+  {
+    auto s = Store::open(store);
+    CHECK_FALSE(given(s->district("Z1")->coverageRate));  // 60 is no ratio
+    CHECK(s->district("Z2")->floorAreaRate == 2.0);
   }
   // 地図XML in 任意座標系: reported, nothing placed; a truncated file leaves nothing half-imported.
   writeText(dir + "/local.xml", mojxmlSquareMap("任意座標系"));

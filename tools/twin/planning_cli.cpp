@@ -44,7 +44,7 @@ struct PlanningCommands::State {
   ParcelFields parcelFields;
   ZoningFields zoningFields;
   std::vector<std::string> zoningMap;
-  std::string rates = "ratio", roadWidthField;
+  std::string rates = "auto", roadWidthField;
   CLI::App *permitsImport = nullptr, *permitsList = nullptr, *check = nullptr, *envelope = nullptr,
            *procedures = nullptr, *storeInfo = nullptr, *parcelsFind = nullptr;
   std::string permitsFile, actor = "twin-cli", permitRef;
@@ -100,7 +100,9 @@ struct PlanningCommands::State {
     o.storeCrs = c.storeCrs;
     o.parcelFields = parcelFields;
     o.zoningFields = zoningFields;
-    o.zoningFields.percent = rates == "percent";
+    o.zoningFields.rates = rates == "percent" ? ZoningFields::RateUnit::Percent
+                           : rates == "ratio"   ? ZoningFields::RateUnit::Ratio
+                                                : ZoningFields::RateUnit::Auto;
     for (auto& m : zoningMap) {
       auto eq = m.find('=');
       if (eq == std::string::npos) {
@@ -508,8 +510,10 @@ PlanningCommands::PlanningCommands(CLI::App& app, std::atomic<bool>& cancel) : s
                            "NAME=FIELD: which vector field holds an i-UR attribute (kind, function, "
                            "buildingCoverageRate, floorAreaRate, buildingHeightLimits, maximumBuildingHeight, "
                            "minimumBuildingHeight, minimumSiteArea)");
-  s.zoning.cmd->add_option("--rates", s.rates, "How vector data gives rates: ratio (0.6 = 60 %, as i-UR) or percent (60)")
-      ->check(CLI::IsMember({"ratio", "percent"}));
+  s.zoning.cmd->add_option("--rates", s.rates,
+                           "How the data gives 建ぺい率/容積率: auto (default: by value — PLATEAU 2022 i-UR 2.0 data "
+                           "give ratios, 0.6; the current PLATEAU standard percent, 60), ratio or percent")
+      ->check(CLI::IsMember({"auto", "ratio", "percent"}));
   s.zoning.cmd->footer("Rates are parsed exactly as written (1.5 is 150 %). Out-of-range rates and unknown district "
                        "codes are reported with the district's id and line.");
 

@@ -285,8 +285,10 @@ std::optional<District> districtFrom(const CityObject& obj, PlaneTransform& t, c
   d.code = textOf(code);
   if (code && !code->codeName.empty()) d.name = code->codeName;
   d.attributes = attributesJson(obj);
-  const double scale = f.percent ? 0.01 : 1.0;
-  auto rate = [&](std::initializer_list<std::string> names, double& out, const char* what, double max) {
+  using Unit = ZoningFields::RateUnit;
+  // ratioMax: the largest plausible ratio; percentMin/Max: the plausible percent range.
+  auto rate = [&](std::initializer_list<std::string> names, double& out, const char* what, double ratioMax,
+                  double percentMin, double percentMax) {
     const Attribute* a = lookup(obj, names);
     if (!a) return;
     double v;
@@ -296,22 +298,26 @@ std::optional<District> districtFrom(const CityObject& obj, PlaneTransform& t, c
                  obj.sourceFile, obj.sourceLine, obj.id);
       return;
     }
-    v *= scale;
-    if (!(v > 0) || v > max) {
-      std::string hint = (!f.percent && v > max && v <= max * 100)
-                             ? " (the data looks like percent: import with --rates percent)"
-                             : "";
+    bool asRatio = v > 0 && v <= ratioMax, asPercent = v >= percentMin && v <= percentMax;
+    std::string hint;
+    if (f.rates == Unit::Ratio && asPercent) hint = " (the data looks like percent: import with --rates percent or auto)";
+    if (f.rates == Unit::Percent && asRatio) hint = " (the data looks like ratios: import with --rates ratio or auto)";
+    double r = NAN;
+    if ((f.rates == Unit::Auto || f.rates == Unit::Ratio) && asRatio) r = v;
+    else if ((f.rates == Unit::Auto || f.rates == Unit::Percent) && asPercent) r = v / 100.0;
+    if (!std::isfinite(r)) {
       std::ostringstream o;
-      o << what << " " << textOf(a) << (f.percent ? " %" : "") << " of district '" << d.id
-        << "' is out of range (0, " << max << "]" << hint << "; left unknown";
+      o << what << " " << textOf(a) << " of district '" << d.id << "' is out of range (as a ratio (0, " << ratioMax
+        << "], as percent [" << percentMin << ", " << percentMax << "])" << hint << "; left unknown";
       diag.error("zoning-rate-out-of-range", o.str(), obj.sourceFile, obj.sourceLine, obj.id);
       return;
     }
-    out = v;
+    out = r;
   };
-  // 建ぺい率 at most 100 %, 容積率 at most 1300 % (法52条1項) — 20 leaves room for special districts.
-  rate({f.coverage, "urf:buildingCoverageRate", "buildingCoverageRate"}, d.coverageRate, "building coverage rate (建ぺい率)", 1.0);
-  rate({f.floorArea, "urf:floorAreaRate", "floorAreaRate"}, d.floorAreaRate, "floor area rate (容積率)", 20.0);
+  // 建ぺい率 at most 100 %; 容積率 at most 1300 % (法52条1項), a little more for special cases.
+  rate({f.coverage, "urf:buildingCoverageRate", "buildingCoverageRate"}, d.coverageRate, "building coverage rate (建ぺい率)",
+       1.0, 10, 100);
+  rate({f.floorArea, "urf:floorAreaRate", "floorAreaRate"}, d.floorAreaRate, "floor area rate (容積率)", 15.0, 30, 2000);
   auto length = [&](std::initializer_list<std::string> names, double& out, const char* what, double max) {
     const Attribute* a = lookup(obj, names);
     if (!a) return;
@@ -328,7 +334,15 @@ std::optional<District> districtFrom(const CityObject& obj, PlaneTransform& t, c
   length({f.maxHeight, "urf:maximumBuildingHeight", "maximumBuildingHeight"}, d.maxHeight, "maximum height", 1000);
   length({f.minHeight, "urf:minimumBuildingHeight", "minimumBuildingHeight"}, d.minHeight, "minimum height", 1000);
   length({f.minSiteArea, "urf:minimumSiteArea", "minimumSiteArea"}, d.minSiteArea, "minimum site area", 1e6);
-  length({"urf:setbackSize", "setbackSize"}, d.wallSetback, "wall setback", 100);
+  // 外壁の後退距離 is free text in i-UR ("1m", or conditions listed): a plain distance is taken,
+  // anything else stays in the attributes only.
+  if (auto* a = lookup(obj, {"urf:wallSetbackDistance", "wallSetbackDistance", "urf:setbackSize"})) {
+    std::string t = textOf(a);
+    if (t.size() > 1 && t.back() == 'm') t.pop_back();
+    char* e = nullptr;
+    double v = std::strtod(t.c_str(), &e);
+    if (e && *e == 0 && !t.empty() && v > 0 && v < 100) d.wallSetback = v;
+  }
   double zmin = INFINITY, zmax = -INFINITY;
   int lod = obj.maxLod();
   if (lod < 0 || !outline(obj, lod, t, false, d.geom, zmin, zmax, diag)) {

@@ -124,7 +124,11 @@ struct ZoningFields {
   std::string kind;  // field holding the district kind; or all features take `defaultKind`
   std::string defaultKind = "UseDistrict";
   std::string code, coverage, floorArea, heightLimit, maxHeight, minHeight, minSiteArea;
-  bool percent = false;  // rates given in percent (60 = 60 %) instead of ratios (0.6)
+  // How rates are written. i-UR 2.0 data (PLATEAU 2022) give ratios (0.6, 2); the current PLATEAU
+  // standard gives percent (60, 200). Auto tells them apart by value, unambiguously within the
+  // legal ranges: 建ぺい率 up to 1 is a ratio, 10..100 percent; 容積率 up to 15 is a ratio
+  // (1300 % is the legal maximum), 30..2000 percent. Values outside both are reported.
+  enum class RateUnit { Auto, Ratio, Percent } rates = RateUnit::Auto;
 };
 
 struct Converted {
