@@ -255,12 +255,23 @@ std::vector<const DistrictShare*> ofKind(const std::vector<DistrictShare>& ds, c
 }
 
 struct RateParts {
-  double limit = 0;      // Σ share × rate over districts with a rate
+  double limit = 0;      // Σ share × rate over districts with a rate (bonuses whose data is known)
+  double limitHigh = 0;  // the same with every bonus or exemption whose data is missing applied
   double covered = 0;    // Σ share over use districts
   std::vector<std::string> missing, terms, notes;
+  void note(const std::string& n) {
+    if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(n);
+  }
 };
 
+std::string joined(const std::set<std::string>& xs) {
+  std::string m;
+  for (auto& x : xs) m += (m.empty() ? "" : ", ") + x;
+  return m;
+}
+
 // The area-weighted coverage limit with the file's bonuses and exemptions (per district part).
+// Bonuses sharing a `group` do not add up (at most the largest of them applies).
 RateParts coverageLimit(const RuleSet::Impl& im, const Site& site, const Vars& base) {
   RateParts r;
   const json& cov = im.section("coverage");
@@ -276,39 +287,43 @@ RateParts coverageLimit(const RuleSet::Impl& im, const Site& site, const Vars& b
     v["district.coverageRate"] = d.coverageRate;
     const json* e = im.districtEntry(d.kind, d.code);
     v["district.group"] = im.prop(e, "group");
-    double rate = d.coverageRate;
+    std::map<std::string, double> sure, maybe;  // bonus group -> largest add (known / possible)
     std::string how = pct(d.coverageRate);
     if (cov.contains("bonuses"))
       for (auto& b : cov["bonuses"]) {
         std::set<std::string> miss;
         Tri t = evalCond(b["when"], v, miss);
-        std::string id = b.value("id", "bonus");
+        std::string id = b.value("id", "bonus"), group = b.value("group", id);
+        double add = b.value("add", 0.0);
         if (t == Tri::True) {
-          rate += b.value("add", 0.0);
-          how += " + " + pct(b.value("add", 0.0)) + " (" + id + ", " + b.value("article", "") + ")";
+          if (add > sure[group]) sure[group] = add;
+          if (add > maybe[group]) maybe[group] = add;
+          how += " + " + pct(add) + " (" + id + ", " + b.value("article", "") + ")";
         } else if (t == Tri::Unknown) {
-          std::string m;
-          for (auto& x : miss) m += (m.empty() ? "" : ", ") + x;
-          r.notes.push_back("bonus " + id + " (" + b.value("article", "") + ") not applied in " + im.label(d) +
-                            ": " + m + " unknown");
+          if (add > maybe[group]) maybe[group] = add;
+          r.note("bonus " + id + " (+" + pct(add) + ", " + b.value("article", "") + ") not applied: " + joined(miss) +
+                 " unknown");
         }
       }
+    double rate = d.coverageRate, high = d.coverageRate;
+    for (auto& [g, a] : sure) rate += a;
+    for (auto& [g, a] : maybe) high += a;
     if (cov.contains("exemptions"))
       for (auto& x : cov["exemptions"]) {
         std::set<std::string> miss;
         Tri t = evalCond(x["when"], v, miss);
+        double lim = x.value("limit", 1.0);
         if (t == Tri::True) {
-          rate = x.value("limit", 1.0);
+          rate = high = lim;
           how = pct(rate) + " (" + x.value("id", "exemption") + ", " + x.value("article", "") + ")";
         } else if (t == Tri::Unknown) {
-          std::string m;
-          for (auto& y : miss) m += (m.empty() ? "" : ", ") + y;
-          r.notes.push_back("exemption " + x.value("id", "exemption") + " (" + x.value("article", "") +
-                            ") not applied in " + im.label(d) + ": " + m + " unknown");
+          high = std::max(high, lim);
+          r.note("exemption " + x.value("id", "exemption") + " (" + pct(lim) + ", " + x.value("article", "") +
+                 ") not applied: " + joined(miss) + " unknown");
         }
       }
-    rate = std::min(rate, 1.0);
-    r.limit += ds->share * rate;
+    r.limit += ds->share * std::min(rate, 1.0);
+    r.limitHigh += ds->share * std::min(high, 1.0);
     r.terms.push_back(num(ds->share * 100, 1) + " % of the site × " + how);
   }
   return r;
@@ -347,6 +362,7 @@ RateParts floorAreaLimit(const RuleSet::Impl& im, const Site& site, double& uppe
       }
     }
     r.limit += ds->share * rate;
+    r.limitHigh += ds->share * rate;
     r.terms.push_back(num(ds->share * 100, 1) + " % × " + how);
   }
   return r;
@@ -365,11 +381,19 @@ RuleResult ratioResult(const char* rule, const json& sec, double value, const Ra
   for (auto& t : lim.terms) terms += (terms.empty() ? "" : " + ") + t;
   r.formula = valueFormula + "; limit = " + (terms.empty() ? "?" : terms);
   bool complete = lim.missing.empty() && lim.covered >= 0.999;
-  if (complete) {
+  if (complete && (value <= lim.limit + 1e-9 || value > lim.limitHigh + 1e-9)) {
     r.limit = lim.limit * 100;
     r.verdict = value <= lim.limit + 1e-9 ? Verdict::Pass : Verdict::Fail;
     r.reason = what + " " + pct(value) + (r.verdict == Verdict::Pass ? " is within " : " exceeds ") + "the limit " +
                pct(lim.limit);
+    if (r.verdict == Verdict::Fail && lim.limitHigh > lim.limit + 1e-9)
+      r.reason += " and the " + pct(lim.limitHigh) + " it could reach with the bonuses below";
+  } else if (complete) {
+    // Between the limit without and with the bonuses whose data is missing: the data decides.
+    r.limit = lim.limit * 100;
+    r.verdict = Verdict::Unknown;
+    r.reason = "cannot decide: " + what + " " + pct(value) + " exceeds " + pct(lim.limit) + " but is within the " +
+               pct(lim.limitHigh) + " that bonuses or exemptions would allow if they apply";
   } else {
     r.verdict = Verdict::Unknown;
     std::string m;
@@ -687,6 +711,8 @@ EnvelopeResult RuleSet::envelope(const Site& site, double cap) const {
       r.verdict = Verdict::Pass;
       r.formula = "site area " + num(site.area) + " m² × (" + terms + ") = " + num(r.limit) + " m²";
       r.reason = what;
+      if (l.limitHigh > l.limit + 1e-9)
+        r.reason += " (up to " + num(site.area * l.limitHigh) + " m² if the bonuses below apply)";
     } else {
       r.verdict = Verdict::Unknown;
       std::string m;
