@@ -508,6 +508,47 @@ TEST_CASE("The cadastral sample in the store: area by hand, found by 地番", "[
   CHECK(p.locality == "作草部町");
 }
 
+TEST_CASE("Across CRSs: a parcel in longitude/latitude lands on its plane-rectangular twin", "[planning]") {
+  std::string dir = tempDir("planning-crs");
+  // A 30 m x 20 m parcel in zone IX, and the same corners in JGD2011 longitude/latitude (PROJ).
+  auto t = PlaneTransform::create("EPSG:6677", "EPSG:6677");
+  REQUIRE(t.value);
+  std::vector<Vec3> c = {{E0, N0, 0}, {E0 + 30, N0, 0}, {E0 + 30, N0 + 20, 0}, {E0, N0 + 20, 0}};
+  (*t.value)->toLonLat(c.data(), c.size());
+  std::ostringstream gj;
+  gj.precision(12);
+  gj << "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":"
+        "\"urn:ogc:def:crs:EPSG::6668\"}},\"features\":[{\"type\":\"Feature\",\"properties\":{\"地番\":\"LL-1\"},"
+        "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[";
+  for (int i = 0; i <= 4; ++i) gj << (i ? "," : "") << "[" << c[i % 4][0] << "," << c[i % 4][1] << "]";
+  gj << "]]}}]}";
+  writeText(dir + "/ll.geojson", gj.str());
+  writeText(dir + "/pr.geojson", geojson({{0, 0, 30, 20, "\"地番\": \"PR-1\""}}));
+  auto store = Store::open(dir + "/s.gpkg");
+  DiagnosticCollector diag;
+  ImportOptions o;
+  o.storeCrs = "EPSG:6677";
+  CHECK(importInto(*store, ImportKind::Parcels, {dir + "/ll.geojson", dir + "/pr.geojson"}, diag, o).stored == 2);
+  auto ll = store->findParcels("LL-1"), pr = store->findParcels("PR-1");
+  REQUIRE(ll.size() == 1);
+  REQUIRE(pr.size() == 1);
+  CHECK(pr[0].area == Approx(600).epsilon(1e-12));
+  CHECK(ll[0].area == Approx(600).epsilon(1e-6));
+  // Every corner within 1 mm of its twin, and the overlay sees one parcel.
+  for (auto& p : ll[0].geom[0].outer) {
+    double best = 1e9;
+    for (auto& q : pr[0].geom[0].outer) best = std::min(best, std::hypot(p[0] - q[0], p[1] - q[1]));
+    CHECK(best < 1e-3);
+  }
+  CHECK(intersectionArea(ll[0].geom, pr[0].geom) == Approx(600).epsilon(1e-5));
+  // Store in another zone (VIII): lengths stretch by the zone's scale, areas by its square, both
+  // within 1e-3 this far (about 120 km) from its origin meridian.
+  auto store8 = Store::open(dir + "/s8.gpkg");
+  o.storeCrs = "EPSG:6676";
+  importInto(*store8, ImportKind::Parcels, {dir + "/ll.geojson"}, diag, o);
+  CHECK(store8->findParcels("LL-1")[0].area == Approx(600).epsilon(2e-3));
+}
+
 TEST_CASE("Procedures a plan needs, from the rules file", "[planning]") {
   std::string dir = tempDir("planning-procedures");
   auto store = Store::open(dir + "/s.gpkg");
