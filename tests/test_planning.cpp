@@ -682,6 +682,24 @@ TEST_CASE("Bad input: self-intersecting parcels, unknown codes, rates out of ran
     CHECK_FALSE(given(s->district("Z1")->coverageRate));  // 60 is no ratio
     CHECK(s->district("Z2")->floorAreaRate == 2.0);
   }
+  // Vector zoning with its own field names (as 国土数値情報 or a city's GIS names them), in percent.
+  writeText(dir + "/youto.geojson", geojson({{200, 0, 250, 50, "\"id\": \"Y1\", \"YOUTO\": \"3\", \"KENPEI\": 60, "
+                                                             "\"YOSEKI\": 200, \"KODO\": 15"}}));
+  r = runTwin("zoning import --field function=YOUTO --field buildingCoverageRate=KENPEI --field floorAreaRate=YOSEKI "
+              "--field buildingHeightLimits=KODO " + dir + "/youto.geojson --store " + store);
+  INFO(r.output);
+  CHECK(r.exitCode == 0);
+  {
+    auto s = Store::open(store);
+    auto y = s->district("Y1");
+    REQUIRE(y);
+    CHECK(y->code == "3");
+    CHECK(y->name == "第一種中高層住居専用地域");
+    CHECK(y->coverageRate == Approx(0.6));
+    CHECK(y->floorAreaRate == Approx(2.0));
+    CHECK(y->heightLimit == 15);
+  }
+  CHECK(runTwin("zoning import --field nonsense=X " + dir + "/youto.geojson --store " + store).exitCode == 2);
   // 地図XML in 任意座標系: reported, nothing placed; a truncated file leaves nothing half-imported.
   writeText(dir + "/local.xml", mojxmlSquareMap("任意座標系"));
   r = runTwin("parcels import " + dir + "/local.xml --store " + store);

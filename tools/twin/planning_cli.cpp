@@ -509,7 +509,8 @@ PlanningCommands::PlanningCommands(CLI::App& app, std::atomic<bool>& cancel) : s
   s.zoning.cmd->add_option("--field", s.zoningMap,
                            "NAME=FIELD: which vector field holds an i-UR attribute (kind, function, "
                            "buildingCoverageRate, floorAreaRate, buildingHeightLimits, maximumBuildingHeight, "
-                           "minimumBuildingHeight, minimumSiteArea)");
+                           "minimumBuildingHeight, minimumSiteArea); repeat the option for several")
+      ->allow_extra_args(false);
   s.zoning.cmd->add_option("--rates", s.rates,
                            "How the data gives 建ぺい率/容積率: auto (default: by value — PLATEAU 2022 i-UR 2.0 data "
                            "give ratios, 0.6; the current PLATEAU standard percent, 60), ratio or percent")
