@@ -24,6 +24,7 @@
 #include "twin/tiler/inspect.h"
 #include "twin/viewer/server.h"
 #include "planning_cli.h"
+#include "twin/planning/store.h"
 
 
 namespace {
@@ -264,6 +265,31 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--port", serveOptions.port, "Port (default 8080)")->check(CLI::Range(1, 65535));
   serveCmd->add_option("--host", serveOptions.host, "Address to listen on (default 127.0.0.1; 0.0.0.0 for all)");
   serveCmd->add_option("--web", serveOptions.webDir, "Directory of the built web viewer");
+  serveCmd->add_option("--store", serveOptions.store,
+                       "Land-use store (GeoPackage file or postgresql://...): enables the API that links parcels, "
+                       "zoning, rule checks and permits to buildings");
+  serveCmd->add_option("--rules", serveOptions.rulesPath, "Rules file (default: the installed rules/japan.json)");
+  serveCmd->add_option("--cors", serveOptions.corsOrigin, "Access-Control-Allow-Origin for other sites' viewers: * or an origin");
+  serveCmd->add_option("--cache-seconds", serveOptions.cacheSeconds,
+                       "Cache-Control max-age of tile contents (default 300; tileset.json and subtrees revalidate)")
+      ->check(CLI::Range(0, 31536000));
+  bool noAccessLog = false;
+  double maxBodyMb = 20;
+  serveCmd->add_option("--max-body-mb", maxBodyMb, "Largest request body in MB (document uploads; default 20)")
+      ->check(CLI::Range(0.01, 1024.0));
+  serveCmd->add_flag("--no-access-log", noAccessLog, "No JSON access log on stderr");
+  serveCmd->footer("API: /api/openapi.json. Without a token requests are public (no personal data); staff and admin "
+                   "tokens come from `twin token create`. SIGINT/SIGTERM stop it gracefully.");
+
+  // tokens
+  auto* tokenCmd = app.add_subcommand("token", "API tokens for staff and admins");
+  tokenCmd->require_subcommand(1);
+  auto* tokenCreate = tokenCmd->add_subcommand("create", "Create a token (printed once; the store keeps only its hash)");
+  std::string tokenStore, tokenUser, tokenRole = "staff";
+  tokenCreate->add_option("--store", tokenStore, "The store (GeoPackage file or postgresql://...)")->required();
+  tokenCreate->add_option("--user", tokenUser, "Who the token is for (recorded with every write)")->required();
+  tokenCreate->add_option("--role", tokenRole, "staff (read all, write permits) or admin (also tokens, audit log)")
+      ->check(CLI::IsMember({"staff", "admin"}));
 
   // merge
   auto* mergeCmd = app.add_subcommand("merge", "Join the outputs of `twin convert --shard I/N` jobs into one tileset");
@@ -308,7 +334,27 @@ int main(int argc, char** argv) {
     return printSummary("twin merge", r, o, diag, 0, mergeOut, mergeQuiet);
   }
 
+  if (*tokenCreate) {
+    try {
+      auto st = twin::planning::Store::open(tokenStore);
+      if (st->crs().empty()) {
+        std::fprintf(stderr, "twin: the store is empty: import parcels or buildings first\n");
+        return 1;
+      }
+      std::string token = twin::viewer::newToken();
+      st->putToken({twin::viewer::tokenHash(token), tokenUser, tokenRole, ""}, "twin-cli");
+      std::printf("%s\n", token.c_str());
+      std::fprintf(stderr, "twin token: %s token for %s (shown once; keep it secret)\n", tokenRole.c_str(), tokenUser.c_str());
+      return 0;
+    } catch (const twin::planning::StoreError& e) {
+      std::fprintf(stderr, "twin: %s\n", e.what());
+      return 1;
+    }
+  }
+
   if (*serveCmd) {
+    serveOptions.accessLog = !noAccessLog;
+    serveOptions.maxBodyBytes = size_t(maxBodyMb * 1024 * 1024);
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     serveOptions.stop = &gCancel;

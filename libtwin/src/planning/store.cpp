@@ -13,7 +13,7 @@ namespace twin::planning {
 namespace {
 
 using V = SqlValue;
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: tokens, documents
 
 std::string nowIso() {
   auto t = std::chrono::system_clock::now();
@@ -80,7 +80,27 @@ class SqlStore : public Store {
         throw StoreError("the store was written by a newer twin (schema " + std::to_string(v) + "); upgrade twin");
     }
     auto rows = db_->query("SELECT value FROM twin_meta WHERE key = 'crs'");
-    if (!rows.empty()) crs_ = rows[0][0].text();
+    if (!rows.empty()) {
+      crs_ = rows[0][0].text();
+      upgrade();
+    }
+  }
+
+  // Tables added after schema 1, created in stores made by an older twin.
+  void upgrade() {
+    if (!db_->tableExists("tokens")) {
+      db_->exec("CREATE TABLE tokens (hash TEXT PRIMARY KEY, username TEXT NOT NULL, role TEXT NOT NULL, created_at TEXT)");
+      db_->registerAttributeTable("tokens");
+    }
+    if (!db_->tableExists("documents")) {
+      db_->exec(std::string("CREATE TABLE documents (id TEXT PRIMARY KEY, permit_id TEXT NOT NULL, kind TEXT, name TEXT, "
+                            "mime_type TEXT, is_public INTEGER, data ") +
+                (db_->keyColumn().find("BIGSERIAL") != std::string::npos ? "BYTEA" : "BLOB") +
+                ", size INTEGER, added_at TEXT, added_by TEXT)");
+      db_->exec("CREATE INDEX documents_permit ON documents (permit_id)");
+      db_->registerAttributeTable("documents");
+    }
+    db_->exec("UPDATE twin_meta SET value = ? WHERE key = 'schema_version'", {V::of(std::to_string(kSchemaVersion))});
   }
 
   std::string crs() override { return crs_; }
@@ -130,6 +150,7 @@ class SqlStore : public Store {
     for (const char* t : {"building_parcels", "building_links_done", "parcel_districts", "parcel_links_done", "permits",
                           "permit_refs", "audit_log"})
       db_->registerAttributeTable(t);
+    upgrade();
   }
 
   void begin() override { db_->exec("BEGIN"); }
@@ -433,9 +454,7 @@ class SqlStore : public Store {
     for (auto& r : refs)
       db_->exec("INSERT INTO permit_refs VALUES (?, ?) ON CONFLICT (permit_id, ref) DO NOTHING",
                 {V::of(p.id), V::of(r)});
-    db_->exec("INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, 'permit', ?, ?, ?)",
-              {V::of(now), V::of(actor), V::of(before ? "update" : "create"), V::of(p.id),
-               before ? V::of(permitJson(*before)) : V::null(), V::of(permitJson(p))});
+    auditLog(actor, before ? "update" : "create", "permit", p.id, before ? permitJson(*before) : "", permitJson(p));
     return true;
   }
   std::optional<Permit> permit(const std::string& id) override {
@@ -447,6 +466,74 @@ class SqlStore : public Store {
     return permitRows("id IN (SELECT permit_id FROM permit_refs WHERE ref = ?) ORDER BY applied_on, id", {V::of(ref)});
   }
   std::vector<Permit> permits() override { return permitRows("1 = 1 ORDER BY id", {}); }
+
+  void auditLog(const std::string& actor, const std::string& action, const std::string& entity,
+                const std::string& id, const std::string& before, const std::string& after) {
+    db_->exec("INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+              {V::of(nowIso()), V::of(actor), V::of(action), V::of(entity), V::of(id),
+               before.empty() ? V::null() : V::of(before), after.empty() ? V::null() : V::of(after)});
+  }
+
+  void putDocument(const Document& d, const std::string& actor) override {
+    requireCrs();
+    db_->exec("INSERT INTO documents (id, permit_id, kind, name, mime_type, is_public, data, size, added_at, added_by) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              {V::of(d.id), V::of(d.permitId), V::of(d.kind), V::of(d.name), V::of(d.mimeType),
+               V::of(int64_t(d.isPublic)), V::blob(d.data), V::of(int64_t(d.data.size())), V::of(nowIso()), V::of(actor)});
+    nlohmann::json j = {{"id", d.id}, {"permit_id", d.permitId}, {"kind", d.kind}, {"name", d.name},
+                        {"size", d.data.size()}, {"public", d.isPublic}};
+    auditLog(actor, "attach", "document", d.id, "", j.dump());
+  }
+  Document makeDocument(const SqlRow& r, bool withData) {
+    Document d;
+    d.id = r[0].text(), d.permitId = r[1].text(), d.kind = r[2].text(), d.name = r[3].text();
+    d.mimeType = r[4].text(), d.isPublic = r[5].integer() != 0, d.size = r[6].integer();
+    d.addedAt = r[7].text(), d.addedBy = r[8].text();
+    if (withData && r.size() > 9) d.data = r[9].s;
+    return d;
+  }
+  std::vector<Document> documents(const std::string& permitId) override {
+    std::vector<Document> out;
+    if (crs_.empty()) return out;
+    for (auto& r : db_->query("SELECT id, permit_id, kind, name, mime_type, is_public, size, added_at, added_by FROM "
+                              "documents WHERE permit_id = ? ORDER BY added_at, id",
+                              {V::of(permitId)}))
+      out.push_back(makeDocument(r, false));
+    return out;
+  }
+  std::optional<Document> document(const std::string& id) override {
+    if (crs_.empty()) return std::nullopt;
+    auto rows = db_->query("SELECT id, permit_id, kind, name, mime_type, is_public, size, added_at, added_by, data FROM "
+                           "documents WHERE id = ?",
+                           {V::of(id)});
+    if (rows.empty()) return std::nullopt;
+    return makeDocument(rows[0], true);
+  }
+
+  void putToken(const Token& t, const std::string& actor) override {
+    requireCrs();
+    db_->exec("INSERT INTO tokens (hash, username, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO UPDATE "
+              "SET username = excluded.username, role = excluded.role",
+              {V::of(t.hash), V::of(t.user), V::of(t.role), V::of(nowIso())});
+    // The hash is a secret's fingerprint: the log keeps who and what role, not the hash.
+    nlohmann::json j = {{"user", t.user}, {"role", t.role}};
+    auditLog(actor, "create", "token", t.user, "", j.dump());
+  }
+  std::optional<Token> token(const std::string& hash) override {
+    if (crs_.empty()) return std::nullopt;
+    auto rows = db_->query("SELECT hash, username, role, created_at FROM tokens WHERE hash = ?", {V::of(hash)});
+    if (rows.empty()) return std::nullopt;
+    return Token{rows[0][0].text(), rows[0][1].text(), rows[0][2].text(), rows[0][3].text()};
+  }
+  std::vector<AuditEntry> audit(size_t limit) override {
+    std::vector<AuditEntry> out;
+    if (crs_.empty()) return out;
+    for (auto& r : db_->query("SELECT seq, at, actor, action, entity, entity_id, before, after FROM audit_log ORDER BY "
+                              "seq DESC LIMIT " + std::to_string(limit)))
+      out.push_back({r[0].integer(), r[1].text(), r[2].text(), r[3].text(), r[4].text(), r[5].text(), r[6].text(),
+                     r[7].text()});
+    return out;
+  }
 
   StoreCounts counts() override {
     StoreCounts c;

@@ -97,6 +97,31 @@ struct Permit {
   std::string updatedAt;
 };
 
+// An API token: only its SHA-256 hash is kept. Roles: "staff" (read all, write permits),
+// "admin" (also users and tokens).
+struct Token {
+  std::string hash;  // hex SHA-256 of the token
+  std::string user, role, createdAt;
+};
+
+// A document attached to a permit. The 建築計画概要書 (building plan summary) is public by law
+// (建築基準法第93条の2); other documents are staff-only.
+struct Document {
+  std::string id, permitId;
+  std::string kind;      // 建築計画概要書, 図面, 申請書, ...
+  std::string name;      // file name as uploaded
+  std::string mimeType;
+  bool isPublic = false;
+  std::string data;      // bytes (empty in listings)
+  int64_t size = 0;
+  std::string addedAt, addedBy;
+};
+
+struct AuditEntry {
+  int64_t seq = 0;
+  std::string at, actor, action, entity, entityId, before, after;
+};
+
 struct BuildingParcel {
   std::string buildingId, parcelId;
   double overlap = 0;  // m² of the footprint on the parcel

@@ -82,6 +82,16 @@ class Store {
   virtual std::vector<Permit> permitsFor(const std::string& parcelOrBuildingId) = 0;
   virtual std::vector<Permit> permits() = 0;
 
+  // Documents of permits; putDocument records the upload in the audit log.
+  virtual void putDocument(const Document& d, const std::string& actor) = 0;
+  virtual std::vector<Document> documents(const std::string& permitId) = 0;  // without data
+  virtual std::optional<Document> document(const std::string& id) = 0;      // with data
+
+  // API tokens (hashes only) and the audit log.
+  virtual void putToken(const Token& t, const std::string& actor) = 0;
+  virtual std::optional<Token> token(const std::string& hash) = 0;
+  virtual std::vector<AuditEntry> audit(size_t limit) = 0;  // newest first
+
   virtual StoreCounts counts() = 0;
   virtual std::string describe() = 0;  // "GeoPackage store.gpkg" / "PostGIS db@host"
 };

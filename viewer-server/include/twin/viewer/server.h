@@ -1,8 +1,15 @@
 #pragma once
-// viewer-server: serves tilesets and the web viewer (CesiumJS, served locally: no Ion token,
-// no online imagery or terrain).
+// viewer-server: serves tilesets, the web viewer (CesiumJS, served locally: no Ion token, no
+// online imagery or terrain) and, with a store, the JSON API that links parcels, zoning, rule
+// checks, permits and procedures to buildings (documented in openapi.json, served at
+// /api/openapi.json).
+//
+// Access: requests without a token are public (read, no personal data); `Authorization: Bearer
+// TOKEN` with a staff token reads everything and writes permits; an admin token also creates
+// tokens and reads the audit log. Tokens are kept hashed in the store.
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,11 +20,22 @@ struct ServeOptions {
   std::string webDir;              // the built viewer (index.html, app.js, cesium/)
   std::string host = "127.0.0.1";
   int port = 8080;
+  std::string store;               // GeoPackage path or postgresql:// URI; empty: tiles and viewer only
+  std::string rulesPath;           // rules file (default: the installed rules/japan.json)
+  std::string corsOrigin;          // Access-Control-Allow-Origin: empty (none), "*", or one origin
+  int cacheSeconds = 300;          // Cache-Control max-age of tile contents (tileset.json: revalidate)
+  size_t maxBodyBytes = 20u << 20; // largest request body (document uploads); JSON bodies: 1 MB
+  bool accessLog = true;           // one JSON line per request on stderr (no bodies, no tokens)
   const std::atomic<bool>* stop = nullptr;  // graceful shutdown when set
+  std::function<void(int port)> onListening;  // called once listening (port 0: the chosen port)
 };
 
 // Runs until stopped. Returns 0 on a clean stop, non-zero when the server could not start
 // (message in `error`).
 int serve(const ServeOptions& options, std::string& error);
+
+// A new API token ("twn_" + 64 hex digits) and the hash the store keeps of it.
+std::string newToken();
+std::string tokenHash(const std::string& token);
 
 }  // namespace twin::viewer

@@ -1,0 +1,345 @@
+// viewer-server against a running `twin serve` on loopback with the bundled sample: every API
+// endpoint, access rules (public never sees applicants; writes need staff), versioned updates,
+// documents, tile serving (ETag, gzip, ranges), refused paths and sizes, the access log, and a
+// graceful stop.
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "test_support.h"
+
+using namespace twin::test;
+using nlohmann::json;
+
+namespace {
+
+struct Server {
+  std::string dir, store, staff, admin, log;
+  int port = 0;
+  pid_t pid = -1;
+  ~Server() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+int freePort() {
+  auto r = run("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'");
+  return std::atoi(r.output.c_str());
+}
+
+// The demo's land-use store: the sample's buildings, synthetic parcels and zoning around them
+// (samples/landuse-demo/make_landuse.py), two permits; its tileset; a staff and an admin token.
+void prepare(Server& s) {
+  s.dir = tempDir("server");
+  s.store = s.dir + "/store.gpkg";
+  std::string sample = std::string(TWIN_SOURCE_DIR) + "/samples/plateau-yokosuka";
+  REQUIRE(runTwin("buildings import " + sample + " --store " + s.store + " --store-crs EPSG:6677 -q").exitCode == 0);
+  auto r = run("python3 " + std::string(TWIN_SOURCE_DIR) + "/samples/landuse-demo/make_landuse.py " + s.store + " " + s.dir + "/lu");
+  INFO(r.output);
+  REQUIRE(r.exitCode == 0);
+  REQUIRE(runTwin("parcels import " + s.dir + "/lu/parcels.geojson --store " + s.store + " -q").exitCode == 0);
+  REQUIRE(runTwin("zoning import " + s.dir + "/lu/use-districts.geojson --store " + s.store + " -q").exitCode == 0);
+  REQUIRE(runTwin("zoning import " + s.dir + "/lu/fire-districts.geojson --kind FirePreventionDistrict --store " + s.store + " -q").exitCode == 0);
+  REQUIRE(runTwin("permits import " + s.dir + "/lu/permits.csv --store " + s.store).exitCode == 0);
+  REQUIRE(runTwin("convert " + sample + " -o " + s.dir + "/tiles -q --no-progress").exitCode == 0);
+  auto token = [&](const char* user, const char* role) {
+    auto t = run(std::string(TWIN_EXE) + " token create --store " + s.store + " --user " + user + " --role " + role);
+    REQUIRE(t.exitCode == 0);
+    size_t at = t.output.find("twn_");
+    REQUIRE(at != std::string::npos);
+    std::string tok = t.output.substr(at, 68);
+    REQUIRE(tok.rfind("twn_", 0) == 0);
+    return tok;
+  };
+  s.staff = token("staff-yamada", "staff");
+  s.admin = token("admin-sato", "admin");
+}
+
+void start(Server& s, const std::string& extra = "") {
+  s.port = freePort();
+  s.log = s.dir + "/server.log";
+  s.pid = fork();
+  if (s.pid == 0) {
+    std::string cmd = std::string(TWIN_EXE) + " serve --tiles " + s.dir + "/tiles --store " + s.store + " --port " +
+                      std::to_string(s.port) + " --max-body-mb 2 " + extra + " 2>" + s.log;
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  httplib::Client c("127.0.0.1", s.port);
+  for (int i = 0; i < 100; ++i) {
+    if (auto r = c.Get("/api/status"); r && r->status == 200) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  FAIL("twin serve did not start: " + readText(s.log));
+}
+
+json body(const httplib::Result& r) {
+  REQUIRE(r);
+  auto j = json::parse(r->body, nullptr, false);
+  INFO(r->body.substr(0, 500));
+  REQUIRE(!j.is_discarded());
+  return j;
+}
+
+httplib::Headers bearer(const std::string& t) { return {{"Authorization", "Bearer " + t}}; }
+
+}  // namespace
+
+TEST_CASE("viewer-server API on the bundled sample", "[server]") {
+  Server s;
+  prepare(s);
+  start(s);
+  httplib::Client c("127.0.0.1", s.port);
+  c.set_read_timeout(30, 0);
+
+  // Status, OpenAPI.
+  auto st = body(c.Get("/api/status"));
+  CHECK(st["crs"] == "EPSG:6677");
+  CHECK(st["counts"]["buildings"] == 13);
+  CHECK(st["role"] == "public");
+  CHECK(body(c.Get("/api/status", bearer(s.staff)))["role"] == "staff");
+  auto oa = body(c.Get("/api/openapi.json"));
+  CHECK(oa["openapi"] == "3.0.3");
+  CHECK(oa["paths"].contains("/api/buildings/{id}"));
+
+  // Search by 地番 and by building id; the results carry a place to fly to (Yokosuka).
+  auto parcels = json::parse(readText(s.dir + "/lu/parcels.geojson"));
+  std::string chiban = parcels["features"][0]["properties"]["地番"];
+  auto sr = body(c.Get(("/api/search?q=" + httplib::detail::encode_query_param(chiban)).c_str()));
+  REQUIRE(sr["results"].size() >= 1);
+  auto p0 = sr["results"][0];
+  CHECK(p0["type"] == "parcel");
+  CHECK(p0["chiban"] == chiban);
+  CHECK(body(c.Get(("/api/search?q=" + httplib::detail::encode_query_param("試験町 " + chiban)).c_str()))["results"].size() == 1);
+  double lon = p0["center"]["lon"], lat = p0["center"]["lat"];
+  CHECK(lon == Approx(139.74).margin(0.02));
+  CHECK(lat == Approx(35.26).margin(0.02));
+  CHECK(c.Get("/api/search")->status == 400);
+
+  // Parcel at that point, parcels in a box, the parcel with its zoning.
+  auto at = body(c.Get(("/api/parcels/at?lon=" + std::to_string(lon) + "&lat=" + std::to_string(lat)).c_str()));
+  REQUIRE(at["parcels"].size() == 1);
+  CHECK(at["parcels"][0]["chiban"] == chiban);
+  auto fc = body(c.Get(("/api/parcels?bbox=" + std::to_string(lon - 0.01) + "," + std::to_string(lat - 0.01) + "," +
+                        std::to_string(lon + 0.01) + "," + std::to_string(lat + 0.01)).c_str()));
+  CHECK(fc["type"] == "FeatureCollection");
+  CHECK(fc["features"].size() == 127);  // every parcel of the demo lies within ±0.01°
+  double x = fc["features"][0]["geometry"]["coordinates"][0][0][0][0];
+  CHECK(x == Approx(139.74).margin(0.02));
+  CHECK(c.Get("/api/parcels?bbox=1,2,3")->status == 400);
+  auto pj = body(c.Get(("/api/parcels/" + p0["id"].get<std::string>()).c_str()));
+  CHECK(pj["chiban"] == chiban);
+  CHECK(std::abs(pj["area"].get<double>() - 225.0) < 1e-6);  // a 15 m cell
+  bool use = false;
+  for (auto& d : pj["districts"])
+    if (d["kind"] == "UseDistrict") {
+      use = true;
+      CHECK(d["name"] == "近隣商業地域");
+      CHECK(d["share"].get<double>() == Approx(1.0));
+      CHECK(d["coverage_rate"].get<double>() == Approx(0.8));
+    }
+  CHECK(use);
+  CHECK(c.Get("/api/parcels/no-such-parcel")->status == 404);
+
+  // The building of the demo permits: its parcels, zoning, rule results, permits (no applicant).
+  std::string bid = readText(s.dir + "/lu/permits.csv");
+  bid = bid.substr(bid.find("\nDEMO-001"));
+  {
+    std::vector<std::string> cols;
+    std::string cur;
+    for (char ch : bid.substr(1, bid.find('\n', 1) - 1)) {
+      if (ch == ',') cols.push_back(cur), cur.clear();
+      else cur.push_back(ch);
+    }
+    cols.push_back(cur);
+    bid = cols[6];
+  }
+  auto bj = body(c.Get(("/api/buildings/" + bid).c_str()));
+  CHECK(bj["building"]["id"] == bid);
+  CHECK(bj["site"]["parcels"].size() >= 1);
+  CHECK(bj["results"].size() >= 3);
+  bool coverage = false;
+  for (auto& r : bj["results"])
+    if (r["rule"] == "coverage") {
+      coverage = true;
+      CHECK(r["article"].get<std::string>().find("第53条") != std::string::npos);
+      CHECK(!r["reason"].get<std::string>().empty());
+    }
+  CHECK(coverage);
+  REQUIRE(bj["permits"].size() == 2);
+  for (auto& p : bj["permits"]) CHECK_FALSE(p.contains("applicant"));
+  auto bjStaff = body(c.Get(("/api/buildings/" + bid).c_str(), bearer(s.staff)));
+  CHECK(bjStaff["permits"][0]["applicant"] == "申請者 太郎");
+  CHECK(c.Get("/api/buildings/nope")->status == 404);
+  auto verdicts = body(c.Post("/api/buildings/verdicts", json{{"ids", {bid, "nope"}}}.dump(), "application/json"));
+  CHECK(verdicts["verdicts"][bid] == bj["verdict"]);
+  CHECK_FALSE(verdicts["verdicts"].contains("nope"));
+
+  // Envelope: numbers, a one-tile tileset and a glb the validator accepts; procedures for a plan.
+  std::string pid = p0["id"];
+  auto env = body(c.Get(("/api/parcels/" + pid + "/envelope").c_str()));
+  CHECK(env["max_building_area"].get<double>() == Approx(225 * 0.8));  // 近隣商業 80 %, no bonus assumed
+  CHECK(env["max_floor_area"].get<double>() > 0);
+  auto ts = body(c.Get(("/api/parcels/" + pid + "/envelope/tileset.json").c_str()));
+  CHECK(ts["root"]["content"]["uri"] == "envelope.glb");
+  auto glb = c.Get(("/api/parcels/" + pid + "/envelope/envelope.glb").c_str());
+  REQUIRE(glb);
+  CHECK(glb->status == 200);
+  CHECK(glb->get_header_value("Content-Type") == "model/gltf-binary");
+  std::filesystem::create_directories(s.dir + "/envelope");
+  {
+    std::ofstream f(s.dir + "/envelope/envelope.glb", std::ios::binary);
+    f << glb->body;
+  }
+  validateGltf(s.dir + "/envelope");
+  auto proc = body(c.Post(("/api/parcels/" + pid + "/procedures").c_str(),
+                          R"({"floor_area": 400, "development_area": 1200, "signage": true})", "application/json"));
+  std::map<std::string, std::string> status;
+  for (auto& p : proc["procedures"]) status[p["id"]] = p["status"];
+  CHECK(status["building-confirmation"] == "required");
+  CHECK(status["outdoor-advertising-permit"] == "required");
+  CHECK(status["development-permit-urbanisation"] == "possibly required");  // no 区域区分 data
+  CHECK(c.Post(("/api/parcels/" + pid + "/procedures").c_str(), "[1,2]", "application/json")->status == 400);
+  auto zones = body(c.Get(("/api/districts?bbox=" + std::to_string(lon - 0.01) + "," + std::to_string(lat - 0.01) + "," +
+                           std::to_string(lon + 0.01) + "," + std::to_string(lat + 0.01) + "&kind=UseDistrict").c_str()));
+  REQUIRE(zones["features"].size() == 1);
+  CHECK(zones["features"][0]["properties"]["code"] == "9");
+
+  // Permits: public reads without applicant; writes need staff; versions guard concurrent edits.
+  auto pub = body(c.Get("/api/permits/DEMO-001"));
+  CHECK_FALSE(pub.contains("applicant"));
+  CHECK(pub["version"] == 1);
+  json edit = {{"version", 1}, {"status", "under-review"}};
+  CHECK(c.Put("/api/permits/DEMO-001", edit.dump(), "application/json")->status == 401);
+  CHECK(c.Put("/api/permits/DEMO-001", bearer("twn_forged"), edit.dump(), "application/json")->status == 401);
+  auto first = c.Put("/api/permits/DEMO-001", bearer(s.staff), edit.dump(), "application/json");
+  REQUIRE(first);
+  CHECK(first->status == 200);
+  CHECK(body(first)["version"] == 2);
+  json other = {{"version", 1}, {"notes", "edited from another desk"}};
+  auto second = c.Put("/api/permits/DEMO-001", bearer(s.staff), other.dump(), "application/json");
+  REQUIRE(second);
+  CHECK(second->status == 409);
+  CHECK(body(second)["error"]["current"]["status"] == "under-review");
+  CHECK(body(c.Get("/api/permits/DEMO-001"))["notes"] == "demo permit");  // not overwritten
+  CHECK(c.Put("/api/permits/DEMO-001", bearer(s.staff), R"({"status":"x"})", "application/json")->status == 400);
+  auto created = c.Post("/api/permits", bearer(s.staff),
+                        json{{"id", "API-1"}, {"type", "開発許可"}, {"parcels", {chiban}}, {"applicant", "開発 花子"}, {"applied_on", "2026-01-05"}}.dump(),
+                        "application/json");
+  REQUIRE(created);
+  CHECK(created->status == 201);
+  CHECK(c.Post("/api/permits", bearer(s.staff), R"({"id":"API-1","type":"開発許可"})", "application/json")->status == 409);
+  CHECK(c.Post("/api/permits", bearer(s.staff), R"({"id":"API-2","type":"x","applied_on":"5 Jan"})", "application/json")->status == 400);
+  auto closed = c.Post("/api/permits/API-1/close", bearer(s.staff), R"({"version":1})", "application/json");
+  CHECK(body(closed)["status"] == "closed");
+  auto listPub = body(c.Get(("/api/permits?parcel=" + chiban).c_str()));
+  for (auto& p : listPub["permits"]) CHECK_FALSE(p.contains("applicant"));
+
+  // Documents: the 建築計画概要書 is public; a drawing is staff-only.
+  auto summary = c.Post("/api/permits/DEMO-001/documents?kind=%E5%BB%BA%E7%AF%89%E8%A8%88%E7%94%BB%E6%A6%82%E8%A6%81%E6%9B%B8&name=gaiyo.pdf",
+                        bearer(s.staff), "%PDF-1.4 plan summary", "application/pdf");
+  REQUIRE(summary);
+  CHECK(summary->status == 201);
+  auto sid = body(summary)["id"].get<std::string>();
+  CHECK(body(summary)["public"] == true);
+  auto drawing = c.Post("/api/permits/DEMO-001/documents?kind=drawing&name=plan.pdf", bearer(s.staff), "secret drawing",
+                        "application/pdf");
+  auto did = body(drawing)["id"].get<std::string>();
+  auto dl = c.Get(("/api/permits/DEMO-001/documents/" + sid).c_str());
+  REQUIRE(dl);
+  CHECK(dl->status == 200);
+  CHECK(dl->body == "%PDF-1.4 plan summary");
+  CHECK(c.Get(("/api/permits/DEMO-001/documents/" + did).c_str())->status == 401);
+  CHECK(c.Get(("/api/permits/DEMO-001/documents/" + did).c_str(), bearer(s.staff))->body == "secret drawing");
+  auto pubDocs = body(c.Get("/api/permits/DEMO-001"))["documents"];
+  REQUIRE(pubDocs.size() == 1);
+  CHECK(pubDocs[0]["kind"] == "建築計画概要書");
+  CHECK(c.Post("/api/permits/DEMO-001/documents?kind=x&name=y", "z", "text/plain")->status == 401);
+
+  // Admin: tokens and the audit log; staff may not.
+  CHECK(c.Post("/api/admin/tokens", bearer(s.staff), R"({"user":"u","role":"staff"})", "application/json")->status == 403);
+  auto nt = c.Post("/api/admin/tokens", bearer(s.admin), R"({"user":"new-clerk","role":"staff"})", "application/json");
+  REQUIRE(nt);
+  CHECK(nt->status == 201);
+  std::string newToken = body(nt)["token"];
+  CHECK(body(c.Get("/api/status", bearer(newToken)))["user"] == "new-clerk");
+  auto audit = body(c.Get("/api/admin/audit?limit=50", bearer(s.admin)));
+  std::string actors;
+  for (auto& a : audit["audit"]) actors += a["actor"].get<std::string>() + ":" + a["action"].get<std::string>() + ":" + a["entity_id"].get<std::string>() + " ";
+  CHECK(actors.find("staff-yamada:update:DEMO-001") != std::string::npos);
+  CHECK(actors.find("staff-yamada:create:API-1") != std::string::npos);
+  CHECK(actors.find("staff-yamada:attach:" + sid) != std::string::npos);
+  CHECK(actors.find("admin-sato:create:new-clerk") != std::string::npos);
+  CHECK(c.Get("/api/admin/audit", bearer(s.staff))->status == 403);
+
+  // Tiles: ETag revalidation, gzip for JSON, byte ranges, content types.
+  auto tj = c.Get("/tiles/0/tileset.json");
+  REQUIRE(tj);
+  CHECK(tj->status == 200);
+  CHECK(tj->get_header_value("Cache-Control") == "no-cache");
+  std::string etag = tj->get_header_value("ETag");
+  CHECK(!etag.empty());
+  CHECK(c.Get("/tiles/0/tileset.json", {{"If-None-Match", etag}})->status == 304);
+  auto gz = c.Get("/tiles/0/tileset.json", {{"Accept-Encoding", "gzip"}});
+  CHECK(gz->get_header_value("Content-Encoding") == "gzip");
+  auto tileset = json::parse(tj->body);
+  std::string content;
+  std::function<void(const json&)> find = [&](const json& t) {
+    if (t.contains("content") && content.empty()) content = t["content"]["uri"];
+    if (t.contains("children"))
+      for (auto& ch : t["children"]) find(ch);
+  };
+  find(tileset["root"]);
+  REQUIRE(!content.empty());
+  auto part = c.Get(("/tiles/0/" + content).c_str(), {{"Range", "bytes=0-11"}});
+  CHECK(part->status == 206);
+  CHECK(part->body.size() == 12);
+  CHECK(part->body.substr(0, 4) == "glTF");
+  auto whole = c.Get(("/tiles/0/" + content).c_str());
+  CHECK(whole->get_header_value("Content-Type") == "model/gltf-binary");
+  CHECK(whole->get_header_value("Cache-Control") == "public, max-age=300");
+
+  // Refused: paths out of the roots or hidden, oversized bodies, unknown endpoints.
+  for (const char* p : {"/tiles/0/../../../../etc/passwd", "/tiles/0/%2e%2e/%2e%2e/etc/passwd", "/tiles/0/.twin/state.json",
+                        "/tiles/0/%2etwin/state.json", "/..%2f..%2f..%2fetc%2fpasswd", "/tiles/7/tileset.json",
+                        "/index.html/../../../etc/passwd"}) {
+    auto r = run("curl -s --path-as-is -o /dev/null -w '%{http_code}' 'http://127.0.0.1:" + std::to_string(s.port) + p + "'");
+    INFO(p);
+    CHECK(r.output == "404");
+  }
+  std::string big(3u << 20, 'x');
+  auto tooBig = c.Post("/api/permits/DEMO-001/documents?kind=x&name=big.bin", bearer(s.staff), big, "application/octet-stream");
+  REQUIRE(tooBig);
+  CHECK(tooBig->status == 413);
+  auto bigJson = c.Post(("/api/parcels/" + pid + "/procedures").c_str(), "{\"use\":\"" + std::string(1100000, 'a') + "\"}", "application/json");
+  CHECK(bigJson->status == 413);
+  CHECK(c.Get("/api/nothing")->status == 404);
+  CHECK(body(c.Get("/api/nothing"))["error"]["code"] == "not-found");
+
+  // Graceful stop on SIGTERM; the access log names paths and statuses, never tokens or applicants.
+  kill(s.pid, SIGTERM);
+  int wstatus = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  pid_t done = 0;
+  while ((done = waitpid(s.pid, &wstatus, WNOHANG)) == 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(done == s.pid);
+  s.pid = -1;
+  CHECK(WIFEXITED(wstatus));
+  CHECK(WEXITSTATUS(wstatus) == 0);
+  std::string log = readText(s.log);
+  CHECK(log.find("\"path\":\"/api/permits/DEMO-001\"") != std::string::npos);
+  CHECK(log.find("\"status\":409") != std::string::npos);
+  CHECK(log.find(s.staff) == std::string::npos);
+  CHECK(log.find("twn_") == std::string::npos);
+  CHECK(log.find("申請者") == std::string::npos);
+  CHECK(log.find("開発 花子") == std::string::npos);
+}

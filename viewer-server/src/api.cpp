@@ -1,0 +1,598 @@
+// The JSON API: parcels, zoning, buildings with their rule checks, envelopes, procedures,
+// permits and their documents, tokens and the audit log. Documented in web/openapi.json.
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "internal.h"
+#include "twin/planning/import.h"
+#include "twin/planning/report.h"
+#include "twin/planning/site.h"
+#include "twin/tileset.h"
+
+namespace twin::viewer {
+
+using nlohmann::json;
+using namespace twin::planning;
+
+namespace {
+
+constexpr size_t kMaxJsonBody = 1u << 20;
+constexpr size_t kMaxFeatures = 5000;
+
+json parseBody(const httplib::Request& req, httplib::Response& res, bool& ok) {
+  ok = false;
+  if (req.body.size() > kMaxJsonBody) {
+    jsonError(res, 413, "too-large", "JSON bodies are limited to 1 MB");
+    return {};
+  }
+  json j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    jsonError(res, 400, "bad-json", "the body must be a JSON object");
+    return {};
+  }
+  ok = true;
+  return j;
+}
+
+bool need(const Caller& c, Role r, httplib::Response& res) {
+  if (c.role == Role::Admin || c.role == r || r == Role::Public) return true;
+  if (c.role == Role::Public)
+    jsonError(res, 401, "unauthorized",
+              c.user == "invalid-token" ? "the token is not valid" : "sign in: this needs a staff token");
+  else
+    jsonError(res, 403, "forbidden", "this needs an " + std::string(roleName(r)) + " token");
+  return false;
+}
+
+bool parseBox(const std::string& s, double v[4]) {
+  if (s.empty()) return false;
+  char* e = nullptr;
+  const char* p = s.c_str();
+  for (int i = 0; i < 4; ++i) {
+    v[i] = std::strtod(p, &e);
+    if (e == p || !std::isfinite(v[i])) return false;
+    p = e;
+    if (i < 3) {
+      if (*p != ',') return false;
+      ++p;
+    }
+  }
+  return *p == 0 && v[0] <= v[2] && v[1] <= v[3] && v[0] >= -180 && v[2] <= 180 && v[1] >= -90 && v[3] <= 90;
+}
+
+json lonLatGeometry(Context& ctx, const MultiPoly& m) {
+  MultiPoly ll = m;
+  for (auto& poly : ll) {
+    auto conv = [&](Ring& r) {
+      std::vector<Vec3> pts;
+      for (auto& p : r) pts.push_back({p[0], p[1], 0});
+      ctx.toLonLat().toLonLat(pts.data(), pts.size());
+      for (size_t i = 0; i < r.size(); ++i) r[i] = {pts[i][0], pts[i][1]};
+    };
+    conv(poly.outer);
+    for (auto& h : poly.holes) conv(h);
+  }
+  return json::parse(toGeoJson(ll, 8));
+}
+
+json lonLatOf(Context& ctx, const P2& p) {
+  Vec3 v{p[0], p[1], 0};
+  ctx.toLonLat().toLonLat(&v, 1);
+  return {{"lon", v[0]}, {"lat", v[1]}};
+}
+
+// Store CRS box of a lon/lat box (corners and edge midpoints transformed).
+Box2 storeBox(Context& ctx, const double b[4]) {
+  Box2 box;
+  for (double fx : {0.0, 0.5, 1.0})
+    for (double fy : {0.0, 0.5, 1.0}) {
+      double lon = b[0] + (b[2] - b[0]) * fx, lat = b[1] + (b[3] - b[1]) * fy;
+      Vec3 p{lat, lon, 0};  // EPSG:6668 / 4326 axis order
+      if (ctx.toStore().forward(&p, 1) == 0) box.add(P2{p[0], p[1]});
+    }
+  return box;
+}
+
+json permitJson(const Permit& p, bool staff) {
+  json j = {{"id", p.id},           {"type", p.type},        {"status", p.status},   {"applied_on", p.appliedOn},
+            {"decided_on", p.decidedOn}, {"parcels", p.parcels}, {"building_id", p.buildingId}, {"notes", p.notes},
+            {"version", p.version}, {"updated_at", p.updatedAt}};
+  // Personal data (the applicant) only for staff.
+  if (staff) j["applicant"] = p.applicant;
+  return j;
+}
+
+json documentJson(const Document& d) {
+  return {{"id", d.id},   {"permit_id", d.permitId}, {"kind", d.kind},        {"name", d.name},
+          {"mime_type", d.mimeType}, {"public", d.isPublic}, {"size", d.size}, {"added_at", d.addedAt}};
+}
+
+json parcelSummary(Context& ctx, const Parcel& p) {
+  return {{"id", p.id},         {"chiban", p.chiban}, {"realestate_no", p.realEstateNo}, {"locality", p.locality},
+          {"city", p.city},     {"area", p.area},     {"center", lonLatOf(ctx, centroid(p.geom))}};
+}
+
+json districtsJson(const std::vector<DistrictShare>& ds) {
+  json a = json::array();
+  auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+  for (auto& d : ds)
+    a.push_back({{"id", d.district.id},
+                 {"kind", d.district.kind},
+                 {"code", d.district.code},
+                 {"name", d.district.name},
+                 {"share", d.share},
+                 {"coverage_rate", num(d.district.coverageRate)},
+                 {"floor_area_rate", num(d.district.floorAreaRate)},
+                 {"height_limit", num(d.district.heightLimit)},
+                 {"max_height", num(d.district.maxHeight)},
+                 {"min_height", num(d.district.minHeight)},
+                 {"min_site_area", num(d.district.minSiteArea)}});
+  return a;
+}
+
+// A parcel by id, 地番, "locality 地番" or 不動産番号 (several joined with '+': one site).
+bool siteFromArg(Context& ctx, const std::string& arg, Site& site, httplib::Response& res) {
+  std::vector<Parcel> ps;
+  size_t pos = 0;
+  while (pos <= arg.size()) {
+    size_t e = arg.find('+', pos);
+    if (e == std::string::npos) e = arg.size();
+    std::string part = arg.substr(pos, e - pos);
+    pos = e + 1;
+    auto found = ctx.store().findParcels(part);
+    if (found.empty()) {
+      jsonError(res, 404, "not-found", "no parcel '" + part + "'");
+      return false;
+    }
+    if (found.size() > 1) {
+      json cand = json::array();
+      for (auto& p : found) cand.push_back(p.id);
+      jsonReply(res, {{"error", {{"status", 409}, {"code", "ambiguous"}, {"message", "'" + part + "' names several parcels"},
+                                 {"candidates", cand}}}},
+                409);
+      return false;
+    }
+    ps.push_back(std::move(found[0]));
+  }
+  auto& st = ctx.store();
+  st.begin();
+  try {
+    site = siteOf(st, ps);
+    st.commit();
+  } catch (...) {
+    st.rollback();
+    throw;
+  }
+  return true;
+}
+
+BuildingCheck checkOne(Context& ctx, const Building& b) {
+  auto& st = ctx.store();
+  st.begin();
+  try {
+    auto c = checkBuilding(st, ctx.rules, b);
+    st.commit();
+    return c;
+  } catch (...) {
+    st.rollback();
+    throw;
+  }
+}
+
+std::mutex gVerdictMutex;
+std::unordered_map<std::string, std::string> gVerdicts;  // building id -> overall verdict
+
+bool permitFromJson(const json& j, Permit& p, httplib::Response& res) {
+  auto str = [&](const char* k, std::string& out) {
+    if (!j.contains(k)) return true;
+    if (j[k].is_null()) return out.clear(), true;
+    if (!j[k].is_string()) {
+      jsonError(res, 400, "bad-field", std::string("'") + k + "' must be a string");
+      return false;
+    }
+    out = j[k].get<std::string>();
+    return true;
+  };
+  if (!str("type", p.type) || !str("status", p.status) || !str("applied_on", p.appliedOn) ||
+      !str("decided_on", p.decidedOn) || !str("building_id", p.buildingId) || !str("applicant", p.applicant) ||
+      !str("notes", p.notes))
+    return false;
+  if (j.contains("parcels")) {
+    if (!j["parcels"].is_array()) return jsonError(res, 400, "bad-field", "'parcels' must be an array of strings"), false;
+    p.parcels.clear();
+    for (auto& x : j["parcels"]) {
+      if (!x.is_string()) return jsonError(res, 400, "bad-field", "'parcels' must be an array of strings"), false;
+      p.parcels.push_back(x.get<std::string>());
+    }
+  }
+  for (auto* d : {&p.appliedOn, &p.decidedOn})
+    if (!d->empty() && !(d->size() >= 10 && (*d)[4] == '-' && (*d)[7] == '-'))
+      return jsonError(res, 400, "bad-date", "dates are ISO 8601 (YYYY-MM-DD)"), false;
+  if (p.type.empty()) return jsonError(res, 400, "missing-field", "'type' is required (建築確認, 開発許可, ...)"), false;
+  if (p.id.size() > 100 || p.notes.size() > 100000) return jsonError(res, 400, "too-long", "field too long"), false;
+  return true;
+}
+
+}  // namespace
+
+void addApiRoutes(httplib::Server& server, Context& ctx) {
+  // ---- status ----
+  server.Get("/api/status", [&](const httplib::Request& req, httplib::Response& res) {
+    Caller c = callerOf(ctx, req);
+    auto n = ctx.store().counts();
+    jsonReply(res, {{"crs", ctx.storeCrs},
+                    {"rules", ctx.rules.name()},
+                    {"role", roleName(c.role)},
+                    {"user", c.role == Role::Public ? "" : c.user},
+                    {"counts",
+                     {{"parcels", n.parcels}, {"districts", n.districts}, {"buildings", n.buildings}, {"permits", n.permits}}}});
+  });
+  server.Get("/api/openapi.json", [&](const httplib::Request&, httplib::Response& res) {
+    std::ifstream f(ctx.options.webDir + "/openapi.json", std::ios::binary);
+    if (!f) return jsonError(res, 404, "not-found", "openapi.json is not installed with the viewer");
+    std::string s((std::istreambuf_iterator<char>(f)), {});
+    res.set_content(s, "application/json");
+  });
+
+  // ---- parcels ----
+  server.Get("/api/parcels", [&](const httplib::Request& req, httplib::Response& res) {
+    double b[4];
+    if (!parseBox(req.get_param_value("bbox"), b))
+      return jsonError(res, 400, "bad-bbox", "bbox=west,south,east,north in degrees (lon/lat) is required");
+    auto ps = ctx.store().parcelsIn(storeBox(ctx, b));
+    json fc = {{"type", "FeatureCollection"}, {"features", json::array()}};
+    for (auto& p : ps) {
+      if (fc["features"].size() >= kMaxFeatures) {
+        fc["truncated"] = true;
+        break;
+      }
+      fc["features"].push_back({{"type", "Feature"},
+                                {"id", p.id},
+                                {"geometry", lonLatGeometry(ctx, p.geom)},
+                                {"properties", {{"id", p.id}, {"chiban", p.chiban}, {"locality", p.locality}, {"area", p.area}}}});
+    }
+    jsonReply(res, fc);
+  });
+  server.Get("/api/parcels/at", [&](const httplib::Request& req, httplib::Response& res) {
+    char* e1 = nullptr;
+    char* e2 = nullptr;
+    std::string slon = req.get_param_value("lon"), slat = req.get_param_value("lat");
+    double lon = std::strtod(slon.c_str(), &e1), lat = std::strtod(slat.c_str(), &e2);
+    if (slon.empty() || slat.empty() || *e1 || *e2 || !(std::abs(lon) <= 180) || !(std::abs(lat) <= 90))
+      return jsonError(res, 400, "bad-point", "lon and lat in degrees are required");
+    Vec3 p{lat, lon, 0};
+    if (ctx.toStore().forward(&p, 1)) return jsonError(res, 400, "bad-point", "the point cannot be placed in the store's CRS");
+    json out = json::array();
+    for (auto& x : ctx.store().parcelsAt({p[0], p[1]})) out.push_back(parcelSummary(ctx, x));
+    jsonReply(res, {{"parcels", out}});
+  });
+  server.Get(R"(/api/parcels/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
+    Caller c = callerOf(ctx, req);
+    Site site;
+    if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
+    const Parcel& p = site.parcels[0];
+    json j = parcelSummary(ctx, p);
+    j["geometry"] = lonLatGeometry(ctx, p.geom);
+    j["attributes"] = json::parse(p.attributes.empty() ? "{}" : p.attributes, nullptr, false);
+    j["corner_lot"] = p.cornerLot;
+    j["districts"] = districtsJson(site.districts);
+    j["front_road_width"] = std::isfinite(site.frontRoadWidth) ? json(site.frontRoadWidth) : json(nullptr);
+    json bs = json::array();
+    for (auto& l : ctx.store().parcelBuildings(p.id)) bs.push_back({{"id", l.buildingId}, {"overlap", l.overlap}});
+    j["buildings"] = bs;
+    json permits = json::array();
+    std::set<std::string> seen;
+    for (const std::string& ref : {p.id, p.chiban})
+      for (auto& x : ctx.store().permitsFor(ref))
+        if (seen.insert(x.id).second) permits.push_back(permitJson(x, c.role != Role::Public));
+    j["permits"] = permits;
+    jsonReply(res, j);
+  });
+  server.Get(R"(/api/parcels/([^/]+)/envelope)", [&](const httplib::Request& req, httplib::Response& res) {
+    Site site;
+    if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
+    auto e = ctx.rules.envelope(site, 60);
+    json j = json::parse(envelopeJson(e, site));
+    j["tileset"] = "api/parcels/" + req.matches[1].str() + "/envelope/tileset.json";
+    jsonReply(res, j);
+  });
+  // Handlers outlive this function: they capture this helper by value (it refers to ctx only).
+  auto envelopeGround = [&ctx](const Site& site) {
+    double g = NAN;
+    for (auto& b : ctx.store().buildingsIn(bounds(site.geom)))
+      if (std::isfinite(b.groundHeight) && intersectionArea(b.footprint, site.geom) > 0.5 && (!std::isfinite(g) || b.groundHeight < g))
+        g = b.groundHeight;
+    return std::isfinite(g) ? g : 0.0;
+  };
+  server.Get(R"(/api/parcels/([^/]+)/envelope/envelope.glb)", [&, envelopeGround](const httplib::Request& req, httplib::Response& res) {
+    Site site;
+    if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
+    auto e = ctx.rules.envelope(site, 60);
+    DiagnosticCollector diag;
+    auto glb = envelopeGlb(e, ctx.storeCrs, envelopeGround(site), "", diag);
+    if (glb.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
+    res.set_content(std::string(glb.begin(), glb.end()), "model/gltf-binary");
+  });
+  server.Get(R"(/api/parcels/([^/]+)/envelope/tileset.json)", [&, envelopeGround](const httplib::Request& req, httplib::Response& res) {
+    Site site;
+    if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
+    auto e = ctx.rules.envelope(site, 60);
+    if (e.vertices.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
+    // A one-tile tileset around the envelope (a box in ECEF from its corners).
+    Box2 b = bounds(site.geom);
+    double g = envelopeGround(site);
+    std::vector<Vec3> c;
+    for (double x : {b.minx, b.maxx})
+      for (double y : {b.miny, b.maxy}) c.push_back({x, y, 0});
+    ctx.toLonLat().toLonLat(c.data(), c.size());
+    double w = 180, s = 90, ea = -180, n = -90;
+    for (auto& p : c) w = std::min(w, p[0]), ea = std::max(ea, p[0]), s = std::min(s, p[1]), n = std::max(n, p[1]);
+    const double d2r = M_PI / 180;
+    json ts = {{"asset", {{"version", "1.1"}}},
+               {"geometricError", 100},
+               {"root",
+                {{"boundingVolume",
+                  {{"region", {w * d2r, s * d2r, ea * d2r, n * d2r, g - 100, g + e.meshTop + 150}}}},
+                 {"geometricError", 0},
+                 {"refine", "ADD"},
+                 {"content", {{"uri", "envelope.glb"}}}}}};
+    jsonReply(res, ts);
+  });
+  server.Post(R"(/api/parcels/([^/]+)/procedures)", [&](const httplib::Request& req, httplib::Response& res) {
+    bool ok;
+    json j = parseBody(req, res, ok);
+    if (!ok) return;
+    Plan plan;
+    auto num = [&](const char* k, double& out) {
+      if (!j.contains(k) || j[k].is_null()) return true;
+      if (!j[k].is_number()) return jsonError(res, 400, "bad-field", std::string("'") + k + "' must be a number"), false;
+      out = j[k].get<double>();
+      return true;
+    };
+    if (!num("floor_area", plan.floorArea) || !num("building_area", plan.buildingArea) || !num("height", plan.height) ||
+        !num("development_area", plan.developmentArea) || !num("earthwork_area", plan.earthworkArea))
+      return;
+    if (j.contains("use") && j["use"].is_string()) plan.use = j["use"];
+    if (j.contains("storeys") && j["storeys"].is_number_integer()) plan.storeys = j["storeys"];
+    if (j.contains("signage") && j["signage"].is_boolean()) plan.signage = j["signage"];
+    if (j.contains("new_building") && j["new_building"].is_boolean()) plan.newBuilding = j["new_building"];
+    Site site;
+    if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
+    jsonReply(res, json::parse(proceduresJson(ctx.rules.procedures(site, plan), site)));
+  });
+
+  // ---- zoning ----
+  server.Get("/api/districts", [&](const httplib::Request& req, httplib::Response& res) {
+    double b[4];
+    if (!parseBox(req.get_param_value("bbox"), b))
+      return jsonError(res, 400, "bad-bbox", "bbox=west,south,east,north in degrees (lon/lat) is required");
+    std::string kind = req.get_param_value("kind");
+    json fc = {{"type", "FeatureCollection"}, {"features", json::array()}};
+    for (auto& d : ctx.store().districtsIn(storeBox(ctx, b))) {
+      if (!kind.empty() && d.kind != kind) continue;
+      if (fc["features"].size() >= kMaxFeatures) {
+        fc["truncated"] = true;
+        break;
+      }
+      auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+      fc["features"].push_back({{"type", "Feature"},
+                                {"id", d.id},
+                                {"geometry", lonLatGeometry(ctx, d.geom)},
+                                {"properties",
+                                 {{"id", d.id},
+                                  {"kind", d.kind},
+                                  {"code", d.code},
+                                  {"name", d.name},
+                                  {"coverage_rate", num(d.coverageRate)},
+                                  {"floor_area_rate", num(d.floorAreaRate)},
+                                  {"height_limit", num(d.heightLimit)},
+                                  {"max_height", num(d.maxHeight)}}}});
+    }
+    jsonReply(res, fc);
+  });
+
+  // ---- search ----
+  server.Get("/api/search", [&](const httplib::Request& req, httplib::Response& res) {
+    std::string q = req.get_param_value("q");
+    if (q.empty() || q.size() > 200) return jsonError(res, 400, "bad-query", "q (1 to 200 characters) is required");
+    json out = json::array();
+    for (auto& p : ctx.store().findParcels(q)) {
+      json s = parcelSummary(ctx, p);
+      s["type"] = "parcel";
+      s["label"] = p.locality + " " + p.chiban;
+      out.push_back(s);
+      if (out.size() >= 50) break;
+    }
+    if (auto b = ctx.store().building(q)) {
+      json s = {{"type", "building"}, {"id", b->id}, {"label", b->id}, {"center", lonLatOf(ctx, centroid(b->footprint))}};
+      s["ground_height"] = std::isfinite(b->groundHeight) ? json(b->groundHeight) : json(nullptr);
+      s["height"] = std::isfinite(b->height) ? json(b->height) : json(nullptr);
+      out.push_back(s);
+    }
+    jsonReply(res, {{"query", q}, {"results", out}});
+  });
+
+  // ---- buildings ----
+  server.Get(R"(/api/buildings/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
+    Caller c = callerOf(ctx, req);
+    auto b = ctx.store().building(req.matches[1].str());
+    if (!b) return jsonError(res, 404, "not-found", "no building '" + req.matches[1].str() + "' in the store");
+    auto check = checkOne(ctx, *b);
+    json j = json::parse(checkJson(check));
+    j["building"]["center"] = lonLatOf(ctx, centroid(b->footprint));
+    j["building"]["ground_height"] = std::isfinite(b->groundHeight) ? json(b->groundHeight) : json(nullptr);
+    j["building"]["attributes"] = json::parse(b->attributes.empty() ? "{}" : b->attributes, nullptr, false);
+    json permits = json::array();
+    std::set<std::string> seen;
+    std::vector<std::string> refs{b->id};
+    for (auto& p : check.site.parcels) refs.push_back(p.id), refs.push_back(p.chiban);
+    for (auto& ref : refs)
+      for (auto& x : ctx.store().permitsFor(ref))
+        if (seen.insert(x.id).second) {
+          json pj = permitJson(x, c.role != Role::Public);
+          json docs = json::array();
+          for (auto& d : ctx.store().documents(x.id))
+            if (d.isPublic || c.role != Role::Public) docs.push_back(documentJson(d));
+          pj["documents"] = docs;
+          permits.push_back(pj);
+        }
+    j["permits"] = permits;
+    {
+      std::lock_guard<std::mutex> lock(gVerdictMutex);
+      gVerdicts[b->id] = j["verdict"];
+    }
+    jsonReply(res, j);
+  });
+  server.Post("/api/buildings/verdicts", [&](const httplib::Request& req, httplib::Response& res) {
+    bool ok;
+    json j = parseBody(req, res, ok);
+    if (!ok) return;
+    if (!j.contains("ids") || !j["ids"].is_array() || j["ids"].size() > 2000)
+      return jsonError(res, 400, "bad-ids", "'ids': an array of at most 2,000 building ids");
+    json out = json::object();
+    for (auto& x : j["ids"]) {
+      if (!x.is_string()) continue;
+      std::string id = x;
+      {
+        std::lock_guard<std::mutex> lock(gVerdictMutex);
+        auto it = gVerdicts.find(id);
+        if (it != gVerdicts.end()) {
+          out[id] = it->second;
+          continue;
+        }
+      }
+      auto b = ctx.store().building(id);
+      if (!b) continue;
+      std::string v = verdictName(overall(checkOne(ctx, *b).results));
+      std::lock_guard<std::mutex> lock(gVerdictMutex);
+      gVerdicts[id] = v;
+      out[id] = v;
+    }
+    jsonReply(res, {{"verdicts", out}});
+  });
+
+  // ---- permits ----
+  server.Get("/api/permits", [&](const httplib::Request& req, httplib::Response& res) {
+    Caller c = callerOf(ctx, req);
+    std::string ref = req.has_param("parcel") ? req.get_param_value("parcel") : req.get_param_value("building");
+    auto list = ref.empty() ? ctx.store().permits() : ctx.store().permitsFor(ref);
+    json out = json::array();
+    for (auto& p : list) out.push_back(permitJson(p, c.role != Role::Public));
+    jsonReply(res, {{"permits", out}});
+  });
+  server.Get(R"(/api/permits/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
+    Caller c = callerOf(ctx, req);
+    auto p = ctx.store().permit(req.matches[1].str());
+    if (!p) return jsonError(res, 404, "not-found", "no permit '" + req.matches[1].str() + "'");
+    json j = permitJson(*p, c.role != Role::Public);
+    json docs = json::array();
+    for (auto& d : ctx.store().documents(p->id))
+      if (d.isPublic || c.role != Role::Public) docs.push_back(documentJson(d));
+    j["documents"] = docs;
+    jsonReply(res, j);
+  });
+  server.Post("/api/permits", [&](const httplib::Request& req, httplib::Response& res) {
+    Caller c = callerOf(ctx, req);
+    if (!need(c, Role::Staff, res)) return;
+    bool ok;
+    json j = parseBody(req, res, ok);
+    if (!ok) return;
+    Permit p;
+    if (!j.contains("id") || !j["id"].is_string() || j["id"].get<std::string>().empty())
+      return jsonError(res, 400, "missing-field", "'id' (string) is required");
+    p.id = j["id"];
+    if (!permitFromJson(j, p, res)) return;
+    if (p.status.empty()) p.status = "applied";
+    p.version = 0;
+    if (!ctx.store().putPermit(p, c.user)) return jsonError(res, 409, "exists", "permit '" + p.id + "' exists: update it");
+    jsonReply(res, permitJson(p, true), 201);
+  });
+  auto update = [&](const httplib::Request& req, httplib::Response& res, bool close) {
+    Caller c = callerOf(ctx, req);
+    if (!need(c, Role::Staff, res)) return;
+    bool ok;
+    json j = parseBody(req, res, ok);
+    if (!ok) return;
+    auto cur = ctx.store().permit(req.matches[1].str());
+    if (!cur) return jsonError(res, 404, "not-found", "no permit '" + req.matches[1].str() + "'");
+    if (!j.contains("version") || !j["version"].is_number_integer())
+      return jsonError(res, 400, "missing-version", "'version' (the version you read) is required: updates are versioned");
+    Permit p = *cur;
+    p.version = j["version"];
+    if (!close && !permitFromJson(j, p, res)) return;
+    if (close) p.status = "closed";
+    if (p.version != cur->version || !ctx.store().putPermit(p, c.user)) {
+      auto now = ctx.store().permit(p.id);
+      jsonReply(res, {{"error", {{"status", 409}, {"code", "conflict"},
+                                 {"message", "the permit changed since you read it (your version " +
+                                                 std::to_string(j["version"].get<int64_t>()) + ", now " +
+                                                 std::to_string(now ? now->version : 0) + "): read it again"},
+                                 {"current", now ? permitJson(*now, true) : json(nullptr)}}}},
+                409);
+      return;
+    }
+    jsonReply(res, permitJson(p, true));
+  };
+  server.Put(R"(/api/permits/([^/]+))", [&, update](const httplib::Request& req, httplib::Response& res) { update(req, res, false); });
+  server.Post(R"(/api/permits/([^/]+)/close)", [&, update](const httplib::Request& req, httplib::Response& res) { update(req, res, true); });
+  server.Post(R"(/api/permits/([^/]+)/documents)", [&](const httplib::Request& req, httplib::Response& res) {
+    Caller c = callerOf(ctx, req);
+    if (!need(c, Role::Staff, res)) return;
+    auto p = ctx.store().permit(req.matches[1].str());
+    if (!p) return jsonError(res, 404, "not-found", "no permit '" + req.matches[1].str() + "'");
+    if (req.body.empty()) return jsonError(res, 400, "empty", "the document is the request body");
+    Document d;
+    d.id = p->id + "-" + std::to_string(ctx.store().documents(p->id).size() + 1);
+    d.permitId = p->id;
+    d.kind = req.get_param_value("kind");
+    d.name = req.get_param_value("name");
+    if (d.kind.empty() || d.name.empty()) return jsonError(res, 400, "missing-field", "kind and name are required");
+    d.mimeType = req.get_header_value("Content-Type");
+    if (d.mimeType.empty()) d.mimeType = "application/octet-stream";
+    // The 建築計画概要書 is public by law (建築基準法第93条の2); anything else is staff-only.
+    d.isPublic = d.kind == "建築計画概要書";
+    d.data = req.body;
+    ctx.store().putDocument(d, c.user);
+    d.size = int64_t(d.data.size());
+    jsonReply(res, documentJson(d), 201);
+  });
+  server.Get(R"(/api/permits/([^/]+)/documents/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
+    Caller c = callerOf(ctx, req);
+    auto d = ctx.store().document(req.matches[2].str());
+    if (!d || d->permitId != req.matches[1].str()) return jsonError(res, 404, "not-found", "no such document");
+    if (!d->isPublic && !need(c, Role::Staff, res)) return;
+    res.set_header("Content-Disposition", "attachment; filename*=UTF-8''" + httplib::detail::encode_query_param(d->name));
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_content(d->data, d->mimeType);
+  });
+
+  // ---- admin ----
+  server.Post("/api/admin/tokens", [&](const httplib::Request& req, httplib::Response& res) {
+    Caller c = callerOf(ctx, req);
+    if (!need(c, Role::Admin, res)) return;
+    bool ok;
+    json j = parseBody(req, res, ok);
+    if (!ok) return;
+    std::string user = j.value("user", ""), role = j.value("role", "");
+    if (user.empty() || (role != "staff" && role != "admin"))
+      return jsonError(res, 400, "bad-field", "'user' and 'role' (staff or admin) are required");
+    std::string token = newToken();
+    ctx.store().putToken({tokenHash(token), user, role, ""}, c.user);
+    jsonReply(res, {{"user", user}, {"role", role}, {"token", token}}, 201);
+  });
+  server.Get("/api/admin/audit", [&](const httplib::Request& req, httplib::Response& res) {
+    Caller c = callerOf(ctx, req);
+    if (!need(c, Role::Admin, res)) return;
+    size_t limit = std::min<size_t>(1000, std::max<size_t>(1, std::strtoul(req.get_param_value("limit").c_str(), nullptr, 10)));
+    if (!req.has_param("limit")) limit = 100;
+    json out = json::array();
+    for (auto& a : ctx.store().audit(limit))
+      out.push_back({{"seq", a.seq}, {"at", a.at}, {"actor", a.actor}, {"action", a.action}, {"entity", a.entity},
+                     {"entity_id", a.entityId}, {"before", json::parse(a.before.empty() ? "null" : a.before, nullptr, false)},
+                     {"after", json::parse(a.after.empty() ? "null" : a.after, nullptr, false)}});
+    jsonReply(res, {{"audit", out}});
+  });
+}
+
+}  // namespace twin::viewer

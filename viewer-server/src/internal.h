@@ -1,0 +1,44 @@
+#pragma once
+// Shared between the server's parts (not installed).
+#include <httplib.h>
+
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "twin/planning/rules.h"
+#include "twin/planning/store.h"
+#include "twin/viewer/server.h"
+
+namespace twin::viewer {
+
+enum class Role { Public, Staff, Admin };
+const char* roleName(Role r);
+
+// Per-request identity, found from the Authorization header.
+struct Caller {
+  Role role = Role::Public;
+  std::string user = "public";
+};
+
+// What every handler shares. Stores are per thread (SQLite connections and PostgreSQL sessions
+// are not shared between threads); the rules are read once.
+struct Context {
+  ServeOptions options;
+  planning::RuleSet rules;
+  std::string storeCrs;
+  planning::Store& store();  // this thread's connection
+  twin::PlaneTransform& toStore();   // EPSG:6668/4326 (lat, lon) -> store CRS
+  twin::PlaneTransform& toLonLat();  // store CRS -> lon/lat
+  std::string geographicCrs;  // the lat/lon CRS toStore reads
+};
+
+// Writes {"error": {"status", "code", "message"}}.
+void jsonError(httplib::Response& res, int status, const std::string& code, const std::string& message);
+void jsonReply(httplib::Response& res, const nlohmann::json& body, int status = 200);
+Caller callerOf(Context& ctx, const httplib::Request& req);
+
+void addApiRoutes(httplib::Server& server, Context& ctx);
+
+}  // namespace twin::viewer
