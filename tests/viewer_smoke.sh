@@ -46,4 +46,25 @@ rm -rf "$out/viewer-b3dm" "$out/viewer-implicit"
 "$twin" convert "$src/samples/plateau-yokosuka" --implicit -o "$out/viewer-implicit" -q --no-progress
 serve viewer-server-3.log "$out/viewer-b3dm" "$out/viewer-implicit"
 node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer-b3dm-implicit.png" 26
-echo "viewer: 3 passed, 0 failed"
+# The land-use viewer: the sample with its (synthetic) parcels, zoning and permits in a store;
+# click a building (panel: gml:id, 地番, rule results, permits), search a 地番 (the camera flies
+# there), show a parcel's envelope, colour by rule result. Screenshots: build/test-output/viewer-*.png.
+rm -rf "$out/landuse" && mkdir -p "$out/landuse"
+store="$out/landuse/store.gpkg"
+"$twin" buildings import "$src/samples/plateau-yokosuka" --store "$store" --store-crs EPSG:6677 -q
+python3 "$src/samples/landuse-demo/make_landuse.py" "$store" "$out/landuse" >/dev/null
+"$twin" parcels import "$out/landuse/parcels.geojson" --store "$store" -q
+"$twin" zoning import "$out/landuse/use-districts.geojson" --store "$store" -q
+"$twin" zoning import "$out/landuse/fire-districts.geojson" --kind FirePreventionDistrict --store "$store" -q
+"$twin" permits import "$out/landuse/permits.csv" --store "$store" -q >/dev/null
+building=$(sed -n 2p "$out/landuse/permits.csv" | cut -d, -f7)
+far_parcel=$(python3 -c "import json,sys; f=json.load(open(sys.argv[1]))['features']; print(f[-1]['properties']['地番'])" "$out/landuse/parcels.geojson")
+if [ -n "$server" ]; then kill $server; wait $server 2>/dev/null || true; fi
+"$twin" serve --tiles "$out/viewer-tiles" --store "$store" --port "$port" > "$out/viewer-server-4.log" 2>&1 &
+server=$!
+for _ in $(seq 50); do
+  curl -sf "http://127.0.0.1:$port/api/config" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+node "$src/tests/node/viewer-e2e.mjs" "http://127.0.0.1:$port/" "$building" "試験町 $far_parcel" "$out"
+echo "viewer: 4 passed, 0 failed"

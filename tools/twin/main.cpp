@@ -269,6 +269,9 @@ int main(int argc, char** argv) {
                        "Land-use store (GeoPackage file or postgresql://...): enables the API that links parcels, "
                        "zoning, rule checks and permits to buildings");
   serveCmd->add_option("--rules", serveOptions.rulesPath, "Rules file (default: the installed rules/japan.json)");
+  serveCmd->add_option("--basemap", serveOptions.basemap,
+                       "Base map tiles the viewer shows, as a URL template on your own server "
+                       "(https://maps.example/{z}/{x}/{y}.png); default none: the viewer needs nothing online");
   serveCmd->add_option("--cors", serveOptions.corsOrigin, "Access-Control-Allow-Origin for other sites' viewers: * or an origin");
   serveCmd->add_option("--cache-seconds", serveOptions.cacheSeconds,
                        "Cache-Control max-age of tile contents (default 300; tileset.json and subtrees revalidate)")

@@ -110,7 +110,7 @@ json documentJson(const Document& d) {
 
 json parcelSummary(Context& ctx, const Parcel& p) {
   return {{"id", p.id},         {"chiban", p.chiban}, {"realestate_no", p.realEstateNo}, {"locality", p.locality},
-          {"city", p.city},     {"area", p.area},     {"center", lonLatOf(ctx, centroid(p.geom))}};
+          {"city", p.city},     {"area", p.area},     {"center", lonLatOf(ctx, pointInside(p.geom))}};
 }
 
 json districtsJson(const std::vector<DistrictShare>& ds) {
@@ -405,7 +405,7 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
       if (out.size() >= 50) break;
     }
     if (auto b = ctx.store().building(q)) {
-      json s = {{"type", "building"}, {"id", b->id}, {"label", b->id}, {"center", lonLatOf(ctx, centroid(b->footprint))}};
+      json s = {{"type", "building"}, {"id", b->id}, {"label", b->id}, {"center", lonLatOf(ctx, pointInside(b->footprint))}};
       s["ground_height"] = std::isfinite(b->groundHeight) ? json(b->groundHeight) : json(nullptr);
       s["height"] = std::isfinite(b->height) ? json(b->height) : json(nullptr);
       out.push_back(s);
@@ -420,7 +420,7 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     if (!b) return jsonError(res, 404, "not-found", "no building '" + req.matches[1].str() + "' in the store");
     auto check = checkOne(ctx, *b);
     json j = json::parse(checkJson(check));
-    j["building"]["center"] = lonLatOf(ctx, centroid(b->footprint));
+    j["building"]["center"] = lonLatOf(ctx, pointInside(b->footprint));  // inside even for L-shapes
     j["building"]["ground_height"] = std::isfinite(b->groundHeight) ? json(b->groundHeight) : json(nullptr);
     j["building"]["attributes"] = json::parse(b->attributes.empty() ? "{}" : b->attributes, nullptr, false);
     json permits = json::array();

@@ -334,6 +334,9 @@ int serve(const ServeOptions& o, std::string& error) {
   });
 
   server.Get("/api/tilesets", [list](const httplib::Request&, httplib::Response& res) { jsonReply(res, list); });
+  // What the viewer needs to start: tilesets, whether the land-use API is there, the base map.
+  nlohmann::json config = {{"tilesets", list}, {"store", !o.store.empty()}, {"basemap", o.basemap}};
+  server.Get("/api/config", [config](const httplib::Request&, httplib::Response& res) { jsonReply(res, config); });
   std::string tileCache = "public, max-age=" + std::to_string(o.cacheSeconds);
   server.Get(R"(/tiles/(\d+)/(.+))", [&, tileCache](const httplib::Request& req, httplib::Response& res) {
     size_t i = std::strtoul(req.matches[1].str().c_str(), nullptr, 10);

@@ -22,6 +22,7 @@ struct ServeOptions {
   int port = 8080;
   std::string store;               // GeoPackage path or postgresql:// URI; empty: tiles and viewer only
   std::string rulesPath;           // rules file (default: the installed rules/japan.json)
+  std::string basemap;             // optional base map tile URL template ({z}/{x}/{y}) the operator serves
   std::string corsOrigin;          // Access-Control-Allow-Origin: empty (none), "*", or one origin
   int cacheSeconds = 300;          // Cache-Control max-age of tile contents (tileset.json: revalidate)
   size_t maxBodyBytes = 20u << 20; // largest request body (document uploads); JSON bodies: 1 MB
