@@ -123,6 +123,13 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(lon == Approx(139.74).margin(0.02));
   CHECK(lat == Approx(35.26).margin(0.02));
   CHECK(c.Get("/api/search")->status == 400);
+  // Address text: the locality alone finds its parcels (prefix of 大字名 + 地番, spaces ignored).
+  auto byAddress = body(c.Get(("/api/search?q=" + httplib::detail::encode_query_param("試験町")).c_str()));
+  CHECK(byAddress["results"].size() == 50);  // capped
+  auto byPrefix = body(c.Get(("/api/search?q=" + httplib::detail::encode_query_param("試験町" + chiban)).c_str()));
+  REQUIRE(byPrefix["results"].size() >= 1);
+  CHECK(byPrefix["results"][0]["chiban"].get<std::string>().rfind(chiban, 0) == 0);
+  CHECK(body(c.Get("/api/search?q=%25"))["results"].empty());  // LIKE wildcards are data
 
   // Parcel at that point, parcels in a box, the parcel with its zoning.
   auto at = body(c.Get(("/api/parcels/at?lon=" + std::to_string(lon) + "&lat=" + std::to_string(lat)).c_str()));

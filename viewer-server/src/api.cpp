@@ -397,7 +397,9 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     std::string q = req.get_param_value("q");
     if (q.empty() || q.size() > 200) return jsonError(res, 400, "bad-query", "q (1 to 200 characters) is required");
     json out = json::array();
-    for (auto& p : ctx.store().findParcels(q)) {
+    auto found = ctx.store().findParcels(q);
+    if (found.empty()) found = ctx.store().searchParcels(q, 50);  // address text: 大字名 (丁目) 地番 prefix
+    for (auto& p : found) {
       json s = parcelSummary(ctx, p);
       s["type"] = "parcel";
       s["label"] = p.locality + " " + p.chiban;

@@ -292,6 +292,24 @@ class SqlStore : public Store {
     return select("parcels", kParcelCols, "t.chiban = ? AND (t.locality = ? OR t.city || t.locality = ?) ORDER BY t.id",
                   {V::of(chiban), V::of(loc), V::of(loc)}, &SqlStore::makeParcel);
   }
+  std::vector<Parcel> searchParcels(const std::string& prefixIn, size_t limit) override {
+    std::string prefix;
+    for (char c : prefixIn)
+      if (c != ' ') prefix.push_back(c);
+    // Full-width spaces too (U+3000 is E3 80 80 in UTF-8).
+    for (size_t p; (p = prefix.find("\xE3\x80\x80")) != std::string::npos;) prefix.erase(p, 3);
+    if (prefix.empty()) return {};
+    std::string like;
+    for (char c : prefix) {
+      if (c == '%' || c == '_' || c == '!') like.push_back('!');
+      like.push_back(c);
+    }
+    like += "%";
+    return select("parcels", kParcelCols,
+                  "(t.locality || t.chiban) LIKE ? ESCAPE '!' OR (t.city || t.locality || t.chiban) LIKE ? ESCAPE '!' "
+                  "ORDER BY t.locality, t.chiban LIMIT " + std::to_string(limit),
+                  {V::of(like), V::of(like)}, &SqlStore::makeParcel);
+  }
   std::vector<District> districtsIn(const Box2& box) override {
     return select("districts", kDistrictCols, db_->boxFilter("districts", "t") + " ORDER BY t.kind, t.id",
                   boxParams(box), &SqlStore::makeDistrict);

@@ -57,6 +57,8 @@ class Store {
   virtual std::optional<Parcel> parcel(const std::string& id) = 0;
   // By 地番 ("194-1"), "locality 地番" ("作草部町 194-1") or 不動産番号. Several when ambiguous.
   virtual std::vector<Parcel> findParcels(const std::string& text) = 0;
+  // Parcels whose address ("大字名丁目 地番", spaces ignored) starts with `prefix`, at most `limit`.
+  virtual std::vector<Parcel> searchParcels(const std::string& prefix, size_t limit) = 0;
   virtual std::vector<District> districtsIn(const Box2& box) = 0;
   virtual std::optional<District> district(const std::string& id) = 0;
   // The district kinds present in the box (to tell "not in a fire district" from "no fire data").
