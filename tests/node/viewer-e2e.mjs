@@ -67,8 +67,7 @@ try {
     `moved ${moved.toFixed(0)} m`);
   await page.screenshot({ path: `${outdir}/viewer-search.png` });
 
-  // The parcel's buildable envelope in 3D.
-  await page.click('#envBtn');
+  // The parcel's buildable envelope in 3D (shown with the parcel; the button shows it again).
   await page.waitForFunction(() => window.twin.envelopeShown, null, { timeout: 30000 });
   await page.waitForTimeout(1500);
   await page.screenshot({ path: `${outdir}/viewer-envelope.png` });
@@ -80,6 +79,15 @@ try {
   check('legend shown', await page.evaluate(() => document.getElementById('legend').style.display === 'block'));
   check('verdicts known for every loaded building', await page.evaluate(() => window.twin.verdicts.size) >= 13);
   await page.screenshot({ path: `${outdir}/viewer-colour.png` });
+
+  // Any numeric attribute: the menu offers the loaded buildings' numeric attributes.
+  const attr = await page.evaluate(() => [...document.querySelectorAll('#colour option')].map((o) => o.value).find((v) => v.startsWith('attr:')));
+  check('numeric attributes offered for colouring', !!attr, attr);
+  if (attr) {
+    await page.selectOption('#colour', attr);
+    await page.waitForFunction((a) => window.twin.colouring === a, attr, { timeout: 30000 });
+    check('attribute legend shown', await page.evaluate(() => document.getElementById('legend').innerText.includes('–')));
+  }
 
   // English UI.
   await page.click('#lang');

@@ -202,7 +202,10 @@ async function showParcel(id) {
     <h3>${esc(both('envelope'))}</h3>${lim}
     <h3>${esc(both('permits'))}</h3>${permitsHtml(p.permits)}`);
   const btn = document.getElementById('envBtn');
-  if (btn) btn.onclick = () => showEnvelope(id);
+  if (btn) {
+    btn.onclick = () => showEnvelope(id);
+    showEnvelope(id).catch((e) => { statusEl.textContent = e.message; });
+  }
 }
 async function showEnvelope(id) {
   if (envelopeTileset) viewer.scene.primitives.remove(envelopeTileset);
@@ -328,6 +331,10 @@ function refreshLegend() {
     showLegend([['#1e88e5', 'applied / under-review'], ['#43a047', 'granted'], ['#757575', 'closed / other'], ['#ffffff', '—']], both('colourPermit'));
   } else if (mode === 'height') {
     showLegend([['#2c7bb6', '< 10 m'], ['#abd9e9', '10–20 m'], ['#fdae61', '20–40 m'], ['#d7191c', '≥ 40 m']], both('colourHeight'));
+  } else if (mode.startsWith('attr:') && state.ramp) {
+    const r = state.ramp;
+    showLegend([['#2c7bb6', `< ${fmt(r[1])}`], ['#abd9e9', `${fmt(r[1])} – ${fmt(r[2])}`], ['#fdae61', `${fmt(r[2])} – ${fmt(r[3])}`],
+      ['#d7191c', `≥ ${fmt(r[3])}`]], state.numeric.get(mode.slice(5)).name);
   } else {
     legend.style.display = 'none';
   }
@@ -366,6 +373,17 @@ async function applyColouring() {
         ['${bldg_measuredHeight} === undefined', "color('white')"],
         ['${bldg_measuredHeight} >= 40', "color('#d7191c')"], ['${bldg_measuredHeight} >= 20', "color('#fdae61')"],
         ['${bldg_measuredHeight} >= 10', "color('#abd9e9')"], ['true', "color('#2c7bb6')"]] } });
+    } else if (mode.startsWith('attr:')) {
+      // Any numeric attribute: four equal steps between the smallest and largest loaded value.
+      const pid = mode.slice(5);
+      const r = state.numeric.get(pid);
+      const step = (r.max - r.min) / 4 || 1;
+      const v = '${' + pid + '}';
+      state.ramp = [0, 1, 2, 3].map((i) => r.min + step * i);
+      ts.style = new Cesium.Cesium3DTileStyle({ color: { conditions: [
+        [`${v} === undefined || ${v} === null`, "color('white')"],
+        [`${v} >= ${state.ramp[3]}`, "color('#d7191c')"], [`${v} >= ${state.ramp[2]}`, "color('#fdae61')"],
+        [`${v} >= ${state.ramp[1]}`, "color('#abd9e9')"], ['true', "color('#2c7bb6')"]] } });
     } else {
       if (mode === 'verdict') {
         const ids = [];
@@ -395,6 +413,32 @@ async function applyColouring() {
   refreshLegend();
 }
 document.getElementById('colour').onchange = () => applyColouring().catch((e) => { statusEl.textContent = e.message; });
+
+// Numeric attributes of the loaded buildings, offered in the colour menu.
+state.numeric = new Map();  // property id -> {name, min, max}
+function collectNumeric(tile) {
+  const content = tile.content;
+  const schema = content?.metadata?.class?.properties ?? {};
+  const select = document.getElementById('colour');
+  for (let i = 0; i < (content?.featuresLength ?? 0); ++i) {
+    const f = content.getFeature(i);
+    for (const pid of f.getPropertyIds()) {
+      const v = f.getProperty(pid);
+      if (typeof v !== 'number' || !Number.isFinite(v) || pid === 'bldg_measuredHeight') continue;
+      let r = state.numeric.get(pid);
+      if (!r) {
+        r = { name: schema[pid]?.name ?? pid, min: v, max: v };
+        state.numeric.set(pid, r);
+        const o = document.createElement('option');
+        o.value = `attr:${pid}`;
+        o.textContent = r.name;
+        select.append(o);
+      }
+      r.min = Math.min(r.min, v);
+      r.max = Math.max(r.max, v);
+    }
+  }
+}
 
 // ---- search ----------------------------------------------------------------------------------
 async function search(q) {
@@ -470,6 +514,7 @@ async function main() {
     });
     tileset.tileLoad.addEventListener((tile) => {
       state.featuresLoaded += tile.content?.featuresLength ?? 0;
+      collectNumeric(tile);
       if (state.colouring === 'verdict') fetchVerdicts(featureIds(tile)).then(() => tileset.makeStyleDirty()).catch(() => {});
     });
     tileset.tileUnload.addEventListener((tile) => { state.featuresLoaded -= tile.content?.featuresLength ?? 0; });
