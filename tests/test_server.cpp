@@ -350,3 +350,58 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(log.find("申請者") == std::string::npos);
   CHECK(log.find("開発 花子") == std::string::npos);
 }
+
+TEST_CASE("viewer-server on a PostgreSQL + PostGIS store", "[.][postgis]") {
+  const char* base = std::getenv("TWIN_TEST_PG");
+  if (!base) FAIL("TWIN_TEST_PG is not set: run this through tests/with_postgis.sh");
+  Server s;
+  prepare(s);  // the GeoPackage the demo script reads, the tiles
+  // The same imports into a fresh PostGIS database.
+  std::string uri = std::string(base);
+  {
+    auto r = run("psql '" + uri + "' -qc 'DROP DATABASE IF EXISTS twin_server' -c 'CREATE DATABASE twin_server'");
+    INFO(r.output);
+    REQUIRE(r.exitCode == 0);
+  }
+  uri = uri.substr(0, uri.rfind('/') + 1) + "twin_server";
+  std::string sample = std::string(TWIN_SOURCE_DIR) + "/samples/plateau-yokosuka";
+  REQUIRE(runTwin("buildings import " + sample + " --store " + uri + " --store-crs EPSG:6677 -q").exitCode == 0);
+  REQUIRE(runTwin("parcels import " + s.dir + "/lu/parcels.geojson --store " + uri + " -q").exitCode == 0);
+  REQUIRE(runTwin("zoning import " + s.dir + "/lu/use-districts.geojson --store " + uri + " -q").exitCode == 0);
+  REQUIRE(runTwin("zoning import " + s.dir + "/lu/fire-districts.geojson --kind FirePreventionDistrict --store " + uri + " -q").exitCode == 0);
+  REQUIRE(runTwin("permits import " + s.dir + "/lu/permits.csv --store " + uri).exitCode == 0);
+  auto t = run(std::string(TWIN_EXE) + " token create --store " + uri + " --user pg-staff --role staff");
+  size_t at = t.output.find("twn_");
+  REQUIRE(at != std::string::npos);
+  std::string staff = t.output.substr(at, 68);
+  s.store = uri;
+  start(s);
+  httplib::Client c("127.0.0.1", s.port);
+  c.set_read_timeout(30, 0);
+  auto st = body(c.Get("/api/status", bearer(staff)));
+  CHECK(st["role"] == "staff");
+  CHECK(st["counts"]["parcels"] == 127);
+  auto parcels = json::parse(readText(s.dir + "/lu/parcels.geojson"));
+  std::string chiban = parcels["features"][0]["properties"]["地番"];
+  auto sr = body(c.Get(("/api/search?q=" + httplib::detail::encode_query_param("試験町 " + chiban)).c_str()));
+  REQUIRE(sr["results"].size() == 1);
+  double lon = sr["results"][0]["center"]["lon"], lat = sr["results"][0]["center"]["lat"];
+  auto at2 = body(c.Get(("/api/parcels/at?lon=" + std::to_string(lon) + "&lat=" + std::to_string(lat)).c_str()));
+  REQUIRE(at2["parcels"].size() == 1);
+  CHECK(at2["parcels"][0]["chiban"] == chiban);
+  // Building detail: the same verdicts as on the GeoPackage store.
+  auto pg = body(c.Get(("/api/buildings/" + body(c.Get("/api/permits/DEMO-001"))["building_id"].get<std::string>()).c_str()));
+  CHECK(pg["results"].size() >= 3);
+  CHECK_FALSE(pg["permits"][0].contains("applicant"));
+  // Versioned update, conflict, a document in and out (bytea).
+  CHECK(c.Put("/api/permits/DEMO-001", bearer(staff), R"({"version":1,"status":"granted"})", "application/json")->status == 200);
+  CHECK(c.Put("/api/permits/DEMO-001", bearer(staff), R"({"version":1,"status":"refused"})", "application/json")->status == 409);
+  std::string pdf("%PDF-1.4\0\x01\x02\xff binary", 20);
+  auto up = c.Post("/api/permits/DEMO-001/documents?kind=%E5%BB%BA%E7%AF%89%E8%A8%88%E7%94%BB%E6%A6%82%E8%A6%81%E6%9B%B8&name=a.pdf",
+                   bearer(staff), pdf, "application/pdf");
+  REQUIRE(up);
+  CHECK(up->status == 201);
+  auto down = c.Get(("/api/permits/DEMO-001/documents/" + body(up)["id"].get<std::string>()).c_str());
+  REQUIRE(down);
+  CHECK(down->body == pdf);
+}
