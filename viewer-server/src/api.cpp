@@ -182,6 +182,7 @@ BuildingCheck checkOne(Context& ctx, const Building& b) {
 
 std::mutex gVerdictMutex;
 std::unordered_map<std::string, std::string> gVerdicts;  // building id -> overall verdict
+std::unordered_map<std::string, json> gChecks;           // building id -> its check (without permits)
 
 bool permitFromJson(const json& j, Permit& p, httplib::Response& res) {
   auto str = [&](const char* k, std::string& out) {
@@ -418,17 +419,31 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
   // ---- buildings ----
   server.Get(R"(/api/buildings/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
     Caller c = callerOf(ctx, req);
-    auto b = ctx.store().building(req.matches[1].str());
-    if (!b) return jsonError(res, 404, "not-found", "no building '" + req.matches[1].str() + "' in the store");
-    auto check = checkOne(ctx, *b);
-    json j = json::parse(checkJson(check));
-    j["building"]["center"] = lonLatOf(ctx, pointInside(b->footprint));  // inside even for L-shapes
-    j["building"]["ground_height"] = std::isfinite(b->groundHeight) ? json(b->groundHeight) : json(nullptr);
-    j["building"]["attributes"] = json::parse(b->attributes.empty() ? "{}" : b->attributes, nullptr, false);
+    std::string id = req.matches[1].str();
+    // The rule check of a building depends on the store's buildings, parcels and zoning, which a
+    // running server does not change: it is computed once and kept (permits are read each time).
+    json j;
+    {
+      std::lock_guard<std::mutex> lock(gVerdictMutex);
+      auto it = gChecks.find(id);
+      if (it != gChecks.end()) j = it->second;
+    }
+    if (j.is_null()) {
+      auto b = ctx.store().building(id);
+      if (!b) return jsonError(res, 404, "not-found", "no building '" + id + "' in the store");
+      auto check = checkOne(ctx, *b);
+      j = json::parse(checkJson(check));
+      j["building"]["center"] = lonLatOf(ctx, pointInside(b->footprint));  // inside even for L-shapes
+      j["building"]["ground_height"] = std::isfinite(b->groundHeight) ? json(b->groundHeight) : json(nullptr);
+      j["building"]["attributes"] = json::parse(b->attributes.empty() ? "{}" : b->attributes, nullptr, false);
+      std::lock_guard<std::mutex> lock(gVerdictMutex);
+      if (gChecks.size() > 50000) gChecks.clear();
+      gChecks[id] = j;
+    }
     json permits = json::array();
     std::set<std::string> seen;
-    std::vector<std::string> refs{b->id};
-    for (auto& p : check.site.parcels) refs.push_back(p.id), refs.push_back(p.chiban);
+    std::vector<std::string> refs{id};
+    for (auto& p : j["site"]["parcels"]) refs.push_back(p["id"]), refs.push_back(p["chiban"]);
     for (auto& ref : refs)
       for (auto& x : ctx.store().permitsFor(ref))
         if (seen.insert(x.id).second) {
@@ -442,7 +457,7 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     j["permits"] = permits;
     {
       std::lock_guard<std::mutex> lock(gVerdictMutex);
-      gVerdicts[b->id] = j["verdict"];
+      gVerdicts[id] = j["verdict"];
     }
     jsonReply(res, j);
   });
