@@ -159,7 +159,30 @@ const char* contentType(const std::string& path) {
 }
 
 // `rel` below `root`, or empty when it would leave it (.., hidden names, symlinks out of root).
+sfs::path safePathUncached(const sfs::path& rootCanonical, const std::string& rel);
+
+// Resolving symlinks costs a readlink per path component: each answer is kept (a path that
+// later becomes a symlink out of the root is caught again when the entry is dropped: the cache is
+// bounded and cleared when full; files themselves are re-checked with stat on every request).
 sfs::path safePath(const sfs::path& rootCanonical, const std::string& rel) {
+  static std::mutex m;
+  static std::unordered_map<std::string, sfs::path> cache;
+  std::string key = rootCanonical.string() + '\n' + rel;
+  {
+    std::lock_guard<std::mutex> lock(m);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+  }
+  sfs::path p = safePathUncached(rootCanonical, rel);
+  if (!p.empty()) {
+    std::lock_guard<std::mutex> lock(m);
+    if (cache.size() > 100000) cache.clear();
+    cache[key] = p;
+  }
+  return p;
+}
+
+sfs::path safePathUncached(const sfs::path& rootCanonical, const std::string& rel) {
   if (rel.find('\0') != std::string::npos || rel.find('\\') != std::string::npos) return {};
   sfs::path p = rootCanonical;
   size_t pos = 0;
@@ -349,10 +372,7 @@ int serve(const ServeOptions& o, std::string& error) {
     res.status = 204;
   });
 
-  server.Get("/api/tilesets", [list](const httplib::Request&, httplib::Response& res) { jsonReply(res, list); });
-  // What the viewer needs to start: tilesets, whether the land-use API is there, the base map.
-  nlohmann::json config = {{"tilesets", list}, {"store", !o.store.empty()}, {"basemap", o.basemap}};
-  server.Get("/api/config", [config](const httplib::Request&, httplib::Response& res) { jsonReply(res, config); });
+  // Tiles first: routes are matched in order, and tile requests are the most frequent.
   std::string tileCache = "public, max-age=" + std::to_string(o.cacheSeconds);
   server.Get(R"(/tiles/(\d+)/(.+))", [&, tileCache](const httplib::Request& req, httplib::Response& res) {
     size_t i = std::strtoul(req.matches[1].str().c_str(), nullptr, 10);
@@ -363,6 +383,10 @@ int serve(const ServeOptions& o, std::string& error) {
     bool index = p.extension() == ".json" || p.extension() == ".subtree";
     serveFile(cache, p, req, res, index ? "no-cache" : tileCache);
   });
+  server.Get("/api/tilesets", [list](const httplib::Request&, httplib::Response& res) { jsonReply(res, list); });
+  // What the viewer needs to start: tilesets, whether the land-use API is there, the base map.
+  nlohmann::json config = {{"tilesets", list}, {"store", !o.store.empty()}, {"basemap", o.basemap}};
+  server.Get("/api/config", [config](const httplib::Request&, httplib::Response& res) { jsonReply(res, config); });
   if (!o.store.empty()) addApiRoutes(server, ctx);
   server.Get(R"(/api/.*)", [](const httplib::Request&, httplib::Response& res) {
     jsonError(res, 404, "not-found", "no such API endpoint (see /api/openapi.json)");
