@@ -273,14 +273,29 @@ function areaBox() {
   const lat = Cesium.Math.toDegrees(c.latitude);
   return [lon - d, lat - d, lon + d, lat + d].map((v) => v.toFixed(6)).join(',');
 }
-async function loadParcels() {
-  const box = areaBox();
+// Parcels of what the camera sees (at most 5,000 per view: the API caps it), reloaded when the
+// camera stops on a different area; none when the view is wider than a few kilometres.
+let parcelBox = null;
+function viewBox() {
+  const r = viewer.camera.computeViewRectangle(viewer.scene.globe.ellipsoid);
+  if (!r) return null;
+  const w = Cesium.Math.toDegrees(r.west), s = Cesium.Math.toDegrees(r.south);
+  const e = Cesium.Math.toDegrees(r.east), n = Cesium.Math.toDegrees(r.north);
+  if (e - w > 0.05 || n - s > 0.05) return null;  // too wide: parcels would be unreadable
+  return [w, s, e, n];
+}
+async function loadParcels(box) {
+  box = box || viewBox() || areaBox()?.split(',').map(Number);
   if (!box || !state.store) return;
-  const fc = await api(`api/parcels?bbox=${box}`);
-  parcelSource = new Cesium.CustomDataSource('parcels');
+  if (parcelBox && box[0] >= parcelBox[0] && box[1] >= parcelBox[1] && box[2] <= parcelBox[2] && box[3] <= parcelBox[3]) return;
+  // Load a margin around the view so small moves need nothing new.
+  const mx = (box[2] - box[0]) * 0.5, my = (box[3] - box[1]) * 0.5;
+  const want = [box[0] - mx, box[1] - my, box[2] + mx, box[3] + my];
+  const fc = await api(`api/parcels?bbox=${want.map((v) => v.toFixed(6)).join(',')}`);
+  const source = new Cesium.CustomDataSource('parcels');
   for (const f of fc.features) {
     for (const poly of f.geometry.coordinates) {
-      parcelSource.entities.add({
+      source.entities.add({
         polygon: {
           hierarchy: Cesium.Cartesian3.fromDegreesArray(poly[0].flat()),
           material: Cesium.Color.fromCssColorString('#ffffff').withAlpha(0.25),
@@ -294,10 +309,17 @@ async function loadParcels() {
       });
     }
   }
+  await viewer.dataSources.add(source);
+  source.show = document.getElementById('showParcels').checked;
+  if (parcelSource) viewer.dataSources.remove(parcelSource, true);
+  parcelSource = source;
+  parcelBox = want;
   state.parcelsShown = fc.features.length;
-  await viewer.dataSources.add(parcelSource);
-  parcelSource.show = document.getElementById('showParcels').checked;
+  state.parcelsTruncated = !!fc.truncated;
 }
+viewer.camera.moveEnd.addEventListener(() => {
+  if (state.layersLoaded && document.getElementById('showParcels').checked) loadParcels().catch(() => {});
+});
 async function loadZoning() {
   const box = areaBox();
   if (!box || !state.store) return;
