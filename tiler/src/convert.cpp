@@ -1236,6 +1236,7 @@ std::string optionsJson(const ConvertOptions& o) {
   j["geoidFile"] = o.geoidFile;
   j["crsOverride"] = o.crsOverride;
   j["objectTypes"] = o.objectTypes;
+  j["formatOptions"] = o.formatOptions;
   j["className"] = o.className;
   j["maxTileBytes"] = o.maxTileBytes;
   j["maxFeaturesPerTile"] = o.maxFeaturesPerTile;
@@ -1261,6 +1262,7 @@ void optionsFromJson(const std::string& text, ConvertOptions& o) {
   o.geoidFile = j["geoidFile"];
   o.crsOverride = j["crsOverride"];
   o.objectTypes = j["objectTypes"].get<std::vector<std::string>>();
+  if (j.contains("formatOptions")) o.formatOptions = j["formatOptions"].get<std::map<std::string, std::string>>();
   o.className = j["className"];
   o.maxTileBytes = j["maxTileBytes"];
   o.maxFeaturesPerTile = j["maxFeaturesPerTile"];
@@ -1399,6 +1401,7 @@ class Run {
     ReadOptions ro;
     ro.crsOverride = o_.crsOverride;
     ro.objectTypes = o_.objectTypes;
+    ro.formatOptions = o_.formatOptions;
     ro.bytesRead = &shared_.bytesRead;
     ro.cancel = o_.cancel;
     auto readOne = [&](const InputFile& in, ObjectSink& sink, const ReadOptions& readOptions) {

@@ -79,6 +79,7 @@ struct ConvertArgs {
   bool draco = false, quiet = false, noProgress = false, flat = false, full = false;
   int threads = 0;
   double maxTileMb = 2.0;
+  std::string heightField, storeysField, floorHeight;
 };
 
 int runConvert(ConvertArgs a) {
@@ -131,6 +132,9 @@ int runConvert(ConvertArgs a) {
     o.crsOverride = twin::canonicalSrs(crs).value_or(crs);
   }
   o.objectTypes = twin::tiler::objectTypesFromList(types);
+  if (!a.heightField.empty()) o.formatOptions["ogr.height-field"] = a.heightField;
+  if (!a.storeysField.empty()) o.formatOptions["ogr.storeys-field"] = a.storeysField;
+  if (!a.floorHeight.empty()) o.formatOptions["ogr.floor-height"] = a.floorHeight;
   if (!o.objectTypes.empty()) o.className = "feature";
   o.threads = a.threads > 0 ? a.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   o.maxTileBytes = uint64_t(a.maxTileMb * 1024 * 1024);
@@ -237,6 +241,13 @@ int main(int argc, char** argv) {
                       "Textures in overview (parent) tiles: each downsampled to at most this many pixels on a side "
                       "(default 256); 0: vertex colours only")
       ->check(CLI::Range(0, 4096));
+  convert->add_option("--height-field", ca.heightField,
+                      "Vector footprints (GeoJSON, GeoPackage, Shapefile, ...): the field with the building height in "
+                      "metres (default: height, measuredHeight, bldg:measuredHeight, 高さ)");
+  convert->add_option("--storeys-field", ca.storeysField,
+                      "Vector footprints: the field with storeys above ground, used × --floor-height where no height "
+                      "is given (default: storeys, storeysAboveGround, floors, 階数)");
+  convert->add_option("--floor-height", ca.floorHeight, "Vector footprints: metres per storey (default 3)");
   convert->add_flag("--no-atlas", ca.noAtlas, "Keep each texture image as it is instead of one atlas per tile");
   convert->add_flag("--implicit", ca.implicit,
                     "Implicit tiling (3D Tiles 1.1 quadtree subtrees, tiles/{level}/{x}/{y}) instead of an explicit "

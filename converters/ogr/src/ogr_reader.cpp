@@ -7,6 +7,9 @@
 #include <cpl_conv.h>
 #include <cpl_error.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 
@@ -46,6 +49,7 @@ std::string srsOf(OGRSpatialReferenceH srs) {
 // City objects keep coordinates in their CRS's own axis order; GDAL layers hand them out in the
 // data's order (for GeoJSON and most drivers: easting/longitude first). `swap` bridges the two.
 thread_local bool tSwap = false;
+thread_local bool tNorthFirst = false;  // the CRS's own order is latitude/northing first
 
 void addRing(OGRGeometryH ring, Geometry& g) {
   int n = OGR_G_GetPointCount(ring);
@@ -88,6 +92,118 @@ int addPolygons(OGRGeometryH geom, Geometry& g) {
   return 0;
 }
 
+// A field's numeric value (by the given name, else the usual ones, case-insensitive).
+bool fieldNumber(const CityObject& obj, const std::string& given, std::initializer_list<const char*> usual, double& v) {
+  auto match = [&](const std::string& want) -> const Attribute* {
+    for (auto& a : obj.attributes) {
+      if (a.key.size() != want.size()) continue;
+      bool same = true;
+      for (size_t i = 0; i < want.size() && same; ++i)
+        same = std::tolower(static_cast<unsigned char>(a.key[i])) == std::tolower(static_cast<unsigned char>(want[i]));
+      if (same) return &a;
+    }
+    return nullptr;
+  };
+  const Attribute* a = nullptr;
+  if (!given.empty()) a = match(given);
+  else
+    for (const char* u : usual)
+      if ((a = match(u))) break;
+  if (!a) return false;
+  if (a->type == AttributeType::Integer) v = double(a->integer);
+  else if (a->type == AttributeType::Double) v = a->number;
+  else {
+    char* e = nullptr;
+    v = std::strtod(a->text.c_str(), &e);
+    if (!e || *e || a->text.empty()) return false;
+  }
+  return std::isfinite(v);
+}
+
+// LOD1 solid of a footprint: each polygon extruded from its own height (0 when 2D) by the
+// building's height (field, else storeys × floor height). Faces wound outwards (the footprint's
+// orientation is read in east/north terms: `swapped` says the CRS order is north first; points
+// are in the CRS's order here).
+bool extrude(CityObject& obj, const Geometry& foot, const std::string& heightField, const std::string& storeysField,
+             double floorHeight, bool swapped) {
+  double h = 0, storeys = 0;
+  bool have = fieldNumber(obj, heightField, {"height", "measuredHeight", "bldg:measuredHeight", "measured_height", "高さ"}, h) &&
+              h > 0 && h < 1000;
+  if (!have && fieldNumber(obj, storeysField, {"storeys", "storeysAboveGround", "bldg:storeysAboveGround", "floors", "階数"}, storeys) &&
+      storeys > 0 && storeys < 300) {
+    h = storeys * floorHeight;
+    have = true;
+  }
+  if (!have) return false;
+  bool hasMeasured = false;
+  for (auto& a : obj.attributes) hasMeasured = hasMeasured || a.key == "bldg:measuredHeight";
+  if (!hasMeasured) {
+    Attribute a;
+    a.key = "bldg:measuredHeight";
+    a.type = AttributeType::Double;
+    a.number = h;
+    a.uom = "m";
+    obj.attributes.push_back(std::move(a));
+  }
+  Geometry g;
+  g.lod = 1;
+  auto addRing = [&](const std::vector<Vec3>& pts) {
+    for (auto& p : pts) g.points.push_back(p);
+    g.ringStart.push_back(uint32_t(g.points.size()));
+  };
+  for (auto& poly : foot.polygons) {
+    for (uint32_t r = 0; r < poly.ringCount; ++r) {
+      uint32_t ri = poly.firstRing + r;
+      std::vector<Vec3> ring(foot.points.begin() + foot.ringStart[ri], foot.points.begin() + foot.ringStart[ri + 1]);
+      if (ring.size() < 3) continue;
+      double area = 0;
+      for (size_t i = 0; i < ring.size(); ++i) {
+        const Vec3& a = ring[i];
+        const Vec3& b = ring[(i + 1) % ring.size()];
+        area += a[0] * b[1] - b[0] * a[1];
+      }
+      bool ccw = (area > 0) != swapped;  // counter-clockwise seen from above (east/north)
+      bool outer = r == 0;
+      // Outer rings counter-clockwise, holes clockwise, seen from above.
+      if (ccw != outer) std::reverse(ring.begin(), ring.end());
+      // Walls: for each edge a->b, the quad (a, b, b', a') faces outwards.
+      for (size_t i = 0; i < ring.size(); ++i) {
+        Vec3 a = ring[i], b = ring[(i + 1) % ring.size()];
+        double za = std::isfinite(a[2]) ? a[2] : 0, zb = std::isfinite(b[2]) ? b[2] : 0;
+        Polygon wall;
+        wall.firstRing = uint32_t(g.ringCount());
+        wall.ringCount = 1;
+        wall.surface = SurfaceType::Wall;
+        addRing({{a[0], a[1], za}, {b[0], b[1], zb}, {b[0], b[1], zb + h}, {a[0], a[1], za + h}});
+        g.polygons.push_back(wall);
+      }
+    }
+    // Roof (as the rings are, now oriented) and floor (reversed).
+    for (int pass = 0; pass < 2; ++pass) {
+      Polygon face;
+      face.firstRing = uint32_t(g.ringCount());
+      face.surface = pass == 0 ? SurfaceType::Roof : SurfaceType::Ground;
+      for (uint32_t r = 0; r < poly.ringCount; ++r) {
+        uint32_t ri = poly.firstRing + r;
+        std::vector<Vec3> ring(foot.points.begin() + foot.ringStart[ri], foot.points.begin() + foot.ringStart[ri + 1]);
+        if (ring.size() < 3) continue;
+        double area = 0;
+        for (size_t i = 0; i < ring.size(); ++i) area += ring[i][0] * ring[(i + 1) % ring.size()][1] - ring[(i + 1) % ring.size()][0] * ring[i][1];
+        bool ccw = (area > 0) != swapped;
+        if (ccw != (r == 0)) std::reverse(ring.begin(), ring.end());
+        for (auto& p : ring) p[2] = (std::isfinite(p[2]) ? p[2] : 0) + (pass == 0 ? h : 0);
+        if (pass == 1) std::reverse(ring.begin(), ring.end());
+        addRing(ring);
+        face.ringCount++;
+      }
+      if (face.ringCount) g.polygons.push_back(face);
+    }
+  }
+  if (g.polygons.empty()) return false;
+  obj.geometries.push_back(std::move(g));
+  return true;
+}
+
 class OgrReader : public Reader {
  public:
   bool read(const std::string& uri, const ReadOptions& options, ObjectSink& sink, DiagnosticSink& diag,
@@ -95,12 +211,22 @@ class OgrReader : public Reader {
     std::call_once(gRegister, [] { GDALAllRegister(); });
     // Vector features carry no city object type: they are read only when asked for ("Feature"
     // or "*"), so a directory of mixed data converts its buildings without them.
-    bool wanted = false;
-    for (auto& t : options.objectTypes) wanted = wanted || t == "*" || t == "Feature";
-    if (!wanted) {
-      stats.skippedByType["Feature"] += 0;
-      return true;
+    // Buildings (footprints extruded to their height) when buildings are asked for — the
+    // default of `twin convert`; plain features for `twin parcels/zoning/roads import` ("*").
+    bool buildings = options.objectTypes.empty(), features = false;
+    for (auto& t : options.objectTypes) {
+      buildings = buildings || t == "Building";
+      features = features || t == "*" || t == "Feature";
     }
+    if (!buildings && !features) return true;
+    auto opt = [&](const char* k) {
+      auto it = options.formatOptions.find(k);
+      return it == options.formatOptions.end() ? std::string() : it->second;
+    };
+    const std::string heightField = opt("ogr.height-field"), storeysField = opt("ogr.storeys-field");
+    double floorHeight = 3.0;
+    if (!opt("ogr.floor-height").empty()) floorHeight = std::atof(opt("ogr.floor-height").c_str());
+    if (!(floorHeight > 0 && floorHeight < 100)) floorHeight = 3.0;
     CPLPushErrorHandler(CPLQuietErrorHandler);
     GDALDatasetH ds = GDALOpenEx(gdalPath(uri).c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
     if (!ds) {
@@ -118,6 +244,7 @@ class OgrReader : public Reader {
       // Data axis 1 is the CRS's second axis (e.g. easting first for EPSG:6677, longitude first for
       // EPSG:6668): swap into the CRS's order. With --crs the data is taken as x = easting/longitude.
       tSwap = false;
+      tNorthFirst = lsrs && (OSREPSGTreatsAsLatLong(lsrs) || OSREPSGTreatsAsNorthingEasting(lsrs));
       if (options.crsOverride.empty() && lsrs) {
         int count = 0;
         const int* map = OSRGetDataAxisToSRSAxisMapping(lsrs, &count);
@@ -125,7 +252,7 @@ class OgrReader : public Reader {
       } else if (!options.crsOverride.empty()) {
         OGRSpatialReferenceH o = OSRNewSpatialReference(nullptr);
         if (OSRSetFromUserInput(o, options.crsOverride.c_str()) == OGRERR_NONE)
-          tSwap = OSREPSGTreatsAsLatLong(o) || OSREPSGTreatsAsNorthingEasting(o);
+          tSwap = tNorthFirst = OSREPSGTreatsAsLatLong(o) || OSREPSGTreatsAsNorthingEasting(o);
         OSRDestroySpatialReference(o);
       }
       OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
@@ -185,8 +312,18 @@ class OgrReader : public Reader {
           diag.error("crs-missing", "layer " + layerName + " has no CRS; give one with --crs EPSG:n", uri);
           srsReported = true;
         }
-        obj.geometries.push_back(std::move(g));
-        stats.objectsByType["Feature"]++;
+        if (buildings) {
+          obj.type = "Building";
+          if (!extrude(obj, g, heightField, storeysField, floorHeight, tNorthFirst))
+            diag.warning("footprint-no-height",
+                         "footprint has no usable height" +
+                             (heightField.empty() ? std::string(" (name its field with --height-field)")
+                                                  : " in field '" + heightField + "'") +
+                             "; kept as a flat outline (LOD0)",
+                         uri, 0, obj.id);
+        }
+        obj.geometries.insert(obj.geometries.begin(), std::move(g));
+        stats.objectsByType[obj.type]++;
         OGR_F_Destroy(f);
         if (srs.empty()) continue;
         if (!sink.accept(std::move(obj))) stop = true;

@@ -27,6 +27,8 @@ struct ReadOptions {
   // How many threads a reader may use for one file (parsing parts of a large file at once).
   // Above 1, ObjectSink::accept may be called from that many threads at the same time.
   int parallelism = 1;
+  // Reader-specific settings, by "format.name" ("ogr.height-field", "ogr.floor-height", ...).
+  std::map<std::string, std::string> formatOptions;
 };
 
 struct ReadStats {

@@ -55,6 +55,7 @@ struct ConvertOptions {
   std::string geoidFile;        // empty: EGM96 (egm96_15.gtx)
   std::string crsOverride;      // empty: the files' srsName
   std::vector<std::string> objectTypes;  // see ReadOptions::objectTypes; empty: buildings
+  std::map<std::string, std::string> formatOptions;  // see ReadOptions::formatOptions
   std::string className = "building";   // metadata class of the features
   int threads = 1;
   uint64_t maxTileBytes = 2u << 20;   // split a tile whose content would exceed this (estimate)
