@@ -82,6 +82,22 @@ TEST_CASE("Vector footprints (GeoJSON, GeoPackage) become LOD1 buildings", "[ogr
     CHECK(h.min == Approx(geoid).margin(0.05));
     CHECK(h.max == Approx(geoid + tallest).margin(0.05));
   }
+  // A Shapefile inside a zip (read in place through GDAL's /vsizip/): the same buildings.
+  {
+    auto r = run("ogr2ogr -f 'ESRI Shapefile' " + dir + "/shp " + dir + "/s.gpkg buildings -select id,height -nln footprints");
+    INFO(r.output);
+    REQUIRE(r.exitCode == 0);
+    r = run("cd " + dir + "/shp && python3 -c \"import zipfile,glob; z=zipfile.ZipFile('../fp-shp.zip','w'); "
+            "[z.write(f, 'data/' + f) for f in sorted(glob.glob('footprints.*'))]\"");
+    REQUIRE(r.exitCode == 0);
+    std::string tiles = dir + "/tiles-shp";
+    r = runTwin("convert " + dir + "/fp-shp.zip -o " + tiles + " --no-progress -q --height-field height");
+    INFO(r.output);
+    REQUIRE(r.exitCode == 0);
+    Heights h = leafHeights(tiles);
+    CHECK(h.features == 13);
+    CHECK(h.max == Approx(geoid + tallest).margin(0.05));
+  }
   // Storeys × floor height where no height field is named or found.
   auto r = runTwin("convert " + dir + "/fp.geojson -o " + dir + "/tiles-storeys --no-progress -q --height-field nope "
                    "--storeys-field storeys_above --floor-height 4");

@@ -342,6 +342,8 @@ std::unique_ptr<Reader> createReader() { return std::make_unique<OgrReader>(); }
 bool sniff(std::string_view head) {
   if (head.size() >= 16 && head.substr(0, 16) == std::string_view("SQLite format 3\0", 16)) return true;
   if (head.size() >= 4 && head.substr(0, 4) == "fgb\x03") return true;
+  // Shapefile main file: big-endian file code 9994.
+  if (head.size() >= 4 && head.substr(0, 4) == std::string_view("\x00\x00\x27\x0a", 4)) return true;
   return head.find("\"FeatureCollection\"") != std::string_view::npos ||
          head.find("\"Feature\"") != std::string_view::npos;
 }

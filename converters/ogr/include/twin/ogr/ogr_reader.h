@@ -14,6 +14,6 @@
 namespace twin::ogr {
 
 std::unique_ptr<Reader> createReader();
-bool sniff(std::string_view head);  // GeoJSON FeatureCollection / GeoPackage / FlatGeobuf
+bool sniff(std::string_view head);  // GeoJSON FeatureCollection / GeoPackage / FlatGeobuf / Shapefile
 
 }  // namespace twin::ogr
