@@ -4,6 +4,7 @@
 // height field on the geoid; footprints without height, and broken files, are reported.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "test_support.h"
@@ -97,6 +98,36 @@ TEST_CASE("Vector footprints (GeoJSON, GeoPackage) become LOD1 buildings", "[ogr
     Heights h = leafHeights(tiles);
     CHECK(h.features == 13);
     CHECK(h.max == Approx(geoid + tallest).margin(0.05));
+  }
+  // On a DEM: a raster 12.5 m high everywhere in the sample's area raises every footprint by it.
+  {
+    auto env = run("ogrinfo -so -al " + dir + "/fp.geojson | grep Extent");
+    double x0, y0, x1, y1;
+    REQUIRE(std::sscanf(env.output.c_str() + env.output.find('('), "(%lf, %lf) - (%lf, %lf)", &x0, &y0, &x1, &y1) == 4);
+    char cmd[512];
+    std::snprintf(cmd, sizeof cmd,
+                  "gdal_create -q -of GTiff -outsize 40 40 -bands 1 -ot Float32 -burn 12.5 -a_srs EPSG:6677 "
+                  "-a_ullr %.3f %.3f %.3f %.3f %s/flat.tif",
+                  x0 - 100, y1 + 100, x1 + 100, y0 - 100, dir.c_str());
+    REQUIRE(run(cmd).exitCode == 0);
+    std::string tiles = dir + "/tiles-dem";
+    auto r = runTwin("convert " + dir + "/fp.geojson -o " + tiles + " --no-progress -q --height-field height --dem " + dir + "/flat.tif");
+    INFO(r.output);
+    REQUIRE(r.exitCode == 0);
+    Heights h = leafHeights(tiles);
+    CHECK(h.features == 13);
+    CHECK(h.min == Approx(geoid + 12.5).margin(0.05));
+    CHECK(h.max == Approx(geoid + 12.5 + tallest).margin(0.05));
+    // Outside the DEM: reported, left at 0 m.
+    std::snprintf(cmd, sizeof cmd,
+                  "gdal_create -q -of GTiff -outsize 4 4 -bands 1 -ot Float32 -burn 3 -a_srs EPSG:6677 "
+                  "-a_ullr %.3f %.3f %.3f %.3f %s/far.tif",
+                  x0 + 5000, y1 + 5000, x1 + 5000, y0 + 5000, dir.c_str());
+    REQUIRE(run(cmd).exitCode == 0);
+    r = runTwin("convert " + dir + "/fp.geojson -o " + dir + "/tiles-far --no-progress --height-field height --dem " + dir + "/far.tif");
+    CHECK(r.output.find("dem-outside") != std::string::npos);
+    r = runTwin("convert " + dir + "/fp.geojson -o " + dir + "/tiles-nodem --no-progress --height-field height --dem " + dir + "/nothing.tif");
+    CHECK(r.output.find("dem-unreadable") != std::string::npos);
   }
   // Storeys × floor height where no height field is named or found.
   auto r = runTwin("convert " + dir + "/fp.geojson -o " + dir + "/tiles-storeys --no-progress -q --height-field nope "

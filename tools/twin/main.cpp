@@ -79,7 +79,7 @@ struct ConvertArgs {
   bool draco = false, quiet = false, noProgress = false, flat = false, full = false;
   int threads = 0;
   double maxTileMb = 2.0;
-  std::string heightField, storeysField, floorHeight;
+  std::string heightField, storeysField, floorHeight, dem;
 };
 
 int runConvert(ConvertArgs a) {
@@ -135,6 +135,7 @@ int runConvert(ConvertArgs a) {
   if (!a.heightField.empty()) o.formatOptions["ogr.height-field"] = a.heightField;
   if (!a.storeysField.empty()) o.formatOptions["ogr.storeys-field"] = a.storeysField;
   if (!a.floorHeight.empty()) o.formatOptions["ogr.floor-height"] = a.floorHeight;
+  if (!a.dem.empty()) o.formatOptions["ogr.dem"] = std::filesystem::absolute(a.dem).string();
   if (!o.objectTypes.empty()) o.className = "feature";
   o.threads = a.threads > 0 ? a.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   o.maxTileBytes = uint64_t(a.maxTileMb * 1024 * 1024);
@@ -248,6 +249,9 @@ int main(int argc, char** argv) {
                       "Vector footprints: the field with storeys above ground, used × --floor-height where no height "
                       "is given (default: storeys, storeysAboveGround, floors, 階数)");
   convert->add_option("--floor-height", ca.floorHeight, "Vector footprints: metres per storey (default 3)");
+  convert->add_option("--dem", ca.dem,
+                      "Vector footprints: a DEM raster (GeoTIFF or any GDAL raster with a CRS; orthometric heights) "
+                      "to stand them on (the lowest ground under each outline); default 0 m");
   convert->add_flag("--no-atlas", ca.noAtlas, "Keep each texture image as it is instead of one atlas per tile");
   convert->add_flag("--implicit", ca.implicit,
                     "Implicit tiling (3D Tiles 1.1 quadtree subtrees, tiles/{level}/{x}/{y}) instead of an explicit "

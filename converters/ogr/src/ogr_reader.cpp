@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -204,6 +205,90 @@ bool extrude(CityObject& obj, const Geometry& foot, const std::string& heightFie
   return true;
 }
 
+// Ground heights from a DEM raster (any GDAL raster with a CRS), bilinear, band 1.
+class Dem {
+ public:
+  bool open(const std::string& path, std::string& error) {
+    ds_ = GDALOpen(path.c_str(), GA_ReadOnly);
+    if (!ds_) return error = "GDAL cannot open the DEM '" + path + "'", false;
+    if (GDALGetGeoTransform(ds_, gt_) != CE_None) return error = "the DEM '" + path + "' has no geotransform", false;
+    const char* wkt = GDALGetProjectionRef(ds_);
+    if (!wkt || !*wkt) return error = "the DEM '" + path + "' has no CRS", false;
+    srs_ = OSRNewSpatialReference(wkt);
+    OSRSetAxisMappingStrategy(srs_, OAMS_TRADITIONAL_GIS_ORDER);
+    band_ = GDALGetRasterBand(ds_, 1);
+    int has = 0;
+    nodata_ = GDALGetRasterNoDataValue(band_, &has);
+    hasNodata_ = has != 0;
+    return true;
+  }
+  ~Dem() {
+    if (ct_) OCTDestroyCoordinateTransformation(ct_);
+    if (from_) OSRDestroySpatialReference(from_);
+    if (srs_) OSRDestroySpatialReference(srs_);
+    if (ds_) GDALClose(ds_);
+  }
+  // The layer's CRS (points arrive east/longitude first).
+  bool setSource(OGRSpatialReferenceH layerSrs) {
+    if (ct_) OCTDestroyCoordinateTransformation(ct_), ct_ = nullptr;
+    if (from_) OSRDestroySpatialReference(from_), from_ = nullptr;
+    if (!layerSrs) return false;
+    from_ = OSRClone(layerSrs);
+    OSRSetAxisMappingStrategy(from_, OAMS_TRADITIONAL_GIS_ORDER);
+    ct_ = OCTNewCoordinateTransformation(from_, srs_);
+    return ct_ != nullptr;
+  }
+  // Height at (east, north) of the layer's CRS; NaN outside the raster or on nodata.
+  double at(double x, double y) {
+    if (!ct_ || !OCTTransform(ct_, 1, &x, &y, nullptr)) return NAN;
+    double det = gt_[1] * gt_[5] - gt_[2] * gt_[4];
+    if (det == 0) return NAN;
+    double dx = x - gt_[0], dy = y - gt_[3];
+    double col = (gt_[5] * dx - gt_[2] * dy) / det - 0.5, row = (-gt_[4] * dx + gt_[1] * dy) / det - 0.5;
+    int c0 = int(std::floor(col)), r0 = int(std::floor(row));
+    int w = GDALGetRasterBandXSize(band_), h = GDALGetRasterBandYSize(band_);
+    c0 = std::clamp(c0, 0, std::max(0, w - 2)), r0 = std::clamp(r0, 0, std::max(0, h - 2));
+    if (col < -0.5 || row < -0.5 || col > w - 0.5 || row > h - 0.5) return NAN;
+    float tmp[4];
+    int cw = std::min(2, w), rh = std::min(2, h);
+    if (GDALRasterIO(band_, GF_Read, c0, r0, cw, rh, tmp, cw, rh, GDT_Float32, 0, 0) != CE_None) return NAN;
+    // v: this cell, the next column, the next row, both (a one-pixel-wide raster repeats its edge).
+    float v[4];
+    v[0] = tmp[0];
+    v[1] = cw > 1 ? tmp[1] : tmp[0];
+    v[2] = rh > 1 ? tmp[cw] : tmp[0];
+    v[3] = rh > 1 ? tmp[cw + (cw > 1 ? 1 : 0)] : v[1];
+    for (float f : v)
+      if (!std::isfinite(f) || (hasNodata_ && f == float(nodata_))) return NAN;
+    double fx = std::clamp(col - c0, 0.0, 1.0), fy = std::clamp(row - r0, 0.0, 1.0);
+    return (v[0] * (1 - fx) + v[1] * fx) * (1 - fy) + (v[2] * (1 - fx) + v[3] * fx) * fy;
+  }
+
+ private:
+  GDALDatasetH ds_ = nullptr;
+  GDALRasterBandH band_ = nullptr;
+  OGRSpatialReferenceH srs_ = nullptr, from_ = nullptr;
+  OGRCoordinateTransformationH ct_ = nullptr;
+  double gt_[6] = {0, 1, 0, 0, 0, 1};
+  double nodata_ = 0;
+  bool hasNodata_ = false;
+};
+
+// Puts the footprint on the DEM: every point at the lowest ground height under the outline (a
+// flat base, as LOD1 solids have). False when the DEM does not cover it.
+bool putOnGround(Geometry& g, Dem& dem, bool northFirst) {
+  double lowest = INFINITY;
+  for (auto& p : g.points) {
+    double x = northFirst ? p[1] : p[0], y = northFirst ? p[0] : p[1];
+    double z = dem.at(x, y);
+    if (!std::isfinite(z)) return false;
+    lowest = std::min(lowest, z);
+  }
+  if (!std::isfinite(lowest)) return false;
+  for (auto& p : g.points) p[2] = lowest;
+  return true;
+}
+
 class OgrReader : public Reader {
  public:
   bool read(const std::string& uri, const ReadOptions& options, ObjectSink& sink, DiagnosticSink& diag,
@@ -227,6 +312,15 @@ class OgrReader : public Reader {
     double floorHeight = 3.0;
     if (!opt("ogr.floor-height").empty()) floorHeight = std::atof(opt("ogr.floor-height").c_str());
     if (!(floorHeight > 0 && floorHeight < 100)) floorHeight = 3.0;
+    std::unique_ptr<Dem> dem;
+    if (buildings && !opt("ogr.dem").empty()) {
+      dem = std::make_unique<Dem>();
+      std::string err;
+      if (!dem->open(opt("ogr.dem"), err)) {
+        diag.error("dem-unreadable", err + "; footprints stay at 0 m", uri);
+        dem.reset();
+      }
+    }
     CPLPushErrorHandler(CPLQuietErrorHandler);
     GDALDatasetH ds = GDALOpenEx(gdalPath(uri).c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
     if (!ds) {
@@ -258,6 +352,10 @@ class OgrReader : public Reader {
       OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
       OGR_L_ResetReading(layer);
       bool srsReported = false;
+      if (dem && !dem->setSource(lsrs)) {
+        diag.error("dem-crs", "no transformation from layer " + layerName + "'s CRS to the DEM's; footprints stay at 0 m", uri);
+        dem.reset();
+      }
       OGRFeatureH f;
       while (!stop && (f = OGR_L_GetNextFeature(layer)) != nullptr) {
         if (options.cancel && options.cancel->load()) stop = true;
@@ -314,6 +412,8 @@ class OgrReader : public Reader {
         }
         if (buildings) {
           obj.type = "Building";
+          if (dem && !putOnGround(g, *dem, tNorthFirst))
+            diag.warning("dem-outside", "footprint outside the DEM (or on its no-data cells); left at 0 m", uri, 0, obj.id);
           if (!extrude(obj, g, heightField, storeysField, floorHeight, tNorthFirst))
             diag.warning("footprint-no-height",
                          "footprint has no usable height" +
