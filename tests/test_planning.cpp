@@ -92,15 +92,8 @@ ImportStats importInto(Store& store, ImportKind kind, const std::vector<std::str
   o.kind = kind;
   o.rules = &rs;
   ImportSink sink(store, o, diag);
-  for (auto& item : converters::expandInputs(paths, converters::builtinFormats(), diag)) {
-    ReadOptions ro;
-    ro.objectTypes = kind == ImportKind::Buildings ? std::vector<std::string>{"Building", "Feature"}
-                                                    : std::vector<std::string>{"*"};
-    ReadStats rs2;
-    sink.beginFile(item.uri);
-    bool ok = item.format->create()->read(item.uri, ro, sink, diag, rs2);
-    sink.endFile(ok);
-  }
+  for (auto& item : converters::expandInputs(paths, converters::builtinFormats(), diag))
+    sink.readFile(item.uri, *item.format->create(), readOptionsFor(kind));
   return sink.stats();
 }
 

@@ -4,26 +4,17 @@
 // check that the camera flew there; show a parcel's envelope; colour buildings by rule result.
 // Screenshots go to OUTDIR.
 // Usage: node viewer-e2e.mjs URL BUILDING_ID SEARCH_TEXT OUTDIR
-import { chromium } from 'playwright-core';
+import { launchChromium, watchedPage } from './browser.mjs';
 
 const [url, buildingId, searchText, outdir] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist', '--no-sandbox',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-    '--disable-quic'],
-});
+const browser = await launchChromium();
 const problems = [];
 const checks = [];
 function check(name, ok, detail = '') {
   checks.push({ name, ok: !!ok, detail });
 }
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.on('pageerror', (e) => problems.push(`page error: ${e}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  const page = await watchedPage(browser, { width: 1280, height: 860 }, problems);
   await page.goto(url);
   await page.waitForFunction(() => window.twin && window.twin.allTilesLoaded && window.twin.layersLoaded, null, { timeout: 120000 });
   check('parcels drawn on the ground', await page.evaluate(() => window.twin.parcelsShown > 0));

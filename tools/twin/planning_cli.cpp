@@ -134,31 +134,17 @@ struct PlanningCommands::State {
       std::fprintf(stderr, "twin: no readable input\n");
       return 1;
     }
-    twin::ReadOptions ro;
+    twin::ReadOptions ro = readOptionsFor(c.kind);
     ro.crsOverride = c.crs;
     ro.cancel = cancel;
-    if (c.kind == ImportKind::Buildings) ro.objectTypes = {"Building", "Feature"};
-    else if (c.kind == ImportKind::Roads) ro.objectTypes = {"Road", "Feature"};
-    else ro.objectTypes = {"*"};
     int failedFiles = 0;
     try {
       ImportSink sink(*st, o, diag);
       for (size_t i = 0; i < items.size() && !cancel->load(); ++i) {
         auto& it = items[i];
         if (!quiet) std::fprintf(stderr, "[%zu/%zu] %s\n", i + 1, items.size(), it.uri.c_str());
-        auto reader = it.format->create();
-        twin::ReadStats rs;
-        auto malformed = [&] {
-          auto counts = diag.countsByCode();
-          return counts["xml-malformed"];
-        };
-        uint64_t malformedBefore = malformed();
-        sink.beginFile(it.uri);
-        bool ok = reader->read(it.uri, ro, sink, diag, rs);
         // A file the reader could not finish (truncated, malformed) leaves nothing half-imported.
-        bool fatal = !ok || malformed() > malformedBefore;
-        sink.endFile(!fatal);
-        if (fatal) {
+        if (!sink.readFile(it.uri, *it.format->create(), ro)) {
           ++failedFiles;
           std::fprintf(stderr, "twin: %s: not imported (see the errors above); nothing of it was stored\n", it.uri.c_str());
         }
@@ -179,27 +165,16 @@ struct PlanningCommands::State {
     return (diag.errorCount() || failedFiles) ? 3 : 0;
   }
 
-  // A parcel argument: an id, a 地番, "locality 地番", a 不動産番号; several joined with '+'.
+  // A parcel argument (see findSiteParcels); prints why when it names no single parcel.
   bool resolveParcels(Store& st, const std::string& arg, std::vector<Parcel>& out) {
-    std::stringstream ss(arg);
-    std::string part;
-    while (std::getline(ss, part, '+')) {
-      auto found = st.findParcels(part);
-      if (found.empty()) {
-        std::fprintf(stderr, "twin: no parcel '%s' in the store (try its id, 地番, \"大字名 地番\" or 不動産番号)\n",
-                     part.c_str());
-        return false;
-      }
-      if (found.size() > 1) {
-        std::fprintf(stderr, "twin: '%s' matches %zu parcels; name one by id or \"locality 地番\":\n", part.c_str(),
-                     found.size());
-        for (auto& p : found)
-          std::fprintf(stderr, "  %s  %s %s\n", p.id.c_str(), p.locality.c_str(), p.chiban.c_str());
-        return false;
-      }
-      out.push_back(std::move(found[0]));
+    auto q = findSiteParcels(st, arg);
+    if (!q.error.empty()) {
+      std::fprintf(stderr, "twin: %s\n", q.error.c_str());
+      for (auto& p : q.candidates) std::fprintf(stderr, "  %s  %s %s\n", p.id.c_str(), p.locality.c_str(), p.chiban.c_str());
+      return false;
     }
-    return !out.empty();
+    out = std::move(q.parcels);
+    return true;
   }
 
   // The site named by a parcel argument, linked to its districts and roads (links kept).
@@ -317,12 +292,7 @@ struct PlanningCommands::State {
       EnvelopeResult e = rules.envelope(site, cap);
       double g = ground;
       std::string groundFrom = "--ground";
-      if (!std::isfinite(g)) {
-        for (auto& b : st->buildingsIn(bounds(site.geom)))
-          if (std::isfinite(b.groundHeight) && intersectionArea(b.footprint, site.geom) > 0.5 &&
-              (!std::isfinite(g) || b.groundHeight < g))
-            g = b.groundHeight, groundFrom = "lowest base of the buildings on the site";
-      }
+      if (!std::isfinite(g)) g = siteGroundHeight(*st, site), groundFrom = "lowest base of the buildings on the site";
       if (!std::isfinite(g)) g = 0, groundFrom = "0 m (no building on the site gives a ground height; pass --ground H)";
       std::printf("Parcels: ");
       for (auto& p : site.parcels) std::printf("%s%s ", p.locality.c_str(), p.chiban.c_str());

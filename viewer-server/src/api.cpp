@@ -8,7 +8,6 @@
 #include "twin/planning/import.h"
 #include "twin/planning/report.h"
 #include "twin/planning/site.h"
-#include "twin/tileset.h"
 
 namespace twin::viewer {
 
@@ -113,52 +112,24 @@ json parcelSummary(Context& ctx, const Parcel& p) {
           {"city", p.city},     {"area", p.area},     {"center", lonLatOf(ctx, pointInside(p.geom))}};
 }
 
-json districtsJson(const std::vector<DistrictShare>& ds) {
-  json a = json::array();
-  auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
-  for (auto& d : ds)
-    a.push_back({{"id", d.district.id},
-                 {"kind", d.district.kind},
-                 {"code", d.district.code},
-                 {"name", d.district.name},
-                 {"share", d.share},
-                 {"coverage_rate", num(d.district.coverageRate)},
-                 {"floor_area_rate", num(d.district.floorAreaRate)},
-                 {"height_limit", num(d.district.heightLimit)},
-                 {"max_height", num(d.district.maxHeight)},
-                 {"min_height", num(d.district.minHeight)},
-                 {"min_site_area", num(d.district.minSiteArea)}});
-  return a;
-}
 
 // A parcel by id, 地番, "locality 地番" or 不動産番号 (several joined with '+': one site).
 bool siteFromArg(Context& ctx, const std::string& arg, Site& site, httplib::Response& res) {
-  std::vector<Parcel> ps;
-  size_t pos = 0;
-  while (pos <= arg.size()) {
-    size_t e = arg.find('+', pos);
-    if (e == std::string::npos) e = arg.size();
-    std::string part = arg.substr(pos, e - pos);
-    pos = e + 1;
-    auto found = ctx.store().findParcels(part);
-    if (found.empty()) {
-      jsonError(res, 404, "not-found", "no parcel '" + part + "'");
-      return false;
-    }
-    if (found.size() > 1) {
-      json cand = json::array();
-      for (auto& p : found) cand.push_back(p.id);
-      jsonReply(res, {{"error", {{"status", 409}, {"code", "ambiguous"}, {"message", "'" + part + "' names several parcels"},
-                                 {"candidates", cand}}}},
-                409);
-      return false;
-    }
-    ps.push_back(std::move(found[0]));
+  auto q = findSiteParcels(ctx.store(), arg);
+  if (q.candidates.size() > 1) {
+    json cand = json::array();
+    for (auto& p : q.candidates) cand.push_back(p.id);
+    jsonReply(res, {{"error", {{"status", 409}, {"code", "ambiguous"}, {"message", q.error}, {"candidates", cand}}}}, 409);
+    return false;
+  }
+  if (!q.error.empty()) {
+    jsonError(res, 404, "not-found", q.error);
+    return false;
   }
   auto& st = ctx.store();
   st.begin();
   try {
-    site = siteOf(st, ps);
+    site = siteOf(st, q.parcels);
     st.commit();
   } catch (...) {
     st.rollback();
@@ -277,7 +248,7 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     j["geometry"] = lonLatGeometry(ctx, p.geom);
     j["attributes"] = json::parse(p.attributes.empty() ? "{}" : p.attributes, nullptr, false);
     j["corner_lot"] = p.cornerLot;
-    j["districts"] = districtsJson(site.districts);
+    j["districts"] = json::parse(districtsJson(site.districts));
     j["front_road_width"] = std::isfinite(site.frontRoadWidth) ? json(site.frontRoadWidth) : json(nullptr);
     json bs = json::array();
     for (auto& l : ctx.store().parcelBuildings(p.id)) bs.push_back({{"id", l.buildingId}, {"overlap", l.overlap}});
@@ -300,10 +271,7 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
   });
   // Handlers outlive this function: they capture this helper by value (it refers to ctx only).
   auto envelopeGround = [&ctx](const Site& site) {
-    double g = NAN;
-    for (auto& b : ctx.store().buildingsIn(bounds(site.geom)))
-      if (std::isfinite(b.groundHeight) && intersectionArea(b.footprint, site.geom) > 0.5 && (!std::isfinite(g) || b.groundHeight < g))
-        g = b.groundHeight;
+    double g = siteGroundHeight(ctx.store(), site);
     return std::isfinite(g) ? g : 0.0;
   };
   server.Get(R"(/api/parcels/([^/]+)/envelope/envelope.glb)", [&, envelopeGround](const httplib::Request& req, httplib::Response& res) {

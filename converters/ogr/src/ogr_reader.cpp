@@ -153,51 +153,48 @@ bool extrude(CityObject& obj, const Geometry& foot, const std::string& heightFie
     g.ringStart.push_back(uint32_t(g.points.size()));
   };
   for (auto& poly : foot.polygons) {
+    // The rings oriented once: outer counter-clockwise, holes clockwise, seen from above.
+    std::vector<std::vector<Vec3>> rings;
     for (uint32_t r = 0; r < poly.ringCount; ++r) {
       uint32_t ri = poly.firstRing + r;
       std::vector<Vec3> ring(foot.points.begin() + foot.ringStart[ri], foot.points.begin() + foot.ringStart[ri + 1]);
       if (ring.size() < 3) continue;
       double area = 0;
+      for (size_t i = 0; i < ring.size(); ++i)
+        area += ring[i][0] * ring[(i + 1) % ring.size()][1] - ring[(i + 1) % ring.size()][0] * ring[i][1];
+      bool ccw = (area > 0) != swapped;  // counter-clockwise in east/north terms
+      if (ccw != (r == 0)) std::reverse(ring.begin(), ring.end());
+      for (auto& p : ring)
+        if (!std::isfinite(p[2])) p[2] = 0;
+      rings.push_back(std::move(ring));
+    }
+    if (rings.empty()) continue;
+    // Walls: for each edge a->b, the quad (a, b, b', a') faces outwards.
+    for (auto& ring : rings)
       for (size_t i = 0; i < ring.size(); ++i) {
         const Vec3& a = ring[i];
         const Vec3& b = ring[(i + 1) % ring.size()];
-        area += a[0] * b[1] - b[0] * a[1];
-      }
-      bool ccw = (area > 0) != swapped;  // counter-clockwise seen from above (east/north)
-      bool outer = r == 0;
-      // Outer rings counter-clockwise, holes clockwise, seen from above.
-      if (ccw != outer) std::reverse(ring.begin(), ring.end());
-      // Walls: for each edge a->b, the quad (a, b, b', a') faces outwards.
-      for (size_t i = 0; i < ring.size(); ++i) {
-        Vec3 a = ring[i], b = ring[(i + 1) % ring.size()];
-        double za = std::isfinite(a[2]) ? a[2] : 0, zb = std::isfinite(b[2]) ? b[2] : 0;
         Polygon wall;
         wall.firstRing = uint32_t(g.ringCount());
         wall.ringCount = 1;
         wall.surface = SurfaceType::Wall;
-        addRing({{a[0], a[1], za}, {b[0], b[1], zb}, {b[0], b[1], zb + h}, {a[0], a[1], za + h}});
+        addRing({a, b, {b[0], b[1], b[2] + h}, {a[0], a[1], a[2] + h}});
         g.polygons.push_back(wall);
       }
-    }
-    // Roof (as the rings are, now oriented) and floor (reversed).
-    for (int pass = 0; pass < 2; ++pass) {
+    // Roof (as oriented, raised by h) and floor (reversed: facing down).
+    for (SurfaceType surface : {SurfaceType::Roof, SurfaceType::Ground}) {
       Polygon face;
       face.firstRing = uint32_t(g.ringCount());
-      face.surface = pass == 0 ? SurfaceType::Roof : SurfaceType::Ground;
-      for (uint32_t r = 0; r < poly.ringCount; ++r) {
-        uint32_t ri = poly.firstRing + r;
-        std::vector<Vec3> ring(foot.points.begin() + foot.ringStart[ri], foot.points.begin() + foot.ringStart[ri + 1]);
-        if (ring.size() < 3) continue;
-        double area = 0;
-        for (size_t i = 0; i < ring.size(); ++i) area += ring[i][0] * ring[(i + 1) % ring.size()][1] - ring[(i + 1) % ring.size()][0] * ring[i][1];
-        bool ccw = (area > 0) != swapped;
-        if (ccw != (r == 0)) std::reverse(ring.begin(), ring.end());
-        for (auto& p : ring) p[2] = (std::isfinite(p[2]) ? p[2] : 0) + (pass == 0 ? h : 0);
-        if (pass == 1) std::reverse(ring.begin(), ring.end());
+      face.ringCount = uint32_t(rings.size());
+      face.surface = surface;
+      for (auto ring : rings) {
+        if (surface == SurfaceType::Roof)
+          for (auto& p : ring) p[2] += h;
+        else
+          std::reverse(ring.begin(), ring.end());
         addRing(ring);
-        face.ringCount++;
       }
-      if (face.ringCount) g.polygons.push_back(face);
+      g.polygons.push_back(face);
     }
   }
   if (g.polygons.empty()) return false;

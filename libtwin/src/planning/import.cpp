@@ -20,6 +20,32 @@ const char* importKindName(ImportKind k) {
   }
 }
 
+ReadOptions readOptionsFor(ImportKind kind) {
+  ReadOptions ro;
+  if (kind == ImportKind::Buildings) ro.objectTypes = {"Building", "Feature"};
+  else if (kind == ImportKind::Roads) ro.objectTypes = {"Road", "Feature"};
+  else ro.objectTypes = {"*"};
+  return ro;
+}
+
+bool ImportSink::readFile(const std::string& uri, Reader& reader, const ReadOptions& options) {
+  // Forwards the reader's diagnostics and notes whether it could parse the file to its end.
+  struct Watch : DiagnosticSink {
+    DiagnosticSink& to;
+    bool malformed = false;
+    explicit Watch(DiagnosticSink& t) : to(t) {}
+    void report(Diagnostic d) override {
+      malformed = malformed || d.code == "xml-malformed";
+      to.report(std::move(d));
+    }
+  } watch(diag_);
+  ReadStats stats;
+  beginFile(uri);
+  bool ok = reader.read(uri, options, *this, watch, stats) && !watch.malformed;
+  endFile(ok);
+  return ok;
+}
+
 ImportSink::ImportSink(Store& store, const ImportOptions& options, DiagnosticSink& diag)
     : store_(store), options_(options), diag_(diag) {}
 

@@ -71,21 +71,9 @@ json siteObj(const Site& s) {
   for (auto& p : s.parcels)
     parcels.push_back({{"id", p.id}, {"chiban", p.chiban}, {"realestate_no", p.realEstateNo},
                        {"locality", p.locality}, {"area", p.area}});
-  json districts = json::array();
-  for (auto& d : s.districts)
-    districts.push_back({{"id", d.district.id},
-                         {"kind", d.district.kind},
-                         {"code", d.district.code},
-                         {"name", d.district.name},
-                         {"share", d.share},
-                         {"coverage_rate", numOrNull(d.district.coverageRate)},
-                         {"floor_area_rate", numOrNull(d.district.floorAreaRate)},
-                         {"height_limit", numOrNull(d.district.heightLimit)},
-                         {"max_height", numOrNull(d.district.maxHeight)},
-                         {"min_height", numOrNull(d.district.minHeight)}});
   return {{"parcels", parcels},
           {"area", s.area},
-          {"districts", districts},
+          {"districts", json::parse(districtsJson(s.districts))},
           {"front_road_width", numOrNull(s.frontRoadWidth)},
           {"front_road_source", s.frontRoadSource}};
 }
@@ -125,6 +113,23 @@ std::string numText(double v) {
 }
 
 }  // namespace
+
+std::string districtsJson(const std::vector<DistrictShare>& ds) {
+  json a = json::array();
+  for (auto& d : ds)
+    a.push_back({{"id", d.district.id},
+                 {"kind", d.district.kind},
+                 {"code", d.district.code},
+                 {"name", d.district.name},
+                 {"share", d.share},
+                 {"coverage_rate", numOrNull(d.district.coverageRate)},
+                 {"floor_area_rate", numOrNull(d.district.floorAreaRate)},
+                 {"height_limit", numOrNull(d.district.heightLimit)},
+                 {"max_height", numOrNull(d.district.maxHeight)},
+                 {"min_height", numOrNull(d.district.minHeight)},
+                 {"min_site_area", numOrNull(d.district.minSiteArea)}});
+  return a.dump();
+}
 
 std::string resultJson(const RuleResult& r) { return resultObj(r).dump(); }
 std::string checkJson(const BuildingCheck& c) { return checkObj(c).dump(); }

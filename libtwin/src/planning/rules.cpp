@@ -204,12 +204,6 @@ bool RuleSet::knowsDistrict(const std::string& kind, const std::string& code) co
 
 namespace {
 
-struct Ctx {
-  const RuleSet::Impl& im;
-  const Site& site;
-  Vars vars;  // site.* and building.* variables
-};
-
 // Site-level variables the rules file's conditions may use.
 Vars siteVars(const RuleSet::Impl& im, const Site& s) {
   Vars v;

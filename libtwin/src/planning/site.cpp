@@ -2,6 +2,7 @@
 #include "twin/planning/site.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <iomanip>
 #include <sstream>
@@ -103,6 +104,37 @@ Site siteOf(Store& store, const std::vector<Parcel>& parcels, const LinkOptions&
         s.frontRoadSource = "parcel '" + p.id + "' attribute 前面道路幅員";
       }
   return s;
+}
+
+ParcelQuery findSiteParcels(Store& store, const std::string& arg) {
+  ParcelQuery q;
+  size_t pos = 0;
+  while (pos <= arg.size()) {
+    size_t e = arg.find('+', pos);
+    if (e == std::string::npos) e = arg.size();
+    std::string part = arg.substr(pos, e - pos);
+    pos = e + 1;
+    auto found = store.findParcels(part);
+    if (found.size() != 1) {
+      q.error = found.empty() ? "no parcel '" + part + "' in the store (try its id, 地番, \"大字名 地番\" or 不動産番号)"
+                              : "'" + part + "' names " + std::to_string(found.size()) + " parcels; name one by id or \"大字名 地番\"";
+      q.candidates = std::move(found);
+      q.parcels.clear();
+      return q;
+    }
+    q.parcels.push_back(std::move(found[0]));
+  }
+  return q;
+}
+
+double siteGroundHeight(Store& store, const Site& site) {
+  double g = NAN;
+  if (site.geom.empty()) return g;
+  for (auto& b : store.buildingsIn(bounds(site.geom)))
+    if (std::isfinite(b.groundHeight) && intersectionArea(b.footprint, site.geom) > 0.5 &&
+        (!std::isfinite(g) || b.groundHeight < g))
+      g = b.groundHeight;
+  return g;
 }
 
 std::vector<DistrictShare> districtsUnder(Store& store, const Building& b) {

@@ -42,7 +42,7 @@ std::string renumber(const std::string& sql) {
 
 class PgBackend : public SqlBackend {
  public:
-  explicit PgBackend(const std::string& uri) : uri_(uri) {
+  explicit PgBackend(const std::string& uri) {
     conn_ = PQconnectdb(uri.c_str());
     if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
       std::string e = conn_ ? PQerrorMessage(conn_) : "out of memory";
@@ -182,7 +182,6 @@ class PgBackend : public SqlBackend {
     std::string crs = rows[0][0].text();
     srid_ = std::stoi(crs.substr(crs.find(':') + 1));
   }
-  std::string uri_;
   PGconn* conn_ = nullptr;
   int64_t changes_ = 0;
   int srid_ = 0;

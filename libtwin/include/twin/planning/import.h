@@ -27,6 +27,9 @@ struct ImportOptions {
   const RuleSet* rules = nullptr;  // district names and known codes (zoning)
 };
 
+// What an import of this kind asks readers for (object types; vector features for every kind).
+ReadOptions readOptionsFor(ImportKind kind);
+
 struct ImportStats {
   uint64_t stored = 0, skipped = 0;
   std::map<std::string, uint64_t> byType;  // stored, by district kind / object type
@@ -40,6 +43,9 @@ class ImportSink : public ObjectSink {
   void beginFile(const std::string& uri);
   // Commits the file's records, or rolls them back when `ok` is false.
   void endFile(bool ok);
+  // Reads one file with `reader` into the store in one transaction. Returns false, keeping
+  // nothing of it, when the reader could not finish the file (unreadable, malformed XML).
+  bool readFile(const std::string& uri, Reader& reader, const ReadOptions& options);
   bool accept(CityObject&& obj) override;
   const ImportStats& stats() const { return stats_; }
 

@@ -156,10 +156,6 @@ struct ZoningFields {
   enum class RateUnit { Auto, Ratio, Percent } rates = RateUnit::Auto;
 };
 
-struct Converted {
-  bool ok = false;  // false: reported on diag, not stored
-};
-
 // Projects the object's outline to the store CRS. Parcels: the LOD0 surface (地図XML) or the vector
 // polygon. Invalid polygons (self-intersections...) are reported with id and line and repaired
 // with MakeValid when repair keeps ≥ 99 % of the area, else refused.

@@ -26,6 +26,18 @@ std::vector<BuildingParcel> linkBuilding(Store& store, const Building& b, const 
 std::vector<ParcelDistrict> linkParcel(Store& store, const Parcel& p);
 // A site made of parcels, with its districts (area-weighted over the parcels) and front roads.
 Site siteOf(Store& store, const std::vector<Parcel>& parcels, const LinkOptions& o = {});
+// The parcels a user names: an id, 地番, "大字名 地番" or 不動産番号, several joined with '+' (one
+// site). On failure `error` says which part matched nothing or several (then `candidates`).
+struct ParcelQuery {
+  std::vector<Parcel> parcels;
+  std::string error;
+  std::vector<Parcel> candidates;  // when a part is ambiguous
+};
+ParcelQuery findSiteParcels(Store& store, const std::string& arg);
+// The ground height of a site (the source's vertical datum; orthometric in PLATEAU): the lowest
+// base of the buildings standing on it, or NaN when none gives one.
+double siteGroundHeight(Store& store, const Site& site);
+
 // The districts the building's footprint itself overlaps (share of the footprint).
 std::vector<DistrictShare> districtsUnder(Store& store, const Building& b);
 
