@@ -2,9 +2,14 @@
 // endpoint, access rules (public never sees applicants; writes need staff), versioned updates,
 // documents, tile serving (ETag, gzip, ranges), refused paths and sizes, the access log, and a
 // graceful stop.
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -79,6 +84,44 @@ void start(Server& s, const std::string& extra = "") {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   FAIL("twin serve did not start: " + readText(s.log));
+}
+
+// A raw TCP client for what an HTTP library would not send: connects, sends `bytes`, and reads
+// until the server closes or `waitMs` pass without data.
+struct Raw {
+  int fd = -1;
+  explicit Raw(int port) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(uint16_t(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  }
+  ~Raw() { ::close(fd); }
+  void send(const std::string& b) { REQUIRE(::send(fd, b.data(), b.size(), MSG_NOSIGNAL) == ssize_t(b.size())); }
+  // Reads until the connection closes (closed = true) or nothing arrives for waitMs.
+  std::string read(int waitMs, bool* closed = nullptr) {
+    std::string out;
+    char buf[65536];
+    for (;;) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, waitMs) <= 0) break;
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) {
+        if (closed) *closed = true;
+        break;
+      }
+      out.append(buf, size_t(n));
+    }
+    return out;
+  }
+};
+
+size_t count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
 }
 
 json body(const httplib::Result& r) {
@@ -321,6 +364,58 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
     auto r = run("curl -s --path-as-is -o /dev/null -w '%{http_code}' 'http://127.0.0.1:" + std::to_string(s.port) + p + "'");
     INFO(p);
     CHECK(r.output == "404");
+  }
+  // The protocol: pipelined requests answered in order, HEAD without a body, HTTP/1.0 closes,
+  // malformed and oversized heads and chunked bodies refused, a slow client (slowloris) timed out
+  // without holding up others.
+  {
+    Raw r(s.port);
+    r.send("GET /api/config HTTP/1.1\r\nHost: x\r\n\r\nHEAD /tiles/0/tileset.json HTTP/1.1\r\nHost: x\r\n\r\n"
+           "GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::string out = r.read(1000);
+    CHECK(count(out, "HTTP/1.1 200 OK\r\n") == 3);
+    size_t cfg = out.find("\"tilesets\""), st = out.find("\"crs\"");
+    CHECK(cfg != std::string::npos);
+    CHECK(st != std::string::npos);
+    CHECK(cfg < st);
+    CHECK(out.find("\"asset\"") == std::string::npos);  // HEAD: no tileset body
+    CHECK(count(out, "Content-Length: " + std::to_string(tj->body.size()) + "\r\n") == 1);
+  }
+  {
+    Raw r(s.port);
+    r.send("GET /api/config HTTP/1.0\r\n\r\n");
+    bool closed = false;
+    std::string out = r.read(3000, &closed);
+    CHECK(out.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(closed);
+  }
+  auto refused = [&](const std::string& request, const std::string& status) {
+    Raw r(s.port);
+    r.send(request);
+    bool closed = false;
+    std::string out = r.read(3000, &closed);
+    INFO(request.substr(0, 80));
+    CHECK(out.rfind("HTTP/1.1 " + status, 0) == 0);
+    CHECK(out.find("\"error\"") != std::string::npos);
+    CHECK(closed);
+  };
+  refused("HELLO\r\n\r\n", "400");
+  refused("GET /api/config HTTP/9.9\r\n\r\n", "505");
+  refused("GET /api/config HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n", "431");
+  refused("GET /api/config HTTP/1.1\r\nBad Header: x\r\n\r\n", "400");
+  refused("GET /api/%zz HTTP/1.1\r\n\r\n", "400");
+  refused("POST /api/permits HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "411");
+  refused("POST /api/permits HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", "400");
+  {
+    Raw slow(s.port);
+    slow.send("GET /api/config HTTP/1.1\r\nHost: x\r\n");  // and nothing more
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 5; ++i) CHECK(c.Get("/tiles/0/tileset.json")->status == 200);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
+    bool closed = false;
+    std::string out = slow.read(15000, &closed);
+    CHECK(out.rfind("HTTP/1.1 408", 0) == 0);
+    CHECK(closed);
   }
   std::string big(3u << 20, 'x');
   auto tooBig = c.Post("/api/permits/DEMO-001/documents?kind=x&name=big.bin", bearer(s.staff), big, "application/octet-stream");

@@ -294,8 +294,9 @@ int main(int argc, char** argv) {
   bool noAccessLog = false;
   double maxBodyMb = 20;
   serveCmd->add_option("--threads", serveOptions.threads,
-                       "Connection threads (default 64; measured best on 2 cores): each open keep-alive connection holds one")
-      ->check(CLI::Range(1, 4096));
+                       "API worker threads (default 2 per core, at least 4); connections and files are served by "
+                       "one event loop per core and hold no thread")
+      ->check(CLI::Range(1, 1024));
   serveCmd->add_option("--max-body-mb", maxBodyMb, "Largest request body in MB (document uploads; default 20)")
       ->check(CLI::Range(0.01, 1024.0));
   serveCmd->add_flag("--no-access-log", noAccessLog, "No JSON access log on stderr");

@@ -1,5 +1,6 @@
 // The JSON API: parcels, zoning, buildings with their rule checks, envelopes, procedures,
 // permits and their documents, tokens and the audit log. Documented in web/openapi.json.
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -19,7 +20,7 @@ namespace {
 constexpr size_t kMaxJsonBody = 1u << 20;
 constexpr size_t kMaxFeatures = 5000;
 
-json parseBody(const httplib::Request& req, httplib::Response& res, bool& ok) {
+json parseBody(const http::Request& req, http::Response& res, bool& ok) {
   ok = false;
   if (req.body.size() > kMaxJsonBody) {
     jsonError(res, 413, "too-large", "JSON bodies are limited to 1 MB");
@@ -34,7 +35,7 @@ json parseBody(const httplib::Request& req, httplib::Response& res, bool& ok) {
   return j;
 }
 
-bool need(const Caller& c, Role r, httplib::Response& res) {
+bool need(const Caller& c, Role r, http::Response& res) {
   if (c.role == Role::Admin || c.role == r || r == Role::Public) return true;
   if (c.role == Role::Public)
     jsonError(res, 401, "unauthorized",
@@ -114,7 +115,7 @@ json parcelSummary(Context& ctx, const Parcel& p) {
 
 
 // A parcel by id, 地番, "locality 地番" or 不動産番号 (several joined with '+': one site).
-bool siteFromArg(Context& ctx, const std::string& arg, Site& site, httplib::Response& res) {
+bool siteFromArg(Context& ctx, const std::string& arg, Site& site, http::Response& res) {
   auto q = findSiteParcels(ctx.store(), arg);
   if (q.candidates.size() > 1) {
     json cand = json::array();
@@ -155,7 +156,7 @@ std::mutex gVerdictMutex;
 std::unordered_map<std::string, std::string> gVerdicts;  // building id -> overall verdict
 std::unordered_map<std::string, json> gChecks;           // building id -> its check (without permits)
 
-bool permitFromJson(const json& j, Permit& p, httplib::Response& res) {
+bool permitFromJson(const json& j, Permit& p, http::Response& res) {
   auto str = [&](const char* k, std::string& out) {
     if (!j.contains(k)) return true;
     if (j[k].is_null()) return out.clear(), true;
@@ -188,9 +189,9 @@ bool permitFromJson(const json& j, Permit& p, httplib::Response& res) {
 
 }  // namespace
 
-void addApiRoutes(httplib::Server& server, Context& ctx) {
+void addApiRoutes(http::Router& server, Context& ctx) {
   // ---- status ----
-  server.Get("/api/status", [&](const httplib::Request& req, httplib::Response& res) {
+  server.get("/api/status", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
     auto n = ctx.store().counts();
     jsonReply(res, {{"crs", ctx.storeCrs},
@@ -200,17 +201,17 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
                     {"counts",
                      {{"parcels", n.parcels}, {"districts", n.districts}, {"buildings", n.buildings}, {"permits", n.permits}}}});
   });
-  server.Get("/api/openapi.json", [&](const httplib::Request&, httplib::Response& res) {
+  server.get("/api/openapi.json", [&](const http::Request&, http::Response& res) {
     std::ifstream f(ctx.options.webDir + "/openapi.json", std::ios::binary);
     if (!f) return jsonError(res, 404, "not-found", "openapi.json is not installed with the viewer");
     std::string s((std::istreambuf_iterator<char>(f)), {});
-    res.set_content(s, "application/json");
+    res.setContent(s, "application/json");
   });
 
   // ---- parcels ----
-  server.Get("/api/parcels", [&](const httplib::Request& req, httplib::Response& res) {
+  server.get("/api/parcels", [&](const http::Request& req, http::Response& res) {
     double b[4];
-    if (!parseBox(req.get_param_value("bbox"), b))
+    if (!parseBox(req.param("bbox"), b))
       return jsonError(res, 400, "bad-bbox", "bbox=west,south,east,north in degrees (lon/lat) is required");
     auto ps = ctx.store().parcelsIn(storeBox(ctx, b));
     json fc = {{"type", "FeatureCollection"}, {"features", json::array()}};
@@ -226,10 +227,10 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     }
     jsonReply(res, fc);
   });
-  server.Get("/api/parcels/at", [&](const httplib::Request& req, httplib::Response& res) {
+  server.get("/api/parcels/at", [&](const http::Request& req, http::Response& res) {
     char* e1 = nullptr;
     char* e2 = nullptr;
-    std::string slon = req.get_param_value("lon"), slat = req.get_param_value("lat");
+    std::string slon = req.param("lon"), slat = req.param("lat");
     double lon = std::strtod(slon.c_str(), &e1), lat = std::strtod(slat.c_str(), &e2);
     if (slon.empty() || slat.empty() || *e1 || *e2 || !(std::abs(lon) <= 180) || !(std::abs(lat) <= 90))
       return jsonError(res, 400, "bad-point", "lon and lat in degrees are required");
@@ -239,7 +240,7 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     for (auto& x : ctx.store().parcelsAt({p[0], p[1]})) out.push_back(parcelSummary(ctx, x));
     jsonReply(res, {{"parcels", out}});
   });
-  server.Get(R"(/api/parcels/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
+  server.get(R"(/api/parcels/([^/]+))", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
     Site site;
     if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
@@ -261,7 +262,7 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     j["permits"] = permits;
     jsonReply(res, j);
   });
-  server.Get(R"(/api/parcels/([^/]+)/envelope)", [&](const httplib::Request& req, httplib::Response& res) {
+  server.get(R"(/api/parcels/([^/]+)/envelope)", [&](const http::Request& req, http::Response& res) {
     Site site;
     if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
     auto e = ctx.rules.envelope(site, 60);
@@ -274,16 +275,16 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     double g = siteGroundHeight(ctx.store(), site);
     return std::isfinite(g) ? g : 0.0;
   };
-  server.Get(R"(/api/parcels/([^/]+)/envelope/envelope.glb)", [&, envelopeGround](const httplib::Request& req, httplib::Response& res) {
+  server.get(R"(/api/parcels/([^/]+)/envelope/envelope.glb)", [&, envelopeGround](const http::Request& req, http::Response& res) {
     Site site;
     if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
     auto e = ctx.rules.envelope(site, 60);
     DiagnosticCollector diag;
     auto glb = envelopeGlb(e, ctx.storeCrs, envelopeGround(site), "", diag);
     if (glb.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
-    res.set_content(std::string(glb.begin(), glb.end()), "model/gltf-binary");
+    res.setContent(std::string(glb.begin(), glb.end()), "model/gltf-binary");
   });
-  server.Get(R"(/api/parcels/([^/]+)/envelope/tileset.json)", [&, envelopeGround](const httplib::Request& req, httplib::Response& res) {
+  server.get(R"(/api/parcels/([^/]+)/envelope/tileset.json)", [&, envelopeGround](const http::Request& req, http::Response& res) {
     Site site;
     if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
     auto e = ctx.rules.envelope(site, 60);
@@ -308,7 +309,7 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
                  {"content", {{"uri", "envelope.glb"}}}}}};
     jsonReply(res, ts);
   });
-  server.Post(R"(/api/parcels/([^/]+)/procedures)", [&](const httplib::Request& req, httplib::Response& res) {
+  server.post(R"(/api/parcels/([^/]+)/procedures)", [&](const http::Request& req, http::Response& res) {
     bool ok;
     json j = parseBody(req, res, ok);
     if (!ok) return;
@@ -332,11 +333,11 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
   });
 
   // ---- zoning ----
-  server.Get("/api/districts", [&](const httplib::Request& req, httplib::Response& res) {
+  server.get("/api/districts", [&](const http::Request& req, http::Response& res) {
     double b[4];
-    if (!parseBox(req.get_param_value("bbox"), b))
+    if (!parseBox(req.param("bbox"), b))
       return jsonError(res, 400, "bad-bbox", "bbox=west,south,east,north in degrees (lon/lat) is required");
-    std::string kind = req.get_param_value("kind");
+    std::string kind = req.param("kind");
     json fc = {{"type", "FeatureCollection"}, {"features", json::array()}};
     for (auto& d : ctx.store().districtsIn(storeBox(ctx, b))) {
       if (!kind.empty() && d.kind != kind) continue;
@@ -362,8 +363,8 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
   });
 
   // ---- search ----
-  server.Get("/api/search", [&](const httplib::Request& req, httplib::Response& res) {
-    std::string q = req.get_param_value("q");
+  server.get("/api/search", [&](const http::Request& req, http::Response& res) {
+    std::string q = req.param("q");
     if (q.empty() || q.size() > 200) return jsonError(res, 400, "bad-query", "q (1 to 200 characters) is required");
     json out = json::array();
     auto found = ctx.store().findParcels(q);
@@ -385,7 +386,7 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
   });
 
   // ---- buildings ----
-  server.Get(R"(/api/buildings/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
+  server.get(R"(/api/buildings/([^/]+))", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
     std::string id = req.matches[1].str();
     // The rule check of a building depends on the store's buildings, parcels and zoning, which a
@@ -429,7 +430,7 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     }
     jsonReply(res, j);
   });
-  server.Post("/api/buildings/verdicts", [&](const httplib::Request& req, httplib::Response& res) {
+  server.post("/api/buildings/verdicts", [&](const http::Request& req, http::Response& res) {
     bool ok;
     json j = parseBody(req, res, ok);
     if (!ok) return;
@@ -458,15 +459,15 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
   });
 
   // ---- permits ----
-  server.Get("/api/permits", [&](const httplib::Request& req, httplib::Response& res) {
+  server.get("/api/permits", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
-    std::string ref = req.has_param("parcel") ? req.get_param_value("parcel") : req.get_param_value("building");
+    std::string ref = req.hasParam("parcel") ? req.param("parcel") : req.param("building");
     auto list = ref.empty() ? ctx.store().permits() : ctx.store().permitsFor(ref);
     json out = json::array();
     for (auto& p : list) out.push_back(permitJson(p, c.role != Role::Public));
     jsonReply(res, {{"permits", out}});
   });
-  server.Get(R"(/api/permits/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
+  server.get(R"(/api/permits/([^/]+))", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
     auto p = ctx.store().permit(req.matches[1].str());
     if (!p) return jsonError(res, 404, "not-found", "no permit '" + req.matches[1].str() + "'");
@@ -477,7 +478,7 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     j["documents"] = docs;
     jsonReply(res, j);
   });
-  server.Post("/api/permits", [&](const httplib::Request& req, httplib::Response& res) {
+  server.post("/api/permits", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
     if (!need(c, Role::Staff, res)) return;
     bool ok;
@@ -493,7 +494,7 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     if (!ctx.store().putPermit(p, c.user)) return jsonError(res, 409, "exists", "permit '" + p.id + "' exists: update it");
     jsonReply(res, permitJson(p, true), 201);
   });
-  auto update = [&](const httplib::Request& req, httplib::Response& res, bool close) {
+  auto update = [&](const http::Request& req, http::Response& res, bool close) {
     Caller c = callerOf(ctx, req);
     if (!need(c, Role::Staff, res)) return;
     bool ok;
@@ -519,9 +520,9 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     }
     jsonReply(res, permitJson(p, true));
   };
-  server.Put(R"(/api/permits/([^/]+))", [&, update](const httplib::Request& req, httplib::Response& res) { update(req, res, false); });
-  server.Post(R"(/api/permits/([^/]+)/close)", [&, update](const httplib::Request& req, httplib::Response& res) { update(req, res, true); });
-  server.Post(R"(/api/permits/([^/]+)/documents)", [&](const httplib::Request& req, httplib::Response& res) {
+  server.put(R"(/api/permits/([^/]+))", [&, update](const http::Request& req, http::Response& res) { update(req, res, false); });
+  server.post(R"(/api/permits/([^/]+)/close)", [&, update](const http::Request& req, http::Response& res) { update(req, res, true); });
+  server.post(R"(/api/permits/([^/]+)/documents)", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
     if (!need(c, Role::Staff, res)) return;
     auto p = ctx.store().permit(req.matches[1].str());
@@ -530,10 +531,10 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     Document d;
     d.id = p->id + "-" + std::to_string(ctx.store().documents(p->id).size() + 1);
     d.permitId = p->id;
-    d.kind = req.get_param_value("kind");
-    d.name = req.get_param_value("name");
+    d.kind = req.param("kind");
+    d.name = req.param("name");
     if (d.kind.empty() || d.name.empty()) return jsonError(res, 400, "missing-field", "kind and name are required");
-    d.mimeType = req.get_header_value("Content-Type");
+    d.mimeType = req.header("Content-Type");
     if (d.mimeType.empty()) d.mimeType = "application/octet-stream";
     // The 建築計画概要書 is public by law (建築基準法第93条の2); anything else is staff-only.
     d.isPublic = d.kind == "建築計画概要書";
@@ -542,18 +543,18 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     d.size = int64_t(d.data.size());
     jsonReply(res, documentJson(d), 201);
   });
-  server.Get(R"(/api/permits/([^/]+)/documents/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
+  server.get(R"(/api/permits/([^/]+)/documents/([^/]+))", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
     auto d = ctx.store().document(req.matches[2].str());
     if (!d || d->permitId != req.matches[1].str()) return jsonError(res, 404, "not-found", "no such document");
     if (!d->isPublic && !need(c, Role::Staff, res)) return;
-    res.set_header("Content-Disposition", "attachment; filename*=UTF-8''" + httplib::detail::encode_query_param(d->name));
-    res.set_header("X-Content-Type-Options", "nosniff");
-    res.set_content(d->data, d->mimeType);
+    res.setHeader("Content-Disposition", "attachment; filename*=UTF-8''" + http::encodeComponent(d->name));
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setContent(d->data, d->mimeType);
   });
 
   // ---- admin ----
-  server.Post("/api/admin/tokens", [&](const httplib::Request& req, httplib::Response& res) {
+  server.post("/api/admin/tokens", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
     if (!need(c, Role::Admin, res)) return;
     bool ok;
@@ -566,11 +567,11 @@ void addApiRoutes(httplib::Server& server, Context& ctx) {
     ctx.store().putToken({tokenHash(token), user, role, ""}, c.user);
     jsonReply(res, {{"user", user}, {"role", role}, {"token", token}}, 201);
   });
-  server.Get("/api/admin/audit", [&](const httplib::Request& req, httplib::Response& res) {
+  server.get("/api/admin/audit", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
     if (!need(c, Role::Admin, res)) return;
-    size_t limit = std::min<size_t>(1000, std::max<size_t>(1, std::strtoul(req.get_param_value("limit").c_str(), nullptr, 10)));
-    if (!req.has_param("limit")) limit = 100;
+    size_t limit = std::min<size_t>(1000, std::max<size_t>(1, std::strtoul(req.param("limit").c_str(), nullptr, 10)));
+    if (!req.hasParam("limit")) limit = 100;
     json out = json::array();
     for (auto& a : ctx.store().audit(limit))
       out.push_back({{"seq", a.seq}, {"at", a.at}, {"actor", a.actor}, {"action", a.action}, {"entity", a.entity},

@@ -1,7 +1,5 @@
 #pragma once
 // Shared between the server's parts (not installed).
-#include <httplib.h>
-
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -9,6 +7,7 @@
 
 #include "twin/planning/rules.h"
 #include "twin/planning/store.h"
+#include "http.h"
 #include "twin/viewer/server.h"
 
 namespace twin::viewer {
@@ -35,10 +34,10 @@ struct Context {
 };
 
 // Writes {"error": {"status", "code", "message"}}.
-void jsonError(httplib::Response& res, int status, const std::string& code, const std::string& message);
-void jsonReply(httplib::Response& res, const nlohmann::json& body, int status = 200);
-Caller callerOf(Context& ctx, const httplib::Request& req);
+void jsonError(http::Response& res, int status, const std::string& code, const std::string& message);
+void jsonReply(http::Response& res, const nlohmann::json& body, int status = 200);
+Caller callerOf(Context& ctx, const http::Request& req);
 
-void addApiRoutes(httplib::Server& server, Context& ctx);
+void addApiRoutes(http::Router& server, Context& ctx);
 
 }  // namespace twin::viewer

@@ -1,5 +1,6 @@
 // viewer-server: static tiles and viewer files (ETag, Last-Modified, Cache-Control, gzip/brotli
-// for text, ranges), the JSON API, access control and the access log, on cpp-httplib.
+// for text, ranges), the JSON API, access control and the access log, on the event-loop server of
+// http.h: static files are answered on the loops, API requests on worker threads.
 #include "twin/viewer/server.h"
 
 #include <openssl/crypto.h>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "http.h"
 #include "internal.h"
 
 namespace twin::viewer {
@@ -41,18 +43,18 @@ std::string tokenHash(const std::string& token) {
   return s;
 }
 
-void jsonReply(httplib::Response& res, const nlohmann::json& body, int status) {
+void jsonReply(http::Response& res, const nlohmann::json& body, int status) {
   res.status = status;
-  res.set_content(body.dump(), "application/json; charset=utf-8");
+  res.setContent(body.dump(), "application/json; charset=utf-8");
 }
 
-void jsonError(httplib::Response& res, int status, const std::string& code, const std::string& message) {
+void jsonError(http::Response& res, int status, const std::string& code, const std::string& message) {
   jsonReply(res, {{"error", {{"status", status}, {"code", code}, {"message", message}}}}, status);
 }
 
-Caller callerOf(Context& ctx, const httplib::Request& req) {
+Caller callerOf(Context& ctx, const http::Request& req) {
   Caller c;
-  std::string auth = req.get_header_value("Authorization");
+  std::string auth = req.header("Authorization");
   if (auth.rfind("Bearer ", 0) != 0 || ctx.options.store.empty()) return c;
   std::string token = auth.substr(7);
   std::string h = tokenHash(token);
@@ -76,6 +78,9 @@ class FileCache {
   struct Entry {
     std::string data, etag, lastModified;
     int64_t mtime = 0, size = 0;
+    // Compressed copies for text files, made on first request.
+    mutable std::mutex zipMutex;
+    mutable std::shared_ptr<const std::string> gzip, brotli;
   };
   explicit FileCache(size_t capacity) : capacity_(capacity) {}
 
@@ -203,32 +208,81 @@ sfs::path safePathUncached(const sfs::path& rootCanonical, const std::string& re
   return c;
 }
 
-void serveFile(FileCache& cache, const sfs::path& file, const httplib::Request& req, httplib::Response& res,
+// Parses a single "bytes=" range against `size` into [first, last]. 0: no usable Range header
+// (the whole file is sent), 1: a range, -1: unsatisfiable.
+int parseRange(const std::string& h, int64_t size, int64_t& first, int64_t& last) {
+  if (h.rfind("bytes=", 0) != 0 || h.find(',') != std::string::npos) return 0;  // several ranges: whole file
+  std::string r = h.substr(6);
+  size_t dash = r.find('-');
+  if (dash == std::string::npos) return 0;
+  std::string a = r.substr(0, dash), b = r.substr(dash + 1);
+  auto num = [](const std::string& t, int64_t& v) {
+    if (t.empty() || t.size() > 18 || t.find_first_not_of("0123456789") != std::string::npos) return false;
+    v = std::stoll(t);
+    return true;
+  };
+  if (a.empty()) {  // suffix: the last N bytes
+    int64_t n;
+    if (!num(b, n)) return 0;
+    if (n == 0 || size == 0) return -1;
+    first = std::max<int64_t>(0, size - n), last = size - 1;
+    return 1;
+  }
+  if (!num(a, first)) return 0;
+  if (b.empty()) last = size - 1;
+  else if (!num(b, last) || last < first) return 0;
+  if (first >= size) return -1;
+  last = std::min(last, size - 1);
+  return 1;
+}
+
+void serveFile(FileCache& cache, const sfs::path& file, const http::Request& req, http::Response& res,
                const std::string& cacheControl) {
   auto e = cache.get(file);
-  if (!e) {
-    jsonError(res, 404, "not-found", "no such file");
-    return;
-  }
-  res.set_header("ETag", e->etag);
-  res.set_header("Last-Modified", e->lastModified);
-  res.set_header("Cache-Control", cacheControl);
-  std::string inm = req.get_header_value("If-None-Match");
+  if (!e) return jsonError(res, 404, "not-found", "no such file");
+  res.setHeader("ETag", e->etag);
+  res.setHeader("Last-Modified", e->lastModified);
+  res.setHeader("Cache-Control", cacheControl);
+  std::string inm = req.header("If-None-Match");
   if ((!inm.empty() && (inm == e->etag || inm == "*")) ||
-      (inm.empty() && req.get_header_value("If-Modified-Since") == e->lastModified)) {
+      (inm.empty() && req.header("If-Modified-Since") == e->lastModified)) {
     res.status = 304;
     return;
   }
   std::string type = contentType(file.string());
+  res.setHeader("Content-Type", type);
+  std::shared_ptr<const std::string> data(e, &e->data);  // shares the cache entry, no copy
   bool text = type.rfind("application/json", 0) == 0 || type.rfind("text/", 0) == 0;
-  if (text && e->data.size() < (4u << 20)) {
-    res.set_content(e->data, type);  // small text: compressed (gzip/brotli) when the client accepts it
-    return;
+  std::string range = req.header("Range");
+  if (text && range.empty() && e->data.size() >= 1024) {
+    res.setHeader("Vary", "Accept-Encoding");
+    std::string enc = http::acceptedEncoding(req);
+    if (!enc.empty()) {
+      std::lock_guard<std::mutex> lock(e->zipMutex);
+      auto& z = enc == "br" ? e->brotli : e->gzip;
+      if (!z) z = std::make_shared<const std::string>(http::compress(e->data, enc, false));
+      if (!z->empty()) {
+        res.setHeader("Content-Encoding", enc);
+        res.shared = z, res.sharedOffset = 0, res.sharedLength = z->size();
+        return;
+      }
+    }
   }
-  // Binary contents are written straight from the cache (no copy per request); ranges still apply.
-  res.set_content_provider(e->data.size(), type, [e](size_t offset, size_t length, httplib::DataSink& sink) {
-    return sink.write(e->data.data() + offset, length);
-  });
+  res.setHeader("Accept-Ranges", "bytes");
+  res.shared = data, res.sharedOffset = 0, res.sharedLength = data->size();
+  if (!range.empty()) {
+    int64_t first = 0, last = 0, size = int64_t(data->size());
+    int r = parseRange(range, size, first, last);
+    if (r < 0) {
+      jsonError(res, 416, "range", "the range is outside the file");
+      res.setHeader("Content-Range", "bytes */" + std::to_string(size));
+    } else if (r > 0) {
+      res.status = 206;
+      res.setHeader("Content-Range",
+                    "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
+      res.sharedOffset = size_t(first), res.sharedLength = size_t(last - first + 1);
+    }
+  }
 }
 
 std::string nowIso() {
@@ -290,20 +344,6 @@ twin::PlaneTransform& Context::toLonLat() {
 }
 
 int serve(const ServeOptions& o, std::string& error) {
-  httplib::Server server;
-  server.set_payload_max_length(o.maxBodyBytes);
-  server.set_read_timeout(10, 0);
-  server.set_write_timeout(30, 0);
-  server.set_keep_alive_max_count(10000);
-  server.set_keep_alive_timeout(5);
-  // Headers and body go out in separate writes: without TCP_NODELAY each response waits for the
-  // client's delayed ACK (~40 ms).
-  server.set_tcp_nodelay(true);
-  // cpp-httplib gives each connection a thread while it is open; keep-alive clients (a viewer
-  // opens 6-16, a load test hundreds) need more threads than cores.
-  size_t threads = o.threads > 0 ? size_t(o.threads) : 64;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-
   Context ctx;
   ctx.options = o;
   if (!o.store.empty()) {
@@ -327,7 +367,7 @@ int serve(const ServeOptions& o, std::string& error) {
     ctx.geographicCrs = (epsg >= 6669 && epsg <= 6692) ? "EPSG:6668" : "EPSG:4326";
   }
 
-  static FileCache cache(256u << 20);
+  FileCache cache(256u << 20);
   std::vector<sfs::path> roots;
   nlohmann::json list = nlohmann::json::array();
   for (size_t i = 0; i < o.tiles.size(); ++i) {
@@ -349,108 +389,113 @@ int serve(const ServeOptions& o, std::string& error) {
       return 1;
     }
   }
+  // What the viewer needs to start: tilesets, whether the land-use API is there, the base map.
+  std::string listJson = list.dump();
+  std::string configJson = nlohmann::json{{"tilesets", list}, {"store", !o.store.empty()}, {"basemap", o.basemap}}.dump();
+  std::string tileCache = "public, max-age=" + std::to_string(o.cacheSeconds);
 
-  // Nothing hidden is ever served (a tileset's .twin/ state, staging directories).
-  server.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+  http::Router api;
+  if (!o.store.empty()) addApiRoutes(api, ctx);
+
+  http::Handlers h;
+  // On the event loops: files, the two fixed JSON documents, CORS preflight. Nothing here waits.
+  h.fast = [&](http::Request& req, http::Response& res) {
+    // Nothing hidden is ever served (a tileset's .twin/ state, staging directories).
     if (req.path.find("/.") != std::string::npos || req.path.find('\\') != std::string::npos) {
       jsonError(res, 404, "not-found", "no such file");
-      return httplib::Server::HandlerResponse::Handled;
+      return true;
     }
-    if (!o.corsOrigin.empty()) {
-      res.set_header("Access-Control-Allow-Origin", o.corsOrigin);
-      res.set_header("Access-Control-Expose-Headers", "ETag, Content-Length, Content-Range");
-      if (o.corsOrigin != "*") res.set_header("Vary", "Origin");
+    if (req.method == "OPTIONS") {
+      if (!o.corsOrigin.empty()) {
+        res.setHeader("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, OPTIONS");
+        res.setHeader("Access-Control-Allow-Headers", "Authorization, Content-Type, Range, If-None-Match");
+        res.setHeader("Access-Control-Max-Age", "600");
+      }
+      res.status = 204;
+      return true;
     }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  server.Options(R"(.*)", [&](const httplib::Request&, httplib::Response& res) {
-    if (!o.corsOrigin.empty()) {
-      res.set_header("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, OPTIONS");
-      res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Range, If-None-Match");
-      res.set_header("Access-Control-Max-Age", "600");
+    if (req.method != "GET" && req.method != "HEAD") return false;
+    if (req.path.rfind("/tiles/", 0) == 0) {
+      size_t slash = req.path.find('/', 7);
+      std::string index = req.path.substr(7, slash == std::string::npos ? std::string::npos : slash - 7);
+      char* end = nullptr;
+      size_t i = std::strtoul(index.c_str(), &end, 10);
+      if (index.empty() || *end || slash == std::string::npos || i >= roots.size()) {
+        jsonError(res, 404, "not-found", "no such tileset");
+        return true;
+      }
+      sfs::path p = safePath(roots[i], req.path.substr(slash + 1));
+      if (p.empty()) {
+        jsonError(res, 404, "not-found", "no such file");
+        return true;
+      }
+      // tileset.json and subtrees change when a city is converted again: always revalidated.
+      bool isIndex = p.extension() == ".json" || p.extension() == ".subtree";
+      serveFile(cache, p, req, res, isIndex ? "no-cache" : tileCache);
+      return true;
     }
-    res.status = 204;
-  });
-
-  // Tiles first: routes are matched in order, and tile requests are the most frequent.
-  std::string tileCache = "public, max-age=" + std::to_string(o.cacheSeconds);
-  server.Get(R"(/tiles/(\d+)/(.+))", [&, tileCache](const httplib::Request& req, httplib::Response& res) {
-    size_t i = std::strtoul(req.matches[1].str().c_str(), nullptr, 10);
-    if (i >= roots.size()) return jsonError(res, 404, "not-found", "no such tileset");
-    sfs::path p = safePath(roots[i], req.matches[2].str());
-    if (p.empty()) return jsonError(res, 404, "not-found", "no such file");
-    // tileset.json and subtrees change when a city is converted again: always revalidated.
-    bool index = p.extension() == ".json" || p.extension() == ".subtree";
-    serveFile(cache, p, req, res, index ? "no-cache" : tileCache);
-  });
-  server.Get("/api/tilesets", [list](const httplib::Request&, httplib::Response& res) { jsonReply(res, list); });
-  // What the viewer needs to start: tilesets, whether the land-use API is there, the base map.
-  nlohmann::json config = {{"tilesets", list}, {"store", !o.store.empty()}, {"basemap", o.basemap}};
-  server.Get("/api/config", [config](const httplib::Request&, httplib::Response& res) { jsonReply(res, config); });
-  if (!o.store.empty()) addApiRoutes(server, ctx);
-  server.Get(R"(/api/.*)", [](const httplib::Request&, httplib::Response& res) {
-    jsonError(res, 404, "not-found", "no such API endpoint (see /api/openapi.json)");
-  });
-  if (!webRoot.empty())
-    server.Get(R"(/(.*))", [&](const httplib::Request& req, httplib::Response& res) {
-      std::string rel = req.matches[1].str();
-      if (rel.empty()) rel = "index.html";
-      sfs::path p = safePath(webRoot, rel);
-      if (p.empty()) return jsonError(res, 404, "not-found", "no such file");
-      bool lib = rel.rfind("cesium/", 0) == 0;
-      serveFile(cache, p, req, res, lib ? "public, max-age=86400" : "no-cache");
-    });
-
-  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string msg = "internal error";
+    if (req.path == "/api/tilesets" || req.path == "/api/config") {
+      res.setContent(req.path == "/api/config" ? configJson : listJson, "application/json; charset=utf-8");
+      return true;
+    }
+    if (req.path.rfind("/api/", 0) == 0) return false;
+    if (webRoot.empty()) {
+      jsonError(res, 404, "not-found", "no such file");
+      return true;
+    }
+    std::string rel = req.path.substr(1);
+    if (rel.empty()) rel = "index.html";
+    sfs::path p = safePath(webRoot, rel);
+    if (p.empty()) {
+      jsonError(res, 404, "not-found", "no such file");
+      return true;
+    }
+    bool lib = rel.rfind("cesium/", 0) == 0;
+    serveFile(cache, p, req, res, lib ? "public, max-age=86400" : "no-cache");
+    return true;
+  };
+  // On the workers: the API.
+  h.slow = [&](const http::Request& request, http::Response& res) {
+    http::Request& req = const_cast<http::Request&>(request);  // the router fills in `matches`
     try {
-      std::rethrow_exception(ep);
+      if (api.dispatch(req, res)) return;
+      if (req.path.rfind("/api/", 0) == 0) jsonError(res, 404, "not-found", "no such API endpoint (see /api/openapi.json)");
+      else if (req.method == "POST" || req.method == "PUT" || req.method == "DELETE" || req.method == "PATCH")
+        jsonError(res, 405, "method-not-allowed", req.method + " is not allowed here");
+      else jsonError(res, 501, "not-implemented", "unknown method " + req.method);
     } catch (const planning::StoreError& e) {
-      msg = std::string("store error: ") + e.what();
+      res = http::Response{};
+      jsonError(res, 500, "internal", std::string("store error: ") + e.what());
     } catch (const std::exception& e) {
-      msg = e.what();
-    } catch (...) {
+      res = http::Response{};
+      jsonError(res, 500, "internal", e.what());
     }
-    jsonError(res, 500, "internal", msg);
-  });
-  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty() && res.status >= 400) {
-      const char* code = res.status == 413 ? "too-large" : res.status == 400 ? "bad-request" : "error";
-      jsonError(res, res.status, code, res.status == 413 ? "request too large" : "HTTP " + std::to_string(res.status));
+  };
+  h.finish = [&](const http::Request&, http::Response& res) {
+    if (!o.corsOrigin.empty()) {
+      res.setHeader("Access-Control-Allow-Origin", o.corsOrigin);
+      res.setHeader("Access-Control-Expose-Headers", "ETag, Content-Length, Content-Range");
+      if (o.corsOrigin != "*") res.setHeader("Vary", "Origin");
     }
-  });
+  };
   if (o.accessLog)
-    server.set_logger([&](const httplib::Request& req, const httplib::Response& res) {
+    h.log = [](const http::Request& req, const http::Response& res, size_t bytes) {
       // Path only (no query, body or Authorization), the role, not who.
-      nlohmann::json j = {{"t", nowIso()},          {"ip", req.remote_addr},         {"method", req.method},
-                          {"path", req.path},       {"status", res.status},          {"bytes", res.body.size()},
-                          {"auth", req.has_header("Authorization")}};
-      std::fprintf(stderr, "%s\n", j.dump().c_str());
-    });
+      nlohmann::json j = {{"t", nowIso()},    {"ip", req.remoteAddr},   {"method", req.method},
+                          {"path", req.path}, {"status", res.status},   {"bytes", bytes},
+                          {"auth", req.hasHeader("Authorization")}};
+      std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      std::fwrite(line.data(), 1, line.size(), stderr);
+    };
 
-  int port = o.port;
-  if (port == 0) {
-    port = server.bind_to_any_port(o.host);
-    if (port < 0) {
-      error = "cannot listen on " + o.host;
-      return 1;
-    }
-  } else if (!server.bind_to_port(o.host, o.port)) {
-    error = "cannot listen on " + o.host + ":" + std::to_string(o.port);
-    return 1;
-  }
-  if (o.onListening) o.onListening(port);
-  std::thread watcher;
-  std::atomic<bool> finished{false};
-  if (o.stop)
-    watcher = std::thread([&] {
-      while (!finished.load() && !o.stop->load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      server.stop();
-    });
-  server.listen_after_bind();
-  finished = true;
-  if (watcher.joinable()) watcher.join();
-  return 0;
+  http::ServerOptions so;
+  so.host = o.host;
+  so.port = o.port;
+  so.workers = o.threads;
+  so.maxBodyBytes = o.maxBodyBytes;
+  so.stop = o.stop;
+  so.onListening = o.onListening;
+  return http::run(so, h, error);
 }
 
 }  // namespace twin::viewer
