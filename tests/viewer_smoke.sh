@@ -37,7 +37,10 @@ python3 "$src/tests/make_ground.py" "$src/samples/plateau-yokosuka/udx/bldg/5239
 rm -rf "$out/viewer-relief"
 "$twin" convert "$out/ground.gml" --types relief -o "$out/viewer-relief" -q --no-progress
 serve viewer-server-2.log "$out/viewer-tiles" "$out/viewer-relief"
-node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer-ground.png" 14
+# The relief is told apart as terrain (asset.extras.twin.objectTypes): api/config says so and
+# the viewer drapes parcels on it instead of treating it as buildings.
+curl -sf "http://127.0.0.1:$port/api/config" | python3 -c 'import json,sys; k=[t["kind"] for t in json.load(sys.stdin)["tilesets"]]; sys.exit(0 if k==["buildings","terrain"] else f"viewer: tileset kinds {k}")'
+node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer-ground.png" 14 1
 
 # The other output forms in one scene: 3D Tiles 1.0 (b3dm + batch tables) for clients without
 # 1.1, and implicit tiling (subtrees with tile metadata): CesiumJS loads every building of both.

@@ -97,6 +97,7 @@ nlohmann::json assetJson(const TilesetInfo& info, const std::string& version) {
   extras["targetCrs"] = "EPSG:4978";
   extras["geoid"] = info.geoid.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.geoid);
   for (auto& [k, v] : info.numbers) extras[k] = v;
+  extras["objectTypes"] = info.objectTypes.empty() ? std::vector<std::string>{"Building"} : info.objectTypes;
   a["extras"] = {{"twin", extras}};
   return a;
 }

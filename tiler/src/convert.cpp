@@ -1759,6 +1759,7 @@ class Run {
     info.geoid = geoid;
     info.numbers["features"] = double(result.features);
     info.numbers["tiles"] = double(result.tiles);
+    info.objectTypes = o_.objectTypes;
     // The tileset's own error (nothing drawn at all): at least the largest building.
     info.geometricError = std::max(rootTile.geometricError, double(tree->maxDiagonal));
     std::string json;

@@ -285,6 +285,20 @@ void serveFile(FileCache& cache, const sfs::path& file, const http::Request& req
   }
 }
 
+// "terrain" for a tileset of relief only (the viewer drapes parcels and zoning on it and does not
+// open building panels for it), else "buildings". From asset.extras.twin.objectTypes, which twin
+// convert writes; tilesets from elsewhere count as buildings.
+std::string tilesetKind(const sfs::path& tilesetJson) {
+  std::ifstream f(tilesetJson, std::ios::binary);
+  auto j = nlohmann::json::parse(f, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return "buildings";
+  auto types = j.value("/asset/extras/twin/objectTypes"_json_pointer, nlohmann::json::array());
+  if (!types.is_array() || types.empty()) return "buildings";
+  for (auto& t : types)
+    if (!t.is_string() || (t != "ReliefFeature" && t != "TINRelief")) return "buildings";
+  return "terrain";
+}
+
 std::string nowIso() {
   auto t = std::chrono::system_clock::now();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
@@ -378,7 +392,8 @@ int serve(const ServeOptions& o, std::string& error) {
     }
     roots.push_back(sfs::canonical(o.tiles[i], ec));
     list.push_back({{"name", sfs::path(o.tiles[i]).filename().string()},
-                    {"url", "tiles/" + std::to_string(i) + "/tileset.json"}});
+                    {"url", "tiles/" + std::to_string(i) + "/tileset.json"},
+                    {"kind", tilesetKind(sfs::path(o.tiles[i]) / "tileset.json")}});
   }
   sfs::path webRoot;
   if (!o.webDir.empty()) {

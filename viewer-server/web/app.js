@@ -9,7 +9,7 @@ Cesium.Ion.defaultAccessToken = '';
 
 const params = new URLSearchParams(location.search);
 const state = {
-  tilesets: [], allTilesLoaded: false, featuresLoaded: 0, selected: null, selectedParcel: null,
+  tilesets: [], terrainTilesets: 0, allTilesLoaded: false, featuresLoaded: 0, selected: null, selectedParcel: null,
   panelShown: false, lastSearch: null, lang: params.get('lang') === 'en' ? 'en' : 'ja',
   store: false, verdicts: new Map(), permitStatus: new Map(),
 };
@@ -56,6 +56,10 @@ const panel = document.getElementById('panel');
 const panelBody = document.getElementById('panelBody');
 const legend = document.getElementById('legend');
 let buildingTilesets = [];
+// Relief tilesets (kind "terrain" in api/config): shown as the ground; parcels and zoning are
+// draped on them too, and clicking them is a click on the ground, not on a building.
+let terrainTilesets = [];
+const groundClassification = () => (terrainTilesets.length ? Cesium.ClassificationType.BOTH : Cesium.ClassificationType.TERRAIN);
 
 const token = () => sessionStorage.getItem('twinToken') || '';
 async function api(path, options = {}) {
@@ -242,13 +246,16 @@ panelBody.addEventListener('click', async (e) => {
 // ---- picking ---------------------------------------------------------------------------------
 viewer.screenSpaceEventHandler.setInputAction((e) => {
   const picked = viewer.scene.pick(e.position);
-  if (picked instanceof Cesium.Cesium3DTileFeature) {
+  if (picked instanceof Cesium.Cesium3DTileFeature && !terrainTilesets.includes(picked.tileset)) {
     const id = picked.getProperty('gml_id');
     if (id) showBuilding(id, picked);
     return;
   }
-  if (picked && picked.id instanceof Cesium.Entity && picked.id.properties?.twinParcel) {
-    showParcel(picked.id.properties.twinParcel.getValue());
+  // A parcel under the click (on a relief tileset the pick may be the ground before the parcel).
+  const hits = picked instanceof Cesium.Cesium3DTileFeature ? viewer.scene.drillPick(e.position, 4) : [picked];
+  const parcelHit = hits.find((h) => h && h.id instanceof Cesium.Entity && h.id.properties?.twinParcel);
+  if (parcelHit) {
+    showParcel(parcelHit.id.properties.twinParcel.getValue());
     return;
   }
   panel.style.display = 'none';
@@ -299,7 +306,7 @@ async function loadParcels(box) {
         polygon: {
           hierarchy: Cesium.Cartesian3.fromDegreesArray(poly[0].flat()),
           material: Cesium.Color.fromCssColorString('#ffffff').withAlpha(0.25),
-          classificationType: Cesium.ClassificationType.TERRAIN,
+          classificationType: groundClassification(),
         },
         polyline: {
           positions: Cesium.Cartesian3.fromDegreesArray(poly[0].flat()), width: 1.5,
@@ -331,7 +338,7 @@ async function loadZoning() {
     seen.set(f.properties.code, [colour, f.properties.name || f.properties.code, f.properties]);
     for (const poly of f.geometry.coordinates)
       zoningSource.entities.add({ polygon: { hierarchy: Cesium.Cartesian3.fromDegreesArray(poly[0].flat()),
-        material: Cesium.Color.fromCssColorString(colour).withAlpha(0.35), classificationType: Cesium.ClassificationType.TERRAIN } });
+        material: Cesium.Color.fromCssColorString(colour).withAlpha(0.35), classificationType: groundClassification() } });
   }
   state.zoningLegend = [...seen.values()].map((v) => v[1]);
   zoningSource.show = false;
@@ -509,7 +516,7 @@ state.cameraLonLat = () => {
   const c = viewer.camera.positionCartographic;
   return { lon: Cesium.Math.toDegrees(c.longitude), lat: Cesium.Math.toDegrees(c.latitude), height: c.height };
 };
-state.tilesLoaded = () => buildingTilesets.every((ts) => ts.tilesLoaded);
+state.tilesLoaded = () => buildingTilesets.concat(terrainTilesets).every((ts) => ts.tilesLoaded);
 state.pickId = (x, y) => {
   const f = viewer.scene.pick(new Cesium.Cartesian2(x, y));
   return f instanceof Cesium.Cesium3DTileFeature ? f.getProperty('gml_id') : null;
@@ -527,8 +534,10 @@ async function main() {
   for (const entry of config.tilesets) {
     const tileset = await Cesium.Cesium3DTileset.fromUrl(entry.url, { maximumScreenSpaceError: 8 });
     viewer.scene.primitives.add(tileset);
-    buildingTilesets.push(tileset);
+    if (entry.kind === 'terrain') terrainTilesets.push(tileset);
+    else buildingTilesets.push(tileset);
     state.tilesets.push(entry.name);
+    state.terrainTilesets = terrainTilesets.length;
     tileset.allTilesLoaded.addEventListener(() => {
       pending = Math.max(0, pending - 1);
       state.allTilesLoaded = pending === 0;
@@ -537,7 +546,7 @@ async function main() {
     tileset.tileLoad.addEventListener((tile) => {
       state.featuresLoaded += tile.content?.featuresLength ?? 0;
       collectNumeric(tile);
-      if (state.colouring === 'verdict') fetchVerdicts(featureIds(tile)).then(() => tileset.makeStyleDirty()).catch(() => {});
+      if (state.colouring === 'verdict' && entry.kind !== 'terrain') fetchVerdicts(featureIds(tile)).then(() => tileset.makeStyleDirty()).catch(() => {});
     });
     tileset.tileUnload.addEventListener((tile) => { state.featuresLoaded -= tile.content?.featuresLength ?? 0; });
     tileset.tileFailed.addEventListener((e) => { statusEl.textContent = `tile failed: ${e.url}: ${e.message}`; });

@@ -40,6 +40,9 @@ struct TilesetInfo {
   std::vector<std::string> sourceCrs;  // source CRSs
   std::string geoid;                   // geoid grid applied, or empty
   std::map<std::string, double> numbers;       // extra summary numbers (features, ...)
+  // City object types converted (ReadOptions::objectTypes; empty: buildings), so that a viewer
+  // can tell a terrain (ReliefFeature) tileset from buildings.
+  std::vector<std::string> objectTypes;
   double geometricError = -1;  // the tileset's (error when nothing is drawn); < 0: the root's
 
 };
