@@ -1,6 +1,7 @@
 #include "twin/converters/registry.h"
 
 #include "twin/citygml/citygml_reader.h"
+#include "twin/cityjson/cityjson_reader.h"
 #include "twin/mojxml/mojxml_reader.h"
 #include "twin/ogr/ogr_reader.h"
 
@@ -11,11 +12,13 @@ const FormatRegistry& builtinFormats() {
     FormatRegistry r;
     r.add({"citygml", "CityGML 1.0/2.0 (PLATEAU i-UR 1.x-3.x): buildings with LOD0-4, textures, attributes",
            {".gml", ".citygml", ".xml"}, &citygml::createReader, &citygml::sniff});
+    r.add({"cityjson", "CityJSON 1.0/1.1/2.0 and CityJSONSeq: city objects with semantics, materials, textures, templates",
+           {".json", ".city.json", ".jsonl", ".city.jsonl"}, &cityjson::createReader, &cityjson::sniff});
     r.add({"mojxml", "Cadastral map XML of the Ministry of Justice (地図XML): parcels (筆) with 地番 (--types parcel)",
            {".xml"}, &mojxml::createReader, &mojxml::sniff});
     r.add({"ogr", "GDAL/OGR vector data (GeoJSON, GeoPackage, Shapefile, FlatGeobuf): polygons with attributes, for "
                   "parcels, zoning and roads (twin parcels/zoning/roads import)",
-           {".geojson", ".gpkg", ".shp", ".fgb"}, &ogr::createReader, &ogr::sniff});
+           {".geojson", ".json", ".gpkg", ".shp", ".fgb"}, &ogr::createReader, &ogr::sniff});
     return r;
   }();
   return registry;

@@ -523,4 +523,19 @@ std::string crsWkt1(const std::string& crsIn) {
   return out;
 }
 
+bool crsNorthFirst(const std::string& crsIn) {
+  PJ_CONTEXT* c = proj_context_create();
+  proj_log_level(c, PJ_LOG_NONE);
+  std::string crs = canonicalSrs(crsIn).value_or(crsIn);
+  bool north = false;
+  if (PJ* p = proj_create(c, crs.c_str())) {
+    PJ* horizontal = proj_get_type(p) == PJ_TYPE_COMPOUND_CRS ? proj_crs_get_sub_crs(c, p, 0) : nullptr;
+    north = firstAxisNorth(c, horizontal ? horizontal : p);
+    if (horizontal) proj_destroy(horizontal);
+    proj_destroy(p);
+  }
+  proj_context_destroy(c);
+  return north;
+}
+
 }  // namespace twin

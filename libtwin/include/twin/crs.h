@@ -108,5 +108,9 @@ class PlaneTransform {
 std::string chooseProjectedCrs(double lon, double lat);
 // The WKT (OGC 01-009 / WKT1, as GeoPackage wants) of a CRS, or empty.
 std::string crsWkt1(const std::string& crs);
+// True when the CRS's first axis points north (EPSG:6697, EPSG:4326: latitude first; some
+// projected CRSs: northing first). Formats that always store easting/longitude first (CityJSON,
+// GeoJSON) swap their x and y into the CRS's order with it.
+bool crsNorthFirst(const std::string& crs);
 
 }  // namespace twin
