@@ -10,7 +10,7 @@ namespace twin::converters {
 const FormatRegistry& builtinFormats() {
   static const FormatRegistry registry = [] {
     FormatRegistry r;
-    r.add({"citygml", "CityGML 1.0/2.0 (PLATEAU i-UR 1.x-3.x): buildings with LOD0-4, textures, attributes",
+    r.add({"citygml", "CityGML 1.0/2.0/3.0 (PLATEAU i-UR 1.x-3.x): buildings with LOD0-4, textures, attributes",
            {".gml", ".citygml", ".xml"}, &citygml::createReader, &citygml::sniff});
     r.add({"cityjson", "CityJSON 1.0/1.1/2.0 and CityJSONSeq: city objects with semantics, materials, textures, templates",
            {".json", ".city.json", ".jsonl", ".city.jsonl"}, &cityjson::createReader, &cityjson::sniff});

@@ -209,15 +209,3 @@ TEST_CASE("Malformed XML in the appearance section is reported at its true line"
   for (auto& d : diag.diagnostics())
     if (d.code == "xml-malformed") CHECK(d.line == expectedLine);
 }
-
-TEST_CASE("CityGML 3.0 is refused with a clear error, not misread as 2.0", "[bad-input]") {
-  DiagnosticCollector diag;
-  auto objs = readAll(samples("citygml3-ogc-examples/JeffersonBuilding_CityGML3.0_LOD1_with_xAL3_CommonTypes.gml"), diag);
-  CHECK(objs.empty());
-  CHECK(diag.hasCode("citygml3-unsupported"));
-  std::string dir = tempDir("citygml3");
-  auto r = runTwin("convert '" + samples("citygml3-ogc-examples/JeffersonBuilding_CityGML3.0_LOD1_with_xAL3_CommonTypes.gml") +
-                   "' -o '" + dir + "/out' --no-progress");
-  CHECK(r.exitCode == 1);
-  CHECK(r.output.find("CityGML 3.0") != std::string::npos);
-}

@@ -52,6 +52,8 @@ TEST_CASE("srsName forms become canonical EPSG ids", "[crs]") {
   CHECK(canonicalSrs("urn:ogc:def:crs,crs:EPSG::25832,crs:EPSG::5783") == "EPSG:25832+5783");
   CHECK(canonicalSrs("urn:adv:crs:ETRS89_UTM32*DE_DHHN92_NH") == "EPSG:25832+5783");
   CHECK(canonicalSrs("urn:adv:crs:ETRS89_UTM33*DE_DHHN2016_NH") == "EPSG:25833+7837");
+  CHECK(canonicalSrs("urn:adv:crs:DE_DHDN_3GK4*DE_DHHN92_NH") == "EPSG:31468+5783");  // Gauss-Krueger zone 4
+  CHECK(canonicalSrs("urn:adv:crs:DE_DHDN_3GK2") == "EPSG:31466");
   CHECK(canonicalSrs("EPSG:25833") == "EPSG:25833");
   CHECK(canonicalSrs(
             "http://www.opengis.net/def/crs-compound?1=http://www.opengis.net/def/crs/EPSG/0/25832&2=http://www.opengis.net/def/crs/EPSG/0/5783") ==

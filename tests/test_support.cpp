@@ -58,13 +58,14 @@ class Collect : public ObjectSink {
 }  // namespace
 
 std::vector<CityObject> readAll(const std::string& uri, DiagnosticCollector& diag, ReadStats* stats,
-                                const std::string& crs) {
+                                const std::string& crs, const std::vector<std::string>& types) {
   const auto& reg = converters::builtinFormats();
   auto items = converters::expandInputs({uri}, reg, diag);
   Collect sink;
   ReadStats st;
   ReadOptions ro;
   ro.crsOverride = crs;
+  ro.objectTypes = types;
   for (auto& i : items) i.format->create()->read(i.uri, ro, sink, diag, st);
   if (stats) *stats = st;
   return std::move(sink.objects);

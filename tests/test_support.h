@@ -26,7 +26,7 @@ void validateGltf(const std::string& dir);
 
 // Reads every object of a file through the registry.
 std::vector<CityObject> readAll(const std::string& uri, DiagnosticCollector& diag, ReadStats* stats = nullptr,
-                                const std::string& crs = {});
+                                const std::string& crs = {}, const std::vector<std::string>& types = {});
 
 struct Glb {
   nlohmann::json json;

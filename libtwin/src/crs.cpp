@@ -85,15 +85,17 @@ std::optional<std::string> canonicalSrs(std::string_view srsNameIn) {
     if (codes.size() == 1) return "EPSG:" + codes[0];
     return std::nullopt;
   }
-  // German AdV: urn:adv:crs:ETRS89_UTM32*DE_DHHN92_NH, ETRS89_UTM33*DE_DHHN2016_NH, ETRS89_UTM32
+  // German AdV: urn:adv:crs:ETRS89_UTM32*DE_DHHN92_NH, ETRS89_UTM33*DE_DHHN2016_NH, ETRS89_UTM32,
+  // DE_DHDN_3GK4*DE_DHHN92_NH (Gauss-Krueger zones 2-5: EPSG:31466-31469)
   if (s.rfind("urn:adv:crs:", 0) == 0) {
-    static const std::regex re(R"(^urn:adv:crs:etrs89_utm(3[123])(\*de_(dhhn92|dhhn2016|dhhn12|dhhn85)_nh)?$)");
+    static const std::regex re(
+        R"(^urn:adv:crs:(etrs89_utm(3[123])|de_dhdn_3gk([2-5]))(\*de_(dhhn92|dhhn2016|dhhn12|dhhn85)_nh)?$)");
     std::smatch m;
     if (std::regex_match(s, m, re)) {
-      std::string horiz = "258" + m[1].str();
-      if (!m[2].matched) return "EPSG:" + horiz;
-      std::string h = m[3].str();
-      std::string vert = h == "dhhn92" ? "5783" : h == "dhhn2016" ? "7837" : h == "dhhn12" ? "5784" : "5784";
+      std::string horiz = m[2].matched ? "258" + m[2].str() : std::to_string(31464 + std::stoi(m[3].str()));
+      if (!m[4].matched) return "EPSG:" + horiz;
+      std::string h = m[5].str();
+      std::string vert = h == "dhhn92" ? "5783" : h == "dhhn2016" ? "7837" : "5784";
       return "EPSG:" + horiz + "+" + vert;
     }
     return std::nullopt;

@@ -24,7 +24,7 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Namespaces
 
-enum class Ns : uint8_t { Other, Gml, Core, Bldg, App, Gen, Uro, Urf, Xlink, Xal };
+enum class Ns : uint8_t { Other, Gml, Core, Bldg, Con, App, Gen, Uro, Urf, Xlink, Xal };
 
 uint64_t idHash(const std::string& id) { return fnv1a64(id); }
 
@@ -35,7 +35,10 @@ Ns classify(const xmlChar* uriX) {
   if (uri.find("opengis.net/citygml/building/") != std::string_view::npos) return Ns::Bldg;
   if (uri.find("opengis.net/citygml/appearance/") != std::string_view::npos) return Ns::App;
   if (uri.find("opengis.net/citygml/generics/") != std::string_view::npos) return Ns::Gen;
-  if (uri == "http://www.opengis.net/citygml/2.0" || uri == "http://www.opengis.net/citygml/1.0") return Ns::Core;
+  if (uri.find("opengis.net/citygml/construction/") != std::string_view::npos) return Ns::Con;  // 3.0
+  if (uri == "http://www.opengis.net/citygml/2.0" || uri == "http://www.opengis.net/citygml/1.0" ||
+      uri == "http://www.opengis.net/citygml/3.0")
+    return Ns::Core;
   if (uri.find("/uro") != std::string_view::npos && uri.find("iur") != std::string_view::npos) return Ns::Uro;
   if (uri.find("/urf") != std::string_view::npos && uri.find("iur") != std::string_view::npos) return Ns::Urf;
   if (uri == "http://www.w3.org/1999/xlink") return Ns::Xlink;
@@ -48,6 +51,7 @@ const char* canonicalPrefix(Ns ns) {
     case Ns::Gml: return "gml";
     case Ns::Core: return "core";
     case Ns::Bldg: return "bldg";
+    case Ns::Con: return "con";
     case Ns::App: return "app";
     case Ns::Gen: return "gen";
     case Ns::Uro: return "uro";
@@ -95,6 +99,8 @@ SurfaceType surfaceTypeOf(const xmlChar* local) {
       {"OuterFloorSurface", SurfaceType::OuterFloor},
       {"Window", SurfaceType::Window},
       {"Door", SurfaceType::Door},
+      {"WindowSurface", SurfaceType::Window},  // CityGML 3.0 con:fillingSurface
+      {"DoorSurface", SurfaceType::Door},
       {"InteriorWallSurface", SurfaceType::Interior},
       {"CeilingSurface", SurfaceType::Interior},
       {"FloorSurface", SurfaceType::Interior},
@@ -261,7 +267,9 @@ struct AppearanceParser {
     } else if (kind == Kind::Material && eq(local, "transparency")) {
       field = Field::Transparency;
     } else if (kind == Kind::Material && eq(local, "target")) {
-      field = Field::Target;
+      std::string href = attrValue(nbAttrs, attrs, "href");  // CityGML 3.0: <app:target xlink:href="#id"/>
+      if (!href.empty()) materialTargets.push_back(stripHash(href));
+      else field = Field::Target;
     }
     if (field != Field::None) buffer.clear();
   }
@@ -673,7 +681,7 @@ class Parser {
   bool sawRoot = false;
   bool isCityGml = false;
   bool objectsAfterAppearance = false;
-  bool cityGml3 = false;                 // the document is CityGML 3.0  // appearance-only mode: city objects follow the appearances
+  bool cityGml3 = false;                 // the document is CityGML 3.0
   std::string fileSrs;
 
   static void onStart(void* ud, const xmlChar* local, const xmlChar* prefix, const xmlChar* uri, int nbNs,
@@ -771,6 +779,7 @@ class Parser {
   std::vector<OpenAggregate> aggregateStack_;
 
   bool inObject() const { return !objects_.empty(); }
+  static bool isBuildingType(const std::string& t) { return t == "Building" || t == "BuildingPart"; }
 
   // The city object types to read (ReadOptions::objectTypes): buildings unless told otherwise.
   bool wanted(const xmlChar* local, Ns ns) const {
@@ -798,8 +807,7 @@ class Parser {
       sawRoot = true;
       isCityGml = eq(local, "CityModel") || ns == Ns::Core || ns == Ns::Bldg;
       if (nsUri && std::strstr(reinterpret_cast<const char*>(nsUri), "opengis.net/citygml/3.0")) {
-        cityGml3 = true;  // a different encoding (core:lodNSolid, con:, ...): not read as 2.0
-        stopped = true;
+        cityGml3 = true;  // core:boundary, con: surfaces, bldg:buildingPart, ... (read alongside 2.0's names)
       }
       return;
     }
@@ -852,6 +860,12 @@ class Parser {
         if (!eq(local, "boundedBy")) startSkip(d);  // gml:name, gml:description, ...
         return;
       }
+      // Other properties of the model (CityGML 3.0 ver:versionMember, engineeringCRS, ...) hold
+      // no city objects of their own: objects are UpperCamelCase elements, properties are not.
+      if (d == 2 && std::islower(local[0])) {
+        startSkip(d);
+        return;
+      }
       if (d == memberDepth_ + 1 || d == 2) {
         if (wanted(local, ns)) {
           beginObject(local, nbAttrs, attrs, d);
@@ -882,11 +896,29 @@ class Parser {
         lodStack_.push_back({d, local[3] - '0'});
         if (eq(local, "lod0FootPrint")) surfaceStack_.push_back({d, SurfaceType::Ground});
         else if (eq(local, "lod0RoofEdge")) surfaceStack_.push_back({d, SurfaceType::Roof});
+        // CityGML 3.0: a building's own LOD0 surface is its footprint (the roof edge is a
+        // con:RoofSurface boundary).
+        else if (cityGml3 && eq(local, "lod0MultiSurface") && isBuildingType(cur.obj.type))
+          surfaceStack_.push_back({d, SurfaceType::Ground});
         return;
       }
       if ((ns == Ns::Bldg || ns == Ns::Core) &&
           (eq(local, "boundedBy") || eq(local, "consistsOfBuildingPart") || eq(local, "outerBuildingInstallation")))
         return;
+      // CityGML 3.0 structure: boundary surfaces, parts, installations and constructive elements
+      // add to the building; rooms, furniture and storeys/units are interior and skipped.
+      if ((ns == Ns::Core && eq(local, "boundary")) ||
+          (ns == Ns::Bldg && (eq(local, "buildingPart") || eq(local, "buildingInstallation") ||
+                              eq(local, "buildingConstructiveElement"))))
+        return;
+      if (ns == Ns::Bldg && (eq(local, "buildingRoom") || eq(local, "buildingFurniture") ||
+                             eq(local, "buildingSubdivision"))) {
+        stats_.skippedByType[eq(local, "buildingRoom")       ? "BuildingRoom"
+                             : eq(local, "buildingFurniture") ? "BuildingFurniture"
+                                                              : "BuildingSubdivision"]++;
+        startSkip(d);
+        return;
+      }
       // Relief: components hold the geometry (dem:reliefComponent/dem:TINRelief/dem:tin); other
       // modules' surface properties (tran:trafficArea, ...) likewise.
       if (eq(local, "reliefComponent") || eq(local, "trafficArea") || eq(local, "auxiliaryTrafficArea")) return;
@@ -895,7 +927,7 @@ class Parser {
         startSkip(d);
         return;
       }
-      if (ns == Ns::App && eq(local, "appearance")) {
+      if ((ns == Ns::App || ns == Ns::Core) && eq(local, "appearance")) {
         localAppDepth_ = d;
         return;
       }
@@ -917,7 +949,7 @@ class Parser {
       lodStack_.push_back({d, local[3] - '0'});
       return;
     }
-    if (ns == Ns::Bldg) {
+    if (ns == Ns::Bldg || ns == Ns::Con) {
       SurfaceType st = surfaceTypeOf(local);
       if (st != SurfaceType::Unknown) surfaceStack_.push_back({d, st});
       return;
@@ -1234,17 +1266,58 @@ class Parser {
       diag_.warning("attribute-too-large", attrRoot_.key + " is larger than 1 MiB; truncated", uri_, line(),
                     objects_.back().obj.id);
     Attribute a;
-    if (convert(attrRoot_, a)) objects_.back().obj.attributes.push_back(std::move(a));
+    if (convert(attrRoot_, a)) addAttribute(objects_.back().obj, std::move(a));
+  }
+
+  // Adds a converted attribute; CityGML 3.0's construction attributes also under the CityGML 2.0
+  // names rule checks and the viewer read: a measured con:Height is bldg:measuredHeight, the year
+  // of con:dateOfConstruction / con:dateOfDemolition is bldg:yearOfConstruction / yearOfDemolition
+  // (a date on 1 January, which is how a 2.0 year is written in 3.0, is not kept twice).
+  static void addAttribute(CityObject& obj, Attribute a) {
+    if (a.key == "con:Height" && a.type == AttributeType::Group) {
+      const Attribute *status = nullptr, *value = nullptr;
+      for (auto& c : a.children) {
+        if (c.key == "con:status") status = &c;
+        if (c.key == "con:value" && c.type == AttributeType::Double) value = &c;
+      }
+      if (status && value && status->text == "measured" && !obj.attribute("bldg:measuredHeight")) {
+        Attribute h = *value;
+        h.key = "bldg:measuredHeight";
+        obj.attributes.push_back(std::move(h));
+        return;
+      }
+    }
+    if ((a.key == "con:dateOfConstruction" || a.key == "con:dateOfDemolition") && a.type == AttributeType::Date &&
+        a.text.size() >= 4 && isIntegerText(a.text.substr(0, 4))) {
+      Attribute y;
+      y.key = a.key == "con:dateOfConstruction" ? "bldg:yearOfConstruction" : "bldg:yearOfDemolition";
+      y.type = AttributeType::Integer;
+      y.text = a.text.substr(0, 4);
+      y.integer = std::atoi(y.text.c_str());
+      bool janFirst = a.text.compare(4, 6, "-01-01") == 0 && (a.text.size() == 10 || a.text[10] == 'T');
+      if (!obj.attribute(y.key)) obj.attributes.push_back(std::move(y));
+      if (janFirst) return;
+    }
+    obj.attributes.push_back(std::move(a));
   }
 
   // Converts a captured property tree to an Attribute. Returns false when empty.
   bool convert(const ANode& n, Attribute& out) {
-    // gen:*Attribute name="..."><gen:value>...</gen:value>
-    if (n.ns == Ns::Gen && !n.genName.empty()) {
-      out.key = "gen:" + n.genName;
-      if (n.local == "genericAttributeSet") {
+    // CityGML 3.0: <core:genericAttribute><gen:StringAttribute><gen:name>..</gen:name><gen:value>..
+    if (n.local == "genericAttribute" && n.ns == Ns::Core && n.children.size() == 1) return convert(n.children[0], out);
+    std::string genName = n.genName;
+    if (n.ns == Ns::Gen && genName.empty())
+      for (auto& c : n.children)
+        if (c.local == "name" && c.ns == Ns::Gen) genName = trim(c.text);
+    // gen:*Attribute name="..."><gen:value>...</gen:value> (2.0), gen:*Attribute with gen:name (3.0)
+    if (n.ns == Ns::Gen && !genName.empty()) {
+      std::string kind = n.local;
+      if (!kind.empty()) kind[0] = char(std::tolower(static_cast<unsigned char>(kind[0])));
+      out.key = "gen:" + genName;
+      if (kind == "genericAttributeSet") {
         out.type = AttributeType::Group;
         for (auto& c : n.children) {
+          if (c.local == "name" || c.local == "codeSpace") continue;
           Attribute ca;
           if (convert(c, ca)) out.children.push_back(std::move(ca));
         }
@@ -1259,22 +1332,22 @@ class Parser {
         }
       out.uom = uom;
       out.text = value;
-      if (n.local == "intAttribute") {
+      if (kind == "intAttribute") {
         if (isIntegerText(value) || (value == "0")) {
           out.type = AttributeType::Integer;
           std::from_chars(value.data(), value.data() + value.size(), out.integer);
         } else {
           out.type = AttributeType::String;
         }
-      } else if (n.local == "doubleAttribute" || n.local == "measureAttribute") {
+      } else if (kind == "doubleAttribute" || kind == "measureAttribute") {
         double v;
         if (parseDoubleText(value, v)) {
           out.type = AttributeType::Double;
           out.number = v;
         }
-      } else if (n.local == "dateAttribute") {
+      } else if (kind == "dateAttribute") {
         out.type = isDateText(value) ? AttributeType::Date : AttributeType::String;
-      } else if (n.local == "uriAttribute") {
+      } else if (kind == "uriAttribute") {
         out.type = AttributeType::Uri;
       } else {
         out.type = AttributeType::String;
@@ -1712,12 +1785,6 @@ class CityGmlReader : public Reader {
     if (!ok) return false;
     if (!sawRoot) {
       diag.error("xml-malformed", "no XML document element found", uri);
-      return false;
-    }
-    if (cityGml3.load()) {
-      diag.error("citygml3-unsupported",
-                 "CityGML 3.0 is not read yet (this reader takes CityGML 1.0 and 2.0); nothing was read from this file",
-                 uri, 1);
       return false;
     }
     if (!isCityGml) {

@@ -1,5 +1,13 @@
 #pragma once
-// CityGML 1.0 / 2.0 reader (PLATEAU i-UR 1.x-3.x included): a streaming libxml2 SAX2 parser.
+// CityGML 1.0 / 2.0 / 3.0 reader (PLATEAU i-UR 1.x-3.x included): a streaming libxml2 SAX2 parser.
+//
+// CityGML 3.0 is read by the same parser: core:boundary with con: surfaces (con:fillingSurface
+// windows and doors), bldg:buildingPart / buildingInstallation / buildingConstructiveElement,
+// core lodN properties (a building's own lod0MultiSurface is its footprint), GML 3.2, 3.0 generic
+// attributes (gen:name child) and appearances (app:target xlink:href). A measured con:Height and
+// con:dateOfConstruction also appear as bldg:measuredHeight / bldg:yearOfConstruction, so a
+// building gives the same model from 2.0 or 3.0. Rooms, furniture, storeys and units (interior)
+// are skipped; versioning and CRS definitions are not city objects.
 //
 // Reads bldg:Building and bldg:BuildingPart with their LOD0-LOD4 geometry (solids,
 // multi-surfaces, boundary surfaces with semantics, openings, xlink:href references within the
