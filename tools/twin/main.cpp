@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +22,7 @@
 
 #include "twin/converters/registry.h"
 #include "twin/tiler/convert.h"
+#include "twin/tiler/export.h"
 #include "twin/tiler/inspect.h"
 #include "twin/viewer/server.h"
 #include "planning_cli.h"
@@ -192,6 +194,89 @@ int printSummary(const char* what, const twin::tiler::ConvertResult& r, const tw
   return diag.errorCount() ? 3 : 0;
 }
 
+// `twin export`'s command line.
+struct ExportArgs {
+  std::vector<std::string> inputs;
+  std::string out, format, ids, bbox, types = "building", lod = "max", crs, geoid, toCrs;
+  double floorHeight = 3.0;
+  bool quiet = false, noProgress = false;
+};
+
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t comma = s.find(',', pos);
+    std::string item = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+int runExport(ExportArgs& a) {
+  twin::DiagnosticCollector diag(200);
+  diag.setEcho(&echoDiagnostic, &a.quiet, 10);
+  twin::tiler::ExportOptions o;
+  o.format = a.format;
+  for (auto& id : splitList(a.ids)) o.ids.insert(id);
+  if (!a.bbox.empty()) {
+    auto v = splitList(a.bbox);
+    std::array<double, 4> b{};
+    bool ok = v.size() == 4;
+    for (size_t i = 0; ok && i < 4; ++i) {
+      char* end = nullptr;
+      b[i] = std::strtod(v[i].c_str(), &end);
+      ok = end && *end == 0 && std::isfinite(b[i]);
+    }
+    if (!ok || b[0] > b[2] || b[1] > b[3] || b[1] < -90 || b[3] > 90) {
+      std::fprintf(stderr, "twin export: --bbox wants west,south,east,north in degrees (e.g. 139.74,35.26,139.75,35.27)\n");
+      return 2;
+    }
+    o.bbox = b;
+  }
+  if (o.format.empty() && twin::tiler::exportFormatFor(a.out).empty()) {
+    std::fprintf(stderr, "twin export: cannot tell the format from '%s': name it .glb, .obj, .geojson or .gpkg, or give --format\n",
+                 a.out.c_str());
+    return 2;
+  }
+  o.objectTypes = twin::tiler::objectTypesFromList(a.types);
+  o.lod = a.lod == "max" ? -1 : std::stoi(a.lod);
+  o.crsOverride = a.crs;
+  o.geoidFile = a.geoid;
+  o.planeCrs = a.toCrs;
+  o.floorHeight = a.floorHeight;
+  o.cancel = &gCancel;
+  bool tty = isatty(STDERR_FILENO) && !a.noProgress && !a.quiet;
+  if (tty) o.progress = &drawProgress;
+  auto items = twin::converters::expandInputs(a.inputs, twin::converters::builtinFormats(), diag);
+  if (items.empty()) {
+    std::fprintf(stderr, "twin export: no input file of a known format (see `twin formats`)\n");
+    return 1;
+  }
+  std::vector<twin::tiler::InputFile> files;
+  for (auto& i : items) files.push_back({i.uri, i.format, i.bytes});
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  auto r = twin::tiler::exportSelection(files, a.out, o, diag);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  std::fprintf(stderr, "twin export: %s\n", r.ok ? "done" : "FAILED, nothing written");
+  std::fprintf(stderr, "  selected   %llu objects, %llu written (%s), %llu without usable geometry\n",
+               static_cast<unsigned long long>(r.selected), static_cast<unsigned long long>(r.written), r.format.c_str(),
+               static_cast<unsigned long long>(r.skipped));
+  if (r.ok && (r.format == "glb" || r.format == "obj"))
+    std::fprintf(stderr, "  frame      east-north-up metres about lon %.7f lat %.7f, ellipsoidal height %.2f m\n",
+                 r.origin[0], r.origin[1], r.origin[2]);
+  if (r.ok && !r.crs.empty()) std::fprintf(stderr, "  crs        %s\n", r.crs.c_str());
+  for (auto& f : r.files) std::fprintf(stderr, "  wrote      %s\n", f.c_str());
+  if (diag.errorCount() || diag.warningCount())
+    std::fprintf(stderr, "  diagnostics %llu errors, %llu warnings\n", static_cast<unsigned long long>(diag.errorCount()),
+                 static_cast<unsigned long long>(diag.warningCount()));
+  if (!r.ok) return 1;
+  return diag.errorCount() ? 3 : 0;
+}
+
 }  // namespace
 
 
@@ -327,8 +412,34 @@ int main(int argc, char** argv) {
                    "must have been made with the same options, and texture images must be readable at the paths the "
                    "shards read them from.");
 
+  // export
+  auto* exportCmd = app.add_subcommand("export", "Write a selection of a city as GLB/OBJ (CAD, 3D tools) or "
+                                                 "GeoJSON/GeoPackage footprints (GIS)");
+  ExportArgs ea;
+  exportCmd->add_option("inputs", ea.inputs, "Input files, directories or zip archives (any format `twin formats` lists)")
+      ->required();
+  exportCmd->add_option("-o,--output", ea.out, "Output file: .glb, .obj (+ .mtl and a _textures folder), .geojson, .gpkg")
+      ->required();
+  exportCmd->add_option("--format", ea.format, "glb, obj, geojson or gpkg (default: from the output's extension)")
+      ->check(CLI::IsMember({"glb", "obj", "geojson", "gpkg"}));
+  exportCmd->add_option("--ids", ea.ids, "Only these objects (gml:id of a building or of one of its parts), comma-separated");
+  exportCmd->add_option("--bbox", ea.bbox, "Only objects touching west,south,east,north (degrees, WGS 84 / JGD2011)");
+  exportCmd->add_option("--types", ea.types, "Object types, as for twin convert (default: building)");
+  exportCmd->add_option("--lod", ea.lod, "GLB/OBJ: level of detail 0-4 or max (default)")
+      ->check(CLI::IsMember({"0", "1", "2", "3", "4", "max"}));
+  exportCmd->add_option("--crs", ea.crs, "Source CRS to use instead of the files' (EPSG:n)");
+  exportCmd->add_option("--geoid", ea.geoid, "Geoid grid for orthometric -> ellipsoidal heights (default EGM96)");
+  exportCmd->add_option("--to-crs", ea.toCrs,
+                        "GeoPackage: output CRS (projected, metres; default: the JGD2011 plane zone or UTM zone of the data)");
+  exportCmd->add_option("--floor-height", ea.floorHeight, "Footprints: metres per storey for the storeys estimate (default 3)");
+  exportCmd->add_flag("-q,--quiet", ea.quiet, "Print only errors and the summary");
+  exportCmd->add_flag("--no-progress", ea.noProgress, "No progress bar");
+  exportCmd->footer("GLB and OBJ are in metres in a local east-north-up frame; its origin is written in the file "
+                    "(GLB asset.extras.twin, OBJ header). GeoJSON is longitude/latitude (RFC 7946).\n"
+                    "Exit codes: 0 ok, 1 nothing written, 2 bad usage, 3 written with input errors.");
+
   // formats
-  auto* formats = app.add_subcommand("formats", "List the input formats twin reads");
+  auto* formats = app.add_subcommand("formats", "List the formats twin reads (and what twin export writes)");
 
   // parcels, zoning, buildings, roads, permits, check, envelope, procedures, store
   twincli::PlanningCommands planning(app, gCancel);
@@ -341,6 +452,7 @@ int main(int argc, char** argv) {
   }
 
   if (*convert) return runConvert(ca);
+  if (*exportCmd) return runExport(ea);
   if (int rc = planning.run(); rc >= 0) return rc;
 
   if (*mergeCmd) {
@@ -393,6 +505,7 @@ int main(int argc, char** argv) {
       for (auto& e : f.extensions) ext += (ext.empty() ? "" : " ") + e;
       std::printf("%-10s %s  [%s]\n", f.id.c_str(), f.description.c_str(), ext.c_str());
     }
+    std::printf("\ntwin export writes: glb (glTF 2.0), obj (+ mtl, textures), geojson (RFC 7946), gpkg (GeoPackage)\n");
     return 0;
   }
 
