@@ -2,6 +2,7 @@
 
 #include "twin/citygml/citygml_reader.h"
 #include "twin/cityjson/cityjson_reader.h"
+#include "twin/mesh/mesh_reader.h"
 #include "twin/mojxml/mojxml_reader.h"
 #include "twin/ogr/ogr_reader.h"
 
@@ -19,6 +20,19 @@ const FormatRegistry& builtinFormats() {
     r.add({"ogr", "GDAL/OGR vector data (GeoJSON, GeoPackage, Shapefile, FlatGeobuf): polygons with attributes, for "
                   "parcels, zoning and roads (twin parcels/zoning/roads import)",
            {".geojson", ".json", ".gpkg", ".shp", ".fgb"}, &ogr::createReader, &ogr::sniff});
+    r.add({"mesh", "3D meshes placed with --crs and --origin: OBJ (+MTL, textures; a feature per object), glTF/GLB (a "
+                   "feature per node), PLY, OFF (Open3D)",
+           {".obj", ".gltf", ".glb", ".ply", ".off"}, &mesh::createMeshReader, &mesh::sniffMesh});
+    r.add({"stl", "STL meshes (Open3D) placed with --crs and --origin, a feature per file", {".stl"},
+           &mesh::createMeshReader, nullptr});
+    FormatInfo points{"pointcloud",
+                      "Point clouds (Open3D: PLY without faces, PCD, XYZ, XYZN, XYZRGB, PTS) placed with --crs and "
+                      "--origin: tiled as glTF points with voxel-subsampled levels of detail",
+                      {".ply", ".pcd", ".xyz", ".xyzn", ".xyzrgb", ".pts"},
+                      &mesh::createPointReader,
+                      &mesh::sniffPoints};
+    points.pointCloud = true;
+    r.add(points);
     return r;
   }();
   return registry;

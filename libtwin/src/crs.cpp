@@ -540,4 +540,20 @@ bool crsNorthFirst(const std::string& crsIn) {
   return north;
 }
 
+bool crsIsGeographic(const std::string& crsIn) {
+  PJ_CONTEXT* c = proj_context_create();
+  proj_log_level(c, PJ_LOG_NONE);
+  std::string crs = canonicalSrs(crsIn).value_or(crsIn);
+  bool geographic = false;
+  if (PJ* p = proj_create(c, crs.c_str())) {
+    PJ* horizontal = proj_get_type(p) == PJ_TYPE_COMPOUND_CRS ? proj_crs_get_sub_crs(c, p, 0) : nullptr;
+    PJ_TYPE t = proj_get_type(horizontal ? horizontal : p);
+    geographic = t == PJ_TYPE_GEOGRAPHIC_2D_CRS || t == PJ_TYPE_GEOGRAPHIC_3D_CRS;
+    if (horizontal) proj_destroy(horizontal);
+    proj_destroy(p);
+  }
+  proj_context_destroy(c);
+  return geographic;
+}
+
 }  // namespace twin

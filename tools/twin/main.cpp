@@ -82,6 +82,7 @@ struct ConvertArgs {
   int threads = 0;
   double maxTileMb = 2.0;
   std::string heightField, storeysField, floorHeight, dem;
+  std::string origin, up, meshSplit, theme;
 };
 
 int runConvert(ConvertArgs a) {
@@ -138,6 +139,10 @@ int runConvert(ConvertArgs a) {
   if (!a.storeysField.empty()) o.formatOptions["ogr.storeys-field"] = a.storeysField;
   if (!a.floorHeight.empty()) o.formatOptions["ogr.floor-height"] = a.floorHeight;
   if (!a.dem.empty()) o.formatOptions["ogr.dem"] = std::filesystem::absolute(a.dem).string();
+  if (!a.origin.empty()) o.formatOptions["mesh.origin"] = a.origin;
+  if (!a.up.empty()) o.formatOptions["mesh.up"] = a.up;
+  if (!a.meshSplit.empty()) o.formatOptions["mesh.split"] = a.meshSplit;
+  if (!a.theme.empty()) o.formatOptions["cityjson.theme"] = a.theme;
   if (!o.objectTypes.empty()) o.className = "feature";
   o.threads = a.threads > 0 ? a.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   o.maxTileBytes = uint64_t(a.maxTileMb * 1024 * 1024);
@@ -337,6 +342,16 @@ int main(int argc, char** argv) {
   convert->add_option("--dem", ca.dem,
                       "Vector footprints: a DEM raster (GeoTIFF or any GDAL raster with a CRS; orthometric heights) "
                       "to stand them on (the lowest ground under each outline); default 0 m");
+  convert->add_option("--origin", ca.origin,
+                      "Meshes and point clouds: where their (0,0,0) is: easting,northing,height in a projected --crs "
+                      "(model axes along the CRS's), or longitude,latitude,ellipsoidal height in a geographic --crs "
+                      "(model axes east, north, up; what twin export writes)");
+  convert->add_option("--up", ca.up, "Meshes and point clouds: the model's up axis (default z; y for glTF/GLB)")
+      ->check(CLI::IsMember({"y", "z"}));
+  convert->add_option("--mesh-split", ca.meshSplit,
+                      "Meshes: one feature per object (OBJ o/g, glTF node; default) or per file")
+      ->check(CLI::IsMember({"object", "file"}));
+  convert->add_option("--theme", ca.theme, "CityJSON: the appearance theme to use (default: the first by name)");
   convert->add_flag("--no-atlas", ca.noAtlas, "Keep each texture image as it is instead of one atlas per tile");
   convert->add_flag("--implicit", ca.implicit,
                     "Implicit tiling (3D Tiles 1.1 quadtree subtrees, tiles/{level}/{x}/{y}) instead of an explicit "

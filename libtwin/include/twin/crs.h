@@ -112,5 +112,7 @@ std::string crsWkt1(const std::string& crs);
 // projected CRSs: northing first). Formats that always store easting/longitude first (CityJSON,
 // GeoJSON) swap their x and y into the CRS's order with it.
 bool crsNorthFirst(const std::string& crs);
+// True for a geographic CRS (latitude/longitude), also as the horizontal part of a compound one.
+bool crsIsGeographic(const std::string& crs);
 
 }  // namespace twin

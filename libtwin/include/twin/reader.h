@@ -3,6 +3,7 @@
 // from. Readers stream: they push one top-level city object at a time into an ObjectSink, so
 // memory depends on the largest object, never on the file size.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -45,9 +46,31 @@ class ObjectSink {
   virtual bool accept(CityObject&& object) = 0;
 };
 
+// A batch of points from a point cloud, in `srs` (its own axis order), colours optional
+// (parallel to `points` when present).
+struct PointChunk {
+  std::string srs;
+  std::vector<Vec3> points;
+  std::vector<std::array<uint8_t, 3>> colors;
+};
+
+class PointSink {
+ public:
+  virtual ~PointSink() = default;
+  // Takes one batch. Returns false to stop reading.
+  virtual bool accept(PointChunk&& chunk) = 0;
+};
+
 class Reader {
  public:
   virtual ~Reader() = default;
+  // Point-cloud formats (FormatInfo::pointCloud) deliver points here instead of city objects;
+  // their read() reports that they hold no city objects.
+  virtual bool readPoints(const std::string& uri, const ReadOptions& options, PointSink& sink, DiagnosticSink& diag,
+                          ReadStats& stats) {
+    (void)uri, (void)options, (void)sink, (void)diag, (void)stats;
+    return false;
+  }
   // Reads `uri` (a path or "archive.zip!/entry"). Returns false when the file could not be read
   // at all (an error diagnostic says why); objects already delivered stay delivered.
   virtual bool read(const std::string& uri, const ReadOptions& options, ObjectSink& sink, DiagnosticSink& diag,
@@ -61,6 +84,7 @@ struct FormatInfo {
   std::function<std::unique_ptr<Reader>()> create;
   // True when the first bytes of a file look like this format (may be null).
   std::function<bool(std::string_view head)> sniff;
+  bool pointCloud = false;  // readPoints() instead of read(): tiled as points, not as city objects
 };
 
 class FormatRegistry {
