@@ -23,6 +23,7 @@
 #include "twin/converters/registry.h"
 #include "twin/tiler/convert.h"
 #include "twin/tiler/export.h"
+#include "twin/tiler/pointcloud.h"
 #include "twin/tiler/inspect.h"
 #include "twin/viewer/server.h"
 #include "planning_cli.h"
@@ -83,6 +84,7 @@ struct ConvertArgs {
   double maxTileMb = 2.0;
   std::string heightField, storeysField, floorHeight, dem;
   std::string origin, up, meshSplit, theme;
+  uint32_t maxPoints = 100000;
 };
 
 int runConvert(ConvertArgs a) {
@@ -153,9 +155,35 @@ int runConvert(ConvertArgs a) {
   bool tty = isatty(STDERR_FILENO) && !a.noProgress && !quiet;
   if (tty) o.progress = &drawProgress;
   std::vector<twin::tiler::InputFile> files;
-  for (auto& i : items) files.push_back({i.uri, i.format, i.bytes});
+  size_t clouds = 0;
+  for (auto& i : items) {
+    files.push_back({i.uri, i.format, i.bytes});
+    clouds += i.format->pointCloud;
+  }
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
+  if (clouds && clouds != files.size()) {
+    std::fprintf(stderr, "twin convert: %zu of the %zu inputs are point clouds: convert point clouds and city objects "
+                         "into separate tilesets\n", clouds, files.size());
+    return 2;
+  }
+  if (clouds) {
+    o.maxPointsPerTile = a.maxPoints;
+    auto r = twin::tiler::convertPointCloud(files, o, diag);
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    std::fprintf(stderr, "twin convert: %s\n", r.ok ? "done" : "FAILED, no tileset written");
+    std::fprintf(stderr, "  inputs     %llu point clouds, %s read\n", static_cast<unsigned long long>(r.inputs),
+                 humanBytes(double(r.inputBytes)).c_str());
+    std::fprintf(stderr, "  written    %llu points in %llu tiles, %s (root %s, geometric error %.2f m)\n",
+                 static_cast<unsigned long long>(r.features), static_cast<unsigned long long>(r.tiles),
+                 humanBytes(double(r.outputBytes)).c_str(), humanBytes(double(r.rootBytes)).c_str(), r.rootError);
+    if (diag.errorCount() || diag.warningCount())
+      std::fprintf(stderr, "  diagnostics %llu errors, %llu warnings\n", static_cast<unsigned long long>(diag.errorCount()),
+                   static_cast<unsigned long long>(diag.warningCount()));
+    std::fprintf(stderr, "  time       %.2f s\n", r.seconds);
+    if (r.ok) std::printf("%s/tileset.json\n", out.c_str());
+    return !r.ok ? 1 : diag.errorCount() ? 3 : 0;
+  }
   auto r = twin::tiler::convert(files, o, diag);
   if (tty) std::fprintf(stderr, "\r\033[K");
   return printSummary("twin convert", r, o, diag, files.size(), out, quiet);
@@ -351,6 +379,10 @@ int main(int argc, char** argv) {
   convert->add_option("--mesh-split", ca.meshSplit,
                       "Meshes: one feature per object (OBJ o/g, glTF node; default) or per file")
       ->check(CLI::IsMember({"object", "file"}));
+  convert->add_option("--max-points", ca.maxPoints,
+                      "Point clouds: most points in a tile (default 100000); fuller tiles keep a voxel subsample and "
+                      "pass the rest to their children")
+      ->check(CLI::Range(1000u, 10000000u));
   convert->add_option("--theme", ca.theme, "CityJSON: the appearance theme to use (default: the first by name)");
   convert->add_flag("--no-atlas", ca.noAtlas, "Keep each texture image as it is instead of one atlas per tile");
   convert->add_flag("--implicit", ca.implicit,

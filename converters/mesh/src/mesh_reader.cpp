@@ -346,10 +346,12 @@ class Gltf {
   json doc;
   std::vector<std::string> buffers;
   std::string error;
+  uint64_t bytes = 0;
 
   bool load(const std::string& uri, DiagnosticSink& diag) {
     std::vector<uint8_t> data;
     if (!vfs::readAll(uri, data, error)) return false;
+    bytes = data.size();
     std::string bin;
     try {
       if (data.size() >= 12 && std::memcmp(data.data(), "glTF", 4) == 0) {
@@ -459,6 +461,8 @@ bool readGltf(const std::string& uri, const ReadOptions& options, ObjectSink& si
     diag.error("gltf-malformed", g.error, uri);
     return false;
   }
+  stats.bytes += g.bytes;
+  if (options.bytesRead) *options.bytesRead += g.bytes;
   bool perFile = optionOr(options, "mesh.split", "object") == "file";
   int lod = std::atoi(optionOr(options, "mesh.lod", "2").c_str());
   std::string stem = fileStem(uri);

@@ -60,6 +60,7 @@ struct ConvertOptions {
   int threads = 1;
   uint64_t maxTileBytes = 2u << 20;   // split a tile whose content would exceed this (estimate)
   uint32_t maxFeaturesPerTile = 2000;
+  uint32_t maxPointsPerTile = 100000;  // point clouds: a tile with more is subsampled and split
   double maxLeafDegrees = 0.02;  // split leaves wider than this (latitude/longitude degrees, ~2 km)
   // Hierarchical levels of detail: parents hold simplified, merged versions of their children
   // (refine REPLACE). Off: a flat tileset, full-detail leaves under empty parents (refine ADD).
