@@ -87,45 +87,6 @@ double ceilingMBps(const std::string& path, uint64_t& bytes) {
   return bytes / 1e6 / s;
 }
 
-// Writes a file of at least `targetMb` MB: copies of the source's buildings with ids made unique
-// by `tag` and the copy number, each copy shifted on a grid (file `index` on its own band).
-bool makeSynthetic(const std::string& srcGml, const std::string& dstDir, double targetMb, std::string& outPath,
-                   const std::string& tag = "", int index = 0) {
-  CityModelParts parts;
-  if (!splitCityModel(srcGml, parts)) return false;
-  const std::string& header = parts.header;
-  const std::string& members = parts.members;
-  const std::string& apps = parts.appearances;
-  sfs::create_directories(dstDir);
-  // textures next to the synthetic file
-  sfs::path srcDir = sfs::path(srcGml).parent_path();
-  for (auto& e : sfs::directory_iterator(srcDir))
-    if (e.is_directory()) {
-      std::error_code ec;
-      sfs::create_directory_symlink(sfs::absolute(e.path()), sfs::path(dstDir) / e.path().filename(), ec);
-    }
-  outPath = dstDir + "/synthetic_" + tag + std::to_string(int(targetMb)) + "mb_bldg_6697_op.gml";
-  if (sfs::exists(outPath) && sfs::file_size(outPath) >= targetMb * 1e6) return true;
-  std::ofstream o(outPath, std::ios::binary);
-  o << header;
-  // Copies until the file holds at least targetMb (ids grow, shifted numbers shrink: measure).
-  const double target = targetMb * 1e6;
-  double perCopyApps = double(renameIds(apps, "_c0").size());
-  double written = double(header.size());
-  size_t copies = 0;
-  while (written + perCopyApps * double(copies) < target) {
-    std::string sfx = "_" + tag + "c" + std::to_string(copies);
-    double dlat = double(copies / 32) * 0.004 + index * 0.3, dlon = double(copies % 32) * 0.005;
-    std::string m = shift(renameIds(members, sfx), dlat, dlon);
-    written += double(m.size());
-    o << m;
-    ++copies;
-  }
-  for (size_t k = 0; k < copies; ++k) o << renameIds(apps, "_" + tag + "c" + std::to_string(k));
-  o << "</core:CityModel>\n";
-  return true;
-}
-
 void printRow(const char* input, double mb, const char* config, const RunStats& s) {
   double mbps = s.seconds > 0 ? mb / s.seconds : 0;
   double bps = s.seconds > 0 ? double(s.buildings) / s.seconds : 0;
