@@ -110,6 +110,11 @@ std::vector<InputItem> expandInputs(const std::vector<std::string>& paths, const
       for (auto it = sfs::recursive_directory_iterator(p, sfs::directory_options::skip_permission_denied, ec);
            it != sfs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) break;
+        // A 3D Tiles output inside the input folder is not input (its .glb would read as meshes).
+        if (it->is_directory(ec) && sfs::exists(it->path() / "tileset.json", ec)) {
+          it.disable_recursion_pending();
+          continue;
+        }
         if (it->is_regular_file(ec)) files.push_back(it->path().string());
       }
       std::sort(files.begin(), files.end());
