@@ -52,6 +52,11 @@ namespace twin::converters {
 
 namespace {
 
+// Archive entries larger than this, or expanding more than kMaxZipRatio:1 beyond 256 MB, are
+// refused (no real city file compresses better than about 20:1).
+constexpr uint64_t kMaxZipEntryBytes = uint64_t(64) << 30;
+constexpr uint64_t kMaxZipRatio = 1000;
+
 std::string headOf(const std::string& uri) {
   std::string err;
   auto in = vfs::open(uri, err);
@@ -79,19 +84,35 @@ void addZip(const std::string& path, const FormatRegistry& registry, DiagnosticS
   zip_t* za = zip_open(path.c_str(), ZIP_RDONLY, &err2);
   for (auto& uri : entries) {
     std::string entry = uri.substr(uri.find("!/") + 2);
-    if (entry.find("..") != std::string::npos) {
-      diag.warning("zip-entry-unsafe", "skipping archive entry with '..' in its path: " + entry, path);
+    // Entries are streamed, never extracted; still, a path that would leave a folder is refused,
+    // and so is an entry whose size or compression ratio says "zip bomb".
+    if (entry.find("..") != std::string::npos || entry[0] == '/' || entry.find('\\') != std::string::npos) {
+      diag.warning("zip-entry-unsafe", "skipping archive entry with an unsafe path: " + entry, path);
       continue;
     }
     if (registry.byExtension(entry).empty()) continue;  // cheap check before reading the entry
-    const FormatInfo* f = nullptr;
-    f = registry.forFile(uri, headOf(uri));
-    if (!f) continue;
     uint64_t size = 0;
     if (za) {
       zip_stat_t st;
-      if (zip_stat(za, entry.c_str(), 0, &st) == 0) size = st.size;
+      zip_stat_init(&st);
+      if (zip_stat(za, entry.c_str(), 0, &st) == 0) {
+        size = (st.valid & ZIP_STAT_SIZE) ? st.size : 0;
+        uint64_t packed = (st.valid & ZIP_STAT_COMP_SIZE) ? st.comp_size : 0;
+        if (size > kMaxZipEntryBytes) {
+          diag.error("zip-entry-too-large", "archive entry " + entry + " claims " + std::to_string(size >> 30) +
+                                                " GB uncompressed; skipped", path);
+          continue;
+        }
+        if (packed > 0 && size > (uint64_t(256) << 20) && size / packed > kMaxZipRatio) {
+          diag.error("zip-bomb", "archive entry " + entry + " expands " + std::to_string(size / packed) +
+                                     ":1 (" + std::to_string(size >> 20) + " MB from " + std::to_string(packed >> 10) +
+                                     " KB); skipped", path);
+          continue;
+        }
+      }
     }
+    const FormatInfo* f = registry.forFile(uri, headOf(uri));
+    if (!f) continue;
     out.push_back({uri, f, size});
   }
   if (za) zip_close(za);

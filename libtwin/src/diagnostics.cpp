@@ -21,7 +21,9 @@ std::string Diagnostic::format() const {
   if (!featureId.empty()) out += featureId + ": ";
   out += severityName(severity);
   out += ": ";
-  out += message;
+  // One line per diagnostic: messages from libraries (libxml2, GDAL) may hold line breaks.
+  for (char c : message) out += (c == '\n' || c == '\r') ? ' ' : c;
+  while (!out.empty() && out.back() == ' ') out.pop_back();
   if (!code.empty()) out += " [" + code + "]";
   return out;
 }

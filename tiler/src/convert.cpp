@@ -651,9 +651,11 @@ class TileWriter {
     to.atlas = o_.atlas;
     to.webp = o_.webp;
     scene.images = buildTileTextures(uses, to, placements, textureErrors);
+    // Missing images were reported by the readers (with file, line and object); here, images that
+    // exist but cannot be decoded.
     for (auto& [uri, err] : textureErrors)
-      if (shared_.once("texture:" + uri))
-        diag_.warning("texture-missing", "texture image " + uri + ": " + err + "; surfaces drawn in a plain colour");
+      if (shared_.once("texture:" + uri) && vfs::exists(uri))
+        diag_.warning("texture-unreadable", "texture image " + uri + ": " + err + "; surfaces drawn in a plain colour");
     std::vector<Vec3> placed;  // vertex positions as the client will see them, for the box
     for (size_t fi = 0; fi < feats.size(); ++fi) {
       for (auto& g : feats[fi].groups) {

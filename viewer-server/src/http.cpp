@@ -782,6 +782,8 @@ bool Router::dispatch(Request& req, Response& res) const {
 
 // ---- helpers ------------------------------------------------------------------------------------
 
+int parseRequestHead(const std::string& head, Request& req) { return parseHead(head, req); }
+
 bool decode(const std::string& in, std::string& out, bool plus) {
   out.clear();
   out.reserve(in.size());

@@ -102,6 +102,10 @@ std::string compress(const std::string& data, const std::string& encoding, bool 
 
 // Percent-decoding ('+' as space when `plus`); false on a malformed escape.
 bool decode(const std::string& in, std::string& out, bool plus);
+// Parses a request line and headers (without the final blank line) into `req`: 0, or the status
+// to refuse the request with (400, 431, 505, ...). What the event loop uses; exposed for tests
+// and fuzzing.
+int parseRequestHead(const std::string& head, Request& req);
 std::string encodeComponent(const std::string& s);
 
 }  // namespace twin::viewer::http

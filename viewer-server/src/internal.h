@@ -1,5 +1,6 @@
 #pragma once
 // Shared between the server's parts (not installed).
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -39,5 +40,11 @@ void jsonReply(http::Response& res, const nlohmann::json& body, int status = 200
 Caller callerOf(Context& ctx, const http::Request& req);
 
 void addApiRoutes(http::Router& server, Context& ctx);
+
+// What the file handler uses, exposed for tests and fuzzing: a "bytes=" Range header against a
+// file of `size` bytes (0: send the whole file, 1: [first, last], -1: unsatisfiable), and the
+// file under a canonical `root` a request path names (empty when it would leave the root).
+int parseByteRange(const std::string& h, int64_t size, int64_t& first, int64_t& last);
+std::filesystem::path safeFilePath(const std::filesystem::path& root, const std::string& rel);
 
 }  // namespace twin::viewer

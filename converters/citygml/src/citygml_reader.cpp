@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -714,6 +715,31 @@ class Parser {
   }
 
   int64_t line() const { return ctxt ? xmlSAX2GetLineNumber(ctxt) + lineOffset : 0; }
+
+  // Hostile-input limits: element depth, one coordinate list's text.
+  static constexpr int kMaxDepth = 1000;
+  static constexpr size_t kMaxCoordinateText = size_t(256) << 20;
+
+  // Stops the parse with an error (the object in progress is dropped; those before it stay).
+  void refuse(const std::string& code, const std::string& message) {
+    std::string id = objects_.empty() ? std::string() : objects_.front().obj.id;
+    diag_.error(code, message + (id.empty() ? "" : " (inside this object, which is dropped)"), uri_, line(), id);
+    fatal = true;
+    stopped = true;
+    if (stopAll) stopAll->store(true);
+    if (ctxt) xmlStopParser(ctxt);
+  }
+
+  // <!ENTITY ...> in the document type: refused. Entities are never expanded (no "billion
+  // laughs"), external ones never loaded; a file that declares them is not a city model.
+  static void onEntityDecl(void* ud, const xmlChar* name, int, const xmlChar*, const xmlChar* systemId, xmlChar*) {
+    auto* p = static_cast<Parser*>(ud);
+    if (p->stopped) return;
+    p->refuse("xml-entity-declared",
+              std::string("the document declares the XML entity '") + reinterpret_cast<const char*>(name) + "'" +
+                  (systemId ? std::string(" (external: ") + reinterpret_cast<const char*>(systemId) + ")" : "") +
+                  "; entity declarations are refused (billion-laughs and external-entity protection)");
+  }
   int64_t lineOffset = 0;  // added to libxml2's line numbers (chunked parsing: lines not fed)
   std::atomic<bool>* stopAll = nullptr;  // set when any parser of the file must stop
 
@@ -781,6 +807,18 @@ class Parser {
   bool inObject() const { return !objects_.empty(); }
   static bool isBuildingType(const std::string& t) { return t == "Building" || t == "BuildingPart"; }
 
+  // Texture images that do not exist are reported here, where the file, line and object are
+  // known (once per image).
+  std::set<std::string> checkedTextures_;
+  void checkTextures(const AppearanceStore& st, size_t from) {
+    for (size_t i = from; i < st.textures.size(); ++i) {
+      const std::string& uri = st.textures[i].uri;
+      if (uri.empty() || !checkedTextures_.insert(uri).second || vfs::exists(uri)) continue;
+      diag_.warning("texture-missing", "texture image " + uri + " not found; its surfaces are drawn in a plain colour",
+                    uri_, line(), objects_.empty() ? std::string() : objects_.back().obj.id);
+    }
+  }
+
   // The city object types to read (ReadOptions::objectTypes): buildings unless told otherwise.
   bool wanted(const xmlChar* local, Ns ns) const {
     if (ns == Ns::Gml || ns == Ns::App) return false;
@@ -799,6 +837,11 @@ class Parser {
   void start(const xmlChar* local, const xmlChar* nsUri, int nbAttrs, const xmlChar** attrs) {
     ++depth_;
     const int d = depth_;
+    if (d > kMaxDepth && !stopped) {
+      refuse("xml-too-deep", "elements are nested more than " + std::to_string(kMaxDepth) +
+                                 " levels deep (no city model needs that); the file is refused from here on");
+      return;
+    }
     if (skipDepth_ >= 0) return;
     if (stopped) return;
     Ns ns = classify(nsUri);
@@ -1030,7 +1073,15 @@ class Parser {
       localParser_.characters(ch, len);
       return;
     }
-    if (coord_ != Coord::None) text_.append(ch, len);
+    if (coord_ != Coord::None) {
+      if (text_.size() + size_t(len) > kMaxCoordinateText) {
+        if (!stopped)
+          refuse("coordinates-too-large", "one coordinate list is larger than " +
+                                              std::to_string(kMaxCoordinateText >> 20) + " MB; the file is refused from here on");
+        return;
+      }
+      text_.append(ch, len);
+    }
   }
 
   void end(const xmlChar* local, const xmlChar* nsUri) {
@@ -1046,7 +1097,9 @@ class Parser {
         globalAppDepth_ = -1;
         return;
       }
+      size_t before = global_.textures.size();
       globalParser_.end(local, ns, d);
+      checkTextures(global_, before);
       return;
     }
     if (attrDepth_ >= 0) {
@@ -1059,7 +1112,9 @@ class Parser {
         localAppDepth_ = -1;
         return;
       }
+      size_t before = local_.textures.size();
       localParser_.end(local, ns, d);
+      checkTextures(local_, before);
       return;
     }
     if (d == envelopeDepth_) envelopeDepth_ = -1;
@@ -1179,7 +1234,12 @@ class Parser {
     if (polyPoints_.size() - b < 3) {
       // ring with fewer than 3 distinct points: keep empty ring (texture coords then mismatch)
       polyPoints_.resize(b);
-      if (polyRingStart_.size() == 1) polygonBad_ = true;  // exterior unusable
+      if (polyRingStart_.size() == 1 && !polygonBad_) {  // exterior unusable
+        polygonBad_ = true;
+        diag_.warning("polygon-degenerate", "polygon " + (polygonId_.empty() ? std::string("(no id)") : polygonId_) +
+                                                " has fewer than 3 distinct points; dropped",
+                      uri_, line(), objects_.empty() ? std::string() : objects_.back().obj.id);
+      }
       return;
     }
     polyRingStart_.push_back(static_cast<uint32_t>(polyPoints_.size()));
@@ -1421,6 +1481,7 @@ xmlParserCtxtPtr createParser(Parser& parser, const std::string& uri) {
   sax.endElementNs = &Parser::onEnd;
   sax.characters = &Parser::onChars;
   sax.serror = reinterpret_cast<xmlStructuredErrorFunc>(&Parser::onError);
+  sax.entityDecl = &Parser::onEntityDecl;
   xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(&sax, &parser, nullptr, 0, uri.c_str());
   if (ctxt) xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT);
   parser.ctxt = ctxt;
@@ -1784,7 +1845,7 @@ class CityGmlReader : public Reader {
     }
     if (!ok) return false;
     if (!sawRoot) {
-      diag.error("xml-malformed", "no XML document element found", uri);
+      if (!fatal) diag.error("xml-malformed", "no XML document element found", uri);  // else already said why
       return false;
     }
     if (!isCityGml) {

@@ -223,6 +223,10 @@ class FeatureConverter {
                     uri_, line_);
     }
     app_ = parseAppearance(doc, uri_);
+    for (auto& t : app_.textures)
+      if (!t.uri.empty() && checkedTextures_.insert(t.uri).second && !vfs::exists(t.uri))
+        diag_.warning("texture-missing", "texture image " + t.uri + " not found; its surfaces are drawn in a plain colour",
+                      uri_, line_);
     objects_ = objects;
     for (auto& [id, o] : objects->items()) {
       if (options_.cancel && options_.cancel->load()) return false;
@@ -267,6 +271,7 @@ class FeatureConverter {
   std::vector<std::array<double, 3>> vertices_;
   Appearance app_;
   const json* objects_ = nullptr;
+  std::set<std::string> checkedTextures_;
 
   bool wanted(const std::string& type) const {
     const auto& types = options_.objectTypes;
@@ -632,6 +637,32 @@ class FeatureConverter {
   }
 };
 
+// Hostile-input limits: JSON nesting (CityJSON needs about 10 levels; deeper documents would
+// exhaust the stack of any recursive walk) and a whole file's size (large data: CityJSONSeq).
+constexpr int kMaxJsonDepth = 128;
+constexpr size_t kMaxDocumentBytes = size_t(2) << 30;
+
+// The byte where `text` first nests deeper than kMaxJsonDepth, or npos.
+size_t tooDeepAt(std::string_view text) {
+  int depth = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (inString) {
+      if (c == '\\') ++i;
+      else if (c == '"') inString = false;
+      continue;
+    }
+    if (c == '"') inString = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
 int64_t lineOf(const std::string& text, size_t byte) {
   return 1 + std::count(text.begin(), text.begin() + std::min(byte, text.size()), '\n');
 }
@@ -712,13 +743,27 @@ class CityJsonReader : public Reader {
     if (seq) return readSeq(uri, std::move(head), *in, options, sink, diag, stats);
     std::string text = std::move(head);
     char buf[1 << 16];
-    while ((n = in->read(buf, sizeof buf)) > 0) text.append(buf, size_t(n));
+    while ((n = in->read(buf, sizeof buf)) > 0) {
+      text.append(buf, size_t(n));
+      if (text.size() > kMaxDocumentBytes) {
+        diag.error("cityjson-too-large",
+                   "a CityJSON document larger than " + std::to_string(kMaxDocumentBytes >> 30) +
+                       " GB is not read whole: convert it to CityJSONSeq (cjio ... export jsonl) and read that",
+                   uri);
+        return false;
+      }
+    }
     if (n < 0) {
       diag.error("input-unreadable", "read error", uri);
       return false;
     }
     stats.bytes += text.size();
     if (options.bytesRead) *options.bytesRead += text.size();
+    if (size_t at = tooDeepAt(text); at != std::string::npos) {
+      diag.error("json-too-deep", "JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels deep; file refused",
+                 uri, lineOf(text, at));
+      return false;
+    }
     json doc;
     try {
       doc = json::parse(text);
@@ -777,6 +822,12 @@ class CityJsonReader : public Reader {
       if (options.bytesRead) *options.bytesRead += line.size() + 1;
       size_t b = line.find_first_not_of(" \t\r");
       if (b == std::string_view::npos) return;
+      if (tooDeepAt(line) != std::string_view::npos) {
+        diag.error("json-too-deep", "JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels deep; line skipped",
+                   uri, lineNo);
+        if (!haveHeader) stop = true;
+        return;
+      }
       json doc;
       try {
         doc = json::parse(line);
@@ -834,6 +885,11 @@ class CityJsonReader : public Reader {
       }
       if (n == 0) eof = true;
       else buffer.append(buf, size_t(n));
+      if (buffer.size() > kMaxDocumentBytes) {
+        diag.error("cityjson-too-large", "a line longer than " + std::to_string(kMaxDocumentBytes >> 30) +
+                                             " GB: not a CityJSONSeq feature; reading stopped", uri, lineNo + 1);
+        return haveHeader;
+      }
       if (options.cancel && options.cancel->load()) break;
     }
     return haveHeader;

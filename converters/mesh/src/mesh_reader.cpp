@@ -70,12 +70,15 @@ struct ObjMaterial {
   std::string texture;  // resolved path, or empty
 };
 
-std::map<std::string, ObjMaterial> readMtl(const std::string& uri, DiagnosticSink& diag) {
+// Reads a material library; problems are reported against the OBJ file and its mtllib line.
+std::map<std::string, ObjMaterial> readMtl(const std::string& uri, const std::string& objUri, int64_t objLine,
+                                           DiagnosticSink& diag) {
   std::map<std::string, ObjMaterial> out;
   std::vector<uint8_t> data;
   std::string err;
   if (!vfs::readAll(uri, data, err, 64ull << 20)) {
-    diag.warning("mtl-missing", "material library not readable (" + err + "); objects keep a default colour", uri);
+    diag.warning("mtl-missing", "material library " + uri + " not readable (" + err + "); objects keep a default colour",
+                 objUri, objLine);
     return out;
   }
   std::string text(data.begin(), data.end());
@@ -103,6 +106,10 @@ std::map<std::string, ObjMaterial> readMtl(const std::string& uri, DiagnosticSin
       std::string file = line.substr(line.find_last_of(" \t") + 1);  // options (-s ...) come before the name
       std::replace(file.begin(), file.end(), '\\', '/');
       cur->texture = vfs::resolve(uri, file);
+      if (!vfs::exists(cur->texture))
+        diag.warning("texture-missing", "texture image " + cur->texture + " (material library " + uri +
+                                            ") not found; its surfaces are drawn in a plain colour",
+                     objUri, objLine);
     }
   }
   return out;
@@ -262,7 +269,7 @@ bool readObj(const std::string& uri, const ReadOptions& options, ObjectSink& sin
     } else if (line.rfind("mtllib ", 0) == 0) {
       std::string file = rest;
       std::replace(file.begin(), file.end(), '\\', '/');
-      auto more = readMtl(vfs::resolve(uri, file), diag);
+      auto more = readMtl(vfs::resolve(uri, file), uri, lineNo, diag);
       mtl.insert(more.begin(), more.end());
     }
     if (options.cancel && options.cancel->load()) return true;

@@ -93,6 +93,11 @@ class MojReader : public Reader {
       xmlDocPtr d;
       ~DocGuard() { xmlFreeDoc(d); }
     } guard{doc};
+    if (doc->intSubset && doc->intSubset->entities) {
+      diag.error("xml-entity-declared",
+                 "the document declares XML entities; they are refused (billion-laughs and external-entity protection)", uri);
+      return false;
+    }
     const xmlNode* root = xmlDocGetRootElement(doc);
     if (!is(root, "地図")) {
       diag.error("mojxml-not-map", "not a 地図XML document (root element is not 地図)", uri);
