@@ -15,6 +15,8 @@
 #include <chrono>
 #include <fstream>
 #include <thread>
+#include <regex>
+#include <atomic>
 
 #include "test_support.h"
 
@@ -134,6 +136,86 @@ json body(const httplib::Result& r) {
 
 httplib::Headers bearer(const std::string& t) { return {{"Authorization", "Bearer " + t}}; }
 
+
+// Hardening (issue 7) against a running server on `s` (its store may be a GeoPackage or PostGIS):
+// SQL injection attempts through every text parameter change nothing and leak nothing; the
+// applicant's name never reaches public answers or the access log; permits created one by one
+// while the server is killed with SIGKILL: every permit answered 201 is there after a restart.
+void hardenServer(Server& s, const std::string& staff) {
+  httplib::Client c("127.0.0.1", s.port);
+  c.set_read_timeout(30, 0);
+  auto counts = body(c.Get("/api/status", bearer(staff)))["counts"];
+  for (const char* attack : {"' OR '1'='1", "'; DROP TABLE parcels; --", "\" OR 1=1 --", "%' UNION SELECT token_hash FROM tokens --",
+                             "1); DELETE FROM permits; --", "試験町' OR 'x'='x"}) {
+    std::string q = httplib::detail::encode_query_param(attack);
+    INFO(attack);
+    auto sr = c.Get(("/api/search?q=" + q).c_str());
+    REQUIRE(sr);
+    CHECK(sr->status == 200);
+    CHECK(body(sr)["results"].empty());
+    for (std::string path : {"/api/parcels/" + q, "/api/buildings/" + q, "/api/permits/" + q, "/api/permits?parcel=" + q,
+                             "/api/permits?building=" + q, "/api/districts?bbox=1,2,3,4&kind=" + q}) {
+      auto r = c.Get(path.c_str());
+      REQUIRE(r);
+      CHECK(r->status < 500);
+      // Nothing of the tokens table: no token, no SHA-256 hash (64 hex digits).
+      CHECK(r->body.find("twn_") == std::string::npos);
+      CHECK_FALSE(std::regex_search(r->body, std::regex("[0-9a-f]{64}")));
+    }
+    auto w = c.Post("/api/permits", bearer(staff), json{{"id", attack}, {"type", attack}}.dump(), "application/json");
+    REQUIRE(w);
+    CHECK(w->status < 500);
+  }
+  auto after = body(c.Get("/api/status", bearer(staff)))["counts"];
+  CHECK(after["parcels"] == counts["parcels"]);
+  CHECK(after["buildings"] == counts["buildings"]);
+
+  // Personal data: a permit with an applicant; public answers and the access log never hold it.
+  const std::string applicant = "秘密 申請者";
+  auto created = c.Post("/api/permits", bearer(staff),
+                        json{{"id", "PII-1"}, {"type", "建築確認"}, {"applicant", applicant}}.dump(), "application/json");
+  REQUIRE(created);
+  CHECK(created->status == 201);
+  CHECK(c.Get("/api/permits/PII-1")->body.find(applicant) == std::string::npos);
+  CHECK(c.Get("/api/permits")->body.find(applicant) == std::string::npos);
+  CHECK(c.Get("/api/permits/PII-1", bearer(staff))->body.find(applicant) != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::string log = readText(s.log);
+  CHECK(log.find(applicant) == std::string::npos);
+  CHECK(log.find(staff) == std::string::npos);  // tokens never logged either
+  CHECK(log.find("PII-1") != std::string::npos);  // while the requests themselves are
+
+  // kill -9 while staff write permits: nothing acknowledged is lost.
+  std::vector<std::string> acked;
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    httplib::Client w("127.0.0.1", s.port);
+    w.set_read_timeout(5, 0);
+    for (int i = 0; i < 100000 && !done; ++i) {
+      std::string id = "KILL-" + std::to_string(i);
+      auto r = w.Post("/api/permits", bearer(staff), json{{"id", id}, {"type", "建築確認"}, {"notes", std::string(200, 'x')}}.dump(),
+                      "application/json");
+      if (!r) break;  // the server is gone
+      if (r->status == 201) acked.push_back(id);
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  kill(s.pid, SIGKILL);
+  waitpid(s.pid, nullptr, 0);
+  s.pid = -1;
+  done = true;
+  writer.join();
+  INFO(acked.size() << " permits acknowledged before the kill");
+  CHECK(acked.size() > 5);
+  start(s);
+  httplib::Client r("127.0.0.1", s.port);
+  size_t missing = 0;
+  for (auto& id : acked) {
+    auto g = r.Get(("/api/permits/" + id).c_str());
+    if (!g || g->status != 200) ++missing;
+  }
+  CHECK(missing == 0);
+}
 }  // namespace
 
 TEST_CASE("viewer-server API on the bundled sample", "[server]") {
@@ -499,4 +581,13 @@ TEST_CASE("viewer-server on a PostgreSQL + PostGIS store", "[.][postgis]") {
   auto down = c.Get(("/api/permits/DEMO-001/documents/" + body(up)["id"].get<std::string>()).c_str());
   REQUIRE(down);
   CHECK(down->body == pdf);
+  hardenServer(s, staff);
+}
+
+TEST_CASE("viewer-server hardening on the embedded store: injection, personal data, kill -9 during writes",
+          "[hardening]") {
+  Server s;
+  prepare(s);
+  start(s);
+  hardenServer(s, s.staff);
 }

@@ -80,6 +80,7 @@ for t in $targets; do
   maxlen=262144
   [ "$t" = http ] && maxlen=20000
   [ "$t" = api ] && maxlen=8192
+  [ "$t" = mojxml ] && maxlen=400000
   TWIN_FUZZ_STORE=$PWD/$store ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
     $build/tests/fuzz/fuzz_$t $build/corpus/$t -max_total_time=$secs -max_len=$maxlen -timeout=20 -rss_limit_mb=3000 \
     -artifact_prefix=$art/ -print_final_stats=1 > $log 2>&1 || true

@@ -513,4 +513,10 @@ int serve(const ServeOptions& o, std::string& error) {
   return http::run(so, h, error);
 }
 
+int parseByteRange(const std::string& h, int64_t size, int64_t& first, int64_t& last) {
+  return parseRange(h, size, first, last);
+}
+
+sfs::path safeFilePath(const sfs::path& root, const std::string& rel) { return safePath(root, rel); }
+
 }  // namespace twin::viewer

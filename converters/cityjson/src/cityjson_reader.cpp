@@ -780,6 +780,9 @@ class CityJsonReader : public Reader {
       }
       diag.error("json-malformed", std::string("JSON syntax error: ") + e.what(), uri, lineOf(text, e.byte));
       return false;
+    } catch (const json::exception& e) {  // e.g. a number too large for a double (out_of_range)
+      diag.error("json-malformed", std::string("JSON error: ") + e.what(), uri);
+      return false;
     }
     if (!doc.is_object()) {
       diag.error("cityjson-malformed", "not a CityJSON document (the top level is not an object)", uri, 1);
@@ -831,8 +834,8 @@ class CityJsonReader : public Reader {
       json doc;
       try {
         doc = json::parse(line);
-      } catch (const json::parse_error& e) {
-        diag.error("json-malformed", std::string("JSON syntax error: ") + e.what() + "; line skipped", uri, lineNo);
+      } catch (const json::exception& e) {  // parse_error, or out_of_range for an absurd number
+        diag.error("json-malformed", std::string("JSON error: ") + e.what() + "; line skipped", uri, lineNo);
         if (!haveHeader) stop = true;
         return;
       }
