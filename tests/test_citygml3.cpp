@@ -164,3 +164,53 @@ TEST_CASE("CityGML 3.0: attributes, semantics and what is not a city object", "[
     for (auto& o : objs) CHECK(o.type == "Building");
   }
 }
+
+TEST_CASE("CityGML 3.0 appearances: X3DMaterial targets by xlink:href, ParameterizedTexture by ring", "[citygml3]") {
+  // The OGC LOD2 building with a 3.0 appearance added (the examples hold none): the roof
+  // polygon (GML_ec6a8966...) red, and the ground slab's ring textured.
+  std::string dir = tempDir("citygml3-app");
+  std::string gml =
+      readText(samples("citygml3-ogc-examples/from-citygml2-sample-building/CityGMLv3/Building_LOD2-EPSG25832.gml"));
+  size_t ring = gml.find("<gml:LinearRing>");
+  REQUIRE(ring != std::string::npos);
+  gml.replace(ring, 16, "<gml:LinearRing gml:id=\"ground-ring\">");
+  std::string app = R"(<appearance><app:Appearance><app:theme>rgb</app:theme>
+  <app:surfaceData><app:X3DMaterial><app:diffuseColor>1 0 0</app:diffuseColor>
+    <app:target xlink:href="#GML_ec6a8966-58d9-4894-8edd-9aceb91b923f"/></app:X3DMaterial></app:surfaceData>
+  <app:surfaceData><app:ParameterizedTexture><app:imageURI>ground.png</app:imageURI><app:mimeType>image/png</app:mimeType>
+    <app:textureParameterization><app:TextureAssociation><app:target xlink:href="#GML_d3981803-d4b0-4b5b-969c-53f657594757"/>
+      <app:textureParameterization><app:TexCoordList>
+        <app:textureCoordinates ring="#ground-ring">0 0 0 1 1 1 1 0 0 0</app:textureCoordinates>
+      </app:TexCoordList></app:textureParameterization></app:TextureAssociation></app:textureParameterization>
+  </app:ParameterizedTexture></app:surfaceData></app:Appearance></appearance>
+    </bldg:Building>)";
+  size_t end = gml.find("</bldg:Building>");
+  REQUIRE(end != std::string::npos);
+  gml.replace(end, std::string("</bldg:Building>").size(), app);
+  writeText(dir + "/b.gml", gml);
+  writeText(dir + "/ground.png", readText(std::string(TWIN_SOURCE_DIR) + "/viewer-server/web/index.html").substr(0, 0));
+  DiagnosticCollector diag;
+  auto objs = readAll(dir + "/b.gml", diag);
+  INFO(diagText(diag));
+  REQUIRE(objs.size() == 1);
+  const CityObject& b = objs[0];
+  const Geometry* g = b.geometry(2);
+  REQUIRE(g);
+  bool red = false, textured = false;
+  for (auto& p : g->polygons) {
+    if (p.material >= 0 && b.materials[p.material].diffuse == std::array<float, 3>{1, 0, 0}) {
+      CHECK(p.surface == SurfaceType::Roof);
+      red = true;
+    }
+    if (p.texture >= 0) {
+      CHECK(p.surface == SurfaceType::Ground);
+      CHECK(b.textures[p.texture].uri.find("ground.png") != std::string::npos);
+      uint32_t s0 = g->ringStart[p.firstRing];
+      CHECK(g->uvs[s0 + 2][0] == 1.0f);
+      CHECK(g->uvs[s0 + 2][1] == 1.0f);
+      textured = true;
+    }
+  }
+  CHECK(red);
+  CHECK(textured);
+}

@@ -405,3 +405,46 @@ TEST_CASE("CityJSON through twin convert: a valid tileset at the place PROJ puts
   CHECK(found);
   CHECK(features == 49);
 }
+
+TEST_CASE("CityJSON 1.0 (numeric lod, URN CRS) and geometry templates", "[cityjson]") {
+  std::string dir = tempDir("cityjson-10");
+  auto cube = json::parse(readText(samples("cityjson-cjio/cube.json")));
+  cube["version"] = "1.0";
+  cube["metadata"] = {{"referenceSystem", "urn:ogc:def:crs:EPSG::28992"}};
+  cube["CityObjects"]["id-1"]["geometry"][0]["lod"] = 2;
+  // A second building placed by a template: the unit triangle scaled x2 and moved to a vertex.
+  cube["geometry-templates"] = {
+      {"templates", json::array({{{"type", "MultiSurface"}, {"lod", 1}, {"boundaries", {{{0, 1, 2}}}}}})},
+      {"vertices-templates", {{0.0, 0.0, 0.0}, {1.0, 0.0, 0.0}, {0.0, 1.0, 0.0}}}};
+  cube["CityObjects"]["tpl"] = {{"type", "Building"},
+                                {"geometry", json::array({{{"type", "GeometryInstance"},
+                                                           {"template", 0},
+                                                           {"boundaries", {0}},
+                                                           {"transformationMatrix",
+                                                            {2, 0, 0, 10, 0, 2, 0, 20, 0, 0, 1, 0, 0, 0, 0, 1}}}})}};
+  writeText(dir + "/c.json", cube.dump());
+  DiagnosticCollector diag;
+  ReadStats stats;
+  auto objs = readCityJson(dir + "/c.json", diag, stats);
+  INFO(diagText(diag));
+  CHECK(diag.errorCount() == 0);
+  REQUIRE(objs.size() == 2);
+  std::map<std::string, const CityObject*> byId;
+  for (auto& o : objs) byId[o.id] = &o;
+  REQUIRE(byId.count("id-1"));
+  CHECK(byId["id-1"]->srs == "EPSG:28992");
+  CHECK(byId["id-1"]->maxLod() == 2);
+  REQUIRE(byId.count("tpl"));
+  const Geometry* g = byId["tpl"]->geometry(1);
+  REQUIRE(g);
+  REQUIRE(g->points.size() == 3);
+  // vertices[0] of the cube with its transform, plus (2x + 10, 2y + 20, z).
+  auto& v0 = cube["vertices"][0];
+  double s = cube["transform"]["scale"][0], t[3] = {cube["transform"]["translate"][0], cube["transform"]["translate"][1],
+                                                    cube["transform"]["translate"][2]};
+  Vec3 ref{v0[0].get<double>() * s + t[0], v0[1].get<double>() * s + t[1], v0[2].get<double>() * s + t[2]};
+  CHECK(g->points[0][0] == Approx(ref[0] + 10));
+  CHECK(g->points[0][1] == Approx(ref[1] + 20));
+  CHECK(g->points[1][0] == Approx(ref[0] + 12));
+  CHECK(g->points[2][1] == Approx(ref[1] + 22));
+}

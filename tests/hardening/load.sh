@@ -25,7 +25,8 @@ python3 "$src/samples/landuse-demo/make_landuse.py" "$store" "$work/lu" >/dev/nu
 "$twin" zoning import "$work/lu/use-districts.geojson" --store "$store" -q
 "$twin" permits import "$work/lu/permits.csv" --store "$store" -q >/dev/null
 "$twin" convert "$src/samples/plateau-yokosuka" -o "$work/tiles" -q --no-progress
-"$twin" serve --tiles "$work/tiles" --store "$store" --port "$port" --no-access-log 2> "$work/server.log" &
+# The access log (appended, truncated before each run) tells what any non-2xx answer was.
+"$twin" serve --tiles "$work/tiles" --store "$store" --port "$port" 2>> "$work/server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; kill $(jobs -p) 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/api/status" >/dev/null && break; sleep 0.1; done
@@ -59,13 +60,17 @@ sample_rss() {  # FILE: one RSS value (KB) per second while wrk runs
 run() {  # NAME LUA -> table row
   local name=$1 lua=$2
   : > "$work/rss-$name.txt"
+  : > "$work/server.log"
   wrk -t2 -c256 -d"${secs}s" --latency -s "$lua" "http://127.0.0.1:$port" > "$work/wrk-$name.txt" 2>&1 &
   local w=$!
   sample_rss $w "$work/rss-$name.txt"
   wait $w || true
-  python3 - "$name" "$work/wrk-$name.txt" "$work/rss-$name.txt" <<'PY'
-import re, sys
+  grep -v '^{' "$work/server.log" | grep -v 'Ctrl-C' > "$work/errors-$name.txt" || true
+  python3 - "$name" "$work/wrk-$name.txt" "$work/rss-$name.txt" "$work/server.log" <<'PY'
+import collections, re, sys
 name, t, r = sys.argv[1], open(sys.argv[2]).read(), [int(x) for x in open(sys.argv[3]).read().split()]
+statuses = collections.Counter(re.findall(r'"status":(\d+)', open(sys.argv[4], errors="replace").read()))
+other = ", ".join(f"{c}×{n}" for c, n in sorted(statuses.items()) if c != "200") or "none"
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
 def ms(label):
     m = re.search(r"\s" + label + r"%\s+([\d.]+)(us|ms|s)", t)
@@ -79,15 +84,15 @@ if m: errs += sum(int(x) for x in m.groups())
 half = max(1, len(r) // 2)
 first, last = max(r[:half]), max(r[half:] or r[:half])
 flat = "flat" if last <= first * 1.10 else "GREW"
-print(f"| {name} | {rps:.0f} | {ms('50'):.2f} | {ms('99'):.2f} | {errs} | {r[0]/1024:.0f} | {first/1024:.0f} | {last/1024:.0f} | {flat} |")
+print(f"| {name} | {rps:.0f} | {ms('50'):.2f} | {ms('99'):.2f} | {errs} | {other} | {r[0]/1024:.0f} | {first/1024:.0f} | {last/1024:.0f} | {flat} |")
 PY
 }
 
 {
   echo "load.sh: $(date -u +%Y-%m-%dT%H:%MZ), ${secs} s per run, 256 connections, $(nproc) cores"
   echo
-  echo "| run | requests/s | p50 ms | p99 ms | errors | RSS start MB | RSS peak 1st half | RSS peak 2nd half | memory |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| run | requests/s | p50 ms | p99 ms | wrk errors | non-200 in the server log | RSS start MB | RSS peak 1st half | RSS peak 2nd half | memory |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   run tiles "$work/tiles.lua"
   run api "$work/api.lua"
   # The API again with 200 slow clients holding connections open, one byte per second.
@@ -111,4 +116,6 @@ PY
   wait $slow || true
   echo
   cat "$work/slowloris.txt"
+  for f in "$work"/errors-*.txt; do [ -s "$f" ] && { echo "server errors during $(basename "$f" .txt | cut -d- -f2-):"; head -5 "$f"; }; done
+  true
 } | tee "$src/tests/hardening/load-last.txt"

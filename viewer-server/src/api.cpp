@@ -2,6 +2,8 @@
 // permits and their documents, tokens and the audit log. Documented in web/openapi.json.
 #include <fstream>
 #include <mutex>
+#include <chrono>
+#include <thread>
 #include <set>
 #include <unordered_map>
 
@@ -19,6 +21,32 @@ namespace {
 
 constexpr size_t kMaxJsonBody = 1u << 20;
 constexpr size_t kMaxFeatures = 5000;
+
+// Runs `fn` in one store transaction (links computed on the way are written together). Reads
+// that turn into writes can meet another worker's write (SQLite answers "database is locked" at
+// once then, without waiting): the transaction is rolled back and run again.
+template <class F>
+void inTransaction(planning::Store& st, F fn) {
+  for (int attempt = 0;; ++attempt) {
+    st.begin();
+    try {
+      fn(st);
+      st.commit();
+      return;
+    } catch (const planning::StoreError& e) {
+      st.rollback();
+      std::string m = e.what();
+      bool transient = m.find("database is locked") != std::string::npos ||
+                       m.find("could not serialize") != std::string::npos ||
+                       m.find("deadlock detected") != std::string::npos;
+      if (!transient || attempt >= 50) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2 + attempt * 4));
+    } catch (...) {
+      st.rollback();
+      throw;
+    }
+  }
+}
 
 json parseBody(const http::Request& req, http::Response& res, bool& ok) {
   ok = false;
@@ -127,29 +155,14 @@ bool siteFromArg(Context& ctx, const std::string& arg, Site& site, http::Respons
     jsonError(res, 404, "not-found", q.error);
     return false;
   }
-  auto& st = ctx.store();
-  st.begin();
-  try {
-    site = siteOf(st, q.parcels);
-    st.commit();
-  } catch (...) {
-    st.rollback();
-    throw;
-  }
+  inTransaction(ctx.store(), [&](planning::Store& st) { site = siteOf(st, q.parcels); });
   return true;
 }
 
 BuildingCheck checkOne(Context& ctx, const Building& b) {
-  auto& st = ctx.store();
-  st.begin();
-  try {
-    auto c = checkBuilding(st, ctx.rules, b);
-    st.commit();
-    return c;
-  } catch (...) {
-    st.rollback();
-    throw;
-  }
+  BuildingCheck c;
+  inTransaction(ctx.store(), [&](planning::Store& st) { c = checkBuilding(st, ctx.rules, b); });
+  return c;
 }
 
 std::mutex gVerdictMutex;

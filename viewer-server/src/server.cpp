@@ -481,9 +481,11 @@ int serve(const ServeOptions& o, std::string& error) {
     } catch (const planning::StoreError& e) {
       res = http::Response{};
       jsonError(res, 500, "internal", std::string("store error: ") + e.what());
+      std::fprintf(stderr, "twin serve: %s %s: store error: %s\n", req.method.c_str(), req.path.c_str(), e.what());
     } catch (const std::exception& e) {
       res = http::Response{};
       jsonError(res, 500, "internal", e.what());
+      std::fprintf(stderr, "twin serve: %s %s: %s\n", req.method.c_str(), req.path.c_str(), e.what());
     }
   };
   h.finish = [&](const http::Request&, http::Response& res) {

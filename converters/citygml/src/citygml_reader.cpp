@@ -1323,7 +1323,7 @@ class Parser {
     attrDepth_ = -1;
     attrStack_.clear();
     if (attrTextTruncated_)
-      diag_.warning("attribute-too-large", attrRoot_.key + " is larger than 1 MiB; truncated", uri_, line(),
+      diag_.error("attribute-too-large", attrRoot_.key + " is larger than 1 MiB: refused, only its first MiB is kept", uri_, line(),
                     objects_.back().obj.id);
     Attribute a;
     if (convert(attrRoot_, a)) addAttribute(objects_.back().obj, std::move(a));

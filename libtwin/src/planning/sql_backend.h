@@ -45,6 +45,8 @@ class SqlBackend {
   virtual void execImpl(const std::string& sql, const std::vector<SqlValue>& params) = 0;
   virtual std::vector<SqlRow> queryImpl(const std::string& sql, const std::vector<SqlValue>& params) = 0;
   virtual int64_t changes() = 0;  // rows touched by the last exec
+  // Starts a transaction that will write (SQLite: BEGIN IMMEDIATE, taking the write lock at once).
+  virtual void beginWrite() { exec("BEGIN"); }
   virtual bool tableExists(const std::string& table) = 0;
 
   virtual std::string describe() = 0;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <thread>
 #include <ctime>
 
 #include "sql_backend.h"
@@ -153,12 +154,17 @@ class SqlStore : public Store {
     upgrade();
   }
 
-  void begin() override { db_->exec("BEGIN"); }
+  void begin() override {
+    db_->exec("BEGIN");
+    inTxn_ = true;
+  }
   void commit() override {
     cleanIfDirty();  // links computed from replaced parcels or districts are stale
     db_->exec("COMMIT");
+    inTxn_ = false;
   }
   void rollback() override {
+    inTxn_ = false;
     try {
       db_->exec("ROLLBACK");
     } catch (const StoreError&) {
@@ -365,12 +371,46 @@ class SqlStore : public Store {
     clearLinks();
   }
 
+  // Links are computed lazily by whichever request first needs them: several server threads may
+  // write the same building's links at once. One write transaction each (SQLite: BEGIN IMMEDIATE,
+  // which waits for the write lock instead of failing with "database is locked" when a read must
+  // become a write) keeps them whole and serialised.
+  template <class F>
+  void writeTransaction(F f) {
+    if (inTxn_) return f();
+    // SQLite may still answer "database is locked" inside a write transaction when many
+    // connections start at once (seen under load: 1 request in about 10^6, all in the first
+    // second); the transaction only rewrites derived links, so it is simply run again.
+    for (int attempt = 0;; ++attempt) {
+      try {
+        db_->beginWrite();
+        f();
+        db_->exec("COMMIT");
+        return;
+      } catch (const StoreError& e) {
+        try {
+          db_->exec("ROLLBACK");
+        } catch (const StoreError&) {
+        }
+        std::string m = e.what();
+        bool transient = m.find("database is locked") != std::string::npos ||
+                         m.find("could not serialize") != std::string::npos ||
+                         m.find("deadlock detected") != std::string::npos;
+        if (!transient || attempt >= 50) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2 + attempt * 4));
+      }
+    }
+  }
+
   void setBuildingParcels(const std::string& b, const std::vector<BuildingParcel>& links) override {
     cleanIfDirty();
-    db_->exec("DELETE FROM building_parcels WHERE building_id = ?", {V::of(b)});
-    for (auto& l : links)
-      db_->exec("INSERT INTO building_parcels VALUES (?, ?, ?)", {V::of(b), V::of(l.parcelId), V::of(l.overlap)});
-    db_->exec("INSERT INTO building_links_done VALUES (?) ON CONFLICT (building_id) DO NOTHING", {V::of(b)});
+    writeTransaction([&] {
+      db_->exec("DELETE FROM building_parcels WHERE building_id = ?", {V::of(b)});
+      for (auto& l : links)
+        db_->exec("INSERT INTO building_parcels VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                  {V::of(b), V::of(l.parcelId), V::of(l.overlap)});
+      db_->exec("INSERT INTO building_links_done VALUES (?) ON CONFLICT (building_id) DO NOTHING", {V::of(b)});
+    });
   }
   std::optional<std::vector<BuildingParcel>> buildingParcels(const std::string& b) override {
     cleanIfDirty();
@@ -392,11 +432,13 @@ class SqlStore : public Store {
   }
   void setParcelDistricts(const std::string& p, const std::vector<ParcelDistrict>& links) override {
     cleanIfDirty();
-    db_->exec("DELETE FROM parcel_districts WHERE parcel_id = ?", {V::of(p)});
-    for (auto& l : links)
-      db_->exec("INSERT INTO parcel_districts VALUES (?, ?, ?, ?, ?)",
-                {V::of(p), V::of(l.districtId), V::of(l.kind), V::of(l.overlap), V::of(l.share)});
-    db_->exec("INSERT INTO parcel_links_done VALUES (?) ON CONFLICT (parcel_id) DO NOTHING", {V::of(p)});
+    writeTransaction([&] {
+      db_->exec("DELETE FROM parcel_districts WHERE parcel_id = ?", {V::of(p)});
+      for (auto& l : links)
+        db_->exec("INSERT INTO parcel_districts VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                  {V::of(p), V::of(l.districtId), V::of(l.kind), V::of(l.overlap), V::of(l.share)});
+      db_->exec("INSERT INTO parcel_links_done VALUES (?) ON CONFLICT (parcel_id) DO NOTHING", {V::of(p)});
+    });
   }
   std::optional<std::vector<ParcelDistrict>> parcelDistricts(const std::string& p) override {
     cleanIfDirty();
@@ -567,6 +609,7 @@ class SqlStore : public Store {
   std::unique_ptr<SqlBackend> db_;
   std::string crs_;
   bool linksDirty_ = false;
+  bool inTxn_ = false;  // inside begin() ... commit()
 };
 
 }  // namespace

@@ -183,7 +183,11 @@ class SqliteBackend : public SqlBackend {
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     }
-    if (rc != SQLITE_DONE) throw StoreError(std::string("store SQL error: ") + sqlite3_errmsg(db_));
+    if (rc != SQLITE_DONE) {
+      std::string e = sqlite3_errmsg(db_);
+      sqlite3_reset(s);
+      throw StoreError("store SQL error: " + e + " in: " + sql.substr(0, 120));
+    }
     changes_ = sqlite3_changes(db_);
     sqlite3_reset(s);
   }
@@ -213,12 +217,17 @@ class SqliteBackend : public SqlBackend {
       }
       rows.push_back(std::move(row));
     }
-    if (rc != SQLITE_DONE) throw StoreError(std::string("store SQL error: ") + sqlite3_errmsg(db_));
+    if (rc != SQLITE_DONE) {
+      std::string e = sqlite3_errmsg(db_);
+      sqlite3_reset(s);
+      throw StoreError("store SQL error: " + e + " in: " + sql.substr(0, 120));
+    }
     sqlite3_reset(s);
     return rows;
   }
 
   int64_t changes() override { return changes_; }
+  void beginWrite() override { exec("BEGIN IMMEDIATE"); }
   bool tableExists(const std::string& t) override {
     return !query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", {SqlValue::of(t)}).empty();
   }
