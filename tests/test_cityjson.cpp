@@ -17,20 +17,12 @@ using nlohmann::json;
 
 namespace {
 
-struct Collect : ObjectSink {
-  std::vector<CityObject> objects;
-  bool accept(CityObject&& o) override {
-    objects.push_back(std::move(o));
-    return true;
-  }
-};
-
 std::vector<CityObject> readCityJson(const std::string& path, DiagnosticCollector& diag, ReadStats& stats,
                                      const std::string& crs = {}, std::vector<std::string> types = {}) {
   ReadOptions ro;
   ro.crsOverride = crs;
   ro.objectTypes = std::move(types);
-  Collect sink;
+  CollectSink sink;
   cityjson::createReader()->read(path, ro, sink, diag, stats);
   return std::move(sink.objects);
 }
@@ -342,7 +334,7 @@ TEST_CASE("Broken CityJSON gives diagnostics naming the line or the object", "[c
     DiagnosticCollector diag;
     ReadStats stats;
     writeText(dir + "/types.json", j.dump());
-    Collect sink;
+    CollectSink sink;
     ReadOptions ro;
     ro.crsOverride = "EPSG:28992";
     ro.objectTypes = {"*"};

@@ -17,14 +17,6 @@ namespace sfs = std::filesystem;
 
 namespace {
 
-struct Collect : ObjectSink {
-  std::vector<CityObject> objects;
-  bool accept(CityObject&& o) override {
-    objects.push_back(std::move(o));
-    return true;
-  }
-};
-
 std::vector<CityObject> readParcels(const std::string& path, DiagnosticCollector& diag, ReadStats& stats) {
   std::string head = readText(path).substr(0, 4096);
   auto* fmt = converters::builtinFormats().forFile(path, head);
@@ -32,7 +24,7 @@ std::vector<CityObject> readParcels(const std::string& path, DiagnosticCollector
   CHECK(fmt->id == "mojxml");
   ReadOptions ro;
   ro.objectTypes = {"Parcel"};
-  Collect sink;
+  CollectSink sink;
   fmt->create()->read(path, ro, sink, diag, stats);
   return std::move(sink.objects);
 }

@@ -47,21 +47,13 @@ void validateGltf(const std::string& dir) {
 }
 
 namespace {
-class Collect : public ObjectSink {
- public:
-  std::vector<CityObject> objects;
-  bool accept(CityObject&& o) override {
-    objects.push_back(std::move(o));
-    return true;
-  }
-};
 }  // namespace
 
 std::vector<CityObject> readAll(const std::string& uri, DiagnosticCollector& diag, ReadStats* stats,
                                 const std::string& crs, const std::vector<std::string>& types) {
   const auto& reg = converters::builtinFormats();
   auto items = converters::expandInputs({uri}, reg, diag);
-  Collect sink;
+  CollectSink sink;
   ReadStats st;
   ReadOptions ro;
   ro.crsOverride = crs;

@@ -24,6 +24,15 @@ RunResult runTwin(const std::string& args);     // runs the twin executable
 // Runs the Khronos glTF validator (npm gltf-validator) on every glb under `dir`: CHECKs zero errors.
 void validateGltf(const std::string& dir);
 
+// Keeps every object a reader delivers.
+struct CollectSink : ObjectSink {
+  std::vector<CityObject> objects;
+  bool accept(CityObject&& o) override {
+    objects.push_back(std::move(o));
+    return true;
+  }
+};
+
 // Reads every object of a file through the registry.
 std::vector<CityObject> readAll(const std::string& uri, DiagnosticCollector& diag, ReadStats* stats = nullptr,
                                 const std::string& crs = {}, const std::vector<std::string>& types = {});

@@ -525,34 +525,39 @@ std::string crsWkt1(const std::string& crsIn) {
   return out;
 }
 
-bool crsNorthFirst(const std::string& crsIn) {
+namespace {
+// Calls fn(context, horizontal CRS) for `crsIn` (the first part of a compound CRS); false when
+// PROJ does not know it.
+template <class F>
+bool withHorizontalCrs(const std::string& crsIn, F fn) {
   PJ_CONTEXT* c = proj_context_create();
   proj_log_level(c, PJ_LOG_NONE);
   std::string crs = canonicalSrs(crsIn).value_or(crsIn);
-  bool north = false;
+  bool ok = false;
   if (PJ* p = proj_create(c, crs.c_str())) {
     PJ* horizontal = proj_get_type(p) == PJ_TYPE_COMPOUND_CRS ? proj_crs_get_sub_crs(c, p, 0) : nullptr;
-    north = firstAxisNorth(c, horizontal ? horizontal : p);
+    fn(c, horizontal ? horizontal : p);
+    ok = true;
     if (horizontal) proj_destroy(horizontal);
     proj_destroy(p);
   }
   proj_context_destroy(c);
+  return ok;
+}
+}  // namespace
+
+bool crsNorthFirst(const std::string& crs) {
+  bool north = false;
+  withHorizontalCrs(crs, [&](PJ_CONTEXT* c, PJ* h) { north = firstAxisNorth(c, h); });
   return north;
 }
 
-bool crsIsGeographic(const std::string& crsIn) {
-  PJ_CONTEXT* c = proj_context_create();
-  proj_log_level(c, PJ_LOG_NONE);
-  std::string crs = canonicalSrs(crsIn).value_or(crsIn);
+bool crsIsGeographic(const std::string& crs) {
   bool geographic = false;
-  if (PJ* p = proj_create(c, crs.c_str())) {
-    PJ* horizontal = proj_get_type(p) == PJ_TYPE_COMPOUND_CRS ? proj_crs_get_sub_crs(c, p, 0) : nullptr;
-    PJ_TYPE t = proj_get_type(horizontal ? horizontal : p);
+  withHorizontalCrs(crs, [&](PJ_CONTEXT*, PJ* h) {
+    PJ_TYPE t = proj_get_type(h);
     geographic = t == PJ_TYPE_GEOGRAPHIC_2D_CRS || t == PJ_TYPE_GEOGRAPHIC_3D_CRS;
-    if (horizontal) proj_destroy(horizontal);
-    proj_destroy(p);
-  }
-  proj_context_destroy(c);
+  });
   return geographic;
 }
 

@@ -426,10 +426,14 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
   if (!used.empty()) gltf["extensionsUsed"] = used;  // never an empty array (glTF forbids it)
   if (!required.empty()) gltf["extensionsRequired"] = required;
 
-  std::string js = gltf.dump();
+  return glbContainer(gltf.dump(), std::move(bb.bin));
+}
+
+std::vector<uint8_t> glbContainer(std::string js, std::vector<uint8_t> bin) {
   while (js.size() % 4) js.push_back(' ');
+  while (bin.size() % 4) bin.push_back(0);
   std::vector<uint8_t> out;
-  uint32_t total = 12 + 8 + static_cast<uint32_t>(js.size()) + 8 + static_cast<uint32_t>(bb.bin.size());
+  uint32_t total = 12 + 8 + static_cast<uint32_t>(js.size()) + 8 + static_cast<uint32_t>(bin.size());
   out.reserve(total);
   auto put32 = [&](uint32_t v) {
     uint8_t b[4];
@@ -442,9 +446,9 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
   put32(static_cast<uint32_t>(js.size()));
   put32(0x4E4F534A);  // JSON
   out.insert(out.end(), js.begin(), js.end());
-  put32(static_cast<uint32_t>(bb.bin.size()));
+  put32(static_cast<uint32_t>(bin.size()));
   put32(0x004E4942);  // BIN
-  out.insert(out.end(), bb.bin.begin(), bb.bin.end());
+  out.insert(out.end(), bin.begin(), bin.end());
   return out;
 }
 

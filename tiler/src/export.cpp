@@ -341,15 +341,9 @@ bool writeGlbFile(const std::vector<Item>& items, const Frame& f, const std::str
   gltf["bufferViews"] = bufferViews;
   align();
   gltf["buffers"] = json::array({{{"byteLength", bin.size()}}});
-  std::string text = gltf.dump();
-  while (text.size() % 4) text.push_back(' ');
+  auto bytes = glbContainer(gltf.dump(), std::move(bin));
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  auto u32 = [&](uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
-  u32(0x46546C67), u32(2), u32(uint32_t(12 + 8 + text.size() + 8 + bin.size()));
-  u32(uint32_t(text.size())), u32(0x4E4F534A);
-  out.write(text.data(), std::streamsize(text.size()));
-  u32(uint32_t(bin.size())), u32(0x004E4942);
-  out.write(reinterpret_cast<const char*>(bin.data()), std::streamsize(bin.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   out.close();
   if (!out) {
     diag.error("export-write", "could not write " + path);

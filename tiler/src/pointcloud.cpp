@@ -12,6 +12,7 @@
 
 #include "twin/crs.h"
 #include "twin/fsutil.h"
+#include "twin/glb_writer.h"
 
 namespace twin::tiler {
 
@@ -178,20 +179,7 @@ std::vector<uint8_t> pointsGlb(const Cloud& c, const std::vector<uint32_t>& ids,
   g["bufferViews"] = json::array({{{"buffer", 0}, {"byteOffset", 0}, {"byteLength", pos.size() * 4}, {"target", 34962}},
                                   {{"buffer", 0}, {"byteOffset", pos.size() * 4}, {"byteLength", col.size()}, {"target", 34962}}});
   g["buffers"] = json::array({{{"byteLength", bin.size()}}});
-  std::string text = g.dump();
-  while (text.size() % 4) text.push_back(' ');
-  std::vector<uint8_t> out;
-  auto u32 = [&](uint32_t v) {
-    uint8_t b[4];
-    std::memcpy(b, &v, 4);
-    out.insert(out.end(), b, b + 4);
-  };
-  u32(0x46546C67), u32(2), u32(uint32_t(28 + text.size() + bin.size()));
-  u32(uint32_t(text.size())), u32(0x4E4F534A);
-  out.insert(out.end(), text.begin(), text.end());
-  u32(uint32_t(bin.size())), u32(0x004E4942);
-  out.insert(out.end(), bin.begin(), bin.end());
-  return out;
+  return glbContainer(g.dump(), std::move(bin));
 }
 
 // The node's subtree box (ENU, at least 1 cm thick) as a 3D Tiles box in ECEF.

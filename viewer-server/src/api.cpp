@@ -35,11 +35,7 @@ void inTransaction(planning::Store& st, F fn) {
       return;
     } catch (const planning::StoreError& e) {
       st.rollback();
-      std::string m = e.what();
-      bool transient = m.find("database is locked") != std::string::npos ||
-                       m.find("could not serialize") != std::string::npos ||
-                       m.find("deadlock detected") != std::string::npos;
-      if (!transient || attempt >= 50) throw;
+      if (!planning::isTransient(e) || attempt >= 50) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(2 + attempt * 4));
     } catch (...) {
       st.rollback();

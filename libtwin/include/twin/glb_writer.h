@@ -72,6 +72,11 @@ struct GlbOptions {
   int dracoSpeed = 5;
 };
 
+// The GLB container: the 12-byte header, the JSON chunk (padded with spaces) and the BIN chunk
+// (padded with zeros), 4-byte aligned. For writers that build their own glTF JSON (export, point
+// tiles).
+std::vector<uint8_t> glbContainer(std::string json, std::vector<uint8_t> bin);
+
 // Serialises the scene. Never throws; returns an empty vector and reports on `diag` on failure.
 std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, DiagnosticSink* diag);
 

@@ -11,6 +11,12 @@
 
 namespace twin::planning {
 
+bool isTransient(const StoreError& e) {
+  std::string m = e.what();
+  return m.find("database is locked") != std::string::npos || m.find("could not serialize") != std::string::npos ||
+         m.find("deadlock detected") != std::string::npos;
+}
+
 namespace {
 
 using V = SqlValue;
@@ -392,11 +398,7 @@ class SqlStore : public Store {
           db_->exec("ROLLBACK");
         } catch (const StoreError&) {
         }
-        std::string m = e.what();
-        bool transient = m.find("database is locked") != std::string::npos ||
-                         m.find("could not serialize") != std::string::npos ||
-                         m.find("deadlock detected") != std::string::npos;
-        if (!transient || attempt >= 50) throw;
+        if (!isTransient(e) || attempt >= 50) throw;
         std::this_thread::sleep_for(std::chrono::milliseconds(2 + attempt * 4));
       }
     }

@@ -24,6 +24,11 @@ struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// True for errors that running the same transaction again can clear: SQLite's "database is
+// locked" (a read turning into a write meets another writer), PostgreSQL serialisation failures
+// and deadlocks.
+bool isTransient(const StoreError& e);
+
 struct StoreCounts {
   int64_t parcels = 0, districts = 0, buildings = 0, roads = 0, permits = 0, buildingParcelLinks = 0;
 };
