@@ -42,6 +42,34 @@ serve viewer-server-2.log "$out/viewer-tiles" "$out/viewer-relief"
 curl -sf "http://127.0.0.1:$port/api/config" | python3 -c 'import json,sys; k=[t["kind"] for t in json.load(sys.stdin)["tilesets"]]; sys.exit(0 if k==["buildings","terrain"] else f"viewer: tileset kinds {k}")'
 node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer-ground.png" 14 1
 
+# A point cloud with the buildings: points sampled on the buildings' surfaces from their OBJ export,
+# placed back with the export's frame (twin convert of a PLY); api/config calls it "points" and the
+# viewer draws it (points loaded) without counting it as buildings. Screenshot: viewer-points.png.
+rm -rf "$out/viewer-points" "$out/cloud-src.obj"
+"$twin" export "$src/samples/plateau-yokosuka" -o "$out/cloud-src.obj" -q --no-progress
+python3 - "$out/cloud-src.obj" "$out/cloud.ply" <<'PY'
+import random, sys
+random.seed(3)
+v, pts = [], []
+for line in open(sys.argv[1]):
+    if line.startswith("v "): v.append([float(x) for x in line.split()[1:4]])
+    elif line.startswith("f "):
+        a, b, c = (v[int(t.split("/")[0]) - 1] for t in line.split()[1:4])
+        for _ in range(20):
+            r, s = random.random(), random.random()
+            if r + s > 1: r, s = 1 - r, 1 - s
+            pts.append([a[i] + r * (b[i] - a[i]) + s * (c[i] - a[i]) for i in range(3)])
+with open(sys.argv[2], "w") as o:
+    o.write("ply\nformat ascii 1.0\nelement vertex %d\nproperty float x\nproperty float y\nproperty float z\n"
+            "property uchar red\nproperty uchar green\nproperty uchar blue\nend_header\n" % len(pts))
+    for p in pts: o.write("%.3f %.3f %.3f 200 90 40\n" % tuple(p))
+PY
+origin=$(sed -n 's/.*about longitude \([0-9.]*\), latitude \([0-9.]*\), ellipsoidal height \([0-9.-]*\) m.*/\1,\2,\3/p' "$out/cloud-src.obj")
+"$twin" convert "$out/cloud.ply" --crs EPSG:4979 --origin "$origin" -o "$out/viewer-points" -q --no-progress
+serve viewer-server-p.log "$out/viewer-tiles" "$out/viewer-points"
+curl -sf "http://127.0.0.1:$port/api/config" | python3 -c 'import json,sys; k=[t["kind"] for t in json.load(sys.stdin)["tilesets"]]; sys.exit(0 if k==["buildings","points"] else f"viewer: tileset kinds {k}")'
+node "$src/tests/node/viewer-smoke.mjs" "http://127.0.0.1:$port/" "$out/viewer-points.png" 13 0 1
+
 # The other output forms in one scene: 3D Tiles 1.0 (b3dm + batch tables) for clients without
 # 1.1, and implicit tiling (subtrees with tile metadata): CesiumJS loads every building of both.
 rm -rf "$out/viewer-b3dm" "$out/viewer-implicit"

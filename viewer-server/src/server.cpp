@@ -286,7 +286,8 @@ void serveFile(FileCache& cache, const sfs::path& file, const http::Request& req
 }
 
 // "terrain" for a tileset of relief only (the viewer drapes parcels and zoning on it and does not
-// open building panels for it), else "buildings". From asset.extras.twin.objectTypes, which twin
+// open building panels for it), "points" for a point cloud (twin convert of PLY/PCD/XYZ: drawn
+// with distance-sized points, no panels, no colouring), else "buildings". From asset.extras.twin.objectTypes, which twin
 // convert writes; tilesets from elsewhere count as buildings.
 std::string tilesetKind(const sfs::path& tilesetJson) {
   std::ifstream f(tilesetJson, std::ios::binary);
@@ -294,6 +295,7 @@ std::string tilesetKind(const sfs::path& tilesetJson) {
   if (j.is_discarded() || !j.is_object()) return "buildings";
   auto types = j.value("/asset/extras/twin/objectTypes"_json_pointer, nlohmann::json::array());
   if (!types.is_array() || types.empty()) return "buildings";
+  if (types.size() == 1 && types[0] == "PointCloud") return "points";
   for (auto& t : types)
     if (!t.is_string() || (t != "ReliefFeature" && t != "TINRelief")) return "buildings";
   return "terrain";

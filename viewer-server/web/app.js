@@ -9,7 +9,7 @@ Cesium.Ion.defaultAccessToken = '';
 
 const params = new URLSearchParams(location.search);
 const state = {
-  tilesets: [], terrainTilesets: 0, allTilesLoaded: false, featuresLoaded: 0, selected: null, selectedParcel: null,
+  tilesets: [], terrainTilesets: 0, pointTilesets: 0, pointsLoaded: 0, allTilesLoaded: false, featuresLoaded: 0, selected: null, selectedParcel: null,
   panelShown: false, lastSearch: null, lang: params.get('lang') === 'en' ? 'en' : 'ja',
   store: false, verdicts: new Map(), permitStatus: new Map(),
 };
@@ -59,6 +59,7 @@ let buildingTilesets = [];
 // Relief tilesets (kind "terrain" in api/config): shown as the ground; parcels and zoning are
 // draped on them too, and clicking them is a click on the ground, not on a building.
 let terrainTilesets = [];
+let pointTilesets = [];  // kind "points": point clouds
 const groundClassification = () => (terrainTilesets.length ? Cesium.ClassificationType.BOTH : Cesium.ClassificationType.TERRAIN);
 
 const token = () => sessionStorage.getItem('twinToken') || '';
@@ -246,7 +247,8 @@ panelBody.addEventListener('click', async (e) => {
 // ---- picking ---------------------------------------------------------------------------------
 viewer.screenSpaceEventHandler.setInputAction((e) => {
   const picked = viewer.scene.pick(e.position);
-  if (picked instanceof Cesium.Cesium3DTileFeature && !terrainTilesets.includes(picked.tileset)) {
+  if (picked instanceof Cesium.Cesium3DTileFeature && !terrainTilesets.includes(picked.tileset) &&
+      !pointTilesets.includes(picked.tileset)) {
     const id = picked.getProperty('gml_id');
     if (id) showBuilding(id, picked);
     return;
@@ -516,7 +518,7 @@ state.cameraLonLat = () => {
   const c = viewer.camera.positionCartographic;
   return { lon: Cesium.Math.toDegrees(c.longitude), lat: Cesium.Math.toDegrees(c.latitude), height: c.height };
 };
-state.tilesLoaded = () => buildingTilesets.concat(terrainTilesets).every((ts) => ts.tilesLoaded);
+state.tilesLoaded = () => buildingTilesets.concat(terrainTilesets, pointTilesets).every((ts) => ts.tilesLoaded);
 state.pickId = (x, y) => {
   const f = viewer.scene.pick(new Cesium.Cartesian2(x, y));
   return f instanceof Cesium.Cesium3DTileFeature ? f.getProperty('gml_id') : null;
@@ -535,9 +537,14 @@ async function main() {
     const tileset = await Cesium.Cesium3DTileset.fromUrl(entry.url, { maximumScreenSpaceError: 8 });
     viewer.scene.primitives.add(tileset);
     if (entry.kind === 'terrain') terrainTilesets.push(tileset);
-    else buildingTilesets.push(tileset);
+    else if (entry.kind === 'points') {
+      // Point clouds: points grow when near (eye-dome lighting for depth), no building panels or colouring.
+      tileset.pointCloudShading = new Cesium.PointCloudShading({ attenuation: true, maximumAttenuation: 4, eyeDomeLighting: true });
+      pointTilesets.push(tileset);
+    } else buildingTilesets.push(tileset);
     state.tilesets.push(entry.name);
     state.terrainTilesets = terrainTilesets.length;
+    state.pointTilesets = pointTilesets.length;
     tileset.allTilesLoaded.addEventListener(() => {
       pending = Math.max(0, pending - 1);
       state.allTilesLoaded = pending === 0;
@@ -545,14 +552,18 @@ async function main() {
     });
     tileset.tileLoad.addEventListener((tile) => {
       state.featuresLoaded += tile.content?.featuresLength ?? 0;
+      state.pointsLoaded += tile.content?.pointsLength ?? 0;
       collectNumeric(tile);
-      if (state.colouring === 'verdict' && entry.kind !== 'terrain') fetchVerdicts(featureIds(tile)).then(() => tileset.makeStyleDirty()).catch(() => {});
+      if (state.colouring === 'verdict' && entry.kind === 'buildings') fetchVerdicts(featureIds(tile)).then(() => tileset.makeStyleDirty()).catch(() => {});
     });
-    tileset.tileUnload.addEventListener((tile) => { state.featuresLoaded -= tile.content?.featuresLength ?? 0; });
+    tileset.tileUnload.addEventListener((tile) => {
+      state.featuresLoaded -= tile.content?.featuresLength ?? 0;
+      state.pointsLoaded -= tile.content?.pointsLength ?? 0;
+    });
     tileset.tileFailed.addEventListener((e) => { statusEl.textContent = `tile failed: ${e.url}: ${e.message}`; });
   }
-  if (buildingTilesets.length > 0) {
-    const first = buildingTilesets[0];
+  if (buildingTilesets.length > 0 || pointTilesets.length > 0) {
+    const first = buildingTilesets[0] ?? pointTilesets[0];
     await viewer.zoomTo(first, new Cesium.HeadingPitchRange(0.3, -0.6, first.boundingSphere.radius * 2.5));
   }
   statusEl.textContent = config.tilesets.length ? 'loading tiles…' : 'no tilesets';
