@@ -4,6 +4,29 @@
 
 namespace twin {
 
+SurfaceType surfaceTypeFromName(std::string_view name) {
+  static const std::pair<std::string_view, SurfaceType> table[] = {
+      {"WallSurface", SurfaceType::Wall},
+      {"RoofSurface", SurfaceType::Roof},
+      {"GroundSurface", SurfaceType::Ground},
+      {"ClosureSurface", SurfaceType::Closure},
+      {"OuterCeilingSurface", SurfaceType::OuterCeiling},
+      {"OuterFloorSurface", SurfaceType::OuterFloor},
+      {"Window", SurfaceType::Window},
+      {"Door", SurfaceType::Door},
+      {"WindowSurface", SurfaceType::Window},  // CityGML 3.0 con:fillingSurface
+      {"DoorSurface", SurfaceType::Door},
+      {"InteriorWallSurface", SurfaceType::Interior},
+      {"CeilingSurface", SurfaceType::Interior},
+      {"FloorSurface", SurfaceType::Interior},
+      {"WaterGroundSurface", SurfaceType::Ground},  // CityJSON water bodies
+      {"WaterClosureSurface", SurfaceType::Closure},
+  };
+  for (auto& [n, t] : table)
+    if (name == n) return t;
+  return SurfaceType::Unknown;
+}
+
 const char* surfaceTypeName(SurfaceType t) {
   switch (t) {
     case SurfaceType::Unknown: return "Unknown";

@@ -383,6 +383,26 @@ void enuFrame(const Vec3& ecef, Vec3& east, Vec3& north, Vec3& up) {
   up = {std::cos(lat) * std::cos(lon), std::cos(lat) * std::sin(lon), std::sin(lat)};
 }
 
+LocalFrame LocalFrame::at(const Vec3& originEcef) {
+  LocalFrame f;
+  f.origin = originEcef;
+  enuFrame(originEcef, f.east, f.north, f.up);
+  return f;
+}
+
+Vec3 LocalFrame::dirToEnu(const Vec3& d) const {
+  return {d[0] * east[0] + d[1] * east[1] + d[2] * east[2], d[0] * north[0] + d[1] * north[1] + d[2] * north[2],
+          d[0] * up[0] + d[1] * up[1] + d[2] * up[2]};
+}
+
+Vec3 LocalFrame::toEnu(const Vec3& p) const { return dirToEnu({p[0] - origin[0], p[1] - origin[1], p[2] - origin[2]}); }
+
+Vec3 LocalFrame::toEcef(const Vec3& e) const {
+  return {origin[0] + e[0] * east[0] + e[1] * north[0] + e[2] * up[0],
+          origin[1] + e[0] * east[1] + e[1] * north[1] + e[2] * up[1],
+          origin[2] + e[0] * east[2] + e[1] * north[2] + e[2] * up[2]};
+}
+
 }  // namespace twin
 
 namespace twin {

@@ -182,19 +182,10 @@ class Selector : public ObjectSink {
 
 // ---------------------------------------------------------------------------------- local frame
 
-struct Frame {
-  Vec3 origin{0, 0, 0};  // ECEF
-  Vec3 east, north, up;
+// The export's frame: east-north-up metres at `llh` (longitude, latitude, ellipsoidal height).
+struct Frame : LocalFrame {
   Vec3 llh{0, 0, 0};
-  Vec3 toEnu(const Vec3& p) const {
-    Vec3 d{p[0] - origin[0], p[1] - origin[1], p[2] - origin[2]};
-    return {d[0] * east[0] + d[1] * east[1] + d[2] * east[2], d[0] * north[0] + d[1] * north[1] + d[2] * north[2],
-            d[0] * up[0] + d[1] * up[1] + d[2] * up[2]};
-  }
-  Vec3 dirToEnu(const std::array<float, 3>& n) const {
-    return {n[0] * east[0] + n[1] * east[1] + n[2] * east[2], n[0] * north[0] + n[1] * north[1] + n[2] * north[2],
-            n[0] * up[0] + n[1] * up[1] + n[2] * up[2]};
-  }
+  Vec3 dirToEnu(const std::array<float, 3>& n) const { return LocalFrame::dirToEnu({n[0], n[1], n[2]}); }
 };
 
 // Origin: the selection's centre on the ground (its lowest ellipsoidal height).
@@ -206,8 +197,7 @@ Frame frameFor(const Selector& s) {
   // round to the centimetre so that the origin reads well in the file
   llh[2] = std::round(llh[2] * 100) / 100;
   f.llh = llh;
-  f.origin = lonLatHeightToEcef(llh);
-  enuFrame(f.origin, f.east, f.north, f.up);
+  static_cast<LocalFrame&>(f) = LocalFrame::at(lonLatHeightToEcef(llh));
   return f;
 }
 

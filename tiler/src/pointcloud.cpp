@@ -13,6 +13,7 @@
 #include "twin/crs.h"
 #include "twin/fsutil.h"
 #include "twin/glb_writer.h"
+#include "twin/tileset.h"
 
 namespace twin::tiler {
 
@@ -136,14 +137,7 @@ std::unique_ptr<Node> build(const Cloud& c, std::vector<uint32_t>& idx, const Ve
   return n;
 }
 
-struct Frame {
-  Vec3 origin, east, north, up;
-  Vec3 toEcef(const Vec3& e) const {
-    return {origin[0] + e[0] * east[0] + e[1] * north[0] + e[2] * up[0],
-            origin[1] + e[0] * east[1] + e[1] * north[1] + e[2] * up[1],
-            origin[2] + e[0] * east[2] + e[1] * north[2] + e[2] * up[2]};
-  }
-};
+using Frame = LocalFrame;
 
 // A glb with one POINTS primitive: positions relative to `center` (ECEF), stored y-up.
 std::vector<uint8_t> pointsGlb(const Cloud& c, const std::vector<uint32_t>& ids, const Frame& f, const Vec3& center) {
@@ -182,14 +176,18 @@ std::vector<uint8_t> pointsGlb(const Cloud& c, const std::vector<uint32_t>& ids,
   return glbContainer(g.dump(), std::move(bin));
 }
 
-// The node's subtree box (ENU, at least 1 cm thick) as a 3D Tiles box in ECEF.
-json boxOf(const Node& n, const Frame& f, Vec3& center) {
-  Vec3 c, h;
-  for (int k = 0; k < 3; ++k) c[k] = (n.min[k] + n.max[k]) / 2, h[k] = std::max(0.005, (n.max[k] - n.min[k]) / 2 + 0.001);
-  center = f.toEcef(c);
-  return json::array({center[0], center[1], center[2], f.east[0] * h[0], f.east[1] * h[0], f.east[2] * h[0],
-                      f.north[0] * h[1], f.north[1] * h[1], f.north[2] * h[1], f.up[0] * h[2], f.up[1] * h[2],
-                      f.up[2] * h[2]});
+// The node's subtree box: its east-north-up bounds as a 3D Tiles box (at least 1 cm thick).
+OrientedBox boxOf(const Node& n, const Frame& f) {
+  std::array<Vec3, 8> corners;
+  for (int i = 0; i < 8; ++i)
+    corners[i] = f.toEcef({(i & 1) ? n.max[0] : n.min[0], (i & 2) ? n.max[1] : n.min[1], (i & 4) ? n.max[2] : n.min[2]});
+  OrientedBox b = enuBox(f.origin, corners.data(), corners.size(), 0.001);
+  for (auto& axis : b.halfAxes) {
+    double len = std::sqrt(axis[0] * axis[0] + axis[1] * axis[1] + axis[2] * axis[2]);
+    if (len > 0 && len < 0.005)
+      for (auto& x : axis) x *= 0.005 / len;
+  }
+  return b;
 }
 
 }  // namespace
@@ -244,16 +242,12 @@ ConvertResult convertPointCloud(const std::vector<InputFile>& inputs, const Conv
     for (int k = 0; k < 3; ++k) lo[k] = std::min(lo[k], p[k]), hi[k] = std::max(hi[k], p[k]);
   Vec3 llh = ecefToLonLatHeight({(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, (lo[2] + hi[2]) / 2});
   llh[2] = 0;
-  Frame f;
-  f.origin = lonLatHeightToEcef(llh);
-  enuFrame(f.origin, f.east, f.north, f.up);
+  Frame f = LocalFrame::at(lonLatHeightToEcef(llh));
   Cloud cloud;
   cloud.enu.reserve(ecef.size());
   Vec3 elo{INFINITY, INFINITY, INFINITY}, ehi{-INFINITY, -INFINITY, -INFINITY};
   for (auto& p : ecef) {
-    Vec3 d{p[0] - f.origin[0], p[1] - f.origin[1], p[2] - f.origin[2]};
-    Vec3 e{d[0] * f.east[0] + d[1] * f.east[1] + d[2] * f.east[2], d[0] * f.north[0] + d[1] * f.north[1] + d[2] * f.north[2],
-           d[0] * f.up[0] + d[1] * f.up[1] + d[2] * f.up[2]};
+    Vec3 e = f.toEnu(p);
     for (int k = 0; k < 3; ++k) elo[k] = std::min(elo[k], e[k]), ehi[k] = std::max(ehi[k], e[k]);
     cloud.enu.push_back(e);
   }
@@ -278,16 +272,14 @@ ConvertResult convertPointCloud(const std::vector<InputFile>& inputs, const Conv
   };
   count(*root);
   bool ok = true;
-  std::function<json(const Node&, double)> emit = [&](const Node& n, double parentError) -> json {
-    json t;
-    Vec3 center;
-    t["boundingVolume"] = {{"box", boxOf(n, f, center)}};
-    double error = n.children.empty() ? 0.0 : std::min(parentError, n.spacing);
-    t["geometricError"] = error;
+  std::function<TileNode(const Node&, double)> emit = [&](const Node& n, double parentError) {
+    TileNode t;
+    t.box = boxOf(n, f);
+    t.geometricError = n.children.empty() ? 0.0 : std::min(parentError, n.spacing);
     if (!n.content.empty()) {
-      std::string uri = "tiles/" + (n.key.empty() ? std::string("root") : n.key) + ".glb";
-      auto bytes = pointsGlb(cloud, n.content, f, center);
-      if (!fs::writeFileAtomic(out.path() + "/" + uri, bytes.data(), bytes.size(), err)) {
+      t.contentUri = "tiles/" + (n.key.empty() ? std::string("root") : n.key) + ".glb";
+      auto bytes = pointsGlb(cloud, n.content, f, t.box.center);
+      if (!fs::writeFileAtomic(out.path() + "/" + t.contentUri, bytes.data(), bytes.size(), err)) {
         if (ok) diag.error("output-write", err, o.outDir);
         ok = false;
       }
@@ -295,32 +287,22 @@ ConvertResult convertPointCloud(const std::vector<InputFile>& inputs, const Conv
       if (n.key.empty()) r.rootBytes = bytes.size();
       if (n.children.empty()) r.leafBytes += bytes.size();
       r.features += n.content.size();
-      t["content"] = {{"uri", uri}};
       ++written;
       if (o.progress && written % 16 == 0) o.progress({"writing tiles", written, tilesTotal, r.features});
     }
-    if (!n.children.empty()) {
-      t["children"] = json::array();
-      for (auto& c : n.children) t["children"].push_back(emit(*c, error));
-    }
+    for (auto& c : n.children) t.children.push_back(emit(*c, t.geometricError));
     return t;
   };
   double rootError = root->children.empty() ? 0.0 : root->spacing;
-  json root_ = emit(*root, rootError > 0 ? rootError : 1.0);
-  root_["refine"] = "ADD";
-  json ts;
-  ts["asset"] = {{"version", "1.1"},
-                 {"generator", "twin"},
-                 {"extras",
-                  {{"twin",
-                    {{"sourceCrs", srs},
-                     {"targetCrs", "EPSG:4978"},
-                     {"geoid", geoid.empty() ? json(nullptr) : json(geoid)},
-                     {"objectTypes", {"PointCloud"}},
-                     {"points", r.features}}}}}};
-  ts["geometricError"] = std::max(rootError * 2, size / 16);
-  ts["root"] = root_;
-  if (!fs::writeFileAtomic(out.path() + "/tileset.json", ts.dump(1), err)) {
+  TileNode rootTile = emit(*root, rootError > 0 ? rootError : 1.0);
+  rootTile.refine = "ADD";
+  TilesetInfo info;
+  if (!srs.empty()) info.sourceCrs = {srs};
+  info.geoid = geoid;
+  info.objectTypes = {"PointCloud"};
+  info.numbers["points"] = double(r.features);
+  info.geometricError = std::max(rootError * 2, size / 16);
+  if (!fs::writeFileAtomic(out.path() + "/tileset.json", tilesetJson(rootTile, info), err)) {
     diag.error("output-write", err, o.outDir);
     ok = false;
   }

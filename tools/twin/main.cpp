@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -230,44 +231,27 @@ int printSummary(const char* what, const twin::tiler::ConvertResult& r, const tw
 // `twin export`'s command line.
 struct ExportArgs {
   std::vector<std::string> inputs;
-  std::string out, format, ids, bbox, types = "building", lod = "max", crs, geoid, toCrs;
+  std::string out, format, types = "building", lod = "max", crs, geoid, toCrs;
+  std::vector<std::string> ids;  // --ids a,b,c (CLI11 splits at commas)
+  std::vector<double> bbox;      // --bbox w,s,e,n
   double floorHeight = 3.0;
   bool quiet = false, noProgress = false;
 };
-
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= s.size()) {
-    size_t comma = s.find(',', pos);
-    std::string item = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    if (!item.empty()) out.push_back(item);
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return out;
-}
 
 int runExport(ExportArgs& a) {
   twin::DiagnosticCollector diag(200);
   diag.setEcho(&echoDiagnostic, &a.quiet, 10);
   twin::tiler::ExportOptions o;
   o.format = a.format;
-  for (auto& id : splitList(a.ids)) o.ids.insert(id);
+  o.ids.insert(a.ids.begin(), a.ids.end());
   if (!a.bbox.empty()) {
-    auto v = splitList(a.bbox);
-    std::array<double, 4> b{};
-    bool ok = v.size() == 4;
-    for (size_t i = 0; ok && i < 4; ++i) {
-      char* end = nullptr;
-      b[i] = std::strtod(v[i].c_str(), &end);
-      ok = end && *end == 0 && std::isfinite(b[i]);
-    }
-    if (!ok || b[0] > b[2] || b[1] > b[3] || b[1] < -90 || b[3] > 90) {
+    const auto& b = a.bbox;
+    if (b.size() != 4 || !std::all_of(b.begin(), b.end(), [](double x) { return std::isfinite(x); }) || b[0] > b[2] ||
+        b[1] > b[3] || b[1] < -90 || b[3] > 90) {
       std::fprintf(stderr, "twin export: --bbox wants west,south,east,north in degrees (e.g. 139.74,35.26,139.75,35.27)\n");
       return 2;
     }
-    o.bbox = b;
+    o.bbox = std::array<double, 4>{b[0], b[1], b[2], b[3]};
   }
   if (o.format.empty() && twin::tiler::exportFormatFor(a.out).empty()) {
     std::fprintf(stderr, "twin export: cannot tell the format from '%s': name it .glb, .obj, .geojson or .gpkg, or give --format\n",
@@ -469,8 +453,10 @@ int main(int argc, char** argv) {
       ->required();
   exportCmd->add_option("--format", ea.format, "glb, obj, geojson or gpkg (default: from the output's extension)")
       ->check(CLI::IsMember({"glb", "obj", "geojson", "gpkg"}));
-  exportCmd->add_option("--ids", ea.ids, "Only these objects (gml:id of a building or of one of its parts), comma-separated");
-  exportCmd->add_option("--bbox", ea.bbox, "Only objects touching west,south,east,north (degrees, WGS 84 / JGD2011)");
+  exportCmd->add_option("--ids", ea.ids, "Only these objects (gml:id of a building or of one of its parts), comma-separated")
+      ->delimiter(',');
+  exportCmd->add_option("--bbox", ea.bbox, "Only objects touching west,south,east,north (degrees, WGS 84 / JGD2011)")
+      ->delimiter(',');
   exportCmd->add_option("--types", ea.types, "Object types, as for twin convert (default: building)");
   exportCmd->add_option("--lod", ea.lod, "GLB/OBJ: level of detail 0-4 or max (default)")
       ->check(CLI::IsMember({"0", "1", "2", "3", "4", "max"}));

@@ -2,8 +2,6 @@
 // permits and their documents, tokens and the audit log. Documented in web/openapi.json.
 #include <fstream>
 #include <mutex>
-#include <chrono>
-#include <thread>
 #include <set>
 #include <unordered_map>
 
@@ -21,28 +19,6 @@ namespace {
 
 constexpr size_t kMaxJsonBody = 1u << 20;
 constexpr size_t kMaxFeatures = 5000;
-
-// Runs `fn` in one store transaction (links computed on the way are written together). Reads
-// that turn into writes can meet another worker's write (SQLite answers "database is locked" at
-// once then, without waiting): the transaction is rolled back and run again.
-template <class F>
-void inTransaction(planning::Store& st, F fn) {
-  for (int attempt = 0;; ++attempt) {
-    st.begin();
-    try {
-      fn(st);
-      st.commit();
-      return;
-    } catch (const planning::StoreError& e) {
-      st.rollback();
-      if (!planning::isTransient(e) || attempt >= 50) throw;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2 + attempt * 4));
-    } catch (...) {
-      st.rollback();
-      throw;
-    }
-  }
-}
 
 json parseBody(const http::Request& req, http::Response& res, bool& ok) {
   ok = false;
@@ -151,13 +127,15 @@ bool siteFromArg(Context& ctx, const std::string& arg, Site& site, http::Respons
     jsonError(res, 404, "not-found", q.error);
     return false;
   }
-  inTransaction(ctx.store(), [&](planning::Store& st) { site = siteOf(st, q.parcels); });
+  auto& st = ctx.store();
+  st.transaction([&] { site = siteOf(st, q.parcels); });
   return true;
 }
 
 BuildingCheck checkOne(Context& ctx, const Building& b) {
+  auto& st = ctx.store();
   BuildingCheck c;
-  inTransaction(ctx.store(), [&](planning::Store& st) { c = checkBuilding(st, ctx.rules, b); });
+  st.transaction([&] { c = checkBuilding(st, ctx.rules, b); });
   return c;
 }
 

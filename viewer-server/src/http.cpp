@@ -116,9 +116,9 @@ bool isTokenChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
 
-// Parses the request line and headers (`head` without the final blank line). Returns 0 or the
-// status to refuse the request with.
-int parseHead(const std::string& head, Request& req) {
+}  // namespace
+
+int parseRequestHead(const std::string& head, Request& req) {
   size_t eol = head.find("\r\n");
   std::string line = head.substr(0, eol);
   size_t s1 = line.find(' '), s2 = line.rfind(' ');
@@ -170,6 +170,8 @@ int parseHead(const std::string& head, Request& req) {
   }
   return 0;
 }
+
+namespace {
 
 struct Chunk {
   std::string own;
@@ -419,7 +421,7 @@ class Loop {
       }
       Request req;
       req.remoteAddr = c.remote;
-      int bad = parseHead(c.in.substr(0, he), req);
+      int bad = parseRequestHead(c.in.substr(0, he), req);
       if (bad) {
         refuse(c, bad, bad == 505 ? "HTTP/1.0 or 1.1 only" : bad == 431 ? "too many headers" : "malformed request");
         break;
@@ -781,8 +783,6 @@ bool Router::dispatch(Request& req, Response& res) const {
 }
 
 // ---- helpers ------------------------------------------------------------------------------------
-
-int parseRequestHead(const std::string& head, Request& req) { return parseHead(head, req); }
 
 bool decode(const std::string& in, std::string& out, bool plus) {
   out.clear();

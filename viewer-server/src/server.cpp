@@ -166,10 +166,12 @@ const char* contentType(const std::string& path) {
 // `rel` below `root`, or empty when it would leave it (.., hidden names, symlinks out of root).
 sfs::path safePathUncached(const sfs::path& rootCanonical, const std::string& rel);
 
+}  // namespace
+
 // Resolving symlinks costs a readlink per path component: each answer is kept (a path that
 // later becomes a symlink out of the root is caught again when the entry is dropped: the cache is
 // bounded and cleared when full; files themselves are re-checked with stat on every request).
-sfs::path safePath(const sfs::path& rootCanonical, const std::string& rel) {
+sfs::path safeFilePath(const sfs::path& rootCanonical, const std::string& rel) {
   static std::mutex m;
   static std::unordered_map<std::string, sfs::path> cache;
   std::string key = rootCanonical.string() + '\n' + rel;
@@ -186,6 +188,8 @@ sfs::path safePath(const sfs::path& rootCanonical, const std::string& rel) {
   }
   return p;
 }
+
+namespace {
 
 sfs::path safePathUncached(const sfs::path& rootCanonical, const std::string& rel) {
   if (rel.find('\0') != std::string::npos || rel.find('\\') != std::string::npos) return {};
@@ -208,9 +212,9 @@ sfs::path safePathUncached(const sfs::path& rootCanonical, const std::string& re
   return c;
 }
 
-// Parses a single "bytes=" range against `size` into [first, last]. 0: no usable Range header
-// (the whole file is sent), 1: a range, -1: unsatisfiable.
-int parseRange(const std::string& h, int64_t size, int64_t& first, int64_t& last) {
+}  // namespace
+
+int parseByteRange(const std::string& h, int64_t size, int64_t& first, int64_t& last) {
   if (h.rfind("bytes=", 0) != 0 || h.find(',') != std::string::npos) return 0;  // several ranges: whole file
   std::string r = h.substr(6);
   size_t dash = r.find('-');
@@ -235,6 +239,8 @@ int parseRange(const std::string& h, int64_t size, int64_t& first, int64_t& last
   last = std::min(last, size - 1);
   return 1;
 }
+
+namespace {
 
 void serveFile(FileCache& cache, const sfs::path& file, const http::Request& req, http::Response& res,
                const std::string& cacheControl) {
@@ -272,7 +278,7 @@ void serveFile(FileCache& cache, const sfs::path& file, const http::Request& req
   res.shared = data, res.sharedOffset = 0, res.sharedLength = data->size();
   if (!range.empty()) {
     int64_t first = 0, last = 0, size = int64_t(data->size());
-    int r = parseRange(range, size, first, last);
+    int r = parseByteRange(range, size, first, last);
     if (r < 0) {
       jsonError(res, 416, "range", "the range is outside the file");
       res.setHeader("Content-Range", "bytes */" + std::to_string(size));
@@ -441,7 +447,7 @@ int serve(const ServeOptions& o, std::string& error) {
         jsonError(res, 404, "not-found", "no such tileset");
         return true;
       }
-      sfs::path p = safePath(roots[i], req.path.substr(slash + 1));
+      sfs::path p = safeFilePath(roots[i], req.path.substr(slash + 1));
       if (p.empty()) {
         jsonError(res, 404, "not-found", "no such file");
         return true;
@@ -462,7 +468,7 @@ int serve(const ServeOptions& o, std::string& error) {
     }
     std::string rel = req.path.substr(1);
     if (rel.empty()) rel = "index.html";
-    sfs::path p = safePath(webRoot, rel);
+    sfs::path p = safeFilePath(webRoot, rel);
     if (p.empty()) {
       jsonError(res, 404, "not-found", "no such file");
       return true;
@@ -516,11 +522,5 @@ int serve(const ServeOptions& o, std::string& error) {
   so.onListening = o.onListening;
   return http::run(so, h, error);
 }
-
-int parseByteRange(const std::string& h, int64_t size, int64_t& first, int64_t& last) {
-  return parseRange(h, size, first, last);
-}
-
-sfs::path safeFilePath(const sfs::path& root, const std::string& rel) { return safePath(root, rel); }
 
 }  // namespace twin::viewer

@@ -90,26 +90,7 @@ bool parseDoubles(const char* p, const char* end, std::vector<double>& out) {
   }
 }
 
-SurfaceType surfaceTypeOf(const xmlChar* local) {
-  static const std::pair<const char*, SurfaceType> table[] = {
-      {"WallSurface", SurfaceType::Wall},
-      {"RoofSurface", SurfaceType::Roof},
-      {"GroundSurface", SurfaceType::Ground},
-      {"ClosureSurface", SurfaceType::Closure},
-      {"OuterCeilingSurface", SurfaceType::OuterCeiling},
-      {"OuterFloorSurface", SurfaceType::OuterFloor},
-      {"Window", SurfaceType::Window},
-      {"Door", SurfaceType::Door},
-      {"WindowSurface", SurfaceType::Window},  // CityGML 3.0 con:fillingSurface
-      {"DoorSurface", SurfaceType::Door},
-      {"InteriorWallSurface", SurfaceType::Interior},
-      {"CeilingSurface", SurfaceType::Interior},
-      {"FloorSurface", SurfaceType::Interior},
-  };
-  for (auto& [n, t] : table)
-    if (eq(local, n)) return t;
-  return SurfaceType::Unknown;
-}
+SurfaceType surfaceTypeOf(const xmlChar* local) { return surfaceTypeFromName(reinterpret_cast<const char*>(local)); }
 
 // ---------------------------------------------------------------------------------------------
 // Code lists (gml:Dictionary files next to the data), cached per resolved path.

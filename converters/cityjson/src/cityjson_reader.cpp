@@ -17,26 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-SurfaceType surfaceTypeOf(const std::string& t) {
-  static const std::map<std::string, SurfaceType, std::less<>> types = {
-      {"RoofSurface", SurfaceType::Roof},
-      {"WallSurface", SurfaceType::Wall},
-      {"GroundSurface", SurfaceType::Ground},
-      {"ClosureSurface", SurfaceType::Closure},
-      {"OuterCeilingSurface", SurfaceType::OuterCeiling},
-      {"OuterFloorSurface", SurfaceType::OuterFloor},
-      {"Window", SurfaceType::Window},
-      {"Door", SurfaceType::Door},
-      {"InteriorWallSurface", SurfaceType::Interior},
-      {"CeilingSurface", SurfaceType::Interior},
-      {"FloorSurface", SurfaceType::Interior},
-      {"WaterGroundSurface", SurfaceType::Ground},
-      {"WaterClosureSurface", SurfaceType::Closure},
-  };
-  auto it = types.find(t);
-  return it == types.end() ? SurfaceType::Unknown : it->second;
-}
-
 // Building attributes CityGML defines, under their CityGML names.
 const std::map<std::string, std::string, std::less<>>& buildingAttributeNames() {
   static const std::map<std::string, std::string, std::less<>> names = {
@@ -515,7 +495,7 @@ class FeatureConverter {
       int si = indexOf(sem);
       if (si >= 0 && semSurfaces && size_t(si) < semSurfaces->size()) {
         const json& sj = (*semSurfaces)[si];
-        if (sj.is_object()) poly.surface = surfaceTypeOf(str(sj, "type"));
+        if (sj.is_object()) poly.surface = surfaceTypeFromName(str(sj, "type"));
       }
       int mi = mat ? indexOf(mat) : singleMaterial;
       if (mi >= 0 && size_t(mi) < app_.materials.size()) {

@@ -140,8 +140,7 @@ bool readObj(const std::string& uri, const ReadOptions& options, ObjectSink& sin
   std::vector<Vec2f> vt;
   std::map<std::string, ObjMaterial> mtl;
   std::string stem = fileStem(uri);
-  Feature f = newFeature(stem, perFile ? std::string() : std::string(), uri, p, lod);
-  bool featureNamed = false;
+  Feature f = newFeature(stem, std::string(), uri, p, lod);
   int unnamed = 0;
   int curMaterial = -1, curTexture = -1;
   std::string curMaterialName;
@@ -153,7 +152,6 @@ bool readObj(const std::string& uri, const ReadOptions& options, ObjectSink& sin
     std::string id = name.empty() ? stem + "#" + std::to_string(++unnamed) : name;
     f = newFeature(id, name, uri, p, lod);
     f.obj.sourceLine = lineNo;
-    featureNamed = true;
     curMaterial = curTexture = -1;
     if (!curMaterialName.empty()) {  // a material set before the object carries over
       auto it = mtl.find(curMaterialName);
@@ -236,7 +234,6 @@ bool readObj(const std::string& uri, const ReadOptions& options, ObjectSink& sin
                        uri, lineNo, f.obj.id);
         continue;
       }
-      if (!featureNamed && !perFile && f.geom.polygons.empty()) featureNamed = true;
       Polygon poly;
       poly.firstRing = uint32_t(f.geom.ringCount());
       poly.ringCount = 1;

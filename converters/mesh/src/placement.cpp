@@ -23,9 +23,7 @@ Vec3 Placement::place(double x, double y, double z) const {
   double e = x, n = y, u = z;
   if (yUp) n = -z, u = y;
   if (enu) {
-    Vec3 p{originEcef[0] + e * east[0] + n * north[0] + u * up[0], originEcef[1] + e * east[1] + n * north[1] + u * up[1],
-           originEcef[2] + e * east[2] + n * north[2] + u * up[2]};
-    Vec3 llh = ecefToLonLatHeight(p);
+    Vec3 llh = ecefToLonLatHeight(frame.toEcef({e, n, u}));
     return {llh[1], llh[0], llh[2]};  // EPSG:4979: latitude first
   }
   Vec3 p{origin[0] + e, origin[1] + n, origin[2] + u};
@@ -65,8 +63,7 @@ bool makePlacement(const std::string& uri, const ReadOptions& options, bool defa
     }
     p.enu = true;
     p.srs = "EPSG:4979";
-    p.originEcef = lonLatHeightToEcef({v[0], v[1], v[2]});
-    enuFrame(p.originEcef, p.east, p.north, p.up);
+    p.frame = LocalFrame::at(lonLatHeightToEcef({v[0], v[1], v[2]}));
   } else {
     p.srs = crs;
     p.northFirst = crsNorthFirst(crs);

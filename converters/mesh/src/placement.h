@@ -3,6 +3,7 @@
 #include <string>
 
 #include "twin/city_model.h"
+#include "twin/crs.h"
 #include "twin/diagnostics.h"
 #include "twin/reader.h"
 
@@ -14,7 +15,7 @@ struct Placement {
   bool yUp = false;       // model y is up (glTF)
   bool northFirst = false;
   Vec3 origin{0, 0, 0};   // easting, northing, height / longitude, latitude, ellipsoidal height
-  Vec3 originEcef{0, 0, 0}, east{0, 0, 0}, north{0, 0, 0}, up{0, 0, 0};
+  LocalFrame frame;       // enu: the east-north-up frame at the origin
 
   // Model coordinates -> coordinates in `srs`, in its axis order.
   Vec3 place(double x, double y, double z) const;

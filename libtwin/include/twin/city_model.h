@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace twin {
@@ -29,6 +30,9 @@ enum class SurfaceType : uint8_t {
   Interior,  // interior wall, ceiling, floor
 };
 const char* surfaceTypeName(SurfaceType t);
+// The semantic type a CityGML element or CityJSON semantic surface names ("RoofSurface",
+// "Window", CityGML 3.0 "WindowSurface", CityJSON "WaterGroundSurface", ...); Unknown otherwise.
+SurfaceType surfaceTypeFromName(std::string_view name);
 
 // A texture image referenced by polygons. `uri` is resolved (absolute path, or
 // "zip-path!/entry" for an image inside a zip archive).

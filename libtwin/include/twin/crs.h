@@ -75,6 +75,16 @@ Vec3 lonLatHeightToEcef(const Vec3& llh);
 // East, north, up unit vectors at an ECEF point.
 void enuFrame(const Vec3& ecef, Vec3& east, Vec3& north, Vec3& up);
 
+// A local east-north-up frame (metres) at an ECEF origin, both ways.
+struct LocalFrame {
+  Vec3 origin{0, 0, 0};  // ECEF
+  Vec3 east{1, 0, 0}, north{0, 1, 0}, up{0, 0, 1};
+  static LocalFrame at(const Vec3& originEcef);
+  Vec3 toEnu(const Vec3& ecef) const;   // ECEF point -> east, north, up
+  Vec3 toEcef(const Vec3& enu) const;   // east, north, up -> ECEF point
+  Vec3 dirToEnu(const Vec3& d) const;   // ECEF direction -> east, north, up components
+};
+
 }  // namespace twin
 
 namespace twin {

@@ -11,10 +11,39 @@
 
 namespace twin::planning {
 
+namespace {
+
 bool isTransient(const StoreError& e) {
   std::string m = e.what();
   return m.find("database is locked") != std::string::npos || m.find("could not serialize") != std::string::npos ||
          m.find("deadlock detected") != std::string::npos;
+}
+
+// Runs begin(); fn(); commit() until it does not fail for another writer (at most 50 tries, a
+// growing pause between them); rollback() after every failure.
+template <class Begin, class Fn, class Commit, class Rollback>
+void retryTransaction(Begin begin, Fn fn, Commit commit, Rollback rollback) {
+  for (int attempt = 0;; ++attempt) {
+    begin();
+    try {
+      fn();
+      commit();
+      return;
+    } catch (const StoreError& e) {
+      rollback();
+      if (!isTransient(e) || attempt >= 50) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2 + attempt * 4));
+    } catch (...) {
+      rollback();
+      throw;
+    }
+  }
+}
+
+}  // namespace
+
+void Store::transaction(const std::function<void()>& fn) {
+  retryTransaction([&] { begin(); }, fn, [&] { commit(); }, [&] { rollback(); });
 }
 
 namespace {
@@ -384,24 +413,13 @@ class SqlStore : public Store {
   template <class F>
   void writeTransaction(F f) {
     if (inTxn_) return f();
-    // SQLite may still answer "database is locked" inside a write transaction when many
-    // connections start at once (seen under load: 1 request in about 10^6, all in the first
-    // second); the transaction only rewrites derived links, so it is simply run again.
-    for (int attempt = 0;; ++attempt) {
-      try {
-        db_->beginWrite();
-        f();
-        db_->exec("COMMIT");
-        return;
-      } catch (const StoreError& e) {
-        try {
-          db_->exec("ROLLBACK");
-        } catch (const StoreError&) {
-        }
-        if (!isTransient(e) || attempt >= 50) throw;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2 + attempt * 4));
-      }
-    }
+    retryTransaction([&] { db_->beginWrite(); }, f, [&] { db_->exec("COMMIT"); },
+                     [&] {
+                       try {
+                         db_->exec("ROLLBACK");
+                       } catch (const StoreError&) {
+                       }
+                     });
   }
 
   void setBuildingParcels(const std::string& b, const std::vector<BuildingParcel>& links) override {

@@ -24,10 +24,6 @@ struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// True for errors that running the same transaction again can clear: SQLite's "database is
-// locked" (a read turning into a write meets another writer), PostgreSQL serialisation failures
-// and deadlocks.
-bool isTransient(const StoreError& e);
 
 struct StoreCounts {
   int64_t parcels = 0, districts = 0, buildings = 0, roads = 0, permits = 0, buildingParcelLinks = 0;
@@ -50,6 +46,11 @@ class Store {
   virtual void begin() = 0;
   virtual void commit() = 0;
   virtual void rollback() = 0;
+  // Runs `fn` between begin() and commit() (rollback() when it throws). A transaction that meets
+  // another connection's write and fails for it (SQLite "database is locked" when a read turns
+  // into a write; PostgreSQL serialisation failures, deadlocks) is rolled back and run again, so
+  // `fn` must be safe to repeat.
+  void transaction(const std::function<void()>& fn);
 
   // Inserts or replaces by id. Replacing parcels or districts clears the links computed from them.
   virtual void put(const Parcel& p) = 0;
