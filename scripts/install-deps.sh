@@ -25,10 +25,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm packages (versions pinned in package.json / package-lock.json)
+# npm packages (versions pinned in package.json / package-lock.json); installed again when the
+# lock file changed since the last install.
 for dir in tests/node viewer-server/web; do
-  if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules" ]; then
+  if [ -f "$dir/package.json" ] && { [ ! -d "$dir/node_modules" ] ||
+       { [ -f "$dir/package-lock.json" ] && [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; }; }; then
     echo "install-deps: npm packages in $dir"
     (cd "$dir" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi)
   fi
 done
+
+# The CesiumGS 3D Tiles validator (reference validator for every tileset the tests write): not on
+# the npm registry, built once from its source in ../shared/tools into ~/.cache/3d-tiles-validator.
+validator_src=../shared/tools/3d-tiles-validator/build.sh
+if [ -f "$validator_src" ]; then
+  if [ ! -f "${TWIN_3DTILES_VALIDATOR:-$HOME/.cache/3d-tiles-validator/build/main.js}" ]; then
+    echo "install-deps: building the 3D Tiles validator (a few minutes, once)"
+    bash "$validator_src" >/dev/null
+  fi
+else
+  echo "install-deps: ../shared/tools/3d-tiles-validator not found: the tests that validate tilesets will fail" >&2
+fi

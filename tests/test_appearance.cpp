@@ -55,7 +55,7 @@ TEST_CASE("X3DMaterial colours the polygons it targets, down to the glb material
         red = red || m["pbrMetallicRoughness"]["baseColorFactor"] == nlohmann::json::array({1.0, 0.0, 0.0, 1.0});
     }
   CHECK(red);
-  validateGltf(dir + "/out");
+  validateOutput(dir + "/out");
 }
 
 TEST_CASE("TIFF textures are converted for glTF; JPEG and PNG pass through", "[citygml]") {

@@ -36,7 +36,7 @@ TEST_CASE("Truncated XML: a located error, the buildings before the cut survive"
   CHECK(r.output.find("xml-malformed") != std::string::npos);
   CHECK(r.output.find("cut.gml:") != std::string::npos);
   CHECK(sfs::exists(dir + "/out/tileset.json"));
-  validateGltf(dir + "/out");
+  validateOutput(dir + "/out");
 }
 
 TEST_CASE("Every prefix of a valid file reads without a crash", "[bad-input]") {
@@ -120,7 +120,7 @@ TEST_CASE("Missing texture image: warning, building drawn untextured, glb still 
   CHECK(r.exitCode == 0);
   CHECK(r.output.find("texture-missing") != std::string::npos);
   CHECK(r.output.find("missing.jpg") != std::string::npos);
-  validateGltf(dir + "/out");
+  validateOutput(dir + "/out");
 }
 
 TEST_CASE("NaN and absurd coordinates are dropped with a warning", "[bad-input]") {
@@ -139,7 +139,7 @@ TEST_CASE("NaN and absurd coordinates are dropped with a warning", "[bad-input]"
   CHECK(r.output.find("coordinate-out-of-range") != std::string::npos);
   CHECK(r.output.find("far") != std::string::npos);
   CHECK(r.output.find("written    2 buildings") != std::string::npos);  // NaN building keeps 5 faces
-  validateGltf(dir + "/out");
+  validateOutput(dir + "/out");
 }
 
 TEST_CASE("Empty file, non-CityGML XML, missing path, bad usage: clear errors and exit codes", "[bad-input]") {

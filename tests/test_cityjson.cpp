@@ -365,7 +365,7 @@ TEST_CASE("CityJSON through twin convert: a valid tileset at the place PROJ puts
   auto r = runTwin("convert " + file + " -o " + dir + "/tiles --no-progress -q");
   INFO(r.output);
   REQUIRE(r.exitCode == 0);
-  validateGltf(dir + "/tiles");
+  validateOutput(dir + "/tiles");
   // The first vertex of the file through PROJ (EPSG:2056, heights taken as orthometric with the
   // default geoid, as for any 2D CRS) must be a vertex of some tile within 2 cm.
   auto t = CrsTransform::create("EPSG:2056");

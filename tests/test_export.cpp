@@ -59,7 +59,7 @@ TEST_CASE("twin export GLB and OBJ: the selected buildings in a local ENU frame"
   auto r = runTwin("export " + sample() + " -o " + dir + "/sel.glb --ids " + kA + "," + kB + " --no-progress");
   INFO(r.output);
   REQUIRE(r.exitCode == 0);
-  validateGltf(dir);
+  validateOutput(dir);
   auto g = readGlb(dir + "/sel.glb");
   REQUIRE(g.ok);
   auto& origin = g.json["asset"]["extras"]["twin"]["origin"];
@@ -174,7 +174,7 @@ TEST_CASE("twin export from CityJSON, and refusals", "[export]") {
   auto r = runTwin("export " + samples("cityjson-cjio/zurich_subset_lod2.json") + " -o " + dir + "/z.glb --no-progress");
   INFO(r.output);
   REQUIRE(r.exitCode == 0);
-  validateGltf(dir);
+  validateOutput(dir);
   auto g = readGlb(dir + "/z.glb");
   size_t meshNodes = 0;
   for (auto& n : g.json["nodes"]) meshNodes += n.contains("mesh");

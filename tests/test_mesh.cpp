@@ -164,7 +164,7 @@ TEST_CASE("OBJ and GLB meshes come back where the city model was", "[mesh]") {
                      " --no-progress");
     INFO(r.output);
     REQUIRE(r.exitCode == 0);
-    validateGltf(out);
+    validateOutput(out);
     auto w = walk(out);
     CHECK(w.features == 13);  // one feature per OBJ object / glTF node
     CHECK_FALSE(w.outside);
@@ -210,7 +210,7 @@ TEST_CASE("PLY and STL meshes (Open3D), and a projected placement", "[mesh]") {
                      " --no-progress");
     INFO(r.output);
     REQUIRE(r.exitCode == 0);
-    validateGltf(out);
+    validateOutput(out);
     auto w = walk(out);
     CHECK(w.features == 1);
     CHECK(near(w.ecef, want, 0.02));
@@ -275,7 +275,7 @@ TEST_CASE("Point clouds become a point tileset with voxel levels of detail", "[m
                      " --max-points 5000 -o " + out + " --no-progress");
     INFO(r.output);
     REQUIRE(r.exitCode == 0);
-    validateGltf(out);
+    validateOutput(out);
     auto w = walk(out);
     CHECK(w.points == pts.size());  // refine ADD: every point exactly once
     CHECK(w.tiles > 8);             // split: 5000 points at most per leaf

@@ -81,7 +81,7 @@ TEST_CASE("地図XML: the real sample's parcel with its 地番, placed in plane 
   CHECK(lon == Approx(140.12).margin(0.01));
   std::string ts = readText(base + "/parcels/tileset.json");
   CHECK(ts.find("EPSG:6677") != std::string::npos);
-  validateGltf(base + "/parcels");
+  validateOutput(base + "/parcels");
   DiagnosticCollector d2;
   auto transform = CrsTransform::create("EPSG:6677", {});
   REQUIRE(transform);

@@ -77,7 +77,7 @@ TEST_CASE("Vector footprints (GeoJSON, GeoPackage) become LOD1 buildings", "[ogr
     auto r = runTwin(std::string("convert ") + dir + in + " -o " + tiles + " --no-progress -q --height-field height");
     INFO(r.output);
     REQUIRE(r.exitCode == 0);
-    validateGltf(tiles);
+    validateOutput(tiles);
     Heights h = leafHeights(tiles);
     CHECK(h.features == 13);
     CHECK(h.min == Approx(geoid).margin(0.05));

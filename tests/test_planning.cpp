@@ -803,7 +803,7 @@ TEST_CASE("twin check reports: table, CSV, GeoJSON, HTML; twin envelope writes a
   auto ej = nlohmann::json::parse(readText(dir + "/env.json"));
   CHECK(ej["max_floor_area"].get<double>() == Approx(800));
   CHECK(ej["max_height"].get<double>() == 10);
-  validateGltf(dir + "/env");
+  validateOutput(dir + "/env");
   auto glb = readGlb(dir + "/env/envelope.glb");
   REQUIRE(glb.ok);
   CHECK(glb.json["materials"][0]["alphaMode"] == "BLEND");

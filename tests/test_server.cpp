@@ -331,7 +331,7 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
     std::ofstream f(s.dir + "/envelope/envelope.glb", std::ios::binary);
     f << glb->body;
   }
-  validateGltf(s.dir + "/envelope");
+  validateOutput(s.dir + "/envelope");
   auto proc = body(c.Post(("/api/parcels/" + pid + "/procedures").c_str(),
                           R"({"floor_area": 400, "development_area": 1200, "signage": true})", "application/json"));
   std::map<std::string, std::string> status;

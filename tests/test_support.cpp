@@ -39,11 +39,35 @@ RunResult run(const std::string& cmd) {
 
 RunResult runTwin(const std::string& args) { return run(std::string("'") + TWIN_EXE + "' " + args); }
 
-void validateGltf(const std::string& dir) {
-  auto v = run("node '" + std::string(TWIN_SOURCE_DIR) + "/tests/node/validate-gltf.mjs' '" + dir + "'");
+namespace {
+bool holdsTileset(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(dir) ) return false;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec))
+    if (it->path().filename() == "tileset.json") return true;
+  return false;
+}
+}  // namespace
+
+void validateOutput(const std::string& dir) {
+  const std::string node = "node '" + std::string(TWIN_SOURCE_DIR) + "/tests/node/";
+  // The Khronos glTF validator on every glb.
+  auto v = run(node + "validate-gltf.mjs' '" + dir + "'");
   INFO(v.output);
   CHECK(v.exitCode == 0);
   CHECK(v.output.find("\"errors\":0") != std::string::npos);
+  if (!holdsTileset(dir)) return;
+  // The CesiumGS 3D Tiles validator on every tileset.json: 0 errors, 0 warnings.
+  auto t = run(node + "validate-3dtiles.mjs' '" + dir + "'");
+  INFO(t.output);
+  CHECK(t.exitCode == 0);
+  CHECK(t.output.find("\"errors\":0,\"warnings\":0") != std::string::npos);
+  // loaders.gl: every content loads and lies inside the volume it derives for its tile.
+  auto c = run(node + "tiles-client.mjs' '" + dir + "'");
+  INFO(c.output);
+  CHECK(c.exitCode == 0);
+  CHECK(c.output.find("\"problems\":0") != std::string::npos);
 }
 
 namespace {

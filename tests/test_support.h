@@ -22,7 +22,11 @@ struct RunResult {
 RunResult run(const std::string& commandLine);  // runs a shell command
 RunResult runTwin(const std::string& args);     // runs the twin executable
 // Runs the Khronos glTF validator (npm gltf-validator) on every glb under `dir`: CHECKs zero errors.
-void validateGltf(const std::string& dir);
+// Validates what a test wrote under `dir` against the outside: the Khronos glTF validator on every
+// glb and, for every tileset.json, the CesiumGS 3D Tiles validator (0 errors, 0 warnings) and
+// loaders.gl (tests/node/tiles-client.mjs: contents load, lie inside the volumes the client
+// derives, feature ids within their tables).
+void validateOutput(const std::string& dir);
 
 // Keeps every object a reader delivers.
 struct CollectSink : ObjectSink {

@@ -210,13 +210,22 @@ TEST_CASE("Yokosuka LOD2 with textures: a valid, placed, textured tileset with e
   CHECK(c.parentImages == 1);  // the overview: textured from a downsampled atlas
   json ts = json::parse(readText(out + "/tileset.json"));
   CHECK(ts["asset"]["extras"]["twin"]["sourceCrs"][0] == "EPSG:6697");
-  CHECK(ts["asset"]["extras"]["twin"]["geoid"] == "egm96_15.gtx");
-  validateGltf(out);
+  // T.P. heights are referred to GSI's geoid: GSIGEO2011, shipped with twin, not EGM96.
+  CHECK(ts["asset"]["extras"]["twin"]["geoid"] == "jp_gsi_gsigeo2011.tif (egm96_15.gtx outside its extent)");
+  CHECK(ts["asset"]["extras"]["twin"]["geoidByCrs"]["EPSG:6697"] == ts["asset"]["extras"]["twin"]["geoid"]);
+  CHECK(r.output.find("EPSG:6697 -> EPSG:4978, geoid jp_gsi_gsigeo2011.tif") != std::string::npos);
+  validateOutput(out);
 
-  // Placement: a known source vertex (the museum's LOD0 footprint corner, T.P. height) must appear
-  // in the tiles within 1 cm of PROJ's own JGD2011 + EGM96 -> ECEF transform.
+  // Placement: a known source vertex (the museum's LOD2 roof, T.P. height) must appear in the
+  // tiles within 1 cm of PROJ's own EPSG:6697 -> ECEF operation with the same grid on its search
+  // path (PROJ then goes through GSIGEO2011: "JGD2011 to JGD2011 height" in the EPSG database).
   PJ_CONTEXT* ctx = proj_context_create();
-  PJ* p = proj_normalize_for_visualization(ctx, proj_create_crs_to_crs(ctx, "EPSG:6668+5773", "EPSG:4978", nullptr));
+  {
+    std::string grids = std::string(TWIN_SOURCE_DIR) + "/libtwin/data/geoid";
+    const char* paths[] = {grids.c_str(), "/usr/share/proj"};
+    proj_context_set_search_paths(ctx, 2, paths);
+  }
+  PJ* p = proj_normalize_for_visualization(ctx, proj_create_crs_to_crs(ctx, "EPSG:6697", "EPSG:4978", nullptr));
   // First point of the museum's LOD2 roof (from the GML: lat, lon, height)
   std::string gml = readText(samples("plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml"));
   size_t at = gml.find("<gml:posList>", gml.find("<bldg:RoofSurface"));
@@ -237,7 +246,7 @@ TEST_CASE("Osaka LOD1 and FZK-Haus (ETRS89/UTM32): valid tilesets; Draco output 
   REQUIRE(r.exitCode == 0);
   auto c = checkTileset(base + "/osaka");
   CHECK(c.features == 63);
-  validateGltf(base + "/osaka");
+  validateOutput(base + "/osaka");
 
   r = runTwin("convert '" + samples("kit-fzk-haus/fzk_haus_lod3_v2.gml") + "' -o '" + base + "/fzk' --no-progress");
   REQUIRE(r.exitCode == 0);
@@ -247,7 +256,7 @@ TEST_CASE("Osaka LOD1 and FZK-Haus (ETRS89/UTM32): valid tilesets; Draco output 
   Vec3 llh = ecefToLonLatHeight(f.worldPositions.at(0));
   CHECK(llh[0] == Approx(8.4224).margin(0.001));
   CHECK(llh[1] == Approx(49.1032).margin(0.001));
-  validateGltf(base + "/fzk");
+  validateOutput(base + "/fzk");
 
   r = runTwin("convert '" + samples("plateau-yokosuka-lod2tex") + "' -o '" + base + "/draco' --draco --no-progress");
   REQUIRE(r.exitCode == 0);
@@ -259,7 +268,7 @@ TEST_CASE("Osaka LOD1 and FZK-Haus (ETRS89/UTM32): valid tilesets; Draco output 
       auto g = readGlb(e.path().string());
       CHECK(g.json["extensionsRequired"][0] == "KHR_draco_mesh_compression");
     }
-  validateGltf(base + "/draco");
+  validateOutput(base + "/draco");
 }
 
 TEST_CASE("Quantised and meshopt-compressed tilesets: valid, placed, smaller", "[tileset][compress]") {
@@ -285,8 +294,8 @@ TEST_CASE("Quantised and meshopt-compressed tilesets: valid, placed, smaller", "
         CHECK(req.count("EXT_meshopt_compression") == (mode == "meshopt" ? 1u : 0u));
       }
   }
-  validateGltf(base + "/none");
-  validateGltf(base + "/quantize");
+  validateOutput(base + "/none");
+  validateOutput(base + "/quantize");
   // Positions survive quantisation to within the grid step (sub-centimetre for these tiles): the
   // same vertices as without it.
   for (std::string mode : {"quantize", "meshopt"}) {
@@ -364,7 +373,7 @@ TEST_CASE("3D Tiles 1.0 output: b3dm with batch tables", "[tileset][b3dm]") {
   walk(ts["root"]);
   CHECK(contents >= 3);
   CHECK(leafIds.size() == 13 + 63);
-  validateGltf(base + "/glb");
+  validateOutput(base + "/glb");
 }
 
 namespace {
@@ -496,20 +505,17 @@ TEST_CASE("Texture atlases keep every texel where it was; size limits and WebP",
       if (!g.json.contains("images")) continue;
       CHECK(g.json["extensionsRequired"].dump().find("EXT_texture_webp") != std::string::npos);
     }
-  validateGltf(base + "/atlas");
-  validateGltf(base + "/small");
-  validateGltf(base + "/webp");
+  validateOutput(base + "/atlas");
+  validateOutput(base + "/small");
+  validateOutput(base + "/webp");
 }
 
-TEST_CASE("Implicit tiling: subtrees describe the same tiles as the explicit tree", "[tileset][implicit]") {
-  std::string base = tempDir("implicit");
-  std::string in = "'" + samples("plateau-yokosuka-lod2tex") + "' '" + samples("plateau-osaka-lod1") + "' '" +
-                   samples("plateau-kawasaki-zip/kawasaki-shi/udx/frn") + "' --types building,furniture";
-  auto r = runTwin("convert " + in + " --implicit -o '" + base + "/implicit' --no-progress");
-  INFO(r.output);
-  REQUIRE(r.exitCode == 0);
-  REQUIRE(runTwin("convert " + in + " -o '" + base + "/explicit' --no-progress").exitCode == 0);
-  json ts = json::parse(readText(base + "/implicit/tileset.json"));
+// Reads an implicit tileset written by twin and checks it as the specification reads it: every
+// content lies inside the region a client derives for its tile by halving the root region level
+// by level (not only inside the tile's TILE_BOUNDING_BOX metadata), every feature is written once
+// (refine ADD), and subtrees, availability and metadata agree.
+void checkImplicit(const std::string& dir, size_t expectFeatures, int minLevels) {
+  json ts = json::parse(readText(dir + "/tileset.json"));
   const json& root = ts["root"];
   REQUIRE(root.contains("implicitTiling"));
   CHECK(root["implicitTiling"]["subdivisionScheme"] == "QUADTREE");
@@ -529,7 +535,7 @@ TEST_CASE("Implicit tiling: subtrees describe the same tiles as the explicit tre
   };
   std::map<std::tuple<int, uint32_t, uint32_t>, Tile> tiles;
   std::function<void(int, uint32_t, uint32_t)> readSubtree = [&](int level, uint32_t x, uint32_t y) {
-    std::string path = base + "/implicit/subtrees/" + std::to_string(level) + "/" + std::to_string(x) + "/" +
+    std::string path = dir + "/subtrees/" + std::to_string(level) + "/" + std::to_string(x) + "/" +
                        std::to_string(y) + ".subtree";
     REQUIRE(sfs::exists(path));
     std::string b = readText(path);
@@ -585,8 +591,10 @@ TEST_CASE("Implicit tiling: subtrees describe the same tiles as the explicit tre
   readSubtree(0, 0, 0);
   REQUIRE(tiles.count({0, 0u, 0u}));
   TilesetCheck c;
-  std::set<std::string> referenced;
   int deepest = 0;
+  CHECK(root["refine"] == "ADD");
+  const double w = region[0], so = region[1], e = region[2], no = region[3], h0 = region[4], h1 = region[5];
+  size_t outside = 0, checked = 0;
   for (auto& [key, t] : tiles) {
     auto [l, x, y] = key;
     deepest = std::max(deepest, l);
@@ -605,24 +613,59 @@ TEST_CASE("Implicit tiling: subtrees describe the same tiles as the explicit tre
       continue;
     }
     std::string uri = "tiles/" + std::to_string(l) + "/" + std::to_string(x) + "/" + std::to_string(y) + ".glb";
-    referenced.insert(uri);
-    REQUIRE(sfs::exists(base + "/implicit/" + uri));
+    REQUIRE(sfs::exists(dir + "/" + uri));
     if (leaf) CHECK(t.error == 0.0);
-    checkGlb(base + "/implicit/" + uri, OrientedBox::fromArray(t.box), c, leaf);
-  }
-  CHECK(deepest + 1 == availableLevels);
-  CHECK(c.features == 13 + 63 + 28);
-  for (auto& id : c.parentFeatureIds) CHECK(c.featureIds.count(id));
-  // The same tiles as the explicit tileset, byte for byte.
-  std::set<std::string> explicitTiles;
-  for (auto& e : sfs::recursive_directory_iterator(base + "/explicit/tiles"))
-    if (e.is_regular_file()) {
-      std::string rel = sfs::relative(e.path(), base + "/explicit").string();
-      explicitTiles.insert(rel);
-      CHECK(readText(e.path().string()) == readText(base + "/implicit/" + rel));
+    size_t before = c.worldPositions.size();
+    checkGlb(dir + "/" + uri, OrientedBox::fromArray(t.box), c, true);
+    // The region the specification derives for tile (l, x, y): the root region halved l times.
+    const double n = double(1u << l);
+    const double tw = w + (e - w) * x / n, te = w + (e - w) * (x + 1) / n;
+    const double ts_ = so + (no - so) * y / n, tn = so + (no - so) * (y + 1) / n;
+    const double tol = 0.02 / 6378137.0;  // 2 cm in radians
+    for (size_t i = before; i < c.worldPositions.size(); ++i) {
+      Vec3 llh = ecefToLonLatHeight(c.worldPositions[i]);
+      const double lon = llh[0] * M_PI / 180, lat = llh[1] * M_PI / 180;
+      ++checked;
+      if (lon < tw - tol || lon > te + tol || lat < ts_ - tol || lat > tn + tol || llh[2] < h0 - 0.02 || llh[2] > h1 + 0.02)
+        ++outside;
     }
-  CHECK(explicitTiles == referenced);
-  validateGltf(base + "/implicit");
+  }
+  INFO(checked << " vertices checked");
+  CHECK(checked > 0);
+  CHECK(outside == 0);
+  CHECK(deepest + 1 == availableLevels);
+  CHECK(availableLevels >= minLevels);
+  CHECK(c.features == expectFeatures);  // refine ADD: every feature in exactly one content
+  validateOutput(dir);
+}
+
+TEST_CASE("Implicit tiling: every content inside the volume the specification derives for its tile", "[tileset][implicit]") {
+  std::string base = tempDir("implicit");
+  // Three sources, three cities: buildings of Yokosuka and Osaka, Kawasaki's street furniture.
+  std::string in = "'" + samples("plateau-yokosuka-lod2tex") + "' '" + samples("plateau-osaka-lod1") + "' '" +
+                   samples("plateau-kawasaki-zip/kawasaki-shi/udx/frn") + "' --types building,furniture";
+  auto r = runTwin("convert " + in + " --implicit -o '" + base + "/implicit' --no-progress");
+  INFO(r.output);
+  REQUIRE(r.exitCode == 0);
+  checkImplicit(base + "/implicit", 13 + 63 + 28, 3);
+  // The root region is the square grid the tiles were numbered in (degrees: as wide as tall).
+  json ts = json::parse(readText(base + "/implicit/tileset.json"));
+  auto region = ts["root"]["boundingVolume"]["region"];
+  CHECK(region[2].get<double>() - region[0].get<double>() ==
+        Approx(region[3].get<double>() - region[1].get<double>()).epsilon(1e-6));
+  // Kawasaki's zoning (large districts cut into pieces): the sample on which 26 of 27 contents lay
+  // up to 7.9 km outside their tiles. Small tiles force a deeper tree.
+  auto z = runTwin("convert '" + samples("plateau-urf/kawasaki-shi") + "' --types zoning --implicit --max-tile-mb 0.01 -o '" +
+                   base + "/zoning' --no-progress");
+  INFO(z.output);
+  REQUIRE(z.exitCode == 0);
+  checkImplicit(base + "/zoning", 38, 3);
+  // A deeper tree over a small area: Osaka's 63 buildings, tiles of a few buildings each.
+  auto o = runTwin("convert '" + samples("plateau-osaka-lod1") + "' --implicit --max-tile-mb 0.01 -o '" +
+                   base + "/osaka' --no-progress");
+  INFO(o.output);
+  REQUIRE(o.exitCode == 0);
+  checkImplicit(base + "/osaka", 63, 3);
 }
 
 TEST_CASE("A spatial split bounds tile size; output is deterministic across thread counts", "[tileset]") {
@@ -642,7 +685,7 @@ TEST_CASE("A spatial split bounds tile size; output is deterministic across thre
       auto rel = sfs::relative(e.path(), base + "/a");
       CHECK(readText(e.path().string()) == readText((sfs::path(base + "/b") / rel).string()));
     }
-  validateGltf(base + "/a");
+  validateOutput(base + "/a");
 }
 
 TEST_CASE("Levels of detail over several real files: overviews are small, real and placed", "[tileset][lod]") {
@@ -661,7 +704,7 @@ TEST_CASE("Levels of detail over several real files: overviews are small, real a
   CHECK(c.worstParentShare > 0);
   CHECK_FALSE(c.parentFeatureIds.empty());
   CHECK(c.parentFeatureIds.size() < c.featureIds.size());  // small ones are left out at the top
-  validateGltf(base + "/lod");
+  validateOutput(base + "/lod");
   // The overview of the textured buildings carries their colours as vertex colours.
   bool colours = false;
   for (auto& e : sfs::recursive_directory_iterator(base + "/lod"))
@@ -758,7 +801,7 @@ TEST_CASE("Incremental runs rewrite only the tiles changed inputs touch", "[tile
   REQUIRE(r.exitCode == 0);
   CHECK(tilesetFiles(base + "/fresh") == after);
   checkTileset(out);
-  validateGltf(out);
+  validateOutput(out);
 
   // A texture replaced (same GML) is a change of its file: the Yokosuka leaf is made again.
   sfs::path tex;
@@ -1018,7 +1061,7 @@ TEST_CASE("A large file parsed in parts on several threads gives the same tilese
       CHECK(readText(e.path().string()) == readText((sfs::path(base + "/four") / rel).string()));
     }
   CHECK(glbs > 1);
-  validateGltf(base + "/four");
+  validateOutput(base + "/four");
 }
 
 TEST_CASE("Other PLATEAU layers as their own tilesets: roads, relief, land use, zoning", "[tileset]") {
@@ -1039,7 +1082,7 @@ TEST_CASE("Other PLATEAU layers as their own tilesets: roads, relief, land use, 
     auto c = checkTileset(out);
     CHECK(c.featureIds.size() == l.features);  // distinct gml:ids (large features are cut into pieces)
     CHECK(c.features >= l.features);
-    validateGltf(out);
+    validateOutput(out);
     for (auto& e : sfs::recursive_directory_iterator(out))
       if (e.path().extension() == ".glb") {
         Glb g = readGlb(e.path().string());

@@ -1,5 +1,10 @@
 #include "twin/crs.h"
 
+#include <filesystem>
+#include <vector>
+
+#include "twin/fsutil.h"
+
 #include <proj.h>
 
 #include <algorithm>
@@ -107,12 +112,14 @@ struct CrsTransform::Impl {
   PJ_CONTEXT* ctx = nullptr;
   PJ* horizontal = nullptr;  // source (horizontal part) -> lon/lat degrees, normalised
   PJ* geoid = nullptr;       // vgridshift, radians in, H -> h (may be null: ellipsoidal heights)
+  PJ* geoidOutside = nullptr;  // vgridshift for points outside `geoid`'s grid (may be null)
   double a = 6378137.0, e2 = 0.0066943800229;  // the datum's ellipsoid, for lon/lat/h -> ECEF
   bool swapInput = false;    // source's first axis is northing/latitude
   bool direct3d = false;     // `horizontal` carries the height too (3D geographic source)
 
   ~Impl() {
     if (geoid) proj_destroy(geoid);
+    if (geoidOutside) proj_destroy(geoidOutside);
     if (horizontal) proj_destroy(horizontal);
     if (ctx) proj_context_destroy(ctx);
   }
@@ -133,6 +140,20 @@ bool firstAxisNorth(PJ_CONTEXT* ctx, PJ* crs) {
     north = lower(direction) == "north";
   proj_destroy(cs);
   return north;
+}
+
+constexpr const char* kEgm96 = "egm96_15.gtx";
+constexpr const char* kGsigeo2011 = "geoid/jp_gsi_gsigeo2011.tif";
+
+// JGD2000 and JGD2011 (the datums of Japan's plane rectangular, geographic and PLATEAU CRSs).
+bool isJapaneseDatum(PJ_CONTEXT* ctx, PJ* geodeticCrs) {
+  PJ* datum = proj_crs_get_datum_forced(ctx, geodeticCrs);
+  if (!datum) return false;
+  const char* name = proj_get_name(datum);
+  bool jgd = name && (std::string_view(name) == "Japanese Geodetic Datum 2011" ||
+                      std::string_view(name) == "Japanese Geodetic Datum 2000");
+  proj_destroy(datum);
+  return jgd;
 }
 
 }  // namespace
@@ -207,17 +228,37 @@ Result<std::unique_ptr<CrsTransform>> CrsTransform::create(const std::string& sr
     im.a = a;
     double f = invf > 0 ? 1.0 / invf : 0.0;
     im.e2 = f * (2.0 - f);
-    std::string grid = geoidOptions.gridFile.empty() ? std::string("egm96_15.gtx") : geoidOptions.gridFile;
-    std::string gdef = "+proj=vgridshift +grids=" + grid + " +multiplier=1";
-    im.geoid = proj_create(im.ctx, gdef.c_str());
-    if (!im.geoid) {
+    // The geoid: the one given; else for the Japanese datums GSIGEO2011, to which T.P. heights
+    // (PLATEAU's EPSG:6697) are referred, inside its grid and EGM96 outside; else EGM96.
+    std::string grid = geoidOptions.gridFile, outside;
+    if (grid.empty() && isJapaneseDatum(im.ctx, geod)) {
+      grid = fs::dataFile(kGsigeo2011);
+      if (grid.empty()) {
+        proj_destroy(geod);
+        proj_destroy(horiz);
+        return R::failure("geoid-missing", std::string("the GSIGEO2011 geoid grid twin ships (") + kGsigeo2011 +
+                                               ") is neither beside the twin program (share/twin) nor in "
+                                               "$TWIN_DATA_DIR; reinstall twin or pass --geoid FILE");
+      }
+      outside = kEgm96;
+    }
+    if (grid.empty()) grid = kEgm96;
+    auto open = [&](const std::string& g) {
+      std::string gdef = "+proj=vgridshift +grids=" + g + " +multiplier=1";
+      return proj_create(im.ctx, gdef.c_str());
+    };
+    im.geoid = open(grid);
+    if (im.geoid && !outside.empty()) im.geoidOutside = open(outside);
+    if (!im.geoid || (!outside.empty() && !im.geoidOutside)) {
+      std::string missing = im.geoid ? outside : grid;
       proj_destroy(geod);
       proj_destroy(horiz);
-      return R::failure("geoid-missing", "geoid grid '" + grid + "' cannot be opened (" +
+      return R::failure("geoid-missing", "geoid grid '" + missing + "' cannot be opened (" +
                                              proj_context_errno_string(im.ctx, proj_context_errno(im.ctx)) +
                                              "); install proj-data or pass --geoid FILE");
     }
-    t->geoid_ = grid;
+    t->geoid_ = geoidOptions.gridFile.empty() ? std::filesystem::path(grid).filename().string() : grid;
+    if (!outside.empty()) t->geoid_ += " (" + outside + " outside its extent)";
   }
   proj_destroy(geod);
   proj_destroy(horiz);
@@ -278,7 +319,8 @@ size_t CrsTransform::toLonLatHeight(Vec3* p, size_t n) {
   // Geoid undulation N. For a small batch (one building: under 0.01 degrees, ~1 km) the grid is
   // sampled at the four corners of its extent and interpolated bilinearly, which is what the
   // grid's own bilinear interpolation gives inside one cell (grid cells are 15' = ~28 km for
-  // EGM96, 1' for GSIGEO2011); larger batches are looked up point by point.
+  // EGM96, 1' x 1.5' for GSIGEO2011); larger batches, and batches at the edge of the grid, are
+  // looked up point by point.
   if (n > 4 && hi[0] - lo[0] < 0.01 && hi[1] - lo[1] < 0.01) {
     Vec3 c[4] = {{lo[0] * kDeg, lo[1] * kDeg, 0}, {hi[0] * kDeg, lo[1] * kDeg, 0},
                  {lo[0] * kDeg, hi[1] * kDeg, 0}, {hi[0] * kDeg, hi[1] * kDeg, 0}};
@@ -301,8 +343,28 @@ size_t CrsTransform::toLonLatHeight(Vec3* p, size_t n) {
     p[i][0] *= kDeg;
     p[i][1] *= kDeg;
   }
+  std::vector<Vec3> before;
+  if (im.geoidOutside) before.assign(p, p + n);
   proj_trans_generic(im.geoid, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, &p[0][2], sizeof(Vec3),
                      n, nullptr, 0, 0);
+  if (im.geoidOutside) {
+    // Points outside the first grid (beyond its extent, or in its no-data cells at sea): through
+    // the second (EGM96 beyond GSIGEO2011). A small batch (one building) goes through one geoid
+    // as a whole, so that no building is bent by the step between the two models.
+    std::vector<size_t> out;
+    for (size_t i = 0; i < n; ++i)
+      if (!std::isnan(before[i][0]) && (!std::isfinite(p[i][2]) || std::abs(p[i][2]) > 1e6)) out.push_back(i);
+    if (!out.empty() && hi[0] - lo[0] < 0.01 && hi[1] - lo[1] < 0.01) {
+      out.clear();
+      for (size_t i = 0; i < n; ++i)
+        if (!std::isnan(before[i][0])) out.push_back(i);
+    }
+    for (size_t i : out) {
+      p[i] = before[i];
+      proj_trans_generic(im.geoidOutside, PJ_FWD, &p[i][0], sizeof(Vec3), 1, &p[i][1], sizeof(Vec3), 1, &p[i][2],
+                         sizeof(Vec3), 1, nullptr, 0, 0);
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
     p[i][0] /= kDeg;
     p[i][1] /= kDeg;

@@ -127,4 +127,20 @@ bool StagedDirectory::commit(std::string& error) {
   return true;
 }
 
+std::string dataFile(const std::string& relative) {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("TWIN_DATA_DIR"); env && *env) dirs.push_back(env);
+  std::error_code ec;
+  sfs::path exe = sfs::read_symlink("/proc/self/exe", ec);
+  if (!ec) dirs.push_back((exe.parent_path().parent_path() / "share" / "twin").string());
+#ifdef TWIN_SOURCE_DATA_DIR
+  dirs.push_back(TWIN_SOURCE_DATA_DIR);
+#endif
+  for (auto& d : dirs) {
+    sfs::path p = sfs::path(d) / relative;
+    if (sfs::is_regular_file(p, ec)) return p.string();
+  }
+  return {};
+}
+
 }  // namespace twin::fs

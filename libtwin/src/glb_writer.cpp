@@ -320,8 +320,20 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
         if (cols[pi].empty()) cols[pi].assign(rows, nullptr);
         cols[pi][r] = &v;
       }
+    // The class of this glb holds exactly the properties its table holds: those at least one
+    // feature of the tile has a value for. A multi-file conversion shares one schema between
+    // files whose attribute sets differ; a property no feature of this tile has is left out of
+    // both (the 3D Tiles validator stops on a class property the table lacks), and a feature
+    // without a value where others have one gets the property's noData.
     for (size_t pi = 0; pi < schema->size(); ++pi) {
       const PropertyDef& def = (*schema)[pi];
+      auto& col = cols[pi];
+      if (col.empty()) continue;
+      if (def.type == PropertyType::String &&
+          std::none_of(col.begin(), col.end(), [](const PropertyValue* v) {
+            return v && (v->index() != 2 || !std::get<std::string>(*v).empty());
+          }))
+        continue;  // only empty strings: nothing to hold, and no zero-length buffer views
       json cp = {{"name", def.name}, {"type", def.type == PropertyType::String ? "STRING" : "SCALAR"}};
       if (def.type == PropertyType::Int32) {
         cp["componentType"] = "INT32";
@@ -333,8 +345,6 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
         cp["noData"] = "";
       }
       classProps[def.id] = cp;
-      auto& col = cols[pi];
-      if (col.empty()) continue;
       if (def.type == PropertyType::String) {
         std::string data;
         std::vector<uint32_t> offsets;
@@ -354,7 +364,6 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
           }
         }
         offsets.push_back(static_cast<uint32_t>(data.size()));
-        if (data.empty()) continue;  // all empty: no zero-length buffer views
         int valuesView = bb.add(data.data(), data.size(), 8);
         int offsetsView = bb.add(offsets.data(), offsets.size() * 4, 8);
         tableProps[def.id] = {{"values", valuesView}, {"stringOffsets", offsetsView}, {"stringOffsetType", "UINT32"}};

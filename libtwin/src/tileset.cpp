@@ -96,6 +96,7 @@ nlohmann::json assetJson(const TilesetInfo& info, const std::string& version) {
   extras["sourceCrs"] = info.sourceCrs;
   extras["targetCrs"] = "EPSG:4978";
   extras["geoid"] = info.geoid.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.geoid);
+  if (!info.geoidByCrs.empty()) extras["geoidByCrs"] = info.geoidByCrs;
   for (auto& [k, v] : info.numbers) extras[k] = v;
   extras["objectTypes"] = info.objectTypes.empty() ? std::vector<std::string>{"Building"} : info.objectTypes;
   a["extras"] = {{"twin", extras}};

@@ -468,7 +468,10 @@ struct QuadNode {
   int level = 0;
   uint32_t x = 0, y = 0;
   double west, south, east, north;
-  uint64_t begin = 0, end = 0;     // its features: a range of the sorted tile index (leaf only)
+  uint64_t begin = 0, end = 0;     // its features and its descendants': a range of the sorted tile index
+  // Its own content is [begin, contentEnd): the whole range for a leaf; for a parent under
+  // implicit tiling, the features that cross its children's cells (none otherwise).
+  uint64_t contentEnd = 0;
   std::vector<QuadNode> children;
   float maxDiagonal = 0;
   bool top = false;  // the overview parent added above a root that is a single leaf
@@ -482,14 +485,37 @@ struct QuadNode {
   uint64_t shown = 0;      // features in the content
 };
 
+struct LonLatExtent {
+  double west, south, east, north;  // degrees
+};
+
+// A feature's longitude/latitude extent, conservatively: its ECEF box lies within a ball of half
+// its diagonal about its centre, and a degree of latitude is at least 110,574 m (on the equator),
+// one of longitude at least 111,319 m × cos(latitude) at the ball's most poleward latitude.
+LonLatExtent featureExtent(const FeatureRef& r) {
+  const double radius = 0.5 * double(r.diagonal) * 1.001 + 0.01;
+  const double dLat = radius / 110574.0;
+  const double poleward = std::min(89.0, std::abs(r.lat) + dLat);
+  const double dLon = radius / (111319.0 * std::cos(poleward * M_PI / 180.0));
+  return {r.lon - dLon, r.lat - dLat, r.lon + dLon, r.lat + dLat};
+}
+
 // Splits `node` (a range of the sorted tile index) into quadrants while it is too large. One
 // sequential scan per node gives its size and where each quadrant's range starts (the index is
 // sorted by Morton code, so a quadrant is a contiguous range).
+//
+// Under implicit tiling (o.implicit) every feature carries the deepest level whose cell holds it
+// whole (FeatureRef::level) and the index is sorted so that a node's own features come first in
+// its range: those that do not fit in one of its quadrants stay in the node (its content), the
+// rest go to the quadrants. Every content then lies inside the cell that a client derives for
+// its tile from the root region, as the specification requires.
 bool split(QuadNode& node, const RefFile& refs, const ConvertOptions& o, std::string& error) {
   uint64_t bytes = 0;
   float diag = 0;
   uint64_t childStart[5] = {node.end, node.end, node.end, node.end, node.end};
   uint64_t childCount[4] = {0, 0, 0, 0};
+  uint64_t own = 0;  // implicit: leading features that cross this node's quadrants
+  bool ownDone = !o.implicit;
   const int shift = 2 * (30 - node.level);  // the bits of the quadrant at level + 1
   std::vector<SortedRef> chunk;
   for (uint64_t at = node.begin; at < node.end; at += 65536) {
@@ -502,6 +528,13 @@ bool split(QuadNode& node, const RefFile& refs, const ConvertOptions& o, std::st
       const SortedRef& r = chunk[i];
       bytes += r.ref.size;
       diag = std::max(diag, r.ref.diagonal);
+      if (!ownDone) {
+        if (int(r.ref.level) <= node.level) {
+          ++own;
+          continue;
+        }
+        ownDone = true;
+      }
       if (shift >= 0) {
         int q = int((r.morton >> shift) & 3);
         if (childCount[q]++ == 0) childStart[q] = at + i;
@@ -513,7 +546,11 @@ bool split(QuadNode& node, const RefFile& refs, const ConvertOptions& o, std::st
   // Leaves stay small enough in extent for float32 positions (2 km: sub-millimetre steps) and for
   // culling, whatever their size in bytes.
   const bool wide = (node.east - node.west) > o.maxLeafDegrees || (node.north - node.south) > o.maxLeafDegrees;
-  if ((bytes <= o.maxTileBytes && count <= o.maxFeaturesPerTile && !wide) || count <= 1 || node.level >= 24) return true;
+  node.contentEnd = node.end;
+  if ((bytes <= o.maxTileBytes && count <= o.maxFeaturesPerTile && !wide) || count <= 1 || node.level >= 24 ||
+      own == count)
+    return true;
+  node.contentEnd = node.begin + own;
   double mx = 0.5 * (node.west + node.east), my = 0.5 * (node.south + node.north);
   QuadNode kids[4];
   for (int i = 0; i < 4; ++i) {
@@ -529,7 +566,7 @@ bool split(QuadNode& node, const RefFile& refs, const ConvertOptions& o, std::st
   }
   int nonEmpty = 0;
   for (auto& k : kids) nonEmpty += k.end > k.begin;
-  if (nonEmpty == 1) {
+  if (nonEmpty == 1 && own == 0) {
     // Everything in one quadrant: this node becomes that quadrant (no chain of one-child tiles).
     for (auto& k : kids)
       if (k.end > k.begin) {
@@ -551,11 +588,10 @@ bool split(QuadNode& node, const RefFile& refs, const ConvertOptions& o, std::st
   return true;
 }
 
+// The tiles written at full detail: the leaves, and parents with content of their own (implicit
+// tiling: the features that cross their children's cells).
 void collectLeaves(QuadNode& n, std::vector<QuadNode*>& out) {
-  if (n.children.empty()) {
-    out.push_back(&n);
-    return;
-  }
+  if (n.children.empty() || n.contentEnd > n.begin) out.push_back(&n);
   for (auto& c : n.children) collectLeaves(c, out);
 }
 
@@ -595,7 +631,7 @@ class TileWriter {
   // its buildings for the parent.
   bool write(QuadNode& leaf) {
     std::vector<SortedRef> leafRefs;
-    if (!refs_.read(leaf.begin, leaf.end - leaf.begin, leafRefs)) {
+    if (!refs_.read(leaf.begin, leaf.contentEnd - leaf.begin, leafRefs)) {
       diag_.error("spill-read", "cannot read the tile index");
       return false;
     }
@@ -1096,10 +1132,29 @@ struct TileKey {
   }
 };
 
-void collectImplicit(const QuadNode& n, int parentLevel, std::map<TileKey, ImplicitTile>& tiles) {
+// Each tile's box holds its content and its descendants' (the tight boxes of the explicit tree);
+// its error is what is missing when its children are not drawn. Returns the tile.
+ImplicitTile collectImplicit(const QuadNode& n, int parentLevel, bool levelsOfDetail,
+                             std::map<TileKey, ImplicitTile>& tiles) {
+  std::vector<Vec3> corners;
+  if (n.boxSet)
+    for (auto& p : n.box.corners()) corners.push_back(p);
+  for (auto& c : n.children) {
+    ImplicitTile ct = collectImplicit(c, n.level, levelsOfDetail, tiles);
+    for (auto& p : OrientedBox::fromArray(ct.box).corners()) corners.push_back(p);
+  }
   ImplicitTile t;
-  t.box = n.box.toArray();
-  t.error = n.error;
+  if (n.boxSet && (levelsOfDetail || n.children.empty())) {
+    t.box = n.box.toArray();  // with levels of detail a parent's box already holds its children's
+    t.error = n.error;
+  } else {
+    Vec3 c{0, 0, 0};
+    for (auto& p : corners)
+      for (int k = 0; k < 3; ++k) c[k] += p[k] / double(corners.size());
+    t.box = enuBox(c, corners.data(), corners.size(), 0.0).toArray();
+    // Refine ADD: a tile whose children are not drawn misses buildings up to the largest of them.
+    t.error = levelsOfDetail ? n.error : std::max(1.0, double(n.maxDiagonal));
+  }
   t.content = n.written;
   tiles[{n.level, n.x, n.y}] = t;
   // levels skipped between the parent and this node: available, no content
@@ -1107,28 +1162,28 @@ void collectImplicit(const QuadNode& n, int parentLevel, std::map<TileKey, Impli
     TileKey k{l, n.x >> (n.level - l), n.y >> (n.level - l)};
     if (!tiles.count(k)) tiles[k] = ImplicitTile{t.box, t.error, false};
   }
-  for (auto& c : n.children) collectImplicit(c, n.level, tiles);
+  return t;
 }
 
-std::string implicitTileset(const QuadNode& tree, const std::string& refine, const TilesetInfo& info,
-                            const std::string& outDir, const ConvertOptions& o, std::string& error) {
+// `grid` is the root cell the quadtree subdivided (west, south, east, north in degrees): the root
+// region is exactly that rectangle, so that a client halving it level by level finds the cell
+// each tile's features were assigned to. Its heights hold every tile's box.
+std::string implicitTileset(const QuadNode& tree, const std::array<double, 4>& grid, const std::string& refine,
+                            const TilesetInfo& info, const std::string& outDir, const ConvertOptions& o,
+                            std::string& error) {
   std::map<TileKey, ImplicitTile> tiles;
-  collectImplicit(tree, -1, tiles);
+  collectImplicit(tree, -1, o.levelsOfDetail, tiles);
   int maxLevel = 0;
   for (auto& [k, t] : tiles) maxLevel = std::max(maxLevel, k.level);
   const int subtreeLevels = std::max(1, o.subtreeLevels);
-  // The root region holds every tile's box (heights too).
-  double w = INFINITY, s = INFINITY, e = -INFINITY, n = -INFINITY, hmin = INFINITY, hmax = -INFINITY;
+  double hmin = INFINITY, hmax = -INFINITY;
   for (auto& [k, t] : tiles)
     for (auto& c : OrientedBox::fromArray(t.box).corners()) {
       Vec3 llh = ecefToLonLatHeight(c);
-      w = std::min(w, llh[0]);
-      e = std::max(e, llh[0]);
-      s = std::min(s, llh[1]);
-      n = std::max(n, llh[1]);
       hmin = std::min(hmin, llh[2]);
       hmax = std::max(hmax, llh[2]);
     }
+  const double w = grid[0], s = grid[1], e = grid[2], n = grid[3];
   const double rad = M_PI / 180.0;
   // Subtrees: one per available tile at a level that is a multiple of subtreeLevels.
   for (auto& [root, rt] : tiles) {
@@ -1331,7 +1386,12 @@ bool packIntact(const std::string& base) {
 // and merge() differ only in where the packs come from.
 class Run {
  public:
-  Run(const ConvertOptions& options, DiagnosticSink& diag) : o_(options), diag_(diag), shared_(o_, diag) {}
+  Run(const ConvertOptions& options, DiagnosticSink& diag) : o_(options), diag_(diag), shared_(o_, diag) {
+    // An implicit grid cannot hold a building that crosses the edge of a child cell in that
+    // child, and a parent's content would vanish under REPLACE refinement: implicit tilesets keep
+    // such buildings in the parent at full detail and refine ADD, without simplified overviews.
+    if (o_.implicit) o_.levelsOfDetail = false;
+  }
 
   ConvertResult result;
 
@@ -1500,7 +1560,7 @@ class Run {
     // ---- the packs of every input: key tables into one schema; their indexes into the sorted
     // tile index on disk (two passes over the index files: bounds, then Morton keys) ----
     std::set<std::string> sourceCrs;
-    std::string geoid;
+    std::map<std::string, std::string> geoidByCrs;  // source CRS -> geoid grid applied to its heights
     std::vector<std::vector<PackKey>> packKeys;
     QuadNode root;
     root.west = root.south = INFINITY;
@@ -1510,8 +1570,10 @@ class Run {
       auto& in = inputs_[ii];
       result.triangles += in.triangles;
       result.featuresDropped += in.dropped;
-      for (auto& c : in.crs) sourceCrs.insert(c);
-      if (!in.geoid.empty()) geoid = in.geoid;
+      for (auto& c : in.crs) {
+        sourceCrs.insert(c);
+        if (!in.geoid.empty()) geoidByCrs[c] = in.geoid;
+      }
       for (auto& name : in.packs) {
         PackIn p;
         p.name = name;
@@ -1529,10 +1591,12 @@ class Run {
           return false;
         }
         for (auto& r : pr) {
-          root.west = std::min(root.west, r.lon);
-          root.east = std::max(root.east, r.lon);
-          root.south = std::min(root.south, r.lat);
-          root.north = std::max(root.north, r.lat);
+          // Implicit tiling: the root cell holds every feature whole, not only its centre.
+          const LonLatExtent x = o_.implicit ? featureExtent(r) : LonLatExtent{r.lon, r.lat, r.lon, r.lat};
+          root.west = std::min(root.west, x.west);
+          root.east = std::max(root.east, x.east);
+          root.south = std::min(root.south, x.south);
+          root.north = std::max(root.north, x.north);
         }
         total += pr.size();
         packKeys.push_back(std::move(keys));
@@ -1577,6 +1641,7 @@ class Run {
     double span = std::max(root.east - root.west, root.north - root.south) * 1.0000001 + 1e-9;
     root.east = root.west + span;
     root.north = root.south + span;
+    const std::array<double, 4> grid{root.west, root.south, root.east, root.north};
     {
       // Deterministic order regardless of threads, shards and packs: position (Morton code in the
       // root square), then size, then id hash. External sort: memory bounded by the run size.
@@ -1598,7 +1663,20 @@ class Run {
             return uint32_t(std::clamp((v - lo) / span * cells, 0.0, cells - 1));
           };
           SortedRef sr;
-          sr.morton = morton31(cell(r.lon, root.west), cell(r.lat, root.south));
+          if (o_.implicit) {
+            // The deepest level whose cell holds the feature whole; the code of that cell.
+            const LonLatExtent x = featureExtent(r);
+            const uint32_t x0 = cell(x.west, root.west), x1 = cell(x.east, root.west);
+            const uint32_t y0 = cell(x.south, root.south), y1 = cell(x.north, root.south);
+            int level = 31;
+            while (level > 0 && ((x0 >> (31 - level)) != (x1 >> (31 - level)) || (y0 >> (31 - level)) != (y1 >> (31 - level))))
+              --level;
+            const int drop = 31 - level;
+            r.level = uint8_t(level);
+            sr.morton = level == 0 ? 0 : morton31((x0 >> drop) << drop, (y0 >> drop) << drop);
+          } else {
+            sr.morton = morton31(cell(r.lon, root.west), cell(r.lat, root.south));
+          }
           sr.ref = r;
           if (!sorter.add(sr, err)) {
             diag_.error("spill-write", err);
@@ -1649,7 +1727,7 @@ class Run {
     std::function<uint64_t(const QuadNode&)> hashOf = [&](const QuadNode& n) {
       uint64_t h = hashMix(schemaHash, fnv1a64(nodeKey(n)));
       std::vector<SortedRef> range;
-      if (n.children.empty() && refs.read(n.begin, n.end - n.begin, range))
+      if (n.contentEnd > n.begin && refs.read(n.begin, n.contentEnd - n.begin, range))
         for (auto& r : range) h = hashMix(hashMix(h, inputFp[r.ref.input]), r.ref.idHash);
       for (auto& c : n.children) h = hashMix(h, hashOf(c));
       hashes[&n] = h;
@@ -1758,7 +1836,13 @@ class Run {
     info.generator = "twin 0.1.0";
     info.version = o_.tilesVersion;
     info.sourceCrs.assign(sourceCrs.begin(), sourceCrs.end());
+    // The geoid grids applied, each named once (sorted), and per source CRS.
+    std::set<std::string> geoids;
+    for (auto& [c, g] : geoidByCrs) geoids.insert(g);
+    std::string geoid;
+    for (auto& g : geoids) geoid += (geoid.empty() ? "" : "; ") + g;
     info.geoid = geoid;
+    info.geoidByCrs = geoidByCrs;
     info.numbers["features"] = double(result.features);
     info.numbers["tiles"] = double(result.tiles);
     info.objectTypes = o_.objectTypes;
@@ -1767,7 +1851,7 @@ class Run {
     std::string json;
     if (o_.implicit) {
       std::string err2;
-      json = implicitTileset(*tree, rootTile.refine, info, out_.path(), o_, err2);
+      json = implicitTileset(*tree, grid, rootTile.refine, info, out_.path(), o_, err2);
       if (json.empty()) {
         diag_.error("output-write", err2);
         return false;
@@ -1789,6 +1873,7 @@ class Run {
     }
     result.sourceCrs = sourceCrs;
     result.geoid = geoid;
+    result.geoidByCrs = geoidByCrs;
     result.ok = true;
     auto tEnd = std::chrono::steady_clock::now();
     result.seconds = std::chrono::duration<double>(tEnd - t0_).count();

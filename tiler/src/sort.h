@@ -17,9 +17,12 @@ struct SortedRef {
   FeatureRef ref{};
 };
 
-// Deterministic order: position (Morton), then size, then id hash.
+// Deterministic order: position (Morton), then level (implicit tiling: a node's own features,
+// whose code is its cell's followed by zeros, before those of its descendants), then size, then
+// id hash.
 inline bool sortedBefore(const SortedRef& a, const SortedRef& b) {
   if (a.morton != b.morton) return a.morton < b.morton;
+  if (a.ref.level != b.ref.level) return a.ref.level < b.ref.level;
   if (a.ref.size != b.ref.size) return a.ref.size < b.ref.size;
   if (a.ref.idHash != b.ref.idHash) return a.ref.idHash < b.ref.idHash;
   if (a.ref.pack != b.ref.pack) return a.ref.pack < b.ref.pack;

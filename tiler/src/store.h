@@ -25,6 +25,9 @@ struct FeatureRef {
   uint32_t input;     // index into the run's input table
   uint64_t offset;
   uint32_t size;
+  // Implicit tiling: the deepest quadtree level whose cell holds the whole feature (set when the
+  // tile index is sorted; 0 otherwise). Fits in the padding after `size`.
+  uint8_t level;
   double lon, lat;    // centre, degrees
   float diagonal;     // bounding-box diagonal, metres
   uint64_t idHash;    // FNV-1a of the id: a stable tie-break for ordering

@@ -149,7 +149,7 @@ int runConvert(ConvertArgs a) {
   if (!o.objectTypes.empty()) o.className = "feature";
   o.threads = a.threads > 0 ? a.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   o.maxTileBytes = uint64_t(a.maxTileMb * 1024 * 1024);
-  o.levelsOfDetail = !a.flat;
+  o.levelsOfDetail = !a.flat && !a.implicit;  // implicit tiling refines ADD (see ConvertOptions::implicit)
   o.incremental = !a.full;
   o.allowEmpty = !shard.empty();
   o.cancel = &gCancel;
@@ -213,8 +213,12 @@ int printSummary(const char* what, const twin::tiler::ConvertResult& r, const tw
     std::fprintf(stderr, "  levels     full detail %s in leaves; root overview %s (geometric error %.1f m)\n",
                  humanBytes(double(r.leafBytes)).c_str(), humanBytes(double(r.rootBytes)).c_str(), r.rootError);
   for (auto& c : r.sourceCrs)
-    std::fprintf(stderr, "  CRS        %s -> EPSG:4978%s%s\n", c.c_str(), r.geoid.empty() ? "" : ", geoid ",
-                 r.geoid.c_str());
+  {
+    auto g = r.geoidByCrs.find(c);
+    std::string geoid = g != r.geoidByCrs.end() ? g->second : std::string();
+    std::fprintf(stderr, "  CRS        %s -> EPSG:4978%s%s\n", c.c_str(), geoid.empty() ? "" : ", geoid ",
+                 geoid.c_str());
+  }
   auto counts = diag.countsByCode();
   if (!counts.empty()) {
     std::fprintf(stderr, "  diagnostics %llu errors, %llu warnings:\n", static_cast<unsigned long long>(diag.errorCount()),
@@ -325,7 +329,8 @@ int main(int argc, char** argv) {
                       "+ KHR_mesh_quantization), quantize (KHR_mesh_quantization: 16-bit positions, 8-bit normals)")
       ->check(CLI::IsMember({"none", "draco", "meshopt", "quantize"}));
   convert->add_option("--geoid", ca.geoid, "Geoid grid (GTX/GeoTIFF) for orthometric -> ellipsoidal heights "
-                                        "(default: EGM96, egm96_15.gtx from proj-data)");
+                                        "(default: GSIGEO2011, shipped with twin, for JGD2011/JGD2000 data inside Japan and EGM96 "
+                                        "elsewhere)");
   convert->add_option("--crs", ca.crs, "Source CRS to use instead of the files' srsName (EPSG:n)");
   convert->add_option("--threads", ca.threads, "Worker threads (default: all cores)")->check(CLI::Range(0, 256));
   convert->add_option("--max-tile-mb", ca.maxTileMb, "Split tiles above this content size (MB, estimate)")
@@ -371,7 +376,9 @@ int main(int argc, char** argv) {
   convert->add_flag("--no-atlas", ca.noAtlas, "Keep each texture image as it is instead of one atlas per tile");
   convert->add_flag("--implicit", ca.implicit,
                     "Implicit tiling (3D Tiles 1.1 quadtree subtrees, tiles/{level}/{x}/{y}) instead of an explicit "
-                    "tile tree in tileset.json: a small tileset.json for any city size");
+                    "tile tree in tileset.json: a small tileset.json for any city size. Every building is kept at "
+                    "full detail in the deepest tile whose cell holds it whole (refine ADD, as --flat): the cells "
+                    "are those every client derives from the root region");
   convert->add_flag("--flat", ca.flat,
                     "No levels of detail: full-detail leaves under empty parents (refine ADD). Default: every "
                     "parent tile holds a simplified, merged version of its children (refine REPLACE)");
@@ -461,7 +468,8 @@ int main(int argc, char** argv) {
   exportCmd->add_option("--lod", ea.lod, "GLB/OBJ: level of detail 0-4 or max (default)")
       ->check(CLI::IsMember({"0", "1", "2", "3", "4", "max"}));
   exportCmd->add_option("--crs", ea.crs, "Source CRS to use instead of the files' (EPSG:n)");
-  exportCmd->add_option("--geoid", ea.geoid, "Geoid grid for orthometric -> ellipsoidal heights (default EGM96)");
+  exportCmd->add_option("--geoid", ea.geoid, "Geoid grid for orthometric -> ellipsoidal heights (default: GSIGEO2011 for JGD2011/JGD2000 "
+                          "data inside Japan, EGM96 elsewhere)");
   exportCmd->add_option("--to-crs", ea.toCrs,
                         "GeoPackage: output CRS (projected, metres; default: the JGD2011 plane zone or UTM zone of the data)");
   exportCmd->add_option("--floor-height", ea.floorHeight, "Footprints: metres per storey for the storeys estimate (default 3)");

@@ -527,7 +527,7 @@ PlanningCommands::PlanningCommands(CLI::App& app, std::atomic<bool>& cancel) : s
   s.envelope->add_option("--json", s.envelopeJsonOut, "Write the numbers and their explanation as JSON");
   s.envelope->add_option("--cap", s.cap, "Height to draw to where no height limit applies (m, default 60)");
   s.envelope->add_option("--ground", s.ground, "Ground height of the site (orthometric m; default: from its buildings)");
-  s.envelope->add_option("--geoid", s.geoid, "Geoid grid for placing the glb (default EGM96)");
+  s.envelope->add_option("--geoid", s.geoid, "Geoid grid for placing the glb (default: GSIGEO2011 in Japan, EGM96 elsewhere)");
 
   s.procedures = app.add_subcommand("procedures", "The procedures a planned project on a parcel needs, and why");
   s.procedures->add_option("parcel", s.parcelArg, "Parcel id, 地番, \"大字名 地番\" or 不動産番号; several joined by '+'")->required();

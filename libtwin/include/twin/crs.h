@@ -4,9 +4,11 @@
 //
 // Heights: a source CRS whose vertical part is a gravity-related (orthometric) height, e.g.
 // EPSG:6697 = JGD2011 + JGD2011 (vertical) height (T.P.), has its heights turned into ellipsoidal
-// heights with a geoid model: h = H + N(lon, lat). The default model is EGM96
-// (egm96_15.gtx from proj-data); a user may give another grid (GSIGEO2011, JPGEO2024, ... as
-// GTX or GeoTIFF). A 2D source CRS says nothing about its heights: they are taken as
+// heights with a geoid model: h = H + N(lon, lat). The default model depends on the datum: for
+// JGD2011 and JGD2000 (Japan; PLATEAU's EPSG:6697 heights are T.P., referred to GSI's geoid)
+// GSIGEO2011, which twin ships (fs::dataFile "geoid/jp_gsi_gsigeo2011.tif"), inside its grid and
+// EGM96 outside it; for every other datum EGM96 (egm96_15.gtx from proj-data). A user may give
+// another grid (JPGEO2024, ... as GTX or GeoTIFF), which then applies alone. A 2D source CRS says nothing about its heights: they are taken as
 // orthometric and the geoid is applied, and `heightAssumed()` reports that.
 // A 3D geographic source CRS (ellipsoidal heights) is transformed without geoid.
 //
@@ -30,7 +32,8 @@ std::optional<std::string> canonicalSrs(std::string_view srsName);
 
 struct GeoidOptions {
   // Grid file for N(lon, lat): a file name PROJ finds on its search path, or a path.
-  // Empty means the default, "egm96_15.gtx".
+  // Empty means the default: GSIGEO2011 (EGM96 outside its extent) for JGD2000/JGD2011, else
+  // EGM96 ("egm96_15.gtx").
   std::string gridFile;
 };
 
@@ -54,7 +57,8 @@ class CrsTransform {
   size_t toLonLatHeight(Vec3* points, size_t n);
 
   const std::string& srs() const { return srs_; }
-  // The geoid grid applied, or empty when heights are ellipsoidal already.
+  // The geoid grid applied ("jp_gsi_gsigeo2011.tif (egm96_15.gtx outside its extent)",
+  // "egm96_15.gtx", or the file given), or empty when heights are ellipsoidal already.
   const std::string& geoidGrid() const { return geoid_; }
   bool heightAssumed() const { return heightAssumed_; }
   std::string description() const;

@@ -38,7 +38,8 @@ struct TilesetInfo {
   std::string version = "1.1";  // asset.version: "1.1", or "1.0" for b3dm content
   std::string tilesetVersion;
   std::vector<std::string> sourceCrs;  // source CRSs
-  std::string geoid;                   // geoid grid applied, or empty
+  std::string geoid;                   // geoid grids applied ("; "-separated), or empty
+  std::map<std::string, std::string> geoidByCrs;  // source CRS -> geoid grid, when known
   std::map<std::string, double> numbers;       // extra summary numbers (features, ...)
   // City object types converted (ReadOptions::objectTypes; empty: buildings), so that a viewer
   // can tell a terrain (ReliefFeature) tileset from buildings.

@@ -49,10 +49,13 @@ struct ConvertOptions {
   int overviewTextureSize = 256;
   bool atlas = true;
   bool webp = false;
-  // Implicit tiling (3D Tiles 1.1 subtrees) instead of an explicit tileset.json tree.
+  // Implicit tiling (3D Tiles 1.1 subtrees) instead of an explicit tileset.json tree. The root
+  // region is the quadtree's root cell; each feature goes to the deepest tile whose cell holds it
+  // whole (features crossing a cell's quadrants stay in it), so every content lies inside the
+  // volume a client derives for its tile. Implies refine ADD without levels of detail.
   bool implicit = false;
   int subtreeLevels = 4;
-  std::string geoidFile;        // empty: EGM96 (egm96_15.gtx)
+  std::string geoidFile;        // empty: the default of GeoidOptions (GSIGEO2011 in Japan, else EGM96)
   std::string crsOverride;      // empty: the files' srsName
   std::vector<std::string> objectTypes;  // see ReadOptions::objectTypes; empty: buildings
   std::map<std::string, std::string> formatOptions;  // see ReadOptions::formatOptions
@@ -100,7 +103,8 @@ struct ConvertResult {
   double leafSeconds = 0;   // of which writing full-detail leaves (and their coarse forms)
   double parentSeconds = 0; // of which writing overviews
   std::set<std::string> sourceCrs;
-  std::string geoid;
+  std::string geoid;                                 // the grids applied, "; "-separated
+  std::map<std::string, std::string> geoidByCrs;     // source CRS -> geoid grid (none: ellipsoidal)
 };
 
 // Turns a --types list ("building", "road,landuse", "relief", "zoning", "all", element names) into
