@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "test_support.h"
@@ -235,4 +236,74 @@ TEST_CASE("A PLATEAU zip as distributed is read in place; other feature types ar
   CHECK(stats.skippedByType["UseDistrict"] == 4);
   CHECK(stats.skippedByType["CityFurniture"] > 0);
   CHECK(diag.errorCount() == 0);
+}
+
+TEST_CASE("Unknown ADE objects are skipped, geometry is never an attribute, PLATEAU's unknowns stay unknown", "[citygml]") {
+  // A made file (tests/data/ade): an ADE BuildingUnit with its own solid, an ADE attribute, an
+  // ADE property holding only a surface, and -9999 / 9999 where PLATEAU means "unknown".
+  DiagnosticCollector diag;
+  auto objs = readAll(std::string(TWIN_TEST_DATA) + "/ade/ade_building.gml", diag);
+  REQUIRE(objs.size() == 2);
+  const CityObject& b = objs[0];
+  CHECK(b.id == "bldg_ade_1");
+  // The ADE attribute is kept; the ADE object and the geometry-only property are not attributes.
+  auto* energy = b.attribute("test:energyDemand");
+  REQUIRE(energy);
+  CHECK(energy->type == AttributeType::Double);
+  CHECK(energy->number == Approx(1234.5));
+  CHECK_FALSE(b.attribute("test:footprintExtra"));
+  CHECK_FALSE(b.attribute("test:buildingUnit"));
+  CHECK_FALSE(b.attribute("test:BuildingUnit"));
+  for (auto& f : flattenAttributes(b)) {
+    INFO(f.key);
+    CHECK(f.key.find("posList") == std::string::npos);
+    CHECK(f.key.find("BuildingUnit") == std::string::npos);
+    CHECK(f.key.find("gml:") == (f.key == "gml:id" ? 0 : std::string::npos));
+  }
+  // The building's own solid is read; the unit's is not added to it.
+  REQUIRE(b.geometry(1));
+  CHECK(b.geometry(1)->polygons.size() == 6);
+  CHECK_FALSE(b.geometry(2));
+  // PLATEAU's unknowns: not values.
+  CHECK_FALSE(b.attribute("bldg:measuredHeight"));
+  CHECK_FALSE(b.attribute("bldg:storeysAboveGround"));
+  auto* detail = b.attribute("uro:BuildingDetailAttribute");
+  REQUIRE(detail);
+  CHECK_FALSE(findAttr(detail->children, "uro:totalFloorArea"));
+  CHECK(findAttr(detail->children, "uro:surveyYear"));
+  // Each said, with file, line and object.
+  std::map<std::string, int> codes;
+  for (auto& d : diag.diagnostics()) {
+    codes[d.code]++;
+    if (d.code == "ade-object-skipped") {
+      CHECK(d.severity == Severity::Warning);
+      CHECK(d.featureId == "bldg_ade_1");
+      CHECK(d.line > 0);
+      CHECK(d.file.find("ade_building.gml") != std::string::npos);
+      CHECK(d.message.find("test:BuildingUnit") != std::string::npos);
+    }
+  }
+  CHECK(codes["ade-object-skipped"] == 1);
+  CHECK(codes["attribute-geometry-dropped"] == 1);
+  CHECK(codes["unknown-value"] == 3);
+  // Into tiles: no metadata property is a coordinate list or an ADE object's.
+  std::string out = tempDir("ade") + "/tiles";
+  auto r = runTwin("convert '" + std::string(TWIN_TEST_DATA) + "/ade/ade_building.gml' -o '" + out + "' --no-progress");
+  INFO(r.output);
+  REQUIRE(r.exitCode == 0);
+  CHECK(r.output.find("ade-object-skipped") != std::string::npos);
+  for (auto& e : std::filesystem::recursive_directory_iterator(out)) {
+    if (e.path().extension() != ".glb") continue;
+    Glb g = readGlb(e.path().string());
+    REQUIRE(g.ok);
+    auto& props = g.json["extensions"]["EXT_structural_metadata"]["schema"]["classes"]["building"]["properties"];
+    CHECK(props.contains("test_energyDemand"));
+    for (auto& [id, p] : props.items()) {
+      INFO(id);
+      CHECK(id.find("posList") == std::string::npos);
+      CHECK(id.find("BuildingUnit") == std::string::npos);
+      CHECK(id != "bldg_measuredHeight");  // -9999 everywhere here: not a value, so not a property
+    }
+  }
+  validateOutput(out);
 }

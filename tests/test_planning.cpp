@@ -836,3 +836,61 @@ TEST_CASE("The same scenarios on PostgreSQL + PostGIS", "[.][postgis]") {
   CHECK(s->findParcels("194-1'; DROP TABLE parcels; --").empty());
   CHECK(s->counts().parcels == 1);
 }
+
+TEST_CASE("PLATEAU conventions read as the product specification says: unknown, never a value", "[planning]") {
+  auto toStore = PlaneTransform::create("EPSG:6697", "EPSG:6677");
+  REQUIRE(toStore.value);
+  DiagnosticCollector diag;
+  // Made data (tests/data/ade): measuredHeight -9999 and a LOD1 block of PLATEAU's uniform 3 m
+  // (uro:lod1HeightType 0); and a block of 3 m per storey (9), with no measured height.
+  auto objs = readAll(std::string(TWIN_TEST_DATA) + "/ade/ade_building.gml", diag);
+  REQUIRE(objs.size() == 2);
+  auto unknown = buildingFrom(objs[0], **toStore.value, 3.0, diag);
+  REQUIRE(unknown);
+  CHECK_FALSE(given(unknown->height));  // not the 3 m of the block
+  CHECK(unknown->heightSource.rfind("unknown", 0) == 0);
+  CHECK_FALSE(given(unknown->floorArea));  // -9999 m², storeys 9999, no height: nothing to estimate from
+  CHECK(unknown->storeysAbove <= 0);
+  auto estimated = buildingFrom(objs[1], **toStore.value, 3.0, diag);
+  REQUIRE(estimated);
+  CHECK(estimated->height == Approx(6.0).margin(1e-6));
+  CHECK(estimated->heightSource.rfind("estimated", 0) == 0);
+  // The real Osaka file: its one building with measuredHeight -9999 has a 3 m LOD1 block
+  // (lod1HeightType 0). Its height is unknown; the other 62 keep their measured heights.
+  auto osaka = readAll(samples("plateau-osaka-lod1/udx/bldg/51357309_bldg_6697_op.gml"), diag);
+  REQUIRE(osaka.size() == 63);
+  size_t known = 0;
+  for (auto& o : osaka) {
+    auto b = buildingFrom(o, **toStore.value, 3.0, diag);
+    REQUIRE(b);
+    if (o.id == "bldg_d253ad04-b500-40cd-9e0e-273645ed74a5") {
+      CHECK_FALSE(given(b->height));
+      CHECK(b->heightSource.find("lod1HeightType 0") != std::string::npos);
+    } else if (given(b->height)) {
+      ++known;
+      CHECK(b->heightSource == "bldg:measuredHeight");
+    }
+  }
+  CHECK(known == 62);
+
+  // Zoning: a height limit of 0 is "not designated" and -9999 "unknown" in PLATEAU's
+  // urban-planning data: no error, no limit (one real file gave 32 errors and exit code 3).
+  std::string dir = tempDir("plateau-conventions");
+  writeText(dir + "/zoning.geojson",
+            geojson({{-100, -100, 0, 100,
+                      "\"function\": \"5\", \"buildingCoverageRate\": 0.6, \"floorAreaRate\": 2.0, "
+                      "\"buildingHeightLimits\": 0, \"minimumSiteArea\": 0"},
+                     {0, -100, 100, 100,
+                      "\"function\": \"5\", \"buildingCoverageRate\": 0.6, \"floorAreaRate\": 2.0, "
+                      "\"buildingHeightLimits\": -9999"}}));
+  auto store = Store::open(dir + "/s.gpkg");
+  DiagnosticCollector zd;
+  ImportOptions o;
+  o.storeCrs = "EPSG:6677";
+  CHECK(importInto(*store, ImportKind::Zoning, {dir + "/zoning.geojson"}, zd, o).stored == 2);
+  for (auto& d : zd.diagnostics()) INFO(d.format());
+  CHECK(zd.errorCount() == 0);
+  auto r = runTwin("zoning import '" + dir + "/zoning.geojson' --store '" + dir + "/t.gpkg'");
+  INFO(r.output);
+  CHECK(r.exitCode == 0);
+}

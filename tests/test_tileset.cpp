@@ -1106,3 +1106,44 @@ TEST_CASE("Other PLATEAU layers as their own tilesets: roads, relief, land use, 
   CHECK(r.exitCode == 1);
   CHECK(r.output.find("Road") != std::string::npos);  // counted as skipped
 }
+
+TEST_CASE("Every sample, alone and all together: both validators and loaders.gl accept the tilesets", "[tileset][samples]") {
+  // Real data of many kinds at once: PLATEAU files of four cities and several years (i-UR 1.x to
+  // 3.1, attribute sets that differ between files), CityGML 2.0 and 3.0 from Germany, CityJSON
+  // from the Netherlands and Switzerland, a zipped PLATEAU dataset, cadastral 地図XML. Inputs the
+  // converter cannot place (CityJSON files without a CRS, a local engineering CRS) are reported
+  // (exit code 3) and the rest is converted.
+  std::string base = tempDir("samples");
+  const std::string root = std::string(TWIN_SAMPLES);
+  std::vector<std::string> folders;
+  for (auto& e : sfs::directory_iterator(root))
+    if (e.is_directory()) folders.push_back(e.path().filename().string());
+  std::sort(folders.begin(), folders.end());
+  REQUIRE(folders.size() >= 10);
+  for (auto& f : folders) {
+    INFO(f);
+    std::string out = base + "/" + f;
+    auto r = runTwin("convert '" + root + "/" + f + "' --types all -o '" + out + "' --no-progress -q");
+    INFO(r.output);
+    CHECK((r.exitCode == 0 || r.exitCode == 3));
+    REQUIRE(sfs::exists(out + "/tileset.json"));
+    validateOutput(out);
+  }
+  auto all = runTwin("convert '" + root + "' --types all -o '" + base + "/all' --no-progress");
+  INFO(all.output);
+  CHECK((all.exitCode == 0 || all.exitCode == 3));
+  json ts = json::parse(readText(base + "/all/tileset.json"));
+  const json& twin = ts["asset"]["extras"]["twin"];
+  CHECK(twin["features"].get<double>() > 1500);
+  // Five source CRSs, each with its geoid: GSIGEO2011 for the Japanese datums, EGM96 elsewhere.
+  CHECK(twin["geoidByCrs"]["EPSG:6697"] == "jp_gsi_gsigeo2011.tif (egm96_15.gtx outside its extent)");
+  CHECK(twin["geoidByCrs"]["EPSG:6677"] == "jp_gsi_gsigeo2011.tif (egm96_15.gtx outside its extent)");
+  CHECK(twin["geoidByCrs"]["EPSG:25832+5783"] == "egm96_15.gtx");
+  CHECK(twin["geoidByCrs"]["EPSG:2056"] == "egm96_15.gtx");
+  validateOutput(base + "/all");
+  // The same, implicitly tiled.
+  auto imp = runTwin("convert '" + root + "' --types all --implicit -o '" + base + "/all-implicit' --no-progress -q");
+  INFO(imp.output);
+  CHECK((imp.exitCode == 0 || imp.exitCode == 3));
+  validateOutput(base + "/all-implicit");
+}

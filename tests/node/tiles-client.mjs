@@ -120,10 +120,11 @@ async function checkTileset(file) {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${server.address().port}/`;
   // Images are not decoded (this checks geometry and features): Node has no WebP decoder, so the
-  // EXT_texture_webp pre-check, which only asks whether the host could decode one, is skipped.
+  // EXT_texture_webp pre-check, which only asks whether the host could decode one, is skipped
+  // (loaders.gl excludes an extension whose excludeExtensions entry is false).
   const options = {
     worker: false, modules: { draco3d },
-    gltf: { loadImages: false, decompressMeshes: true, excludeExtensions: { EXT_texture_webp: true } },
+    gltf: { loadImages: false, decompressMeshes: true, excludeExtensions: { EXT_texture_webp: false } },
     '3d-tiles': { loadGLTF: true },
   };
   try {
@@ -154,8 +155,12 @@ async function checkTileset(file) {
       let base3 = m;
       if (c.rtcCenter) base3 = mul(m, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, c.rtcCenter[0], c.rtcCenter[1], c.rtcCenter[2], 1]);
       const root = mul(base3, Y_UP_TO_Z_UP);
-      const tables = gltf.extensions?.EXT_structural_metadata?.propertyTables || gltf.json?.extensions?.EXT_structural_metadata?.propertyTables || [];
-      const classes = gltf.json?.extensions?.EXT_structural_metadata?.schema?.classes || {};
+      // loaders.gl moves the decoded extension (schema, tables with their values) to gltf.extensions.
+      const meta = gltf.extensions?.EXT_structural_metadata || gltf.json?.extensions?.EXT_structural_metadata;
+      const tables = meta?.propertyTables || [];
+      const classes = meta?.schema?.classes || {};
+      if (gltf.json?.extensionsUsed?.includes('EXT_structural_metadata') && !meta?.schema)
+        problem(`${name}: EXT_structural_metadata without a schema`);
       for (const table of tables) {
         summary.features += table.count;
         const cls = classes[table.class]?.properties || {};

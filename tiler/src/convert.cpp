@@ -1638,9 +1638,19 @@ class Run {
       return false;
     }
     // square-ish root so quadrants stay well shaped
-    double span = std::max(root.east - root.west, root.north - root.south) * 1.0000001 + 1e-9;
-    root.east = root.west + span;
-    root.north = root.south + span;
+    // A square root cell (degrees) so that quadrants stay well shaped, moved where needed to stay
+    // on the globe ([-180, 180] x [-90, 90]: implicit tiling writes it as the root region); data
+    // spanning more latitude than a square can hold there gets a rectangle instead.
+    const double span = std::max(root.east - root.west, root.north - root.south) * 1.0000001 + 1e-9;
+    double spanX = std::min(span, 360.0), spanY = std::min(span, 180.0);
+    spanX = std::max(spanX, (root.east - root.west) * 1.0000001 + 1e-9);
+    spanY = std::max(spanY, (root.north - root.south) * 1.0000001 + 1e-9);
+    if (root.west + spanX > 180.0) root.west = std::max(-180.0, 180.0 - spanX);
+    if (root.south + spanY > 90.0) root.south = std::max(-90.0, 90.0 - spanY);
+    root.east = std::min(180.0, root.west + spanX);
+    root.north = std::min(90.0, root.south + spanY);
+    spanX = root.east - root.west;
+    spanY = root.north - root.south;
     const std::array<double, 4> grid{root.west, root.south, root.east, root.north};
     {
       // Deterministic order regardless of threads, shards and packs: position (Morton code in the
@@ -1659,15 +1669,14 @@ class Run {
         for (auto& r : pr) {
           r.pack = pi;
           r.input = packs_[pi].input;
-          auto cell = [&](double v, double lo) {
-            return uint32_t(std::clamp((v - lo) / span * cells, 0.0, cells - 1));
-          };
+          auto cellX = [&](double v) { return uint32_t(std::clamp((v - root.west) / spanX * cells, 0.0, cells - 1)); };
+          auto cellY = [&](double v) { return uint32_t(std::clamp((v - root.south) / spanY * cells, 0.0, cells - 1)); };
           SortedRef sr;
           if (o_.implicit) {
             // The deepest level whose cell holds the feature whole; the code of that cell.
             const LonLatExtent x = featureExtent(r);
-            const uint32_t x0 = cell(x.west, root.west), x1 = cell(x.east, root.west);
-            const uint32_t y0 = cell(x.south, root.south), y1 = cell(x.north, root.south);
+            const uint32_t x0 = cellX(x.west), x1 = cellX(x.east);
+            const uint32_t y0 = cellY(x.south), y1 = cellY(x.north);
             int level = 31;
             while (level > 0 && ((x0 >> (31 - level)) != (x1 >> (31 - level)) || (y0 >> (31 - level)) != (y1 >> (31 - level))))
               --level;
@@ -1675,7 +1684,7 @@ class Run {
             r.level = uint8_t(level);
             sr.morton = level == 0 ? 0 : morton31((x0 >> drop) << drop, (y0 >> drop) << drop);
           } else {
-            sr.morton = morton31(cell(r.lon, root.west), cell(r.lat, root.south));
+            sr.morton = morton31(cellX(r.lon), cellY(r.lat));
           }
           sr.ref = r;
           if (!sorter.add(sr, err)) {

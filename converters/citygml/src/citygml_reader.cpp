@@ -330,8 +330,19 @@ struct ANode {
   std::string genName;  // gen:*Attribute @name
   std::string codeSpace, uom;
   std::string text;
+  bool hasId = false;  // carries a gml:id: an object (feature), not a data type
   std::vector<ANode> children;
 };
+
+// GML geometry elements (and their coordinate lists): never attribute values.
+bool isGmlGeometry(const xmlChar* localX) {
+  static const std::unordered_set<std::string_view> names = {
+      "Point", "MultiPoint", "LineString", "Curve", "CompositeCurve", "MultiCurve", "MultiLineString",
+      "OrientableCurve", "Polygon", "Surface", "CompositeSurface", "MultiSurface", "MultiPolygon", "OrientableSurface",
+      "PolyhedralSurface", "TriangulatedSurface", "Tin", "Solid", "CompositeSolid", "MultiSolid", "MultiGeometry",
+      "GeometricComplex", "LinearRing", "Ring", "Envelope", "posList", "pos", "coordinates", "boundedBy"};
+  return names.count(std::string_view(reinterpret_cast<const char*>(localX))) > 0;
+}
 
 bool isIntegerText(std::string_view t) {
   if (t.empty() || t.size() > 18) return false;
@@ -776,6 +787,8 @@ class Parser {
   std::vector<ANode*> attrStack_;
   ANode attrRoot_;
   bool attrTextTruncated_ = false;
+  uint32_t attrGeometries_ = 0;  // GML geometries dropped from the property being captured
+  uint32_t unknownValues_ = 0;   // PLATEAU "unknown" numbers left out of the property being captured
 
   struct OpenAggregate {
     int depth;
@@ -867,6 +880,12 @@ class Parser {
     }
 
     if (attrDepth_ >= 0) {
+      if (ns == Ns::Gml && isGmlGeometry(local)) {
+        // Geometry is never an attribute: dropped (and counted), whatever property holds it.
+        if (!eq(local, "boundedBy")) ++attrGeometries_;
+        startSkip(d);
+        return;
+      }
       captureStart(local, ns, nbAttrs, attrs);
       return;
     }
@@ -1273,6 +1292,8 @@ class Parser {
     attrDepth_ = d;
     attrRoot_ = ANode{};
     attrTextTruncated_ = false;
+    attrGeometries_ = 0;
+    unknownValues_ = 0;
     fillNode(attrRoot_, local, ns, nbAttrs, attrs);
     attrStack_.assign(1, &attrRoot_);
   }
@@ -1284,6 +1305,7 @@ class Parser {
     n.codeSpace = attrValue(nbAttrs, attrs, "codeSpace");
     n.uom = attrValue(nbAttrs, attrs, "uom");
     if (ns == Ns::Gen) n.genName = attrValue(nbAttrs, attrs, "name");
+    n.hasId = !attrValue(nbAttrs, attrs, "id", Ns::Gml, false).empty();
   }
 
   void captureStart(const xmlChar* local, Ns ns, int nbAttrs, const xmlChar** attrs) {
@@ -1306,8 +1328,36 @@ class Parser {
     if (attrTextTruncated_)
       diag_.error("attribute-too-large", attrRoot_.key + " is larger than 1 MiB: refused, only its first MiB is kept", uri_, line(),
                     objects_.back().obj.id);
+    const std::string& objectId = objects_.back().obj.id;
+    // An object of an Application Domain Extension twin does not know (a property in a namespace
+    // that is not CityGML's or i-UR's, wrapping an object with a gml:id, e.g. an ADE's
+    // BuildingUnit): skipped as a whole, with a diagnostic; its attributes are not the building's.
+    if (attrRoot_.ns == Ns::Other && attrRoot_.children.size() == 1 && attrRoot_.children[0].ns == Ns::Other &&
+        attrRoot_.children[0].hasId && !attrRoot_.children[0].local.empty() &&
+        std::isupper(static_cast<unsigned char>(attrRoot_.children[0].local[0]))) {
+      diag_.warning("ade-object-skipped",
+                    attrRoot_.children[0].key + " (in " + attrRoot_.key +
+                        ") is an object of an Application Domain Extension twin does not read: skipped" +
+                        (attrGeometries_ ? " with its " + std::to_string(attrGeometries_) + " geometries" : std::string()),
+                    uri_, line(), objectId);
+      return;
+    }
+    if (attrGeometries_) {
+      // Inside a property twin does not know (an ADE's): a warning; inside a known one (the
+      // location point of a bldg:address): information. Both are counted in the summary.
+      std::string msg = std::to_string(attrGeometries_) + " GML geometries inside the property " + attrRoot_.key +
+                        " dropped: geometry is never an attribute";
+      if (attrRoot_.ns == Ns::Other)
+        diag_.warning("attribute-geometry-dropped", msg, uri_, line(), objectId);
+      else
+        diag_.info("attribute-geometry-dropped", msg, uri_, line(), objectId);
+    }
     Attribute a;
     if (convert(attrRoot_, a)) addAttribute(objects_.back().obj, std::move(a));
+    if (unknownValues_)
+      diag_.info("unknown-value", attrRoot_.key + ": " + std::to_string(unknownValues_) +
+                                      " value(s) PLATEAU marks unknown (-9999, 9999 storeys) read as missing",
+                 uri_, line(), objectId);
   }
 
   // Adds a converted attribute; CityGML 3.0's construction attributes also under the CityGML 2.0
@@ -1340,6 +1390,18 @@ class Parser {
       if (janFirst) return;
     }
     obj.attributes.push_back(std::move(a));
+  }
+
+  // PLATEAU (i-UR) writes -9999 for an unknown number (bldg:measuredHeight, uro:totalFloorArea,
+  // ...) and 9999 for unknown storeys: such a value is not a value. True (and counted) when `a` is
+  // one; the attribute is then left out, so that it reads as missing everywhere downstream.
+  bool unknownSentinel(const Attribute& a) {
+    const bool number = a.type == AttributeType::Double || a.type == AttributeType::Integer;
+    const double v = a.type == AttributeType::Double ? a.number : double(a.integer);
+    const bool storeys = a.key.size() >= 6 && a.key.find("storeys") != std::string::npos;
+    if (!number || !(v == -9999 || (storeys && v == 9999))) return false;
+    ++unknownValues_;
+    return true;
   }
 
   // Converts a captured property tree to an Attribute. Returns false when empty.
@@ -1393,7 +1455,7 @@ class Parser {
       } else {
         out.type = AttributeType::String;
       }
-      return true;
+      return !unknownSentinel(out);
     }
     out.key = n.key;
     if (n.children.empty()) {
@@ -1430,7 +1492,7 @@ class Parser {
       } else {
         out.type = AttributeType::String;
       }
-      return true;
+      return !unknownSentinel(out);
     }
     // Property wrapping one object element (uro:buildingDetailAttribute/uro:BuildingDetailAttribute):
     // name the group after the object.

@@ -322,6 +322,10 @@ std::optional<District> districtFrom(const CityObject& obj, PlaneTransform& t, c
     const Attribute* a = lookup(obj, names);
     if (!a) return;
     double v;
+    // PLATEAU's urban-planning data writes 0 where a district designates no such limit, and
+    // -9999 where the value is unknown (product specification, 都市計画決定情報): neither is a
+    // limit, and neither is an error in the data; the limit stays unknown.
+    if (numberOf(a, v) && (v == 0 || v == -9999)) return;
     if (!numberOf(a, v) || !(v > 0) || v > max) {
       diag.error("zoning-bad-value", std::string(what) + " '" + textOf(a) + "' of district '" + d.id +
                                          "' is not a plausible value; left unknown",
@@ -383,23 +387,32 @@ std::optional<Building> buildingFrom(const CityObject& obj, PlaneTransform& t, d
                  obj.sourceFile, obj.sourceLine, obj.id);
     return std::nullopt;
   }
+  int heightLod = 0;  // the LOD whose geometry gives the height (the finest with one)
   for (int lod : {1, 2, 3, 4}) {
     double z0 = INFINITY, z1 = -INFINITY;
     forEachGeometry(obj, lod, [&](const Geometry& g) {
       for (auto& p : g.points)
         if (std::isfinite(p[2])) z0 = std::min(z0, p[2]), z1 = std::max(z1, p[2]);
     });
-    if (z1 > z0) zmin = z0, zmax = z1;
+    if (z1 > z0) zmin = z0, zmax = z1, heightLod = lod;
   }
   b.buildingArea = area(b.footprint);
   b.groundHeight = std::isfinite(zmin) ? zmin : kNone;
+  // PLATEAU's uro:lod1HeightType 0 (取得不可のため一律値（3m）): the LOD1 block was extruded by a
+  // uniform 3 m because the height could not be obtained; 9: 3 m × storeys, an estimate.
+  std::string lod1HeightType;
+  if (auto* t = lookup(obj, {"uro:lod1HeightType"})) lod1HeightType = textOf(t);
   double h;
   if (numberOf(lookup(obj, {"bldg:measuredHeight"}), h) && h > 0 && h < 1000) {
     b.height = h;
     b.heightSource = "bldg:measuredHeight";
-  } else if (std::isfinite(zmax) && zmax > zmin) {
+  } else if (std::isfinite(zmax) && zmax > zmin && !(heightLod == 1 && lod1HeightType == "0")) {
     b.height = zmax - zmin;
-    b.heightSource = "geometry (top - base)";
+    b.heightSource = heightLod == 1 && lod1HeightType == "9"
+                         ? "estimated: LOD1 block of 3 m per storey (uro:lod1HeightType 9)"
+                         : "geometry (top - base)";
+  } else if (heightLod == 1 && lod1HeightType == "0") {
+    b.heightSource = "unknown: the LOD1 block has PLATEAU's uniform 3 m (uro:lod1HeightType 0), not a measured height";
   }
   double s;
   if (numberOf(lookup(obj, {"bldg:storeysAboveGround", "storeys", "floors", "階数"}), s) && s >= 0 && s < 300)

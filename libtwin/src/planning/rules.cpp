@@ -494,7 +494,17 @@ std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
   if (given(b.height)) hin.push_back({"height", num(b.height) + " m (" + b.heightSource + ")"});
   auto heightUnknown = [&](RuleResult& r) {
     r.verdict = Verdict::Unknown;
-    r.reason = "cannot decide: the building's height is unknown (no bldg:measuredHeight, no 3D geometry)";
+    r.reason = b.heightSource.rfind("unknown", 0) == 0
+                   ? "cannot decide: the building's height is " + b.heightSource
+                   : "cannot decide: the building's height is unknown (no bldg:measuredHeight, no 3D geometry)";
+  };
+  // An estimated height (PLATEAU's LOD1 of 3 m per storey) is shown, but does not decide alone.
+  const bool heightEstimated = b.heightSource.rfind("estimated", 0) == 0;
+  auto estimateDecidesNot = [&](RuleResult& r) {
+    if (!heightEstimated || r.verdict == Verdict::Unknown || !std::isfinite(r.value)) return;
+    r.verdict = Verdict::Unknown;
+    r.reason = "cannot decide: the height is an estimate (" + b.heightSource + "); it would " +
+               (r.reason.empty() ? std::string("decide") : r.reason);
   };
   auto uses = ofKind(inBuilding, "UseDistrict");
   {
@@ -547,6 +557,7 @@ std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
           r.reason = "cannot decide: the height lies between " + num(lo) + " m and " + num(hi) +
                      " m and the district data does not give its limit (urf:buildingHeightLimits)";
         }
+        estimateDecidesNot(r);
       }
     }
     out.push_back(std::move(r));
@@ -572,6 +583,7 @@ std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
         r.verdict = ok ? Verdict::Pass : Verdict::Fail;
         r.reason = std::string(ok ? "keeps" : "breaks") + " the " + (minimum ? "minimum" : "maximum") + " height of " +
                    im.label(d);
+        estimateDecidesNot(r);
       }
       out.push_back(std::move(r));
     };
