@@ -107,6 +107,7 @@ TEST_CASE("kill -9 at random points of a conversion, then a rerun: the same tile
   std::string inputs = std::string(TWIN_SOURCE_DIR) + "/samples/plateau-yokosuka " + samples("plateau-osaka-lod1");
   auto clean = runTwin("convert " + inputs + " -o " + dir + "/clean --threads 2 -q --no-progress");
   REQUIRE(clean.exitCode == 0);
+  validateOutput(dir + "/clean");
   auto reference = tree(dir + "/clean");
   REQUIRE(reference.count("tileset.json"));
   std::mt19937 rng(42);

@@ -894,3 +894,52 @@ TEST_CASE("PLATEAU conventions read as the product specification says: unknown, 
   INFO(r.output);
   CHECK(r.exitCode == 0);
 }
+
+TEST_CASE("A height PLATEAU estimated or defaulted decides no height verdict; a measured one does", "[planning]") {
+  std::string dir = tempDir("planning-estimated-height");
+  auto store = Store::open(dir + "/s.gpkg");
+  DiagnosticCollector diag;
+  ImportOptions o;
+  o.storeCrs = "EPSG:6677";
+  // Made data: a 第一種低層住居専用地域 with a 10 m absolute height limit (法55条).
+  writeText(dir + "/use.geojson", geojson({{-200, -200, 200, 200, "\"function\": \"1\", \"buildingCoverageRate\": 0.5, "
+                                                                   "\"floorAreaRate\": 1.0, \"buildingHeightLimits\": 10"}}));
+  REQUIRE(importInto(*store, ImportKind::Zoning, {dir + "/use.geojson"}, diag, o).stored == 1);
+  writeText(dir + "/p.geojson", geojson({{0, 0, 20, 20, "\"chiban\": \"1\""},
+                                         {40, 0, 60, 20, "\"chiban\": \"2\""},
+                                         {80, 0, 100, 20, "\"chiban\": \"3\""}}));
+  importInto(*store, ImportKind::Parcels, {dir + "/p.geojson"}, diag, o);
+  auto quality = [](const char* type) {
+    return std::string("<uro:buildingDataQualityAttribute><uro:BuildingDataQualityAttribute><uro:lod1HeightType>") +
+           type + "</uro:lod1HeightType></uro:BuildingDataQualityAttribute></uro:buildingDataQualityAttribute>";
+  };
+  auto unmeasured = [](std::string b) {  // the same block without bldg:measuredHeight
+    size_t a = b.find("<bldg:measuredHeight"), z = b.find("</bldg:measuredHeight>");
+    return b.erase(a, z + 22 - a);
+  };
+  writeText(dir + "/b.gml",
+            cityModel(boxNE("b_measured", E0 + 5, N0 + 5, E0 + 15, N0 + 15, 12, "") +
+                          unmeasured(boxNE("b_estimated", E0 + 45, N0 + 5, E0 + 55, N0 + 15, 12, quality("9"))) +
+                          unmeasured(boxNE("b_default", E0 + 85, N0 + 5, E0 + 95, N0 + 15, 3, quality("0"))),
+                      kEpsg6677));
+  importInto(*store, ImportKind::Buildings, {dir + "/b.gml"}, diag, o);
+  RuleSet rs = rules();
+  store->begin();
+  auto measured = checkBuilding(*store, rs, *store->building("b_measured"));
+  auto estimated = checkBuilding(*store, rs, *store->building("b_estimated"));
+  auto defaulted = checkBuilding(*store, rs, *store->building("b_default"));
+  store->commit();
+  auto* hm = result(measured.results, "height-absolute");
+  REQUIRE(hm);
+  CHECK(hm->verdict == Verdict::Fail);  // 12 m measured > 10 m
+  auto* he = result(estimated.results, "height-absolute");
+  REQUIRE(he);
+  INFO(he->reason);
+  CHECK(he->verdict == Verdict::Unknown);  // 12 m is 3 m × 4 storeys, an estimate
+  CHECK(he->reason.find("estimate") != std::string::npos);
+  auto* hd = result(defaulted.results, "height-absolute");
+  REQUIRE(hd);
+  INFO(hd->reason);
+  CHECK(hd->verdict == Verdict::Unknown);  // not a pass on PLATEAU's uniform 3 m
+  CHECK(hd->reason.find("lod1HeightType 0") != std::string::npos);
+}

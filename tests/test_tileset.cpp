@@ -857,6 +857,7 @@ TEST_CASE("Shards joined by twin merge make the same tileset as one run", "[tile
   auto a = tilesetFiles(base + "/one"), b = tilesetFiles(base + "/merged");
   CHECK(a.size() == b.size());
   CHECK(a == b);
+  validateOutput(base + "/merged");
   // Shards with other options are refused.
   auto other = runTwin("convert '" + samples("plateau-osaka-lod1") + "' --flat -o '" + base + "/other' --no-progress");
   REQUIRE(other.exitCode == 0);
@@ -926,6 +927,7 @@ TEST_CASE("Buildings stand on the relief: both layers through the same geoid", "
               "/ground.gml'").exitCode == 0);
   REQUIRE(runTwin("convert '" + samples("plateau-yokosuka-lod2tex") + "' -o '" + base + "/bldg' --no-progress").exitCode == 0);
   REQUIRE(runTwin("convert '" + base + "/ground.gml' --types relief -o '" + base + "/dem' --no-progress").exitCode == 0);
+  validateOutput(base + "/dem");
   auto buildings = leafFeatureVertices(base + "/bldg");
   REQUIRE(buildings.size() == 13);
   // The relief's triangles (lon, lat, height corners) from its leaf tiles.
