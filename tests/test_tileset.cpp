@@ -374,6 +374,7 @@ TEST_CASE("3D Tiles 1.0 output: b3dm with batch tables", "[tileset][b3dm]") {
   CHECK(contents >= 3);
   CHECK(leafIds.size() == 13 + 63);
   validateOutput(base + "/glb");
+  validateOutput(base + "/out");  // the b3dm tileset itself: 3D Tiles validator and loaders.gl
 }
 
 namespace {
