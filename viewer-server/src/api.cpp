@@ -515,12 +515,13 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     auto p = ctx.store().permit(req.matches[1].str());
     if (!p) return jsonError(res, 404, "not-found", "no permit '" + req.matches[1].str() + "'");
     if (req.body.empty()) return jsonError(res, 400, "empty", "the document is the request body");
-    Document d;
-    d.id = p->id + "-" + std::to_string(ctx.store().documents(p->id).size() + 1);
+    Document d;  // its id comes from the store, inside the transaction that writes it
     d.permitId = p->id;
     d.kind = req.param("kind");
     d.name = req.param("name");
     if (d.kind.empty() || d.name.empty()) return jsonError(res, 400, "missing-field", "kind and name are required");
+    if (d.kind.size() > 200 || d.name.size() > 255 || !http::validUtf8(d.kind) || !http::validUtf8(d.name))
+      return jsonError(res, 400, "bad-field", "kind and name are UTF-8 text of at most 200 and 255 bytes");
     d.mimeType = req.header("Content-Type");
     if (d.mimeType.empty()) d.mimeType = "application/octet-stream";
     // The 建築計画概要書 is public by law (建築基準法第93条の2); anything else is staff-only.
@@ -533,7 +534,9 @@ void addApiRoutes(http::Router& server, Context& ctx) {
   server.get(R"(/api/permits/([^/]+)/documents/([^/]+))", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
     auto d = ctx.store().document(req.matches[2].str());
-    if (!d || d->permitId != req.matches[1].str()) return jsonError(res, 404, "not-found", "no such document");
+    // A staff-only document does not exist for the public: the same 404 as a missing one.
+    if (!d || d->permitId != req.matches[1].str() || (!d->isPublic && c.role == Role::Public))
+      return jsonError(res, 404, "not-found", "no such document");
     if (!d->isPublic && !need(c, Role::Staff, res)) return;
     res.setHeader("Content-Disposition", "attachment; filename*=UTF-8''" + http::encodeComponent(d->name));
     res.setHeader("X-Content-Type-Options", "nosniff");

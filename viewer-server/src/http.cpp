@@ -116,11 +116,70 @@ bool isTokenChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
 
+// A request target: visible ASCII only (RFC 9112 3.2; bytes above 0x7e come percent-encoded).
+bool validTarget(const std::string& t) {
+  return std::all_of(t.begin(), t.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+// A field value (RFC 9110 5.5): visible characters, spaces, tabs and obs-text; never CR, LF, NUL
+// or other control characters, which some front ends read as line ends (request smuggling).
+bool validFieldValue(const std::string& v) {
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    return u == '\t' || (u >= 0x20 && u != 0x7f);
+  });
+}
+
 }  // namespace
+
+bool validUtf8(const std::string& s) {
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || i + len > n) return false;
+    uint32_t cp = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+    for (int k = 1; k < len; ++k) {
+      unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    // overlong forms, surrogates, beyond U+10FFFF
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string escapeForLog(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  const bool utf8 = validUtf8(s);
+  for (unsigned char c : s) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80)) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", c);
+      out += b;
+    } else {
+      out += char(c);
+    }
+  }
+  return out;
+}
 
 int parseRequestHead(const std::string& head, Request& req) {
   size_t eol = head.find("\r\n");
   std::string line = head.substr(0, eol);
+  if (line.find('\n') != std::string::npos || line.find('\r') != std::string::npos) return 400;
   size_t s1 = line.find(' '), s2 = line.rfind(' ');
   if (s1 == std::string::npos || s2 == s1) return 400;
   req.method = line.substr(0, s1);
@@ -128,10 +187,10 @@ int parseRequestHead(const std::string& head, Request& req) {
   req.version = line.substr(s2 + 1);
   if (req.method.empty() || !std::all_of(req.method.begin(), req.method.end(), isTokenChar)) return 400;
   if (req.version != "HTTP/1.1" && req.version != "HTTP/1.0") return req.version.rfind("HTTP/", 0) == 0 ? 505 : 400;
-  if (target.empty() || target[0] != '/' || target.find(' ') != std::string::npos) return 400;
+  if (target.empty() || target[0] != '/' || !validTarget(target)) return 400;
   size_t q = target.find('?');
   std::string rawPath = target.substr(0, q);
-  if (!decode(rawPath, req.path, false) || req.path.find('\0') != std::string::npos) return 400;
+  if (!decode(rawPath, req.path, false) || req.path.find('\0') != std::string::npos || !validUtf8(req.path)) return 400;
   if (q != std::string::npos) {
     req.query = target.substr(q + 1);
     size_t pos = 0;
@@ -143,8 +202,8 @@ int parseRequestHead(const std::string& head, Request& req) {
       if (kv.empty()) continue;
       size_t eq = kv.find('=');
       std::string k, v;
-      if (!decode(kv.substr(0, eq), k, true)) return 400;
-      if (eq != std::string::npos && !decode(kv.substr(eq + 1), v, true)) return 400;
+      if (!decode(kv.substr(0, eq), k, true) || !validUtf8(k)) return 400;
+      if (eq != std::string::npos && (!decode(kv.substr(eq + 1), v, true) || !validUtf8(v))) return 400;
       req.params.emplace(std::move(k), std::move(v));
     }
   }
@@ -164,10 +223,13 @@ int parseRequestHead(const std::string& head, Request& req) {
     while (a < b && (h[a] == ' ' || h[a] == '\t')) ++a;
     while (b > a && (h[b - 1] == ' ' || h[b - 1] == '\t')) --b;
     std::string value = h.substr(a, b - a);
-    if (value.find('\0') != std::string::npos || value.find('\r') != std::string::npos) return 400;
+    if (!validFieldValue(value)) return 400;  // a bare LF, CR or NUL inside a line: smuggling
     if (req.headers.size() >= kMaxHeaders) return 431;
     req.headers.emplace_back(lower(std::move(name)), std::move(value));
   }
+  // Exactly one Host in HTTP/1.1, at most one in 1.0 (RFC 9112 3.2).
+  size_t hosts = std::count_if(req.headers.begin(), req.headers.end(), [](auto& h) { return h.first == "host"; });
+  if (hosts > 1 || (hosts == 0 && req.version == "HTTP/1.1")) return 400;
   return 0;
 }
 
@@ -192,6 +254,7 @@ struct Conn {
   bool eof = false;         // the client has finished sending
   bool sent100 = false;
   bool lingering = false;   // response sent and our side shut: reading what the client still sends
+  bool admitted = false;    // the request whose body is being read passed Handlers::admit
   uint32_t events = 0;
   Clock::time_point requestStart, lastActive, lastWrite;
 };
@@ -200,7 +263,12 @@ struct Done {
   uint64_t id;
   Request req;
   Response res;
+  bool admission = false;  // the answer of Handlers::admit for a request head (res.status 0: admitted)
 };
+
+// Bodies up to this size are read before the request is looked at; larger ones only once
+// Handlers::admit (authentication) has let the request in.
+constexpr size_t kAdmitAbove = 64 * 1024;
 
 class Pool {
  public:
@@ -308,12 +376,14 @@ class Loop {
           if (!c->busy && c->out.empty()) idle.push_back(id);
           else c->closeAfter = true;
         for (auto id : idle) close(*conns_[id]);
+        reap();
       }
-      if (draining && (conns_.empty() || now_ - drainStart > kDrainTimeout)) break;
       if (now_ - lastSweep >= std::chrono::seconds(1)) {
         lastSweep = now_;
         sweep();
       }
+      reap();
+      if (draining && (conns_.empty() || now_ - drainStart > kDrainTimeout)) break;
     }
   }
 
@@ -364,6 +434,7 @@ class Loop {
   }
 
   void onEvent(Conn& c, uint32_t ev) {
+    if (c.fd < 0) return;  // closed earlier in this round
     if (ev & (EPOLLERR)) return close(c);
     if (ev & EPOLLOUT) {
       if (!flush(c)) return;
@@ -372,7 +443,7 @@ class Loop {
       if (!readIn(c)) return;
       if (!c.lingering) process(c);
     }
-    if (conns_.count(c.id)) update(c);
+    update(c);
   }
 
   // Reads what the socket has. False when the connection was closed.
@@ -406,7 +477,7 @@ class Loop {
 
   // Answers the complete requests in `c.in`, in order.
   void process(Conn& c) {
-    while (!c.busy && !c.closeAfter && c.outBytes < kMaxPendingOut) {
+    while (c.fd >= 0 && !c.busy && !c.closeAfter && c.outBytes < kMaxPendingOut) {
       while (c.in.size() >= 2 && c.in[0] == '\r' && c.in[1] == '\n') c.in.erase(0, 2);  // stray CRLFs
       size_t he = c.in.find("\r\n\r\n");
       if (he == std::string::npos) {
@@ -451,6 +522,27 @@ class Loop {
         refuse(c, 413, "request too large", &req);
         break;
       }
+      if (length > kAdmitAbove && sh_.handlers->admit && !c.admitted) {
+        // Authentication before a large body is read: the head goes to a worker (the check may
+        // ask the store); reading stops until it answers.
+        c.busy = true;
+        uint64_t id = c.id;
+        const auto& h = *sh_.handlers;
+        sh_.pool->post([this, id, req = std::move(req), &h]() mutable {
+          Response res;
+          res.status = 0;
+          try {
+            if (!h.admit(req, res) && res.status == 0) res.status = 401;
+          } catch (const std::exception&) {
+            res = Response{};
+            res.status = 503;
+            res.setContent("{\"error\":{\"status\":503,\"code\":\"unavailable\",\"message\":\"try again\"}}",
+                           "application/json");
+          }
+          post(Done{id, std::move(req), std::move(res), true});
+        });
+        break;
+      }
       if (c.in.size() < he + 4 + length) {
         if (!c.sent100 && hasToken(req.header("expect"), "100-continue")) {
           c.sent100 = true;
@@ -466,6 +558,7 @@ class Loop {
       c.in.erase(0, he + 4 + length);
       if (!c.in.empty()) c.requestStart = now_;
       c.sent100 = false;
+      c.admitted = false;
       handle(c, std::move(req));
     }
   }
@@ -485,7 +578,8 @@ class Loop {
         res.status = 500;
         res.setContent(std::string("{\"error\":{\"status\":500,\"code\":\"internal\",\"message\":") + "\"internal error\"}}",
                        "application/json");
-        std::fprintf(stderr, "twin serve: %s %s: %s\n", req.method.c_str(), req.path.c_str(), e.what());
+        std::fprintf(stderr, "twin serve: %s %s: %s\n", escapeForLog(req.method).c_str(), escapeForLog(req.path).c_str(),
+                     escapeForLog(e.what()).c_str());
       }
       if (res.compressible && !res.shared && res.body.size() > 1024) {
         std::string enc = acceptedEncoding(req);
@@ -514,12 +608,24 @@ class Loop {
       Conn& c = *it->second;
       c.busy = false;
       if (c.fd < 0) {  // closed while the worker ran
-        conns_.erase(it);
+        dead_.push_back(d.id);
+        continue;
+      }
+      if (d.admission) {
+        if (d.res.status == 0) {
+          c.admitted = true;  // read the body now
+        } else {
+          c.closeAfter = true;  // refused before its body was read: the rest is drained, not kept
+          c.in.clear();
+          respond(c, d.req, d.res);
+        }
+        process(c);
+        update(c);
         continue;
       }
       respond(c, d.req, d.res);
       process(c);
-      if (conns_.count(d.id)) update(c);
+      update(c);
     }
   }
 
@@ -662,6 +768,8 @@ class Loop {
     epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
   }
 
+  // Closes the socket. The connection object lives on until the end of the loop's round (callers
+  // up the stack still hold it), or, while a worker has its request, until the answer arrives.
   void close(Conn& c) {
     if (c.fd >= 0) {
       epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
@@ -669,7 +777,15 @@ class Loop {
       c.fd = -1;
       --sh_.connections;
     }
-    if (!c.busy) conns_.erase(c.id);  // else dropped when the worker's answer arrives
+    if (!c.busy) dead_.push_back(c.id);
+  }
+
+  void reap() {
+    for (uint64_t id : dead_) {
+      auto it = conns_.find(id);
+      if (it != conns_.end() && it->second->fd < 0 && !it->second->busy) conns_.erase(it);
+    }
+    dead_.clear();
   }
 
   void sweep() {
@@ -690,7 +806,7 @@ class Loop {
     for (auto id : slow) {
       Conn& c = *conns_[id];
       refuse(c, 408, "the request took too long to arrive");
-      if (conns_.count(id)) update(c);
+      update(c);
     }
   }
 
@@ -698,6 +814,7 @@ class Loop {
   int ep_ = -1, wake_ = -1;
   Clock::time_point now_ = Clock::now();
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
+  std::vector<uint64_t> dead_;  // closed this round: erased by reap()
   std::mutex doneMutex_;
   std::vector<Done> done_;
 };

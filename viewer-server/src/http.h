@@ -87,6 +87,10 @@ struct Handlers {
   Handler slow;
   // Every response, on the thread that made it, before it is sent (CORS, JSON error bodies).
   std::function<void(const Request&, Response&)> finish;
+  // On a worker thread, for a request whose body is larger than 64 KB, before the body is read:
+  // true lets it in; false refuses it with `res` (401 when left without a status), without
+  // reading the body. Empty: every request is let in.
+  std::function<bool(const Request&, Response&)> admit;
   // After a response is queued; bytes = body bytes sent.
   std::function<void(const Request&, const Response&, size_t bytes)> log;
 };
@@ -107,5 +111,10 @@ bool decode(const std::string& in, std::string& out, bool plus);
 // and fuzzing.
 int parseRequestHead(const std::string& head, Request& req);
 std::string encodeComponent(const std::string& s);
+// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool validUtf8(const std::string& s);
+// `s` safe for one line of a log: control characters (and every byte of invalid UTF-8) as
+// \xNN, backslashes and quotes escaped. Every log line that carries request data goes through it.
+std::string escapeForLog(const std::string& s);
 
 }  // namespace twin::viewer::http

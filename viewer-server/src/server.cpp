@@ -8,10 +8,15 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <list>
+#include <regex>
 #include <thread>
 #include <unordered_map>
 
@@ -55,8 +60,17 @@ void jsonError(http::Response& res, int status, const std::string& code, const s
 Caller callerOf(Context& ctx, const http::Request& req) {
   Caller c;
   std::string auth = req.header("Authorization");
-  if (auth.rfind("Bearer ", 0) != 0 || ctx.options.store.empty()) return c;
-  std::string token = auth.substr(7);
+  if (auth.empty() || ctx.options.store.empty()) return c;
+  // The scheme is case-insensitive (RFC 9110 11.1); anything but Bearer is not a token we know,
+  // and is refused as one rather than served as public.
+  size_t sp = auth.find(' ');
+  std::string scheme = auth.substr(0, sp);
+  for (auto& ch : scheme) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  if (scheme != "bearer" || sp == std::string::npos) {
+    c.user = "invalid-token";
+    return c;
+  }
+  std::string token = auth.substr(auth.find_first_not_of(' ', sp));
   std::string h = tokenHash(token);
   auto t = ctx.store().token(h);
   // The lookup is by hash; comparing the hashes again in constant time keeps timing independent of
@@ -78,9 +92,12 @@ class FileCache {
   struct Entry {
     std::string data, etag, lastModified;
     int64_t mtime = 0, size = 0;
-    // Compressed copies for text files, made on first request.
+    bool cached = false;  // kept in the cache (files too large to keep are never compressed)
+    // Compressed copies for text files, made once per file off the event loop (Compressor);
+    // until one is there the file goes out as it is.
     mutable std::mutex zipMutex;
     mutable std::shared_ptr<const std::string> gzip, brotli;
+    mutable bool gzipPending = false, brotliPending = false;
   };
   explicit FileCache(size_t capacity) : capacity_(capacity) {}
 
@@ -113,6 +130,7 @@ class FileCache {
     std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     e->lastModified = date;
     if (e->data.size() > capacity_ / 4) return e;  // too large to keep
+    e->cached = true;
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = map_.find(key);
     if (it != map_.end()) {
@@ -144,6 +162,58 @@ class FileCache {
   std::unordered_map<std::string, Slot> map_;
 };
 
+// Makes compressed copies of cached text files on its own thread, one at a time, so that no
+// request waits for one (a 70 MB JSON file takes seconds to brotli): the first requests for a
+// file get it uncompressed, the later ones the copy. A bounded queue: when full, files wait for
+// a later request.
+class Compressor {
+ public:
+  Compressor() : thread_([this] { work(); }) {}
+  ~Compressor() {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  // Schedules `enc` ("br"/"gzip") of `e` unless it is there or under way.
+  void request(const std::shared_ptr<const FileCache::Entry>& e, const std::string& enc) {
+    {
+      std::lock_guard<std::mutex> z(e->zipMutex);
+      bool& pending = enc == "br" ? e->brotliPending : e->gzipPending;
+      if (pending || (enc == "br" ? e->brotli : e->gzip)) return;
+      std::lock_guard<std::mutex> lock(m_);
+      if (q_.size() >= 64) return;
+      pending = true;
+      q_.push_back({e, enc});
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      std::pair<std::shared_ptr<const FileCache::Entry>, std::string> job;
+      {
+        std::unique_lock<std::mutex> lock(m_);
+        cv_.wait(lock, [&] { return stop_ || !q_.empty(); });
+        if (stop_) return;
+        job = std::move(q_.front());
+        q_.pop_front();
+      }
+      auto z = std::make_shared<const std::string>(http::compress(job.first->data, job.second, false));
+      std::lock_guard<std::mutex> lock(job.first->zipMutex);
+      (job.second == "br" ? job.first->brotli : job.first->gzip) = std::move(z);
+    }
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::pair<std::shared_ptr<const FileCache::Entry>, std::string>> q_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 const char* contentType(const std::string& path) {
   auto ext = sfs::path(path).extension().string();
   if (ext == ".json" || ext == ".geojson") return "application/json";
@@ -168,23 +238,29 @@ sfs::path safePathUncached(const sfs::path& rootCanonical, const std::string& re
 
 }  // namespace
 
-// Resolving symlinks costs a readlink per path component: each answer is kept (a path that
-// later becomes a symlink out of the root is caught again when the entry is dropped: the cache is
-// bounded and cleared when full; files themselves are re-checked with stat on every request).
+// Resolving symlinks costs a readlink per path component: answers for existing files are kept (a
+// path that later becomes a symlink out of the root is caught again when the entry is dropped;
+// files themselves are re-checked with stat on every request). The cache is bounded in bytes
+// (4 MB, cleared when full) and keeps no path longer than 512 bytes: requests for many long
+// made-up paths cannot grow the server's memory.
 sfs::path safeFilePath(const sfs::path& rootCanonical, const std::string& rel) {
+  constexpr size_t kMaxKey = 512, kMaxBytes = 4u << 20;
   static std::mutex m;
   static std::unordered_map<std::string, sfs::path> cache;
+  static size_t bytes = 0;
   std::string key = rootCanonical.string() + '\n' + rel;
-  {
+  const bool keep = key.size() <= kMaxKey;
+  if (keep) {
     std::lock_guard<std::mutex> lock(m);
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
   }
   sfs::path p = safePathUncached(rootCanonical, rel);
-  if (!p.empty()) {
+  if (!p.empty() && keep) {
     std::lock_guard<std::mutex> lock(m);
-    if (cache.size() > 100000) cache.clear();
-    cache[key] = p;
+    size_t add = key.size() + p.native().size() + 64;
+    if (bytes + add > kMaxBytes) cache.clear(), bytes = 0;
+    if (cache.emplace(key, p).second) bytes += add;
   }
   return p;
 }
@@ -242,8 +318,8 @@ int parseByteRange(const std::string& h, int64_t size, int64_t& first, int64_t& 
 
 namespace {
 
-void serveFile(FileCache& cache, const sfs::path& file, const http::Request& req, http::Response& res,
-               const std::string& cacheControl) {
+void serveFile(FileCache& cache, Compressor& compressor, const sfs::path& file, const http::Request& req,
+               http::Response& res, const std::string& cacheControl) {
   auto e = cache.get(file);
   if (!e) return jsonError(res, 404, "not-found", "no such file");
   res.setHeader("ETag", e->etag);
@@ -264,10 +340,13 @@ void serveFile(FileCache& cache, const sfs::path& file, const http::Request& req
     res.setHeader("Vary", "Accept-Encoding");
     std::string enc = http::acceptedEncoding(req);
     if (!enc.empty()) {
-      std::lock_guard<std::mutex> lock(e->zipMutex);
-      auto& z = enc == "br" ? e->brotli : e->gzip;
-      if (!z) z = std::make_shared<const std::string>(http::compress(e->data, enc, false));
-      if (!z->empty()) {
+      std::shared_ptr<const std::string> z;
+      {
+        std::lock_guard<std::mutex> lock(e->zipMutex);
+        z = enc == "br" ? e->brotli : e->gzip;
+      }
+      if (!z && e->cached) compressor.request(e, enc);  // for the next requests
+      if (z && !z->empty()) {
         res.setHeader("Content-Encoding", enc);
         res.shared = z, res.sharedOffset = 0, res.sharedLength = z->size();
         return;
@@ -390,6 +469,7 @@ int serve(const ServeOptions& o, std::string& error) {
   }
 
   FileCache cache(256u << 20);
+  Compressor compressor;
   std::vector<sfs::path> roots;
   nlohmann::json list = nlohmann::json::array();
   for (size_t i = 0; i < o.tiles.size(); ++i) {
@@ -454,7 +534,7 @@ int serve(const ServeOptions& o, std::string& error) {
       }
       // tileset.json and subtrees change when a city is converted again: always revalidated.
       bool isIndex = p.extension() == ".json" || p.extension() == ".subtree";
-      serveFile(cache, p, req, res, isIndex ? "no-cache" : tileCache);
+      serveFile(cache, compressor, p, req, res, isIndex ? "no-cache" : tileCache);
       return true;
     }
     if (req.path == "/api/tilesets" || req.path == "/api/config") {
@@ -474,7 +554,7 @@ int serve(const ServeOptions& o, std::string& error) {
       return true;
     }
     bool lib = rel.rfind("cesium/", 0) == 0;
-    serveFile(cache, p, req, res, lib ? "public, max-age=86400" : "no-cache");
+    serveFile(cache, compressor, p, req, res, lib ? "public, max-age=86400" : "no-cache");
     return true;
   };
   // On the workers: the API.
@@ -486,23 +566,65 @@ int serve(const ServeOptions& o, std::string& error) {
       else if (req.method == "POST" || req.method == "PUT" || req.method == "DELETE" || req.method == "PATCH")
         jsonError(res, 405, "method-not-allowed", req.method + " is not allowed here");
       else jsonError(res, 501, "not-implemented", "unknown method " + req.method);
-    } catch (const planning::StoreError& e) {
-      res = http::Response{};
-      jsonError(res, 500, "internal", std::string("store error: ") + e.what());
-      std::fprintf(stderr, "twin serve: %s %s: store error: %s\n", req.method.c_str(), req.path.c_str(), e.what());
     } catch (const std::exception& e) {
+      // The client learns that it failed and an incident number; what failed (SQL, paths) goes
+      // to the server's log only, escaped onto one line.
+      static std::atomic<uint64_t> incidents{0};
+      uint64_t n = ++incidents;
       res = http::Response{};
-      jsonError(res, 500, "internal", e.what());
-      std::fprintf(stderr, "twin serve: %s %s: %s\n", req.method.c_str(), req.path.c_str(), e.what());
+      jsonError(res, 500, "internal", "internal error (incident " + std::to_string(n) + " in the server log)");
+      std::fprintf(stderr, "twin serve: incident %llu: %s %s: %s\n", static_cast<unsigned long long>(n),
+                   http::escapeForLog(req.method).c_str(), http::escapeForLog(req.path).c_str(),
+                   http::escapeForLog(e.what()).c_str());
     }
   };
-  h.finish = [&](const http::Request&, http::Response& res) {
+  // Browser security headers on every answer. The viewer has no inline script; CesiumJS needs
+  // 'unsafe-eval' (its widgets bind with new Function) and WebAssembly; the base map, when given,
+  // is the one other origin images may come from.
+  std::string basemapOrigin;
+  if (!o.basemap.empty()) {
+    size_t scheme = o.basemap.find("://");
+    size_t end = scheme == std::string::npos ? std::string::npos : o.basemap.find_first_of("/{", scheme + 3);
+    if (scheme != std::string::npos) basemapOrigin = " " + o.basemap.substr(0, end);
+  }
+  const std::string csp = "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; "
+                          "img-src 'self' data: blob:" + basemapOrigin + "; connect-src 'self' data: blob:" + basemapOrigin +
+                          "; style-src 'self' 'unsafe-inline'; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
+                          "frame-ancestors 'none'; form-action 'self'";
+  h.finish = [&, csp](const http::Request& req, http::Response& res) {
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Referrer-Policy", "no-referrer");
+    res.setHeader("X-Frame-Options", "DENY");
+    res.setHeader("Content-Security-Policy", csp);
+    // Answers to a request that carried credentials are never stored by a browser or proxy
+    // (the new-token reply, staff views with applicants).
+    if (req.hasHeader("Authorization")) res.setHeader("Cache-Control", "no-store");
     if (!o.corsOrigin.empty()) {
       res.setHeader("Access-Control-Allow-Origin", o.corsOrigin);
       res.setHeader("Access-Control-Expose-Headers", "ETag, Content-Length, Content-Range");
       if (o.corsOrigin != "*") res.setHeader("Vary", "Origin");
     }
   };
+  // A body over 64 KB is read only once the request may send it, checked before the body
+  // arrives: staff and admins up to --max-body-mb; the public only to the two public POST
+  // endpoints (verdicts for the buildings in view, procedures for a plan), up to 2 MB.
+  if (!o.store.empty())
+    h.admit = [&](const http::Request& req, http::Response& res) {
+      Caller c = callerOf(ctx, req);
+      if (c.role == Role::Staff || c.role == Role::Admin) return true;
+      static const std::regex publicPost(R"(/api/buildings/verdicts|/api/parcels/[^/]+/procedures)");
+      const bool isPublic = req.method == "POST" && std::regex_match(req.path, publicPost);
+      const uint64_t length = std::strtoull(req.header("Content-Length").c_str(), nullptr, 10);
+      if (isPublic && c.user != "invalid-token") {
+        if (length <= (2u << 20)) return true;
+        jsonError(res, 413, "too-large", "a public request body is at most 2 MB");
+        return false;
+      }
+      jsonError(res, 401, "unauthorized",
+                c.user == "invalid-token" ? "the token is not valid" : "sign in: this needs a staff token");
+      res.setHeader("WWW-Authenticate", "Bearer");
+      return false;
+    };
   if (o.accessLog)
     h.log = [](const http::Request& req, const http::Response& res, size_t bytes) {
       // Path only (no query, body or Authorization), the role, not who.

@@ -506,8 +506,19 @@ class SqlStore : public Store {
     return out;
   }
 
+  // A permit, its references and its audit entry are written in one transaction, or none is.
   bool putPermit(Permit& p, const std::string& actor) override {
     requireCrs();
+    bool written = false;
+    Permit attempt = p;
+    writeTransaction([&] {
+      attempt = p;
+      written = putPermitRows(attempt, actor);
+    });
+    if (written) p = attempt;
+    return written;
+  }
+  bool putPermitRows(Permit& p, const std::string& actor) {
     std::string now = nowIso();
     std::optional<Permit> before = permit(p.id);
     nlohmann::json parcels = p.parcels;
@@ -554,15 +565,31 @@ class SqlStore : public Store {
                before.empty() ? V::null() : V::of(before), after.empty() ? V::null() : V::of(after)});
   }
 
-  void putDocument(const Document& d, const std::string& actor) override {
+  // The document and its audit entry in one transaction. Without an id, the next free
+  // "<permit>-<n>" is taken by the insert itself (ON CONFLICT DO NOTHING, then the next n), so
+  // concurrent uploads never collide, on either backend.
+  void putDocument(Document& d, const std::string& actor) override {
     requireCrs();
-    db_->exec("INSERT INTO documents (id, permit_id, kind, name, mime_type, is_public, data, size, added_at, added_by) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-              {V::of(d.id), V::of(d.permitId), V::of(d.kind), V::of(d.name), V::of(d.mimeType),
-               V::of(int64_t(d.isPublic)), V::blob(d.data), V::of(int64_t(d.data.size())), V::of(nowIso()), V::of(actor)});
-    nlohmann::json j = {{"id", d.id}, {"permit_id", d.permitId}, {"kind", d.kind}, {"name", d.name},
+    nlohmann::json j = {{"permit_id", d.permitId}, {"kind", d.kind}, {"name", d.name},
                         {"size", d.data.size()}, {"public", d.isPublic}};
-    auditLog(actor, "attach", "document", d.id, "", j.dump());
+    std::string audit = j.dump();  // before writing: text that cannot be logged writes nothing
+    const bool numbered = d.id.empty();
+    std::string id;
+    writeTransaction([&] {
+      int64_t n = numbered ? db_->query("SELECT COUNT(*) FROM documents WHERE permit_id = ?", {V::of(d.permitId)})[0][0].integer() + 1 : 0;
+      for (int tries = 0;; ++tries, ++n) {
+        id = numbered ? d.permitId + "-" + std::to_string(n) : d.id;
+        db_->exec("INSERT INTO documents (id, permit_id, kind, name, mime_type, is_public, data, size, added_at, added_by) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                  {V::of(id), V::of(d.permitId), V::of(d.kind), V::of(d.name), V::of(d.mimeType),
+                   V::of(int64_t(d.isPublic)), V::blob(d.data), V::of(int64_t(d.data.size())), V::of(nowIso()), V::of(actor)});
+        if (db_->changes() == 1) break;
+        if (!numbered || tries > 10000) throw StoreError("document id '" + id + "' exists");
+      }
+      j["id"] = id;
+      auditLog(actor, "attach", "document", id, "", j.dump());
+    });
+    d.id = id;
   }
   Document makeDocument(const SqlRow& r, bool withData) {
     Document d;
@@ -592,6 +619,9 @@ class SqlStore : public Store {
 
   void putToken(const Token& t, const std::string& actor) override {
     requireCrs();
+    writeTransaction([&] { putTokenRows(t, actor); });
+  }
+  void putTokenRows(const Token& t, const std::string& actor) {
     db_->exec("INSERT INTO tokens (hash, username, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO UPDATE "
               "SET username = excluded.username, role = excluded.role",
               {V::of(t.hash), V::of(t.user), V::of(t.role), V::of(nowIso())});

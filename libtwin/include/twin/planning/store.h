@@ -90,8 +90,9 @@ class Store {
   virtual std::vector<Permit> permitsFor(const std::string& parcelOrBuildingId) = 0;
   virtual std::vector<Permit> permits() = 0;
 
-  // Documents of permits; putDocument records the upload in the audit log.
-  virtual void putDocument(const Document& d, const std::string& actor) = 0;
+  // Documents of permits; putDocument records the upload in the audit log, both in one
+  // transaction. An empty d.id gets the next free "<permit id>-<n>" (set in `d`).
+  virtual void putDocument(Document& d, const std::string& actor) = 0;
   virtual std::vector<Document> documents(const std::string& permitId) = 0;  // without data
   virtual std::optional<Document> document(const std::string& id) = 0;      // with data
 
