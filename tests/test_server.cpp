@@ -21,6 +21,8 @@
 #include <atomic>
 
 #include "test_support.h"
+#include "twin/planning/store.h"
+#include "twin/viewer/server.h"
 
 using namespace twin::test;
 using nlohmann::json;
@@ -440,6 +442,32 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(nt->status == 201);
   std::string newToken = body(nt)["token"];
   CHECK(body(c.Get("/api/status", bearer(newToken)))["user"] == "new-clerk");
+  // Tokens expire (90 days unless told) and can be revoked (issue 14: they did neither).
+  CHECK(body(nt)["expires"].get<std::string>() > body(nt)["expires"].get<std::string>().substr(0, 4));
+  CHECK(c.Post("/api/admin/tokens", bearer(s.admin), R"({"user":"u2","role":"staff","days":0})", "application/json")->status == 400);
+  auto temp = c.Post("/api/admin/tokens", bearer(s.admin), R"({"user":"temp-clerk","role":"staff","days":1})", "application/json");
+  REQUIRE(temp);
+  std::string tempToken = body(temp)["token"];
+  CHECK(c.Get("/api/admin/audit", bearer(tempToken))->status == 403);  // a staff token, working
+  CHECK(c.Post("/api/admin/tokens/revoke", bearer(s.staff), R"({"user":"temp-clerk"})", "application/json")->status == 403);
+  auto revoked = c.Post("/api/admin/tokens/revoke", bearer(s.admin), R"({"user":"temp-clerk"})", "application/json");
+  REQUIRE(revoked);
+  CHECK(body(revoked)["revoked"] == 1);
+  CHECK(c.Get("/api/admin/audit", bearer(tempToken))->status == 401);  // refused at once
+  CHECK(body(c.Get("/api/admin/audit", bearer(tempToken)))["error"]["message"] == "the token is not valid");
+  // The command revokes too, for every server on the store; an expired token is refused.
+  auto cliRevoke = run(std::string(TWIN_EXE) + " token revoke --store " + s.store + " --user new-clerk");
+  INFO(cliRevoke.output);
+  CHECK(cliRevoke.exitCode == 0);
+  CHECK(c.Get("/api/admin/audit", bearer(newToken))->status == 401);
+  CHECK(body(c.Get("/api/status", bearer(newToken)))["user"] != "new-clerk");
+  {
+    auto st = twin::planning::Store::open(s.store);
+    twin::planning::Token old{twin::viewer::tokenHash("twn_expired-token-for-the-test"), "old-clerk", "staff", ""};
+    old.expiresAt = "2020-01-01T00:00:00Z";
+    st->putToken(old, "test");
+  }
+  CHECK(c.Get("/api/admin/audit", bearer("twn_expired-token-for-the-test"))->status == 401);
   auto audit = body(c.Get("/api/admin/audit?limit=200", bearer(s.admin)));
   std::string actors;
   for (auto& a : audit["audit"]) actors += a["actor"].get<std::string>() + ":" + a["action"].get<std::string>() + ":" + a["entity_id"].get<std::string>() + " ";

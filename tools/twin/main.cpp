@@ -433,6 +433,12 @@ int main(int argc, char** argv) {
   std::string tokenStore, tokenUser, tokenRole = "staff";
   tokenCreate->add_option("--store", tokenStore, "The store (GeoPackage file or postgresql://...)")->required();
   tokenCreate->add_option("--user", tokenUser, "Who the token is for (recorded with every write)")->required();
+  int tokenDays = 90;
+  tokenCreate->add_option("--days", tokenDays, "Days until the token expires (default 90; 0: never)")->check(CLI::Range(0, 3650));
+  auto* tokenRevoke = tokenCmd->add_subcommand("revoke", "Revoke every token of a user (at once, for every server on the store)");
+  std::string revokeStore, revokeUser;
+  tokenRevoke->add_option("--store", revokeStore, "The store (GeoPackage file or postgresql://...)")->required();
+  tokenRevoke->add_option("--user", revokeUser, "Whose tokens to revoke")->required();
   tokenCreate->add_option("--role", tokenRole, "staff (read all, write permits) or admin (also tokens, audit log)")
       ->check(CLI::IsMember({"staff", "admin"}));
 
@@ -517,10 +523,29 @@ int main(int argc, char** argv) {
         return 1;
       }
       std::string token = twin::viewer::newToken();
-      st->putToken({twin::viewer::tokenHash(token), tokenUser, tokenRole, ""}, "twin-cli");
+      twin::planning::Token t{twin::viewer::tokenHash(token), tokenUser, tokenRole, ""};
+      if (tokenDays > 0) t.expiresAt = twin::viewer::isoNow(tokenDays);
+      st->putToken(t, "twin-cli");
       std::printf("%s\n", token.c_str());
-      std::fprintf(stderr, "twin token: %s token for %s (shown once; keep it secret)\n", tokenRole.c_str(), tokenUser.c_str());
+      std::fprintf(stderr, "twin token: %s token for %s, %s (shown once; keep it secret)\n", tokenRole.c_str(),
+                   tokenUser.c_str(), t.expiresAt.empty() ? "never expires" : ("expires " + t.expiresAt).c_str());
       return 0;
+    } catch (const twin::planning::StoreError& e) {
+      std::fprintf(stderr, "twin: %s\n", e.what());
+      return 1;
+    }
+  }
+
+  if (*tokenRevoke) {
+    try {
+      auto st = twin::planning::Store::open(revokeStore);
+      if (st->crs().empty()) {
+        std::fprintf(stderr, "twin: the store is empty: nothing to revoke\n");
+        return 1;
+      }
+      int n = st->revokeTokens(revokeUser, "twin-cli");
+      std::fprintf(stderr, "twin token: %d token(s) of %s revoked\n", n, revokeUser.c_str());
+      return n > 0 ? 0 : 1;
     } catch (const twin::planning::StoreError& e) {
       std::fprintf(stderr, "twin: %s\n", e.what());
       return 1;

@@ -553,9 +553,27 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     std::string user = j.value("user", ""), role = j.value("role", "");
     if (user.empty() || (role != "staff" && role != "admin"))
       return jsonError(res, 400, "bad-field", "'user' and 'role' (staff or admin) are required");
+    int days = 90;
+    if (j.contains("days")) {
+      if (!j["days"].is_number_integer() || j["days"].get<int64_t>() < 1 || j["days"].get<int64_t>() > 3650)
+        return jsonError(res, 400, "bad-field", "'days' is a whole number of days from 1 to 3650");
+      days = j["days"].get<int>();
+    }
     std::string token = newToken();
-    ctx.store().putToken({tokenHash(token), user, role, ""}, c.user);
-    jsonReply(res, {{"user", user}, {"role", role}, {"token", token}}, 201);
+    planning::Token t{tokenHash(token), user, role, ""};
+    t.expiresAt = isoNow(days);
+    ctx.store().putToken(t, c.user);
+    jsonReply(res, {{"user", user}, {"role", role}, {"token", token}, {"expires", t.expiresAt}}, 201);
+  });
+  server.post("/api/admin/tokens/revoke", [&](const http::Request& req, http::Response& res) {
+    Caller c = callerOf(ctx, req);
+    if (!need(c, Role::Admin, res)) return;
+    bool ok;
+    json j = parseBody(req, res, ok);
+    if (!ok) return;
+    std::string user = j.value("user", "");
+    if (user.empty()) return jsonError(res, 400, "missing-field", "'user' is required");
+    jsonReply(res, {{"user", user}, {"revoked", ctx.store().revokeTokens(user, c.user)}});
   });
   server.get("/api/admin/audit", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);

@@ -57,6 +57,15 @@ void jsonError(http::Response& res, int status, const std::string& code, const s
   jsonReply(res, {{"error", {{"status", status}, {"code", code}, {"message", message}}}}, status);
 }
 
+std::string isoNow(int plusDays) {
+  std::time_t t = std::time(nullptr) + std::time_t(plusDays) * 86400;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char b[32];
+  std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return b;
+}
+
 Caller callerOf(Context& ctx, const http::Request& req) {
   Caller c;
   std::string auth = req.header("Authorization");
@@ -75,7 +84,8 @@ Caller callerOf(Context& ctx, const http::Request& req) {
   auto t = ctx.store().token(h);
   // The lookup is by hash; comparing the hashes again in constant time keeps timing independent of
   // how much of a wrong token matches.
-  if (!t || t->hash.size() != h.size() || CRYPTO_memcmp(t->hash.data(), h.data(), h.size()) != 0) {
+  if (!t || t->hash.size() != h.size() || CRYPTO_memcmp(t->hash.data(), h.data(), h.size()) != 0 ||
+      !t->validAt(isoNow(0))) {  // unknown, revoked or expired
     c.user = "invalid-token";
     return c;
   }

@@ -49,7 +49,7 @@ void Store::transaction(const std::function<void()>& fn) {
 namespace {
 
 using V = SqlValue;
-constexpr int kSchemaVersion = 2;  // 2: tokens, documents
+constexpr int kSchemaVersion = 3;  // 2: tokens, documents; 3: token expiry and revocation
 
 std::string nowIso() {
   auto t = std::chrono::system_clock::now();
@@ -127,6 +127,17 @@ class SqlStore : public Store {
     if (!db_->tableExists("tokens")) {
       db_->exec("CREATE TABLE tokens (hash TEXT PRIMARY KEY, username TEXT NOT NULL, role TEXT NOT NULL, created_at TEXT)");
       db_->registerAttributeTable("tokens");
+    }
+    // 3: tokens expire and can be revoked.
+    bool tokenDates = true;
+    try {
+      db_->query("SELECT expires_at, revoked_at FROM tokens WHERE 1 = 0");
+    } catch (const StoreError&) {
+      tokenDates = false;
+    }
+    if (!tokenDates) {
+      db_->exec("ALTER TABLE tokens ADD COLUMN expires_at TEXT");
+      db_->exec("ALTER TABLE tokens ADD COLUMN revoked_at TEXT");
     }
     if (!db_->tableExists("documents")) {
       db_->exec(std::string("CREATE TABLE documents (id TEXT PRIMARY KEY, permit_id TEXT NOT NULL, kind TEXT, name TEXT, "
@@ -622,18 +633,31 @@ class SqlStore : public Store {
     writeTransaction([&] { putTokenRows(t, actor); });
   }
   void putTokenRows(const Token& t, const std::string& actor) {
-    db_->exec("INSERT INTO tokens (hash, username, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO UPDATE "
-              "SET username = excluded.username, role = excluded.role",
-              {V::of(t.hash), V::of(t.user), V::of(t.role), V::of(nowIso())});
+    db_->exec("INSERT INTO tokens (hash, username, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (hash) "
+              "DO UPDATE SET username = excluded.username, role = excluded.role, expires_at = excluded.expires_at",
+              {V::of(t.hash), V::of(t.user), V::of(t.role), V::of(nowIso()),
+               t.expiresAt.empty() ? V::null() : V::of(t.expiresAt)});
     // The hash is a secret's fingerprint: the log keeps who and what role, not the hash.
-    nlohmann::json j = {{"user", t.user}, {"role", t.role}};
+    nlohmann::json j = {{"user", t.user}, {"role", t.role}, {"expires", t.expiresAt.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.expiresAt)}};
     auditLog(actor, "create", "token", t.user, "", j.dump());
   }
   std::optional<Token> token(const std::string& hash) override {
     if (crs_.empty()) return std::nullopt;
-    auto rows = db_->query("SELECT hash, username, role, created_at FROM tokens WHERE hash = ?", {V::of(hash)});
+    auto rows = db_->query("SELECT hash, username, role, created_at, expires_at, revoked_at FROM tokens WHERE hash = ?",
+                           {V::of(hash)});
     if (rows.empty()) return std::nullopt;
-    return Token{rows[0][0].text(), rows[0][1].text(), rows[0][2].text(), rows[0][3].text()};
+    return Token{rows[0][0].text(), rows[0][1].text(), rows[0][2].text(), rows[0][3].text(), rows[0][4].text(),
+                 rows[0][5].text()};
+  }
+  int revokeTokens(const std::string& user, const std::string& actor) override {
+    requireCrs();
+    int n = 0;
+    writeTransaction([&] {
+      db_->exec("UPDATE tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL", {V::of(nowIso()), V::of(user)});
+      n = int(db_->changes());
+      if (n > 0) auditLog(actor, "revoke", "token", user, "", nlohmann::json{{"user", user}, {"tokens", n}}.dump());
+    });
+    return n;
   }
   std::vector<AuditEntry> audit(size_t limit) override {
     std::vector<AuditEntry> out;

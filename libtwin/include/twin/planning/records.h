@@ -102,6 +102,10 @@ struct Permit {
 struct Token {
   std::string hash;  // hex SHA-256 of the token
   std::string user, role, createdAt;
+  std::string expiresAt;  // ISO 8601 UTC; empty: never expires
+  std::string revokedAt;  // ISO 8601 UTC when revoked; empty: not revoked
+  // Neither revoked nor expired at `nowIso` (ISO 8601 UTC, compared as text).
+  bool validAt(const std::string& nowIso) const { return revokedAt.empty() && (expiresAt.empty() || nowIso < expiresAt); }
 };
 
 // A document attached to a permit. The 建築計画概要書 (building plan summary) is public by law

@@ -99,6 +99,8 @@ class Store {
   // API tokens (hashes only) and the audit log.
   virtual void putToken(const Token& t, const std::string& actor) = 0;
   virtual std::optional<Token> token(const std::string& hash) = 0;
+  // Revokes every token of `user` not yet revoked (with an audit entry); returns how many.
+  virtual int revokeTokens(const std::string& user, const std::string& actor) = 0;
   virtual std::vector<AuditEntry> audit(size_t limit) = 0;  // newest first
 
   virtual StoreCounts counts() = 0;

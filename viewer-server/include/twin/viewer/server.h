@@ -39,5 +39,8 @@ int serve(const ServeOptions& options, std::string& error);
 // A new API token ("twn_" + 64 hex digits) and the hash the store keeps of it.
 std::string newToken();
 std::string tokenHash(const std::string& token);
+// The time `plusDays` days from now, ISO 8601 UTC to the second ("2026-12-03T18:12:03Z"): what
+// tokens' expiry is written and compared in.
+std::string isoNow(int plusDays);
 
 }  // namespace twin::viewer
