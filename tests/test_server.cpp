@@ -15,6 +15,8 @@
 #include <chrono>
 #include <fstream>
 #include <thread>
+#include <map>
+#include <random>
 #include <mutex>
 #include <set>
 #include <regex>
@@ -189,29 +191,46 @@ void hardenServer(Server& s, const std::string& staff) {
   CHECK(log.find(staff) == std::string::npos);  // tokens never logged either
   CHECK(log.find("PII-1") != std::string::npos);  // while the requests themselves are
 
-  // kill -9 while staff write permits: nothing acknowledged is lost.
+  // kill -9 while staff write, 20 times: nothing acknowledged is lost, and every permit and
+  // document that exists has its audit entries and its references (issue 14: after kills,
+  // permits and documents existed without their audit entry, refs disagreed with parcels).
   std::vector<std::string> acked;
-  std::atomic<bool> done{false};
-  std::thread writer([&] {
-    httplib::Client w("127.0.0.1", s.port);
-    w.set_read_timeout(5, 0);
-    for (int i = 0; i < 100000 && !done; ++i) {
-      std::string id = "KILL-" + std::to_string(i);
-      auto r = w.Post("/api/permits", bearer(staff), json{{"id", id}, {"type", "建築確認"}, {"notes", std::string(200, 'x')}}.dump(),
-                      "application/json");
-      if (!r) break;  // the server is gone
-      if (r->status == 201) acked.push_back(id);
-    }
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  kill(s.pid, SIGKILL);
-  waitpid(s.pid, nullptr, 0);
-  s.pid = -1;
-  done = true;
-  writer.join();
-  INFO(acked.size() << " permits acknowledged before the kill");
-  CHECK(acked.size() > 5);
-  start(s);
+  std::mt19937 rng(14);
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<bool> done{false};
+    std::mutex m;
+    std::thread writer([&] {
+      httplib::Client w("127.0.0.1", s.port);
+      w.set_read_timeout(5, 0);
+      for (int i = 0; i < 100000 && !done; ++i) {
+        std::string id = "KILL-" + std::to_string(round) + "-" + std::to_string(i);
+        auto r = w.Post("/api/permits", bearer(staff),
+                        json{{"id", id}, {"type", "建築確認"}, {"parcels", {"P-A"}}, {"notes", std::string(200, 'x')}}.dump(),
+                        "application/json");
+        if (!r) break;  // the server is gone
+        if (r->status != 201) continue;
+        {
+          std::lock_guard<std::mutex> lock(m);
+          acked.push_back(id);
+        }
+        // move it to another parcel, then attach a document
+        if (!w.Put(("/api/permits/" + id).c_str(), bearer(staff), json{{"version", 1}, {"parcels", {"P-B"}}}.dump(),
+                   "application/json"))
+          break;
+        if (!w.Post(("/api/permits/" + id + "/documents?kind=memo&name=m.txt").c_str(), bearer(staff), "memo", "text/plain"))
+          break;
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 250));
+    kill(s.pid, SIGKILL);
+    waitpid(s.pid, nullptr, 0);
+    s.pid = -1;
+    done = true;
+    writer.join();
+    start(s);
+  }
+  INFO(acked.size() << " permits acknowledged before the kills");
+  CHECK(acked.size() > 20);
   httplib::Client r("127.0.0.1", s.port);
   size_t missing = 0;
   for (auto& id : acked) {
@@ -219,6 +238,37 @@ void hardenServer(Server& s, const std::string& staff) {
     if (!g || g->status != 200) ++missing;
   }
   CHECK(missing == 0);
+  // Every permit written under fire against the store itself: as many audit entries as
+  // versions, references that match its parcels, one audit entry per document.
+  kill(s.pid, SIGTERM);
+  waitpid(s.pid, nullptr, 0);
+  s.pid = -1;
+  auto st = twin::planning::Store::open(s.store);
+  std::map<std::string, int> permitAudits, documentAudits;
+  for (auto& a : st->audit(10000000)) {
+    if (a.entity == "permit") permitAudits[a.entityId]++;
+    if (a.entity == "document" && a.action == "attach") documentAudits[a.entityId]++;
+  }
+  std::set<std::string> onA, onB;
+  for (auto& p : st->permitsFor("P-A")) onA.insert(p.id);
+  for (auto& p : st->permitsFor("P-B")) onB.insert(p.id);
+  size_t permits = 0, documents = 0, mismatches = 0;
+  for (auto& p : st->permits()) {
+    if (p.id.rfind("KILL-", 0) != 0) continue;
+    ++permits;
+    if (permitAudits[p.id] != p.version) ++mismatches;
+    bool a = std::count(p.parcels.begin(), p.parcels.end(), "P-A") > 0, b = std::count(p.parcels.begin(), p.parcels.end(), "P-B") > 0;
+    if (a != bool(onA.count(p.id)) || b != bool(onB.count(p.id))) ++mismatches;
+    for (auto& d : st->documents(p.id)) {
+      ++documents;
+      if (documentAudits[d.id] != 1) ++mismatches;
+    }
+  }
+  INFO(permits << " permits, " << documents << " documents checked");
+  CHECK(permits >= acked.size());
+  CHECK(documents > 0);
+  CHECK(mismatches == 0);
+  start(s);
 }
 }  // namespace
 
