@@ -118,7 +118,7 @@ TEST_CASE("kill -9 at random points of a conversion, then a rerun: the same tile
     int ms = delay(rng);
     pid_t pid = fork();
     if (pid == 0) {
-      std::string cmd = std::string("exec ") + TWIN_EXE + " convert " + inputs + " -o " + out +
+      std::string cmd = std::string("exec ") + twinExe() + " convert " + inputs + " -o " + out +
                         " --threads 2 -q --no-progress >/dev/null 2>&1";
       execl("/bin/sh", "sh", "-c", cmd.c_str(), (char*)nullptr);
       _exit(127);

@@ -64,7 +64,7 @@ void prepare(Server& s) {
   REQUIRE(runTwin("permits import " + s.dir + "/lu/permits.csv --store " + s.store).exitCode == 0);
   REQUIRE(runTwin("convert " + sample + " -o " + s.dir + "/tiles -q --no-progress").exitCode == 0);
   auto token = [&](const char* user, const char* role) {
-    auto t = run(std::string(TWIN_EXE) + " token create --store " + s.store + " --user " + user + " --role " + role);
+    auto t = run(std::string(twinExe()) + " token create --store " + s.store + " --user " + user + " --role " + role);
     REQUIRE(t.exitCode == 0);
     size_t at = t.output.find("twn_");
     REQUIRE(at != std::string::npos);
@@ -81,7 +81,7 @@ void start(Server& s, const std::string& extra = "") {
   s.log = s.dir + "/server.log";
   s.pid = fork();
   if (s.pid == 0) {
-    std::string cmd = std::string(TWIN_EXE) + " serve --tiles " + s.dir + "/tiles --store " + s.store + " --port " +
+    std::string cmd = std::string(twinExe()) + " serve --tiles " + s.dir + "/tiles --store " + s.store + " --port " +
                       std::to_string(s.port) + " --max-body-mb 2 " + extra + " 2>" + s.log;
     execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), (char*)nullptr);
     _exit(127);
@@ -506,7 +506,7 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(c.Get("/api/admin/audit", bearer(tempToken))->status == 401);  // refused at once
   CHECK(body(c.Get("/api/admin/audit", bearer(tempToken)))["error"]["message"] == "the token is not valid");
   // The command revokes too, for every server on the store; an expired token is refused.
-  auto cliRevoke = run(std::string(TWIN_EXE) + " token revoke --store " + s.store + " --user new-clerk");
+  auto cliRevoke = run(std::string(twinExe()) + " token revoke --store " + s.store + " --user new-clerk");
   INFO(cliRevoke.output);
   CHECK(cliRevoke.exitCode == 0);
   CHECK(c.Get("/api/admin/audit", bearer(newToken))->status == 401);
@@ -736,7 +736,7 @@ TEST_CASE("viewer-server on a PostgreSQL + PostGIS store", "[.][postgis]") {
   REQUIRE(runTwin("zoning import " + s.dir + "/lu/use-districts.geojson --store " + uri + " -q").exitCode == 0);
   REQUIRE(runTwin("zoning import " + s.dir + "/lu/fire-districts.geojson --kind FirePreventionDistrict --store " + uri + " -q").exitCode == 0);
   REQUIRE(runTwin("permits import " + s.dir + "/lu/permits.csv --store " + uri).exitCode == 0);
-  auto t = run(std::string(TWIN_EXE) + " token create --store " + uri + " --user pg-staff --role staff");
+  auto t = run(std::string(twinExe()) + " token create --store " + uri + " --user pg-staff --role staff");
   size_t at = t.output.find("twn_");
   REQUIRE(at != std::string::npos);
   std::string staff = t.output.substr(at, 68);

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -37,7 +38,12 @@ RunResult run(const std::string& cmd) {
   return r;
 }
 
-RunResult runTwin(const std::string& args) { return run(std::string("'") + TWIN_EXE + "' " + args); }
+const char* twinExe() {
+  const char* e = std::getenv("TWIN_EXE_UNDER_TEST");
+  return e && *e ? e : TWIN_EXE;
+}
+
+RunResult runTwin(const std::string& args) { return run(std::string("'") + twinExe() + "' " + args); }
 
 namespace {
 bool holdsTileset(const std::string& dir) {

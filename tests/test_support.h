@@ -20,6 +20,9 @@ struct RunResult {
   std::string output;  // stdout + stderr
 };
 RunResult run(const std::string& commandLine);  // runs a shell command
+// The twin program under test: $TWIN_EXE_UNDER_TEST (scripts/sanitize.sh sets it to twin-asan),
+// else the one built with the tests.
+const char* twinExe();
 RunResult runTwin(const std::string& args);     // runs the twin executable
 // Runs the Khronos glTF validator (npm gltf-validator) on every glb under `dir`: CHECKs zero errors.
 // Validates what a test wrote under `dir` against the outside: the Khronos glTF validator on every

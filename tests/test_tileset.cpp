@@ -1046,7 +1046,7 @@ TEST_CASE("A large file parsed in parts on several threads gives the same tilese
   writeText(base + "/big.gml", doc);
   auto one = runTwin("convert '" + base + "/big.gml' -o '" + base + "/one' --threads 1 --no-progress");
   // ... and with the tile index sorted in runs of 100 records merged from disk (48 runs).
-  auto four = run("TWIN_SORT_RUN_RECORDS=100 '" + std::string(TWIN_EXE) + "' convert '" + base + "/big.gml' -o '" +
+  auto four = run("TWIN_SORT_RUN_RECORDS=100 '" + std::string(twinExe()) + "' convert '" + base + "/big.gml' -o '" +
                   base + "/four' --threads 4 --no-progress");
   REQUIRE(one.exitCode == 0);
   REQUIRE(four.exitCode == 0);
