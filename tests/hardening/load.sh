@@ -6,6 +6,7 @@
 # errors (socket errors, non-2xx), memory flat (the peak of the last half within 10 % of the first
 # half's), slow clients not starving the others. Prints a table; keeps it in load-last.txt.
 #   bash tests/hardening/load.sh [BUILD_DIR] [SECONDS]
+#   TWIN_SERVE=build/tools/twin-asan ASAN_OPTIONS=log_path=/tmp/asan bash tests/hardening/load.sh
 # Needs wrk (apt-get install wrk).
 set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -26,7 +27,8 @@ python3 "$src/samples/landuse-demo/make_landuse.py" "$store" "$work/lu" >/dev/nu
 "$twin" permits import "$work/lu/permits.csv" --store "$store" -q >/dev/null
 "$twin" convert "$src/samples/plateau-yokosuka" -o "$work/tiles" -q --no-progress
 # The access log (appended, truncated before each run) tells what any non-2xx answer was.
-"$twin" serve --tiles "$work/tiles" --store "$store" --port "$port" 2>> "$work/server.log" &
+# TWIN_SERVE: another server binary (build/tools/twin-asan: the same run under AddressSanitizer).
+"${TWIN_SERVE:-$twin}" serve --tiles "$work/tiles" --store "$store" --port "$port" 2>> "$work/server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; kill $(jobs -p) 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/api/status" >/dev/null && break; sleep 0.1; done
