@@ -286,6 +286,15 @@ TEST_CASE("Unknown ADE objects are skipped, geometry is never an attribute, PLAT
   CHECK(codes["ade-object-skipped"] == 1);
   CHECK(codes["attribute-geometry-dropped"] == 1);
   CHECK(codes["unknown-value"] == 3);
+  // Other CityGML modules are not ADEs: PLATEAU roads (tran:) give no such diagnostic.
+  DiagnosticCollector roadDiag;
+  auto roads = readAll(samples("plateau-tran-tokyo"), roadDiag, nullptr, "", {"Road"});
+  CHECK(roads.size() == 9);
+  for (auto& d : roadDiag.diagnostics()) {
+    INFO(d.format());
+    CHECK(d.code != "ade-object-skipped");
+    CHECK(!(d.code == "attribute-geometry-dropped" && d.severity == Severity::Warning));
+  }
   // Into tiles: no metadata property is a coordinate list or an ADE object's.
   std::string out = tempDir("ade") + "/tiles";
   auto r = runTwin("convert '" + std::string(TWIN_TEST_DATA) + "/ade/ade_building.gml' -o '" + out + "' --no-progress");

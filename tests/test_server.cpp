@@ -624,6 +624,8 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
     CHECK(closed);
   }
   refused("GET /api/config HTTP/1.1\r\n\r\n", "400");                          // HTTP/1.1 without Host
+  refused("POST /api/permits HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n", "400");  // an empty length
+  refused("POST /api/permits HTTP/1.1\r\nHost: x\r\nContent-Length: \r\nContent-Length: 5\r\n\r\nhello", "400");
   refused("GET /api/config HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400");   // two Hosts
   refused("GET /api/con\x01fig HTTP/1.1\r\nHost: x\r\n\r\n", "400");          // control character in the target
   refused("GET /api/config HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n", "400"); // NUL in a value

@@ -1645,6 +1645,8 @@ class Run {
     double spanX = std::min(span, 360.0), spanY = std::min(span, 180.0);
     spanX = std::max(spanX, (root.east - root.west) * 1.0000001 + 1e-9);
     spanY = std::max(spanY, (root.north - root.south) * 1.0000001 + 1e-9);
+    root.west = std::max(root.west, -180.0);
+    root.south = std::max(root.south, -90.0);
     if (root.west + spanX > 180.0) root.west = std::max(-180.0, 180.0 - spanX);
     if (root.south + spanY > 90.0) root.south = std::max(-90.0, 90.0 - spanY);
     root.east = std::min(180.0, root.west + spanX);
@@ -1677,7 +1679,10 @@ class Run {
             const LonLatExtent x = featureExtent(r);
             const uint32_t x0 = cellX(x.west), x1 = cellX(x.east);
             const uint32_t y0 = cellY(x.south), y1 = cellY(x.north);
-            int level = 31;
+            // A feature reaching past the root cell (only at the poles or the antimeridian) is
+            // kept in the root, which holds everything.
+            const bool past = x.west < root.west || x.east > root.east || x.south < root.south || x.north > root.north;
+            int level = past ? 0 : 31;
             while (level > 0 && ((x0 >> (31 - level)) != (x1 >> (31 - level)) || (y0 >> (31 - level)) != (y1 >> (31 - level))))
               --level;
             const int drop = 31 - level;

@@ -37,6 +37,9 @@ constexpr auto kIdleTimeout = std::chrono::seconds(5);
 constexpr auto kWriteTimeout = std::chrono::seconds(60);
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
 constexpr auto kLingerTimeout = std::chrono::seconds(5);
+// Bodies up to this size are read before the request is looked at; larger ones only once
+// Handlers::admit (authentication) has let the request in.
+constexpr size_t kAdmitAbove = 64 * 1024;
 
 using Clock = std::chrono::steady_clock;
 
@@ -266,10 +269,6 @@ struct Done {
   bool admission = false;  // the answer of Handlers::admit for a request head (res.status 0: admitted)
 };
 
-// Bodies up to this size are read before the request is looked at; larger ones only once
-// Handlers::admit (authentication) has let the request in.
-constexpr size_t kAdmitAbove = 64 * 1024;
-
 class Pool {
  public:
   explicit Pool(int n) {
@@ -457,6 +456,11 @@ class Loop {
         c.in.append(buf, size_t(r));
         c.lastActive = now_;
         if (c.in.size() > kMaxHead + sh_.options->maxBodyBytes + 4) break;  // process() refuses it
+        // A large body waits in the kernel until its request was admitted (Handlers::admit).
+        if (!c.admitted && c.in.size() > kAdmitAbove && sh_.handlers->admit) {
+          size_t he = c.in.find("\r\n\r\n");
+          if (he != std::string::npos && c.in.size() > he + 4 + kAdmitAbove) break;
+        }
         continue;
       }
       if (r == 0) {
@@ -503,16 +507,18 @@ class Loop {
       }
       size_t length = 0;
       std::string cl;
+      bool seen = false;
       for (auto& [k, v] : req.headers)
         if (k == "content-length") {
-          if (!cl.empty() && cl != v) {
+          if (seen && cl != v) {
             refuse(c, 400, "conflicting Content-Length");
             return;
           }
-          cl = v;
+          cl = v, seen = true;
         }
-      if (!cl.empty()) {
-        if (cl.size() > 15 || !std::all_of(cl.begin(), cl.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+      if (seen) {
+        if (cl.empty() || cl.size() > 15 ||
+            !std::all_of(cl.begin(), cl.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
           refuse(c, 400, "malformed Content-Length");
           break;
         }
@@ -612,6 +618,12 @@ class Loop {
         continue;
       }
       if (d.admission) {
+        if (d.res.status == 0 && c.closeAfter) {  // the server began to stop meanwhile
+          d.res = Response{};
+          d.res.status = 503;
+          d.res.setContent("{\"error\":{\"status\":503,\"code\":\"unavailable\",\"message\":\"the server is stopping\"}}",
+                           "application/json");
+        }
         if (d.res.status == 0) {
           c.admitted = true;  // read the body now
         } else {

@@ -75,11 +75,12 @@ Caller callerOf(Context& ctx, const http::Request& req) {
   size_t sp = auth.find(' ');
   std::string scheme = auth.substr(0, sp);
   for (auto& ch : scheme) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-  if (scheme != "bearer" || sp == std::string::npos) {
+  size_t at = sp == std::string::npos ? std::string::npos : auth.find_first_not_of(' ', sp);
+  if (scheme != "bearer" || at == std::string::npos) {
     c.user = "invalid-token";
     return c;
   }
-  std::string token = auth.substr(auth.find_first_not_of(' ', sp));
+  std::string token = auth.substr(at);
   std::string h = tokenHash(token);
   auto t = ctx.store().token(h);
   // The lookup is by hash; comparing the hashes again in constant time keeps timing independent of
@@ -196,7 +197,7 @@ class Compressor {
       std::lock_guard<std::mutex> lock(m_);
       if (q_.size() >= 64) return;
       pending = true;
-      q_.push_back({e, enc});
+      q_.push_back({std::weak_ptr<const FileCache::Entry>(e), enc});
     }
     cv_.notify_one();
   }
@@ -204,7 +205,7 @@ class Compressor {
  private:
   void work() {
     for (;;) {
-      std::pair<std::shared_ptr<const FileCache::Entry>, std::string> job;
+      std::pair<std::weak_ptr<const FileCache::Entry>, std::string> job;
       {
         std::unique_lock<std::mutex> lock(m_);
         cv_.wait(lock, [&] { return stop_ || !q_.empty(); });
@@ -212,14 +213,16 @@ class Compressor {
         job = std::move(q_.front());
         q_.pop_front();
       }
-      auto z = std::make_shared<const std::string>(http::compress(job.first->data, job.second, false));
-      std::lock_guard<std::mutex> lock(job.first->zipMutex);
-      (job.second == "br" ? job.first->brotli : job.first->gzip) = std::move(z);
+      auto entry = job.first.lock();  // dropped from the cache meanwhile: nothing to do
+      if (!entry) continue;
+      auto z = std::make_shared<const std::string>(http::compress(entry->data, job.second, false));
+      std::lock_guard<std::mutex> lock(entry->zipMutex);
+      (job.second == "br" ? entry->brotli : entry->gzip) = std::move(z);
     }
   }
   std::mutex m_;
   std::condition_variable cv_;
-  std::deque<std::pair<std::shared_ptr<const FileCache::Entry>, std::string>> q_;
+  std::deque<std::pair<std::weak_ptr<const FileCache::Entry>, std::string>> q_;  // weak: the cache owns entries
   bool stop_ = false;
   std::thread thread_;
 };
@@ -593,9 +596,15 @@ int serve(const ServeOptions& o, std::string& error) {
   // is the one other origin images may come from.
   std::string basemapOrigin;
   if (!o.basemap.empty()) {
+    // "https://{s}.tile.example/{z}/{x}/{y}.png" -> "https://*.tile.example"
     size_t scheme = o.basemap.find("://");
-    size_t end = scheme == std::string::npos ? std::string::npos : o.basemap.find_first_of("/{", scheme + 3);
-    if (scheme != std::string::npos) basemapOrigin = " " + o.basemap.substr(0, end);
+    if (scheme != std::string::npos) {
+      size_t end = o.basemap.find('/', scheme + 3);
+      std::string host = o.basemap.substr(scheme + 3, end == std::string::npos ? std::string::npos : end - scheme - 3);
+      if (size_t brace = host.rfind('}'); brace != std::string::npos) host = "*" + host.substr(brace + 1);
+      if (!host.empty() && host != "*" && host.find_first_of("{}' ;") == std::string::npos)
+        basemapOrigin = " " + o.basemap.substr(0, scheme + 3) + host;
+    }
   }
   const std::string csp = "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; "
                           "img-src 'self' data: blob:" + basemapOrigin + "; connect-src 'self' data: blob:" + basemapOrigin +

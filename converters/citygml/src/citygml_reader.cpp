@@ -25,7 +25,9 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Namespaces
 
-enum class Ns : uint8_t { Other, Gml, Core, Bldg, Con, App, Gen, Uro, Urf, Xlink, Xal };
+// Module: another CityGML module (transportation, bridge, relief, ...); Other: anything else, such
+// as an Application Domain Extension.
+enum class Ns : uint8_t { Other, Gml, Core, Bldg, Con, App, Gen, Uro, Urf, Xlink, Xal, Module };
 
 uint64_t idHash(const std::string& id) { return fnv1a64(id); }
 
@@ -44,6 +46,7 @@ Ns classify(const xmlChar* uriX) {
   if (uri.find("/urf") != std::string_view::npos && uri.find("iur") != std::string_view::npos) return Ns::Urf;
   if (uri == "http://www.w3.org/1999/xlink") return Ns::Xlink;
   if (uri.find("xAL") != std::string_view::npos) return Ns::Xal;
+  if (uri.find("opengis.net/citygml") != std::string_view::npos) return Ns::Module;
   return Ns::Other;
 }
 
@@ -1398,7 +1401,9 @@ class Parser {
   bool unknownSentinel(const Attribute& a) {
     const bool number = a.type == AttributeType::Double || a.type == AttributeType::Integer;
     const double v = a.type == AttributeType::Double ? a.number : double(a.integer);
-    const bool storeys = a.key.size() >= 6 && a.key.find("storeys") != std::string::npos;
+    std::string key = a.key;
+    for (auto& ch : key) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    const bool storeys = key.find("storeys") != std::string::npos;
     if (!number || !(v == -9999 || (storeys && v == 9999))) return false;
     ++unknownValues_;
     return true;

@@ -125,19 +125,26 @@ class SqlStore : public Store {
   // Tables added after schema 1, created in stores made by an older twin.
   void upgrade() {
     if (!db_->tableExists("tokens")) {
-      db_->exec("CREATE TABLE tokens (hash TEXT PRIMARY KEY, username TEXT NOT NULL, role TEXT NOT NULL, created_at TEXT)");
+      db_->exec("CREATE TABLE tokens (hash TEXT PRIMARY KEY, username TEXT NOT NULL, role TEXT NOT NULL, created_at TEXT, "
+                "expires_at TEXT, revoked_at TEXT)");
       db_->registerAttributeTable("tokens");
     }
-    // 3: tokens expire and can be revoked.
-    bool tokenDates = true;
-    try {
-      db_->query("SELECT expires_at, revoked_at FROM tokens WHERE 1 = 0");
-    } catch (const StoreError&) {
-      tokenDates = false;
-    }
-    if (!tokenDates) {
-      db_->exec("ALTER TABLE tokens ADD COLUMN expires_at TEXT");
-      db_->exec("ALTER TABLE tokens ADD COLUMN revoked_at TEXT");
+    // 3: tokens expire and can be revoked. Each column on its own (a store upgraded half-way
+    // by a process that died is finished by the next); PostgreSQL: IF NOT EXISTS, so that two
+    // servers upgrading the same store at once both succeed.
+    const bool pg = db_->keyColumn().find("BIGSERIAL") != std::string::npos;
+    for (const char* col : {"expires_at", "revoked_at"}) {
+      if (pg) {
+        db_->exec(std::string("ALTER TABLE tokens ADD COLUMN IF NOT EXISTS ") + col + " TEXT");
+        continue;
+      }
+      bool has = true;
+      try {
+        db_->query(std::string("SELECT ") + col + " FROM tokens WHERE 1 = 0");
+      } catch (const StoreError&) {
+        has = false;
+      }
+      if (!has) db_->exec(std::string("ALTER TABLE tokens ADD COLUMN ") + col + " TEXT");
     }
     if (!db_->tableExists("documents")) {
       db_->exec(std::string("CREATE TABLE documents (id TEXT PRIMARY KEY, permit_id TEXT NOT NULL, kind TEXT, name TEXT, "
@@ -537,10 +544,16 @@ class SqlStore : public Store {
       if (before) return false;  // exists: creating it again would overwrite
       p.version = 1;
       p.updatedAt = now;
-      db_->exec("INSERT INTO permits (" + std::string(kPermitCols) + ") VALUES (" + placeholders(11) + ")",
+      // ON CONFLICT: another writer created it meanwhile (PostgreSQL, READ COMMITTED): it exists.
+      db_->exec("INSERT INTO permits (" + std::string(kPermitCols) + ") VALUES (" + placeholders(11) +
+                    ") ON CONFLICT (id) DO NOTHING",
                 {V::of(p.id), V::of(p.type), V::of(p.status), V::of(p.appliedOn), V::of(p.decidedOn),
                  V::of(parcels.dump()), V::of(p.buildingId), V::of(p.applicant), V::of(p.notes), V::of(p.version),
                  V::of(p.updatedAt)});
+      if (db_->changes() != 1) {
+        p.version = 0;
+        return false;
+      }
     } else {
       db_->exec("UPDATE permits SET type = ?, status = ?, applied_on = ?, decided_on = ?, parcels = ?, building_id = ?, "
                 "applicant = ?, notes = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
