@@ -762,7 +762,7 @@ class TileWriter {
       }
       scene.table.rows[fi] = std::move(feats[fi].attrs);
     }
-    if (!writeContent(encode(scene), leaf)) return false;
+    if (!writeContent(encode(scene, true), leaf)) return false;
     leaf.box = enuBox(scene.center, placed.data(), placed.size(), boxMargin(placed));
     leaf.boxSet = true;
     leaf.textures = scene.images.size();
@@ -990,11 +990,30 @@ class TileWriter {
   }
 
   // A tile's content bytes: glb, or b3dm around a glb with batch ids (3D Tiles 1.0).
-  std::vector<uint8_t> encode(const GlbScene& scene) {
+  // `fullDetail`: a leaf's, or (implicit tiling) a parent's own buildings. Such content wider
+  // than 2.5 km (an implicit parent holds the buildings along its cell's midlines, which can run
+  // across a city) is written without mesh quantization or Draco, whose 16-bit grids over that
+  // extent would move vertices by more than 2 cm; overviews keep compression (their errors are
+  // metres).
+  std::vector<uint8_t> encode(const GlbScene& scene, bool fullDetail = false) {
     GlbOptions go;
     go.draco = o_.draco;
     go.meshopt = o_.meshopt;
     go.quantize = o_.quantize;
+    if (fullDetail && (go.draco || go.meshopt || go.quantize)) {
+      float lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
+      for (auto& p : scene.primitives)
+        for (size_t i = 0; i + 2 < p.positions.size(); i += 3)
+          for (int k = 0; k < 3; ++k) lo[k] = std::min(lo[k], p.positions[i + k]), hi[k] = std::max(hi[k], p.positions[i + k]);
+      float ext = 0;
+      for (int k = 0; k < 3; ++k) ext = std::max(ext, hi[k] - lo[k]);
+      if (ext > 2500.0f) {
+        go.draco = go.meshopt = go.quantize = false;
+        if (shared_.once("wide-uncompressed"))
+          diag_.info("content-uncompressed", "full-detail content " + std::to_string(int(ext)) +
+                                                 " m wide written without mesh compression (16-bit steps would exceed 2 cm)");
+      }
+    }
     go.batchIds = o_.tilesVersion == "1.0";
     auto glb = writeGlb(scene, go, &diag_);
     if (glb.empty() || !go.batchIds) return glb;
