@@ -1149,4 +1149,13 @@ TEST_CASE("Every sample, alone and all together: both validators and loaders.gl 
   INFO(imp.output);
   CHECK((imp.exitCode == 0 || imp.exitCode == 3));
   validateOutput(base + "/all-implicit");
+  // Implicit and compressed: the root's own buildings span continents here; content that wide
+  // goes out uncompressed (else 16-bit steps of kilometres), the rest compressed; every vertex
+  // still inside its tile's derived volume (loaders.gl, 5 cm).
+  auto impc = runTwin("convert '" + root + "' --types all --implicit --compress meshopt -o '" + base +
+                      "/all-implicit-meshopt' --no-progress");
+  INFO(impc.output);
+  CHECK((impc.exitCode == 0 || impc.exitCode == 3));
+  CHECK(impc.output.find("content-uncompressed") != std::string::npos);
+  validateOutput(base + "/all-implicit-meshopt");
 }
