@@ -781,4 +781,31 @@ TEST_CASE("viewer-server hardening on the embedded store: injection, personal da
   prepare(s);
   start(s);
   hardenServer(s, s.staff);
+  // One client address holds at most --max-connections-per-address connections (issue 14):
+  // the next is closed at once, and a slot freed is taken again.
+  kill(s.pid, SIGTERM);
+  waitpid(s.pid, nullptr, 0);
+  s.pid = -1;
+  start(s, "--max-connections-per-address 4");
+  {
+    std::vector<std::unique_ptr<Raw>> held;
+    for (int i = 0; i < 4; ++i) {
+      held.push_back(std::make_unique<Raw>(s.port));
+      held.back()->send("GET /api/config HTTP/1.1\r\nHost: x\r\n\r\n");
+      CHECK(held.back()->read(200).rfind("HTTP/1.1 200", 0) == 0);  // well within the 5 s idle timeout
+    }
+    {
+      Raw fifth(s.port);
+      const std::string get = "GET /api/config HTTP/1.1\r\nHost: x\r\n\r\n";
+      [[maybe_unused]] ssize_t sent = ::send(fifth.fd, get.data(), get.size(), MSG_NOSIGNAL);  // may meet the reset
+      bool closed = false;
+      CHECK(fifth.read(1000, &closed).empty());
+      CHECK(closed);
+    }
+    held.pop_back();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    Raw again(s.port);
+    again.send("GET /api/config HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(again.read(2000).rfind("HTTP/1.1 200", 0) == 0);
+  }
 }

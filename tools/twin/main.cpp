@@ -420,6 +420,10 @@ int main(int argc, char** argv) {
                        "API worker threads (default 2 per core, at least 4); connections and files are served by "
                        "one event loop per core and hold no thread")
       ->check(CLI::Range(1, 1024));
+  serveCmd->add_option("--max-connections-per-address", serveOptions.maxConnectionsPerAddress,
+                       "Open connections one client address may hold (default 512; 0: no limit; behind a reverse "
+                       "proxy every client has the proxy's address)")
+      ->check(CLI::Range(0, 1000000));
   serveCmd->add_option("--max-body-mb", maxBodyMb, "Largest request body in MB (document uploads; default 20)")
       ->check(CLI::Range(0.01, 1024.0));
   serveCmd->add_flag("--no-access-log", noAccessLog, "No JSON access log on stderr");

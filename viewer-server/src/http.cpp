@@ -318,6 +318,26 @@ struct Shared {
   std::atomic<uint64_t> nextId{16};
   std::atomic<int> connections{0};
   int maxConnections = 1000;
+  // Open connections per client address (all loops), against ServerOptions::maxPerAddress.
+  std::mutex perAddressMutex;
+  std::unordered_map<std::string, int> perAddress;
+  bool takeAddress(const std::string& a) {
+    if (options->maxPerAddress <= 0) return true;
+    std::lock_guard<std::mutex> lock(perAddressMutex);
+    int& n = perAddress[a];
+    if (n >= options->maxPerAddress) {
+      if (n == 0) perAddress.erase(a);
+      return false;
+    }
+    ++n;
+    return true;
+  }
+  void releaseAddress(const std::string& a) {
+    if (options->maxPerAddress <= 0) return;
+    std::lock_guard<std::mutex> lock(perAddressMutex);
+    auto it = perAddress.find(a);
+    if (it != perAddress.end() && --it->second <= 0) perAddress.erase(it);
+  }
   Pool* pool = nullptr;
 };
 
@@ -407,17 +427,21 @@ class Loop {
         ::close(fd);  // over the limit: refused rather than starving the others
         continue;
       }
+      char host[INET6_ADDRSTRLEN] = "";
+      if (addr.ss_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, host, sizeof host);
+      else if (addr.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, host, sizeof host);
+      if (!sh_.takeAddress(host)) {
+        ::close(fd);  // this address holds its share already: one client cannot take them all
+        continue;
+      }
       ++sh_.connections;
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       auto c = std::make_unique<Conn>();
       c->id = sh_.nextId++;
       c->fd = fd;
-      char host[INET6_ADDRSTRLEN] = "";
-      if (addr.ss_family == AF_INET)
-        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, host, sizeof host);
-      else if (addr.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, host, sizeof host);
       c->remote = host;
       c->lastActive = c->lastWrite = now_;
       epoll_event ev{};
@@ -426,6 +450,7 @@ class Loop {
       if (epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) {
         ::close(fd);
         --sh_.connections;
+        sh_.releaseAddress(c->remote);
         continue;
       }
       conns_.emplace(c->id, std::move(c));
@@ -788,6 +813,7 @@ class Loop {
       ::close(c.fd);
       c.fd = -1;
       --sh_.connections;
+      sh_.releaseAddress(c.remote);
     }
     if (!c.busy) dead_.push_back(c.id);
   }

@@ -75,6 +75,7 @@ struct ServerOptions {
   int loops = 0;                  // event-loop threads (0: one per core, at most 8)
   int workers = 0;                // threads for slow requests (0: 2 per core, at least 4)
   size_t maxBodyBytes = 20u << 20;
+  int maxPerAddress = 0;          // open connections one client address may hold (0: no limit)
   const std::atomic<bool>* stop = nullptr;
   std::function<void(int port)> onListening;
 };

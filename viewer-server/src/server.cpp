@@ -659,6 +659,7 @@ int serve(const ServeOptions& o, std::string& error) {
   so.port = o.port;
   so.workers = o.threads;
   so.maxBodyBytes = o.maxBodyBytes;
+  so.maxPerAddress = o.maxConnectionsPerAddress;
   so.stop = o.stop;
   so.onListening = o.onListening;
   return http::run(so, h, error);

@@ -26,6 +26,7 @@ struct ServeOptions {
   std::string corsOrigin;          // Access-Control-Allow-Origin: empty (none), "*", or one origin
   int cacheSeconds = 300;          // Cache-Control max-age of tile contents (tileset.json: revalidate)
   size_t maxBodyBytes = 20u << 20; // largest request body (document uploads); JSON bodies: 1 MB
+  int maxConnectionsPerAddress = 512;  // open connections one client address may hold (0: no limit)
   int threads = 0;                 // API worker threads (0: 2 per core, at least 4); connections hold none
   bool accessLog = true;           // one JSON line per request on stderr (no bodies, no tokens)
   const std::atomic<bool>* stop = nullptr;  // graceful shutdown when set
