@@ -16,6 +16,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { load } from '@loaders.gl/core';
 import { Tiles3DLoader } from '@loaders.gl/3d-tiles';
+import { tilesetFiles } from './tilesets.mjs';
 
 const require = createRequire(import.meta.url);
 const draco3d = require('draco3d');
@@ -93,16 +94,6 @@ function positionsOf(accessor) {
       : [v[i], v[i + 1], v[i + 2]]);
   }
   return out;
-}
-
-function* walkFiles(dir) {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      if (e.name === '.twin' || e.name === 'node_modules') continue;
-      yield* walkFiles(p);
-    } else if (e.name === 'tileset.json') yield p;
-  }
 }
 
 const problems = [];
@@ -224,8 +215,7 @@ async function checkTileset(file) {
 }
 
 for (const arg of process.argv.slice(2)) {
-  const list = fs.statSync(arg).isDirectory() ? [...walkFiles(arg)] : [arg];
-  for (const f of list) await checkTileset(path.resolve(f));
+  for (const f of tilesetFiles(arg)) await checkTileset(path.resolve(f));
 }
 for (const p of problems) console.log('PROBLEM ' + p);
 console.log(JSON.stringify({ ...summary, problems: problems.length }));

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { tilesetFiles } from './tilesets.mjs';
 
 const validator = process.env.TWIN_3DTILES_VALIDATOR || path.join(os.homedir(), '.cache/3d-tiles-validator/build/main.js');
 if (!fs.existsSync(validator)) {
@@ -14,21 +15,10 @@ if (!fs.existsSync(validator)) {
   process.exit(1);
 }
 
-function* walk(dir) {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      if (e.name === '.twin' || e.name === 'node_modules') continue;
-      yield* walk(p);
-    } else if (e.name === 'tileset.json') yield p;
-  }
-}
-
 const summary = { tilesets: 0, errors: 0, warnings: 0, infos: 0 };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'twin-3dtiles-'));
 for (const arg of process.argv.slice(2)) {
-  const list = fs.statSync(arg).isDirectory() ? [...walk(arg)] : [arg];
-  for (const file of list) {
+  for (const file of tilesetFiles(arg)) {
     const reportFile = path.join(tmp, `report-${summary.tilesets}.json`);
     try {
       execFileSync(process.execPath, [validator, '--tilesetFile', file, '--reportFile', reportFile], { stdio: 'pipe' });

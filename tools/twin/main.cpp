@@ -519,42 +519,34 @@ int main(int argc, char** argv) {
     return printSummary("twin merge", r, o, diag, 0, mergeOut, mergeQuiet);
   }
 
-  if (*tokenCreate) {
+  // The token commands: open a store that holds data, run `fn` on it, store errors as exit 1.
+  auto onStore = [](const std::string& uri, const char* ifEmpty, const auto& fn) -> int {
     try {
-      auto st = twin::planning::Store::open(tokenStore);
+      auto st = twin::planning::Store::open(uri);
       if (st->crs().empty()) {
-        std::fprintf(stderr, "twin: the store is empty: import parcels or buildings first\n");
+        std::fprintf(stderr, "twin: the store is empty: %s\n", ifEmpty);
         return 1;
       }
-      std::string token = twin::viewer::newToken();
-      twin::planning::Token t{twin::viewer::tokenHash(token), tokenUser, tokenRole, ""};
-      if (tokenDays > 0) t.expiresAt = twin::viewer::isoNow(tokenDays);
-      st->putToken(t, "twin-cli");
-      std::printf("%s\n", token.c_str());
-      std::fprintf(stderr, "twin token: %s token for %s, %s (shown once; keep it secret)\n", tokenRole.c_str(),
-                   tokenUser.c_str(), t.expiresAt.empty() ? "never expires" : ("expires " + t.expiresAt).c_str());
-      return 0;
+      return fn(*st);
     } catch (const twin::planning::StoreError& e) {
       std::fprintf(stderr, "twin: %s\n", e.what());
       return 1;
     }
-  }
-
-  if (*tokenRevoke) {
-    try {
-      auto st = twin::planning::Store::open(revokeStore);
-      if (st->crs().empty()) {
-        std::fprintf(stderr, "twin: the store is empty: nothing to revoke\n");
-        return 1;
-      }
-      int n = st->revokeTokens(revokeUser, "twin-cli");
+  };
+  if (*tokenCreate)
+    return onStore(tokenStore, "import parcels or buildings first", [&](twin::planning::Store& st) {
+      auto issued = twin::viewer::issueToken(st, tokenUser, tokenRole, tokenDays, "twin-cli");
+      std::printf("%s\n", issued.token.c_str());
+      std::fprintf(stderr, "twin token: %s token for %s, %s (shown once; keep it secret)\n", tokenRole.c_str(),
+                   tokenUser.c_str(), issued.expiresAt.empty() ? "never expires" : ("expires " + issued.expiresAt).c_str());
+      return 0;
+    });
+  if (*tokenRevoke)
+    return onStore(revokeStore, "nothing to revoke", [&](twin::planning::Store& st) {
+      int n = st.revokeTokens(revokeUser, "twin-cli");
       std::fprintf(stderr, "twin token: %d token(s) of %s revoked\n", n, revokeUser.c_str());
       return n > 0 ? 0 : 1;
-    } catch (const twin::planning::StoreError& e) {
-      std::fprintf(stderr, "twin: %s\n", e.what());
-      return 1;
-    }
-  }
+    });
 
   if (*serveCmd) {
     serveOptions.accessLog = !noAccessLog;

@@ -559,11 +559,8 @@ void addApiRoutes(http::Router& server, Context& ctx) {
         return jsonError(res, 400, "bad-field", "'days' is a whole number of days from 1 to 3650");
       days = j["days"].get<int>();
     }
-    std::string token = newToken();
-    planning::Token t{tokenHash(token), user, role, ""};
-    t.expiresAt = isoNow(days);
-    ctx.store().putToken(t, c.user);
-    jsonReply(res, {{"user", user}, {"role", role}, {"token", token}, {"expires", t.expiresAt}}, 201);
+    auto issued = issueToken(ctx.store(), user, role, days, c.user);
+    jsonReply(res, {{"user", user}, {"role", role}, {"token", issued.token}, {"expires", issued.expiresAt}}, 201);
   });
   server.post("/api/admin/tokens/revoke", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);

@@ -66,6 +66,15 @@ std::string isoNow(int plusDays) {
   return b;
 }
 
+IssuedToken issueToken(planning::Store& store, const std::string& user, const std::string& role, int days,
+                       const std::string& actor) {
+  IssuedToken out{newToken(), days > 0 ? isoNow(days) : std::string()};
+  planning::Token t{tokenHash(out.token), user, role, ""};
+  t.expiresAt = out.expiresAt;
+  store.putToken(t, actor);
+  return out;
+}
+
 Caller callerOf(Context& ctx, const http::Request& req) {
   Caller c;
   std::string auth = req.header("Authorization");

@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+namespace twin::planning {
+class Store;
+}
+
 namespace twin::viewer {
 
 struct ServeOptions {
@@ -43,5 +47,14 @@ std::string tokenHash(const std::string& token);
 // The time `plusDays` days from now, ISO 8601 UTC to the second ("2026-12-03T18:12:03Z"): what
 // tokens' expiry is written and compared in.
 std::string isoNow(int plusDays);
+
+// Creates a token for `user` with `role` ("staff"/"admin") that expires after `days` (0: never),
+// stores its hash (with an audit entry by `actor`) and returns it with its expiry: what
+// `twin token create` and POST /api/admin/tokens both do.
+struct IssuedToken {
+  std::string token, expiresAt;  // expiresAt empty: never expires
+};
+IssuedToken issueToken(planning::Store& store, const std::string& user, const std::string& role, int days,
+                       const std::string& actor);
 
 }  // namespace twin::viewer
