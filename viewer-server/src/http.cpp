@@ -1,37 +1,52 @@
-// The viewer-server's HTTP/1.1 server: epoll event loops for connections and cheap requests, a
-// worker pool for the API (see http.h).
+// The viewer-server's HTTP/1.1 server on Boost.Beast and Asio: event-loop threads (one
+// io_context each) for connections and cheap requests, a worker pool for the API (see http.h).
+// Beast parses requests (request line, fields, Content-Length, limits); what HTTP allows but a
+// server behind a proxy must not (two Hosts, bytes past ASCII in the target, control characters
+// in values, Transfer-Encoding) is refused here on top of it.
 #include "http.h"
 
-#include <arpa/inet.h>
 #include <brotli/encode.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/span_body.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
 namespace twin::viewer::http {
 
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
 namespace {
 
 constexpr size_t kMaxHead = 16 * 1024;
 constexpr size_t kMaxHeaders = 100;
-constexpr size_t kMaxPendingOut = 1u << 20;  // stop reading pipelined requests above this
+constexpr size_t kMaxBuffered = 1u << 20;  // bytes read ahead of the parser (pipelined requests)
 constexpr auto kRequestTimeout = std::chrono::seconds(10);
 constexpr auto kIdleTimeout = std::chrono::seconds(5);
 constexpr auto kWriteTimeout = std::chrono::seconds(60);
@@ -179,21 +194,38 @@ std::string escapeForLog(const std::string& s) {
   return out;
 }
 
-int parseRequestHead(const std::string& head, Request& req) {
-  size_t eol = head.find("\r\n");
-  std::string line = head.substr(0, eol);
-  if (line.find('\n') != std::string::npos || line.find('\r') != std::string::npos) return 400;
-  size_t s1 = line.find(' '), s2 = line.rfind(' ');
-  if (s1 == std::string::npos || s2 == s1) return 400;
-  req.method = line.substr(0, s1);
-  std::string target = line.substr(s1 + 1, s2 - s1 - 1);
-  req.version = line.substr(s2 + 1);
+
+namespace {
+
+// The status to refuse a request with for an error of Beast's parser. `start` is the beginning
+// of what was received (to tell an HTTP version we do not speak from garbage).
+int statusFor(const error_code& ec, std::string_view start) {
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) return 431;
+  if (ec == bhttp::error::body_limit) return 413;
+  if (ec == bhttp::error::bad_version) {
+    std::string_view line = start.substr(0, start.find("\r\n"));
+    size_t sp = line.rfind(' ');
+    std::string_view v = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+    if (v.size() == 8 && v.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(v[5])) && v[6] == '.' &&
+        std::isdigit(static_cast<unsigned char>(v[7])))
+      return 505;
+  }
+  return 400;
+}
+
+// Our request from a head Beast has parsed, with the checks Beast leaves to the server: 0, or
+// the status to refuse the request with.
+int fromBeast(const bhttp::request_header<>& h, Request& req) {
+  req.method = std::string(h.method_string());
   if (req.method.empty() || !std::all_of(req.method.begin(), req.method.end(), isTokenChar)) return 400;
-  if (req.version != "HTTP/1.1" && req.version != "HTTP/1.0") return req.version.rfind("HTTP/", 0) == 0 ? 505 : 400;
+  if (h.version() == 11) req.version = "HTTP/1.1";
+  else if (h.version() == 10) req.version = "HTTP/1.0";
+  else return 505;
+  std::string target(h.target());
   if (target.empty() || target[0] != '/' || !validTarget(target)) return 400;
   size_t q = target.find('?');
-  std::string rawPath = target.substr(0, q);
-  if (!decode(rawPath, req.path, false) || req.path.find('\0') != std::string::npos || !validUtf8(req.path)) return 400;
+  if (!decode(target.substr(0, q), req.path, false) || req.path.find('\0') != std::string::npos || !validUtf8(req.path))
+    return 400;
   if (q != std::string::npos) {
     req.query = target.substr(q + 1);
     size_t pos = 0;
@@ -210,64 +242,34 @@ int parseRequestHead(const std::string& head, Request& req) {
       req.params.emplace(std::move(k), std::move(v));
     }
   }
-  size_t pos = eol == std::string::npos ? head.size() : eol + 2;
-  while (pos < head.size()) {
-    size_t e = head.find("\r\n", pos);
-    if (e == std::string::npos) e = head.size();
-    std::string h = head.substr(pos, e - pos);
-    pos = e + 2;
-    if (h.empty()) continue;
-    if (h[0] == ' ' || h[0] == '\t') return 400;  // obsolete line folding
-    size_t colon = h.find(':');
-    if (colon == std::string::npos || colon == 0) return 400;
-    std::string name = h.substr(0, colon);
-    if (!std::all_of(name.begin(), name.end(), isTokenChar)) return 400;
-    size_t a = colon + 1, b = h.size();
-    while (a < b && (h[a] == ' ' || h[a] == '\t')) ++a;
-    while (b > a && (h[b - 1] == ' ' || h[b - 1] == '\t')) --b;
-    std::string value = h.substr(a, b - a);
-    if (!validFieldValue(value)) return 400;  // a bare LF, CR or NUL inside a line: smuggling
+  for (const auto& f : h) {
     if (req.headers.size() >= kMaxHeaders) return 431;
-    req.headers.emplace_back(lower(std::move(name)), std::move(value));
+    std::string value(f.value());
+    if (!validFieldValue(value)) return 400;  // NUL, CR, LF or other controls: smuggling attempts
+    req.headers.emplace_back(lower(std::string(f.name_string())), std::move(value));
   }
   // Exactly one Host in HTTP/1.1, at most one in 1.0 (RFC 9112 3.2).
-  size_t hosts = std::count_if(req.headers.begin(), req.headers.end(), [](auto& h) { return h.first == "host"; });
+  size_t hosts = std::count_if(req.headers.begin(), req.headers.end(), [](auto& x) { return x.first == "host"; });
   if (hosts > 1 || (hosts == 0 && req.version == "HTTP/1.1")) return 400;
   return 0;
 }
 
+}  // namespace
+
+int parseRequestHead(const std::string& head, Request& req) {
+  bhttp::request_parser<bhttp::empty_body> p;
+  p.eager(false);
+  p.header_limit(kMaxHead);
+  p.body_limit(std::numeric_limits<std::uint64_t>::max());
+  std::string bytes = head + "\r\n\r\n";
+  error_code ec;
+  p.put(asio::buffer(bytes), ec);
+  if (ec) return statusFor(ec, bytes);
+  if (!p.is_header_done()) return 400;
+  return fromBeast(p.get().base(), req);
+}
+
 namespace {
-
-struct Chunk {
-  std::string own;
-  std::shared_ptr<const std::string> shared;
-  size_t offset = 0, length = 0;
-  const char* data() const { return (shared ? shared->data() : own.data()) + offset; }
-};
-
-struct Conn {
-  uint64_t id = 0;
-  int fd = -1;
-  std::string remote;
-  std::string in;
-  std::deque<Chunk> out;
-  size_t outBytes = 0;
-  bool busy = false;        // a worker has its request
-  bool closeAfter = false;  // close once `out` is sent
-  bool eof = false;         // the client has finished sending
-  bool sent100 = false;
-  bool lingering = false;   // response sent and our side shut: reading what the client still sends
-  bool admitted = false;    // the request whose body is being read passed Handlers::admit
-  uint32_t events = 0;
-  Clock::time_point requestStart, lastActive, lastWrite;
-};
-
-struct Done {
-  uint64_t id;
-  Request req;
-  Response res;
-  bool admission = false;  // the answer of Handlers::admit for a request head (res.status 0: admitted)
-};
 
 class Pool {
  public:
@@ -311,13 +313,24 @@ class Pool {
   std::vector<std::thread> threads_;
 };
 
-struct Shared {
-  const ServerOptions* options;
-  const Handlers* handlers;
-  int listener = -1;
-  std::atomic<uint64_t> nextId{16};
+class Session;
+
+// One event-loop thread: an io_context and the connections it serves. The registry comes
+// before the io_context so that connections destroyed with the io_context's pending handlers
+// can still leave it.
+struct Loop {
+  std::mutex mutex;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  asio::io_context ioc{1};
+};
+
+struct Server {
+  const ServerOptions* options = nullptr;
+  const Handlers* handlers = nullptr;
+  Pool* pool = nullptr;
   std::atomic<int> connections{0};
   int maxConnections = 1000;
+  std::atomic<bool> stopping{false};
   // Open connections per client address (all loops), against ServerOptions::maxPerAddress.
   std::mutex perAddressMutex;
   std::unordered_map<std::string, int> perAddress;
@@ -338,548 +351,374 @@ struct Shared {
     auto it = perAddress.find(a);
     if (it != perAddress.end() && --it->second <= 0) perAddress.erase(it);
   }
-  Pool* pool = nullptr;
+  // Destroyed first: the acceptor, then the loops (with the connections they still hold).
+  std::vector<std::unique_ptr<Loop>> loops;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> acceptRetry;
+  size_t nextLoop = 0;
+
+  void accept();
 };
 
-class Loop {
+const std::string kUnavailable = "{\"error\":{\"status\":503,\"code\":\"unavailable\",\"message\":\"try again\"}}";
+
+// One connection. Lives on its loop's thread; a worker holding a request keeps it alive (a
+// shared_ptr) and posts the answer back to the loop.
+class Session : public std::enable_shared_from_this<Session> {
  public:
-  explicit Loop(Shared& sh) : sh_(sh) {
-    ep_ = epoll_create1(EPOLL_CLOEXEC);
-    wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = 1;
-    epoll_ctl(ep_, EPOLL_CTL_ADD, wake_, &ev);
-    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-    ev.data.u64 = 0;
-    epoll_ctl(ep_, EPOLL_CTL_ADD, sh_.listener, &ev);
-  }
-  ~Loop() {
-    for (auto& [id, c] : conns_)
-      if (c->fd >= 0) ::close(c->fd), --sh_.connections;
-    ::close(wake_);
-    ::close(ep_);
+  Session(Server& sv, Loop& loop, tcp::socket socket, std::string remote)
+      : sv_(sv), loop_(loop), socket_(std::move(socket)), timer_(loop.ioc), remote_(std::move(remote)), buffer_(kMaxBuffered) {}
+  ~Session() {
+    close();
+    std::lock_guard<std::mutex> lock(loop_.mutex);
+    loop_.sessions.erase(this);
   }
 
-  void run() {
-    epoll_event events[256];
-    bool draining = false;
-    Clock::time_point drainStart, lastSweep = Clock::now();
-    for (;;) {
-      int timeout = sh_.options->stop ? 200 : 1000;
-      int n = epoll_wait(ep_, events, 256, timeout);
-      if (n < 0 && errno != EINTR) break;
-      now_ = Clock::now();
-      for (int i = 0; i < n; ++i) {
-        uint64_t key = events[i].data.u64;
-        if (key == 0) {
-          if (!draining) accept();
-        } else if (key == 1) {
-          uint64_t v;
-          while (::read(wake_, &v, sizeof v) > 0) {
-          }
-          finishDone();
-        } else {
-          auto it = conns_.find(key);
-          if (it == conns_.end()) continue;
-          onEvent(*it->second, events[i].events);
-        }
-      }
-      if (!draining && sh_.options->stop && sh_.options->stop->load()) {
-        draining = true;
-        drainStart = now_;
-        epoll_ctl(ep_, EPOLL_CTL_DEL, sh_.listener, nullptr);
-        // Idle connections go now; those with a request in progress finish it first.
-        std::vector<uint64_t> idle;
-        for (auto& [id, c] : conns_)
-          if (!c->busy && c->out.empty()) idle.push_back(id);
-          else c->closeAfter = true;
-        for (auto id : idle) close(*conns_[id]);
-        reap();
-      }
-      if (now_ - lastSweep >= std::chrono::seconds(1)) {
-        lastSweep = now_;
-        sweep();
-      }
-      reap();
-      if (draining && (conns_.empty() || now_ - drainStart > kDrainTimeout)) break;
-    }
-  }
-
-  // From a worker: the response to connection `id`.
-  void post(Done d) {
+  void start() {
     {
-      std::lock_guard<std::mutex> lock(doneMutex_);
-      done_.push_back(std::move(d));
+      std::lock_guard<std::mutex> lock(loop_.mutex);
+      loop_.sessions.emplace(this, weak_from_this());
     }
-    uint64_t one = 1;
-    [[maybe_unused]] auto r = ::write(wake_, &one, sizeof one);
+    if (sv_.stopping) return close();
+    readHead();
+  }
+
+  // The server stops: a connection waiting for a request goes now; one with a request in
+  // progress answers it first (with Connection: close).
+  void stop() {
+    stopping_ = true;
+    if (phase_ == Phase::Idle || phase_ == Phase::Linger) close();
   }
 
  private:
-  void accept() {
-    for (int i = 0; i < 64; ++i) {
-      sockaddr_storage addr{};
-      socklen_t len = sizeof addr;
-      int fd = accept4(sh_.listener, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) return;
-      if (sh_.connections.load() >= sh_.maxConnections) {
-        ::close(fd);  // over the limit: refused rather than starving the others
-        continue;
-      }
-      char host[INET6_ADDRSTRLEN] = "";
-      if (addr.ss_family == AF_INET)
-        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, host, sizeof host);
-      else if (addr.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, host, sizeof host);
-      if (!sh_.takeAddress(host)) {
-        ::close(fd);  // this address holds its share already: one client cannot take them all
-        continue;
-      }
-      ++sh_.connections;
-      int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      auto c = std::make_unique<Conn>();
-      c->id = sh_.nextId++;
-      c->fd = fd;
-      c->remote = host;
-      c->lastActive = c->lastWrite = now_;
-      epoll_event ev{};
-      ev.events = c->events = EPOLLIN | EPOLLRDHUP;
-      ev.data.u64 = c->id;
-      if (epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        ::close(fd);
-        --sh_.connections;
-        sh_.releaseAddress(c->remote);
-        continue;
-      }
-      conns_.emplace(c->id, std::move(c));
+  enum class Phase { Idle, Head, Body, Admit, Work, Write, Linger, Closed };
+
+  // ---- reading a request ----
+
+  void readHead() {
+    if (stopping_ || sv_.stopping) return close();
+    phase_ = Phase::Idle;
+    admitted_ = false;
+    parser_.emplace();
+    parser_->eager(false);
+    parser_->header_limit(kMaxHead);
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());  // checked against the head below
+    readSomeHead();
+  }
+
+  void skipEmptyLines() {
+    // A server SHOULD ignore empty lines before a request line (RFC 9112 2.2).
+    while (buffer_.size() >= 2) {
+      auto* p = static_cast<const char*>(buffer_.data().data());
+      if (p[0] != '\r' || p[1] != '\n') break;
+      buffer_.consume(2);
     }
   }
 
-  void onEvent(Conn& c, uint32_t ev) {
-    if (c.fd < 0) return;  // closed earlier in this round
-    if (ev & (EPOLLERR)) return close(c);
-    if (ev & EPOLLOUT) {
-      if (!flush(c)) return;
-    }
-    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
-      if (!readIn(c)) return;
-      if (!c.lingering) process(c);
-    }
-    update(c);
+  void readSomeHead() {
+    if (phase_ == Phase::Idle) skipEmptyLines();
+    if (phase_ == Phase::Idle && buffer_.size() > 0) startRequest();
+    if (phase_ == Phase::Idle) deadline(Clock::now() + kIdleTimeout);
+    bhttp::async_read_some(socket_, buffer_, *parser_,
+                           [self = shared_from_this()](error_code ec, size_t) { self->onHead(ec); });
   }
 
-  // Reads what the socket has. False when the connection was closed.
-  bool readIn(Conn& c) {
-    char buf[65536];
-    for (;;) {
-      ssize_t r = ::recv(c.fd, buf, sizeof buf, 0);
-      if (r > 0) {
-        if (c.lingering) continue;  // the rest of a refused request: dropped
-        if (c.in.empty()) c.requestStart = now_;
-        c.in.append(buf, size_t(r));
-        c.lastActive = now_;
-        if (c.in.size() > kMaxHead + sh_.options->maxBodyBytes + 4) break;  // process() refuses it
-        // A large body waits in the kernel until its request was admitted (Handlers::admit).
-        if (!c.admitted && c.in.size() > kAdmitAbove && sh_.handlers->admit) {
-          size_t he = c.in.find("\r\n\r\n");
-          if (he != std::string::npos && c.in.size() > he + 4 + kAdmitAbove) break;
-        }
-        continue;
-      }
-      if (r == 0) {
-        c.eof = true;
-        if (c.lingering || (!c.busy && c.out.empty() && c.in.empty())) {
-          close(c);
-          return false;
-        }
-        break;
-      }
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      close(c);
-      return false;
-    }
-    return true;
+  void startRequest() {
+    phase_ = Phase::Head;
+    deadline(Clock::now() + kRequestTimeout);
   }
 
-  // Answers the complete requests in `c.in`, in order.
-  void process(Conn& c) {
-    while (c.fd >= 0 && !c.busy && !c.closeAfter && c.outBytes < kMaxPendingOut) {
-      while (c.in.size() >= 2 && c.in[0] == '\r' && c.in[1] == '\n') c.in.erase(0, 2);  // stray CRLFs
-      size_t he = c.in.find("\r\n\r\n");
-      if (he == std::string::npos) {
-        if (c.in.size() > kMaxHead) refuse(c, 431, "request line and headers over 16 KB");
-        else if (c.eof && !c.in.empty()) refuse(c, 400, "incomplete request");
-        else if (c.eof) c.closeAfter = true;
-        break;
-      }
-      if (he + 4 > kMaxHead) {
-        refuse(c, 431, "request line and headers over 16 KB");
-        break;
-      }
-      Request req;
-      req.remoteAddr = c.remote;
-      int bad = parseRequestHead(c.in.substr(0, he), req);
-      if (bad) {
-        refuse(c, bad, bad == 505 ? "HTTP/1.0 or 1.1 only" : bad == 431 ? "too many headers" : "malformed request");
-        break;
-      }
-      if (req.hasHeader("transfer-encoding")) {
-        refuse(c, 411, "chunked request bodies are not accepted: send Content-Length", &req);
-        break;
-      }
-      size_t length = 0;
-      std::string cl;
-      bool seen = false;
-      for (auto& [k, v] : req.headers)
-        if (k == "content-length") {
-          if (seen && cl != v) {
-            refuse(c, 400, "conflicting Content-Length");
-            return;
-          }
-          cl = v, seen = true;
-        }
-      if (seen) {
-        if (cl.empty() || cl.size() > 15 ||
-            !std::all_of(cl.begin(), cl.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
-          refuse(c, 400, "malformed Content-Length");
-          break;
-        }
-        length = std::stoull(cl);
-      }
-      if (length > sh_.options->maxBodyBytes) {
-        refuse(c, 413, "request too large", &req);
-        break;
-      }
-      if (length > kAdmitAbove && sh_.handlers->admit && !c.admitted) {
-        // Authentication before a large body is read: the head goes to a worker (the check may
-        // ask the store); reading stops until it answers.
-        c.busy = true;
-        uint64_t id = c.id;
-        const auto& h = *sh_.handlers;
-        sh_.pool->post([this, id, req = std::move(req), &h]() mutable {
-          Response res;
-          res.status = 0;
-          try {
-            if (!h.admit(req, res) && res.status == 0) res.status = 401;
-          } catch (const std::exception&) {
-            res = Response{};
-            res.status = 503;
-            res.setContent("{\"error\":{\"status\":503,\"code\":\"unavailable\",\"message\":\"try again\"}}",
-                           "application/json");
-          }
-          post(Done{id, std::move(req), std::move(res), true});
-        });
-        break;
-      }
-      if (c.in.size() < he + 4 + length) {
-        if (!c.sent100 && hasToken(req.header("expect"), "100-continue")) {
-          c.sent100 = true;
-          Chunk k;
-          k.own = req.version + " 100 Continue\r\n\r\n";
-          k.length = k.own.size();
-          queue(c, std::move(k));
-        }
-        if (c.eof) refuse(c, 400, "incomplete request body");
-        break;
-      }
-      req.body = c.in.substr(he + 4, length);
-      c.in.erase(0, he + 4 + length);
-      if (!c.in.empty()) c.requestStart = now_;
-      c.sent100 = false;
-      c.admitted = false;
-      handle(c, std::move(req));
-    }
+  void onHead(error_code ec) {
+    if (phase_ == Phase::Closed) return;
+    if (phase_ == Phase::Idle && parser_->got_some()) startRequest();
+    if (ec) return readFailed(ec, "incomplete request");
+    if (!parser_->is_header_done()) return readSomeHead();
+    Request req;
+    req.remoteAddr = remote_;
+    int bad = fromBeast(parser_->get().base(), req);
+    if (bad) return refuse(bad, bad == 505 ? "HTTP/1.0 or 1.1 only" : bad == 431 ? "too many headers" : "malformed request");
+    if (req.hasHeader("transfer-encoding"))
+      return refuse(411, "chunked request bodies are not accepted: send Content-Length", &req);
+    uint64_t length = parser_->content_length().value_or(0);
+    if (length > sv_.options->maxBodyBytes) return refuse(413, "request too large", &req);
+    if (length > kAdmitAbove && sv_.handlers->admit) return admit(std::move(req));
+    readBody(std::move(req));
   }
 
-  void handle(Conn& c, Request req) {
-    const auto& h = *sh_.handlers;
-    Response res;
-    if (h.fast && h.fast(req, res)) return respond(c, req, res);
-    c.busy = true;
-    uint64_t id = c.id;
-    sh_.pool->post([this, id, req = std::move(req), &h]() mutable {
-      Response res;
+  // Authentication before a large body is read: the head goes to a worker (the check may ask the
+  // store); nothing more is read until it answers.
+  void admit(Request req) {
+    phase_ = Phase::Admit;
+    cancelDeadline();
+    auto self = shared_from_this();
+    auto guard = asio::make_work_guard(loop_.ioc);
+    const Handlers& h = *sv_.handlers;
+    sv_.pool->post([self, guard, req = std::move(req), &h]() mutable {
+      auto res = std::make_shared<Response>();
+      res->status = 0;
       try {
-        h.slow(req, res);
-      } catch (const std::exception& e) {
-        res = Response{};
-        res.status = 500;
-        res.setContent(std::string("{\"error\":{\"status\":500,\"code\":\"internal\",\"message\":") + "\"internal error\"}}",
-                       "application/json");
-        std::fprintf(stderr, "twin serve: %s %s: %s\n", escapeForLog(req.method).c_str(), escapeForLog(req.path).c_str(),
-                     escapeForLog(e.what()).c_str());
+        if (!h.admit(req, *res) && res->status == 0) res->status = 401;
+      } catch (const std::exception&) {
+        *res = Response{};
+        res->status = 503;
+        res->setContent(kUnavailable, "application/json");
       }
-      if (res.compressible && !res.shared && res.body.size() > 1024) {
-        std::string enc = acceptedEncoding(req);
-        if (!enc.empty()) {
-          std::string z = compress(res.body, enc, true);
-          if (!z.empty()) {
-            res.body = std::move(z);
-            res.setHeader("Content-Encoding", enc);
-          }
-        }
-        res.setHeader("Vary", "Accept-Encoding");
-      }
-      post(Done{id, std::move(req), std::move(res)});
+      asio::post(self->loop_.ioc, [self, req = std::move(req), res]() mutable { self->onAdmitted(std::move(req), *res); });
     });
   }
 
-  void finishDone() {
-    std::vector<Done> done;
-    {
-      std::lock_guard<std::mutex> lock(doneMutex_);
-      done.swap(done_);
+  void onAdmitted(Request req, Response& res) {
+    if (phase_ == Phase::Closed) return;
+    if (res.status == 0 && stopping_) {  // the server began to stop meanwhile
+      res = Response{};
+      res.status = 503;
+      res.setContent("{\"error\":{\"status\":503,\"code\":\"unavailable\",\"message\":\"the server is stopping\"}}",
+                     "application/json");
     }
-    for (auto& d : done) {
-      auto it = conns_.find(d.id);
-      if (it == conns_.end()) continue;
-      Conn& c = *it->second;
-      c.busy = false;
-      if (c.fd < 0) {  // closed while the worker ran
-        dead_.push_back(d.id);
-        continue;
-      }
-      if (d.admission) {
-        if (d.res.status == 0 && c.closeAfter) {  // the server began to stop meanwhile
-          d.res = Response{};
-          d.res.status = 503;
-          d.res.setContent("{\"error\":{\"status\":503,\"code\":\"unavailable\",\"message\":\"the server is stopping\"}}",
-                           "application/json");
-        }
-        if (d.res.status == 0) {
-          c.admitted = true;  // read the body now
-        } else {
-          c.closeAfter = true;  // refused before its body was read: the rest is drained, not kept
-          c.in.clear();
-          respond(c, d.req, d.res);
-        }
-        process(c);
-        update(c);
-        continue;
-      }
-      respond(c, d.req, d.res);
-      process(c);
-      update(c);
+    if (res.status != 0) {  // refused before its body was read: the rest is drained, not kept
+      closeAfter_ = true;
+      return respond(req, res);
     }
+    admitted_ = true;
+    phase_ = Phase::Head;
+    deadline(Clock::now() + kRequestTimeout);
+    readBody(std::move(req));
   }
 
-  void refuse(Conn& c, int status, const std::string& message, const Request* about = nullptr) {
+  void readBody(Request req) {
+    if (parser_->is_done()) return onBody(std::move(req), {});
+    phase_ = Phase::Body;
+    uint64_t length = parser_->content_length().value_or(0);
+    parser_->body_limit(length);
+    parser_->eager(true);
+    auto self = shared_from_this();
+    auto read = [self, req = std::move(req)]() mutable {
+      bhttp::async_read(self->socket_, self->buffer_, *self->parser_,
+                        [self, req = std::move(req)](error_code ec, size_t) mutable { self->onBody(std::move(req), ec); });
+    };
+    if (hasToken(req.header("expect"), "100-continue") && buffer_.size() < length) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(socket_, asio::buffer(kContinue), [self, read = std::move(read)](error_code ec, size_t) mutable {
+        if (ec || self->phase_ == Phase::Closed) return self->close();
+        read();
+      });
+      return;
+    }
+    read();
+  }
+
+  void onBody(Request req, error_code ec) {
+    if (phase_ == Phase::Closed) return;
+    if (ec) return readFailed(ec, "incomplete request body", &req);
+    cancelDeadline();
+    req.body = std::move(parser_->get().body());
+    handle(std::move(req));
+  }
+
+  void readFailed(error_code ec, const char* incomplete, const Request* about = nullptr) {
+    if (ec == asio::error::operation_aborted && timedOut_) {
+      timedOut_ = false;
+      if (phase_ == Phase::Idle) return close();  // an idle keep-alive connection
+      return refuse(408, "the request took too long to arrive", about);
+    }
+    if (ec == bhttp::error::end_of_stream && phase_ == Phase::Idle) return close();  // the client is done
+    if (ec == bhttp::error::partial_message || ec == bhttp::error::end_of_stream) return refuse(400, incomplete, about);
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+      auto d = buffer_.data();
+      int status = statusFor(ec, std::string_view(static_cast<const char*>(d.data()), d.size()));
+      return refuse(status, status == 505 ? "HTTP/1.0 or 1.1 only" : status == 431 ? "request line and headers over 16 KB"
+                                                                   : "malformed request", about);
+    }
+    close();  // the connection failed
+  }
+
+  // ---- answering ----
+
+  void handle(Request req) {
+    const Handlers& h = *sv_.handlers;
+    Response res;
+    if (h.fast && h.fast(req, res)) return respond(req, res);
+    phase_ = Phase::Work;
+    auto self = shared_from_this();
+    auto guard = asio::make_work_guard(loop_.ioc);
+    sv_.pool->post([self, guard, req = std::move(req), &h]() mutable {
+      auto res = std::make_shared<Response>();
+      try {
+        h.slow(req, *res);
+      } catch (const std::exception& e) {
+        *res = Response{};
+        res->status = 500;
+        res->setContent("{\"error\":{\"status\":500,\"code\":\"internal\",\"message\":\"internal error\"}}", "application/json");
+        std::fprintf(stderr, "twin serve: %s %s: %s\n", escapeForLog(req.method).c_str(), escapeForLog(req.path).c_str(),
+                     escapeForLog(e.what()).c_str());
+      }
+      if (res->compressible && !res->shared && res->body.size() > 1024) {
+        std::string enc = acceptedEncoding(req);
+        if (!enc.empty()) {
+          std::string z = compress(res->body, enc, true);
+          if (!z.empty()) {
+            res->body = std::move(z);
+            res->setHeader("Content-Encoding", enc);
+          }
+        }
+        res->setHeader("Vary", "Accept-Encoding");
+      }
+      asio::post(self->loop_.ioc, [self, req = std::move(req), res]() mutable { self->respond(req, *res); });
+    });
+  }
+
+  void refuse(int status, const std::string& message, const Request* about = nullptr) {
     Request req;
     if (about) req.method = about->method, req.path = about->path;
     req.version = "HTTP/1.1";
-    req.remoteAddr = c.remote;
+    req.remoteAddr = remote_;
     Response res;
     res.status = status;
     res.setContent("{\"error\":{\"status\":" + std::to_string(status) + ",\"code\":\"" +
                        (status == 413 ? "too-large" : status == 408 ? "timeout" : "bad-request") +
                        "\",\"message\":\"" + message + "\"}}",
                    "application/json; charset=utf-8");
-    c.closeAfter = true;
-    c.in.clear();
-    respond(c, req, res);
+    closeAfter_ = true;
+    respond(req, res);
   }
 
-  void respond(Conn& c, const Request& req, Response& res) {
-    if (sh_.handlers->finish) sh_.handlers->finish(req, res);
-    bool keep = !c.closeAfter && !c.eof;
+  void respond(const Request& req, Response& res) {
+    if (phase_ == Phase::Closed) return;
+    if (sv_.handlers->finish) sv_.handlers->finish(req, res);
+    bool keep = !closeAfter_ && !stopping_;
     std::string connection = req.header("connection");
     if (req.version == "HTTP/1.0") keep = keep && hasToken(connection, "keep-alive");
     else keep = keep && !hasToken(connection, "close");
-    if (!keep) c.closeAfter = true;
+    closeAfter_ = !keep;
 
-    std::string head;
-    head.reserve(256);
-    head += "HTTP/1.1 ";
-    head += std::to_string(res.status);
-    head += ' ';
-    head += reason(res.status);
-    head += "\r\nDate: ";
-    head += httpDate();
-    head += "\r\n";
-    for (auto& [k, v] : res.headers) {
-      head += k;
-      head += ": ";
-      head += v;
-      head += "\r\n";
-    }
-    bool bodyless = res.status == 204 || res.status == 304 || res.status < 200;
-    size_t n = res.bodySize();
-    if (!bodyless) {
-      head += "Content-Length: ";
-      head += std::to_string(n);
-      head += "\r\n";
-    }
-    if (!keep) head += "Connection: close\r\n";
-    else if (req.version == "HTTP/1.0") head += "Connection: keep-alive\r\n";
-    head += "\r\n";
+    out_.emplace();
+    res_ = std::move(res);
+    auto& m = *out_;
+    m.version(11);
+    m.result(static_cast<unsigned>(res_.status));
+    m.reason(reason(res_.status));
+    m.set(bhttp::field::date, httpDate());
+    for (auto& [k, v] : res_.headers) m.insert(k, v);
+    bool bodyless = res_.status == 204 || res_.status == 304 || res_.status < 200;
+    size_t n = res_.bodySize();
+    if (!bodyless) m.content_length(n);
+    if (!keep) m.set(bhttp::field::connection, "close");
+    else if (req.version == "HTTP/1.0") m.set(bhttp::field::connection, "keep-alive");
+    const char* data = res_.shared ? res_.shared->data() + res_.sharedOffset : res_.body.data();
     bool withBody = !bodyless && req.method != "HEAD" && n > 0;
-    if (withBody && !res.shared && res.body.size() < 16384) {
-      head += res.body;  // one write for small responses
-      withBody = false;
-    }
-    Chunk h;
-    h.own = std::move(head);
-    h.length = h.own.size();
-    queue(c, std::move(h));
-    if (withBody) {
-      Chunk b;
-      if (res.shared) {
-        b.shared = res.shared;
-        b.offset = res.sharedOffset;
-        b.length = res.sharedLength;
+    m.body() = boost::beast::span<const char>(data, withBody ? n : 0);
+    if (sv_.handlers->log) sv_.handlers->log(req, res_, req.method == "HEAD" || bodyless ? 0 : n);
+
+    phase_ = Phase::Write;
+    deadline(Clock::now() + kWriteTimeout);
+    sr_.emplace(m);
+    auto self = shared_from_this();
+    auto done = [self](error_code ec, size_t) { self->onWritten(ec); };
+    if (withBody) bhttp::async_write(socket_, *sr_, std::move(done));
+    else bhttp::async_write_header(socket_, *sr_, std::move(done));
+  }
+
+  void onWritten(error_code ec) {
+    if (phase_ == Phase::Closed) return;
+    cancelDeadline();
+    sr_.reset();
+    out_.reset();
+    res_ = Response{};
+    if (ec) return close();
+    if (!closeAfter_) return readHead();
+    // Closing with unread input would reset the connection and could destroy the response
+    // before the client reads it (a refused upload still being sent): shut our side and read
+    // until the client closes, for a few seconds at most.
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    phase_ = Phase::Linger;
+    deadline(Clock::now() + kLingerTimeout);
+    linger();
+  }
+
+  void linger() {
+    socket_.async_read_some(asio::buffer(drain_), [self = shared_from_this()](error_code ec, size_t) {
+      if (ec || self->phase_ == Phase::Closed) return self->close();
+      self->linger();
+    });
+  }
+
+  // ---- time limits ----
+
+  void deadline(Clock::time_point at) {
+    ++timerGeneration_;
+    timer_.expires_at(at);
+    timer_.async_wait([self = shared_from_this(), gen = timerGeneration_](error_code ec) {
+      if (ec || gen != self->timerGeneration_ || self->phase_ == Phase::Closed) return;
+      if (self->phase_ == Phase::Idle || self->phase_ == Phase::Head || self->phase_ == Phase::Body) {
+        self->timedOut_ = true;  // the read ends with operation_aborted: 408 or a quiet close
+        error_code ignored;
+        self->socket_.cancel(ignored);
       } else {
-        b.own = std::move(res.body);
-        b.length = b.own.size();
+        self->close();  // a client that does not take its response, or a lingering one
       }
-      queue(c, std::move(b));
-    }
-    if (sh_.handlers->log) sh_.handlers->log(req, res, req.method == "HEAD" || bodyless ? 0 : n);
-    flush(c);
+    });
   }
 
-  void queue(Conn& c, Chunk k) {
-    c.outBytes += k.length;
-    c.out.push_back(std::move(k));
+  void cancelDeadline() {
+    ++timerGeneration_;
+    timer_.cancel();
   }
 
-  // Writes what the socket takes. False when the connection was closed.
-  bool flush(Conn& c) {
-    while (!c.out.empty()) {
-      iovec iov[16];
-      int n = 0;
-      for (auto it = c.out.begin(); it != c.out.end() && n < 16; ++it, ++n)
-        iov[n].iov_base = const_cast<char*>(it->data()), iov[n].iov_len = it->length;
-      msghdr msg{};
-      msg.msg_iov = iov;
-      msg.msg_iovlen = size_t(n);
-      ssize_t w = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-        close(c);
-        return false;
-      }
-      c.lastWrite = c.lastActive = now_;
-      size_t left = size_t(w);
-      c.outBytes -= left;
-      while (left > 0) {
-        Chunk& f = c.out.front();
-        if (left >= f.length) {
-          left -= f.length;
-          c.out.pop_front();
-        } else {
-          f.offset += left;
-          f.length -= left;
-          left = 0;
-        }
-      }
-    }
-    if (c.closeAfter && !c.busy && !c.lingering) {
-      if (c.eof) {
-        close(c);
-        return false;
-      }
-      // Closing with unread input would reset the connection and could destroy the response
-      // before the client reads it (a refused upload still being sent): shut our side and read
-      // until the client closes, for a few seconds at most.
-      ::shutdown(c.fd, SHUT_WR);
-      c.lingering = true;
-      c.lastActive = now_;
-      c.in.clear();
-    }
-    return true;
+  void close() {
+    if (phase_ == Phase::Closed) return;
+    phase_ = Phase::Closed;
+    error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+    --sv_.connections;
+    sv_.releaseAddress(remote_);
   }
 
-  void update(Conn& c) {
-    if (c.fd < 0) return;
-    uint32_t want = 0;
-    if (c.lingering || (!c.busy && !c.closeAfter && !c.eof && c.outBytes < kMaxPendingOut)) want |= EPOLLIN | EPOLLRDHUP;
-    if (!c.out.empty()) want |= EPOLLOUT;
-    if (want == c.events) return;
-    epoll_event ev{};
-    ev.events = c.events = want;
-    ev.data.u64 = c.id;
-    epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
-  }
-
-  // Closes the socket. The connection object lives on until the end of the loop's round (callers
-  // up the stack still hold it), or, while a worker has its request, until the answer arrives.
-  void close(Conn& c) {
-    if (c.fd >= 0) {
-      epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
-      ::close(c.fd);
-      c.fd = -1;
-      --sh_.connections;
-      sh_.releaseAddress(c.remote);
-    }
-    if (!c.busy) dead_.push_back(c.id);
-  }
-
-  void reap() {
-    for (uint64_t id : dead_) {
-      auto it = conns_.find(id);
-      if (it != conns_.end() && it->second->fd < 0 && !it->second->busy) conns_.erase(it);
-    }
-    dead_.clear();
-  }
-
-  void sweep() {
-    std::vector<uint64_t> expired, slow;
-    for (auto& [id, c] : conns_) {
-      if (c->fd < 0 || c->busy) continue;
-      if (c->lingering) {
-        if (now_ - c->lastActive > kLingerTimeout) expired.push_back(id);
-      } else if (!c->out.empty()) {
-        if (now_ - c->lastWrite > kWriteTimeout) expired.push_back(id);
-      } else if (!c->in.empty()) {
-        if (now_ - c->requestStart > kRequestTimeout) slow.push_back(id);
-      } else if (now_ - c->lastActive > kIdleTimeout) {
-        expired.push_back(id);
-      }
-    }
-    for (auto id : expired) close(*conns_[id]);
-    for (auto id : slow) {
-      Conn& c = *conns_[id];
-      refuse(c, 408, "the request took too long to arrive");
-      update(c);
-    }
-  }
-
-  Shared& sh_;
-  int ep_ = -1, wake_ = -1;
-  Clock::time_point now_ = Clock::now();
-  std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
-  std::vector<uint64_t> dead_;  // closed this round: erased by reap()
-  std::mutex doneMutex_;
-  std::vector<Done> done_;
+  Server& sv_;
+  Loop& loop_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  uint64_t timerGeneration_ = 0;
+  std::string remote_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Response res_;
+  std::optional<bhttp::response<bhttp::span_body<const char>>> out_;
+  std::optional<bhttp::response_serializer<bhttp::span_body<const char>>> sr_;
+  std::array<char, 4096> drain_{};
+  Phase phase_ = Phase::Idle;
+  bool closeAfter_ = false, stopping_ = false, timedOut_ = false, admitted_ = false;
 };
 
-int listenOn(const std::string& host, int port, std::string& error) {
-  addrinfo hints{}, *res = nullptr;
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  std::string service = std::to_string(port);
-  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &res) != 0 || !res) {
-    error = "cannot resolve " + host;
-    return -1;
-  }
-  int fd = -1;
-  for (addrinfo* a = res; a; a = a->ai_next) {
-    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, 1024) == 0) break;
-    ::close(fd);
-    fd = -1;
-  }
-  freeaddrinfo(res);
-  if (fd < 0) error = "cannot listen on " + host + ":" + service + ": " + std::strerror(errno);
-  return fd;
+void Server::accept() {
+  Loop& loop = *loops[nextLoop++ % loops.size()];
+  acceptor->async_accept(loop.ioc, [this, &loop](error_code ec, tcp::socket socket) {
+    if (stopping || !acceptor->is_open()) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      // Out of descriptors or memory: wait a little rather than spin.
+      acceptRetry->expires_after(std::chrono::milliseconds(50));
+      acceptRetry->async_wait([this](error_code e) {
+        if (!e) accept();
+      });
+      return;
+    }
+    error_code e;
+    auto ep = socket.remote_endpoint(e);
+    std::string remote = e ? std::string() : ep.address().to_string();
+    if (connections.load() >= maxConnections) {
+      socket.close(e);  // over the limit: refused rather than starving the others
+    } else if (!takeAddress(remote)) {
+      socket.close(e);  // this address holds its share already: one client cannot take them all
+    } else {
+      ++connections;
+      socket.set_option(tcp::no_delay(true), e);
+      auto s = std::make_shared<Session>(*this, loop, std::move(socket), std::move(remote));
+      asio::post(loop.ioc, [s] { s->start(); });
+    }
+    accept();
+  });
 }
 
 }  // namespace
@@ -1027,11 +866,39 @@ std::string compress(const std::string& data, const std::string& encoding, bool 
 // ---- run ----------------------------------------------------------------------------------------
 
 int run(const ServerOptions& options, const Handlers& handlers, std::string& error) {
-  Shared sh;
-  sh.options = &options;
-  sh.handlers = &handlers;
-  sh.listener = listenOn(options.host, options.port, error);
-  if (sh.listener < 0) return 1;
+  int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  int nloops = options.loops > 0 ? options.loops : std::min(cores, 8);
+  int workers = options.workers > 0 ? options.workers : std::max(4, 2 * cores);
+  Server sv;
+  sv.options = &options;
+  sv.handlers = &handlers;
+  for (int i = 0; i < nloops; ++i) sv.loops.push_back(std::make_unique<Loop>());
+  asio::io_context& first = sv.loops[0]->ioc;
+  std::string service = std::to_string(options.port);
+  {
+    error_code ec;
+    tcp::resolver resolver(first);
+    auto endpoints = resolver.resolve(options.host.empty() ? "0.0.0.0" : options.host, service, tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+    if (ec || endpoints.empty()) {
+      error = "cannot resolve " + options.host;
+      return 1;
+    }
+    for (const auto& entry : endpoints) {
+      tcp::acceptor a(first);
+      a.open(entry.endpoint().protocol(), ec);
+      if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec) a.bind(entry.endpoint(), ec);
+      if (!ec) a.listen(1024, ec);
+      if (ec) continue;
+      sv.acceptor.emplace(std::move(a));
+      break;
+    }
+    if (!sv.acceptor) {
+      error = "cannot listen on " + options.host + ":" + service + ": " + ec.message();
+      return 1;
+    }
+  }
+  sv.acceptRetry.emplace(first);
   // As many connections as the descriptor limit allows (raised to the hard limit), less a reserve
   // for files and the store.
   rlimit rl{};
@@ -1041,30 +908,57 @@ int run(const ServerOptions& options, const Handlers& handlers, std::string& err
       setrlimit(RLIMIT_NOFILE, &rl);
       getrlimit(RLIMIT_NOFILE, &rl);
     }
-    sh.maxConnections = int(std::max<rlim_t>(16, std::min<rlim_t>(rl.rlim_cur, 65536) - 64));
+    sv.maxConnections = int(std::max<rlim_t>(16, std::min<rlim_t>(rl.rlim_cur, 65536) - 64));
   }
-  int port = options.port;
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  if (getsockname(sh.listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
-                                            : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-  int cores = int(std::max(1u, std::thread::hardware_concurrency()));
-  int loops = options.loops > 0 ? options.loops : std::min(cores, 8);
-  int workers = options.workers > 0 ? options.workers : std::max(4, 2 * cores);
+  int port = sv.acceptor->local_endpoint().port();
   {
-    // Loops outlive the pool: workers still running when the loops stop post their answers to
-    // loops that no longer read them, and the pool's destructor waits for those workers.
-    std::vector<std::unique_ptr<Loop>> ls;
-    for (int i = 0; i < loops; ++i) ls.push_back(std::make_unique<Loop>(sh));
+    // The pool goes before the loops: a worker's answer holds its loop's io_context.
     Pool pool(workers);
-    sh.pool = &pool;
+    sv.pool = &pool;
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+    for (auto& l : sv.loops) guards.push_back(asio::make_work_guard(l->ioc));
     if (options.onListening) options.onListening(port);
+    sv.accept();
+    std::atomic<int> running{nloops};
     std::vector<std::thread> threads;
-    for (auto& l : ls) threads.emplace_back([&l] { l->run(); });
+    for (auto& l : sv.loops)
+      threads.emplace_back([&l, &running] {
+        for (;;) {
+          try {
+            l->ioc.run();
+            break;
+          } catch (const std::exception& e) {
+            std::fprintf(stderr, "twin serve: %s\n", escapeForLog(e.what()).c_str());
+          }
+        }
+        --running;
+      });
+    if (options.stop) {
+      while (!options.stop->load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      // Stop accepting; idle connections go now, requests in progress are answered first.
+      sv.stopping = true;
+      asio::post(first, [&sv] {
+        error_code ignored;
+        sv.acceptor->close(ignored);
+        sv.acceptRetry->cancel();
+      });
+      for (auto& l : sv.loops)
+        asio::post(l->ioc, [&l] {
+          std::vector<std::shared_ptr<Session>> open;
+          {
+            std::lock_guard<std::mutex> lock(l->mutex);
+            for (auto& [p, w] : l->sessions)
+              if (auto s = w.lock()) open.push_back(std::move(s));
+          }
+          for (auto& s : open) s->stop();
+        });
+      guards.clear();
+      auto until = Clock::now() + kDrainTimeout;
+      while (running.load() > 0 && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      for (auto& l : sv.loops) l->ioc.stop();
+    }
     for (auto& t : threads) t.join();
   }
-  ::close(sh.listener);
   return 0;
 }
 
