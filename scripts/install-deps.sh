@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   libxml2-dev libproj-dev proj-data proj-bin libdraco-dev catch2 nlohmann-json3-dev libcgal-dev libeigen3-dev
-  libstb-dev libtiff-dev libjpeg-dev libwebp-dev libmeshoptimizer-dev libzip-dev libopen3d-dev libcli11-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
+  libstb-dev libtiff-dev libjpeg-dev libwebp-dev libmeshoptimizer-dev libzip-dev libopen3d-dev libcli11-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libboost-dev
+  clang libclang-rt-14-dev
   libgdal-dev gdal-bin libgeos-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15 postgresql-15-postgis-3
   chromium fonts-ipafont-gothic curl python3
 )

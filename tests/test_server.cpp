@@ -654,6 +654,8 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
     bool closed = false;
     std::string out = slow.read(15000, &closed);
     CHECK(out.rfind("HTTP/1.1 408", 0) == 0);
+    // The whole 10 s to send a request, not the 5 s idle keep-alive limit (a partial head is not idle).
+    CHECK(std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(9500));
     CHECK(closed);
   }
   std::string big(3u << 20, 'x');

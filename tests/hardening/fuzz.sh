@@ -6,6 +6,11 @@
 #
 #   bash tests/hardening/fuzz.sh [SECONDS]        TARGETS="citygml http" to choose targets
 #
+# FUZZ_CHECK=1 is the mode the README's test command uses (scripts/test.sh: the HTTP and API
+# targets): the findings so far (tests/hardening/regressions/<target>/) are run first, new
+# findings stay in build-fuzz/artifacts/ and fail the run (exit 1), the table goes to
+# build-fuzz/fuzz-check.txt instead of tests/hardening/fuzz-last.txt.
+#
 # Needs clang and libclang-rt-14-dev (apt-get install clang libclang-rt-14-dev) and the normal
 # build (build/, for the land-use store fuzz_api works on).
 set -euo pipefail
@@ -15,6 +20,8 @@ targets=${TARGETS:-"citygml cityjson mojxml http api"}
 samples=../shared/samples
 build=build-fuzz
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+# Paths relative to the checkout in ccache's keys: a fresh clone elsewhere (CI) hits the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 CC=clang CXX=clang++ cmake -S . -B $build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTWIN_FUZZ=ON \
   -DTWIN_BUILD_TESTS=OFF >/dev/null
 cmake --build $build --target $(for t in $targets; do printf 'fuzz_%s ' "$t"; done) | tail -1
@@ -65,7 +72,9 @@ if [[ " $targets " == *" api "* ]]; then
   printf 'GET /api/permits\npublic\n' > $c/permits
 fi
 
+check=${FUZZ_CHECK:-0}
 out=tests/hardening/fuzz-last.txt
+[ "$check" = 1 ] && out=$build/fuzz-check.txt
 {
   echo "fuzz.sh: $(date -u +%Y-%m-%dT%H:%MZ), ${secs} s per target, $(nproc) cores, clang $(clang --version | head -1 | grep -o '[0-9]*\.[0-9.]*' | head -1)"
   echo
@@ -81,15 +90,20 @@ for t in $targets; do
   [ "$t" = http ] && maxlen=20000
   [ "$t" = api ] && maxlen=8192
   [ "$t" = mojxml ] && maxlen=400000
+  # Earlier findings are read as a second corpus: each runs before new inputs are tried.
+  extra=()
+  [ -d tests/hardening/regressions/$t ] && extra=(tests/hardening/regressions/$t)
   TWIN_FUZZ_STORE=$PWD/$store ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
-    $build/tests/fuzz/fuzz_$t $build/corpus/$t -max_total_time=$secs -max_len=$maxlen -timeout=20 -rss_limit_mb=3000 \
+    $build/tests/fuzz/fuzz_$t $build/corpus/$t "${extra[@]}" -max_total_time=$secs -max_len=$maxlen -timeout=20 -rss_limit_mb=3000 \
     -artifact_prefix=$art/ -print_final_stats=1 > $log 2>&1 || true
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' $log | grep -o '[0-9]*$' || echo 0)
   cov=$(grep -o 'cov: [0-9]*' $log | tail -1 | grep -o '[0-9]*' || echo 0)
   corp=$(ls $build/corpus/$t | wc -l)
   found=$(ls $art | wc -l)
   total=$((total + found))
-  if [ "$found" -gt 0 ]; then
+  if [ "$found" -gt 0 ] && [ "$check" = 1 ]; then
+    grep -m3 -E "ERROR: (AddressSanitizer|libFuzzer)|runtime error" $log | sed "s/^/  $t: /" >&2 || true
+  elif [ "$found" -gt 0 ]; then
     mkdir -p tests/hardening/regressions/$t
     cp $art/* tests/hardening/regressions/$t/
     grep -m3 -E "ERROR: (AddressSanitizer|libFuzzer)|runtime error" $log | sed "s/^/  $t: /" >&2 || true
@@ -97,4 +111,13 @@ for t in $targets; do
   echo "| $t | $secs | $runs | $cov | $corp | $found |" >> $out
 done
 cat $out
-echo "fuzz.sh: $total findings (copied to tests/hardening/regressions/)"
+if [ "$check" = 1 ]; then
+  if [ $total -gt 0 ]; then
+    echo "fuzz.sh: $total findings: inputs in $build/artifacts/, logs in $build/fuzz-*.log; reproduce with" \
+         "$build/tests/fuzz/fuzz_<target> <input>, then copy the input to tests/hardening/regressions/<target>/" >&2
+    exit 1
+  fi
+  echo "fuzz.sh: no findings"
+else
+  echo "fuzz.sh: $total findings (copied to tests/hardening/regressions/)"
+fi

@@ -430,8 +430,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void onHead(error_code ec) {
     if (phase_ == Phase::Closed) return;
-    if (phase_ == Phase::Idle && parser_->got_some()) startRequest();
     if (ec) return readFailed(ec, "incomplete request");
+    if (phase_ == Phase::Idle) startRequest();  // a head arrived (Beast completes a read once it has one)
     if (!parser_->is_header_done()) return readSomeHead();
     Request req;
     req.remoteAddr = remote_;
@@ -647,9 +647,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void deadline(Clock::time_point at) {
     ++timerGeneration_;
+    timedOut_ = false;
     timer_.expires_at(at);
     timer_.async_wait([self = shared_from_this(), gen = timerGeneration_](error_code ec) {
       if (ec || gen != self->timerGeneration_ || self->phase_ == Phase::Closed) return;
+      if (self->phase_ == Phase::Idle && (self->buffer_.size() > 0 || self->parser_->got_some())) {
+        // Not idle: a request began to arrive (Beast's read waits for the whole head). It gets
+        // the rest of its 10 s, counted from when the connection became idle.
+        self->phase_ = Phase::Head;
+        self->deadline(Clock::now() + (kRequestTimeout - kIdleTimeout));
+        return;
+      }
       if (self->phase_ == Phase::Idle || self->phase_ == Phase::Head || self->phase_ == Phase::Body) {
         self->timedOut_ = true;  // the read ends with operation_aborted: 408 or a quiet close
         error_code ignored;
@@ -662,6 +670,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void cancelDeadline() {
     ++timerGeneration_;
+    timedOut_ = false;
     timer_.cancel();
   }
 

@@ -1,8 +1,10 @@
 #pragma once
-// A small HTTP/1.1 server for the viewer-server (not installed): a few event-loop threads on
-// epoll read requests, answer the cheap ones (static files from memory) on the loop itself and
-// hand the rest (the API, which waits on the store) to a pool of worker threads. A connection
-// holds no thread while it waits, so hundreds of keep-alive clients cost memory, not threads.
+// The viewer-server's HTTP/1.1 server (not installed), on Boost.Beast and Asio: a few event-loop
+// threads (one io_context each) read requests with Beast's parser, answer the cheap ones (static
+// files from memory) on the loop itself and hand the rest (the API, which waits on the store) to
+// a pool of worker threads. A connection holds no thread while it waits, so hundreds of
+// keep-alive clients cost memory, not threads. Beast stays inside http.cpp: this header is all
+// the rest of the server sees.
 //
 // Requests: GET, HEAD, POST, PUT, OPTIONS, DELETE with Content-Length bodies (chunked request
 // bodies are refused with 411), pipelining answered in order, Expect: 100-continue, HTTP/1.0 and
