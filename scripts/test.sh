@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
 bash scripts/sanitize.sh
-FUZZ_CHECK=1 TARGETS="http api" bash tests/hardening/fuzz.sh "${TWIN_FUZZ_SECONDS:-60}"
+FUZZ_CHECK=1 TARGETS="http api" bash tests/hardening/fuzz.sh "${TWIN_FUZZ_SECONDS:-30}"
 cd build
 ctest --output-on-failure -j1

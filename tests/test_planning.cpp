@@ -410,6 +410,45 @@ TEST_CASE("Missing data gives unknown with the reason, never a silent pass", "[p
   CHECK(overall(nowhere.results) == Verdict::Unknown);
 }
 
+TEST_CASE("The store revision moves with every committed data write, not with links or permits", "[planning]") {
+  // What the server keys its kept rule results by (issue 15).
+  std::string dir = tempDir("planning-revision");
+  auto store = Store::open(dir + "/s.gpkg");
+  CHECK(store->revision() == 0);
+  DiagnosticCollector diag;
+  ImportOptions o;
+  o.storeCrs = "EPSG:6677";
+  writeText(dir + "/p.geojson", geojson({{0, 0, 10, 10, "\"chiban\": \"1\""}, {10, 0, 20, 10, "\"chiban\": \"2\""}}));
+  importInto(*store, ImportKind::Parcels, {dir + "/p.geojson"}, diag, o);
+  const int64_t afterImport = store->revision();
+  CHECK(afterImport == 1);  // one import, one transaction: one step however many parcels
+  writeText(dir + "/b.gml", cityModel(boxNE("b1", E0 + 2, N0 + 2, E0 + 8, N0 + 8, 6, ""), kEpsg6677));
+  importInto(*store, ImportKind::Buildings, {dir + "/b.gml"}, diag);
+  CHECK(store->revision() == afterImport + 1);
+  // Derived rows (links computed by a check) and permits leave it where it is.
+  RuleSet rs = rules();
+  store->begin();
+  checkBuilding(*store, rs, *store->building("b1"));
+  store->commit();
+  Permit p;
+  p.id = "P-1";
+  p.type = "建築確認";
+  p.buildingId = "b1";
+  REQUIRE(store->putPermit(p, "test"));
+  CHECK(store->revision() == afterImport + 1);
+  // A rolled-back write does not move it; a write outside a transaction does, at once.
+  store->begin();
+  Parcel extra = *store->parcelsIn(Box2{-1e7, -1e7, 1e7, 1e7}).begin();
+  extra.id = "extra";
+  store->put(extra);
+  store->rollback();
+  CHECK(store->revision() == afterImport + 1);
+  store->put(extra);
+  CHECK(store->revision() == afterImport + 2);
+  // Another connection to the same store sees the same revision.
+  CHECK(Store::open(dir + "/s.gpkg")->revision() == afterImport + 2);
+}
+
 TEST_CASE("Coverage bonuses: corner lot, fire-resistant building in a fire district (rules as data)", "[planning]") {
   std::string dir = tempDir("planning-bonus");
   std::string store = dir + "/s.gpkg";

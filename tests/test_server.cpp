@@ -721,6 +721,63 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(log.find("開発 花子") == std::string::npos);
 }
 
+TEST_CASE("viewer-server: two servers on one store see a re-import at once", "[server]") {
+  // Issue 15: rule results were kept in process-wide caches for the life of the server, so after
+  // zoning was re-imported (by `twin`, or by another server's operator) a running server kept
+  // answering with the old rates until restarted. Now they are kept per store revision.
+  Server a;
+  prepare(a);
+  Server b;
+  b.dir = tempDir("server-b");
+  b.store = a.store;
+  std::filesystem::create_directory_symlink(a.dir + "/tiles", b.dir + "/tiles");
+  start(a);
+  start(b);
+  httplib::Client ca("127.0.0.1", a.port), cb("127.0.0.1", b.port);
+  std::string id = body(ca.Get("/api/permits/DEMO-001"))["building_id"];
+  auto coverage = [&](httplib::Client& c, double& rate, double& limit) {
+    auto j = body(c.Get(("/api/buildings/" + id).c_str()));
+    rate = -1;
+    for (auto& d : j["site"]["districts"])
+      if (d["kind"] == "UseDistrict") rate = d["coverage_rate"];
+    limit = -1;
+    for (auto& r : j["results"])
+      if (r["rule"] == "coverage" && r["limit"].is_number()) limit = r["limit"];
+  };
+  double rate = 0, limit = 0;
+  for (auto* c : {&ca, &cb}) {
+    for (int i = 0; i < 2; ++i) {  // the second answer comes from the kept result
+      coverage(*c, rate, limit);
+      CHECK(rate == Approx(0.8));
+      CHECK(limit == Approx(80));
+    }
+  }
+  std::string verdictBefore = body(cb.Get(("/api/buildings/" + id).c_str()))["verdict"];
+  auto verdictsBefore = body(cb.Post("/api/buildings/verdicts", json{{"ids", {id}}}.dump(), "application/json"));
+  CHECK(verdictsBefore["verdicts"][id] == verdictBefore);
+  // Another process re-imports the zoning with a 建ぺい率 of 60 % and a 容積率 of 50 %.
+  auto zoning = json::parse(readText(a.dir + "/lu/use-districts.geojson"));
+  for (auto& f : zoning["features"]) {
+    f["properties"]["buildingCoverageRate"] = 0.6;
+    f["properties"]["floorAreaRate"] = 0.5;
+  }
+  writeText(a.dir + "/lu/use-districts-2.geojson", zoning.dump());
+  REQUIRE(runTwin("zoning import " + a.dir + "/lu/use-districts-2.geojson --store " + a.store + " -q").exitCode == 0);
+  for (auto* c : {&ca, &cb}) {
+    coverage(*c, rate, limit);
+    CHECK(rate == Approx(0.6));
+    CHECK(limit >= 0);
+    CHECK(limit < 80);
+  }
+  // The overall verdicts the viewer colours buildings by follow as well: 容積率 50 % of the
+  // site is less than the building's floor area, so the pass becomes a fail.
+  std::string verdictAfter = body(ca.Get(("/api/buildings/" + id).c_str()))["verdict"];
+  auto verdictsAfter = body(cb.Post("/api/buildings/verdicts", json{{"ids", {id}}}.dump(), "application/json"));
+  CHECK(verdictsAfter["verdicts"][id] == verdictAfter);
+  CHECK(verdictBefore == "pass");
+  CHECK(verdictAfter == "fail");
+}
+
 TEST_CASE("viewer-server on a PostgreSQL + PostGIS store", "[.][postgis]") {
   const char* base = std::getenv("TWIN_TEST_PG");
   if (!base) FAIL("TWIN_TEST_PG is not set: run this through tests/with_postgis.sh");

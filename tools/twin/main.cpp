@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "twin/crs.h"
+#include "twin/fsutil.h"
 
 #include "twin/converters/registry.h"
 #include "twin/tiler/convert.h"
@@ -398,11 +399,17 @@ int main(int argc, char** argv) {
   // serve
   auto* serveCmd = app.add_subcommand("serve", "Serve tilesets and the web 3D viewer");
   twin::viewer::ServeOptions serveOptions;
-  serveOptions.webDir = TWIN_WEB_DIR;
+  // The web viewer installed beside the program (PREFIX/share/twin/web), else the build tree's.
+  if (std::string installed = twin::fs::dataFile("web/index.html"); !installed.empty())
+    serveOptions.webDir = std::filesystem::path(installed).parent_path().string();
+  else
+    serveOptions.webDir = TWIN_WEB_DIR;
   serveCmd->add_option("--tiles", serveOptions.tiles, "Tileset directories to serve")->required();
   serveCmd->add_option("--port", serveOptions.port, "Port (default 8080)")->check(CLI::Range(1, 65535));
   serveCmd->add_option("--host", serveOptions.host, "Address to listen on (default 127.0.0.1; 0.0.0.0 for all)");
-  serveCmd->add_option("--web", serveOptions.webDir, "Directory of the built web viewer");
+  serveCmd->add_option("--web", serveOptions.webDir,
+                       "Directory of the built web viewer (default: PREFIX/share/twin/web when installed, else the "
+                       "build tree's)");
   serveCmd->add_option("--store", serveOptions.store,
                        "Land-use store (GeoPackage file or postgresql://...): enables the API that links parcels, "
                        "zoning, rule checks and permits to buildings");

@@ -132,6 +132,49 @@ bool siteFromArg(Context& ctx, const std::string& arg, Site& site, http::Respons
   return true;
 }
 
+}  // namespace
+
+bool ResultCache::at(int64_t revision) {
+  if (revision > revision_) {  // the data changed: nothing kept is valid
+    checks_.clear();
+    verdicts_.clear();
+    revision_ = revision;
+  }
+  return revision == revision_;
+}
+
+std::optional<json> ResultCache::check(const std::string& id, int64_t revision) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!at(revision)) return std::nullopt;
+  auto it = checks_.find(id);
+  if (it == checks_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> ResultCache::verdict(const std::string& id, int64_t revision) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!at(revision)) return std::nullopt;
+  auto it = verdicts_.find(id);
+  if (it == verdicts_.end()) return std::nullopt;
+  return it->second;
+}
+
+void ResultCache::putCheck(const std::string& id, int64_t revision, const json& check) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!at(revision)) return;
+  if (checks_.size() >= kMaxEntries) checks_.clear();
+  checks_[id] = check;
+}
+
+void ResultCache::putVerdict(const std::string& id, int64_t revision, const std::string& verdict) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!at(revision)) return;
+  if (verdicts_.size() >= kMaxEntries) verdicts_.clear();
+  verdicts_[id] = verdict;
+}
+
+namespace {
+
 BuildingCheck checkOne(Context& ctx, const Building& b) {
   auto& st = ctx.store();
   BuildingCheck c;
@@ -139,9 +182,6 @@ BuildingCheck checkOne(Context& ctx, const Building& b) {
   return c;
 }
 
-std::mutex gVerdictMutex;
-std::unordered_map<std::string, std::string> gVerdicts;  // building id -> overall verdict
-std::unordered_map<std::string, json> gChecks;           // building id -> its check (without permits)
 
 bool permitFromJson(const json& j, Permit& p, http::Response& res) {
   auto str = [&](const char* k, std::string& out) {
@@ -376,14 +416,11 @@ void addApiRoutes(http::Router& server, Context& ctx) {
   server.get(R"(/api/buildings/([^/]+))", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
     std::string id = req.matches[1].str();
-    // The rule check of a building depends on the store's buildings, parcels and zoning, which a
-    // running server does not change: it is computed once and kept (permits are read each time).
+    // The rule check of a building depends on the store's buildings, parcels and zoning: kept
+    // for the store revision it was computed at (permits are read each time).
+    const int64_t revision = ctx.store().revision();
     json j;
-    {
-      std::lock_guard<std::mutex> lock(gVerdictMutex);
-      auto it = gChecks.find(id);
-      if (it != gChecks.end()) j = it->second;
-    }
+    if (auto kept = ctx.results.check(id, revision)) j = std::move(*kept);
     if (j.is_null()) {
       auto b = ctx.store().building(id);
       if (!b) return jsonError(res, 404, "not-found", "no building '" + id + "' in the store");
@@ -392,9 +429,7 @@ void addApiRoutes(http::Router& server, Context& ctx) {
       j["building"]["center"] = lonLatOf(ctx, pointInside(b->footprint));  // inside even for L-shapes
       j["building"]["ground_height"] = std::isfinite(b->groundHeight) ? json(b->groundHeight) : json(nullptr);
       j["building"]["attributes"] = json::parse(b->attributes.empty() ? "{}" : b->attributes, nullptr, false);
-      std::lock_guard<std::mutex> lock(gVerdictMutex);
-      if (gChecks.size() > 50000) gChecks.clear();
-      gChecks[id] = j;
+      ctx.results.putCheck(id, revision, j);
     }
     json permits = json::array();
     std::set<std::string> seen;
@@ -411,10 +446,7 @@ void addApiRoutes(http::Router& server, Context& ctx) {
           permits.push_back(pj);
         }
     j["permits"] = permits;
-    {
-      std::lock_guard<std::mutex> lock(gVerdictMutex);
-      gVerdicts[id] = j["verdict"];
-    }
+    ctx.results.putVerdict(id, revision, j["verdict"].get<std::string>());
     jsonReply(res, j);
   });
   server.post("/api/buildings/verdicts", [&](const http::Request& req, http::Response& res) {
@@ -424,22 +456,18 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     if (!j.contains("ids") || !j["ids"].is_array() || j["ids"].size() > 2000)
       return jsonError(res, 400, "bad-ids", "'ids': an array of at most 2,000 building ids");
     json out = json::object();
+    const int64_t revision = ctx.store().revision();
     for (auto& x : j["ids"]) {
       if (!x.is_string()) continue;
       std::string id = x;
-      {
-        std::lock_guard<std::mutex> lock(gVerdictMutex);
-        auto it = gVerdicts.find(id);
-        if (it != gVerdicts.end()) {
-          out[id] = it->second;
-          continue;
-        }
+      if (auto kept = ctx.results.verdict(id, revision)) {
+        out[id] = *kept;
+        continue;
       }
       auto b = ctx.store().building(id);
       if (!b) continue;
       std::string v = verdictName(overall(checkOne(ctx, *b).results));
-      std::lock_guard<std::mutex> lock(gVerdictMutex);
-      gVerdicts[id] = v;
+      ctx.results.putVerdict(id, revision, v);
       out[id] = v;
     }
     jsonReply(res, {{"verdicts", out}});

@@ -4,6 +4,8 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <unordered_map>
 #include <string>
 
 #include "twin/planning/rules.h"
@@ -22,6 +24,29 @@ struct Caller {
   std::string user = "public";
 };
 
+// Rule results kept between requests (a building's check, its overall verdict), valid for one
+// store revision (Store::revision, read on each request): when the store's data change — a
+// re-import by this server's operator, another server or `twin` on the same store — the next
+// request finds a newer revision and drops everything kept. Bounded in entries.
+class ResultCache {
+ public:
+  // The kept check / verdict of `id` at `revision`, or null.
+  std::optional<nlohmann::json> check(const std::string& id, int64_t revision);
+  std::optional<std::string> verdict(const std::string& id, int64_t revision);
+  // Kept only when `revision` is the newest seen (a result computed while the data changed
+  // under it is not kept).
+  void putCheck(const std::string& id, int64_t revision, const nlohmann::json& check);
+  void putVerdict(const std::string& id, int64_t revision, const std::string& verdict);
+
+ private:
+  bool at(int64_t revision);  // with mutex_ held: true when `revision` is the one kept
+  static constexpr size_t kMaxEntries = 50000;
+  std::mutex mutex_;
+  int64_t revision_ = -1;
+  std::unordered_map<std::string, nlohmann::json> checks_;
+  std::unordered_map<std::string, std::string> verdicts_;
+};
+
 // What every handler shares. Stores are per thread (SQLite connections and PostgreSQL sessions
 // are not shared between threads); the rules are read once.
 struct Context {
@@ -32,6 +57,7 @@ struct Context {
   twin::PlaneTransform& toStore();   // EPSG:6668/4326 (lat, lon) -> store CRS
   twin::PlaneTransform& toLonLat();  // store CRS -> lon/lat
   std::string geographicCrs;  // the lat/lon CRS toStore reads
+  ResultCache results;
 };
 
 // Writes {"error": {"status", "code", "message"}}.

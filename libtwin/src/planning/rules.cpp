@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "twin/fsutil.h"
 #include "twin/triangulate.h"
 #include "twin/vfs.h"
 
@@ -139,7 +140,10 @@ RuleSet& RuleSet::operator=(const RuleSet&) = default;
 
 std::string RuleSet::defaultPath() {
   const char* env = std::getenv("TWIN_RULES_DIR");
-  return std::string(env && *env ? env : TWIN_RULES_DIR) + "/japan.json";
+  if (env && *env) return std::string(env) + "/japan.json";
+  // Installed: PREFIX/share/twin/rules beside the program; else the source tree's.
+  if (std::string installed = fs::dataFile("rules/japan.json"); !installed.empty()) return installed;
+  return std::string(TWIN_RULES_DIR) + "/japan.json";
 }
 
 Result<RuleSet> RuleSet::load(const std::string& path) {

@@ -213,11 +213,14 @@ class SqlStore : public Store {
   }
   void commit() override {
     cleanIfDirty();  // links computed from replaced parcels or districts are stale
+    if (dataChanged_) bumpRevision();
     db_->exec("COMMIT");
     inTxn_ = false;
+    dataChanged_ = false;
   }
   void rollback() override {
     inTxn_ = false;
+    dataChanged_ = false;
     try {
       db_->exec("ROLLBACK");
     } catch (const StoreError&) {
@@ -235,6 +238,7 @@ class SqlStore : public Store {
                V::of(int64_t(p.cornerLot)), V::of(p.frontRoadWidth), V::of(p.attributes), V::of(p.source),
                V::of(int64_t(p.line)), db_->geomValue(p.geom)});
     linksDirty_ = true;
+    dataWritten();
   }
   void put(const District& d) override {
     requireCrs();
@@ -243,6 +247,7 @@ class SqlStore : public Store {
                V::of(d.heightLimit), V::of(d.maxHeight), V::of(d.minHeight), V::of(d.minSiteArea), V::of(d.wallSetback),
                V::of(d.area), V::of(d.attributes), V::of(d.source), V::of(int64_t(d.line)), db_->geomValue(d.geom)});
     linksDirty_ = true;
+    dataWritten();
   }
   void put(const Building& b) override {
     requireCrs();
@@ -253,11 +258,29 @@ class SqlStore : public Store {
                V::of(int64_t(b.floorAreaEstimated)), V::of(b.floorAreaSource), V::of(b.usage), V::of(b.fireResistance),
                V::of(b.attributes), V::of(b.source), V::of(int64_t(b.line)), db_->geomValue(b.footprint)});
     db_->exec("DELETE FROM building_links_done WHERE building_id = ?", {V::of(b.id)});
+    dataWritten();
   }
   void put(const Road& r) override {
     requireCrs();
     db_->exec(upsertSql("roads", kRoadCols, db_->geomParam()),
               {V::of(r.id), V::of(r.width), V::of(r.name), V::of(r.source), db_->geomValue(r.geom)});
+    dataWritten();
+  }
+
+  // ---- revision ----
+
+  int64_t revision() override {
+    auto rows = db_->query("SELECT value FROM twin_meta WHERE key = 'revision'");
+    return rows.empty() ? 0 : std::strtoll(rows[0][0].text().c_str(), nullptr, 10);
+  }
+  // Inside a transaction the revision moves at commit (once); outside, with the write.
+  void dataWritten() {
+    if (inTxn_) dataChanged_ = true;
+    else bumpRevision();
+  }
+  void bumpRevision() {
+    db_->exec("INSERT INTO twin_meta (key, value) VALUES ('revision', '1') ON CONFLICT (key) DO UPDATE SET value = "
+              "CAST(CAST(twin_meta.value AS BIGINT) + 1 AS TEXT)");
   }
 
   // ---- reads ----
@@ -697,6 +720,7 @@ class SqlStore : public Store {
   std::string crs_;
   bool linksDirty_ = false;
   bool inTxn_ = false;  // inside begin() ... commit()
+  bool dataChanged_ = false;  // parcels, districts, buildings or roads written in this transaction
 };
 
 }  // namespace

@@ -105,6 +105,11 @@ class Store {
 
   virtual StoreCounts counts() = 0;
   virtual std::string describe() = 0;  // "GeoPackage store.gpkg" / "PostGIS db@host"
+
+  // The data revision: a counter the store bumps in every committed write of parcels, districts,
+  // buildings or roads (what rule results are computed from), by this process or any other.
+  // Results cached under one revision are stale once it moves (0: never written so far).
+  virtual int64_t revision() = 0;
 };
 
 }  // namespace twin::planning
