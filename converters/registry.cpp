@@ -11,20 +11,38 @@ namespace twin::converters {
 const FormatRegistry& builtinFormats() {
   static const FormatRegistry registry = [] {
     FormatRegistry r;
-    r.add({"citygml", "CityGML 1.0/2.0/3.0 (PLATEAU i-UR 1.x-3.x): buildings with LOD0-4, textures, attributes",
-           {".gml", ".citygml", ".xml"}, &citygml::createReader, &citygml::sniff});
-    r.add({"cityjson", "CityJSON 1.0/1.1/2.0 and CityJSONSeq: city objects with semantics, materials, textures, templates",
-           {".json", ".city.json", ".jsonl", ".city.jsonl"}, &cityjson::createReader, &cityjson::sniff});
-    r.add({"mojxml", "Cadastral map XML of the Ministry of Justice (地図XML): parcels (筆) with 地番 (--types parcel)",
-           {".xml"}, &mojxml::createReader, &mojxml::sniff});
-    r.add({"ogr", "GDAL/OGR vector data (GeoJSON, GeoPackage, Shapefile, FlatGeobuf): polygons with attributes, for "
-                  "parcels, zoning and roads (twin parcels/zoning/roads import)",
-           {".geojson", ".json", ".gpkg", ".shp", ".fgb"}, &ogr::createReader, &ogr::sniff});
-    r.add({"mesh", "3D meshes placed with --crs and --origin: OBJ (+MTL, textures; a feature per object), glTF/GLB (a "
-                   "feature per node), PLY, OFF (Open3D)",
-           {".obj", ".gltf", ".glb", ".ply", ".off"}, &mesh::createMeshReader, &mesh::sniffMesh});
-    r.add({"stl", "STL meshes (Open3D) placed with --crs and --origin, a feature per file", {".stl"},
-           &mesh::createMeshReader, nullptr});
+    r.add({"citygml",
+           "CityGML 1.0/2.0/3.0 (PLATEAU i-UR 1.x-3.x): buildings with LOD0-4, textures, attributes",
+           {".gml", ".citygml", ".xml"},
+           &citygml::createReader,
+           &citygml::sniff});
+    r.add({"cityjson",
+           "CityJSON 1.0/1.1/2.0 and CityJSONSeq: city objects with semantics, materials, textures, templates",
+           {".json", ".city.json", ".jsonl", ".city.jsonl"},
+           &cityjson::createReader,
+           &cityjson::sniff});
+    r.add({"mojxml",
+           "Cadastral map XML of the Ministry of Justice (地図XML): parcels (筆) with 地番 (--types parcel)",
+           {".xml"},
+           &mojxml::createReader,
+           &mojxml::sniff});
+    r.add({"ogr",
+           "GDAL/OGR vector data (GeoJSON, GeoPackage, Shapefile, FlatGeobuf): polygons with attributes, for "
+           "parcels, zoning and roads (twin parcels/zoning/roads import)",
+           {".geojson", ".json", ".gpkg", ".shp", ".fgb"},
+           &ogr::createReader,
+           &ogr::sniff});
+    r.add({"mesh",
+           "3D meshes placed with --crs and --origin: OBJ (+MTL, textures; a feature per object), glTF/GLB (a "
+           "feature per node), PLY, OFF (Open3D)",
+           {".obj", ".gltf", ".glb", ".ply", ".off"},
+           &mesh::createMeshReader,
+           &mesh::sniffMesh});
+    r.add({"stl",
+           "STL meshes (Open3D) placed with --crs and --origin, a feature per file",
+           {".stl"},
+           &mesh::createMeshReader,
+           nullptr});
     FormatInfo points{"pointcloud",
                       "Point clouds (Open3D: PLY without faces, PCD, XYZ, XYZN, XYZRGB, PTS) placed with --crs and "
                       "--origin: tiled as glTF points with voxel-subsampled levels of detail",
@@ -73,7 +91,8 @@ bool isZip(const std::string& path) {
   return lower.size() > 4 && lower.compare(lower.size() - 4, 4, ".zip") == 0;
 }
 
-void addZip(const std::string& path, const FormatRegistry& registry, DiagnosticSink& diag, std::vector<InputItem>& out) {
+void addZip(const std::string& path, const FormatRegistry& registry, DiagnosticSink& diag,
+            std::vector<InputItem>& out) {
   std::string err;
   auto entries = vfs::listZip(path, err);
   if (!err.empty()) {
@@ -99,14 +118,16 @@ void addZip(const std::string& path, const FormatRegistry& registry, DiagnosticS
         size = (st.valid & ZIP_STAT_SIZE) ? st.size : 0;
         uint64_t packed = (st.valid & ZIP_STAT_COMP_SIZE) ? st.comp_size : 0;
         if (size > kMaxZipEntryBytes) {
-          diag.error("zip-entry-too-large", "archive entry " + entry + " claims " + std::to_string(size >> 30) +
-                                                " GB uncompressed; skipped", path);
+          diag.error("zip-entry-too-large",
+                     "archive entry " + entry + " claims " + std::to_string(size >> 30) + " GB uncompressed; skipped",
+                     path);
           continue;
         }
         if (packed > 0 && size > (uint64_t(256) << 20) && size / packed > kMaxZipRatio) {
-          diag.error("zip-bomb", "archive entry " + entry + " expands " + std::to_string(size / packed) +
-                                     ":1 (" + std::to_string(size >> 20) + " MB from " + std::to_string(packed >> 10) +
-                                     " KB); skipped", path);
+          diag.error("zip-bomb",
+                     "archive entry " + entry + " expands " + std::to_string(size / packed) + ":1 (" +
+                         std::to_string(size >> 20) + " MB from " + std::to_string(packed >> 10) + " KB); skipped",
+                     path);
           continue;
         }
       }

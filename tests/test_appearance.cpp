@@ -86,8 +86,8 @@ TEST_CASE("TIFF textures are converted for glTF; JPEG and PNG pass through", "[c
   CHECK(img.data[1] == 0xD8);
 
   GlbImage jpg;
-  REQUIRE(loadTextureImage(samples("plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_appearance/14201-bldg-110968-1.jpg"),
-                           jpg, err));
+  REQUIRE(loadTextureImage(
+      samples("plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_appearance/14201-bldg-110968-1.jpg"), jpg, err));
   CHECK(jpg.mimeType == "image/jpeg");
   CHECK(jpg.data.size() == 5763);  // as it is
 

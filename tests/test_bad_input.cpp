@@ -1,7 +1,7 @@
 // Bad input: each gives a clear diagnostic (file, line, feature id) and the right exit code,
 // nothing crashes, and nothing half-written is left behind.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "test_support.h"
@@ -9,7 +9,6 @@
 using namespace twin;
 using namespace twin::test;
 namespace sfs = std::filesystem;
-
 
 TEST_CASE("Truncated XML: a located error, the buildings before the cut survive", "[bad-input]") {
   std::string full = cityModel(boxBuilding("a", 35.68, 139.76, 3, 9) + boxBuilding("b", 35.681, 139.76, 3, 9) +
@@ -84,7 +83,8 @@ TEST_CASE("Missing srsName without --crs is an error", "[bad-input]") {
 TEST_CASE("Dangling xlink: warning with the building id, the rest converts", "[bad-input]") {
   std::string extra =
       "<bldg:lod2Solid><gml:Solid><gml:exterior><gml:CompositeSurface>"
-      "<gml:surfaceMember xlink:href=\"#does-not-exist\"/></gml:CompositeSurface></gml:exterior></gml:Solid></bldg:lod2Solid>";
+      "<gml:surfaceMember "
+      "xlink:href=\"#does-not-exist\"/></gml:CompositeSurface></gml:exterior></gml:Solid></bldg:lod2Solid>";
   std::string dir = tempDir("xlink");
   std::string path = dir + "/x.gml";
   writeText(path, cityModel(boxBuilding("bx", 35.68, 139.76, 3, 9, extra)));
@@ -188,7 +188,8 @@ TEST_CASE("An output directory that is not a twin tileset is never overwritten",
   CHECK(r.exitCode == 1);
   CHECK(readText(dir + "/tiles/tileset.json") == before);
   // No staging directories left behind.
-  for (auto& e : sfs::directory_iterator(dir)) CHECK(e.path().filename().string().find("twin-tmp") == std::string::npos);
+  for (auto& e : sfs::directory_iterator(dir))
+    CHECK(e.path().filename().string().find("twin-tmp") == std::string::npos);
 }
 
 TEST_CASE("Malformed XML in the appearance section is reported at its true line", "[bad-input]") {

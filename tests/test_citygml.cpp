@@ -238,7 +238,8 @@ TEST_CASE("A PLATEAU zip as distributed is read in place; other feature types ar
   CHECK(diag.errorCount() == 0);
 }
 
-TEST_CASE("Unknown ADE objects are skipped, geometry is never an attribute, PLATEAU's unknowns stay unknown", "[citygml]") {
+TEST_CASE("Unknown ADE objects are skipped, geometry is never an attribute, PLATEAU's unknowns stay unknown",
+          "[citygml]") {
   // A made file (tests/data/ade): an ADE BuildingUnit with its own solid, an ADE attribute, an
   // ADE property holding only a surface, and -9999 / 9999 where PLATEAU means "unknown".
   DiagnosticCollector diag;

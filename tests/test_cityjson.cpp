@@ -86,7 +86,8 @@ TEST_CASE("CityJSON 1.1 with a CRS: Zurich LOD2 buildings, their parts and seman
   CHECK(bySurface[SurfaceType::Roof] == 644);
   CHECK(bySurface[SurfaceType::Ground] == 55);
   // Attributes: CityGML's building attributes under their CityGML names, the rest as they are.
-  auto it = std::find_if(objs.begin(), objs.end(), [](auto& o) { return o.id == "UUID_04153856-c970-4f34-a0cf-ff14691e3841"; });
+  auto it = std::find_if(objs.begin(), objs.end(),
+                         [](auto& o) { return o.id == "UUID_04153856-c970-4f34-a0cf-ff14691e3841"; });
   REQUIRE(it != objs.end());
   REQUIRE(it->attribute("bldg:class"));
   CHECK(it->attribute("bldg:class")->text == "BB01");
@@ -141,7 +142,8 @@ TEST_CASE("CityJSON 2.0 textures; a file without a CRS needs --crs", "[cityjson]
   CHECK(images.size() == app["textures"].size());  // all 74 images are used by some surface
   CHECK(images.count("0320_7_8.jpg") == 1);
   // The first surface of {19935DFC-...}: texture 24, uv indices 288..293 of vertices-texture.
-  auto it = std::find_if(objs.begin(), objs.end(), [](auto& o) { return o.id == "{19935DFC-F7B3-4D6E-92DD-C48EE1D1519A}"; });
+  auto it =
+      std::find_if(objs.begin(), objs.end(), [](auto& o) { return o.id == "{19935DFC-F7B3-4D6E-92DD-C48EE1D1519A}"; });
   REQUIRE(it != objs.end());
   const Geometry& g = it->geometries[0];
   REQUIRE(!g.uvs.empty());
@@ -290,7 +292,7 @@ TEST_CASE("CityJSONSeq: read line by line, the same objects as the CityJSON file
     CHECK(a.polygons.size() == b.polygons.size());
     CHECK(a.uvs.size() == b.uvs.size());
     CHECK(o.sourceLine > 1);  // the feature's line in the sequence
-  }  // The same sequence under a .json name is recognised by its first line.
+  }                           // The same sequence under a .json name is recognised by its first line.
   writeText(dir + "/rotterdam-seq.json", seq);
   DiagnosticCollector diag2;
   auto again = readAll(dir + "/rotterdam-seq.json", diag2);
@@ -354,7 +356,10 @@ TEST_CASE("Broken CityJSON gives diagnostics naming the line or the object", "[c
   }
   {  // a sequence without its header line
     DiagnosticCollector diag;
-    read("noheader.city.jsonl", R"({"type":"CityJSONFeature","id":"a","CityObjects":{},"vertices":[]})" "\n", diag);
+    read("noheader.city.jsonl",
+         R"({"type":"CityJSONFeature","id":"a","CityObjects":{},"vertices":[]})"
+         "\n",
+         diag);
     CHECK(diag.hasCode("cityjson-seq-header"));
   }
 }
@@ -387,7 +392,8 @@ TEST_CASE("CityJSON through twin convert: a valid tileset at the place PROJ puts
     for (auto& prim : g.json["meshes"][0]["primitives"]) {
       auto pos = accessorValues(g, prim["attributes"]["POSITION"]);
       for (size_t i = 0; i + 2 < pos.size() && !found; i += 3) {
-        double x = tr[0].get<double>() + pos[i], y = tr[1].get<double>() + pos[i + 1], z = tr[2].get<double>() + pos[i + 2];
+        double x = tr[0].get<double>() + pos[i], y = tr[1].get<double>() + pos[i + 1],
+               z = tr[2].get<double>() + pos[i + 2];
         Vec3 ecef{x, -z, y};  // glTF y-up to 3D Tiles z-up
         if (std::hypot(ecef[0] - p[0], ecef[1] - p[1], ecef[2] - p[2]) < 0.02) found = true;
       }
@@ -408,12 +414,12 @@ TEST_CASE("CityJSON 1.0 (numeric lod, URN CRS) and geometry templates", "[cityjs
   cube["geometry-templates"] = {
       {"templates", json::array({{{"type", "MultiSurface"}, {"lod", 1}, {"boundaries", {{{0, 1, 2}}}}}})},
       {"vertices-templates", {{0.0, 0.0, 0.0}, {1.0, 0.0, 0.0}, {0.0, 1.0, 0.0}}}};
-  cube["CityObjects"]["tpl"] = {{"type", "Building"},
-                                {"geometry", json::array({{{"type", "GeometryInstance"},
-                                                           {"template", 0},
-                                                           {"boundaries", {0}},
-                                                           {"transformationMatrix",
-                                                            {2, 0, 0, 10, 0, 2, 0, 20, 0, 0, 1, 0, 0, 0, 0, 1}}}})}};
+  cube["CityObjects"]["tpl"] = {
+      {"type", "Building"},
+      {"geometry", json::array({{{"type", "GeometryInstance"},
+                                 {"template", 0},
+                                 {"boundaries", {0}},
+                                 {"transformationMatrix", {2, 0, 0, 10, 0, 2, 0, 20, 0, 0, 1, 0, 0, 0, 0, 1}}}})}};
   writeText(dir + "/c.json", cube.dump());
   DiagnosticCollector diag;
   ReadStats stats;
@@ -432,8 +438,9 @@ TEST_CASE("CityJSON 1.0 (numeric lod, URN CRS) and geometry templates", "[cityjs
   REQUIRE(g->points.size() == 3);
   // vertices[0] of the cube with its transform, plus (2x + 10, 2y + 20, z).
   auto& v0 = cube["vertices"][0];
-  double s = cube["transform"]["scale"][0], t[3] = {cube["transform"]["translate"][0], cube["transform"]["translate"][1],
-                                                    cube["transform"]["translate"][2]};
+  double s = cube["transform"]["scale"][0],
+         t[3] = {cube["transform"]["translate"][0], cube["transform"]["translate"][1],
+                 cube["transform"]["translate"][2]};
   Vec3 ref{v0[0].get<double>() * s + t[0], v0[1].get<double>() * s + t[1], v0[2].get<double>() * s + t[2]};
   CHECK(g->points[0][0] == Approx(ref[0] + 10));
   CHECK(g->points[0][1] == Approx(ref[1] + 20));

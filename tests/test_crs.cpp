@@ -82,9 +82,8 @@ TEST_CASE("srsName forms become canonical EPSG ids", "[crs]") {
   CHECK(canonicalSrs("urn:adv:crs:DE_DHDN_3GK4*DE_DHHN92_NH") == "EPSG:31468+5783");  // Gauss-Krueger zone 4
   CHECK(canonicalSrs("urn:adv:crs:DE_DHDN_3GK2") == "EPSG:31466");
   CHECK(canonicalSrs("EPSG:25833") == "EPSG:25833");
-  CHECK(canonicalSrs(
-            "http://www.opengis.net/def/crs-compound?1=http://www.opengis.net/def/crs/EPSG/0/25832&2=http://www.opengis.net/def/crs/EPSG/0/5783") ==
-        "EPSG:25832+5783");
+  CHECK(canonicalSrs("http://www.opengis.net/def/crs-compound?1=http://www.opengis.net/def/crs/EPSG/0/25832&2=http://"
+                     "www.opengis.net/def/crs/EPSG/0/5783") == "EPSG:25832+5783");
   CHECK_FALSE(canonicalSrs("urn:ogc:def:crs:local:my-site").has_value());
   CHECK_FALSE(canonicalSrs("").has_value());
 }
@@ -178,7 +177,8 @@ TEST_CASE("A building's worth of points in one batch matches PROJ point by point
     pts = src;
     REQUIRE((*t)->toEcef(pts.data(), pts.size()) == 0);
     double worst = 0;
-    for (size_t k = 0; k < src.size(); ++k) worst = std::max(worst, dist(pts[k], projEcefGsi("EPSG:6697", src[k][0], src[k][1], src[k][2])));
+    for (size_t k = 0; k < src.size(); ++k)
+      worst = std::max(worst, dist(pts[k], projEcefGsi("EPSG:6697", src[k][0], src[k][1], src[k][2])));
     INFO("lat0 " << lat0 << " worst " << worst);
     CHECK(worst < 0.01);
   }

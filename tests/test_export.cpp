@@ -63,7 +63,8 @@ TEST_CASE("twin export GLB and OBJ: the selected buildings in a local ENU frame"
   auto g = readGlb(dir + "/sel.glb");
   REQUIRE(g.ok);
   auto& origin = g.json["asset"]["extras"]["twin"]["origin"];
-  Vec3 llh{origin["longitude"].get<double>(), origin["latitude"].get<double>(), origin["ellipsoidalHeight"].get<double>()};
+  Vec3 llh{origin["longitude"].get<double>(), origin["latitude"].get<double>(),
+           origin["ellipsoidalHeight"].get<double>()};
   CHECK(llh[0] == Approx(139.74).margin(0.01));
   CHECK(llh[1] == Approx(35.26).margin(0.01));
   // One node per building (plus the root), named by id, attributes as extras.
@@ -171,7 +172,8 @@ TEST_CASE("twin export GeoJSON and GeoPackage footprints with attributes", "[exp
 
 TEST_CASE("twin export from CityJSON, and refusals", "[export]") {
   std::string dir = tempDir("export-cityjson");
-  auto r = runTwin("export " + samples("cityjson-cjio/zurich_subset_lod2.json") + " -o " + dir + "/z.glb --no-progress");
+  auto r =
+      runTwin("export " + samples("cityjson-cjio/zurich_subset_lod2.json") + " -o " + dir + "/z.glb --no-progress");
   INFO(r.output);
   REQUIRE(r.exitCode == 0);
   validateOutput(dir);

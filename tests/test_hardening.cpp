@@ -16,11 +16,11 @@
 #include <sstream>
 #include <thread>
 
-#include "test_support.h"
-#include "twin/cityjson/cityjson_reader.h"
-#include "twin/citygml/citygml_reader.h"
-#include "twin/mojxml/mojxml_reader.h"
 #include "../viewer-server/src/http.h"
+#include "test_support.h"
+#include "twin/citygml/citygml_reader.h"
+#include "twin/cityjson/cityjson_reader.h"
+#include "twin/mojxml/mojxml_reader.h"
 
 using namespace twin;
 using namespace twin::test;
@@ -88,11 +88,14 @@ TEST_CASE("Malformed and hostile inputs: a clear diagnostic, the right exit code
     bool named = false;
     std::istringstream lines(r.output);
     for (std::string l; std::getline(lines, l);)
-      if (l.find("[" + code + "]") != std::string::npos && (l.find(file) != std::string::npos || code == "nothing-converted"))
+      if (l.find("[" + code + "]") != std::string::npos &&
+          (l.find(file) != std::string::npos || code == "nothing-converted"))
         named = true;
     CHECK(named);
-    if (want == 1) CHECK_FALSE(sfs::exists(out));  // nothing written
-    else CHECK(sfs::exists(out + "/tileset.json"));
+    if (want == 1)
+      CHECK_FALSE(sfs::exists(out));  // nothing written
+    else
+      CHECK(sfs::exists(out + "/tileset.json"));
     // No staging directory left behind.
     for (auto& e : sfs::directory_iterator(dir))
       CHECK(e.path().filename().string().find(".twin-tmp-") == std::string::npos);

@@ -41,9 +41,9 @@ Vec3 vertexEcef(const std::string& id) {
 
 struct TileWalk {
   size_t features = 0, points = 0, tiles = 0;  // features: in leaf tiles
-  std::vector<Vec3> ecef;  // every vertex / point
-  bool outside = false;    // some point outside its tile's box
-  bool errorGrows = false;  // a child's geometric error above its parent's
+  std::vector<Vec3> ecef;                      // every vertex / point
+  bool outside = false;                        // some point outside its tile's box
+  bool errorGrows = false;                     // a child's geometric error above its parent's
 };
 
 // Walks a tileset: positions to ECEF, point containment in the tile box.
@@ -66,7 +66,8 @@ TileWalk walk(const std::string& dir) {
         auto pos = accessorValues(g, prim["attributes"]["POSITION"]);
         if (prim.value("mode", 4) == 0) w.points += pos.size() / 3;
         for (size_t i = 0; i + 2 < pos.size(); i += 3) {
-          double x = tr[0].get<double>() + pos[i], y = tr[1].get<double>() + pos[i + 1], z = tr[2].get<double>() + pos[i + 2];
+          double x = tr[0].get<double>() + pos[i], y = tr[1].get<double>() + pos[i + 1],
+                 z = tr[2].get<double>() + pos[i + 2];
           Vec3 p{x, -z, y};
           w.ecef.push_back(p);
           if (box.is_array()) {  // inside the oriented box: |d . axis| <= |axis|^2 for each half axis
@@ -100,7 +101,8 @@ std::string objOrigin(const std::string& obj) {
     double lon, lat, h;
     auto pos = line.find("about longitude ");
     if (pos != std::string::npos &&
-        std::sscanf(line.c_str() + pos, "about longitude %lf, latitude %lf, ellipsoidal height %lf", &lon, &lat, &h) == 3) {
+        std::sscanf(line.c_str() + pos, "about longitude %lf, latitude %lf, ellipsoidal height %lf", &lon, &lat, &h) ==
+            3) {
       char buf[128];
       std::snprintf(buf, sizeof buf, "%.9f,%.9f,%.3f", lon, lat, h);
       return buf;
@@ -180,7 +182,9 @@ TEST_CASE("OBJ and GLB meshes come back where the city model was", "[mesh]") {
 
 TEST_CASE("PLY and STL meshes (Open3D), and a projected placement", "[mesh]") {
   std::string dir = tempDir("mesh-open3d");
-  REQUIRE(runTwin("export " + sample() + " --ids " + std::string(kA) + " -o " + dir + "/a.obj -q --no-progress").exitCode == 0);
+  REQUIRE(
+      runTwin("export " + sample() + " --ids " + std::string(kA) + " -o " + dir + "/a.obj -q --no-progress").exitCode ==
+      0);
   std::string origin = objOrigin(dir + "/a.obj");
   auto m = readObjMesh(dir + "/a.obj", true);
   REQUIRE(m.tri.size() >= 4);
@@ -197,7 +201,8 @@ TEST_CASE("PLY and STL meshes (Open3D), and a projected placement", "[mesh]") {
     stl << "solid a\n";
     for (auto& t : m.tri) {
       stl << "facet normal 0 0 0\nouter loop\n";
-      for (int k = 0; k < 3; ++k) stl << "vertex " << m.v[t[k]][0] << " " << m.v[t[k]][1] << " " << m.v[t[k]][2] << "\n";
+      for (int k = 0; k < 3; ++k)
+        stl << "vertex " << m.v[t[k]][0] << " " << m.v[t[k]][1] << " " << m.v[t[k]][2] << "\n";
       stl << "endloop\nendfacet\n";
     }
     stl << "endsolid a\n";
@@ -220,10 +225,12 @@ TEST_CASE("PLY and STL meshes (Open3D), and a projected placement", "[mesh]") {
   {
     std::ofstream obj(dir + "/cube.obj");
     obj << "o cube\n";
-    for (int i = 0; i < 8; ++i) obj << "v " << (i & 1) * 10 << " " << ((i >> 1) & 1) * 10 << " " << ((i >> 2) & 1) * 10 << "\n";
+    for (int i = 0; i < 8; ++i)
+      obj << "v " << (i & 1) * 10 << " " << ((i >> 1) & 1) * 10 << " " << ((i >> 2) & 1) * 10 << "\n";
     obj << "f 1 3 4 2\nf 5 6 8 7\nf 1 2 6 5\nf 3 7 8 4\nf 1 5 7 3\nf 2 4 8 6\n";
   }
-  auto r = runTwin("convert " + dir + "/cube.obj --crs EPSG:6677 --origin -8600,-82100,20 -o " + dir + "/t-cube --no-progress");
+  auto r = runTwin("convert " + dir + "/cube.obj --crs EPSG:6677 --origin -8600,-82100,20 -o " + dir +
+                   "/t-cube --no-progress");
   INFO(r.output);
   REQUIRE(r.exitCode == 0);
   auto t = CrsTransform::create("EPSG:6677");
@@ -249,7 +256,8 @@ TEST_CASE("Point clouds become a point tileset with voxel levels of detail", "[m
       double a = u(rng), b = u(rng);
       if (a + b > 1) a = 1 - a, b = 1 - b;
       const Vec3 &p0 = m.v[t[0]], &p1 = m.v[t[1]], &p2 = m.v[t[2]];
-      pts.push_back({p0[0] + a * (p1[0] - p0[0]) + b * (p2[0] - p0[0]), p0[1] + a * (p1[1] - p0[1]) + b * (p2[1] - p0[1]),
+      pts.push_back({p0[0] + a * (p1[0] - p0[0]) + b * (p2[0] - p0[0]),
+                     p0[1] + a * (p1[1] - p0[1]) + b * (p2[1] - p0[1]),
                      p0[2] + a * (p1[2] - p0[2]) + b * (p2[2] - p0[2])});
     }
   REQUIRE(pts.size() > 50000);
@@ -288,14 +296,16 @@ TEST_CASE("Point clouds become a point tileset with voxel levels of detail", "[m
     CHECK(ts["root"]["geometricError"].get<double>() > 0);  // the root keeps a subsample
     auto root = readGlb(out + "/" + ts["root"]["content"]["uri"].get<std::string>());
     CHECK(root.json["meshes"][0]["primitives"][0]["mode"] == 0);
-    if (std::string(in) == "cloud.ply") CHECK(root.json["meshes"][0]["primitives"][0]["attributes"].contains("COLOR_0"));
+    if (std::string(in) == "cloud.ply")
+      CHECK(root.json["meshes"][0]["primitives"][0]["attributes"].contains("COLOR_0"));
   }
 }
 
 TEST_CASE("Broken meshes and point clouds give diagnostics", "[mesh][bad-input]") {
   std::string dir = tempDir("mesh-bad");
   writeText(dir + "/bad.obj", "o x\nv 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 9\nf 1 2 3\n");
-  auto r = runTwin("convert " + dir + "/bad.obj --crs EPSG:6677 --origin -8600,-82100,0 -o " + dir + "/t1 --no-progress");
+  auto r =
+      runTwin("convert " + dir + "/bad.obj --crs EPSG:6677 --origin -8600,-82100,0 -o " + dir + "/t1 --no-progress");
   INFO(r.output);
   CHECK(r.exitCode == 0);
   CHECK(r.output.find("obj-bad-face") != std::string::npos);
@@ -307,7 +317,9 @@ TEST_CASE("Broken meshes and point clouds give diagnostics", "[mesh][bad-input]"
   r = runTwin("convert " + dir + "/trunc.glb --crs EPSG:6677 -o " + dir + "/t3 --no-progress");
   CHECK(r.exitCode == 1);
   CHECK(r.output.find("gltf-malformed") != std::string::npos);
-  writeText(dir + "/empty.ply", "ply\nformat ascii 1.0\nelement vertex 0\nproperty float x\nproperty float y\nproperty float z\nend_header\n");
+  writeText(
+      dir + "/empty.ply",
+      "ply\nformat ascii 1.0\nelement vertex 0\nproperty float x\nproperty float y\nproperty float z\nend_header\n");
   r = runTwin("convert " + dir + "/empty.ply --crs EPSG:6677 -o " + dir + "/t4 --no-progress");
   CHECK(r.exitCode == 1);
   CHECK(r.output.find("pointcloud-unreadable") != std::string::npos);

@@ -38,7 +38,8 @@ Heights leafHeights(const std::string& dir) {
       auto pos = accessorValues(g, prim["attributes"]["POSITION"]);
       for (size_t i = 0; i + 2 < pos.size(); i += 3) {
         // Node translation and positions are glTF y-up; 3D Tiles turns them z-up: (x, y, z) -> (x, -z, y).
-        double x = tr[0].get<double>() + pos[i], y = tr[1].get<double>() + pos[i + 1], z = tr[2].get<double>() + pos[i + 2];
+        double x = tr[0].get<double>() + pos[i], y = tr[1].get<double>() + pos[i + 1],
+               z = tr[2].get<double>() + pos[i + 2];
         Vec3 ecef{x, -z, y};
         double hz = ecefToLonLatHeight(ecef)[2];
         h.min = std::min(h.min, hz), h.max = std::max(h.max, hz);
@@ -58,7 +59,8 @@ TEST_CASE("Vector footprints (GeoJSON, GeoPackage) become LOD1 buildings", "[ogr
   REQUIRE(runTwin("buildings import " + sample + " --store " + dir + "/s.gpkg --store-crs EPSG:6677 -q").exitCode == 0);
   for (const char* fmt : {"GeoJSON", "GPKG"}) {
     std::string out = dir + (std::string(fmt) == "GPKG" ? "/fp.gpkg" : "/fp.geojson");
-    auto r = run("ogr2ogr -f " + std::string(fmt) + " " + out + " " + dir + "/s.gpkg buildings -select id,height,storeys_above,usage");
+    auto r = run("ogr2ogr -f " + std::string(fmt) + " " + out + " " + dir +
+                 "/s.gpkg buildings -select id,height,storeys_above,usage");
     INFO(r.output);
     REQUIRE(r.exitCode == 0);
   }
@@ -87,10 +89,12 @@ TEST_CASE("Vector footprints (GeoJSON, GeoPackage) become LOD1 buildings", "[ogr
   }
   // A Shapefile inside a zip (read in place through GDAL's /vsizip/): the same buildings.
   {
-    auto r = run("ogr2ogr -f 'ESRI Shapefile' " + dir + "/shp " + dir + "/s.gpkg buildings -select id,height -nln footprints");
+    auto r = run("ogr2ogr -f 'ESRI Shapefile' " + dir + "/shp " + dir +
+                 "/s.gpkg buildings -select id,height -nln footprints");
     INFO(r.output);
     REQUIRE(r.exitCode == 0);
-    r = run("cd " + dir + "/shp && python3 -c \"import zipfile,glob; z=zipfile.ZipFile('../fp-shp.zip','w'); "
+    r = run("cd " + dir +
+            "/shp && python3 -c \"import zipfile,glob; z=zipfile.ZipFile('../fp-shp.zip','w'); "
             "[z.write(f, 'data/' + f) for f in sorted(glob.glob('footprints.*'))]\"");
     REQUIRE(r.exitCode == 0);
     std::string tiles = dir + "/tiles-shp";
@@ -113,7 +117,8 @@ TEST_CASE("Vector footprints (GeoJSON, GeoPackage) become LOD1 buildings", "[ogr
                   x0 - 100, y1 + 100, x1 + 100, y0 - 100, dir.c_str());
     REQUIRE(run(cmd).exitCode == 0);
     std::string tiles = dir + "/tiles-dem";
-    auto r = runTwin("convert " + dir + "/fp.geojson -o " + tiles + " --no-progress -q --height-field height --dem " + dir + "/flat.tif");
+    auto r = runTwin("convert " + dir + "/fp.geojson -o " + tiles + " --no-progress -q --height-field height --dem " +
+                     dir + "/flat.tif");
     INFO(r.output);
     REQUIRE(r.exitCode == 0);
     Heights h = leafHeights(tiles);
@@ -126,23 +131,28 @@ TEST_CASE("Vector footprints (GeoJSON, GeoPackage) become LOD1 buildings", "[ogr
                   "-a_ullr %.3f %.3f %.3f %.3f %s/far.tif",
                   x0 + 5000, y1 + 5000, x1 + 5000, y0 + 5000, dir.c_str());
     REQUIRE(run(cmd).exitCode == 0);
-    r = runTwin("convert " + dir + "/fp.geojson -o " + dir + "/tiles-far --no-progress --height-field height --dem " + dir + "/far.tif");
+    r = runTwin("convert " + dir + "/fp.geojson -o " + dir + "/tiles-far --no-progress --height-field height --dem " +
+                dir + "/far.tif");
     CHECK(r.output.find("dem-outside") != std::string::npos);
-    r = runTwin("convert " + dir + "/fp.geojson -o " + dir + "/tiles-nodem --no-progress --height-field height --dem " + dir + "/nothing.tif");
+    r = runTwin("convert " + dir + "/fp.geojson -o " + dir + "/tiles-nodem --no-progress --height-field height --dem " +
+                dir + "/nothing.tif");
     CHECK(r.output.find("dem-unreadable") != std::string::npos);
   }
   // Storeys × floor height where no height field is named or found.
-  auto r = runTwin("convert " + dir + "/fp.geojson -o " + dir + "/tiles-storeys --no-progress -q --height-field nope "
+  auto r = runTwin("convert " + dir + "/fp.geojson -o " + dir +
+                   "/tiles-storeys --no-progress -q --height-field nope "
                    "--storeys-field storeys_above --floor-height 4");
   INFO(r.output);
   CHECK(r.exitCode == 0);
   // Only the footprints without storeys either are reported.
-  int noStoreys = std::atoi(run("sqlite3 " + dir + "/s.gpkg 'SELECT count(*) FROM buildings WHERE storeys_above IS NULL'").output.c_str());
+  int noStoreys = std::atoi(
+      run("sqlite3 " + dir + "/s.gpkg 'SELECT count(*) FROM buildings WHERE storeys_above IS NULL'").output.c_str());
   size_t at = r.output.find("footprint-no-height");  // the summary counts diagnostics by code
   int warned = at == std::string::npos ? 0 : std::atoi(r.output.c_str() + r.output.find_first_of("0123456789", at));
   CHECK(warned == noStoreys);
   // No height at all: reported per footprint and kept flat; a truncated file is an error.
-  writeText(dir + "/flat.geojson", R"({"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::6677"}},
+  writeText(dir + "/flat.geojson",
+            R"({"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::6677"}},
     "features":[{"type":"Feature","properties":{"id":"nohigh"},"geometry":{"type":"Polygon","coordinates":[[[-8590,-82133],[-8580,-82133],[-8580,-82123],[-8590,-82123],[-8590,-82133]]]}}]})");
   r = runTwin("convert " + dir + "/flat.geojson -o " + dir + "/tiles-flat --no-progress");
   INFO(r.output);

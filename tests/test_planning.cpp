@@ -36,7 +36,8 @@ struct Rect {
 std::string geojson(const std::vector<Rect>& rects) {
   std::ostringstream o;
   o.precision(12);
-  o << "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::6677\"}},"
+  o << "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::"
+       "6677\"}},"
        "\"features\":[";
   for (size_t i = 0; i < rects.size(); ++i) {
     auto& r = rects[i];
@@ -50,7 +51,8 @@ std::string geojson(const std::vector<Rect>& rects) {
 }
 
 // A box building in EPSG:6677 (posList in the CRS's order: X north, Y east), absolute coordinates.
-std::string boxNE(const std::string& id, double e0, double n0, double e1, double n1, double h, const std::string& extra) {
+std::string boxNE(const std::string& id, double e0, double n0, double e1, double n1, double h,
+                  const std::string& extra) {
   char buf[96];
   auto P = [&](double e, double n, double z) {
     std::snprintf(buf, sizeof buf, "%.3f %.3f %.3f ", n, e, z);
@@ -71,7 +73,9 @@ std::string boxNE(const std::string& id, double e0, double n0, double e1, double
   f += poly({P(e0, n1, z0), P(e0, n0, z0), P(e0, n0, z1), P(e0, n1, z1)});
   return "<core:cityObjectMember><bldg:Building gml:id=\"" + id + "\">" + extra + "<bldg:measuredHeight uom=\"m\">" +
          std::to_string(h) + "</bldg:measuredHeight><bldg:lod1Solid><gml:Solid><gml:exterior><gml:CompositeSurface>\n" +
-         f + "</gml:CompositeSurface></gml:exterior></gml:Solid></bldg:lod1Solid></bldg:Building></core:cityObjectMember>\n";
+         f +
+         "</gml:CompositeSurface></gml:exterior></gml:Solid></bldg:lod1Solid></bldg:Building></"
+         "core:cityObjectMember>\n";
 }
 std::string floorArea(double m2) {
   return "<uro:buildingDetailAttribute><uro:BuildingDetailAttribute><uro:totalFloorArea uom=\"m2\">" +
@@ -169,7 +173,7 @@ void buildingOnTwoParcels(const std::string& uri, const std::string& dir) {
   auto* cov = result(c.results, "coverage");
   REQUIRE(cov);
   CHECK(cov->verdict == Verdict::Pass);
-  CHECK(cov->value == Approx(40.0));   // 240 / 600
+  CHECK(cov->value == Approx(40.0));  // 240 / 600
   CHECK(cov->limit == Approx(60.0));
   CHECK(cov->formula.find("240 / 600") != std::string::npos);
   // No road data: the designated 200 % is met, but the front-road rule might lower it.
@@ -212,11 +216,12 @@ void buildingOnTwoParcels(const std::string& uri, const std::string& dir) {
 void straddlingDistricts(const std::string& uri, const std::string& dir) {
   auto store = Store::open(uri);
   DiagnosticCollector diag;
-  writeText(dir + "/zoning.geojson",
-            geojson({{-100, -100, 20, 100,
-                      "\"function\": \"1\", \"buildingCoverageRate\": 0.5, \"floorAreaRate\": 1.0, "
-                      "\"buildingHeightLimits\": 10"},
-                     {20, -100, 200, 100, "\"function\": \"5\", \"buildingCoverageRate\": 0.6, \"floorAreaRate\": 2.0"}}));
+  writeText(
+      dir + "/zoning.geojson",
+      geojson({{-100, -100, 20, 100,
+                "\"function\": \"1\", \"buildingCoverageRate\": 0.5, \"floorAreaRate\": 1.0, "
+                "\"buildingHeightLimits\": 10"},
+               {20, -100, 200, 100, "\"function\": \"5\", \"buildingCoverageRate\": 0.6, \"floorAreaRate\": 2.0"}}));
   ImportOptions o;
   o.storeCrs = "EPSG:6677";
   CHECK(importInto(*store, ImportKind::Zoning, {dir + "/zoning.geojson"}, diag, o).stored == 2);
@@ -298,9 +303,12 @@ void straddlingDistricts(const std::string& uri, const std::string& dir) {
   // Volume (divergence theorem) = 30 m × the profile's area 17.5 + 140 + 30 = 5625 m³.
   double vol = 0;
   for (size_t t = 0; t + 2 < env.triangles.size(); t += 3) {
-    auto a = env.vertices[env.triangles[t]], b = env.vertices[env.triangles[t + 1]], d = env.vertices[env.triangles[t + 2]];
+    auto a = env.vertices[env.triangles[t]], b = env.vertices[env.triangles[t + 1]],
+         d = env.vertices[env.triangles[t + 2]];
     for (auto* p : {&a, &b, &d}) (*p)[0] -= E0, (*p)[1] -= N0;
-    vol += (a[0] * (b[1] * d[2] - b[2] * d[1]) - a[1] * (b[0] * d[2] - b[2] * d[0]) + a[2] * (b[0] * d[1] - b[1] * d[0])) / 6;
+    vol +=
+        (a[0] * (b[1] * d[2] - b[2] * d[1]) - a[1] * (b[0] * d[2] - b[2] * d[0]) + a[2] * (b[0] * d[1] - b[1] * d[0])) /
+        6;
   }
   CHECK(vol == Approx(5625).epsilon(1e-6));
 }
@@ -453,8 +461,9 @@ TEST_CASE("Coverage bonuses: corner lot, fire-resistant building in a fire distr
   std::string dir = tempDir("planning-bonus");
   std::string store = dir + "/s.gpkg";
   // 商業地域 80 % / 600 % under a 防火地域, one corner parcel named by custom field names.
-  writeText(dir + "/use.geojson", geojson({{-50, -50, 150, 150, "\"id\": \"U\", \"function\": \"10\", "
-                                                                 "\"buildingCoverageRate\": 0.8, \"floorAreaRate\": 6"}}));
+  writeText(dir + "/use.geojson", geojson({{-50, -50, 150, 150,
+                                            "\"id\": \"U\", \"function\": \"10\", "
+                                            "\"buildingCoverageRate\": 0.8, \"floorAreaRate\": 6"}}));
   writeText(dir + "/fire.geojson", geojson({{-50, -50, 150, 150, "\"id\": \"F\", \"function\": \"24\""}}));
   CHECK(runTwin("zoning import " + dir + "/use.geojson --store " + store).exitCode == 0);
   auto r = runTwin("zoning import " + dir + "/fire.geojson --kind FirePreventionDistrict --store " + store);
@@ -462,12 +471,14 @@ TEST_CASE("Coverage bonuses: corner lot, fire-resistant building in a fire distr
   CHECK(r.exitCode == 0);
   writeText(dir + "/parcels.geojson", geojson({{0, 0, 20, 20, "\"CHIBAN_NO\": \"7-1\", \"KADO\": \"有\""},
                                                {40, 0, 60, 20, "\"CHIBAN_NO\": \"7-2\", \"KADO\": \"無\""}}));
-  r = runTwin("parcels import " + dir + "/parcels.geojson --parcel-field CHIBAN_NO --corner-field KADO --store " + store);
+  r = runTwin("parcels import " + dir + "/parcels.geojson --parcel-field CHIBAN_NO --corner-field KADO --store " +
+              store);
   INFO(r.output);
   CHECK(r.exitCode == 0);
-  std::string fire = "<uro:buildingDetailAttribute><uro:BuildingDetailAttribute><uro:fireproofStructureType "
-                     "codeSpace=\"../../codelists/BuildingDetailAttribute_fireproofStructureType.xml\">1001"
-                     "</uro:fireproofStructureType></uro:BuildingDetailAttribute></uro:buildingDetailAttribute>";
+  std::string fire =
+      "<uro:buildingDetailAttribute><uro:BuildingDetailAttribute><uro:fireproofStructureType "
+      "codeSpace=\"../../codelists/BuildingDetailAttribute_fireproofStructureType.xml\">1001"
+      "</uro:fireproofStructureType></uro:BuildingDetailAttribute></uro:buildingDetailAttribute>";
   writeText(dir + "/b.gml", cityModel(boxNE("b_fire", E0 + 2, N0 + 2, E0 + 18, N0 + 18, 20, fire) +
                                           boxNE("b_plain", E0 + 2, N0 + 30, E0 + 18, N0 + 48, 20, "") +
                                           boxNE("b_side", E0 + 42, N0 + 2, E0 + 58, N0 + 18, 20, ""),
@@ -509,7 +520,8 @@ TEST_CASE("Coverage bonuses: corner lot, fire-resistant building in a fire distr
 
 TEST_CASE("The cadastral sample in the store: area by hand, found by 地番", "[planning]") {
   std::string dir = tempDir("planning-cadastral");
-  auto r = runTwin("parcels import " + samples("moj-cadastral/mojxml-py/12103-0400-76.zip") + " --store " + dir + "/s.gpkg");
+  auto r =
+      runTwin("parcels import " + samples("moj-cadastral/mojxml-py/12103-0400-76.zip") + " --store " + dir + "/s.gpkg");
   INFO(r.output);
   REQUIRE(r.exitCode == 0);
   auto store = Store::open(dir + "/s.gpkg");
@@ -629,7 +641,7 @@ TEST_CASE("Procedures a plan needs, from the rules file", "[planning]") {
     CHECK(status(pl, "outdoor-advertising-permit") == "required");
     CHECK(status(ps, "outdoor-advertising-permit") == "not required");
     CHECK(status(pl, "soil-contamination-notice") == "not required");  // 1,500 < 3,000 m²
-    if (code == "22") {  // 市街化区域: 1,000 m² threshold
+    if (code == "22") {                                                // 市街化区域: 1,000 m² threshold
       CHECK(status(ps, "development-permit-urbanisation") == "not required");
       CHECK(status(pl, "development-permit-urbanisation") == "required");
       CHECK(status(ps, "development-permit-control") == "not required");
@@ -661,16 +673,19 @@ TEST_CASE("Procedures a plan needs, from the rules file", "[planning]") {
   CHECK(runTwin("procedures AC0 --store " + dir + "/s.gpkg --plan height=tall").exitCode == 2);
 }
 
-TEST_CASE("Bad input: self-intersecting parcels, unknown codes, rates out of range, arbitrary coordinates", "[planning]") {
+TEST_CASE("Bad input: self-intersecting parcels, unknown codes, rates out of range, arbitrary coordinates",
+          "[planning]") {
   std::string dir = tempDir("planning-bad");
   std::string store = dir + "/s.gpkg";
   // A bow-tie parcel and a good one: the bow-tie is refused with its id, the good one stored.
-  writeText(dir + "/bowtie.geojson",
-            "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::6677\"}},"
-            "\"features\":[{\"type\":\"Feature\",\"properties\":{\"id\":\"P-bow\",\"地番\":\"9-9\"},\"geometry\":{\"type\":"
-            "\"Polygon\",\"coordinates\":[[[-5000,-35000],[-4990,-34990],[-4990,-35000],[-5000,-34990],[-5000,-35000]]]}},"
-            "{\"type\":\"Feature\",\"properties\":{\"id\":\"P-ok\",\"地番\":\"9-10\"},\"geometry\":{\"type\":\"Polygon\","
-            "\"coordinates\":[[[-5000,-35000],[-4990,-35000],[-4990,-34990],[-5000,-34990],[-5000,-35000]]]}}]}");
+  writeText(
+      dir + "/bowtie.geojson",
+      "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::"
+      "6677\"}},"
+      "\"features\":[{\"type\":\"Feature\",\"properties\":{\"id\":\"P-bow\",\"地番\":\"9-9\"},\"geometry\":{\"type\":"
+      "\"Polygon\",\"coordinates\":[[[-5000,-35000],[-4990,-34990],[-4990,-35000],[-5000,-34990],[-5000,-35000]]]}},"
+      "{\"type\":\"Feature\",\"properties\":{\"id\":\"P-ok\",\"地番\":\"9-10\"},\"geometry\":{\"type\":\"Polygon\","
+      "\"coordinates\":[[[-5000,-35000],[-4990,-35000],[-4990,-34990],[-5000,-34990],[-5000,-35000]]]}}]}");
   auto r = runTwin("parcels import " + dir + "/bowtie.geojson --store " + store);
   INFO(r.output);
   CHECK(r.exitCode == 3);
@@ -685,11 +700,14 @@ TEST_CASE("Bad input: self-intersecting parcels, unknown codes, rates out of ran
   }
   // Rates in percent (as the current PLATEAU standard writes them) are read as percent by value;
   // forced to ratios they are out of range, with the hint; nonsense is refused either way.
-  writeText(dir + "/pct.geojson", geojson({{0, 0, 50, 50, "\"id\": \"Z1\", \"function\": 1, \"buildingCoverageRate\": 60, "
-                                                          "\"floorAreaRate\": 150"},
-                                           {50, 0, 100, 50, "\"id\": \"Z2\", \"function\": \"99\", \"floorAreaRate\": 2"},
-                                           {100, 0, 150, 50, "\"id\": \"Z3\", \"function\": \"1\", \"buildingCoverageRate\": 5, "
-                                                             "\"floorAreaRate\": 25"}}));
+  writeText(dir + "/pct.geojson",
+            geojson({{0, 0, 50, 50,
+                      "\"id\": \"Z1\", \"function\": 1, \"buildingCoverageRate\": 60, "
+                      "\"floorAreaRate\": 150"},
+                     {50, 0, 100, 50, "\"id\": \"Z2\", \"function\": \"99\", \"floorAreaRate\": 2"},
+                     {100, 0, 150, 50,
+                      "\"id\": \"Z3\", \"function\": \"1\", \"buildingCoverageRate\": 5, "
+                      "\"floorAreaRate\": 25"}}));
   r = runTwin("zoning import " + dir + "/pct.geojson --store " + store);
   INFO(r.output);
   CHECK(r.exitCode == 3);
@@ -702,7 +720,7 @@ TEST_CASE("Bad input: self-intersecting parcels, unknown codes, rates out of ran
     auto s = Store::open(store);
     CHECK(s->district("Z1")->coverageRate == Approx(0.6));
     CHECK(s->district("Z1")->floorAreaRate == Approx(1.5));
-    CHECK(s->district("Z2")->floorAreaRate == 2.0);  // a ratio: 200 %
+    CHECK(s->district("Z2")->floorAreaRate == 2.0);       // a ratio: 200 %
     CHECK_FALSE(given(s->district("Z3")->coverageRate));  // left unknown, never 5 % or 500 %
     CHECK_FALSE(given(s->district("Z3")->floorAreaRate));
   }
@@ -715,10 +733,13 @@ TEST_CASE("Bad input: self-intersecting parcels, unknown codes, rates out of ran
     CHECK(s->district("Z2")->floorAreaRate == 2.0);
   }
   // Vector zoning with its own field names (as 国土数値情報 or a city's GIS names them), in percent.
-  writeText(dir + "/youto.geojson", geojson({{200, 0, 250, 50, "\"id\": \"Y1\", \"YOUTO\": \"3\", \"KENPEI\": 60, "
-                                                             "\"YOSEKI\": 200, \"KODO\": 15"}}));
-  r = runTwin("zoning import --field function=YOUTO --field buildingCoverageRate=KENPEI --field floorAreaRate=YOSEKI "
-              "--field buildingHeightLimits=KODO " + dir + "/youto.geojson --store " + store);
+  writeText(dir + "/youto.geojson", geojson({{200, 0, 250, 50,
+                                              "\"id\": \"Y1\", \"YOUTO\": \"3\", \"KENPEI\": 60, "
+                                              "\"YOSEKI\": 200, \"KODO\": 15"}}));
+  r = runTwin(
+      "zoning import --field function=YOUTO --field buildingCoverageRate=KENPEI --field floorAreaRate=YOSEKI "
+      "--field buildingHeightLimits=KODO " +
+      dir + "/youto.geojson --store " + store);
   INFO(r.output);
   CHECK(r.exitCode == 0);
   {
@@ -762,11 +783,12 @@ TEST_CASE("Permits: CSV and JSON import, versioned updates, audit log", "[planni
     auto s = Store::open(uri);
     s->initialize("EPSG:6677");
   }
-  writeText(dir + "/permits.csv",
-            "id,type,status,applied_on,decided_on,parcels,building_id,applicant,notes\n"
-            "R6-001,建築確認,granted,2024-04-01,2024-05-10,10-1;10-2,bldg_straddle,山田太郎,\"two lines,\nwith a comma\"\n"
-            "R6-002,開発許可,applied,2024-06-01,,10-2,,株式会社テスト,\n"
-            "R6-003,完了検査,applied,June 1st,,10-2,,x,\n");
+  writeText(
+      dir + "/permits.csv",
+      "id,type,status,applied_on,decided_on,parcels,building_id,applicant,notes\n"
+      "R6-001,建築確認,granted,2024-04-01,2024-05-10,10-1;10-2,bldg_straddle,山田太郎,\"two lines,\nwith a comma\"\n"
+      "R6-002,開発許可,applied,2024-06-01,,10-2,,株式会社テスト,\n"
+      "R6-003,完了検査,applied,June 1st,,10-2,,x,\n");
   auto r = runTwin("permits import " + dir + "/permits.csv --store " + uri);
   INFO(r.output);
   CHECK(r.exitCode == 3);  // one bad row, reported with its line
@@ -792,14 +814,16 @@ TEST_CASE("Permits: CSV and JSON import, versioned updates, audit log", "[planni
   CHECK(s->permit("R6-001")->status == "closed");
   CHECK(s->permit("R6-001")->notes == "two lines,\nwith a comma");
   // JSON import updates what exists.
-  writeText(dir + "/permits.json", R"([{"id": "R6-002", "type": "開発許可", "status": "granted", "applied_on": "2024-06-01",
+  writeText(dir + "/permits.json",
+            R"([{"id": "R6-002", "type": "開発許可", "status": "granted", "applied_on": "2024-06-01",
     "decided_on": "2024-07-01", "parcels": ["10-2"]}])");
   CHECK(runTwin("permits import " + dir + "/permits.json --store " + uri).exitCode == 0);
   s = Store::open(uri);
   CHECK(s->permit("R6-002")->status == "granted");
   CHECK(s->permit("R6-002")->version == 2);
   // Every write is in the audit log, with who did it.
-  auto log = run("sqlite3 " + uri + " \"SELECT actor || ':' || action || ':' || entity_id FROM audit_log ORDER BY seq\"");
+  auto log =
+      run("sqlite3 " + uri + " \"SELECT actor || ':' || action || ':' || entity_id FROM audit_log ORDER BY seq\"");
   CHECK(log.output.find("twin-cli:create:R6-001") != std::string::npos);
   CHECK(log.output.find("staff-a:update:R6-001") != std::string::npos);
   CHECK(log.output.find("staff-b") == std::string::npos);
@@ -941,8 +965,9 @@ TEST_CASE("A height PLATEAU estimated or defaulted decides no height verdict; a 
   ImportOptions o;
   o.storeCrs = "EPSG:6677";
   // Made data: a 第一種低層住居専用地域 with a 10 m absolute height limit (法55条).
-  writeText(dir + "/use.geojson", geojson({{-200, -200, 200, 200, "\"function\": \"1\", \"buildingCoverageRate\": 0.5, "
-                                                                   "\"floorAreaRate\": 1.0, \"buildingHeightLimits\": 10"}}));
+  writeText(dir + "/use.geojson", geojson({{-200, -200, 200, 200,
+                                            "\"function\": \"1\", \"buildingCoverageRate\": 0.5, "
+                                            "\"floorAreaRate\": 1.0, \"buildingHeightLimits\": 10"}}));
   REQUIRE(importInto(*store, ImportKind::Zoning, {dir + "/use.geojson"}, diag, o).stored == 1);
   writeText(dir + "/p.geojson", geojson({{0, 0, 20, 20, "\"chiban\": \"1\""},
                                          {40, 0, 60, 20, "\"chiban\": \"2\""},

@@ -11,16 +11,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
-#include <thread>
 #include <map>
-#include <random>
 #include <mutex>
-#include <set>
+#include <random>
 #include <regex>
-#include <atomic>
+#include <set>
+#include <thread>
 
 #include "test_support.h"
 #include "twin/planning/store.h"
@@ -55,12 +55,15 @@ void prepare(Server& s) {
   s.store = s.dir + "/store.gpkg";
   std::string sample = std::string(TWIN_SOURCE_DIR) + "/samples/plateau-yokosuka";
   REQUIRE(runTwin("buildings import " + sample + " --store " + s.store + " --store-crs EPSG:6677 -q").exitCode == 0);
-  auto r = run("python3 " + std::string(TWIN_SOURCE_DIR) + "/samples/landuse-demo/make_landuse.py " + s.store + " " + s.dir + "/lu");
+  auto r = run("python3 " + std::string(TWIN_SOURCE_DIR) + "/samples/landuse-demo/make_landuse.py " + s.store + " " +
+               s.dir + "/lu");
   INFO(r.output);
   REQUIRE(r.exitCode == 0);
   REQUIRE(runTwin("parcels import " + s.dir + "/lu/parcels.geojson --store " + s.store + " -q").exitCode == 0);
   REQUIRE(runTwin("zoning import " + s.dir + "/lu/use-districts.geojson --store " + s.store + " -q").exitCode == 0);
-  REQUIRE(runTwin("zoning import " + s.dir + "/lu/fire-districts.geojson --kind FirePreventionDistrict --store " + s.store + " -q").exitCode == 0);
+  REQUIRE(runTwin("zoning import " + s.dir + "/lu/fire-districts.geojson --kind FirePreventionDistrict --store " +
+                  s.store + " -q")
+              .exitCode == 0);
   REQUIRE(runTwin("permits import " + s.dir + "/lu/permits.csv --store " + s.store).exitCode == 0);
   REQUIRE(runTwin("convert " + sample + " -o " + s.dir + "/tiles -q --no-progress").exitCode == 0);
   auto token = [&](const char* user, const char* role) {
@@ -142,7 +145,6 @@ json body(const httplib::Result& r) {
 
 httplib::Headers bearer(const std::string& t) { return {{"Authorization", "Bearer " + t}}; }
 
-
 // Hardening (issue 7) against a running server on `s` (its store may be a GeoPackage or PostGIS):
 // SQL injection attempts through every text parameter change nothing and leak nothing; the
 // applicant's name never reaches public answers or the access log; permits created one by one
@@ -151,16 +153,18 @@ void hardenServer(Server& s, const std::string& staff) {
   httplib::Client c("127.0.0.1", s.port);
   c.set_read_timeout(30, 0);
   auto counts = body(c.Get("/api/status", bearer(staff)))["counts"];
-  for (const char* attack : {"' OR '1'='1", "'; DROP TABLE parcels; --", "\" OR 1=1 --", "%' UNION SELECT token_hash FROM tokens --",
-                             "1); DELETE FROM permits; --", "試験町' OR 'x'='x"}) {
+  for (const char* attack :
+       {"' OR '1'='1", "'; DROP TABLE parcels; --", "\" OR 1=1 --", "%' UNION SELECT token_hash FROM tokens --",
+        "1); DELETE FROM permits; --", "試験町' OR 'x'='x"}) {
     std::string q = httplib::detail::encode_query_param(attack);
     INFO(attack);
     auto sr = c.Get(("/api/search?q=" + q).c_str());
     REQUIRE(sr);
     CHECK(sr->status == 200);
     CHECK(body(sr)["results"].empty());
-    for (std::string path : {"/api/parcels/" + q, "/api/buildings/" + q, "/api/permits/" + q, "/api/permits?parcel=" + q,
-                             "/api/permits?building=" + q, "/api/districts?bbox=1,2,3,4&kind=" + q}) {
+    for (std::string path :
+         {"/api/parcels/" + q, "/api/buildings/" + q, "/api/permits/" + q, "/api/permits?parcel=" + q,
+          "/api/permits?building=" + q, "/api/districts?bbox=1,2,3,4&kind=" + q}) {
       auto r = c.Get(path.c_str());
       REQUIRE(r);
       CHECK(r->status < 500);
@@ -178,8 +182,9 @@ void hardenServer(Server& s, const std::string& staff) {
 
   // Personal data: a permit with an applicant; public answers and the access log never hold it.
   const std::string applicant = "秘密 申請者";
-  auto created = c.Post("/api/permits", bearer(staff),
-                        json{{"id", "PII-1"}, {"type", "建築確認"}, {"applicant", applicant}}.dump(), "application/json");
+  auto created =
+      c.Post("/api/permits", bearer(staff),
+             json{{"id", "PII-1"}, {"type", "建築確認"}, {"applicant", applicant}}.dump(), "application/json");
   REQUIRE(created);
   CHECK(created->status == 201);
   CHECK(c.Get("/api/permits/PII-1")->body.find(applicant) == std::string::npos);
@@ -188,7 +193,7 @@ void hardenServer(Server& s, const std::string& staff) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   std::string log = readText(s.log);
   CHECK(log.find(applicant) == std::string::npos);
-  CHECK(log.find(staff) == std::string::npos);  // tokens never logged either
+  CHECK(log.find(staff) == std::string::npos);    // tokens never logged either
   CHECK(log.find("PII-1") != std::string::npos);  // while the requests themselves are
 
   // kill -9 while staff write, 20 times: nothing acknowledged is lost, and every permit and
@@ -204,9 +209,10 @@ void hardenServer(Server& s, const std::string& staff) {
       w.set_read_timeout(5, 0);
       for (int i = 0; i < 100000 && !done; ++i) {
         std::string id = "KILL-" + std::to_string(round) + "-" + std::to_string(i);
-        auto r = w.Post("/api/permits", bearer(staff),
-                        json{{"id", id}, {"type", "建築確認"}, {"parcels", {"P-A"}}, {"notes", std::string(200, 'x')}}.dump(),
-                        "application/json");
+        auto r = w.Post(
+            "/api/permits", bearer(staff),
+            json{{"id", id}, {"type", "建築確認"}, {"parcels", {"P-A"}}, {"notes", std::string(200, 'x')}}.dump(),
+            "application/json");
         if (!r) break;  // the server is gone
         if (r->status != 201) continue;
         {
@@ -217,7 +223,8 @@ void hardenServer(Server& s, const std::string& staff) {
         if (!w.Put(("/api/permits/" + id).c_str(), bearer(staff), json{{"version", 1}, {"parcels", {"P-B"}}}.dump(),
                    "application/json"))
           break;
-        if (!w.Post(("/api/permits/" + id + "/documents?kind=memo&name=m.txt").c_str(), bearer(staff), "memo", "text/plain"))
+        if (!w.Post(("/api/permits/" + id + "/documents?kind=memo&name=m.txt").c_str(), bearer(staff), "memo",
+                    "text/plain"))
           break;
       }
     });
@@ -257,7 +264,8 @@ void hardenServer(Server& s, const std::string& staff) {
     if (p.id.rfind("KILL-", 0) != 0) continue;
     ++permits;
     if (permitAudits[p.id] != p.version) ++mismatches;
-    bool a = std::count(p.parcels.begin(), p.parcels.end(), "P-A") > 0, b = std::count(p.parcels.begin(), p.parcels.end(), "P-B") > 0;
+    bool a = std::count(p.parcels.begin(), p.parcels.end(), "P-A") > 0,
+         b = std::count(p.parcels.begin(), p.parcels.end(), "P-B") > 0;
     if (a != bool(onA.count(p.id)) || b != bool(onB.count(p.id))) ++mismatches;
     for (auto& d : st->documents(p.id)) {
       ++documents;
@@ -297,7 +305,8 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   auto p0 = sr["results"][0];
   CHECK(p0["type"] == "parcel");
   CHECK(p0["chiban"] == chiban);
-  CHECK(body(c.Get(("/api/search?q=" + httplib::detail::encode_query_param("試験町 " + chiban)).c_str()))["results"].size() == 1);
+  CHECK(body(c.Get(("/api/search?q=" + httplib::detail::encode_query_param("試験町 " + chiban)).c_str()))["results"]
+            .size() == 1);
   double lon = p0["center"]["lon"], lat = p0["center"]["lat"];
   CHECK(lon == Approx(139.74).margin(0.02));
   CHECK(lat == Approx(35.26).margin(0.02));
@@ -315,7 +324,8 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   REQUIRE(at["parcels"].size() == 1);
   CHECK(at["parcels"][0]["chiban"] == chiban);
   auto fc = body(c.Get(("/api/parcels?bbox=" + std::to_string(lon - 0.01) + "," + std::to_string(lat - 0.01) + "," +
-                        std::to_string(lon + 0.01) + "," + std::to_string(lat + 0.01)).c_str()));
+                        std::to_string(lon + 0.01) + "," + std::to_string(lat + 0.01))
+                           .c_str()));
   CHECK(fc["type"] == "FeatureCollection");
   CHECK(fc["features"].size() == 127);  // every parcel of the demo lies within ±0.01°
   double x = fc["features"][0]["geometry"]["coordinates"][0][0][0][0];
@@ -342,8 +352,10 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
     std::vector<std::string> cols;
     std::string cur;
     for (char ch : bid.substr(1, bid.find('\n', 1) - 1)) {
-      if (ch == ',') cols.push_back(cur), cur.clear();
-      else cur.push_back(ch);
+      if (ch == ',')
+        cols.push_back(cur), cur.clear();
+      else
+        cur.push_back(ch);
     }
     cols.push_back(cur);
     bid = cols[6];
@@ -394,8 +406,9 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(status["outdoor-advertising-permit"] == "required");
   CHECK(status["development-permit-urbanisation"] == "possibly required");  // no 区域区分 data
   CHECK(c.Post(("/api/parcels/" + pid + "/procedures").c_str(), "[1,2]", "application/json")->status == 400);
-  auto zones = body(c.Get(("/api/districts?bbox=" + std::to_string(lon - 0.01) + "," + std::to_string(lat - 0.01) + "," +
-                           std::to_string(lon + 0.01) + "," + std::to_string(lat + 0.01) + "&kind=UseDistrict").c_str()));
+  auto zones = body(c.Get(("/api/districts?bbox=" + std::to_string(lon - 0.01) + "," + std::to_string(lat - 0.01) +
+                           "," + std::to_string(lon + 0.01) + "," + std::to_string(lat + 0.01) + "&kind=UseDistrict")
+                              .c_str()));
   REQUIRE(zones["features"].size() == 1);
   CHECK(zones["features"][0]["properties"]["code"] == "9");
 
@@ -418,20 +431,29 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(body(c.Get("/api/permits/DEMO-001"))["notes"] == "demo permit");  // not overwritten
   CHECK(c.Put("/api/permits/DEMO-001", bearer(s.staff), R"({"status":"x"})", "application/json")->status == 400);
   auto created = c.Post("/api/permits", bearer(s.staff),
-                        json{{"id", "API-1"}, {"type", "開発許可"}, {"parcels", {chiban}}, {"applicant", "開発 花子"}, {"applied_on", "2026-01-05"}}.dump(),
+                        json{{"id", "API-1"},
+                             {"type", "開発許可"},
+                             {"parcels", {chiban}},
+                             {"applicant", "開発 花子"},
+                             {"applied_on", "2026-01-05"}}
+                            .dump(),
                         "application/json");
   REQUIRE(created);
   CHECK(created->status == 201);
-  CHECK(c.Post("/api/permits", bearer(s.staff), R"({"id":"API-1","type":"開発許可"})", "application/json")->status == 409);
-  CHECK(c.Post("/api/permits", bearer(s.staff), R"({"id":"API-2","type":"x","applied_on":"5 Jan"})", "application/json")->status == 400);
+  CHECK(c.Post("/api/permits", bearer(s.staff), R"({"id":"API-1","type":"開発許可"})", "application/json")->status ==
+        409);
+  CHECK(c.Post("/api/permits", bearer(s.staff), R"({"id":"API-2","type":"x","applied_on":"5 Jan"})", "application/json")
+            ->status == 400);
   auto closed = c.Post("/api/permits/API-1/close", bearer(s.staff), R"({"version":1})", "application/json");
   CHECK(body(closed)["status"] == "closed");
   auto listPub = body(c.Get(("/api/permits?parcel=" + chiban).c_str()));
   for (auto& p : listPub["permits"]) CHECK_FALSE(p.contains("applicant"));
 
   // Documents: the 建築計画概要書 is public; a drawing is staff-only.
-  auto summary = c.Post("/api/permits/DEMO-001/documents?kind=%E5%BB%BA%E7%AF%89%E8%A8%88%E7%94%BB%E6%A6%82%E8%A6%81%E6%9B%B8&name=gaiyo.pdf",
-                        bearer(s.staff), "%PDF-1.4 plan summary", "application/pdf");
+  auto summary = c.Post(
+      "/api/permits/DEMO-001/"
+      "documents?kind=%E5%BB%BA%E7%AF%89%E8%A8%88%E7%94%BB%E6%A6%82%E8%A6%81%E6%9B%B8&name=gaiyo.pdf",
+      bearer(s.staff), "%PDF-1.4 plan summary", "application/pdf");
   REQUIRE(summary);
   CHECK(summary->status == 201);
   auto sid = body(summary)["id"].get<std::string>();
@@ -486,7 +508,8 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(c.Post("/api/permits/DEMO-001/documents?kind=x&name=y", "z", "text/plain")->status == 401);
 
   // Admin: tokens and the audit log; staff may not.
-  CHECK(c.Post("/api/admin/tokens", bearer(s.staff), R"({"user":"u","role":"staff"})", "application/json")->status == 403);
+  CHECK(c.Post("/api/admin/tokens", bearer(s.staff), R"({"user":"u","role":"staff"})", "application/json")->status ==
+        403);
   auto nt = c.Post("/api/admin/tokens", bearer(s.admin), R"({"user":"new-clerk","role":"staff"})", "application/json");
   REQUIRE(nt);
   CHECK(nt->status == 201);
@@ -494,12 +517,15 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(body(c.Get("/api/status", bearer(newToken)))["user"] == "new-clerk");
   // Tokens expire (90 days unless told) and can be revoked (issue 14: they did neither).
   CHECK(body(nt)["expires"].get<std::string>() > body(nt)["expires"].get<std::string>().substr(0, 4));
-  CHECK(c.Post("/api/admin/tokens", bearer(s.admin), R"({"user":"u2","role":"staff","days":0})", "application/json")->status == 400);
-  auto temp = c.Post("/api/admin/tokens", bearer(s.admin), R"({"user":"temp-clerk","role":"staff","days":1})", "application/json");
+  CHECK(c.Post("/api/admin/tokens", bearer(s.admin), R"({"user":"u2","role":"staff","days":0})", "application/json")
+            ->status == 400);
+  auto temp = c.Post("/api/admin/tokens", bearer(s.admin), R"({"user":"temp-clerk","role":"staff","days":1})",
+                     "application/json");
   REQUIRE(temp);
   std::string tempToken = body(temp)["token"];
   CHECK(c.Get("/api/admin/audit", bearer(tempToken))->status == 403);  // a staff token, working
-  CHECK(c.Post("/api/admin/tokens/revoke", bearer(s.staff), R"({"user":"temp-clerk"})", "application/json")->status == 403);
+  CHECK(c.Post("/api/admin/tokens/revoke", bearer(s.staff), R"({"user":"temp-clerk"})", "application/json")->status ==
+        403);
   auto revoked = c.Post("/api/admin/tokens/revoke", bearer(s.admin), R"({"user":"temp-clerk"})", "application/json");
   REQUIRE(revoked);
   CHECK(body(revoked)["revoked"] == 1);
@@ -520,7 +546,9 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(c.Get("/api/admin/audit", bearer("twn_expired-token-for-the-test"))->status == 401);
   auto audit = body(c.Get("/api/admin/audit?limit=200", bearer(s.admin)));
   std::string actors;
-  for (auto& a : audit["audit"]) actors += a["actor"].get<std::string>() + ":" + a["action"].get<std::string>() + ":" + a["entity_id"].get<std::string>() + " ";
+  for (auto& a : audit["audit"])
+    actors += a["actor"].get<std::string>() + ":" + a["action"].get<std::string>() + ":" +
+              a["entity_id"].get<std::string>() + " ";
   CHECK(actors.find("staff-yamada:update:DEMO-001") != std::string::npos);
   CHECK(actors.find("staff-yamada:create:API-1") != std::string::npos);
   CHECK(actors.find("staff-yamada:attach:" + sid) != std::string::npos);
@@ -563,10 +591,11 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(whole->get_header_value("Cache-Control") == "public, max-age=300");
 
   // Refused: paths out of the roots or hidden, oversized bodies, unknown endpoints.
-  for (const char* p : {"/tiles/0/../../../../etc/passwd", "/tiles/0/%2e%2e/%2e%2e/etc/passwd", "/tiles/0/.twin/state.json",
-                        "/tiles/0/%2etwin/state.json", "/..%2f..%2f..%2fetc%2fpasswd", "/tiles/7/tileset.json",
-                        "/index.html/../../../etc/passwd"}) {
-    auto r = run("curl -s --path-as-is -o /dev/null -w '%{http_code}' 'http://127.0.0.1:" + std::to_string(s.port) + p + "'");
+  for (const char* p : {"/tiles/0/../../../../etc/passwd", "/tiles/0/%2e%2e/%2e%2e/etc/passwd",
+                        "/tiles/0/.twin/state.json", "/tiles/0/%2etwin/state.json", "/..%2f..%2f..%2fetc%2fpasswd",
+                        "/tiles/7/tileset.json", "/index.html/../../../etc/passwd"}) {
+    auto r = run("curl -s --path-as-is -o /dev/null -w '%{http_code}' 'http://127.0.0.1:" + std::to_string(s.port) + p +
+                 "'");
     INFO(p);
     CHECK(r.output == "404");
   }
@@ -575,8 +604,9 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   // without holding up others.
   {
     Raw r(s.port);
-    r.send("GET /api/config HTTP/1.1\r\nHost: x\r\n\r\nHEAD /tiles/0/tileset.json HTTP/1.1\r\nHost: x\r\n\r\n"
-           "GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n");
+    r.send(
+        "GET /api/config HTTP/1.1\r\nHost: x\r\n\r\nHEAD /tiles/0/tileset.json HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n");
     std::string out = r.read(1000);
     CHECK(count(out, "HTTP/1.1 200 OK\r\n") == 3);
     size_t cfg = out.find("\"tilesets\""), st = out.find("\"crs\"");
@@ -615,21 +645,22 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   // ends: refused, and the "second request" behind it is never answered.
   {
     Raw r(s.port);
-    r.send("POST /api/permits HTTP/1.1\r\nHost: x\r\nX: a\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n"
-           "0\r\n\r\nGET /api/config HTTP/1.1\r\nHost: x\r\n\r\n");
+    r.send(
+        "POST /api/permits HTTP/1.1\r\nHost: x\r\nX: a\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n"
+        "0\r\n\r\nGET /api/config HTTP/1.1\r\nHost: x\r\n\r\n");
     bool closed = false;
     std::string out = r.read(3000, &closed);
     CHECK(out.rfind("HTTP/1.1 400", 0) == 0);
     CHECK(count(out, "HTTP/1.1 ") == 1);
     CHECK(closed);
   }
-  refused("GET /api/config HTTP/1.1\r\n\r\n", "400");                          // HTTP/1.1 without Host
+  refused("GET /api/config HTTP/1.1\r\n\r\n", "400");                                   // HTTP/1.1 without Host
   refused("POST /api/permits HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n", "400");  // an empty length
   refused("POST /api/permits HTTP/1.1\r\nHost: x\r\nContent-Length: \r\nContent-Length: 5\r\n\r\nhello", "400");
-  refused("GET /api/config HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400");   // two Hosts
-  refused("GET /api/con\x01fig HTTP/1.1\r\nHost: x\r\n\r\n", "400");          // control character in the target
-  refused("GET /api/config HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n", "400"); // NUL in a value
-  refused("GET /api/config HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", "400");   // bare CR in a value
+  refused("GET /api/config HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400");    // two Hosts
+  refused("GET /api/con\x01fig HTTP/1.1\r\nHost: x\r\n\r\n", "400");           // control character in the target
+  refused("GET /api/config HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n", "400");  // NUL in a value
+  refused("GET /api/config HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", "400");    // bare CR in a value
   // Invalid UTF-8 in the path or the query: a clean 400, not a 500 with internal text.
   refused("GET /tiles/0/%ff%fe.json HTTP/1.1\r\nHost: x\r\n\r\n", "400");
   refused("GET /api/parcels/search?q=%c0%af HTTP/1.1\r\nHost: x\r\n\r\n", "400");
@@ -659,7 +690,8 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
     CHECK(closed);
   }
   std::string big(3u << 20, 'x');
-  auto tooBig = c.Post("/api/permits/DEMO-001/documents?kind=x&name=big.bin", bearer(s.staff), big, "application/octet-stream");
+  auto tooBig =
+      c.Post("/api/permits/DEMO-001/documents?kind=x&name=big.bin", bearer(s.staff), big, "application/octet-stream");
   REQUIRE(tooBig);
   CHECK(tooBig->status == 413);
   // A body over 64 KB is read only after its token was checked (issue 14: 20 unauthenticated
@@ -668,7 +700,8 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   auto bigJson = c.Post(("/api/parcels/" + pid + "/procedures").c_str(), bigPlan, "application/json");
   REQUIRE(bigJson);
   CHECK(bigJson->status == 413);  // a public endpoint: admitted up to 2 MB, then the API's 1 MB JSON limit
-  auto hugePlan = c.Post(("/api/parcels/" + pid + "/procedures").c_str(), std::string(2500000, ' '), "application/json");
+  auto hugePlan =
+      c.Post(("/api/parcels/" + pid + "/procedures").c_str(), std::string(2500000, ' '), "application/json");
   REQUIRE(hugePlan);
   CHECK(hugePlan->status == 413);  // over the public 2 MB: refused before the body is read
   auto bigPermit = c.Post("/api/permits", std::string(100000, ' '), "application/json");
@@ -706,7 +739,8 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   int wstatus = 0;
   auto t0 = std::chrono::steady_clock::now();
   pid_t done = 0;
-  while ((done = waitpid(s.pid, &wstatus, WNOHANG)) == 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10))
+  while ((done = waitpid(s.pid, &wstatus, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10))
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   REQUIRE(done == s.pid);
   s.pid = -1;
@@ -795,7 +829,9 @@ TEST_CASE("viewer-server on a PostgreSQL + PostGIS store", "[.][postgis]") {
   REQUIRE(runTwin("buildings import " + sample + " --store " + uri + " --store-crs EPSG:6677 -q").exitCode == 0);
   REQUIRE(runTwin("parcels import " + s.dir + "/lu/parcels.geojson --store " + uri + " -q").exitCode == 0);
   REQUIRE(runTwin("zoning import " + s.dir + "/lu/use-districts.geojson --store " + uri + " -q").exitCode == 0);
-  REQUIRE(runTwin("zoning import " + s.dir + "/lu/fire-districts.geojson --kind FirePreventionDistrict --store " + uri + " -q").exitCode == 0);
+  REQUIRE(runTwin("zoning import " + s.dir + "/lu/fire-districts.geojson --kind FirePreventionDistrict --store " + uri +
+                  " -q")
+              .exitCode == 0);
   REQUIRE(runTwin("permits import " + s.dir + "/lu/permits.csv --store " + uri).exitCode == 0);
   auto t = run(std::string(twinExe()) + " token create --store " + uri + " --user pg-staff --role staff");
   size_t at = t.output.find("twn_");
@@ -817,15 +853,19 @@ TEST_CASE("viewer-server on a PostgreSQL + PostGIS store", "[.][postgis]") {
   REQUIRE(at2["parcels"].size() == 1);
   CHECK(at2["parcels"][0]["chiban"] == chiban);
   // Building detail: the same verdicts as on the GeoPackage store.
-  auto pg = body(c.Get(("/api/buildings/" + body(c.Get("/api/permits/DEMO-001"))["building_id"].get<std::string>()).c_str()));
+  auto pg =
+      body(c.Get(("/api/buildings/" + body(c.Get("/api/permits/DEMO-001"))["building_id"].get<std::string>()).c_str()));
   CHECK(pg["results"].size() >= 3);
   CHECK_FALSE(pg["permits"][0].contains("applicant"));
   // Versioned update, conflict, a document in and out (bytea).
-  CHECK(c.Put("/api/permits/DEMO-001", bearer(staff), R"({"version":1,"status":"granted"})", "application/json")->status == 200);
-  CHECK(c.Put("/api/permits/DEMO-001", bearer(staff), R"({"version":1,"status":"refused"})", "application/json")->status == 409);
+  CHECK(c.Put("/api/permits/DEMO-001", bearer(staff), R"({"version":1,"status":"granted"})", "application/json")
+            ->status == 200);
+  CHECK(c.Put("/api/permits/DEMO-001", bearer(staff), R"({"version":1,"status":"refused"})", "application/json")
+            ->status == 409);
   std::string pdf("%PDF-1.4\0\x01\x02\xff binary", 20);
-  auto up = c.Post("/api/permits/DEMO-001/documents?kind=%E5%BB%BA%E7%AF%89%E8%A8%88%E7%94%BB%E6%A6%82%E8%A6%81%E6%9B%B8&name=a.pdf",
-                   bearer(staff), pdf, "application/pdf");
+  auto up = c.Post(
+      "/api/permits/DEMO-001/documents?kind=%E5%BB%BA%E7%AF%89%E8%A8%88%E7%94%BB%E6%A6%82%E8%A6%81%E6%9B%B8&name=a.pdf",
+      bearer(staff), pdf, "application/pdf");
   REQUIRE(up);
   CHECK(up->status == 201);
   auto down = c.Get(("/api/permits/DEMO-001/documents/" + body(up)["id"].get<std::string>()).c_str());

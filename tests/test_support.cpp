@@ -3,10 +3,9 @@
 #include <meshoptimizer.h>
 
 #include <catch2/catch.hpp>
-
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -48,9 +47,9 @@ RunResult runTwin(const std::string& args) { return run(std::string("'") + twinE
 namespace {
 bool holdsTileset(const std::string& dir) {
   std::error_code ec;
-  if (std::filesystem::is_regular_file(dir) ) return false;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::recursive_directory_iterator();
-       it.increment(ec))
+  if (std::filesystem::is_regular_file(dir)) return false;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
     if (it->path().filename() == "tileset.json") return true;
   return false;
 }
@@ -80,8 +79,7 @@ void validateOutput(const std::string& dir) {
   CHECK(c.output.find("\"problems\":0") != std::string::npos);
 }
 
-namespace {
-}  // namespace
+namespace {}  // namespace
 
 std::vector<CityObject> readAll(const std::string& uri, DiagnosticCollector& diag, ReadStats* stats,
                                 const std::string& crs, const std::vector<std::string>& types) {
@@ -154,12 +152,40 @@ std::vector<double> accessorValues(const Glb& g, int index) {
       const uint8_t* p = base + i * stride + c * csize;
       double x = 0;
       switch (ct) {
-        case 5126: { float f; std::memcpy(&f, p, 4); x = f; break; }
-        case 5125: { uint32_t u; std::memcpy(&u, p, 4); x = u; break; }
-        case 5123: { uint16_t u; std::memcpy(&u, p, 2); x = normalized ? u / 65535.0 : u; break; }
-        case 5122: { int16_t u; std::memcpy(&u, p, 2); x = normalized ? std::max(u / 32767.0, -1.0) : u; break; }
-        case 5121: { x = normalized ? *p / 255.0 : *p; break; }
-        case 5120: { int8_t u; std::memcpy(&u, p, 1); x = normalized ? std::max(u / 127.0, -1.0) : u; break; }
+        case 5126: {
+          float f;
+          std::memcpy(&f, p, 4);
+          x = f;
+          break;
+        }
+        case 5125: {
+          uint32_t u;
+          std::memcpy(&u, p, 4);
+          x = u;
+          break;
+        }
+        case 5123: {
+          uint16_t u;
+          std::memcpy(&u, p, 2);
+          x = normalized ? u / 65535.0 : u;
+          break;
+        }
+        case 5122: {
+          int16_t u;
+          std::memcpy(&u, p, 2);
+          x = normalized ? std::max(u / 32767.0, -1.0) : u;
+          break;
+        }
+        case 5121: {
+          x = normalized ? *p / 255.0 : *p;
+          break;
+        }
+        case 5120: {
+          int8_t u;
+          std::memcpy(&u, p, 1);
+          x = normalized ? std::max(u / 127.0, -1.0) : u;
+          break;
+        }
       }
       out.push_back(x);
     }
@@ -187,8 +213,10 @@ std::string cityModel(const std::string& members, const std::string& srs) {
   return R"(<?xml version="1.0" encoding="UTF-8"?>
 <core:CityModel xmlns:core="http://www.opengis.net/citygml/2.0" xmlns:bldg="http://www.opengis.net/citygml/building/2.0" xmlns:gml="http://www.opengis.net/gml" xmlns:gen="http://www.opengis.net/citygml/generics/2.0" xmlns:app="http://www.opengis.net/citygml/appearance/2.0" xmlns:uro="https://www.geospatial.jp/iur/uro/3.1" xmlns:xlink="http://www.w3.org/1999/xlink">
   <gml:boundedBy><gml:Envelope srsName=")" +
-         srs + R"(" srsDimension="3"><gml:lowerCorner>0 0 0</gml:lowerCorner><gml:upperCorner>1 1 1</gml:upperCorner></gml:Envelope></gml:boundedBy>
-)" + members + "\n</core:CityModel>\n";
+         srs +
+         R"(" srsDimension="3"><gml:lowerCorner>0 0 0</gml:lowerCorner><gml:upperCorner>1 1 1</gml:upperCorner></gml:Envelope></gml:boundedBy>
+)" + members +
+         "\n</core:CityModel>\n";
 }
 
 std::string boxBuilding(const std::string& id, double lat, double lon, double z0, double h, const std::string& extra,
@@ -213,10 +241,11 @@ std::string boxBuilding(const std::string& id, double lat, double lon, double z0
   faces += poly({P(la0, lo1, z0), P(la1, lo1, z0), P(la1, lo1, z1), P(la0, lo1, z1)});
   faces += poly({P(la1, lo1, z0), P(la1, lo0, z0), P(la1, lo0, z1), P(la1, lo1, z1)});
   faces += poly({P(la1, lo0, z0), P(la0, lo0, z0), P(la0, lo0, z1), P(la1, lo0, z1)});
-  return "<core:cityObjectMember><bldg:Building gml:id=\"" + id + "\">" + extra +
-         "<bldg:measuredHeight uom=\"m\">" + std::to_string(h) +
-         "</bldg:measuredHeight><bldg:lod1Solid><gml:Solid><gml:exterior><gml:CompositeSurface>\n" + faces +
-         "</gml:CompositeSurface></gml:exterior></gml:Solid></bldg:lod1Solid></bldg:Building></core:cityObjectMember>\n";
+  return "<core:cityObjectMember><bldg:Building gml:id=\"" + id + "\">" + extra + "<bldg:measuredHeight uom=\"m\">" +
+         std::to_string(h) + "</bldg:measuredHeight><bldg:lod1Solid><gml:Solid><gml:exterior><gml:CompositeSurface>\n" +
+         faces +
+         "</gml:CompositeSurface></gml:exterior></gml:Solid></bldg:lod1Solid></bldg:Building></"
+         "core:cityObjectMember>\n";
 }
 
 static const char* kHeader =
@@ -233,9 +262,11 @@ static std::string point(const char* id, double x, double y) {
 static std::string curve(const char* id, const char* a, const char* b) {
   return std::string("<zmn:GM_Curve id=\"") + id +
          "\"><zmn:GM_Curve.segment><zmn:GM_LineString><zmn:GM_LineString.controlPoint>"
-         "<zmn:GM_PointArray.column><zmn:GM_Position.indirect><zmn:GM_PointRef.point idref=\"" + a +
+         "<zmn:GM_PointArray.column><zmn:GM_Position.indirect><zmn:GM_PointRef.point idref=\"" +
+         a +
          "\"/></zmn:GM_Position.indirect></zmn:GM_PointArray.column><zmn:GM_PointArray.column>"
-         "<zmn:GM_Position.indirect><zmn:GM_PointRef.point idref=\"" + b +
+         "<zmn:GM_Position.indirect><zmn:GM_PointRef.point idref=\"" +
+         b +
          "\"/></zmn:GM_Position.indirect></zmn:GM_PointArray.column></zmn:GM_LineString.controlPoint>"
          "</zmn:GM_LineString></zmn:GM_Curve.segment></zmn:GM_Curve>\n";
 }
@@ -244,13 +275,14 @@ static std::string curve(const char* id, const char* a, const char* b) {
 std::string mojxmlSquareMap(const std::string& crs, const char* missingCurve) {
   std::string s = kHeader;
   s += "<座標系>" + crs + "</座標系>\n<空間属性>\n";
-  s += point("p1", -42000, 26000) + point("p2", -42000, 26010) + point("p3", -41990, 26010) + point("p4", -41990, 26000);
+  s +=
+      point("p1", -42000, 26000) + point("p2", -42000, 26010) + point("p3", -41990, 26010) + point("p4", -41990, 26000);
   s += curve("c1", "p1", "p2") + curve("c2", "p2", "p3") + curve("c3", "p3", "p4") + curve("c4", "p4", "p1");
   s += "<zmn:GM_Surface id=\"s1\"><zmn:GM_Surface.patch><zmn:GM_Polygon><zmn:GM_Polygon.boundary>"
        "<zmn:GM_SurfaceBoundary><zmn:GM_SurfaceBoundary.exterior><zmn:GM_Ring>";
   for (const char* c : {"c1", "c2", "c3", "c4"})
-    s += std::string("<zmn:GM_CompositeCurve.generator idref=\"") + (missingCurve && !std::strcmp(c, "c3") ? missingCurve : c) +
-         "\"/>";
+    s += std::string("<zmn:GM_CompositeCurve.generator idref=\"") +
+         (missingCurve && !std::strcmp(c, "c3") ? missingCurve : c) + "\"/>";
   s += "</zmn:GM_Ring></zmn:GM_SurfaceBoundary.exterior></zmn:GM_SurfaceBoundary></zmn:GM_Polygon.boundary>"
        "</zmn:GM_Polygon></zmn:GM_Surface.patch></zmn:GM_Surface>\n</空間属性>\n<主題属性>\n"
        "<筆 id=\"H1\"><大字コード>015</大字コード><大字名>作草部町</大字名><地番>12-3</地番><形状 idref=\"s1\"/></筆>\n"

@@ -23,7 +23,7 @@ RunResult run(const std::string& commandLine);  // runs a shell command
 // The twin program under test: $TWIN_EXE_UNDER_TEST (scripts/sanitize.sh sets it to twin-asan),
 // else the one built with the tests.
 const char* twinExe();
-RunResult runTwin(const std::string& args);     // runs the twin executable
+RunResult runTwin(const std::string& args);  // runs the twin executable
 // Runs the Khronos glTF validator (npm gltf-validator) on every glb under `dir`: CHECKs zero errors.
 // Validates what a test wrote under `dir` against the outside: the Khronos glTF validator on every
 // glb and, for every tileset.json, the CesiumGS 3D Tiles validator (0 errors, 0 warnings) and
@@ -61,7 +61,8 @@ std::string readText(const std::string& path);
 namespace twin::test {
 // A minimal CityGML 2.0 document (EPSG:6697 unless `srs` is given) holding `members`
 // (each a complete <core:cityObjectMember>...</core:cityObjectMember>).
-std::string cityModel(const std::string& members, const std::string& srs = "http://www.opengis.net/def/crs/EPSG/0/6697");
+std::string cityModel(const std::string& members,
+                      const std::string& srs = "http://www.opengis.net/def/crs/EPSG/0/6697");
 // A box building of `size` metres (roughly) at lat/lon with an LOD1 solid, height h above z0.
 std::string boxBuilding(const std::string& id, double lat, double lon, double z0, double h,
                         const std::string& extra = "", double size = 10.0);

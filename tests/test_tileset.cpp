@@ -1,25 +1,24 @@
 // End to end: `twin convert` on real samples, then the tileset and every glb checked against the
 // 3D Tiles 1.1 and glTF rules (../shared/3DTILES-CHECKLIST.md) and the Khronos glTF validator.
 #include <proj.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <algorithm>
 #include <functional>
-#include <regex>
 #include <map>
+#include <regex>
 #include <set>
-
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "test_support.h"
 #include "twin/crs.h"
-#include "twin/glb_writer.h"
 #include "twin/fsutil.h"
+#include "twin/glb_writer.h"
 #include "twin/tileset.h"
 
 using namespace twin;
@@ -41,7 +40,9 @@ struct TilesetCheck {
   bool draco = false;
 };
 
-OrientedBox boxOf(const json& tile) { return OrientedBox::fromArray(tile["boundingVolume"]["box"].get<std::array<double, 12>>()); }
+OrientedBox boxOf(const json& tile) {
+  return OrientedBox::fromArray(tile["boundingVolume"]["box"].get<std::array<double, 12>>());
+}
 
 void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out, bool leaf = true) {
   Glb g = readGlb(path);
@@ -62,8 +63,10 @@ void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out
     CHECK(std::regex_match(cls, idRe));
     for (auto& [pid, p] : def["properties"].items()) {
       CHECK(std::regex_match(pid, idRe));
-      if (p["type"] == "STRING") CHECK_FALSE(p.contains("componentType"));
-      else CHECK(p.contains("componentType"));
+      if (p["type"] == "STRING")
+        CHECK_FALSE(p.contains("componentType"));
+      else
+        CHECK(p.contains("componentType"));
     }
   }
   // gml:id column
@@ -78,8 +81,9 @@ void checkGlb(const std::string& path, const OrientedBox& box, TilesetCheck& out
   std::memcpy(o.data(), &g.bin[offs["byteOffset"].get<size_t>()], 4 * (rows + 1));
   for (size_t r = 0; r < rows; ++r) {
     CHECK(o[r] <= o[r + 1]);
-    (leaf ? out.featureIds : out.parentFeatureIds).insert(std::string(reinterpret_cast<const char*>(&g.bin[vals["byteOffset"].get<size_t>() + o[r]]),
-                                      o[r + 1] - o[r]));
+    (leaf ? out.featureIds : out.parentFeatureIds)
+        .insert(std::string(reinterpret_cast<const char*>(&g.bin[vals["byteOffset"].get<size_t>() + o[r]]),
+                            o[r + 1] - o[r]));
   }
   if (leaf) out.features += rows;
   if (leaf) out.images += j.value("images", json::array()).size();
@@ -195,7 +199,6 @@ TilesetCheck checkTileset(const std::string& dir, bool flat = false, double pare
   return out;
 }
 
-
 }  // namespace
 
 TEST_CASE("Yokosuka LOD2 with textures: a valid, placed, textured tileset with every building", "[tileset]") {
@@ -303,7 +306,8 @@ TEST_CASE("Quantised and meshopt-compressed tilesets: valid, placed, smaller", "
     auto& f = checks["none"].worldPositions;
     REQUIRE(q.size() == f.size());
     double worst = 0;
-    for (size_t i = 0; i < q.size(); ++i) worst = std::max(worst, std::hypot(q[i][0] - f[i][0], q[i][1] - f[i][1], q[i][2] - f[i][2]));
+    for (size_t i = 0; i < q.size(); ++i)
+      worst = std::max(worst, std::hypot(q[i][0] - f[i][0], q[i][1] - f[i][1], q[i][2] - f[i][2]));
     INFO(mode << ": largest displacement " << worst << " m");
     CHECK(worst < 0.01);
   }
@@ -400,7 +404,8 @@ TexturedVertices texturedVertices(const std::string& dir, const std::string& scr
       out.mimeTypes.push_back(im["mimeType"]);
       const json& v = j["bufferViews"][im["bufferView"].get<int>()];
       std::string path = scratch + "/img" + std::to_string(n++);
-      writeText(path, std::string(reinterpret_cast<const char*>(&g.bin[v.value("byteOffset", size_t(0))]), v["byteLength"].get<size_t>()));
+      writeText(path, std::string(reinterpret_cast<const char*>(&g.bin[v.value("byteOffset", size_t(0))]),
+                                  v["byteLength"].get<size_t>()));
       RgbaImage img;
       std::string err;
       if (im["mimeType"] != "image/webp") REQUIRE(decodeTextureImage(path, img, err));
@@ -412,11 +417,13 @@ TexturedVertices texturedVertices(const std::string& dir, const std::string& scr
       return tex["extensions"]["EXT_texture_webp"]["source"].get<int>();
     };
     Vec3 t{0, 0, 0};
-    if (j["nodes"][0].contains("translation")) t = {j["nodes"][0]["translation"][0], j["nodes"][0]["translation"][1], j["nodes"][0]["translation"][2]};
+    if (j["nodes"][0].contains("translation"))
+      t = {j["nodes"][0]["translation"][0], j["nodes"][0]["translation"][1], j["nodes"][0]["translation"][2]};
     for (auto& prim : j["meshes"][0]["primitives"]) {
       const json& mat = j["materials"][prim["material"].get<int>()];
       if (!mat["pbrMetallicRoughness"].contains("baseColorTexture")) continue;
-      const RgbaImage& img = images[source(j["textures"][mat["pbrMetallicRoughness"]["baseColorTexture"]["index"].get<int>()])];
+      const RgbaImage& img =
+          images[source(j["textures"][mat["pbrMetallicRoughness"]["baseColorTexture"]["index"].get<int>()])];
       if (img.width == 0) continue;
       auto pos = accessorValues(g, prim["attributes"]["POSITION"]);
       auto nrm = accessorValues(g, prim["attributes"]["NORMAL"]);
@@ -425,9 +432,10 @@ TexturedVertices texturedVertices(const std::string& dir, const std::string& scr
         double u = uv[2 * i] - std::floor(uv[2 * i]), v = uv[2 * i + 1] - std::floor(uv[2 * i + 1]);
         int x = std::min(img.width - 1, int(u * img.width)), y = std::min(img.height - 1, int(v * img.height));
         const uint8_t* px = &img.pixels[(size_t(y) * img.width + x) * 4];
-        std::array<long, 6> key{std::lround((pos[3 * i] + t[0]) * 1000), std::lround((pos[3 * i + 1] + t[1]) * 1000),
-                                std::lround((pos[3 * i + 2] + t[2]) * 1000), std::lround(nrm[3 * i] * 100),
-                                std::lround(nrm[3 * i + 1] * 100), std::lround(nrm[3 * i + 2] * 100)};
+        std::array<long, 6> key{
+            std::lround((pos[3 * i] + t[0]) * 1000),     std::lround((pos[3 * i + 1] + t[1]) * 1000),
+            std::lround((pos[3 * i + 2] + t[2]) * 1000), std::lround(nrm[3 * i] * 100),
+            std::lround(nrm[3 * i + 1] * 100),           std::lround(nrm[3 * i + 2] * 100)};
         out.colours.insert({key, {double(px[0]), double(px[1]), double(px[2])}});
       }
     }
@@ -536,8 +544,8 @@ void checkImplicit(const std::string& dir, size_t expectFeatures, int minLevels)
   };
   std::map<std::tuple<int, uint32_t, uint32_t>, Tile> tiles;
   std::function<void(int, uint32_t, uint32_t)> readSubtree = [&](int level, uint32_t x, uint32_t y) {
-    std::string path = dir + "/subtrees/" + std::to_string(level) + "/" + std::to_string(x) + "/" +
-                       std::to_string(y) + ".subtree";
+    std::string path =
+        dir + "/subtrees/" + std::to_string(level) + "/" + std::to_string(x) + "/" + std::to_string(y) + ".subtree";
     REQUIRE(sfs::exists(path));
     std::string b = readText(path);
     REQUIRE(b.substr(0, 4) == "subt");
@@ -627,7 +635,8 @@ void checkImplicit(const std::string& dir, size_t expectFeatures, int minLevels)
       Vec3 llh = ecefToLonLatHeight(c.worldPositions[i]);
       const double lon = llh[0] * M_PI / 180, lat = llh[1] * M_PI / 180;
       ++checked;
-      if (lon < tw - tol || lon > te + tol || lat < ts_ - tol || lat > tn + tol || llh[2] < h0 - 0.02 || llh[2] > h1 + 0.02)
+      if (lon < tw - tol || lon > te + tol || lat < ts_ - tol || lat > tn + tol || llh[2] < h0 - 0.02 ||
+          llh[2] > h1 + 0.02)
         ++outside;
     }
   }
@@ -640,7 +649,8 @@ void checkImplicit(const std::string& dir, size_t expectFeatures, int minLevels)
   validateOutput(dir);
 }
 
-TEST_CASE("Implicit tiling: every content inside the volume the specification derives for its tile", "[tileset][implicit]") {
+TEST_CASE("Implicit tiling: every content inside the volume the specification derives for its tile",
+          "[tileset][implicit]") {
   std::string base = tempDir("implicit");
   // Three sources, three cities: buildings of Yokosuka and Osaka, Kawasaki's street furniture.
   std::string in = "'" + samples("plateau-yokosuka-lod2tex") + "' '" + samples("plateau-osaka-lod1") + "' '" +
@@ -656,14 +666,14 @@ TEST_CASE("Implicit tiling: every content inside the volume the specification de
         Approx(region[3].get<double>() - region[1].get<double>()).epsilon(1e-6));
   // Kawasaki's zoning (large districts cut into pieces): the sample on which 26 of 27 contents lay
   // up to 7.9 km outside their tiles. Small tiles force a deeper tree.
-  auto z = runTwin("convert '" + samples("plateau-urf/kawasaki-shi") + "' --types zoning --implicit --max-tile-mb 0.01 -o '" +
-                   base + "/zoning' --no-progress");
+  auto z = runTwin("convert '" + samples("plateau-urf/kawasaki-shi") +
+                   "' --types zoning --implicit --max-tile-mb 0.01 -o '" + base + "/zoning' --no-progress");
   INFO(z.output);
   REQUIRE(z.exitCode == 0);
   checkImplicit(base + "/zoning", 38, 3);
   // A deeper tree over a small area: Osaka's 63 buildings, tiles of a few buildings each.
-  auto o = runTwin("convert '" + samples("plateau-osaka-lod1") + "' --implicit --max-tile-mb 0.01 -o '" +
-                   base + "/osaka' --no-progress");
+  auto o = runTwin("convert '" + samples("plateau-osaka-lod1") + "' --implicit --max-tile-mb 0.01 -o '" + base +
+                   "/osaka' --no-progress");
   INFO(o.output);
   REQUIRE(o.exitCode == 0);
   checkImplicit(base + "/osaka", 63, 3);
@@ -671,14 +681,16 @@ TEST_CASE("Implicit tiling: every content inside the volume the specification de
 
 TEST_CASE("A spatial split bounds tile size; output is deterministic across thread counts", "[tileset]") {
   std::string base = tempDir("split");
-  auto r = runTwin("convert '" + samples("plateau-osaka-lod1") + "' -o '" + base + "/a' --max-tile-mb 0.02 --threads 1 --no-progress");
+  auto r = runTwin("convert '" + samples("plateau-osaka-lod1") + "' -o '" + base +
+                   "/a' --max-tile-mb 0.02 --threads 1 --no-progress");
   REQUIRE(r.exitCode == 0);
   auto c = checkTileset(base + "/a");
   CHECK(c.contents > 1);
   CHECK(c.features == 63);
   for (auto& e : sfs::recursive_directory_iterator(base + "/a"))
     if (e.path().extension() == ".glb") CHECK(sfs::file_size(e.path()) < 60000);
-  r = runTwin("convert '" + samples("plateau-osaka-lod1") + "' -o '" + base + "/b' --max-tile-mb 0.02 --threads 2 --no-progress");
+  r = runTwin("convert '" + samples("plateau-osaka-lod1") + "' -o '" + base +
+              "/b' --max-tile-mb 0.02 --threads 2 --no-progress");
   REQUIRE(r.exitCode == 0);
   CHECK(readText(base + "/a/tileset.json") == readText(base + "/b/tileset.json"));
   for (auto& e : sfs::recursive_directory_iterator(base + "/a"))
@@ -905,7 +917,8 @@ std::map<std::string, std::vector<Vec3>> leafFeatureVertices(const std::string& 
     std::memcpy(o.data(), &g.bin[view(col["stringOffsets"])["byteOffset"].get<size_t>()], 4 * (rows + 1));
     size_t base = view(col["values"])["byteOffset"];
     std::vector<std::string> ids;
-    for (size_t r = 0; r < rows; ++r) ids.emplace_back(reinterpret_cast<const char*>(&g.bin[base + o[r]]), o[r + 1] - o[r]);
+    for (size_t r = 0; r < rows; ++r)
+      ids.emplace_back(reinterpret_cast<const char*>(&g.bin[base + o[r]]), o[r + 1] - o[r]);
     for (auto& prim : g.json["meshes"][0]["primitives"]) {
       auto pos = accessorValues(g, prim["attributes"]["POSITION"]);
       auto fid = accessorValues(g, prim["attributes"]["_FEATURE_ID_0"]);
@@ -924,10 +937,14 @@ TEST_CASE("Buildings stand on the relief: both layers through the same geoid", "
   // the geoid would float or sink by ~37 m here.
   std::string base = tempDir("ground");
   std::string src = samples("plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml");
-  REQUIRE(run("python3 '" + std::string(TWIN_SOURCE_DIR) + "/tests/make_ground.py' '" + src + "' '" + base +
-              "/ground.gml'").exitCode == 0);
-  REQUIRE(runTwin("convert '" + samples("plateau-yokosuka-lod2tex") + "' -o '" + base + "/bldg' --no-progress").exitCode == 0);
-  REQUIRE(runTwin("convert '" + base + "/ground.gml' --types relief -o '" + base + "/dem' --no-progress").exitCode == 0);
+  REQUIRE(
+      run("python3 '" + std::string(TWIN_SOURCE_DIR) + "/tests/make_ground.py' '" + src + "' '" + base + "/ground.gml'")
+          .exitCode == 0);
+  REQUIRE(
+      runTwin("convert '" + samples("plateau-yokosuka-lod2tex") + "' -o '" + base + "/bldg' --no-progress").exitCode ==
+      0);
+  REQUIRE(runTwin("convert '" + base + "/ground.gml' --types relief -o '" + base + "/dem' --no-progress").exitCode ==
+          0);
   validateOutput(base + "/dem");
   auto buildings = leafFeatureVertices(base + "/bldg");
   REQUIRE(buildings.size() == 13);
@@ -1036,7 +1053,8 @@ TEST_CASE("A large file parsed in parts on several threads gives the same tilese
   // broken coordinate near the end whose line number must be exact.
   std::string members;
   for (int i = 0; i < 4800; ++i)
-    members += boxBuilding("b" + std::to_string(i), 35.60 + (i / 80) * 0.0005, 139.70 + (i % 80) * 0.0005, 3, 6 + i % 20);
+    members +=
+        boxBuilding("b" + std::to_string(i), 35.60 + (i / 80) * 0.0005, 139.70 + (i % 80) * 0.0005, 3, 6 + i % 20);
   std::string doc = cityModel(members);
   size_t at = doc.rfind("<gml:posList>") + 13;
   doc.replace(at, 3, "NaN");
@@ -1110,7 +1128,8 @@ TEST_CASE("Other PLATEAU layers as their own tilesets: roads, relief, land use, 
   CHECK(r.output.find("Road") != std::string::npos);  // counted as skipped
 }
 
-TEST_CASE("Every sample, alone and all together: both validators and loaders.gl accept the tilesets", "[tileset][samples]") {
+TEST_CASE("Every sample, alone and all together: both validators and loaders.gl accept the tilesets",
+          "[tileset][samples]") {
   // Real data of many kinds at once: PLATEAU files of four cities and several years (i-UR 1.x to
   // 3.1, attribute sets that differ between files), CityGML 2.0 and 3.0 from Germany, CityJSON
   // from the Netherlands and Switzerland, a zipped PLATEAU dataset, cadastral 地図XML. Inputs the

@@ -45,7 +45,7 @@ TEST_CASE("A vertical wall with a window hole keeps its area", "[triangulate]") 
 }
 
 TEST_CASE("Duplicate points, collinear runs and slight non-planarity survive", "[triangulate]") {
-  std::vector<Vec3> p = {{0, 0, 0},     {5, 0, 0.001}, {5, 0, 0.001}, {10, 0, 0},
+  std::vector<Vec3> p = {{0, 0, 0},       {5, 0, 0.001}, {5, 0, 0.001}, {10, 0, 0},
                          {10, 5, -0.002}, {10, 10, 0},   {0, 10, 0.001}};
   std::vector<uint32_t> rings = {0, uint32_t(p.size())};
   std::vector<uint32_t> tris;

@@ -29,46 +29,69 @@ SurfaceType surfaceTypeFromName(std::string_view name) {
 
 const char* surfaceTypeName(SurfaceType t) {
   switch (t) {
-    case SurfaceType::Unknown: return "Unknown";
-    case SurfaceType::Wall: return "WallSurface";
-    case SurfaceType::Roof: return "RoofSurface";
-    case SurfaceType::Ground: return "GroundSurface";
-    case SurfaceType::Closure: return "ClosureSurface";
-    case SurfaceType::OuterCeiling: return "OuterCeilingSurface";
-    case SurfaceType::OuterFloor: return "OuterFloorSurface";
-    case SurfaceType::Window: return "Window";
-    case SurfaceType::Door: return "Door";
-    case SurfaceType::Interior: return "Interior";
+    case SurfaceType::Unknown:
+      return "Unknown";
+    case SurfaceType::Wall:
+      return "WallSurface";
+    case SurfaceType::Roof:
+      return "RoofSurface";
+    case SurfaceType::Ground:
+      return "GroundSurface";
+    case SurfaceType::Closure:
+      return "ClosureSurface";
+    case SurfaceType::OuterCeiling:
+      return "OuterCeilingSurface";
+    case SurfaceType::OuterFloor:
+      return "OuterFloorSurface";
+    case SurfaceType::Window:
+      return "Window";
+    case SurfaceType::Door:
+      return "Door";
+    case SurfaceType::Interior:
+      return "Interior";
   }
   return "Unknown";
 }
 
 const char* attributeTypeName(AttributeType t) {
   switch (t) {
-    case AttributeType::String: return "string";
-    case AttributeType::Integer: return "integer";
-    case AttributeType::Double: return "double";
-    case AttributeType::Boolean: return "boolean";
-    case AttributeType::Date: return "date";
-    case AttributeType::Code: return "code";
-    case AttributeType::Uri: return "uri";
-    case AttributeType::Group: return "group";
+    case AttributeType::String:
+      return "string";
+    case AttributeType::Integer:
+      return "integer";
+    case AttributeType::Double:
+      return "double";
+    case AttributeType::Boolean:
+      return "boolean";
+    case AttributeType::Date:
+      return "date";
+    case AttributeType::Code:
+      return "code";
+    case AttributeType::Uri:
+      return "uri";
+    case AttributeType::Group:
+      return "group";
   }
   return "?";
 }
 
 std::string Attribute::displayValue() const {
   switch (type) {
-    case AttributeType::Integer: return std::to_string(integer);
+    case AttributeType::Integer:
+      return std::to_string(integer);
     case AttributeType::Double: {
       char buf[32];
       auto r = std::to_chars(buf, buf + sizeof buf, number);
       return std::string(buf, r.ptr);
     }
-    case AttributeType::Boolean: return boolean ? "true" : "false";
-    case AttributeType::Code: return codeName.empty() ? text : codeName;
-    case AttributeType::Group: return {};
-    default: return text;
+    case AttributeType::Boolean:
+      return boolean ? "true" : "false";
+    case AttributeType::Code:
+      return codeName.empty() ? text : codeName;
+    case AttributeType::Group:
+      return {};
+    default:
+      return text;
   }
 }
 

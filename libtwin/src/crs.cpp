@@ -1,17 +1,15 @@
 #include "twin/crs.h"
 
-#include <filesystem>
-#include <vector>
-
-#include "twin/fsutil.h"
-
 #include <proj.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <regex>
 #include <vector>
+
+#include "twin/fsutil.h"
 
 namespace twin {
 
@@ -110,12 +108,12 @@ std::optional<std::string> canonicalSrs(std::string_view srsNameIn) {
 
 struct CrsTransform::Impl {
   PJ_CONTEXT* ctx = nullptr;
-  PJ* horizontal = nullptr;  // source (horizontal part) -> lon/lat degrees, normalised
-  PJ* geoid = nullptr;       // vgridshift, radians in, H -> h (may be null: ellipsoidal heights)
-  PJ* geoidOutside = nullptr;  // vgridshift for points outside `geoid`'s grid (may be null)
+  PJ* horizontal = nullptr;                    // source (horizontal part) -> lon/lat degrees, normalised
+  PJ* geoid = nullptr;                         // vgridshift, radians in, H -> h (may be null: ellipsoidal heights)
+  PJ* geoidOutside = nullptr;                  // vgridshift for points outside `geoid`'s grid (may be null)
   double a = 6378137.0, e2 = 0.0066943800229;  // the datum's ellipsoid, for lon/lat/h -> ECEF
-  bool swapInput = false;    // source's first axis is northing/latitude
-  bool direct3d = false;     // `horizontal` carries the height too (3D geographic source)
+  bool swapInput = false;                      // source's first axis is northing/latitude
+  bool direct3d = false;                       // `horizontal` carries the height too (3D geographic source)
 
   ~Impl() {
     if (geoid) proj_destroy(geoid);
@@ -135,8 +133,7 @@ bool firstAxisNorth(PJ_CONTEXT* ctx, PJ* crs) {
   if (!cs) return false;
   const char* direction = nullptr;
   bool north = false;
-  if (proj_cs_get_axis_info(ctx, cs, 0, nullptr, nullptr, &direction, nullptr, nullptr, nullptr, nullptr) &&
-      direction)
+  if (proj_cs_get_axis_info(ctx, cs, 0, nullptr, nullptr, &direction, nullptr, nullptr, nullptr, nullptr) && direction)
     north = lower(direction) == "north";
   proj_destroy(cs);
   return north;
@@ -188,10 +185,13 @@ Result<std::unique_ptr<CrsTransform>> CrsTransform::create(const std::string& sr
     t->heightAssumed_ = true;
   } else if (type == PJ_TYPE_GEOCENTRIC_CRS) {
     proj_destroy(crs);
-    return R::failure("crs-unsupported", "source CRS '" + srsIn + "' is geocentric; twin expects geographic or projected");
+    return R::failure("crs-unsupported",
+                      "source CRS '" + srsIn + "' is geocentric; twin expects geographic or projected");
   } else {
     proj_destroy(crs);
-    return R::failure("crs-unsupported", "source CRS '" + srsIn + "' is of a kind twin cannot place (not geographic, projected or compound)");
+    return R::failure(
+        "crs-unsupported",
+        "source CRS '" + srsIn + "' is of a kind twin cannot place (not geographic, projected or compound)");
   }
   proj_destroy(crs);
   if (!horiz) return R::failure("crs-unknown", "cannot take the horizontal part of '" + srsIn + "'");
@@ -262,8 +262,7 @@ Result<std::unique_ptr<CrsTransform>> CrsTransform::create(const std::string& sr
   }
   proj_destroy(geod);
   proj_destroy(horiz);
-  if (!im.horizontal)
-    return R::failure("crs-unknown", "PROJ found no transformation from '" + srsIn + "' to ECEF");
+  if (!im.horizontal) return R::failure("crs-unknown", "PROJ found no transformation from '" + srsIn + "' to ECEF");
   R r;
   r.value = std::move(t);
   return r;
@@ -322,8 +321,10 @@ size_t CrsTransform::toLonLatHeight(Vec3* p, size_t n) {
   // EGM96, 1' x 1.5' for GSIGEO2011); larger batches, and batches at the edge of the grid, are
   // looked up point by point.
   if (n > 4 && hi[0] - lo[0] < 0.01 && hi[1] - lo[1] < 0.01) {
-    Vec3 c[4] = {{lo[0] * kDeg, lo[1] * kDeg, 0}, {hi[0] * kDeg, lo[1] * kDeg, 0},
-                 {lo[0] * kDeg, hi[1] * kDeg, 0}, {hi[0] * kDeg, hi[1] * kDeg, 0}};
+    Vec3 c[4] = {{lo[0] * kDeg, lo[1] * kDeg, 0},
+                 {hi[0] * kDeg, lo[1] * kDeg, 0},
+                 {lo[0] * kDeg, hi[1] * kDeg, 0},
+                 {hi[0] * kDeg, hi[1] * kDeg, 0}};
     proj_trans_generic(im.geoid, PJ_FWD, &c[0][0], sizeof(Vec3), 4, &c[0][1], sizeof(Vec3), 4, &c[0][2], sizeof(Vec3),
                        4, nullptr, 0, 0);
     bool ok = true;
@@ -345,8 +346,8 @@ size_t CrsTransform::toLonLatHeight(Vec3* p, size_t n) {
   }
   std::vector<Vec3> before;
   if (im.geoidOutside) before.assign(p, p + n);
-  proj_trans_generic(im.geoid, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, &p[0][2], sizeof(Vec3),
-                     n, nullptr, 0, 0);
+  proj_trans_generic(im.geoid, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, &p[0][2], sizeof(Vec3), n,
+                     nullptr, 0, 0);
   if (im.geoidOutside) {
     // Points outside the first grid (beyond its extent, or in its no-data cells at sea): through
     // the second (EGM96 beyond GSIGEO2011). A small batch (one building) goes through one geoid
@@ -536,8 +537,8 @@ size_t PlaneTransform::forward(Vec3* p, size_t n) {
     z[i] = p[i][2];
     if (im.swapInput) std::swap(p[i][0], p[i][1]);
   }
-  proj_trans_generic(im.fwd, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, nullptr, 0, 0, nullptr,
-                     0, 0);
+  proj_trans_generic(im.fwd, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, nullptr, 0, 0, nullptr, 0,
+                     0);
   size_t failed = 0;
   for (size_t i = 0; i < n; ++i) {
     if (!std::isfinite(p[i][0]) || !std::isfinite(p[i][1]) || std::abs(p[i][0]) > 1e8 || std::abs(p[i][1]) > 1e8) {
@@ -555,8 +556,8 @@ size_t PlaneTransform::toLonLat(Vec3* p, size_t n) {
   if (n == 0) return 0;
   std::vector<double> z(n);
   for (size_t i = 0; i < n; ++i) z[i] = p[i][2];
-  proj_trans_generic(im.lonlat, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, nullptr, 0, 0,
-                     nullptr, 0, 0);
+  proj_trans_generic(im.lonlat, PJ_FWD, &p[0][0], sizeof(Vec3), n, &p[0][1], sizeof(Vec3), n, nullptr, 0, 0, nullptr, 0,
+                     0);
   size_t failed = 0;
   for (size_t i = 0; i < n; ++i) {
     if (!std::isfinite(p[i][0]) || !std::isfinite(p[i][1])) {
@@ -572,11 +573,11 @@ size_t PlaneTransform::toLonLat(Vec3* p, size_t n) {
 std::string chooseProjectedCrs(double lon, double lat) {
   // Central meridians and origin latitudes of the 19 zones of the Japanese plane rectangular
   // coordinate system (国土交通省告示第九号), EPSG:6669 (I) .. 6687 (XIX) on JGD2011.
-  static const double zones[19][2] = {
-      {129.5, 33},        {131.0, 33},  {132 + 1 / 6.0, 36}, {133.5, 33},        {134 + 1 / 3.0, 36},
-      {136.0, 36},        {137 + 1 / 6.0, 36}, {138.5, 36},  {139 + 5 / 6.0, 36}, {140 + 5 / 6.0, 40},
-      {140.25, 44},       {142.25, 44}, {144.25, 44},        {142.0, 26},        {127.5, 26},
-      {124.0, 26},        {131.0, 26},  {136.0, 20},         {154.0, 26}};
+  static const double zones[19][2] = {{129.5, 33},         {131.0, 33},         {132 + 1 / 6.0, 36}, {133.5, 33},
+                                      {134 + 1 / 3.0, 36}, {136.0, 36},         {137 + 1 / 6.0, 36}, {138.5, 36},
+                                      {139 + 5 / 6.0, 36}, {140 + 5 / 6.0, 40}, {140.25, 44},        {142.25, 44},
+                                      {144.25, 44},        {142.0, 26},         {127.5, 26},         {124.0, 26},
+                                      {131.0, 26},         {136.0, 20},         {154.0, 26}};
   if (lon >= 122 && lon <= 154.5 && lat >= 20 && lat <= 46) {
     int best = 0;
     double bestScore = INFINITY;

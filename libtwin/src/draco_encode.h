@@ -7,11 +7,11 @@
 namespace twin {
 
 struct DracoInput {
-  const float* positions;  // xyz (already y-up)
-  const float* normals;    // may be null
-  const float* uvs;        // may be null
-  const uint8_t* colors;   // RGBA8, may be null
-  const float* featureIds; // one per vertex
+  const float* positions;   // xyz (already y-up)
+  const float* normals;     // may be null
+  const float* uvs;         // may be null
+  const uint8_t* colors;    // RGBA8, may be null
+  const float* featureIds;  // one per vertex
   size_t vertexCount;
   const uint32_t* indices;
   size_t indexCount;

@@ -1,13 +1,11 @@
 #include "twin/fsutil.h"
 
 #include <signal.h>
-
-#include <cerrno>
-#include <cstdlib>
-
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 namespace twin::fs {

@@ -1,5 +1,7 @@
 #include "twin/glb_writer.h"
 
+#include <meshoptimizer.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -7,8 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include "draco_encode.h"
-
-#include <meshoptimizer.h>
 
 namespace twin {
 
@@ -39,8 +39,10 @@ class BinBuilder {
     if (indices) {
       std::vector<uint32_t> idx(count);
       for (size_t i = 0; i < count; ++i) {
-        if (stride == 2) idx[i] = static_cast<const uint16_t*>(data)[i];
-        else idx[i] = static_cast<const uint32_t*>(data)[i];
+        if (stride == 2)
+          idx[i] = static_cast<const uint16_t*>(data)[i];
+        else
+          idx[i] = static_cast<const uint32_t*>(data)[i];
       }
       enc.resize(meshopt_encodeIndexBufferBound(count, count ? *std::max_element(idx.begin(), idx.end()) + 1 : 0));
       enc.resize(meshopt_encodeIndexBuffer(enc.data(), enc.size(), idx.data(), count));
@@ -55,12 +57,9 @@ class BinBuilder {
     json v = {{"buffer", 1}, {"byteOffset", fallbackSize}, {"byteLength", count * stride}};
     if (!indices) v["byteStride"] = stride;
     if (target) v["target"] = target;
-    v["extensions"]["EXT_meshopt_compression"] = {{"buffer", 0},
-                                                  {"byteOffset", offset},
-                                                  {"byteLength", enc.size()},
-                                                  {"byteStride", stride},
-                                                  {"count", count},
-                                                  {"mode", indices ? "TRIANGLES" : "ATTRIBUTES"}};
+    v["extensions"]["EXT_meshopt_compression"] = {
+        {"buffer", 0},          {"byteOffset", offset}, {"byteLength", enc.size()},
+        {"byteStride", stride}, {"count", count},       {"mode", indices ? "TRIANGLES" : "ATTRIBUTES"}};
     fallbackSize += count * stride;
     views.push_back(v);
     return static_cast<int>(views.size()) - 1;
@@ -168,12 +167,19 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
     bool useDraco = options.draco;
     DracoEncoded enc;
     if (useDraco) {
-      DracoInput in{tmp.data(), normalsY.empty() ? nullptr : normalsY.data(), p.uvs.empty() ? nullptr : p.uvs.data(),
-                    p.colors.size() == 4 * nv ? p.colors.data() : nullptr, p.featureIds.data(), nv, p.indices.data(), p.indices.size()};
+      DracoInput in{tmp.data(),
+                    normalsY.empty() ? nullptr : normalsY.data(),
+                    p.uvs.empty() ? nullptr : p.uvs.data(),
+                    p.colors.size() == 4 * nv ? p.colors.data() : nullptr,
+                    p.featureIds.data(),
+                    nv,
+                    p.indices.data(),
+                    p.indices.size()};
       std::string err;
-      if (!dracoEncode(in, options.dracoPositionBits, options.dracoNormalBits, options.dracoUvBits,
-                       options.dracoSpeed, enc, err)) {
-        if (diag) diag->warning("draco-failed", "Draco compression failed (" + err + "); primitive written uncompressed");
+      if (!dracoEncode(in, options.dracoPositionBits, options.dracoNormalBits, options.dracoUvBits, options.dracoSpeed,
+                       enc, err)) {
+        if (diag)
+          diag->warning("draco-failed", "Draco compression failed (" + err + "); primitive written uncompressed");
         useDraco = false;
       }
     }
@@ -213,7 +219,8 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
       posAcc = addAccessor(addView(q.data(), nv, 8, kArrayBuffer), kShort, nv, "VEC3");
       if (!normalsY.empty()) {
         std::vector<int8_t> n(nv * 4, 0);
-        for (size_t i = 0; i < nv * 3; ++i) n[(i / 3) * 4 + i % 3] = int8_t(std::lround(std::clamp(normalsY[i], -1.0f, 1.0f) * 127.0f));
+        for (size_t i = 0; i < nv * 3; ++i)
+          n[(i / 3) * 4 + i % 3] = int8_t(std::lround(std::clamp(normalsY[i], -1.0f, 1.0f) * 127.0f));
         nrmAcc = addAccessor(addView(n.data(), nv, 4, kArrayBuffer), kByte, nv, "VEC3");
         accessors[nrmAcc]["normalized"] = true;
       }
@@ -329,8 +336,7 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
       const PropertyDef& def = (*schema)[pi];
       auto& col = cols[pi];
       if (col.empty()) continue;
-      if (def.type == PropertyType::String &&
-          std::none_of(col.begin(), col.end(), [](const PropertyValue* v) {
+      if (def.type == PropertyType::String && std::none_of(col.begin(), col.end(), [](const PropertyValue* v) {
             return v && (v->index() != 2 || !std::get<std::string>(*v).empty());
           }))
         continue;  // only empty strings: nothing to hold, and no zero-length buffer views
@@ -386,8 +392,8 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
     }
     json ext;
     ext["schema"] = {{"id", "twin"}, {"classes", {{scene.table.className, {{"properties", classProps}}}}}};
-    ext["propertyTables"] = json::array(
-        {{{"class", scene.table.className}, {"count", rows}, {"properties", tableProps}}});
+    ext["propertyTables"] =
+        json::array({{{"class", scene.table.className}, {"count", rows}, {"properties", tableProps}}});
     gltf["extensions"]["EXT_structural_metadata"] = ext;
     used.push_back("EXT_structural_metadata");
   }
@@ -428,7 +434,8 @@ std::vector<uint8_t> writeGlb(const GlbScene& scene, const GlbOptions& options, 
   }
   if (meshopt && bb.fallbackSize > 0) {
     // the uncompressed buffer exists only for the extension's views: it has no data of its own
-    gltf["buffers"].push_back({{"byteLength", bb.fallbackSize}, {"extensions", {{"EXT_meshopt_compression", {{"fallback", true}}}}}});
+    gltf["buffers"].push_back(
+        {{"byteLength", bb.fallbackSize}, {"extensions", {{"EXT_meshopt_compression", {{"fallback", true}}}}}});
     used.push_back("EXT_meshopt_compression");
     required.push_back("EXT_meshopt_compression");
   }
@@ -483,11 +490,15 @@ std::vector<uint8_t> wrapB3dm(const std::vector<uint8_t>& glb, const GlbProperty
           continue;
         }
         any[pi] = true;
-        if (v->index() == 2) cols[pi].push_back(std::get<std::string>(*v));
+        if (v->index() == 2)
+          cols[pi].push_back(std::get<std::string>(*v));
         else if (schema[pi].type == PropertyType::String)
-          cols[pi].push_back(v->index() == 0 ? std::to_string(std::get<int64_t>(*v)) : json(std::get<double>(*v)).dump());
-        else if (v->index() == 0) cols[pi].push_back(std::get<int64_t>(*v));
-        else cols[pi].push_back(std::get<double>(*v));
+          cols[pi].push_back(v->index() == 0 ? std::to_string(std::get<int64_t>(*v))
+                                             : json(std::get<double>(*v)).dump());
+        else if (v->index() == 0)
+          cols[pi].push_back(std::get<int64_t>(*v));
+        else
+          cols[pi].push_back(std::get<double>(*v));
       }
     }
     for (size_t pi = 0; pi < schema.size(); ++pi)

@@ -25,11 +25,16 @@ int chooseLod(const CityObject& obj, int requested) {
 
 std::array<float, 4> defaultColor(SurfaceType t) {
   switch (t) {
-    case SurfaceType::Roof: return {0.62f, 0.36f, 0.30f, 1.0f};
-    case SurfaceType::Ground: return {0.45f, 0.45f, 0.45f, 1.0f};
-    case SurfaceType::Window: return {0.45f, 0.62f, 0.80f, 1.0f};
-    case SurfaceType::Door: return {0.50f, 0.35f, 0.20f, 1.0f};
-    default: return {0.90f, 0.89f, 0.86f, 1.0f};
+    case SurfaceType::Roof:
+      return {0.62f, 0.36f, 0.30f, 1.0f};
+    case SurfaceType::Ground:
+      return {0.45f, 0.45f, 0.45f, 1.0f};
+    case SurfaceType::Window:
+      return {0.45f, 0.62f, 0.80f, 1.0f};
+    case SurfaceType::Door:
+      return {0.50f, 0.35f, 0.20f, 1.0f};
+    default:
+      return {0.90f, 0.89f, 0.86f, 1.0f};
   }
 }
 
@@ -46,14 +51,22 @@ MeshGroup& groupFor(FeatureMesh& mesh, const std::string& texture, const std::ar
 
 // Colour of untextured surfaces of objects other than buildings, by type.
 bool typeColor(const std::string& type, std::array<float, 4>& c) {
-  if (type == "Road" || type == "Railway" || type == "Track" || type == "Square") c = {0.52f, 0.52f, 0.54f, 1.0f};
-  else if (type == "LandUse") c = {0.62f, 0.72f, 0.50f, 1.0f};
-  else if (type == "ReliefFeature" || type == "TINRelief") c = {0.72f, 0.68f, 0.58f, 1.0f};
-  else if (type == "WaterBody") c = {0.45f, 0.62f, 0.80f, 1.0f};
-  else if (type == "PlantCover" || type == "SolitaryVegetationObject") c = {0.35f, 0.60f, 0.35f, 1.0f};
-  else if (type == "Parcel") c = {0.93f, 0.86f, 0.55f, 1.0f};
-  else if (type == "Building" || type == "BuildingPart") return false;
-  else c = {0.95f, 0.65f, 0.35f, 1.0f};  // zoning and everything else
+  if (type == "Road" || type == "Railway" || type == "Track" || type == "Square")
+    c = {0.52f, 0.52f, 0.54f, 1.0f};
+  else if (type == "LandUse")
+    c = {0.62f, 0.72f, 0.50f, 1.0f};
+  else if (type == "ReliefFeature" || type == "TINRelief")
+    c = {0.72f, 0.68f, 0.58f, 1.0f};
+  else if (type == "WaterBody")
+    c = {0.45f, 0.62f, 0.80f, 1.0f};
+  else if (type == "PlantCover" || type == "SolitaryVegetationObject")
+    c = {0.35f, 0.60f, 0.35f, 1.0f};
+  else if (type == "Parcel")
+    c = {0.93f, 0.86f, 0.55f, 1.0f};
+  else if (type == "Building" || type == "BuildingPart")
+    return false;
+  else
+    c = {0.95f, 0.65f, 0.35f, 1.0f};  // zoning and everything else
   return true;
 }
 
@@ -112,8 +125,9 @@ void buildFeatureMesh(const CityObject& obj, int requestedLod, FeatureMesh& out,
                       DiagnosticSink& diag) {
   out.groups.clear();
   addObject(obj, requestedLod, out, stats, diag);
-  out.groups.erase(std::remove_if(out.groups.begin(), out.groups.end(), [](const MeshGroup& g) { return g.indices.empty(); }),
-                   out.groups.end());
+  out.groups.erase(
+      std::remove_if(out.groups.begin(), out.groups.end(), [](const MeshGroup& g) { return g.indices.empty(); }),
+      out.groups.end());
   bool first = true;
   for (auto& g : out.groups)
     for (auto& p : g.positions) {

@@ -9,9 +9,12 @@ namespace twin {
 
 const char* propertyTypeName(PropertyType t) {
   switch (t) {
-    case PropertyType::String: return "STRING";
-    case PropertyType::Int32: return "INT32";
-    case PropertyType::Float64: return "FLOAT64";
+    case PropertyType::String:
+      return "STRING";
+    case PropertyType::Int32:
+      return "INT32";
+    case PropertyType::Float64:
+      return "FLOAT64";
   }
   return "STRING";
 }
@@ -25,11 +28,21 @@ void flattenInto(const std::vector<Attribute>& attrs, const std::string& prefix,
     int n = ++seen[key];
     if (n > 1) key += "[" + std::to_string(n) + "]";
     switch (a.type) {
-      case AttributeType::Group: flattenInto(a.children, key, out, seen); break;
-      case AttributeType::Integer: out.push_back({key, int64_t(a.integer)}); break;
-      case AttributeType::Double: out.push_back({key, a.number}); break;
-      case AttributeType::Boolean: out.push_back({key, std::string(a.boolean ? "true" : "false")}); break;
-      default: out.push_back({key, a.displayValue()}); break;
+      case AttributeType::Group:
+        flattenInto(a.children, key, out, seen);
+        break;
+      case AttributeType::Integer:
+        out.push_back({key, int64_t(a.integer)});
+        break;
+      case AttributeType::Double:
+        out.push_back({key, a.number});
+        break;
+      case AttributeType::Boolean:
+        out.push_back({key, std::string(a.boolean ? "true" : "false")});
+        break;
+      default:
+        out.push_back({key, a.displayValue()});
+        break;
     }
   }
 }
@@ -58,8 +71,10 @@ uint8_t SchemaBuilder::kindBit(const PropertyValue& value) {
       int64_t v = std::get<int64_t>(value);
       return v <= std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max() ? 2 : 1;
     }
-    case 1: return 4;
-    default: return 8;
+    case 1:
+      return 4;
+    default:
+      return 8;
   }
 }
 

@@ -72,9 +72,12 @@ tsize_t memRead(thandle_t h, tdata_t buf, tsize_t size) {
 tsize_t memWrite(thandle_t, tdata_t, tsize_t) { return 0; }
 toff_t memSeek(thandle_t h, toff_t off, int whence) {
   auto* m = static_cast<MemTiff*>(h);
-  if (whence == SEEK_SET) m->pos = off;
-  else if (whence == SEEK_CUR) m->pos += off;
-  else m->pos = m->data->size() + off;
+  if (whence == SEEK_SET)
+    m->pos = off;
+  else if (whence == SEEK_CUR)
+    m->pos += off;
+  else
+    m->pos = m->data->size() + off;
   return m->pos;
 }
 int memClose(thandle_t) { return 0; }
@@ -419,8 +422,7 @@ std::vector<GlbImage> buildTileTextures(const std::vector<TextureUse>& uses, con
   int atlasW = 0, atlasH = 0;
   for (int attempt = 0; attempt < 12; ++attempt, scale *= 0.5) {
     double area = 0;
-    for (auto& it : atlasItems)
-      area += (it.img.width * scale + 2 * pad) * (it.img.height * scale + 2 * pad);
+    for (auto& it : atlasItems) area += (it.img.width * scale + 2 * pad) * (it.img.height * scale + 2 * pad);
     int width = 64;
     while (width < atlasMax && double(width) * width < area * 1.15) width *= 2;
     int x = 0, y = 0, shelf = 0;
@@ -459,12 +461,14 @@ std::vector<GlbImage> buildTileTextures(const std::vector<TextureUse>& uses, con
   const int index = int(images.size());
   for (size_t k = 0; k < atlasItems.size(); ++k) {
     auto [rx, ry, rw, rh] = rect[k];
-    RgbaImage img = (rw == atlasItems[k].img.width && rh == atlasItems[k].img.height) ? std::move(atlasItems[k].img)
-                                                                                    : resized(atlasItems[k].img, rw, rh);
+    RgbaImage img = (rw == atlasItems[k].img.width && rh == atlasItems[k].img.height)
+                        ? std::move(atlasItems[k].img)
+                        : resized(atlasItems[k].img, rw, rh);
     for (int y = -pad; y < rh + pad; ++y)
       for (int x = -pad; x < rw + pad; ++x) {
         int sx = std::clamp(x, 0, rw - 1), sy = std::clamp(y, 0, rh - 1);  // edges extended into the padding
-        std::memcpy(&atlas.pixels[(size_t(ry + y) * atlasW + (rx + x)) * 4], &img.pixels[(size_t(sy) * rw + sx) * 4], 4);
+        std::memcpy(&atlas.pixels[(size_t(ry + y) * atlasW + (rx + x)) * 4], &img.pixels[(size_t(sy) * rw + sx) * 4],
+                    4);
       }
     TexturePlacement& p = placements[atlasItems[k].use];
     p.image = index;

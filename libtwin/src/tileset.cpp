@@ -117,15 +117,19 @@ std::string tilesetJson(const TileNode& root, const TilesetInfo& info) {
 std::string implicitTilesetJson(const ImplicitRoot& root, const TilesetInfo& info) {
   nlohmann::json j;
   j["asset"] = assetJson(info, "1.1");  // implicit tiling is 3D Tiles 1.1
-  j["schema"] = {{"id", "twin_tiles"},
-                 {"classes",
-                  {{"tile",
-                    {{"properties",
-                      {{"boundingBox",
-                        {{"type", "SCALAR"}, {"componentType", "FLOAT64"}, {"array", true}, {"count", 12},
-                         {"semantic", "TILE_BOUNDING_BOX"}}},
-                       {"geometricError",
-                        {{"type", "SCALAR"}, {"componentType", "FLOAT64"}, {"semantic", "TILE_GEOMETRIC_ERROR"}}}}}}}}}};
+  j["schema"] = {
+      {"id", "twin_tiles"},
+      {"classes",
+       {{"tile",
+         {{"properties",
+           {{"boundingBox",
+             {{"type", "SCALAR"},
+              {"componentType", "FLOAT64"},
+              {"array", true},
+              {"count", 12},
+              {"semantic", "TILE_BOUNDING_BOX"}}},
+            {"geometricError",
+             {{"type", "SCALAR"}, {"componentType", "FLOAT64"}, {"semantic", "TILE_GEOMETRIC_ERROR"}}}}}}}}}};
   j["geometricError"] = std::max(root.geometricError, info.geometricError);
   j["root"] = {{"boundingVolume", {{"region", root.region}}},
                {"geometricError", root.geometricError},

@@ -8,10 +8,14 @@ namespace twin {
 
 const char* triangulationStatusName(TriangulationStatus s) {
   switch (s) {
-    case TriangulationStatus::Ok: return "ok";
-    case TriangulationStatus::TooFewPoints: return "too few points";
-    case TriangulationStatus::ZeroArea: return "zero area";
-    case TriangulationStatus::Failed: return "failed";
+    case TriangulationStatus::Ok:
+      return "ok";
+    case TriangulationStatus::TooFewPoints:
+      return "too few points";
+    case TriangulationStatus::ZeroArea:
+      return "zero area";
+    case TriangulationStatus::Failed:
+      return "failed";
   }
   return "?";
 }

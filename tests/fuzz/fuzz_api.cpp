@@ -50,7 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t l1 = in.find('\n');
   if (l1 == std::string::npos) return 0;
   size_t l2 = in.find('\n', l1 + 1);
-  std::string line = in.substr(0, l1), auth = in.substr(l1 + 1, l2 == std::string::npos ? std::string::npos : l2 - l1 - 1);
+  std::string line = in.substr(0, l1),
+              auth = in.substr(l1 + 1, l2 == std::string::npos ? std::string::npos : l2 - l1 - 1);
   std::string head = line + " HTTP/1.1\r\nHost: x";
   if (auth == "staff") head += "\r\nAuthorization: Bearer " + api.token;
   twin::viewer::http::Request req;

@@ -81,9 +81,12 @@ inline void putRow(ByteWriter& w, const PropertyRow& row) {
   for (auto& [k, v] : row) {
     w.put(k);
     w.put(uint8_t(v.index()));
-    if (v.index() == 0) w.put(std::get<int64_t>(v));
-    else if (v.index() == 1) w.put(std::get<double>(v));
-    else w.putString(std::get<std::string>(v));
+    if (v.index() == 0)
+      w.put(std::get<int64_t>(v));
+    else if (v.index() == 1)
+      w.put(std::get<double>(v));
+    else
+      w.putString(std::get<std::string>(v));
   }
 }
 
@@ -93,9 +96,12 @@ inline bool getRow(ByteReader& r, PropertyRow& row) {
   for (uint32_t i = 0; i < n && r.ok(); ++i) {
     uint32_t k = r.get<uint32_t>();
     uint8_t kind = r.get<uint8_t>();
-    if (kind == 0) row.push_back({k, r.get<int64_t>()});
-    else if (kind == 1) row.push_back({k, r.get<double>()});
-    else row.push_back({k, r.getString()});
+    if (kind == 0)
+      row.push_back({k, r.get<int64_t>()});
+    else if (kind == 1)
+      row.push_back({k, r.get<double>()});
+    else
+      row.push_back({k, r.getString()});
   }
   return r.ok();
 }

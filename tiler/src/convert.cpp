@@ -11,12 +11,15 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
-#include <nlohmann/json.hpp>
-
+#include "bytes.h"
+#include "lod.h"
+#include "sort.h"
+#include "store.h"
 #include "twin/crs.h"
 #include "twin/fsutil.h"
 #include "twin/glb_writer.h"
@@ -25,10 +28,6 @@
 #include "twin/metadata.h"
 #include "twin/tileset.h"
 #include "twin/vfs.h"
-#include "bytes.h"
-#include "lod.h"
-#include "sort.h"
-#include "store.h"
 
 namespace twin::tiler {
 
@@ -165,8 +164,8 @@ class Worker {
     input_ = input;
     if (obj.srs.empty()) {
       if (s_.once("crs-missing:" + obj.sourceFile))
-        s_.diag.error("crs-missing", "no srsName in the file and no --crs given; its objects are skipped", obj.sourceFile,
-                      obj.sourceLine, obj.id);
+        s_.diag.error("crs-missing", "no srsName in the file and no --crs given; its objects are skipped",
+                      obj.sourceFile, obj.sourceLine, obj.id);
       drop();
       return;
     }
@@ -187,10 +186,11 @@ class Worker {
     }
     buildFeatureMesh(obj, s_.options.lod, mesh_, stats_, s_.diag);
     if (mesh_.empty()) {
-      s_.diag.warning("object-no-geometry",
-                      obj.type + " has no usable geometry" +
-                          (s_.options.lod >= 0 ? " at LOD " + std::to_string(s_.options.lod) + " or below" : std::string()),
-                      obj.sourceFile, obj.sourceLine, obj.id);
+      s_.diag.warning(
+          "object-no-geometry",
+          obj.type + " has no usable geometry" +
+              (s_.options.lod >= 0 ? " at LOD " + std::to_string(s_.options.lod) + " or below" : std::string()),
+          obj.sourceFile, obj.sourceLine, obj.id);
       drop();
       return;
     }
@@ -226,7 +226,8 @@ class Worker {
   static constexpr double kSplitAboveMetres = 1500;
 
   static double diagonalOf(const FeatureMesh& m) {
-    return std::sqrt(std::pow(m.max[0] - m.min[0], 2) + std::pow(m.max[1] - m.min[1], 2) + std::pow(m.max[2] - m.min[2], 2));
+    return std::sqrt(std::pow(m.max[0] - m.min[0], 2) + std::pow(m.max[1] - m.min[1], 2) +
+                     std::pow(m.max[2] - m.min[2], 2));
   }
 
   // Cuts `mesh` into pieces on a kPieceMetres grid (local east/north at its centre) by triangle
@@ -316,7 +317,8 @@ class Worker {
     ref.lat = llh[1];
     ref.diagonal = float(diagonalOf(mesh));
     if (::pwrite(pack.fd, w.buf.data(), w.buf.size(), off_t(pack.offset)) != ssize_t(w.buf.size())) {
-      if (!writeFailed_) s_.diag.error("spill-write", "cannot write " + packsDir_ + "/" + pack.name + ".bin (disk full?)");
+      if (!writeFailed_)
+        s_.diag.error("spill-write", "cannot write " + packsDir_ + "/" + pack.name + ".bin (disk full?)");
       writeFailed_ = true;
       return;
     }
@@ -325,7 +327,6 @@ class Worker {
     pack.refs.push_back(ref);
     s_.features.fetch_add(1);
   }
-
 
  private:
   Shared& s_;
@@ -468,7 +469,7 @@ struct QuadNode {
   int level = 0;
   uint32_t x = 0, y = 0;
   double west, south, east, north;
-  uint64_t begin = 0, end = 0;     // its features and its descendants': a range of the sorted tile index
+  uint64_t begin = 0, end = 0;  // its features and its descendants': a range of the sorted tile index
   // Its own content is [begin, contentEnd): the whole range for a leaf; for a parent under
   // implicit tiling, the features that cross its children's cells (none otherwise).
   uint64_t contentEnd = 0;
@@ -477,12 +478,12 @@ struct QuadNode {
   bool top = false;  // the overview parent added above a root that is a single leaf
   // results of writing
   OrientedBox box;
-  bool written = false;    // has content
+  bool written = false;  // has content
   bool boxSet = false;
-  double error = 0;        // geometric error
-  uint64_t bytes = 0;      // content bytes
+  double error = 0;    // geometric error
+  uint64_t bytes = 0;  // content bytes
   uint64_t textures = 0;
-  uint64_t shown = 0;      // features in the content
+  uint64_t shown = 0;  // features in the content
 };
 
 struct LonLatExtent {
@@ -607,8 +608,10 @@ std::string tileUri(const QuadNode& n, const ConvertOptions& o) {
 // ------------------------------------------------------------------ tile writing
 
 std::string coarsePath(const std::string& spillDir, const QuadNode& n) {
-  return spillDir + "/c" + (n.top ? std::string("top") : std::to_string(n.level) + "-" + std::to_string(n.x) + "-" +
-                                                             std::to_string(n.y)) + ".bin";
+  return spillDir + "/c" +
+         (n.top ? std::string("top")
+                : std::to_string(n.level) + "-" + std::to_string(n.x) + "-" + std::to_string(n.y)) +
+         ".bin";
 }
 
 // A pack open for reading in the tile phase.
@@ -621,10 +624,16 @@ struct PackIn {
 
 class TileWriter {
  public:
-  TileWriter(const RefFile& refs, const std::vector<PackIn>& packs,
-             const std::vector<PropertyDef>& schema, const ConvertOptions& o, const std::string& outDir,
-             const std::string& spillDir, DiagnosticSink& diag, Shared& shared)
-      : refs_(refs), packs_(packs), schema_(schema), o_(o), outDir_(outDir), spillDir_(spillDir), diag_(diag),
+  TileWriter(const RefFile& refs, const std::vector<PackIn>& packs, const std::vector<PropertyDef>& schema,
+             const ConvertOptions& o, const std::string& outDir, const std::string& spillDir, DiagnosticSink& diag,
+             Shared& shared)
+      : refs_(refs),
+        packs_(packs),
+        schema_(schema),
+        o_(o),
+        outDir_(outDir),
+        spillDir_(spillDir),
+        diag_(diag),
         shared_(shared) {}
 
   // A leaf: full-detail buildings, with textures. With levels of detail, also the coarse forms of
@@ -649,7 +658,8 @@ class TileWriter {
       const auto& remap = packs_[r.pack].remap;
       PropertyRow row;
       for (auto& kv : feats[i].attrs)
-        if (kv.first < remap.size() && remap[kv.first] != UINT32_MAX) row.push_back({remap[kv.first], std::move(kv.second)});
+        if (kv.first < remap.size() && remap[kv.first] != UINT32_MAX)
+          row.push_back({remap[kv.first], std::move(kv.second)});
       std::sort(row.begin(), row.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
       feats[i].attrs = std::move(row);
       for (auto& g : feats[i].groups)
@@ -1004,14 +1014,16 @@ class TileWriter {
       float lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
       for (auto& p : scene.primitives)
         for (size_t i = 0; i + 2 < p.positions.size(); i += 3)
-          for (int k = 0; k < 3; ++k) lo[k] = std::min(lo[k], p.positions[i + k]), hi[k] = std::max(hi[k], p.positions[i + k]);
+          for (int k = 0; k < 3; ++k)
+            lo[k] = std::min(lo[k], p.positions[i + k]), hi[k] = std::max(hi[k], p.positions[i + k]);
       float ext = 0;
       for (int k = 0; k < 3; ++k) ext = std::max(ext, hi[k] - lo[k]);
       if (ext > 2500.0f) {
         go.draco = go.meshopt = go.quantize = false;
         if (shared_.once("wide-uncompressed"))
-          diag_.info("content-uncompressed", "full-detail content " + std::to_string(int(ext)) +
-                                                 " m wide written without mesh compression (16-bit steps would exceed 2 cm)");
+          diag_.info("content-uncompressed",
+                     "full-detail content " + std::to_string(int(ext)) +
+                         " m wide written without mesh compression (16-bit steps would exceed 2 cm)");
       }
     }
     go.batchIds = o_.tilesVersion == "1.0";
@@ -1101,8 +1113,8 @@ std::vector<std::string> objectTypesFromList(const std::string& list) {
       {"zoning",
        {"UseDistrict", "HeightControlDistrict", "FirePreventionDistrict", "ScenicDistrict", "AreaClassification",
         "SpecialUseDistrict", "ParkingPlaceDevelopmentZone", "PortZone", "ProductiveGreenZone",
-        "SpecialGreenSpaceConservationDistrict", "DistrictPlan", "HighLevelUseDistrict", "HighRiseResidentialAttractionDistrict",
-        "SpecialUrbanRenaissanceDistrict", "LandscapeZone", "ScenicZone"}},
+        "SpecialGreenSpaceConservationDistrict", "DistrictPlan", "HighLevelUseDistrict",
+        "HighRiseResidentialAttractionDistrict", "SpecialUrbanRenaissanceDistrict", "LandscapeZone", "ScenicZone"}},
       {"parcel", {"Parcel"}},
       {"all", {"*"}},
   };
@@ -1142,13 +1154,10 @@ struct ImplicitTile {
   bool content = false;
 };
 
-
 struct TileKey {
   int level;
   uint32_t x, y;
-  bool operator<(const TileKey& o) const {
-    return level != o.level ? level < o.level : x != o.x ? x < o.x : y < o.y;
-  }
+  bool operator<(const TileKey& o) const { return level != o.level ? level < o.level : x != o.x ? x < o.x : y < o.y; }
 };
 
 // Each tile's box holds its content and its descendants' (the tight boxes of the explicit tree);
@@ -1235,8 +1244,7 @@ std::string implicitTileset(const QuadNode& tree, const std::array<double, 4>& g
         }
       }
     }
-    std::sort(available.begin(), available.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(available.begin(), available.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     // Binary: bitstreams, then the metadata columns (8-byte aligned each).
     std::vector<uint8_t> bin;
     nlohmann::json views = nlohmann::json::array();
@@ -1364,7 +1372,7 @@ std::string nodeKey(const QuadNode& n) {
 // textures), so that replacing a texture counts as a change of the input.
 void statInput(const std::string& uri, uint64_t& size, int64_t& mtime) {
   std::string path = uri.substr(0, uri.find("!/"));
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
     size = uint64_t(st.st_size);
     mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
@@ -1381,7 +1389,7 @@ void statInput(const std::string& uri, uint64_t& size, int64_t& mtime) {
   }
   if (!std::filesystem::is_directory(app, ec)) return;
   for (auto& e : std::filesystem::directory_iterator(app, ec)) {
-    struct stat ts{};
+    struct stat ts {};
     if (::stat(e.path().c_str(), &ts) == 0)
       mtime = std::max(mtime, int64_t(ts.st_mtim.tv_sec) * 1000000000 + ts.st_mtim.tv_nsec);
   }
@@ -1394,7 +1402,7 @@ bool packIntact(const std::string& base) {
   std::vector<PackKey> keys;
   std::string err;
   if (!readPackIndex(base + ".idx", refs, err) || !readPackKeys(base + ".keys", keys, err)) return false;
-  struct stat st{};
+  struct stat st {};
   if (::stat((base + ".bin").c_str(), &st) != 0) return false;
   uint64_t need = 0;
   for (auto& r : refs) need = std::max(need, r.offset + r.size);
@@ -1550,8 +1558,8 @@ class Run {
         return false;
       }
       if (st.optionsJson != optionsJson_) {
-        diag_.error("merge-options", d + " was converted with other options than " + dirs[0] +
-                                         "; shards must share every option");
+        diag_.error("merge-options",
+                    d + " was converted with other options than " + dirs[0] + "; shards must share every option");
         return false;
       }
       for (auto& in : st.inputs) {
@@ -1702,7 +1710,8 @@ class Run {
             // kept in the root, which holds everything.
             const bool past = x.west < root.west || x.east > root.east || x.south < root.south || x.north > root.north;
             int level = past ? 0 : 31;
-            while (level > 0 && ((x0 >> (31 - level)) != (x1 >> (31 - level)) || (y0 >> (31 - level)) != (y1 >> (31 - level))))
+            while (level > 0 &&
+                   ((x0 >> (31 - level)) != (x1 >> (31 - level)) || (y0 >> (31 - level)) != (y1 >> (31 - level))))
               --level;
             const int drop = 31 - level;
             r.level = uint8_t(level);
@@ -1899,8 +1908,8 @@ class Run {
     std::string err;
     std::filesystem::remove_all(stateDir_ + "/tmp");  // the sorted tile index
     if (!o_.keepState) std::filesystem::remove_all(stateDir_);
-    if ((o_.keepState && !state.save(stateDir_, err)) || !fs::writeFileAtomic(out_.path() + "/tileset.json", json, err) ||
-        !out_.commit(err)) {
+    if ((o_.keepState && !state.save(stateDir_, err)) ||
+        !fs::writeFileAtomic(out_.path() + "/tileset.json", json, err) || !out_.commit(err)) {
       diag_.error("output-write", err);
       return false;
     }
@@ -1975,7 +1984,8 @@ ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions
   return run.result;
 }
 
-ConvertResult merge(const std::vector<std::string>& shardDirs, const ConvertOptions& mergeOptions, DiagnosticSink& diag) {
+ConvertResult merge(const std::vector<std::string>& shardDirs, const ConvertOptions& mergeOptions,
+                    DiagnosticSink& diag) {
   ConvertResult failed;
   if (shardDirs.empty()) {
     diag.error("merge-input", "no shard outputs given");

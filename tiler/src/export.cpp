@@ -45,8 +45,8 @@ bool anyId(const CityObject& o, const std::set<std::string>& ids) {
 struct Item {
   std::string id, type;
   std::vector<FlatAttribute> attributes;
-  FeatureMesh mesh;                // GLB / OBJ (ECEF)
-  planning::MultiPoly footprint;   // GeoJSON / GeoPackage (plane CRS)
+  FeatureMesh mesh;               // GLB / OBJ (ECEF)
+  planning::MultiPoly footprint;  // GeoJSON / GeoPackage (plane CRS)
   double height = NAN, area = NAN;
   int storeys = -1;
 };
@@ -70,8 +70,8 @@ class Selector : public ObjectSink {
     collectPoints(obj, pts);
     if (pts.empty()) {
       ++selected, ++skipped;
-      diag_.warning("export-no-geometry", "selected object has no geometry; not written", obj.sourceFile, obj.sourceLine,
-                    obj.id);
+      diag_.warning("export-no-geometry", "selected object has no geometry; not written", obj.sourceFile,
+                    obj.sourceLine, obj.id);
       return true;
     }
     crs->toLonLatHeight(pts.data(), pts.size());
@@ -106,7 +106,8 @@ class Selector : public ObjectSink {
         minEcef[k] = std::min(minEcef[k], item.mesh.min[k]), maxEcef[k] = std::max(maxEcef[k], item.mesh.max[k]);
       for (auto& p : pts) minHeight = std::min(minHeight, p[2]);
     } else {
-      if (planeCrs.empty()) planeCrs = !o_.planeCrs.empty() ? o_.planeCrs : chooseProjectedCrs((w + e) / 2, (s + n) / 2);
+      if (planeCrs.empty())
+        planeCrs = !o_.planeCrs.empty() ? o_.planeCrs : chooseProjectedCrs((w + e) / 2, (s + n) / 2);
       PlaneTransform* plane = planeFor(obj);
       if (!plane) return true;
       auto b = planning::buildingFrom(obj, *plane, o_.floorHeight, diag_);
@@ -262,11 +263,16 @@ bool writeGlbFile(const std::vector<Item>& items, const Frame& f, const std::str
       }
       json attrs;
       int pv = addView(pos.data(), pos.size() * 4, 34962);
-      accessors.push_back({{"bufferView", pv}, {"componentType", 5126}, {"count", g.positions.size()}, {"type", "VEC3"},
-                           {"min", {mn[0], mn[1], mn[2]}}, {"max", {mx[0], mx[1], mx[2]}}});
+      accessors.push_back({{"bufferView", pv},
+                           {"componentType", 5126},
+                           {"count", g.positions.size()},
+                           {"type", "VEC3"},
+                           {"min", {mn[0], mn[1], mn[2]}},
+                           {"max", {mx[0], mx[1], mx[2]}}});
       attrs["POSITION"] = accessors.size() - 1;
       int nv = addView(nor.data(), nor.size() * 4, 34962);
-      accessors.push_back({{"bufferView", nv}, {"componentType", 5126}, {"count", g.positions.size()}, {"type", "VEC3"}});
+      accessors.push_back(
+          {{"bufferView", nv}, {"componentType", 5126}, {"count", g.positions.size()}, {"type", "VEC3"}});
       attrs["NORMAL"] = accessors.size() - 1;
       if (!g.texture.empty() && g.uvs.size() == g.positions.size()) {
         for (auto& t : g.uvs) uv.push_back(t[0]), uv.push_back(t[1]);
@@ -276,8 +282,12 @@ bool writeGlbFile(const std::vector<Item>& items, const Frame& f, const std::str
       }
       int iv = addView(g.indices.data(), g.indices.size() * 4, 34963);
       uint32_t maxIndex = *std::max_element(g.indices.begin(), g.indices.end());
-      accessors.push_back({{"bufferView", iv}, {"componentType", 5125}, {"count", g.indices.size()}, {"type", "SCALAR"},
-                           {"min", {0}}, {"max", {maxIndex}}});
+      accessors.push_back({{"bufferView", iv},
+                           {"componentType", 5125},
+                           {"count", g.indices.size()},
+                           {"type", "SCALAR"},
+                           {"min", {0}},
+                           {"max", {maxIndex}}});
       prims.push_back({{"attributes", attrs}, {"indices", accessors.size() - 1}, {"material", mats.indexOf(g)}});
     }
     if (prims.empty()) continue;
@@ -398,10 +408,14 @@ bool writeObjFiles(const std::vector<Item>& items, const Frame& f, const std::st
         for (int k = 0; k < 3; ++k) {
           size_t a = v + g.indices[i + k];
           size_t t = vt + g.indices[i + k];
-          if (textured && normals) obj << ' ' << a << '/' << t << '/' << a;
-          else if (textured) obj << ' ' << a << '/' << t;
-          else if (normals) obj << ' ' << a << "//" << a;
-          else obj << ' ' << a;
+          if (textured && normals)
+            obj << ' ' << a << '/' << t << '/' << a;
+          else if (textured)
+            obj << ' ' << a << '/' << t;
+          else if (normals)
+            obj << ' ' << a << "//" << a;
+          else
+            obj << ' ' << a;
         }
         obj << "\n";
       }
@@ -498,7 +512,9 @@ bool writeFootprints(std::vector<Item>& items, const std::string& planeCrs, cons
   addField("twin:buildingArea", OFTReal);
   addField("twin:storeys", OFTInteger);
   for (auto& p : props)
-    addField(p.name, p.type == PropertyType::Int32 ? OFTInteger : p.type == PropertyType::Float64 ? OFTReal : OFTString);
+    addField(p.name, p.type == PropertyType::Int32     ? OFTInteger
+                     : p.type == PropertyType::Float64 ? OFTReal
+                                                       : OFTString);
   OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
   std::map<std::string, int> fieldIndex;
   for (int i = 0; i < OGR_FD_GetFieldCount(defn); ++i) fieldIndex[OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i))] = i;

@@ -1,8 +1,8 @@
 #include "twin/tiler/inspect.h"
 
 #include <cmath>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -78,7 +78,8 @@ std::string describeTileset(const std::string& pathIn, DiagnosticSink& diag) {
         ++contents;
         auto size = sfs::file_size(base / t["content"]["uri"].get<std::string>(), ec);
         if (ec) {
-          diag.error("tileset-content-missing", "content " + t["content"]["uri"].get<std::string>() + " is missing", path);
+          diag.error("tileset-content-missing", "content " + t["content"]["uri"].get<std::string>() + " is missing",
+                     path);
         } else {
           contentBytes += size;
           if (leaf) leafBytes += size;
@@ -106,14 +107,15 @@ std::string describeTileset(const std::string& pathIn, DiagnosticSink& diag) {
   o << "refine       " << j["root"].value("refine", std::string("?")) << "\n";
   if (w <= e) {
     char buf[200];
-    std::snprintf(buf, sizeof buf, "bounds       lon %.6f..%.6f, lat %.6f..%.6f, h %.1f..%.1f m (ellipsoidal)\n", w, e, s, n,
-                  lo, hi);
+    std::snprintf(buf, sizeof buf, "bounds       lon %.6f..%.6f, lat %.6f..%.6f, h %.1f..%.1f m (ellipsoidal)\n", w, e,
+                  s, n, lo, hi);
     o << buf;
   }
   if (j["asset"].contains("extras") && j["asset"]["extras"].contains("twin")) {
     auto& x = j["asset"]["extras"]["twin"];
     if (x.contains("sourceCrs")) o << "source CRS   " << x["sourceCrs"].dump() << "\n";
-    if (x.contains("geoid")) o << "geoid        " << (x["geoid"].is_null() ? "none" : x["geoid"].get<std::string>()) << "\n";
+    if (x.contains("geoid"))
+      o << "geoid        " << (x["geoid"].is_null() ? "none" : x["geoid"].get<std::string>()) << "\n";
     if (x.contains("features")) o << "features     " << x["features"].get<double>() << "\n";
   }
   return o.str();

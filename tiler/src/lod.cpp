@@ -45,7 +45,6 @@ V3d cross(const V3d& a, const V3d& b) {
   return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
 }
 
-
 // Convex hull, counter-clockwise, without collinear points (Andrew's monotone chain).
 std::vector<std::array<float, 2>> convexHull(std::vector<std::array<double, 2>> pts) {
   std::sort(pts.begin(), pts.end());
@@ -124,7 +123,8 @@ void makeBlock(CoarseFeature& f, uint8_t shape) {
   for (auto& h : poly) f.positions.push_back(fr.toRelative(h[0], h[1], f.zmin));
   for (auto& h : poly) f.positions.push_back(fr.toRelative(h[0], h[1], f.zmax));
   // top: fan, counter-clockwise seen from above
-  for (uint32_t i = 1; i + 1 < k; ++i) f.indices.insert(f.indices.end(), {uint32_t(k), uint32_t(k + i), uint32_t(k + i + 1)});
+  for (uint32_t i = 1; i + 1 < k; ++i)
+    f.indices.insert(f.indices.end(), {uint32_t(k), uint32_t(k + i), uint32_t(k + i + 1)});
   // sides: outward (the footprint is counter-clockwise)
   for (uint32_t i = 0; i < k; ++i) {
     uint32_t j = uint32_t((i + 1) % k);
@@ -165,7 +165,9 @@ std::vector<std::array<float, 2>> minAreaRect(const std::vector<std::array<float
     double area = (hi0 - lo0) * (hi1 - lo1);
     if (area < best) {
       best = area;
-      auto at = [&](double s, double t) { return std::array<float, 2>{float(s * ux - t * uy), float(s * uy + t * ux)}; };
+      auto at = [&](double s, double t) {
+        return std::array<float, 2>{float(s * ux - t * uy), float(s * uy + t * ux)};
+      };
       out = {at(lo0, lo1), at(hi0, lo1), at(hi0, hi1), at(lo0, hi1)};
     }
   }
@@ -276,8 +278,7 @@ CoarseFeature makeCoarse(const std::vector<MeshGroup>& groups, TextureSampler& t
       pos.push_back({float(g.positions[v][0] - f.origin[0]), float(g.positions[v][1] - f.origin[1]),
                      float(g.positions[v][2] - f.origin[2])});
       std::array<float, 4> c = g.color;
-      if (!g.texture.empty() &&
-          !(v < g.uvs.size() && textures.sample(g.texture, g.uvs[v][0], g.uvs[v][1], c)))
+      if (!g.texture.empty() && !(v < g.uvs.size() && textures.sample(g.texture, g.uvs[v][0], g.uvs[v][1], c)))
         c = defaultColor(SurfaceType::Wall);
       col.push_back(c);
       attr.push_back(slot >= 0 ? Attr{g.uvs[v][0], g.uvs[v][1], slot} : Attr{0, 0, -1});
@@ -460,7 +461,8 @@ size_t appendCoarse(const CoarseFeature& f, const Vec3& center, float featureId,
     const TexturePlacement* tp = nullptr;
     if (hasSlots) {
       int16_t s0 = f.slots[f.indices[t]];
-      if (s0 >= 0 && s0 == f.slots[f.indices[t + 1]] && s0 == f.slots[f.indices[t + 2]] && size_t(s0) < slotPlacement.size())
+      if (s0 >= 0 && s0 == f.slots[f.indices[t + 1]] && s0 == f.slots[f.indices[t + 2]] &&
+          size_t(s0) < slotPlacement.size())
         tp = slotPlacement[size_t(s0)];
     }
     GlbPrimitive& prim = tp ? *textured : colored;
@@ -543,8 +545,7 @@ bool deserializeCoarse(const uint8_t*& p, const uint8_t* end, CoarseFeature& f) 
     f.textures.clear();
     for (uint32_t i = 0; i < nt && r.ok() && i < limit; ++i) f.textures.push_back(r.getString());
   }
-  ok = ok &&
-            r.getVector(f.indices, limit) && r.getVector(f.row, limit) && r.ok();
+  ok = ok && r.getVector(f.indices, limit) && r.getVector(f.row, limit) && r.ok();
   if (!ok || f.colors.size() != f.positions.size()) return false;
   if (!f.slots.empty() && (f.slots.size() != f.positions.size() || f.uvs.size() != f.positions.size())) return false;
   for (uint32_t i : f.indices)

@@ -32,16 +32,16 @@
 namespace twin::tiler {
 
 struct CoarseFeature {
-  Vec3 origin{0, 0, 0};    // ECEF centre of the building: positions are relative to it
-  float diagonal = 0;      // full-detail bounding-box diagonal, metres
-  float error = 0;         // bound on the distance of `positions/indices` from full detail, metres
-  float blockError = 0;    // same for the block (hull footprint)
-  float boxError = 0;      // same for the box (rectangle footprint)
-  uint8_t shape = 0;       // what the mesh is now: 0 (simplified) mesh, 1 block, 2 box
-  uint32_t blockColor = 0; // RGBA8 (linear): area-weighted mean colour
-  float zmin = 0, zmax = 0;                 // block extent along the local up axis
-  std::vector<std::array<float, 2>> hull;   // block footprint, local east/north, counter-clockwise
-  std::vector<std::array<float, 2>> rect;   // box footprint (4 corners), counter-clockwise
+  Vec3 origin{0, 0, 0};                         // ECEF centre of the building: positions are relative to it
+  float diagonal = 0;                           // full-detail bounding-box diagonal, metres
+  float error = 0;                              // bound on the distance of `positions/indices` from full detail, metres
+  float blockError = 0;                         // same for the block (hull footprint)
+  float boxError = 0;                           // same for the box (rectangle footprint)
+  uint8_t shape = 0;                            // what the mesh is now: 0 (simplified) mesh, 1 block, 2 box
+  uint32_t blockColor = 0;                      // RGBA8 (linear): area-weighted mean colour
+  float zmin = 0, zmax = 0;                     // block extent along the local up axis
+  std::vector<std::array<float, 2>> hull;       // block footprint, local east/north, counter-clockwise
+  std::vector<std::array<float, 2>> rect;       // box footprint (4 corners), counter-clockwise
   std::vector<std::array<float, 3>> positions;  // welded mesh, ECEF axes, relative to origin
   std::vector<uint32_t> colors;                 // RGBA8 per vertex (used where not textured)
   std::vector<std::array<float, 2>> uvs;        // per vertex: texture coordinates

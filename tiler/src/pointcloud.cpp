@@ -22,7 +22,7 @@ namespace {
 using nlohmann::json;
 
 struct Cloud {
-  std::vector<Vec3> enu;                       // metres east, north, up about the frame's origin
+  std::vector<Vec3> enu;  // metres east, north, up about the frame's origin
   std::vector<std::array<uint8_t, 4>> rgba;
 };
 
@@ -47,8 +47,10 @@ class Collector : public PointSink {
         continue;
       }
       ecef.push_back(p);
-      if (i < c.colors.size()) rgba.push_back({c.colors[i][0], c.colors[i][1], c.colors[i][2], 255});
-      else rgba.push_back({200, 200, 200, 255});
+      if (i < c.colors.size())
+        rgba.push_back({c.colors[i][0], c.colors[i][1], c.colors[i][2], 255});
+      else
+        rgba.push_back({200, 200, 200, 255});
     }
     return !(o_.cancel && o_.cancel->load());
   }
@@ -104,7 +106,8 @@ std::unique_ptr<Node> build(const Cloud& c, std::vector<uint32_t>& idx, const Ve
   n->level = level;
   n->key = key;
   for (uint32_t i : idx)
-    for (int k = 0; k < 3; ++k) n->min[k] = std::min(n->min[k], c.enu[i][k]), n->max[k] = std::max(n->max[k], c.enu[i][k]);
+    for (int k = 0; k < 3; ++k)
+      n->min[k] = std::min(n->min[k], c.enu[i][k]), n->max[k] = std::max(n->max[k], c.enu[i][k]);
   if (idx.size() <= cap || level >= 24) {
     n->content = std::move(idx);
     return n;
@@ -162,16 +165,22 @@ std::vector<uint8_t> pointsGlb(const Cloud& c, const std::vector<uint32_t>& ids,
   g["scene"] = 0;
   g["scenes"] = json::array({{{"nodes", {0}}}});
   g["nodes"] = json::array({{{"mesh", 0}, {"translation", {center[0], center[2], -center[1]}}}});
-  g["materials"] = json::array(
-      {{{"pbrMetallicRoughness", {{"metallicFactor", 0.0}, {"roughnessFactor", 1.0}}}, {"extensions", {{"KHR_materials_unlit", json::object()}}}}});
+  g["materials"] = json::array({{{"pbrMetallicRoughness", {{"metallicFactor", 0.0}, {"roughnessFactor", 1.0}}},
+                                 {"extensions", {{"KHR_materials_unlit", json::object()}}}}});
   g["meshes"] = json::array(
-      {{{"primitives", json::array({{{"mode", 0}, {"material", 0}, {"attributes", {{"POSITION", 0}, {"COLOR_0", 1}}}}})}}});
-  g["accessors"] = json::array({{{"bufferView", 0}, {"componentType", 5126}, {"count", ids.size()}, {"type", "VEC3"},
-                                 {"min", {mn[0], mn[1], mn[2]}}, {"max", {mx[0], mx[1], mx[2]}}},
-                                {{"bufferView", 1}, {"componentType", 5121}, {"normalized", true}, {"count", ids.size()},
-                                 {"type", "VEC4"}}});
-  g["bufferViews"] = json::array({{{"buffer", 0}, {"byteOffset", 0}, {"byteLength", pos.size() * 4}, {"target", 34962}},
-                                  {{"buffer", 0}, {"byteOffset", pos.size() * 4}, {"byteLength", col.size()}, {"target", 34962}}});
+      {{{"primitives",
+         json::array({{{"mode", 0}, {"material", 0}, {"attributes", {{"POSITION", 0}, {"COLOR_0", 1}}}}})}}});
+  g["accessors"] = json::array(
+      {{{"bufferView", 0},
+        {"componentType", 5126},
+        {"count", ids.size()},
+        {"type", "VEC3"},
+        {"min", {mn[0], mn[1], mn[2]}},
+        {"max", {mx[0], mx[1], mx[2]}}},
+       {{"bufferView", 1}, {"componentType", 5121}, {"normalized", true}, {"count", ids.size()}, {"type", "VEC4"}}});
+  g["bufferViews"] =
+      json::array({{{"buffer", 0}, {"byteOffset", 0}, {"byteLength", pos.size() * 4}, {"target", 34962}},
+                   {{"buffer", 0}, {"byteOffset", pos.size() * 4}, {"byteLength", col.size()}, {"target", 34962}}});
   g["buffers"] = json::array({{{"byteLength", bin.size()}}});
   return glbContainer(g.dump(), std::move(bin));
 }
@@ -180,7 +189,8 @@ std::vector<uint8_t> pointsGlb(const Cloud& c, const std::vector<uint32_t>& ids,
 OrientedBox boxOf(const Node& n, const Frame& f) {
   std::array<Vec3, 8> corners;
   for (int i = 0; i < 8; ++i)
-    corners[i] = f.toEcef({(i & 1) ? n.max[0] : n.min[0], (i & 2) ? n.max[1] : n.min[1], (i & 4) ? n.max[2] : n.min[2]});
+    corners[i] =
+        f.toEcef({(i & 1) ? n.max[0] : n.min[0], (i & 2) ? n.max[1] : n.min[1], (i & 4) ? n.max[2] : n.min[2]});
   OrientedBox b = enuBox(f.origin, corners.data(), corners.size(), 0.001);
   for (auto& axis : b.halfAxes) {
     double len = std::sqrt(axis[0] * axis[0] + axis[1] * axis[1] + axis[2] * axis[2]);
@@ -226,8 +236,9 @@ ConvertResult convertPointCloud(const std::vector<InputFile>& inputs, const Conv
     if (o.cancel && o.cancel->load()) return r;
   }
   if (failed)
-    diag.warning("coordinate-failed", std::to_string(failed) + " points could not be placed on the Earth (outside the CRS "
-                                                                "or geoid grid, or absurd); dropped");
+    diag.warning("coordinate-failed", std::to_string(failed) +
+                                          " points could not be placed on the Earth (outside the CRS "
+                                          "or geoid grid, or absurd); dropped");
   if (ecef.empty()) {
     diag.error("nothing-converted", "no point could be read; no tileset written");
     return r;

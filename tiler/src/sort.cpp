@@ -55,7 +55,8 @@ uint64_t morton31(uint32_t x, uint32_t y) {
   return m;
 }
 
-RefSorter::RefSorter(std::string dir, size_t runRecords) : dir_(std::move(dir)), runRecords_(std::max<size_t>(1, runRecords)) {}
+RefSorter::RefSorter(std::string dir, size_t runRecords)
+    : dir_(std::move(dir)), runRecords_(std::max<size_t>(1, runRecords)) {}
 
 RefSorter::~RefSorter() {
   for (auto& r : runs_) ::unlink(r.c_str());
@@ -108,7 +109,8 @@ bool RefSorter::finish(const std::string& path, std::string& error) {
     auto later = [](const std::pair<SortedRef, size_t>& a, const std::pair<SortedRef, size_t>& b) {
       return sortedBefore(b.first, a.first);
     };
-    std::priority_queue<std::pair<SortedRef, size_t>, std::vector<std::pair<SortedRef, size_t>>, decltype(later)> heap(later);
+    std::priority_queue<std::pair<SortedRef, size_t>, std::vector<std::pair<SortedRef, size_t>>, decltype(later)> heap(
+        later);
     for (size_t i = 0; i < readers.size() && ok; ++i) {
       SortedRef r;
       if (readers[i].next(r)) heap.push({r, i});
@@ -157,8 +159,8 @@ bool RefFile::read(uint64_t begin, uint64_t n, std::vector<SortedRef>& out) cons
   size_t bytes = n * sizeof(SortedRef);
   size_t done = 0;
   while (done < bytes) {
-    ssize_t r = ::pread(fd_, reinterpret_cast<char*>(out.data()) + done, bytes - done,
-                        off_t(begin * sizeof(SortedRef) + done));
+    ssize_t r =
+        ::pread(fd_, reinterpret_cast<char*>(out.data()) + done, bytes - done, off_t(begin * sizeof(SortedRef) + done));
     if (r <= 0) return false;
     done += size_t(r);
   }

@@ -1,8 +1,7 @@
 #include "store.h"
 
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "bytes.h"
 #include "twin/fsutil.h"
@@ -170,11 +169,17 @@ bool State::save(const std::string& stateDir, std::string& error) const {
   for (auto& t : tiles) {
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(t.hash));
-    j["tiles"].push_back({{"key", t.key}, {"hash", hex}, {"content", t.content}, {"boxSet", t.boxSet}, {"box", t.box},
-                          {"error", t.error}, {"bytes", t.bytes}, {"textures", t.textures}, {"shown", t.shown}});
+    j["tiles"].push_back({{"key", t.key},
+                          {"hash", hex},
+                          {"content", t.content},
+                          {"boxSet", t.boxSet},
+                          {"box", t.box},
+                          {"error", t.error},
+                          {"bytes", t.bytes},
+                          {"textures", t.textures},
+                          {"shown", t.shown}});
   }
   return fs::writeFileAtomic(stateDir + "/state.json", j.dump(0), error);
 }
-
 
 }  // namespace twin::tiler

@@ -21,16 +21,16 @@
 namespace twin::tiler {
 
 struct FeatureRef {
-  uint32_t pack;      // index into the run's pack table
-  uint32_t input;     // index into the run's input table
+  uint32_t pack;   // index into the run's pack table
+  uint32_t input;  // index into the run's input table
   uint64_t offset;
   uint32_t size;
   // Implicit tiling: the deepest quadtree level whose cell holds the whole feature (set when the
   // tile index is sorted; 0 otherwise). Fits in the padding after `size`.
   uint8_t level;
-  double lon, lat;    // centre, degrees
-  float diagonal;     // bounding-box diagonal, metres
-  uint64_t idHash;    // FNV-1a of the id: a stable tie-break for ordering
+  double lon, lat;  // centre, degrees
+  float diagonal;   // bounding-box diagonal, metres
+  uint64_t idHash;  // FNV-1a of the id: a stable tie-break for ordering
 };
 
 // An attribute key a pack's records use: record index -> name and the value kinds seen
@@ -49,17 +49,17 @@ bool readPackKeys(const std::string& path, std::vector<PackKey>& keys, std::stri
 struct InputState {
   std::string uri;
   uint64_t size = 0;
-  int64_t mtime = 0;                // nanoseconds
-  std::vector<std::string> packs;   // pack names (files under .twin/packs/)
+  int64_t mtime = 0;               // nanoseconds
+  std::vector<std::string> packs;  // pack names (files under .twin/packs/)
   uint64_t triangles = 0, dropped = 0;
-  std::vector<std::string> crs;     // source CRSs its objects used
-  std::string geoid;                // geoid grid applied
-  uint64_t fingerprint() const;     // of uri, size and mtime
+  std::vector<std::string> crs;  // source CRSs its objects used
+  std::string geoid;             // geoid grid applied
+  uint64_t fingerprint() const;  // of uri, size and mtime
 };
 
 struct TileState {
-  std::string key;                  // node key: "L/x/y" or "top"
-  uint64_t hash = 0;                // of what the tile is made from
+  std::string key;    // node key: "L/x/y" or "top"
+  uint64_t hash = 0;  // of what the tile is made from
   bool content = false;
   bool boxSet = false;
   std::array<double, 12> box{};
@@ -71,14 +71,13 @@ struct TileState {
 
 struct State {
   static constexpr int kVersion = 1;
-  std::string optionsJson;          // the options that shape the output (must match to reuse)
+  std::string optionsJson;  // the options that shape the output (must match to reuse)
   std::vector<InputState> inputs;
   std::vector<TileState> tiles;
 
   bool load(const std::string& stateDir, std::string& error);
   bool save(const std::string& stateDir, std::string& error) const;
 };
-
 
 // 64-bit hash mixing (for tile hashes).
 inline uint64_t hashMix(uint64_t h, uint64_t v) {

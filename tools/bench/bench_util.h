@@ -32,7 +32,8 @@ struct RunStats {
 inline uint64_t dirBytes(const std::string& d) {
   uint64_t n = 0;
   std::error_code ec;
-  for (auto it = sfs::recursive_directory_iterator(d, ec); it != sfs::recursive_directory_iterator(); it.increment(ec)) {
+  for (auto it = sfs::recursive_directory_iterator(d, ec); it != sfs::recursive_directory_iterator();
+       it.increment(ec)) {
     if (ec) break;
     if (it->is_directory() && it->path().filename().string().rfind('.', 0) == 0) {
       it.disable_recursion_pending();
@@ -175,7 +176,7 @@ inline bool splitCityModel(const std::string& path, CityModelParts& out) {
 // Writes a file of at least `targetMb` MB: copies of the source's buildings with ids made unique
 // by `tag` and the copy number, each copy shifted on a grid (file `index` on its own band).
 inline bool makeSynthetic(const std::string& srcGml, const std::string& dstDir, double targetMb, std::string& outPath,
-                   const std::string& tag = "", int index = 0) {
+                          const std::string& tag = "", int index = 0) {
   CityModelParts parts;
   if (!splitCityModel(srcGml, parts)) return false;
   const std::string& header = parts.header;

@@ -11,11 +11,10 @@
 //
 //   twin_bench_city [--buildings 100000] [--threads 1,2] [--work DIR] [--twin PATH] [--samples DIR]
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "bench_util.h"
@@ -27,9 +26,9 @@ namespace {
 
 struct Source {
   std::string gml;
-  int buildings;        // in the file
-  double lat0, lon0;    // south-west corner of its buildings
-  double h0;            // about its lowest height
+  int buildings;      // in the file
+  double lat0, lon0;  // south-west corner of its buildings
+  double h0;          // about its lowest height
 };
 
 // Writes a file of copies of `src`, copy k moved to the south-west corner cells[k] and scaled by
@@ -68,7 +67,7 @@ double norm(const std::array<double, 3>& v) { return std::sqrt(v[0] * v[0] + v[1
 struct Overview {
   uint64_t fetchedFromAbove = 0;  // contents a client loads for the whole-city view
   uint64_t tilesFromAbove = 0;
-  uint64_t firstLevels = 0;       // root + 2 levels
+  uint64_t firstLevels = 0;  // root + 2 levels
   uint64_t leafBytes = 0;
   uint64_t totalBytes = 0;
   int depth = 0;
@@ -146,22 +145,27 @@ int main(int argc, char** argv) {
   std::vector<int> threads{1, int(std::max(2u, std::thread::hardware_concurrency()))};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--twin" && i + 1 < argc) twin = argv[++i];
-    else if (a == "--samples" && i + 1 < argc) samples = argv[++i];
-    else if (a == "--work" && i + 1 < argc) work = argv[++i];
-    else if (a == "--buildings" && i + 1 < argc) buildings = std::atoi(argv[++i]);
+    if (a == "--twin" && i + 1 < argc)
+      twin = argv[++i];
+    else if (a == "--samples" && i + 1 < argc)
+      samples = argv[++i];
+    else if (a == "--work" && i + 1 < argc)
+      work = argv[++i];
+    else if (a == "--buildings" && i + 1 < argc)
+      buildings = std::atoi(argv[++i]);
     else if (a == "--threads" && i + 1 < argc) {
       threads.clear();
       std::stringstream ss(argv[++i]);
       std::string t;
       while (std::getline(ss, t, ',')) threads.push_back(std::atoi(t.c_str()));
     } else {
-      std::printf("usage: twin_bench_city [--buildings N] [--threads 1,2] [--work DIR] [--twin PATH] [--samples DIR]\n");
+      std::printf(
+          "usage: twin_bench_city [--buildings N] [--threads 1,2] [--work DIR] [--twin PATH] [--samples DIR]\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
   const Source osaka{samples + "/plateau-osaka-lod1/udx/bldg/51357309_bldg_6697_op.gml", 63, 34.589634, 135.498730,
-                      0.0};
+                     0.0};
   const Source yokosuka{samples + "/plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml", 13, 35.258297,
                         139.737243, 0.0};
   // ---- the city ----
@@ -173,7 +177,7 @@ int main(int argc, char** argv) {
                                   city + "/52397519_bldg_6697_appearance", ec);
   }
   const double cell = 0.005;  // degrees between copies (the samples span up to 0.0033; scaled up to 1.4x)
-  const int perFile = 16;      // 4 x 4 copies per file
+  const int perFile = 16;     // 4 x 4 copies per file
   int osakaFiles = int(std::ceil(0.8 * buildings / (osaka.buildings * perFile)));
   int yokoFiles = int(std::ceil(0.2 * buildings / (yokosuka.buildings * perFile)));
   int files = osakaFiles + yokoFiles;
@@ -226,7 +230,8 @@ int main(int argc, char** argv) {
   uint64_t stateBytes = 0;
   for (int t : threads) {
     std::string out = work + "/out-flat";
-    RunStats s = runTwin(twin, {"convert", city, "-o", out, "--flat", "--full", "-q", "--no-progress", "--threads", std::to_string(t)});
+    RunStats s = runTwin(
+        twin, {"convert", city, "-o", out, "--flat", "--full", "-q", "--no-progress", "--threads", std::to_string(t)});
     uint64_t bytes = dirBytes(out);
     row("flat, " + std::to_string(t) + " thread(s)", s, nullptr, bytes);
     flatLeaves = bytes;

@@ -40,9 +40,9 @@ double fileMb(const std::string& p) {
 
 void print(const Row& r) {
   double fps = r.s.seconds > 0 ? double(r.features) / r.s.seconds : 0;
-  std::printf("| %-30s | %-10s | %-8s | %8.1f | %7.2f | %7.1f | %10.0f | %8.1f | %s\n", r.input.c_str(), r.format.c_str(),
-              r.step.c_str(), r.mb, r.s.seconds, r.s.seconds > 0 ? r.mb / r.s.seconds : 0, fps, r.s.maxRssKb / 1024.0,
-              r.s.exitCode == 0 ? "ok" : ("exit " + std::to_string(r.s.exitCode)).c_str());
+  std::printf("| %-30s | %-10s | %-8s | %8.1f | %7.2f | %7.1f | %10.0f | %8.1f | %s\n", r.input.c_str(),
+              r.format.c_str(), r.step.c_str(), r.mb, r.s.seconds, r.s.seconds > 0 ? r.mb / r.s.seconds : 0, fps,
+              r.s.maxRssKb / 1024.0, r.s.exitCode == 0 ? "ok" : ("exit " + std::to_string(r.s.exitCode)).c_str());
   std::fflush(stdout);
 }
 
@@ -53,7 +53,8 @@ std::string objOrigin(const std::string& obj) {
     auto pos = line.find("about longitude ");
     double lon, lat, h;
     if (pos != std::string::npos &&
-        std::sscanf(line.c_str() + pos, "about longitude %lf, latitude %lf, ellipsoidal height %lf", &lon, &lat, &h) == 3) {
+        std::sscanf(line.c_str() + pos, "about longitude %lf, latitude %lf, ellipsoidal height %lf", &lon, &lat, &h) ==
+            3) {
       char b[128];
       std::snprintf(b, sizeof b, "%.9f,%.9f,%.3f", lon, lat, h);
       return b;
@@ -67,8 +68,12 @@ std::string objOrigin(const std::string& obj) {
 bool makeCityJsonSeq(const std::string& src, const std::string& dst, double mb) {
   json d = json::parse(readFile(src), nullptr, false);
   if (d.is_discarded()) return false;
-  json header = {{"type", "CityJSON"}, {"version", "2.0"}, {"transform", d["transform"]},
-                 {"metadata", d["metadata"]},  {"CityObjects", json::object()}, {"vertices", json::array()}};
+  json header = {{"type", "CityJSON"},
+                 {"version", "2.0"},
+                 {"transform", d["transform"]},
+                 {"metadata", d["metadata"]},
+                 {"CityObjects", json::object()},
+                 {"vertices", json::array()}};
   std::ofstream o(dst);
   o << header.dump() << "\n";
   double written = 0;
@@ -77,7 +82,9 @@ bool makeCityJsonSeq(const std::string& src, const std::string& dst, double mb) 
     long shiftX = long(std::lround((copy % 8) * 700 / scale)), shiftY = long(std::lround((copy / 8) * 700 / scale));
     for (auto& [id, obj] : d["CityObjects"].items()) {
       if (obj.contains("parents")) continue;
-      json f = {{"type", "CityJSONFeature"}, {"id", id + "_" + std::to_string(copy)}, {"CityObjects", json::object()},
+      json f = {{"type", "CityJSONFeature"},
+                {"id", id + "_" + std::to_string(copy)},
+                {"CityObjects", json::object()},
                 {"vertices", json::array()}};
       std::map<long, long> remap;
       std::function<void(json&)> re = [&](json& b) {
@@ -142,7 +149,8 @@ bool makeCloud(const std::string& obj, const std::string& ply, size_t n) {
   std::uniform_int_distribution<size_t> pick(0, tri.size() - 1);
   std::ofstream o(ply, std::ios::binary);
   o << "ply\nformat binary_little_endian 1.0\nelement vertex " << n
-    << "\nproperty float x\nproperty float y\nproperty float z\nproperty uchar red\nproperty uchar green\nproperty uchar "
+    << "\nproperty float x\nproperty float y\nproperty float z\nproperty uchar red\nproperty uchar green\nproperty "
+       "uchar "
        "blue\nend_header\n";
   for (size_t i = 0; i < n; ++i) {
     auto& t = tri[pick(rng)];
@@ -167,10 +175,14 @@ int main(int argc, char** argv) {
   size_t points = 2000000;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--twin" && i + 1 < argc) twin = argv[++i];
-    else if (a == "--work" && i + 1 < argc) work = argv[++i];
-    else if (a == "--mb" && i + 1 < argc) mb = std::atof(argv[++i]);
-    else if (a == "--points" && i + 1 < argc) points = std::strtoull(argv[++i], nullptr, 10);
+    if (a == "--twin" && i + 1 < argc)
+      twin = argv[++i];
+    else if (a == "--work" && i + 1 < argc)
+      work = argv[++i];
+    else if (a == "--mb" && i + 1 < argc)
+      mb = std::atof(argv[++i]);
+    else if (a == "--points" && i + 1 < argc)
+      points = std::strtoull(argv[++i], nullptr, 10);
     else {
       std::printf("usage: twin_bench_formats [--twin PATH] [--work DIR] [--mb 20] [--points 2000000]\n");
       return a == "--help" || a == "-h" ? 0 : 2;
@@ -178,7 +190,8 @@ int main(int argc, char** argv) {
   }
   sfs::remove_all(work);
   sfs::create_directories(work);
-  std::printf("twin_bench_formats: %s, %u cores, one thread per run\n\n", twin.c_str(), std::thread::hardware_concurrency());
+  std::printf("twin_bench_formats: %s, %u cores, one thread per run\n\n", twin.c_str(),
+              std::thread::hardware_concurrency());
   std::printf("| %-30s | %-10s | %-8s | %8s | %7s | %7s | %10s | %8s | status\n", "input", "format", "step", "MB", "s",
               "MB/s", "features/s", "RSS MB");
   std::printf("|%s|\n", std::string(120, '-').c_str());

@@ -68,8 +68,10 @@ std::vector<Ring> realShapes() {
     if (!t.value) continue;
     std::optional<Building> b = o.type == "Parcel" ? std::nullopt : buildingFrom(o, **t.value, 3.0, diag);
     MultiPoly m;
-    if (b) m = b->footprint;
-    else if (auto p = parcelFrom(o, **t.value, {}, diag)) m = p->geom;
+    if (b)
+      m = b->footprint;
+    else if (auto p = parcelFrom(o, **t.value, {}, diag))
+      m = p->geom;
     if (m.size() != 1) continue;
     Box2 bb = bounds(m);
     double s = std::max(bb.maxx - bb.minx, bb.maxy - bb.miny);
@@ -94,7 +96,10 @@ MultiPoly square(double x0, double y0, double side, int perEdge) {
   for (int e = 0; e < 4; ++e)
     for (int i = 0; i < perEdge; ++i) {
       double t = double(i) / perEdge * side;
-      P2 q = e == 0 ? P2{x0 + t, y0} : e == 1 ? P2{x0 + side, y0 + t} : e == 2 ? P2{x0 + side - t, y0 + side} : P2{x0, y0 + side - t};
+      P2 q = e == 0   ? P2{x0 + t, y0}
+             : e == 1 ? P2{x0 + side, y0 + t}
+             : e == 2 ? P2{x0 + side - t, y0 + side}
+                      : P2{x0, y0 + side - t};
       p.outer.push_back(q);
     }
   return {p};
@@ -132,7 +137,8 @@ Row runScale(long nParcels, long nBuildings, const std::string& uri, int lookups
     // Real outline, stretched to fill its cell (parcels tile the plane like real ones do).
     const Ring& s = shapes[size_t(i) % shapes.size()];
     Poly poly;
-    for (auto& q : s) poly.outer.push_back({X0 + (gx + 0.5) * cell + q[0] * cell, Y0 + (gy + 0.5) * cell + q[1] * cell});
+    for (auto& q : s)
+      poly.outer.push_back({X0 + (gx + 0.5) * cell + q[0] * cell, Y0 + (gy + 0.5) * cell + q[1] * cell});
     p.geom = {poly};
     p.frontRoadWidth = 4 + double(gy % 3) * 2;  // 4, 6, 8 m roads: the front-road rule decides
     if (!checkValid(p.geom).valid) p.geom = makeValid(p.geom);
@@ -150,7 +156,8 @@ Row runScale(long nParcels, long nBuildings, const std::string& uri, int lookups
   struct Z {
     const char* code;
     double cov, far;
-  } kinds[] = {{"1", 0.5, 1.0}, {"2", 0.6, 2.0}, {"3", 0.6, 2.0}, {"5", 0.6, 3.0}, {"9", 0.8, 3.0}, {"10", 0.8, 4.0}, {"11", 0.6, 2.0}, {"13", 0.6, 2.0}};
+  } kinds[] = {{"1", 0.5, 1.0}, {"2", 0.6, 2.0},  {"3", 0.6, 2.0},  {"5", 0.6, 3.0},
+               {"9", 0.8, 3.0}, {"10", 0.8, 4.0}, {"11", 0.6, 2.0}, {"13", 0.6, 2.0}};
   double extent = side * cell;
   store->begin();
   int k = 0;
@@ -216,8 +223,10 @@ Row runScale(long nParcels, long nBuildings, const std::string& uri, int lookups
     auto c = checkBuilding(*store, *rules.value, b);
     Verdict v = Verdict::Pass;
     for (auto& r : c.results) {
-      if (r.verdict == Verdict::Fail) v = Verdict::Fail;
-      else if (r.verdict == Verdict::Unknown && v != Verdict::Fail) v = Verdict::Unknown;
+      if (r.verdict == Verdict::Fail)
+        v = Verdict::Fail;
+      else if (r.verdict == Verdict::Unknown && v != Verdict::Fail)
+        v = Verdict::Unknown;
     }
     (v == Verdict::Pass ? row.pass : v == Verdict::Fail ? row.fail : row.unknown)++;
     row.linked += !c.links.empty();
@@ -232,7 +241,8 @@ Row runScale(long nParcels, long nBuildings, const std::string& uri, int lookups
   row.rssAfterCheck = rssKb("VmRSS:");
   // Point-to-parcel lookups at random points of the area.
   std::mt19937_64 rng(42);
-  std::uniform_real_distribution<double> ux(X0, X0 + side * cell), uy(Y0, Y0 + double((nParcels + side - 1) / side) * cell);
+  std::uniform_real_distribution<double> ux(X0, X0 + side * cell),
+      uy(Y0, Y0 + double((nParcels + side - 1) / side) * cell);
   std::vector<double> lat;
   size_t found = 0;
   for (int i = 0; i < lookups; ++i) {
@@ -265,15 +275,21 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--parcels") parcels = std::atol(next().c_str());
-    else if (a == "--buildings") buildings = std::atol(next().c_str());
-    else if (a == "--lookups") lookups = std::atoi(next().c_str());
-    else if (a == "--store-dir") dir = next();
-    else if (a == "--pg") pg = next();
+    if (a == "--parcels")
+      parcels = std::atol(next().c_str());
+    else if (a == "--buildings")
+      buildings = std::atol(next().c_str());
+    else if (a == "--lookups")
+      lookups = std::atoi(next().c_str());
+    else if (a == "--store-dir")
+      dir = next();
+    else if (a == "--pg")
+      pg = next();
     else {
-      std::printf("twin_bench_planning [--parcels N] [--buildings N] [--lookups N] [--store-dir DIR] [--pg URI]\n"
-                  "Links and checks N buildings against M parcels in the land-use store; point-to-parcel lookups.\n"
-                  "A baseline at 1/10 scale runs first, in its own process, for comparison.\n");
+      std::printf(
+          "twin_bench_planning [--parcels N] [--buildings N] [--lookups N] [--store-dir DIR] [--pg URI]\n"
+          "Links and checks N buildings against M parcels in the land-use store; point-to-parcel lookups.\n"
+          "A baseline at 1/10 scale runs first, in its own process, for comparison.\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
@@ -307,10 +323,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "scale %ld failed\n", np);
       return 1;
     }
-    std::printf("%-10ld %-10ld %-9.1f %-9.1f %-9.1f %-10.1f %-10.0f %-8.3f %-8.3f %-9.1f %-9.1f %-9.1f %ld/%ld/%ld (%ld)\n",
-                r.parcels, r.buildings, r.tParcels, r.tBuildings, r.tZoning, r.tCheck, double(r.buildings) / r.tCheck,
-                r.lookupP50, r.lookupP99, r.rssAfterCheck / 1024.0, ru.ru_maxrss / 1024.0, r.storeMb, r.pass, r.fail,
-                r.unknown, r.straddling);
+    std::printf(
+        "%-10ld %-10ld %-9.1f %-9.1f %-9.1f %-10.1f %-10.0f %-8.3f %-8.3f %-9.1f %-9.1f %-9.1f %ld/%ld/%ld (%ld)\n",
+        r.parcels, r.buildings, r.tParcels, r.tBuildings, r.tZoning, r.tCheck, double(r.buildings) / r.tCheck,
+        r.lookupP50, r.lookupP99, r.rssAfterCheck / 1024.0, ru.ru_maxrss / 1024.0, r.storeMb, r.pass, r.fail, r.unknown,
+        r.straddling);
     std::fflush(stdout);
   }
   return 0;

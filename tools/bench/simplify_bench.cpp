@@ -45,7 +45,6 @@ struct Mesh {
 double dot(const V3& a, const V3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
 V3 sub(const V3& a, const V3& b) { return {a[0] - b[0], a[1] - b[1], a[2] - b[2]}; }
 
-
 // Largest distance from the vertices of `from` to the surface of `to`.
 double oneWay(const Mesh& from, const Mesh& to) {
   double worst = 0;
@@ -109,8 +108,8 @@ Mesh withMeshopt(const Mesh& in, double ratio) {
   for (auto& t : in.triangles) idx.insert(idx.end(), t.begin(), t.end());
   std::vector<uint32_t> out(idx.size());
   size_t target = size_t(double(in.triangles.size()) * ratio) * 3;
-  size_t n = meshopt_simplify(out.data(), idx.data(), idx.size(), pos.data(), in.points.size(), 12, target, 1e9f, 0,
-                              nullptr);
+  size_t n =
+      meshopt_simplify(out.data(), idx.data(), idx.size(), pos.data(), in.points.size(), 12, target, 1e9f, 0, nullptr);
   Mesh m;
   m.points = in.points;
   for (size_t i = 0; i + 2 < n; i += 3) m.triangles.push_back({out[i], out[i + 1], out[i + 2]});
@@ -161,15 +160,17 @@ int main(int argc, char** argv) {
   std::string samples = std::string(TWIN_SOURCE_DIR) + "/../shared/samples";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--samples" && i + 1 < argc) samples = argv[++i];
+    if (a == "--samples" && i + 1 < argc)
+      samples = argv[++i];
     else {
       std::printf("usage: twin_bench_simplify [--samples DIR]\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
   Collector col;
-  for (const char* f : {"/plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml",
-                        "/kit-fzk-haus/fzk_haus_lod3_v2.gml", "/plateau-osaka-lod1/udx/bldg/51357309_bldg_6697_op.gml"}) {
+  for (const char* f :
+       {"/plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml", "/kit-fzk-haus/fzk_haus_lod3_v2.gml",
+        "/plateau-osaka-lod1/udx/bldg/51357309_bldg_6697_op.gml"}) {
     auto& reg = twin::converters::builtinFormats();
     std::string head(4096, '\0');
     if (FILE* fh = std::fopen((samples + f).c_str(), "rb")) {
@@ -186,8 +187,8 @@ int main(int argc, char** argv) {
   size_t tris = 0;
   for (auto& m : col.meshes) tris += m.triangles.size();
   std::printf("twin_bench_simplify: %zu buildings with >= 20 triangles, %zu triangles\n\n", col.meshes.size(), tris);
-  std::printf("| %-12s | %5s | %10s | %9s | %13s | %13s | %s\n", "simplifier", "ratio", "triangles", "ms", "max error m",
-              "mean error m", "failed");
+  std::printf("| %-12s | %5s | %10s | %9s | %13s | %13s | %s\n", "simplifier", "ratio", "triangles", "ms",
+              "max error m", "mean error m", "failed");
   std::printf("|%s|\n", std::string(90, '-').c_str());
   for (double ratio : {0.5, 0.25, 0.1}) {
     for (int method = 0; method < 2; ++method) {
@@ -209,11 +210,13 @@ int main(int argc, char** argv) {
         sum += e;
         ++n;
       }
-      std::printf("| %-12s | %5.2f | %10zu | %9.1f | %13.3f | %13.3f | %zu\n", method == 0 ? "meshoptimizer" : "CGAL GH",
-                  ratio, outTris, seconds * 1000, worst, n ? sum / double(n) : 0.0, failed);
+      std::printf("| %-12s | %5.2f | %10zu | %9.1f | %13.3f | %13.3f | %zu\n",
+                  method == 0 ? "meshoptimizer" : "CGAL GH", ratio, outTris, seconds * 1000, worst,
+                  n ? sum / double(n) : 0.0, failed);
     }
   }
-  std::printf("\nratio: target share of each building's triangles. meshoptimizer keeps the topology and may stop\n"
-              "above the target; CGAL needs a triangle mesh from the polygon soup (failed: could not be made one).\n");
+  std::printf(
+      "\nratio: target share of each building's triangles. meshoptimizer keeps the topology and may stop\n"
+      "above the target; CGAL needs a triangle mesh from the polygon soup (failed: could not be made one).\n");
   return 0;
 }

@@ -8,9 +8,9 @@
 //
 //   twin_bench [--twin PATH] [--samples DIR] [--sizes-mb 100,500] [--work DIR] [--quick]
 
+#include <fcntl.h>
 #include <libxml/parser.h>
 #include <sys/resource.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,10 +106,14 @@ int main(int argc, char** argv) {
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--twin" && i + 1 < argc) twin = argv[++i];
-    else if (a == "--samples" && i + 1 < argc) samples = argv[++i];
-    else if (a == "--work" && i + 1 < argc) work = argv[++i];
-    else if (a == "--quick") quick = true;
+    if (a == "--twin" && i + 1 < argc)
+      twin = argv[++i];
+    else if (a == "--samples" && i + 1 < argc)
+      samples = argv[++i];
+    else if (a == "--work" && i + 1 < argc)
+      work = argv[++i];
+    else if (a == "--quick")
+      quick = true;
     else if (a == "--sizes-mb" && i + 1 < argc) {
       sizes.clear();
       std::stringstream ss(argv[++i]);
@@ -137,8 +141,8 @@ int main(int argc, char** argv) {
   };
   for (double mb : sizes) {
     std::string p;
-    if (makeSynthetic(samples + "/plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml", work + "/synthetic",
-                      mb, p))
+    if (makeSynthetic(samples + "/plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml", work + "/synthetic", mb,
+                      p))
       inputs.push_back({"synthetic " + std::to_string(int(mb)) + " MB (yokosuka x N)", p});
   }
   // Datasets of several 25 MB files (as PLATEAU ships them: one file per 1 km mesh), read in
@@ -153,7 +157,8 @@ int main(int argc, char** argv) {
       ok = makeSynthetic(samples + "/plateau-yokosuka-lod2tex/udx/bldg/52397519_bldg_6697_op.gml", dir, each, p,
                          "f" + std::to_string(i), i);
     }
-    if (ok) inputs.push_back({std::to_string(files) + " files x " + std::to_string(int(each)) + " MB (yokosuka x N)", dir});
+    if (ok)
+      inputs.push_back({std::to_string(files) + " files x " + std::to_string(int(each)) + " MB (yokosuka x N)", dir});
   }
   struct Config {
     const char* name;
@@ -184,8 +189,9 @@ int main(int argc, char** argv) {
       printRow(in.name.c_str(), mb, c.name, s);
     }
   }
-  std::printf("\nMB/s: input bytes / wall time of the whole conversion (read, transform, triangulate, write).\n"
-              "RSS: peak resident memory of the twin process. ceiling: libxml2 SAX2 push parser + std::from_chars of\n"
-              "every coordinate over the same file, in this process (no conversion).\n");
+  std::printf(
+      "\nMB/s: input bytes / wall time of the whole conversion (read, transform, triangulate, write).\n"
+      "RSS: peak resident memory of the twin process. ceiling: libxml2 SAX2 push parser + std::from_chars of\n"
+      "every coordinate over the same file, in this process (no conversion).\n");
   return 0;
 }

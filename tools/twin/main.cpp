@@ -19,18 +19,16 @@
 #include <iostream>
 #include <thread>
 
+#include "planning_cli.h"
+#include "twin/converters/registry.h"
 #include "twin/crs.h"
 #include "twin/fsutil.h"
-
-#include "twin/converters/registry.h"
+#include "twin/planning/store.h"
 #include "twin/tiler/convert.h"
 #include "twin/tiler/export.h"
-#include "twin/tiler/pointcloud.h"
 #include "twin/tiler/inspect.h"
+#include "twin/tiler/pointcloud.h"
 #include "twin/viewer/server.h"
-#include "planning_cli.h"
-#include "twin/planning/store.h"
-
 
 namespace {
 
@@ -116,7 +114,8 @@ int runConvert(ConvertArgs a) {
       return 2;
     }
     auto mine = twin::converters::shardOf(items, inputs, index, count);
-    std::fprintf(stderr, "twin convert: shard %u/%u: %zu of %zu input files\n", index, count, mine.size(), items.size());
+    std::fprintf(stderr, "twin convert: shard %u/%u: %zu of %zu input files\n", index, count, mine.size(),
+                 items.size());
     items = std::move(mine);
   }
   twin::tiler::ConvertOptions o;
@@ -133,7 +132,8 @@ int runConvert(ConvertArgs a) {
   o.implicit = a.implicit;
   // Records per in-memory run of the tile index's external sort (tests use a small one to
   // exercise the merge); default 1M (64 MB).
-  if (const char* runs = std::getenv("TWIN_SORT_RUN_RECORDS")) o.sortRunRecords = std::max(1ul, std::strtoul(runs, nullptr, 10));
+  if (const char* runs = std::getenv("TWIN_SORT_RUN_RECORDS"))
+    o.sortRunRecords = std::max(1ul, std::strtoul(runs, nullptr, 10));
   o.geoidFile = geoid;
   if (!crs.empty()) {
     o.crsOverride = twin::canonicalSrs(crs).value_or(crs);
@@ -165,8 +165,10 @@ int runConvert(ConvertArgs a) {
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
   if (clouds && clouds != files.size()) {
-    std::fprintf(stderr, "twin convert: %zu of the %zu inputs are point clouds: convert point clouds and city objects "
-                         "into separate tilesets\n", clouds, files.size());
+    std::fprintf(stderr,
+                 "twin convert: %zu of the %zu inputs are point clouds: convert point clouds and city objects "
+                 "into separate tilesets\n",
+                 clouds, files.size());
     return 2;
   }
   if (clouds) {
@@ -180,7 +182,8 @@ int runConvert(ConvertArgs a) {
                  static_cast<unsigned long long>(r.features), static_cast<unsigned long long>(r.tiles),
                  humanBytes(double(r.outputBytes)).c_str(), humanBytes(double(r.rootBytes)).c_str(), r.rootError);
     if (diag.errorCount() || diag.warningCount())
-      std::fprintf(stderr, "  diagnostics %llu errors, %llu warnings\n", static_cast<unsigned long long>(diag.errorCount()),
+      std::fprintf(stderr, "  diagnostics %llu errors, %llu warnings\n",
+                   static_cast<unsigned long long>(diag.errorCount()),
                    static_cast<unsigned long long>(diag.warningCount()));
     std::fprintf(stderr, "  time       %.2f s\n", r.seconds);
     if (r.ok) std::printf("%s/tileset.json\n", out.c_str());
@@ -195,8 +198,11 @@ int printSummary(const char* what, const twin::tiler::ConvertResult& r, const tw
                  twin::DiagnosticCollector& diag, size_t, const std::string& out, bool) {
   // Summary
   std::fprintf(stderr, "%s: %s\n", what, r.ok ? "done" : "FAILED, no tileset written");
-  std::fprintf(stderr, "  inputs     %llu files, %s read", static_cast<unsigned long long>(r.inputs), humanBytes(double(r.read.bytes)).c_str());
-  if (r.inputsReused) std::fprintf(stderr, ", %llu unchanged since the last run (not read again)", static_cast<unsigned long long>(r.inputsReused));
+  std::fprintf(stderr, "  inputs     %llu files, %s read", static_cast<unsigned long long>(r.inputs),
+               humanBytes(double(r.read.bytes)).c_str());
+  if (r.inputsReused)
+    std::fprintf(stderr, ", %llu unchanged since the last run (not read again)",
+                 static_cast<unsigned long long>(r.inputsReused));
   std::fprintf(stderr, "\n");
   for (auto& [t, n] : r.read.objectsByType)
     std::fprintf(stderr, "  read       %-22s %llu\n", t.c_str(), static_cast<unsigned long long>(n));
@@ -204,17 +210,17 @@ int printSummary(const char* what, const twin::tiler::ConvertResult& r, const tw
     std::fprintf(stderr, "  skipped    %-22s %llu (not a building; not converted)\n", t.c_str(),
                  static_cast<unsigned long long>(n));
   std::fprintf(stderr, "  written    %llu %s (%llu dropped), %llu triangles, %llu tiles, %llu textures, %s\n",
-               static_cast<unsigned long long>(r.features), o.className == "building" ? "buildings" : "features", static_cast<unsigned long long>(r.featuresDropped),
-               static_cast<unsigned long long>(r.triangles), static_cast<unsigned long long>(r.tiles),
-               static_cast<unsigned long long>(r.textures), humanBytes(double(r.outputBytes)).c_str());
+               static_cast<unsigned long long>(r.features), o.className == "building" ? "buildings" : "features",
+               static_cast<unsigned long long>(r.featuresDropped), static_cast<unsigned long long>(r.triangles),
+               static_cast<unsigned long long>(r.tiles), static_cast<unsigned long long>(r.textures),
+               humanBytes(double(r.outputBytes)).c_str());
   if (r.ok)
     std::fprintf(stderr, "  tiles      %llu written, %llu unchanged kept from the last run\n",
                  static_cast<unsigned long long>(r.tilesWritten), static_cast<unsigned long long>(r.tilesReused));
   if (r.ok && o.levelsOfDetail)
     std::fprintf(stderr, "  levels     full detail %s in leaves; root overview %s (geometric error %.1f m)\n",
                  humanBytes(double(r.leafBytes)).c_str(), humanBytes(double(r.rootBytes)).c_str(), r.rootError);
-  for (auto& c : r.sourceCrs)
-  {
+  for (auto& c : r.sourceCrs) {
     auto g = r.geoidByCrs.find(c);
     std::string geoid = g != r.geoidByCrs.end() ? g->second : std::string();
     std::fprintf(stderr, "  CRS        %s -> EPSG:4978%s%s\n", c.c_str(), geoid.empty() ? "" : ", geoid ",
@@ -222,12 +228,16 @@ int printSummary(const char* what, const twin::tiler::ConvertResult& r, const tw
   }
   auto counts = diag.countsByCode();
   if (!counts.empty()) {
-    std::fprintf(stderr, "  diagnostics %llu errors, %llu warnings:\n", static_cast<unsigned long long>(diag.errorCount()),
+    std::fprintf(stderr, "  diagnostics %llu errors, %llu warnings:\n",
+                 static_cast<unsigned long long>(diag.errorCount()),
                  static_cast<unsigned long long>(diag.warningCount()));
-    for (auto& [code, n] : counts) std::fprintf(stderr, "    %-28s %llu\n", code.c_str(), static_cast<unsigned long long>(n));
+    for (auto& [code, n] : counts)
+      std::fprintf(stderr, "    %-28s %llu\n", code.c_str(), static_cast<unsigned long long>(n));
   }
-  std::fprintf(stderr, "  time       %.2f s (reading and converting %.2f s, writing tiles %.2f s: leaves %.2f s, "
-               "overviews %.2f s)\n", r.seconds, r.readSeconds, r.tileSeconds, r.leafSeconds, r.parentSeconds);
+  std::fprintf(stderr,
+               "  time       %.2f s (reading and converting %.2f s, writing tiles %.2f s: leaves %.2f s, "
+               "overviews %.2f s)\n",
+               r.seconds, r.readSeconds, r.tileSeconds, r.leafSeconds, r.parentSeconds);
   if (r.ok) std::printf("%s/tileset.json\n", out.c_str());
   if (!r.ok) return 1;
   return diag.errorCount() ? 3 : 0;
@@ -253,14 +263,17 @@ int runExport(ExportArgs& a) {
     const auto& b = a.bbox;
     if (b.size() != 4 || !std::all_of(b.begin(), b.end(), [](double x) { return std::isfinite(x); }) || b[0] > b[2] ||
         b[1] > b[3] || b[1] < -90 || b[3] > 90) {
-      std::fprintf(stderr, "twin export: --bbox wants west,south,east,north in degrees (e.g. 139.74,35.26,139.75,35.27)\n");
+      std::fprintf(stderr,
+                   "twin export: --bbox wants west,south,east,north in degrees (e.g. 139.74,35.26,139.75,35.27)\n");
       return 2;
     }
     o.bbox = std::array<double, 4>{b[0], b[1], b[2], b[3]};
   }
   if (o.format.empty() && twin::tiler::exportFormatFor(a.out).empty()) {
-    std::fprintf(stderr, "twin export: cannot tell the format from '%s': name it .glb, .obj, .geojson or .gpkg, or give --format\n",
-                 a.out.c_str());
+    std::fprintf(
+        stderr,
+        "twin export: cannot tell the format from '%s': name it .glb, .obj, .geojson or .gpkg, or give --format\n",
+        a.out.c_str());
     return 2;
   }
   o.objectTypes = twin::tiler::objectTypesFromList(a.types);
@@ -285,22 +298,22 @@ int runExport(ExportArgs& a) {
   if (tty) std::fprintf(stderr, "\r\033[K");
   std::fprintf(stderr, "twin export: %s\n", r.ok ? "done" : "FAILED, nothing written");
   std::fprintf(stderr, "  selected   %llu objects, %llu written (%s), %llu without usable geometry\n",
-               static_cast<unsigned long long>(r.selected), static_cast<unsigned long long>(r.written), r.format.c_str(),
-               static_cast<unsigned long long>(r.skipped));
+               static_cast<unsigned long long>(r.selected), static_cast<unsigned long long>(r.written),
+               r.format.c_str(), static_cast<unsigned long long>(r.skipped));
   if (r.ok && (r.format == "glb" || r.format == "obj"))
     std::fprintf(stderr, "  frame      east-north-up metres about lon %.7f lat %.7f, ellipsoidal height %.2f m\n",
                  r.origin[0], r.origin[1], r.origin[2]);
   if (r.ok && !r.crs.empty()) std::fprintf(stderr, "  crs        %s\n", r.crs.c_str());
   for (auto& f : r.files) std::fprintf(stderr, "  wrote      %s\n", f.c_str());
   if (diag.errorCount() || diag.warningCount())
-    std::fprintf(stderr, "  diagnostics %llu errors, %llu warnings\n", static_cast<unsigned long long>(diag.errorCount()),
+    std::fprintf(stderr, "  diagnostics %llu errors, %llu warnings\n",
+                 static_cast<unsigned long long>(diag.errorCount()),
                  static_cast<unsigned long long>(diag.warningCount()));
   if (!r.ok) return 1;
   return diag.errorCount() ? 3 : 0;
 }
 
 }  // namespace
-
 
 int main(int argc, char** argv) {
   CLI::App app{"twin: city models (CityGML, PLATEAU) to OGC 3D Tiles 1.1, and the tools around them"};
@@ -318,37 +331,47 @@ int main(int argc, char** argv) {
   convert->add_option("inputs", ca.inputs, "Input files, directories or zip archives")->required();
   convert->add_option("-o,--output", ca.out, "Output directory (written atomically; replaced if it is a twin tileset)")
       ->required();
-  convert->add_option("--lod", ca.lod, "Level of detail: 0, 1, 2, 3, 4 or max (highest each building has; a building "
-                                    "without the requested LOD uses its highest below it)")
+  convert
+      ->add_option("--lod", ca.lod,
+                   "Level of detail: 0, 1, 2, 3, 4 or max (highest each building has; a building "
+                   "without the requested LOD uses its highest below it)")
       ->check(CLI::IsMember({"0", "1", "2", "3", "4", "max"}));
   convert->add_option("--types", ca.types,
                       "City object types to convert: building (default), road, landuse, relief, zoning, furniture, "
                       "all, or element names (UseDistrict,...), comma-separated. Make one tileset per layer.");
-  convert->add_flag("--draco", ca.draco, "Compress meshes with Draco (KHR_draco_mesh_compression); same as --compress draco");
-  convert->add_option("--compress", ca.compress,
-                      "Mesh compression: none, draco (KHR_draco_mesh_compression), meshopt (EXT_meshopt_compression "
-                      "+ KHR_mesh_quantization), quantize (KHR_mesh_quantization: 16-bit positions, 8-bit normals)")
+  convert->add_flag("--draco", ca.draco,
+                    "Compress meshes with Draco (KHR_draco_mesh_compression); same as --compress draco");
+  convert
+      ->add_option("--compress", ca.compress,
+                   "Mesh compression: none, draco (KHR_draco_mesh_compression), meshopt (EXT_meshopt_compression "
+                   "+ KHR_mesh_quantization), quantize (KHR_mesh_quantization: 16-bit positions, 8-bit normals)")
       ->check(CLI::IsMember({"none", "draco", "meshopt", "quantize"}));
-  convert->add_option("--geoid", ca.geoid, "Geoid grid (GTX/GeoTIFF) for orthometric -> ellipsoidal heights "
-                                        "(default: GSIGEO2011, shipped with twin, for JGD2011/JGD2000 data inside Japan and EGM96 "
-                                        "elsewhere)");
+  convert->add_option("--geoid", ca.geoid,
+                      "Geoid grid (GTX/GeoTIFF) for orthometric -> ellipsoidal heights "
+                      "(default: GSIGEO2011, shipped with twin, for JGD2011/JGD2000 data inside Japan and EGM96 "
+                      "elsewhere)");
   convert->add_option("--crs", ca.crs, "Source CRS to use instead of the files' srsName (EPSG:n)");
   convert->add_option("--threads", ca.threads, "Worker threads (default: all cores)")->check(CLI::Range(0, 256));
   convert->add_option("--max-tile-mb", ca.maxTileMb, "Split tiles above this content size (MB, estimate)")
       ->check(CLI::Range(0.01, 1024.0));
-  convert->add_option("--tiles-version", ca.tilesVersion,
-                      "3D Tiles version: 1.1 (default: glb with EXT_mesh_features and EXT_structural_metadata) or "
-                      "1.0 (b3dm with batch tables, for clients that lack 1.1)")
+  convert
+      ->add_option("--tiles-version", ca.tilesVersion,
+                   "3D Tiles version: 1.1 (default: glb with EXT_mesh_features and EXT_structural_metadata) or "
+                   "1.0 (b3dm with batch tables, for clients that lack 1.1)")
       ->check(CLI::IsMember({"1.0", "1.1"}));
-  convert->add_option("--texture-format", ca.textureFormat,
-                      "Images twin re-encodes (atlases, downsampled textures): jpeg (PNG where transparent) or webp "
-                      "(EXT_texture_webp)")
+  convert
+      ->add_option("--texture-format", ca.textureFormat,
+                   "Images twin re-encodes (atlases, downsampled textures): jpeg (PNG where transparent) or webp "
+                   "(EXT_texture_webp)")
       ->check(CLI::IsMember({"jpeg", "webp"}));
-  convert->add_option("--max-texture", ca.maxTexture, "Largest texture side in pixels (default 4096); larger are downsampled")
+  convert
+      ->add_option("--max-texture", ca.maxTexture,
+                   "Largest texture side in pixels (default 4096); larger are downsampled")
       ->check(CLI::Range(64, 16384));
-  convert->add_option("--overview-texture", ca.overviewTexture,
-                      "Textures in overview (parent) tiles: each downsampled to at most this many pixels on a side "
-                      "(default 256); 0: vertex colours only")
+  convert
+      ->add_option("--overview-texture", ca.overviewTexture,
+                   "Textures in overview (parent) tiles: each downsampled to at most this many pixels on a side "
+                   "(default 256); 0: vertex colours only")
       ->check(CLI::Range(0, 4096));
   convert->add_option("--height-field", ca.heightField,
                       "Vector footprints (GeoJSON, GeoPackage, Shapefile, ...): the field with the building height in "
@@ -366,12 +389,14 @@ int main(int argc, char** argv) {
                       "(model axes east, north, up; what twin export writes)");
   convert->add_option("--up", ca.up, "Meshes and point clouds: the model's up axis (default z; y for glTF/GLB)")
       ->check(CLI::IsMember({"y", "z"}));
-  convert->add_option("--mesh-split", ca.meshSplit,
-                      "Meshes: one feature per object (OBJ o/g, glTF node; default) or per file")
+  convert
+      ->add_option("--mesh-split", ca.meshSplit,
+                   "Meshes: one feature per object (OBJ o/g, glTF node; default) or per file")
       ->check(CLI::IsMember({"object", "file"}));
-  convert->add_option("--max-points", ca.maxPoints,
-                      "Point clouds: most points in a tile (default 100000); fuller tiles keep a voxel subsample and "
-                      "pass the rest to their children")
+  convert
+      ->add_option("--max-points", ca.maxPoints,
+                   "Point clouds: most points in a tile (default 100000); fuller tiles keep a voxel subsample and "
+                   "pass the rest to their children")
       ->check(CLI::Range(1000u, 10000000u));
   convert->add_option("--theme", ca.theme, "CityJSON: the appearance theme to use (default: the first by name)");
   convert->add_flag("--no-atlas", ca.noAtlas, "Keep each texture image as it is instead of one atlas per tile");
@@ -417,36 +442,44 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--basemap", serveOptions.basemap,
                        "Base map tiles the viewer shows, as a URL template on your own server "
                        "(https://maps.example/{z}/{x}/{y}.png); default none: the viewer needs nothing online");
-  serveCmd->add_option("--cors", serveOptions.corsOrigin, "Access-Control-Allow-Origin for other sites' viewers: * or an origin");
-  serveCmd->add_option("--cache-seconds", serveOptions.cacheSeconds,
-                       "Cache-Control max-age of tile contents (default 300; tileset.json and subtrees revalidate)")
+  serveCmd->add_option("--cors", serveOptions.corsOrigin,
+                       "Access-Control-Allow-Origin for other sites' viewers: * or an origin");
+  serveCmd
+      ->add_option("--cache-seconds", serveOptions.cacheSeconds,
+                   "Cache-Control max-age of tile contents (default 300; tileset.json and subtrees revalidate)")
       ->check(CLI::Range(0, 31536000));
   bool noAccessLog = false;
   double maxBodyMb = 20;
-  serveCmd->add_option("--threads", serveOptions.threads,
-                       "API worker threads (default 2 per core, at least 4); connections and files are served by "
-                       "one event loop per core and hold no thread")
+  serveCmd
+      ->add_option("--threads", serveOptions.threads,
+                   "API worker threads (default 2 per core, at least 4); connections and files are served by "
+                   "one event loop per core and hold no thread")
       ->check(CLI::Range(1, 1024));
-  serveCmd->add_option("--max-connections-per-address", serveOptions.maxConnectionsPerAddress,
-                       "Open connections one client address may hold (default 512; 0: no limit; behind a reverse "
-                       "proxy every client has the proxy's address)")
+  serveCmd
+      ->add_option("--max-connections-per-address", serveOptions.maxConnectionsPerAddress,
+                   "Open connections one client address may hold (default 512; 0: no limit; behind a reverse "
+                   "proxy every client has the proxy's address)")
       ->check(CLI::Range(0, 1000000));
   serveCmd->add_option("--max-body-mb", maxBodyMb, "Largest request body in MB (document uploads; default 20)")
       ->check(CLI::Range(0.01, 1024.0));
   serveCmd->add_flag("--no-access-log", noAccessLog, "No JSON access log on stderr");
-  serveCmd->footer("API: /api/openapi.json. Without a token requests are public (no personal data); staff and admin "
-                   "tokens come from `twin token create`. SIGINT/SIGTERM stop it gracefully.");
+  serveCmd->footer(
+      "API: /api/openapi.json. Without a token requests are public (no personal data); staff and admin "
+      "tokens come from `twin token create`. SIGINT/SIGTERM stop it gracefully.");
 
   // tokens
   auto* tokenCmd = app.add_subcommand("token", "API tokens for staff and admins");
   tokenCmd->require_subcommand(1);
-  auto* tokenCreate = tokenCmd->add_subcommand("create", "Create a token (printed once; the store keeps only its hash)");
+  auto* tokenCreate =
+      tokenCmd->add_subcommand("create", "Create a token (printed once; the store keeps only its hash)");
   std::string tokenStore, tokenUser, tokenRole = "staff";
   tokenCreate->add_option("--store", tokenStore, "The store (GeoPackage file or postgresql://...)")->required();
   tokenCreate->add_option("--user", tokenUser, "Who the token is for (recorded with every write)")->required();
   int tokenDays = 90;
-  tokenCreate->add_option("--days", tokenDays, "Days until the token expires (default 90; 0: never)")->check(CLI::Range(0, 3650));
-  auto* tokenRevoke = tokenCmd->add_subcommand("revoke", "Revoke every token of a user (at once, for every server on the store)");
+  tokenCreate->add_option("--days", tokenDays, "Days until the token expires (default 90; 0: never)")
+      ->check(CLI::Range(0, 3650));
+  auto* tokenRevoke =
+      tokenCmd->add_subcommand("revoke", "Revoke every token of a user (at once, for every server on the store)");
   std::string revokeStore, revokeUser;
   tokenRevoke->add_option("--store", revokeStore, "The store (GeoPackage file or postgresql://...)")->required();
   tokenRevoke->add_option("--user", revokeUser, "Whose tokens to revoke")->required();
@@ -463,21 +496,26 @@ int main(int argc, char** argv) {
   mergeCmd->add_option("-o,--output", mergeOut, "Output directory")->required();
   mergeCmd->add_option("--threads", mergeThreads, "Worker threads (default: all cores)")->check(CLI::Range(0, 256));
   mergeCmd->add_flag("-q,--quiet", mergeQuiet, "Print only errors and the summary");
-  mergeCmd->footer("The result is the tileset one `twin convert` over all the shards' inputs would make. The shards "
-                   "must have been made with the same options, and texture images must be readable at the paths the "
-                   "shards read them from.");
+  mergeCmd->footer(
+      "The result is the tileset one `twin convert` over all the shards' inputs would make. The shards "
+      "must have been made with the same options, and texture images must be readable at the paths the "
+      "shards read them from.");
 
   // export
-  auto* exportCmd = app.add_subcommand("export", "Write a selection of a city as GLB/OBJ (CAD, 3D tools) or "
-                                                 "GeoJSON/GeoPackage footprints (GIS)");
+  auto* exportCmd = app.add_subcommand("export",
+                                       "Write a selection of a city as GLB/OBJ (CAD, 3D tools) or "
+                                       "GeoJSON/GeoPackage footprints (GIS)");
   ExportArgs ea;
-  exportCmd->add_option("inputs", ea.inputs, "Input files, directories or zip archives (any format `twin formats` lists)")
+  exportCmd
+      ->add_option("inputs", ea.inputs, "Input files, directories or zip archives (any format `twin formats` lists)")
       ->required();
-  exportCmd->add_option("-o,--output", ea.out, "Output file: .glb, .obj (+ .mtl and a _textures folder), .geojson, .gpkg")
+  exportCmd
+      ->add_option("-o,--output", ea.out, "Output file: .glb, .obj (+ .mtl and a _textures folder), .geojson, .gpkg")
       ->required();
   exportCmd->add_option("--format", ea.format, "glb, obj, geojson or gpkg (default: from the output's extension)")
       ->check(CLI::IsMember({"glb", "obj", "geojson", "gpkg"}));
-  exportCmd->add_option("--ids", ea.ids, "Only these objects (gml:id of a building or of one of its parts), comma-separated")
+  exportCmd
+      ->add_option("--ids", ea.ids, "Only these objects (gml:id of a building or of one of its parts), comma-separated")
       ->delimiter(',');
   exportCmd->add_option("--bbox", ea.bbox, "Only objects touching west,south,east,north (degrees, WGS 84 / JGD2011)")
       ->delimiter(',');
@@ -485,16 +523,20 @@ int main(int argc, char** argv) {
   exportCmd->add_option("--lod", ea.lod, "GLB/OBJ: level of detail 0-4 or max (default)")
       ->check(CLI::IsMember({"0", "1", "2", "3", "4", "max"}));
   exportCmd->add_option("--crs", ea.crs, "Source CRS to use instead of the files' (EPSG:n)");
-  exportCmd->add_option("--geoid", ea.geoid, "Geoid grid for orthometric -> ellipsoidal heights (default: GSIGEO2011 for JGD2011/JGD2000 "
-                          "data inside Japan, EGM96 elsewhere)");
-  exportCmd->add_option("--to-crs", ea.toCrs,
-                        "GeoPackage: output CRS (projected, metres; default: the JGD2011 plane zone or UTM zone of the data)");
-  exportCmd->add_option("--floor-height", ea.floorHeight, "Footprints: metres per storey for the storeys estimate (default 3)");
+  exportCmd->add_option("--geoid", ea.geoid,
+                        "Geoid grid for orthometric -> ellipsoidal heights (default: GSIGEO2011 for JGD2011/JGD2000 "
+                        "data inside Japan, EGM96 elsewhere)");
+  exportCmd->add_option(
+      "--to-crs", ea.toCrs,
+      "GeoPackage: output CRS (projected, metres; default: the JGD2011 plane zone or UTM zone of the data)");
+  exportCmd->add_option("--floor-height", ea.floorHeight,
+                        "Footprints: metres per storey for the storeys estimate (default 3)");
   exportCmd->add_flag("-q,--quiet", ea.quiet, "Print only errors and the summary");
   exportCmd->add_flag("--no-progress", ea.noProgress, "No progress bar");
-  exportCmd->footer("GLB and OBJ are in metres in a local east-north-up frame; its origin is written in the file "
-                    "(GLB asset.extras.twin, OBJ header). GeoJSON is longitude/latitude (RFC 7946).\n"
-                    "Exit codes: 0 ok, 1 nothing written, 2 bad usage, 3 written with input errors.");
+  exportCmd->footer(
+      "GLB and OBJ are in metres in a local east-north-up frame; its origin is written in the file "
+      "(GLB asset.extras.twin, OBJ header). GeoJSON is longitude/latitude (RFC 7946).\n"
+      "Exit codes: 0 ok, 1 nothing written, 2 bad usage, 3 written with input errors.");
 
   // formats
   auto* formats = app.add_subcommand("formats", "List the formats twin reads (and what twin export writes)");
@@ -545,7 +587,8 @@ int main(int argc, char** argv) {
       auto issued = twin::viewer::issueToken(st, tokenUser, tokenRole, tokenDays, "twin-cli");
       std::printf("%s\n", issued.token.c_str());
       std::fprintf(stderr, "twin token: %s token for %s, %s (shown once; keep it secret)\n", tokenRole.c_str(),
-                   tokenUser.c_str(), issued.expiresAt.empty() ? "never expires" : ("expires " + issued.expiresAt).c_str());
+                   tokenUser.c_str(),
+                   issued.expiresAt.empty() ? "never expires" : ("expires " + issued.expiresAt).c_str());
       return 0;
     });
   if (*tokenRevoke)
@@ -583,8 +626,8 @@ int main(int argc, char** argv) {
     bool quietInfo = false;
     diag.setEcho(&echoDiagnostic, &quietInfo, 10);
     std::error_code ec;
-    bool isTileset = std::filesystem::is_directory(infoPath, ec) ||
-                     std::filesystem::path(infoPath).filename() == "tileset.json";
+    bool isTileset =
+        std::filesystem::is_directory(infoPath, ec) || std::filesystem::path(infoPath).filename() == "tileset.json";
     std::string text;
     if (isTileset) {
       text = twin::tiler::describeTileset(infoPath, diag);

@@ -10,10 +10,10 @@
 #include <sstream>
 
 #include "twin/converters/registry.h"
+#include "twin/fsutil.h"
 #include "twin/planning/import.h"
 #include "twin/planning/report.h"
 #include "twin/planning/site.h"
-#include "twin/fsutil.h"
 
 namespace twincli {
 
@@ -101,8 +101,8 @@ struct PlanningCommands::State {
     o.parcelFields = parcelFields;
     o.zoningFields = zoningFields;
     o.zoningFields.rates = rates == "percent" ? ZoningFields::RateUnit::Percent
-                           : rates == "ratio"   ? ZoningFields::RateUnit::Ratio
-                                                : ZoningFields::RateUnit::Auto;
+                           : rates == "ratio" ? ZoningFields::RateUnit::Ratio
+                                              : ZoningFields::RateUnit::Auto;
     for (auto& m : zoningMap) {
       auto eq = m.find('=');
       if (eq == std::string::npos) {
@@ -111,17 +111,26 @@ struct PlanningCommands::State {
       }
       std::string k = m.substr(0, eq), v = m.substr(eq + 1);
       auto& f = o.zoningFields;
-      if (k == "kind") f.kind = v;
-      else if (k == "function" || k == "code") f.code = v;
-      else if (k == "buildingCoverageRate") f.coverage = v;
-      else if (k == "floorAreaRate") f.floorArea = v;
-      else if (k == "buildingHeightLimits") f.heightLimit = v;
-      else if (k == "maximumBuildingHeight") f.maxHeight = v;
-      else if (k == "minimumBuildingHeight") f.minHeight = v;
-      else if (k == "minimumSiteArea") f.minSiteArea = v;
+      if (k == "kind")
+        f.kind = v;
+      else if (k == "function" || k == "code")
+        f.code = v;
+      else if (k == "buildingCoverageRate")
+        f.coverage = v;
+      else if (k == "floorAreaRate")
+        f.floorArea = v;
+      else if (k == "buildingHeightLimits")
+        f.heightLimit = v;
+      else if (k == "maximumBuildingHeight")
+        f.maxHeight = v;
+      else if (k == "minimumBuildingHeight")
+        f.minHeight = v;
+      else if (k == "minimumSiteArea")
+        f.minSiteArea = v;
       else {
-        std::fprintf(stderr, "twin: --field: unknown name '%s' (kind, function, buildingCoverageRate, floorAreaRate, "
-                             "buildingHeightLimits, maximumBuildingHeight, minimumBuildingHeight, minimumSiteArea)\n",
+        std::fprintf(stderr,
+                     "twin: --field: unknown name '%s' (kind, function, buildingCoverageRate, floorAreaRate, "
+                     "buildingHeightLimits, maximumBuildingHeight, minimumBuildingHeight, minimumSiteArea)\n",
                      k.c_str());
         return 2;
       }
@@ -146,7 +155,8 @@ struct PlanningCommands::State {
         // A file the reader could not finish (truncated, malformed) leaves nothing half-imported.
         if (!sink.readFile(it.uri, *it.format->create(), ro)) {
           ++failedFiles;
-          std::fprintf(stderr, "twin: %s: not imported (see the errors above); nothing of it was stored\n", it.uri.c_str());
+          std::fprintf(stderr, "twin: %s: not imported (see the errors above); nothing of it was stored\n",
+                       it.uri.c_str());
         }
       }
       auto& s = sink.stats();
@@ -170,7 +180,8 @@ struct PlanningCommands::State {
     auto q = findSiteParcels(st, arg);
     if (!q.error.empty()) {
       std::fprintf(stderr, "twin: %s\n", q.error.c_str());
-      for (auto& p : q.candidates) std::fprintf(stderr, "  %s  %s %s\n", p.id.c_str(), p.locality.c_str(), p.chiban.c_str());
+      for (auto& p : q.candidates)
+        std::fprintf(stderr, "  %s  %s %s\n", p.id.c_str(), p.locality.c_str(), p.chiban.c_str());
       return false;
     }
     out = std::move(q.parcels);
@@ -236,7 +247,8 @@ struct PlanningCommands::State {
           st->begin();
         }
         ++n;
-        if (tty && n % 100 == 0) std::fprintf(stderr, "\r\033[Kchecked %llu buildings", static_cast<unsigned long long>(n));
+        if (tty && n % 100 == 0)
+          std::fprintf(stderr, "\r\033[Kchecked %llu buildings", static_cast<unsigned long long>(n));
       };
       if (!checkBuildings.empty()) {
         for (auto& id : checkBuildings) {
@@ -347,18 +359,31 @@ struct PlanningCommands::State {
         return true;
       };
       bool yes = v == "yes" || v == "true" || v == "1";
-      if (k == "use") p.use = v;
-      else if (k == "floor-area") { if (!number(p.floorArea)) return 2; }
-      else if (k == "building-area") { if (!number(p.buildingArea)) return 2; }
-      else if (k == "height") { if (!number(p.height)) return 2; }
-      else if (k == "development-area") { if (!number(p.developmentArea)) return 2; }
-      else if (k == "earthwork-area") { if (!number(p.earthworkArea)) return 2; }
-      else if (k == "storeys") { double d; if (!number(d)) return 2; p.storeys = int(d); }
-      else if (k == "signage") p.signage = yes;
-      else if (k == "new-building") p.newBuilding = yes;
+      if (k == "use")
+        p.use = v;
+      else if (k == "floor-area") {
+        if (!number(p.floorArea)) return 2;
+      } else if (k == "building-area") {
+        if (!number(p.buildingArea)) return 2;
+      } else if (k == "height") {
+        if (!number(p.height)) return 2;
+      } else if (k == "development-area") {
+        if (!number(p.developmentArea)) return 2;
+      } else if (k == "earthwork-area") {
+        if (!number(p.earthworkArea)) return 2;
+      } else if (k == "storeys") {
+        double d;
+        if (!number(d)) return 2;
+        p.storeys = int(d);
+      } else if (k == "signage")
+        p.signage = yes;
+      else if (k == "new-building")
+        p.newBuilding = yes;
       else {
-        std::fprintf(stderr, "twin: --plan: unknown key '%s' (use, floor-area, building-area, height, storeys, "
-                             "development-area, earthwork-area, signage, new-building)\n", k.c_str());
+        std::fprintf(stderr,
+                     "twin: --plan: unknown key '%s' (use, floor-area, building-area, height, storeys, "
+                     "development-area, earthwork-area, signage, new-building)\n",
+                     k.c_str());
         return 2;
       }
     }
@@ -415,10 +440,11 @@ struct PlanningCommands::State {
   int runStoreInfo() {
     return withStore([&](Store& st) {
       auto c = st.counts();
-      std::printf("%s\n  parcels %lld, districts %lld, buildings %lld, roads %lld, permits %lld, building-parcel links %lld\n",
-                  st.describe().c_str(), static_cast<long long>(c.parcels), static_cast<long long>(c.districts),
-                  static_cast<long long>(c.buildings), static_cast<long long>(c.roads),
-                  static_cast<long long>(c.permits), static_cast<long long>(c.buildingParcelLinks));
+      std::printf(
+          "%s\n  parcels %lld, districts %lld, buildings %lld, roads %lld, permits %lld, building-parcel links %lld\n",
+          st.describe().c_str(), static_cast<long long>(c.parcels), static_cast<long long>(c.districts),
+          static_cast<long long>(c.buildings), static_cast<long long>(c.roads), static_cast<long long>(c.permits),
+          static_cast<long long>(c.buildingParcelLinks));
       return 0;
     });
   }
@@ -458,49 +484,64 @@ PlanningCommands::PlanningCommands(CLI::App& app, std::atomic<bool>& cancel) : s
                        "first data imported)");
     return g;
   };
-  auto* parcelsGroup = importCmd("parcels", "Import parcels (筆): 地図XML, or any GDAL vector with a parcel-number field",
-                                 s.parcels, ImportKind::Parcels, "地図XML files, GeoJSON/GeoPackage/Shapefile, directories or zips");
-  s.parcels.cmd->add_option("--parcel-field", s.parcelFields.chiban, "Field holding the 地番 (default: 地番, chiban, parcel_no, ...)");
-  s.parcels.cmd->add_option("--realestate-field", s.parcelFields.realEstateNo, "Field holding the 不動産番号 (default: 不動産番号, realestate_no)");
+  auto* parcelsGroup =
+      importCmd("parcels", "Import parcels (筆): 地図XML, or any GDAL vector with a parcel-number field", s.parcels,
+                ImportKind::Parcels, "地図XML files, GeoJSON/GeoPackage/Shapefile, directories or zips");
+  s.parcels.cmd->add_option("--parcel-field", s.parcelFields.chiban,
+                            "Field holding the 地番 (default: 地番, chiban, parcel_no, ...)");
+  s.parcels.cmd->add_option("--realestate-field", s.parcelFields.realEstateNo,
+                            "Field holding the 不動産番号 (default: 不動産番号, realestate_no)");
   s.parcels.cmd->add_option("--corner-field", s.parcelFields.cornerLot, "Field flagging designated corner lots (角地)");
-  s.parcels.cmd->add_option("--road-width-field", s.parcelFields.roadWidth, "Field holding the front road width (前面道路幅員, m)");
-  s.parcels.cmd->footer("Parcels in 任意座標系 (arbitrary local coordinates) are reported, not placed. Self-intersecting "
-                        "polygons are repaired when the repair keeps the area, else refused with their id and line.");
+  s.parcels.cmd->add_option("--road-width-field", s.parcelFields.roadWidth,
+                            "Field holding the front road width (前面道路幅員, m)");
+  s.parcels.cmd->footer(
+      "Parcels in 任意座標系 (arbitrary local coordinates) are reported, not placed. Self-intersecting "
+      "polygons are repaired when the repair keeps the area, else refused with their id and line.");
   s.parcelsFind = parcelsGroup->add_subcommand("find", "Find parcels by id, 地番, \"大字名 地番\" or 不動産番号");
   s.parcelsFind->add_option("text", s.findText, "What to look for")->required();
   s.parcelsFind->add_option("--store", s.store, storeHelp)->required();
 
-  importCmd("zoning", "Import zoning districts: PLATEAU urban planning CityGML (urf:UseDistrict, HeightControlDistrict, "
-                      "FirePreventionDistrict, ...) or GDAL vectors",
+  importCmd("zoning",
+            "Import zoning districts: PLATEAU urban planning CityGML (urf:UseDistrict, HeightControlDistrict, "
+            "FirePreventionDistrict, ...) or GDAL vectors",
             s.zoning, ImportKind::Zoning, "PLATEAU urf CityGML, GeoJSON/GeoPackage/Shapefile, directories or zips");
   s.zoning.cmd->add_option("--kind", s.zoningFields.defaultKind,
                            "District kind of vector features (UseDistrict, HeightControlDistrict, "
                            "FirePreventionDistrict, ScenicDistrict, AreaClassification, ...; default UseDistrict)");
-  s.zoning.cmd->add_option("--field", s.zoningMap,
-                           "NAME=FIELD: which vector field holds an i-UR attribute (kind, function, "
-                           "buildingCoverageRate, floorAreaRate, buildingHeightLimits, maximumBuildingHeight, "
-                           "minimumBuildingHeight, minimumSiteArea); repeat the option for several")
+  s.zoning.cmd
+      ->add_option("--field", s.zoningMap,
+                   "NAME=FIELD: which vector field holds an i-UR attribute (kind, function, "
+                   "buildingCoverageRate, floorAreaRate, buildingHeightLimits, maximumBuildingHeight, "
+                   "minimumBuildingHeight, minimumSiteArea); repeat the option for several")
       ->allow_extra_args(false);
-  s.zoning.cmd->add_option("--rates", s.rates,
-                           "How the data gives 建ぺい率/容積率: auto (default: by value — PLATEAU 2022 i-UR 2.0 data "
-                           "give ratios, 0.6; the current PLATEAU standard percent, 60), ratio or percent")
+  s.zoning.cmd
+      ->add_option("--rates", s.rates,
+                   "How the data gives 建ぺい率/容積率: auto (default: by value — PLATEAU 2022 i-UR 2.0 data "
+                   "give ratios, 0.6; the current PLATEAU standard percent, 60), ratio or percent")
       ->check(CLI::IsMember({"auto", "ratio", "percent"}));
-  s.zoning.cmd->footer("Rates are parsed exactly as written (1.5 is 150 %). Out-of-range rates and unknown district "
-                       "codes are reported with the district's id and line.");
+  s.zoning.cmd->footer(
+      "Rates are parsed exactly as written (1.5 is 150 %). Out-of-range rates and unknown district "
+      "codes are reported with the district's id and line.");
 
-  importCmd("buildings", "Import building summaries (footprint, building area, height, storeys, floor area) from any "
-                         "building data twin reads",
+  importCmd("buildings",
+            "Import building summaries (footprint, building area, height, storeys, floor area) from any "
+            "building data twin reads",
             s.buildings, ImportKind::Buildings, "CityGML files, directories or PLATEAU zips");
-  importCmd("roads", "Import roads with widths (PLATEAU tran:Road with uro:width, or vector polygons with a width field) "
-                     "for the front-road rules",
+  importCmd("roads",
+            "Import roads with widths (PLATEAU tran:Road with uro:width, or vector polygons with a width field) "
+            "for the front-road rules",
             s.roads, ImportKind::Roads, "CityGML or vector files");
-  s.roads.cmd->add_option("--width-field", s.roadWidthField, "Field holding the road width in metres (default: width, 幅員)");
+  s.roads.cmd->add_option("--width-field", s.roadWidthField,
+                          "Field holding the road width in metres (default: width, 幅員)");
 
   auto* permits = app.add_subcommand("permits", "Permits and filings (建築確認, 開発許可, ...) in the store");
   permits->require_subcommand(1);
   s.permitsImport = permits->add_subcommand("import", "Import permits from CSV or JSON");
-  s.permitsImport->add_option("file", s.permitsFile, "CSV (id,type,status,applied_on,decided_on,parcels,building_id,"
-                                                     "applicant,notes) or JSON array")->required();
+  s.permitsImport
+      ->add_option("file", s.permitsFile,
+                   "CSV (id,type,status,applied_on,decided_on,parcels,building_id,"
+                   "applicant,notes) or JSON array")
+      ->required();
   s.permitsImport->add_option("--store", s.store, storeHelp)->required();
   s.permitsImport->add_option("--actor", s.actor, "Who imports (recorded in the audit log)");
   s.permitsImport->add_flag("-q,--quiet", s.quiet, "Print only errors and the summary");
@@ -515,26 +556,34 @@ PlanningCommands::PlanningCommands(CLI::App& app, std::atomic<bool>& cancel) : s
   s.check->add_option("--format", s.format, "table (default), csv, geojson, html or json")
       ->check(CLI::IsMember({"table", "csv", "geojson", "html", "json"}));
   s.check->add_option("-o,--output", s.out, "Write the report to this file (default: standard output)");
-  s.check->footer("Each result gives inputs, formula, value, limit, pass/fail/unknown and why; missing data gives "
-                  "unknown with what is missing. Links (building↔parcels, parcel↔districts) are computed on first use "
-                  "and kept in the store.");
+  s.check->footer(
+      "Each result gives inputs, formula, value, limit, pass/fail/unknown and why; missing data gives "
+      "unknown with what is missing. Links (building↔parcels, parcel↔districts) are computed on first use "
+      "and kept in the store.");
 
-  s.envelope = app.add_subcommand("envelope", "What may be built on a parcel: maximum building area, floor area, "
-                                              "height, and a 3D envelope (glb)");
-  s.envelope->add_option("parcel", s.parcelArg, "Parcel id, 地番, \"大字名 地番\" or 不動産番号; several joined by '+'")->required();
+  s.envelope = app.add_subcommand("envelope",
+                                  "What may be built on a parcel: maximum building area, floor area, "
+                                  "height, and a 3D envelope (glb)");
+  s.envelope->add_option("parcel", s.parcelArg, "Parcel id, 地番, \"大字名 地番\" or 不動産番号; several joined by '+'")
+      ->required();
   common(s.envelope, true);
   s.envelope->add_option("-o,--output", s.envelopeOut, "Write the envelope mesh as glb");
   s.envelope->add_option("--json", s.envelopeJsonOut, "Write the numbers and their explanation as JSON");
   s.envelope->add_option("--cap", s.cap, "Height to draw to where no height limit applies (m, default 60)");
-  s.envelope->add_option("--ground", s.ground, "Ground height of the site (orthometric m; default: from its buildings)");
-  s.envelope->add_option("--geoid", s.geoid, "Geoid grid for placing the glb (default: GSIGEO2011 in Japan, EGM96 elsewhere)");
+  s.envelope->add_option("--ground", s.ground,
+                         "Ground height of the site (orthometric m; default: from its buildings)");
+  s.envelope->add_option("--geoid", s.geoid,
+                         "Geoid grid for placing the glb (default: GSIGEO2011 in Japan, EGM96 elsewhere)");
 
   s.procedures = app.add_subcommand("procedures", "The procedures a planned project on a parcel needs, and why");
-  s.procedures->add_option("parcel", s.parcelArg, "Parcel id, 地番, \"大字名 地番\" or 不動産番号; several joined by '+'")->required();
+  s.procedures
+      ->add_option("parcel", s.parcelArg, "Parcel id, 地番, \"大字名 地番\" or 不動産番号; several joined by '+'")
+      ->required();
   common(s.procedures, true);
-  s.procedures->add_option("--plan", s.plan,
-                           "The project: use=…,floor-area=M2,building-area=M2,height=M,storeys=N,development-area=M2,"
-                           "earthwork-area=M2,signage=yes,new-building=yes")
+  s.procedures
+      ->add_option("--plan", s.plan,
+                   "The project: use=…,floor-area=M2,building-area=M2,height=M,storeys=N,development-area=M2,"
+                   "earthwork-area=M2,signage=yes,new-building=yes")
       ->required();
   s.procedures->add_option("--format", s.format, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
 

@@ -95,24 +95,36 @@ Box2 storeBox(Context& ctx, const double b[4]) {
 }
 
 json permitJson(const Permit& p, bool staff) {
-  json j = {{"id", p.id},           {"type", p.type},        {"status", p.status},   {"applied_on", p.appliedOn},
-            {"decided_on", p.decidedOn}, {"parcels", p.parcels}, {"building_id", p.buildingId}, {"notes", p.notes},
-            {"version", p.version}, {"updated_at", p.updatedAt}};
+  json j = {{"id", p.id},
+            {"type", p.type},
+            {"status", p.status},
+            {"applied_on", p.appliedOn},
+            {"decided_on", p.decidedOn},
+            {"parcels", p.parcels},
+            {"building_id", p.buildingId},
+            {"notes", p.notes},
+            {"version", p.version},
+            {"updated_at", p.updatedAt}};
   // Personal data (the applicant) only for staff.
   if (staff) j["applicant"] = p.applicant;
   return j;
 }
 
 json documentJson(const Document& d) {
-  return {{"id", d.id},   {"permit_id", d.permitId}, {"kind", d.kind},        {"name", d.name},
-          {"mime_type", d.mimeType}, {"public", d.isPublic}, {"size", d.size}, {"added_at", d.addedAt}};
+  return {{"id", d.id},     {"permit_id", d.permitId}, {"kind", d.kind},
+          {"name", d.name}, {"mime_type", d.mimeType}, {"public", d.isPublic},
+          {"size", d.size}, {"added_at", d.addedAt}};
 }
 
 json parcelSummary(Context& ctx, const Parcel& p) {
-  return {{"id", p.id},         {"chiban", p.chiban}, {"realestate_no", p.realEstateNo}, {"locality", p.locality},
-          {"city", p.city},     {"area", p.area},     {"center", lonLatOf(ctx, pointInside(p.geom))}};
+  return {{"id", p.id},
+          {"chiban", p.chiban},
+          {"realestate_no", p.realEstateNo},
+          {"locality", p.locality},
+          {"city", p.city},
+          {"area", p.area},
+          {"center", lonLatOf(ctx, pointInside(p.geom))}};
 }
-
 
 // A parcel by id, 地番, "locality 地番" or 不動産番号 (several joined with '+': one site).
 bool siteFromArg(Context& ctx, const std::string& arg, Site& site, http::Response& res) {
@@ -120,7 +132,8 @@ bool siteFromArg(Context& ctx, const std::string& arg, Site& site, http::Respons
   if (q.candidates.size() > 1) {
     json cand = json::array();
     for (auto& p : q.candidates) cand.push_back(p.id);
-    jsonReply(res, {{"error", {{"status", 409}, {"code", "ambiguous"}, {"message", q.error}, {"candidates", cand}}}}, 409);
+    jsonReply(res, {{"error", {{"status", 409}, {"code", "ambiguous"}, {"message", q.error}, {"candidates", cand}}}},
+              409);
     return false;
   }
   if (!q.error.empty()) {
@@ -182,7 +195,6 @@ BuildingCheck checkOne(Context& ctx, const Building& b) {
   return c;
 }
 
-
 bool permitFromJson(const json& j, Permit& p, http::Response& res) {
   auto str = [&](const char* k, std::string& out) {
     if (!j.contains(k)) return true;
@@ -199,7 +211,8 @@ bool permitFromJson(const json& j, Permit& p, http::Response& res) {
       !str("notes", p.notes))
     return false;
   if (j.contains("parcels")) {
-    if (!j["parcels"].is_array()) return jsonError(res, 400, "bad-field", "'parcels' must be an array of strings"), false;
+    if (!j["parcels"].is_array())
+      return jsonError(res, 400, "bad-field", "'parcels' must be an array of strings"), false;
     p.parcels.clear();
     for (auto& x : j["parcels"]) {
       if (!x.is_string()) return jsonError(res, 400, "bad-field", "'parcels' must be an array of strings"), false;
@@ -209,7 +222,8 @@ bool permitFromJson(const json& j, Permit& p, http::Response& res) {
   for (auto* d : {&p.appliedOn, &p.decidedOn})
     if (!d->empty() && !(d->size() >= 10 && (*d)[4] == '-' && (*d)[7] == '-'))
       return jsonError(res, 400, "bad-date", "dates are ISO 8601 (YYYY-MM-DD)"), false;
-  if (p.type.empty()) return jsonError(res, 400, "missing-field", "'type' is required (建築確認, 開発許可, ...)"), false;
+  if (p.type.empty())
+    return jsonError(res, 400, "missing-field", "'type' is required (建築確認, 開発許可, ...)"), false;
   if (p.id.size() > 100 || p.notes.size() > 100000) return jsonError(res, 400, "too-long", "field too long"), false;
   return true;
 }
@@ -221,12 +235,14 @@ void addApiRoutes(http::Router& server, Context& ctx) {
   server.get("/api/status", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
     auto n = ctx.store().counts();
-    jsonReply(res, {{"crs", ctx.storeCrs},
-                    {"rules", ctx.rules.name()},
-                    {"role", roleName(c.role)},
-                    {"user", c.role == Role::Public ? "" : c.user},
-                    {"counts",
-                     {{"parcels", n.parcels}, {"districts", n.districts}, {"buildings", n.buildings}, {"permits", n.permits}}}});
+    jsonReply(
+        res,
+        {{"crs", ctx.storeCrs},
+         {"rules", ctx.rules.name()},
+         {"role", roleName(c.role)},
+         {"user", c.role == Role::Public ? "" : c.user},
+         {"counts",
+          {{"parcels", n.parcels}, {"districts", n.districts}, {"buildings", n.buildings}, {"permits", n.permits}}}});
   });
   server.get("/api/openapi.json", [&](const http::Request&, http::Response& res) {
     std::ifstream f(ctx.options.webDir + "/openapi.json", std::ios::binary);
@@ -247,10 +263,11 @@ void addApiRoutes(http::Router& server, Context& ctx) {
         fc["truncated"] = true;
         break;
       }
-      fc["features"].push_back({{"type", "Feature"},
-                                {"id", p.id},
-                                {"geometry", lonLatGeometry(ctx, p.geom)},
-                                {"properties", {{"id", p.id}, {"chiban", p.chiban}, {"locality", p.locality}, {"area", p.area}}}});
+      fc["features"].push_back(
+          {{"type", "Feature"},
+           {"id", p.id},
+           {"geometry", lonLatGeometry(ctx, p.geom)},
+           {"properties", {{"id", p.id}, {"chiban", p.chiban}, {"locality", p.locality}, {"area", p.area}}}});
     }
     jsonReply(res, fc);
   });
@@ -262,7 +279,8 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     if (slon.empty() || slat.empty() || *e1 || *e2 || !(std::abs(lon) <= 180) || !(std::abs(lat) <= 90))
       return jsonError(res, 400, "bad-point", "lon and lat in degrees are required");
     Vec3 p{lat, lon, 0};
-    if (ctx.toStore().forward(&p, 1)) return jsonError(res, 400, "bad-point", "the point cannot be placed in the store's CRS");
+    if (ctx.toStore().forward(&p, 1))
+      return jsonError(res, 400, "bad-point", "the point cannot be placed in the store's CRS");
     json out = json::array();
     for (auto& x : ctx.store().parcelsAt({p[0], p[1]})) out.push_back(parcelSummary(ctx, x));
     jsonReply(res, {{"parcels", out}});
@@ -302,16 +320,18 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     double g = siteGroundHeight(ctx.store(), site);
     return std::isfinite(g) ? g : 0.0;
   };
-  server.get(R"(/api/parcels/([^/]+)/envelope/envelope.glb)", [&, envelopeGround](const http::Request& req, http::Response& res) {
-    Site site;
-    if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
-    auto e = ctx.rules.envelope(site, 60);
-    DiagnosticCollector diag;
-    auto glb = envelopeGlb(e, ctx.storeCrs, envelopeGround(site), "", diag);
-    if (glb.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
-    res.setContent(std::string(glb.begin(), glb.end()), "model/gltf-binary");
-  });
-  server.get(R"(/api/parcels/([^/]+)/envelope/tileset.json)", [&, envelopeGround](const http::Request& req, http::Response& res) {
+  server.get(R"(/api/parcels/([^/]+)/envelope/envelope.glb)",
+             [&, envelopeGround](const http::Request& req, http::Response& res) {
+               Site site;
+               if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
+               auto e = ctx.rules.envelope(site, 60);
+               DiagnosticCollector diag;
+               auto glb = envelopeGlb(e, ctx.storeCrs, envelopeGround(site), "", diag);
+               if (glb.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
+               res.setContent(std::string(glb.begin(), glb.end()), "model/gltf-binary");
+             });
+  server.get(R"(/api/parcels/([^/]+)/envelope/tileset.json)", [&, envelopeGround](const http::Request& req,
+                                                                                  http::Response& res) {
     Site site;
     if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
     auto e = ctx.rules.envelope(site, 60);
@@ -329,8 +349,7 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     json ts = {{"asset", {{"version", "1.1"}}},
                {"geometricError", 100},
                {"root",
-                {{"boundingVolume",
-                  {{"region", {w * d2r, s * d2r, ea * d2r, n * d2r, g - 100, g + e.meshTop + 150}}}},
+                {{"boundingVolume", {{"region", {w * d2r, s * d2r, ea * d2r, n * d2r, g - 100, g + e.meshTop + 150}}}},
                  {"geometricError", 0},
                  {"refine", "ADD"},
                  {"content", {{"uri", "envelope.glb"}}}}}};
@@ -343,7 +362,8 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     Plan plan;
     auto num = [&](const char* k, double& out) {
       if (!j.contains(k) || j[k].is_null()) return true;
-      if (!j[k].is_number()) return jsonError(res, 400, "bad-field", std::string("'") + k + "' must be a number"), false;
+      if (!j[k].is_number())
+        return jsonError(res, 400, "bad-field", std::string("'") + k + "' must be a number"), false;
       out = j[k].get<double>();
       return true;
     };
@@ -404,7 +424,8 @@ void addApiRoutes(http::Router& server, Context& ctx) {
       if (out.size() >= 50) break;
     }
     if (auto b = ctx.store().building(q)) {
-      json s = {{"type", "building"}, {"id", b->id}, {"label", b->id}, {"center", lonLatOf(ctx, pointInside(b->footprint))}};
+      json s = {
+          {"type", "building"}, {"id", b->id}, {"label", b->id}, {"center", lonLatOf(ctx, pointInside(b->footprint))}};
       s["ground_height"] = std::isfinite(b->groundHeight) ? json(b->groundHeight) : json(nullptr);
       s["height"] = std::isfinite(b->height) ? json(b->height) : json(nullptr);
       out.push_back(s);
@@ -506,7 +527,8 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     if (!permitFromJson(j, p, res)) return;
     if (p.status.empty()) p.status = "applied";
     p.version = 0;
-    if (!ctx.store().putPermit(p, c.user)) return jsonError(res, 409, "exists", "permit '" + p.id + "' exists: update it");
+    if (!ctx.store().putPermit(p, c.user))
+      return jsonError(res, 409, "exists", "permit '" + p.id + "' exists: update it");
     jsonReply(res, permitJson(p, true), 201);
   });
   auto update = [&](const http::Request& req, http::Response& res, bool close) {
@@ -518,25 +540,31 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     auto cur = ctx.store().permit(req.matches[1].str());
     if (!cur) return jsonError(res, 404, "not-found", "no permit '" + req.matches[1].str() + "'");
     if (!j.contains("version") || !j["version"].is_number_integer())
-      return jsonError(res, 400, "missing-version", "'version' (the version you read) is required: updates are versioned");
+      return jsonError(res, 400, "missing-version",
+                       "'version' (the version you read) is required: updates are versioned");
     Permit p = *cur;
     p.version = j["version"];
     if (!close && !permitFromJson(j, p, res)) return;
     if (close) p.status = "closed";
     if (p.version != cur->version || !ctx.store().putPermit(p, c.user)) {
       auto now = ctx.store().permit(p.id);
-      jsonReply(res, {{"error", {{"status", 409}, {"code", "conflict"},
-                                 {"message", "the permit changed since you read it (your version " +
-                                                 std::to_string(j["version"].get<int64_t>()) + ", now " +
-                                                 std::to_string(now ? now->version : 0) + "): read it again"},
-                                 {"current", now ? permitJson(*now, true) : json(nullptr)}}}},
+      jsonReply(res,
+                {{"error",
+                  {{"status", 409},
+                   {"code", "conflict"},
+                   {"message", "the permit changed since you read it (your version " +
+                                   std::to_string(j["version"].get<int64_t>()) + ", now " +
+                                   std::to_string(now ? now->version : 0) + "): read it again"},
+                   {"current", now ? permitJson(*now, true) : json(nullptr)}}}},
                 409);
       return;
     }
     jsonReply(res, permitJson(p, true));
   };
-  server.put(R"(/api/permits/([^/]+))", [&, update](const http::Request& req, http::Response& res) { update(req, res, false); });
-  server.post(R"(/api/permits/([^/]+)/close)", [&, update](const http::Request& req, http::Response& res) { update(req, res, true); });
+  server.put(R"(/api/permits/([^/]+))",
+             [&, update](const http::Request& req, http::Response& res) { update(req, res, false); });
+  server.post(R"(/api/permits/([^/]+)/close)",
+              [&, update](const http::Request& req, http::Response& res) { update(req, res, true); });
   server.post(R"(/api/permits/([^/]+)/documents)", [&](const http::Request& req, http::Response& res) {
     Caller c = callerOf(ctx, req);
     if (!need(c, Role::Staff, res)) return;
@@ -607,8 +635,13 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     if (!req.hasParam("limit")) limit = 100;
     json out = json::array();
     for (auto& a : ctx.store().audit(limit))
-      out.push_back({{"seq", a.seq}, {"at", a.at}, {"actor", a.actor}, {"action", a.action}, {"entity", a.entity},
-                     {"entity_id", a.entityId}, {"before", json::parse(a.before.empty() ? "null" : a.before, nullptr, false)},
+      out.push_back({{"seq", a.seq},
+                     {"at", a.at},
+                     {"actor", a.actor},
+                     {"action", a.action},
+                     {"entity", a.entity},
+                     {"entity_id", a.entityId},
+                     {"before", json::parse(a.before.empty() ? "null" : a.before, nullptr, false)},
                      {"after", json::parse(a.after.empty() ? "null" : a.after, nullptr, false)}});
     jsonReply(res, {{"audit", out}});
   });

@@ -88,29 +88,52 @@ bool hasToken(const std::string& value, const char* token) {
 
 const char* reason(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 416: return "Range Not Satisfiable";
-    case 422: return "Unprocessable Content";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 416:
+      return "Range Not Satisfiable";
+    case 422:
+      return "Unprocessable Content";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
   }
 }
 
@@ -194,7 +217,6 @@ std::string escapeForLog(const std::string& s) {
   return out;
 }
 
-
 namespace {
 
 // The status to refuse a request with for an error of Beast's parser. `start` is the beginning
@@ -218,9 +240,12 @@ int statusFor(const error_code& ec, std::string_view start) {
 int fromBeast(const bhttp::request_header<>& h, Request& req) {
   req.method = std::string(h.method_string());
   if (req.method.empty() || !std::all_of(req.method.begin(), req.method.end(), isTokenChar)) return 400;
-  if (h.version() == 11) req.version = "HTTP/1.1";
-  else if (h.version() == 10) req.version = "HTTP/1.0";
-  else return 505;
+  if (h.version() == 11)
+    req.version = "HTTP/1.1";
+  else if (h.version() == 10)
+    req.version = "HTTP/1.0";
+  else
+    return 505;
   std::string target(h.target());
   if (target.empty() || target[0] != '/' || !validTarget(target)) return 400;
   size_t q = target.find('?');
@@ -367,7 +392,12 @@ const std::string kUnavailable = "{\"error\":{\"status\":503,\"code\":\"unavaila
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Server& sv, Loop& loop, tcp::socket socket, std::string remote)
-      : sv_(sv), loop_(loop), socket_(std::move(socket)), timer_(loop.ioc), remote_(std::move(remote)), buffer_(kMaxBuffered) {}
+      : sv_(sv),
+        loop_(loop),
+        socket_(std::move(socket)),
+        timer_(loop.ioc),
+        remote_(std::move(remote)),
+        buffer_(kMaxBuffered) {}
   ~Session() {
     close();
     std::lock_guard<std::mutex> lock(loop_.mutex);
@@ -436,7 +466,8 @@ class Session : public std::enable_shared_from_this<Session> {
     Request req;
     req.remoteAddr = remote_;
     int bad = fromBeast(parser_->get().base(), req);
-    if (bad) return refuse(bad, bad == 505 ? "HTTP/1.0 or 1.1 only" : bad == 431 ? "too many headers" : "malformed request");
+    if (bad)
+      return refuse(bad, bad == 505 ? "HTTP/1.0 or 1.1 only" : bad == 431 ? "too many headers" : "malformed request");
     if (req.hasHeader("transfer-encoding"))
       return refuse(411, "chunked request bodies are not accepted: send Content-Length", &req);
     uint64_t length = parser_->content_length().value_or(0);
@@ -463,7 +494,8 @@ class Session : public std::enable_shared_from_this<Session> {
         res->status = 503;
         res->setContent(kUnavailable, "application/json");
       }
-      asio::post(self->loop_.ioc, [self, req = std::move(req), res]() mutable { self->onAdmitted(std::move(req), *res); });
+      asio::post(self->loop_.ioc,
+                 [self, req = std::move(req), res]() mutable { self->onAdmitted(std::move(req), *res); });
     });
   }
 
@@ -493,15 +525,17 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->eager(true);
     auto self = shared_from_this();
     auto read = [self, req = std::move(req)]() mutable {
-      bhttp::async_read(self->socket_, self->buffer_, *self->parser_,
-                        [self, req = std::move(req)](error_code ec, size_t) mutable { self->onBody(std::move(req), ec); });
+      bhttp::async_read(
+          self->socket_, self->buffer_, *self->parser_,
+          [self, req = std::move(req)](error_code ec, size_t) mutable { self->onBody(std::move(req), ec); });
     };
     if (hasToken(req.header("expect"), "100-continue") && buffer_.size() < length) {
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      asio::async_write(socket_, asio::buffer(kContinue), [self, read = std::move(read)](error_code ec, size_t) mutable {
-        if (ec || self->phase_ == Phase::Closed) return self->close();
-        read();
-      });
+      asio::async_write(socket_, asio::buffer(kContinue),
+                        [self, read = std::move(read)](error_code ec, size_t) mutable {
+                          if (ec || self->phase_ == Phase::Closed) return self->close();
+                          read();
+                        });
       return;
     }
     read();
@@ -526,8 +560,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
       auto d = buffer_.data();
       int status = statusFor(ec, std::string_view(static_cast<const char*>(d.data()), d.size()));
-      return refuse(status, status == 505 ? "HTTP/1.0 or 1.1 only" : status == 431 ? "request line and headers over 16 KB"
-                                                                   : "malformed request", about);
+      return refuse(status,
+                    status == 505   ? "HTTP/1.0 or 1.1 only"
+                    : status == 431 ? "request line and headers over 16 KB"
+                                    : "malformed request",
+                    about);
     }
     close();  // the connection failed
   }
@@ -548,9 +585,10 @@ class Session : public std::enable_shared_from_this<Session> {
       } catch (const std::exception& e) {
         *res = Response{};
         res->status = 500;
-        res->setContent("{\"error\":{\"status\":500,\"code\":\"internal\",\"message\":\"internal error\"}}", "application/json");
-        std::fprintf(stderr, "twin serve: %s %s: %s\n", escapeForLog(req.method).c_str(), escapeForLog(req.path).c_str(),
-                     escapeForLog(e.what()).c_str());
+        res->setContent("{\"error\":{\"status\":500,\"code\":\"internal\",\"message\":\"internal error\"}}",
+                        "application/json");
+        std::fprintf(stderr, "twin serve: %s %s: %s\n", escapeForLog(req.method).c_str(),
+                     escapeForLog(req.path).c_str(), escapeForLog(e.what()).c_str());
       }
       if (res->compressible && !res->shared && res->body.size() > 1024) {
         std::string enc = acceptedEncoding(req);
@@ -575,7 +613,9 @@ class Session : public std::enable_shared_from_this<Session> {
     Response res;
     res.status = status;
     res.setContent("{\"error\":{\"status\":" + std::to_string(status) + ",\"code\":\"" +
-                       (status == 413 ? "too-large" : status == 408 ? "timeout" : "bad-request") +
+                       (status == 413   ? "too-large"
+                        : status == 408 ? "timeout"
+                                        : "bad-request") +
                        "\",\"message\":\"" + message + "\"}}",
                    "application/json; charset=utf-8");
     closeAfter_ = true;
@@ -587,8 +627,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (sv_.handlers->finish) sv_.handlers->finish(req, res);
     bool keep = !closeAfter_ && !stopping_;
     std::string connection = req.header("connection");
-    if (req.version == "HTTP/1.0") keep = keep && hasToken(connection, "keep-alive");
-    else keep = keep && !hasToken(connection, "close");
+    if (req.version == "HTTP/1.0")
+      keep = keep && hasToken(connection, "keep-alive");
+    else
+      keep = keep && !hasToken(connection, "close");
     closeAfter_ = !keep;
 
     out_.emplace();
@@ -602,8 +644,10 @@ class Session : public std::enable_shared_from_this<Session> {
     bool bodyless = res_.status == 204 || res_.status == 304 || res_.status < 200;
     size_t n = res_.bodySize();
     if (!bodyless) m.content_length(n);
-    if (!keep) m.set(bhttp::field::connection, "close");
-    else if (req.version == "HTTP/1.0") m.set(bhttp::field::connection, "keep-alive");
+    if (!keep)
+      m.set(bhttp::field::connection, "close");
+    else if (req.version == "HTTP/1.0")
+      m.set(bhttp::field::connection, "keep-alive");
     const char* data = res_.shared ? res_.shared->data() + res_.sharedOffset : res_.body.data();
     bool withBody = !bodyless && req.method != "HEAD" && n > 0;
     m.body() = boost::beast::span<const char>(data, withBody ? n : 0);
@@ -614,8 +658,10 @@ class Session : public std::enable_shared_from_this<Session> {
     sr_.emplace(m);
     auto self = shared_from_this();
     auto done = [self](error_code ec, size_t) { self->onWritten(ec); };
-    if (withBody) bhttp::async_write(socket_, *sr_, std::move(done));
-    else bhttp::async_write_header(socket_, *sr_, std::move(done));
+    if (withBody)
+      bhttp::async_write(socket_, *sr_, std::move(done));
+    else
+      bhttp::async_write_header(socket_, *sr_, std::move(done));
   }
 
   void onWritten(error_code ec) {
@@ -794,7 +840,12 @@ bool decode(const std::string& in, std::string& out, bool plus) {
     char c = in[i];
     if (c == '%') {
       if (i + 2 >= in.size()) return false;
-      auto hex = [](char h) { return h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1; };
+      auto hex = [](char h) {
+        return h >= '0' && h <= '9'   ? h - '0'
+               : h >= 'a' && h <= 'f' ? h - 'a' + 10
+               : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                      : -1;
+      };
       int a = hex(in[i + 1]), b = hex(in[i + 2]);
       if (a < 0 || b < 0) return false;
       out += char(a * 16 + b);
@@ -812,8 +863,10 @@ std::string encodeComponent(const std::string& s) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += char(c);
-    else out += '%', out += hex[c >> 4], out += hex[c & 15];
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += char(c);
+    else
+      out += '%', out += hex[c >> 4], out += hex[c & 15];
   }
   return out;
 }
@@ -851,7 +904,8 @@ std::string compress(const std::string& data, const std::string& encoding, bool 
     if (n == 0) return {};
     std::string out(n, '\0');
     if (!BrotliEncoderCompress(fast ? 4 : 6, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_TEXT, data.size(),
-                               reinterpret_cast<const uint8_t*>(data.data()), &n, reinterpret_cast<uint8_t*>(out.data())))
+                               reinterpret_cast<const uint8_t*>(data.data()), &n,
+                               reinterpret_cast<uint8_t*>(out.data())))
       return {};
     out.resize(n);
     return out;
@@ -887,7 +941,8 @@ int run(const ServerOptions& options, const Handlers& handlers, std::string& err
   {
     error_code ec;
     tcp::resolver resolver(first);
-    auto endpoints = resolver.resolve(options.host.empty() ? "0.0.0.0" : options.host, service, tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+    auto endpoints = resolver.resolve(options.host.empty() ? "0.0.0.0" : options.host, service,
+                                      tcp::resolver::passive | tcp::resolver::numeric_service, ec);
     if (ec || endpoints.empty()) {
       error = "cannot resolve " + options.host;
       return 1;

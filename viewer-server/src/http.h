@@ -25,8 +25,8 @@ namespace twin::viewer::http {
 struct Request {
   std::string method, path, query, version, body, remoteAddr;
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
-  std::multimap<std::string, std::string> params;             // query parameters, decoded
-  std::smatch matches;                                        // the route's groups over `path`
+  std::multimap<std::string, std::string> params;            // query parameters, decoded
+  std::smatch matches;                                       // the route's groups over `path`
 
   // First value of a header (name in any case), or "".
   std::string header(const std::string& name) const;
@@ -73,11 +73,11 @@ class Router {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 0;                   // 0: any free port
-  int loops = 0;                  // event-loop threads (0: one per core, at most 8)
-  int workers = 0;                // threads for slow requests (0: 2 per core, at least 4)
+  int port = 0;     // 0: any free port
+  int loops = 0;    // event-loop threads (0: one per core, at most 8)
+  int workers = 0;  // threads for slow requests (0: 2 per core, at least 4)
   size_t maxBodyBytes = 20u << 20;
-  int maxPerAddress = 0;          // open connections one client address may hold (0: no limit)
+  int maxPerAddress = 0;  // open connections one client address may hold (0: no limit)
   const std::atomic<bool>* stop = nullptr;
   std::function<void(int port)> onListening;
 };

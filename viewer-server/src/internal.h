@@ -5,12 +5,12 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 
+#include "http.h"
 #include "twin/planning/rules.h"
 #include "twin/planning/store.h"
-#include "http.h"
 #include "twin/viewer/server.h"
 
 namespace twin::viewer {
@@ -53,10 +53,10 @@ struct Context {
   ServeOptions options;
   planning::RuleSet rules;
   std::string storeCrs;
-  planning::Store& store();  // this thread's connection
+  planning::Store& store();          // this thread's connection
   twin::PlaneTransform& toStore();   // EPSG:6668/4326 (lat, lon) -> store CRS
   twin::PlaneTransform& toLonLat();  // store CRS -> lon/lat
-  std::string geographicCrs;  // the lat/lon CRS toStore reads
+  std::string geographicCrs;         // the lat/lon CRS toStore reads
   ResultCache results;
 };
 

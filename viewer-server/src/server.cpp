@@ -12,10 +12,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <list>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <thread>
@@ -303,7 +303,8 @@ const char* contentType(const std::string& path) {
   if (ext == ".json" || ext == ".geojson") return "application/json";
   if (ext == ".glb") return "model/gltf-binary";
   if (ext == ".gltf") return "model/gltf+json";
-  if (ext == ".subtree" || ext == ".b3dm" || ext == ".i3dm" || ext == ".pnts" || ext == ".cmpt") return "application/octet-stream";
+  if (ext == ".subtree" || ext == ".b3dm" || ext == ".i3dm" || ext == ".pnts" || ext == ".cmpt")
+    return "application/octet-stream";
   if (ext == ".html") return "text/html; charset=utf-8";
   if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
   if (ext == ".css") return "text/css; charset=utf-8";
@@ -393,8 +394,10 @@ int parseByteRange(const std::string& h, int64_t size, int64_t& first, int64_t& 
     return 1;
   }
   if (!num(a, first)) return 0;
-  if (b.empty()) last = size - 1;
-  else if (!num(b, last) || last < first) return 0;
+  if (b.empty())
+    last = size - 1;
+  else if (!num(b, last) || last < first)
+    return 0;
   if (first >= size) return -1;
   last = std::min(last, size - 1);
   return 1;
@@ -456,8 +459,8 @@ void serveFile(FileCache& cache, Compressor& compressor, const sfs::path& file, 
 
 // "terrain" for a tileset of relief only (the viewer drapes parcels and zoning on it and does not
 // open building panels for it), "points" for a point cloud (twin convert of PLY/PCD/XYZ: drawn
-// with distance-sized points, no panels, no colouring), else "buildings". From asset.extras.twin.objectTypes, which twin
-// convert writes; tilesets from elsewhere count as buildings.
+// with distance-sized points, no panels, no colouring), else "buildings". From asset.extras.twin.objectTypes, which
+// twin convert writes; tilesets from elsewhere count as buildings.
 std::string tilesetKind(const sfs::path& tilesetJson) {
   std::ifstream f(tilesetJson, std::ios::binary);
   auto j = nlohmann::json::parse(f, nullptr, false);
@@ -545,7 +548,8 @@ int serve(const ServeOptions& o, std::string& error) {
       return 1;
     }
     if (ctx.storeCrs.empty()) {
-      error = "the store " + o.store + " is empty: import parcels, zoning and buildings first (twin parcels import ...)";
+      error =
+          "the store " + o.store + " is empty: import parcels, zoning and buildings first (twin parcels import ...)";
       return 1;
     }
     int epsg = std::atoi(ctx.storeCrs.c_str() + ctx.storeCrs.find(':') + 1);
@@ -578,7 +582,8 @@ int serve(const ServeOptions& o, std::string& error) {
   }
   // What the viewer needs to start: tilesets, whether the land-use API is there, the base map.
   std::string listJson = list.dump();
-  std::string configJson = nlohmann::json{{"tilesets", list}, {"store", !o.store.empty()}, {"basemap", o.basemap}}.dump();
+  std::string configJson =
+      nlohmann::json{{"tilesets", list}, {"store", !o.store.empty()}, {"basemap", o.basemap}}.dump();
   std::string tileCache = "public, max-age=" + std::to_string(o.cacheSeconds);
 
   http::Router api;
@@ -646,10 +651,12 @@ int serve(const ServeOptions& o, std::string& error) {
     http::Request& req = const_cast<http::Request&>(request);  // the router fills in `matches`
     try {
       if (api.dispatch(req, res)) return;
-      if (req.path.rfind("/api/", 0) == 0) jsonError(res, 404, "not-found", "no such API endpoint (see /api/openapi.json)");
+      if (req.path.rfind("/api/", 0) == 0)
+        jsonError(res, 404, "not-found", "no such API endpoint (see /api/openapi.json)");
       else if (req.method == "POST" || req.method == "PUT" || req.method == "DELETE" || req.method == "PATCH")
         jsonError(res, 405, "method-not-allowed", req.method + " is not allowed here");
-      else jsonError(res, 501, "not-implemented", "unknown method " + req.method);
+      else
+        jsonError(res, 501, "not-implemented", "unknown method " + req.method);
     } catch (const std::exception& e) {
       // The client learns that it failed and an incident number; what failed (SQL, paths) goes
       // to the server's log only, escaped onto one line.
@@ -677,10 +684,12 @@ int serve(const ServeOptions& o, std::string& error) {
         basemapOrigin = " " + o.basemap.substr(0, scheme + 3) + host;
     }
   }
-  const std::string csp = "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; "
-                          "img-src 'self' data: blob:" + basemapOrigin + "; connect-src 'self' data: blob:" + basemapOrigin +
-                          "; style-src 'self' 'unsafe-inline'; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
-                          "frame-ancestors 'none'; form-action 'self'";
+  const std::string csp =
+      "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; "
+      "img-src 'self' data: blob:" +
+      basemapOrigin + "; connect-src 'self' data: blob:" + basemapOrigin +
+      "; style-src 'self' 'unsafe-inline'; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
+      "frame-ancestors 'none'; form-action 'self'";
   h.finish = [&, csp](const http::Request& req, http::Response& res) {
     res.setHeader("X-Content-Type-Options", "nosniff");
     res.setHeader("Referrer-Policy", "no-referrer");
@@ -720,8 +729,12 @@ int serve(const ServeOptions& o, std::string& error) {
   if (o.accessLog)
     h.log = [&accessLog](const http::Request& req, const http::Response& res, size_t bytes) {
       // Path only (no query, body or Authorization), the role, not who.
-      nlohmann::json j = {{"t", nowIso()},    {"ip", req.remoteAddr},   {"method", req.method},
-                          {"path", req.path}, {"status", res.status},   {"bytes", bytes},
+      nlohmann::json j = {{"t", nowIso()},
+                          {"ip", req.remoteAddr},
+                          {"method", req.method},
+                          {"path", req.path},
+                          {"status", res.status},
+                          {"bytes", bytes},
                           {"auth", req.hasHeader("Authorization")}};
       accessLog->add(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     };

@@ -52,17 +52,28 @@ Ns classify(const xmlChar* uriX) {
 
 const char* canonicalPrefix(Ns ns) {
   switch (ns) {
-    case Ns::Gml: return "gml";
-    case Ns::Core: return "core";
-    case Ns::Bldg: return "bldg";
-    case Ns::Con: return "con";
-    case Ns::App: return "app";
-    case Ns::Gen: return "gen";
-    case Ns::Uro: return "uro";
-    case Ns::Urf: return "urf";
-    case Ns::Xlink: return "xlink";
-    case Ns::Xal: return "xAL";
-    default: return nullptr;
+    case Ns::Gml:
+      return "gml";
+    case Ns::Core:
+      return "core";
+    case Ns::Bldg:
+      return "bldg";
+    case Ns::Con:
+      return "con";
+    case Ns::App:
+      return "app";
+    case Ns::Gen:
+      return "gen";
+    case Ns::Uro:
+      return "uro";
+    case Ns::Urf:
+      return "urf";
+    case Ns::Xlink:
+      return "xlink";
+    case Ns::Xal:
+      return "xAL";
+    default:
+      return nullptr;
   }
 }
 
@@ -132,8 +143,10 @@ class CodeLists {
           xmlChar* t = xmlNodeGetContent(c);
           std::string v = str(t);
           xmlFree(t);
-          if (eq(c->name, "name") && code.empty()) code = v;
-          else if (eq(c->name, "description")) name = v;
+          if (eq(c->name, "name") && code.empty())
+            code = v;
+          else if (eq(c->name, "description"))
+            name = v;
         }
         if (!code.empty()) map.emplace(code, name);
         continue;
@@ -253,8 +266,10 @@ struct AppearanceParser {
       field = Field::Transparency;
     } else if (kind == Kind::Material && eq(local, "target")) {
       std::string href = attrValue(nbAttrs, attrs, "href");  // CityGML 3.0: <app:target xlink:href="#id"/>
-      if (!href.empty()) materialTargets.push_back(stripHash(href));
-      else field = Field::Target;
+      if (!href.empty())
+        materialTargets.push_back(stripHash(href));
+      else
+        field = Field::Target;
     }
     if (field != Field::None) buffer.clear();
   }
@@ -274,8 +289,12 @@ struct AppearanceParser {
   void end(const xmlChar* local, Ns ns, int d) {
     if (ns != Ns::App) return;
     switch (field) {
-      case Field::ImageUri: imageUri = stripHash(buffer); break;  // not a ref, but trims
-      case Field::MimeType: mimeType = stripHash(buffer); break;
+      case Field::ImageUri:
+        imageUri = stripHash(buffer);
+        break;  // not a ref, but trims
+      case Field::MimeType:
+        mimeType = stripHash(buffer);
+        break;
       case Field::TexCoords: {
         std::vector<double> v;
         std::vector<float> f;
@@ -298,8 +317,11 @@ struct AppearanceParser {
           material.transparency = float(std::clamp(v[0], 0.0, 1.0));
         break;
       }
-      case Field::Target: materialTargets.push_back(stripHash(buffer)); break;
-      default: break;
+      case Field::Target:
+        materialTargets.push_back(stripHash(buffer));
+        break;
+      default:
+        break;
     }
     field = Field::None;
     if (d != dataDepth) return;
@@ -339,11 +361,35 @@ struct ANode {
 
 // GML geometry elements (and their coordinate lists): never attribute values.
 bool isGmlGeometry(const xmlChar* localX) {
-  static const std::unordered_set<std::string_view> names = {
-      "Point", "MultiPoint", "LineString", "Curve", "CompositeCurve", "MultiCurve", "MultiLineString",
-      "OrientableCurve", "Polygon", "Surface", "CompositeSurface", "MultiSurface", "MultiPolygon", "OrientableSurface",
-      "PolyhedralSurface", "TriangulatedSurface", "Tin", "Solid", "CompositeSolid", "MultiSolid", "MultiGeometry",
-      "GeometricComplex", "LinearRing", "Ring", "Envelope", "posList", "pos", "coordinates", "boundedBy"};
+  static const std::unordered_set<std::string_view> names = {"Point",
+                                                             "MultiPoint",
+                                                             "LineString",
+                                                             "Curve",
+                                                             "CompositeCurve",
+                                                             "MultiCurve",
+                                                             "MultiLineString",
+                                                             "OrientableCurve",
+                                                             "Polygon",
+                                                             "Surface",
+                                                             "CompositeSurface",
+                                                             "MultiSurface",
+                                                             "MultiPolygon",
+                                                             "OrientableSurface",
+                                                             "PolyhedralSurface",
+                                                             "TriangulatedSurface",
+                                                             "Tin",
+                                                             "Solid",
+                                                             "CompositeSolid",
+                                                             "MultiSolid",
+                                                             "MultiGeometry",
+                                                             "GeometricComplex",
+                                                             "LinearRing",
+                                                             "Ring",
+                                                             "Envelope",
+                                                             "posList",
+                                                             "pos",
+                                                             "coordinates",
+                                                             "boundedBy"};
   return names.count(std::string_view(reinterpret_cast<const char*>(localX))) > 0;
 }
 
@@ -424,192 +470,193 @@ struct PendingBuilding {
   std::vector<ObjCtx> parts;
   AppearanceStore local;  // the building's own app:appearance
   std::string uri;
-  std::string srs;        // the CRS to give objects without their own
+  std::string srs;  // the CRS to give objects without their own
   bool overrideSrs = false;
 };
 
 void dropDegenerate(CityObject& o) {
-    o.geometries.erase(std::remove_if(o.geometries.begin(), o.geometries.end(), [](const Geometry& g) { return g.empty(); }),
-                       o.geometries.end());
-  }
+  o.geometries.erase(
+      std::remove_if(o.geometries.begin(), o.geometries.end(), [](const Geometry& g) { return g.empty(); }),
+      o.geometries.end());
+}
 
 struct PolyLoc {
-    ObjCtx* ctx;
-    int geom;
-    uint32_t poly;
-  };
+  ObjCtx* ctx;
+  int geom;
+  uint32_t poly;
+};
 
 void resolveHrefs(PendingBuilding& b, DiagnosticSink& diag) {
-    std::vector<ObjCtx*> all{&b.top};
-    for (auto& p : b.parts) all.push_back(&p);
-    bool any = false;
-    for (auto* c : all) any = any || !c->hrefs.empty();
-    if (!any) return;
-    std::unordered_map<std::string, PolyLoc> index;
-    for (auto* c : all)
-      for (int g = 0; g < int(c->polyIds.size()); ++g)
-        for (uint32_t p = 0; p < c->polyIds[g].size(); ++p)
-          if (!c->polyIds[g][p].empty()) index.emplace(c->polyIds[g][p], PolyLoc{c, g, p});
-    // References to aggregates (CompositeSurface, ...) stand for each polygon in them.
-    std::unordered_map<std::string, std::vector<PolyLoc>> aggIndex;
-    for (auto* c : all)
-      for (auto& [id, a] : c->aggregates) {
-        int g = c->geomIndex[a.lod];
-        if (g < 0) continue;
-        auto& v = aggIndex[id];
-        for (uint32_t p = a.first; p < a.last; ++p) v.push_back(PolyLoc{c, g, p});
-      }
-    for (auto* c : all) {
-      std::vector<Href> expanded;
-      for (auto& h : c->hrefs) {
-        if (index.count(h.id) || !aggIndex.count(h.id)) {
-          expanded.push_back(h);
-          continue;
-        }
-        for (auto& loc : aggIndex[h.id]) {
-          std::string pid = loc.ctx->polyIds[loc.geom][loc.poly];
-          if (pid.empty()) {
-            pid = "twin-agg-" + h.id + "-" + std::to_string(loc.poly);
-            loc.ctx->polyIds[loc.geom][loc.poly] = pid;
-          }
-          index.emplace(pid, loc);
-          expanded.push_back({pid, h.lod, h.surface, h.reversed});
-        }
-      }
-      c->hrefs = std::move(expanded);
+  std::vector<ObjCtx*> all{&b.top};
+  for (auto& p : b.parts) all.push_back(&p);
+  bool any = false;
+  for (auto* c : all) any = any || !c->hrefs.empty();
+  if (!any) return;
+  std::unordered_map<std::string, PolyLoc> index;
+  for (auto* c : all)
+    for (int g = 0; g < int(c->polyIds.size()); ++g)
+      for (uint32_t p = 0; p < c->polyIds[g].size(); ++p)
+        if (!c->polyIds[g][p].empty()) index.emplace(c->polyIds[g][p], PolyLoc{c, g, p});
+  // References to aggregates (CompositeSurface, ...) stand for each polygon in them.
+  std::unordered_map<std::string, std::vector<PolyLoc>> aggIndex;
+  for (auto* c : all)
+    for (auto& [id, a] : c->aggregates) {
+      int g = c->geomIndex[a.lod];
+      if (g < 0) continue;
+      auto& v = aggIndex[id];
+      for (uint32_t p = a.first; p < a.last; ++p) v.push_back(PolyLoc{c, g, p});
     }
-    for (auto* c : all) {
-      for (auto& h : c->hrefs) {
-        auto it = index.find(h.id);
-        if (it == index.end()) {
-          diag.warning("xlink-unresolved",
-                        "surface reference #" + h.id + " does not resolve to a polygon of this building",
-                        b.uri, c->obj.sourceLine, c->obj.id);
-          continue;
-        }
-        const PolyLoc& loc = it->second;
-        int lod = h.lod;
-        if (lod < 0) continue;
-        if (loc.ctx == c && c->obj.geometries[loc.geom].lod == lod) continue;  // already there
-        // Copy the polygon into this object's geometry of the referencing LOD.
-        const Polygon sp = loc.ctx->obj.geometries[loc.geom].polygons[loc.poly];
-        // Skip when the same polygon was already copied into this LOD.
-        Geometry& dst = c->geometryFor(lod);
-        auto& dstPolyIds = c->polyIds[c->geomIndex[lod]];
-        if (std::find(dstPolyIds.begin(), dstPolyIds.end(), h.id) != dstPolyIds.end()) continue;
-        const Geometry& srcRef = loc.ctx->obj.geometries[loc.geom];  // may alias dst: copy first
-        std::vector<Vec3> pts;
-        std::vector<uint32_t> sizes;
-        std::vector<std::string> rids;
-        for (uint32_t r = sp.firstRing; r < sp.firstRing + sp.ringCount; ++r) {
-          pts.insert(pts.end(), srcRef.points.begin() + srcRef.ringStart[r], srcRef.points.begin() + srcRef.ringStart[r + 1]);
-          sizes.push_back(srcRef.ringStart[r + 1] - srcRef.ringStart[r]);
-          rids.push_back(loc.ctx->ringIds[loc.geom][r]);
-        }
-        Polygon np;
-        np.surface = h.surface != SurfaceType::Unknown ? h.surface : sp.surface;
-        np.firstRing = static_cast<uint32_t>(dst.ringCount());
-        np.ringCount = static_cast<uint32_t>(sizes.size());
-        size_t at = 0;
-        auto& ringIds = c->ringIds[c->geomIndex[lod]];
-        for (size_t r = 0; r < sizes.size(); ++r) {
-          dst.points.insert(dst.points.end(), pts.begin() + at, pts.begin() + at + sizes[r]);
-          at += sizes[r];
-          dst.ringStart.push_back(static_cast<uint32_t>(dst.points.size()));
-          ringIds.push_back(rids[r]);
-        }
-        dst.polygons.push_back(np);
-        dstPolyIds.push_back(h.id);
+  for (auto* c : all) {
+    std::vector<Href> expanded;
+    for (auto& h : c->hrefs) {
+      if (index.count(h.id) || !aggIndex.count(h.id)) {
+        expanded.push_back(h);
+        continue;
       }
+      for (auto& loc : aggIndex[h.id]) {
+        std::string pid = loc.ctx->polyIds[loc.geom][loc.poly];
+        if (pid.empty()) {
+          pid = "twin-agg-" + h.id + "-" + std::to_string(loc.poly);
+          loc.ctx->polyIds[loc.geom][loc.poly] = pid;
+        }
+        index.emplace(pid, loc);
+        expanded.push_back({pid, h.lod, h.surface, h.reversed});
+      }
+    }
+    c->hrefs = std::move(expanded);
+  }
+  for (auto* c : all) {
+    for (auto& h : c->hrefs) {
+      auto it = index.find(h.id);
+      if (it == index.end()) {
+        diag.warning("xlink-unresolved",
+                     "surface reference #" + h.id + " does not resolve to a polygon of this building", b.uri,
+                     c->obj.sourceLine, c->obj.id);
+        continue;
+      }
+      const PolyLoc& loc = it->second;
+      int lod = h.lod;
+      if (lod < 0) continue;
+      if (loc.ctx == c && c->obj.geometries[loc.geom].lod == lod) continue;  // already there
+      // Copy the polygon into this object's geometry of the referencing LOD.
+      const Polygon sp = loc.ctx->obj.geometries[loc.geom].polygons[loc.poly];
+      // Skip when the same polygon was already copied into this LOD.
+      Geometry& dst = c->geometryFor(lod);
+      auto& dstPolyIds = c->polyIds[c->geomIndex[lod]];
+      if (std::find(dstPolyIds.begin(), dstPolyIds.end(), h.id) != dstPolyIds.end()) continue;
+      const Geometry& srcRef = loc.ctx->obj.geometries[loc.geom];  // may alias dst: copy first
+      std::vector<Vec3> pts;
+      std::vector<uint32_t> sizes;
+      std::vector<std::string> rids;
+      for (uint32_t r = sp.firstRing; r < sp.firstRing + sp.ringCount; ++r) {
+        pts.insert(pts.end(), srcRef.points.begin() + srcRef.ringStart[r],
+                   srcRef.points.begin() + srcRef.ringStart[r + 1]);
+        sizes.push_back(srcRef.ringStart[r + 1] - srcRef.ringStart[r]);
+        rids.push_back(loc.ctx->ringIds[loc.geom][r]);
+      }
+      Polygon np;
+      np.surface = h.surface != SurfaceType::Unknown ? h.surface : sp.surface;
+      np.firstRing = static_cast<uint32_t>(dst.ringCount());
+      np.ringCount = static_cast<uint32_t>(sizes.size());
+      size_t at = 0;
+      auto& ringIds = c->ringIds[c->geomIndex[lod]];
+      for (size_t r = 0; r < sizes.size(); ++r) {
+        dst.points.insert(dst.points.end(), pts.begin() + at, pts.begin() + at + sizes[r]);
+        at += sizes[r];
+        dst.ringStart.push_back(static_cast<uint32_t>(dst.points.size()));
+        ringIds.push_back(rids[r]);
+      }
+      dst.polygons.push_back(np);
+      dstPolyIds.push_back(h.id);
     }
   }
+}
 
 void applyAppearance(ObjCtx& ctx, const AppearanceStore& local_, const AppearanceStore& global_, DiagnosticSink& diag,
                      const std::string& uri_) {
-    if (global_.empty() && local_.empty()) return;
-    std::unordered_map<const void*, std::unordered_map<uint32_t, int32_t>> texMap;  // store -> global idx -> local
-    auto textureIndex = [&](const AppearanceStore& store, uint32_t t) {
-      auto& m = texMap[&store];
-      auto it = m.find(t);
-      if (it != m.end()) return it->second;
-      const Texture& tex = store.textures[t];
-      int32_t idx = -1;
-      for (size_t i = 0; i < ctx.obj.textures.size(); ++i)
-        if (ctx.obj.textures[i] == tex) idx = int32_t(i);
-      if (idx < 0) {
-        idx = int32_t(ctx.obj.textures.size());
-        ctx.obj.textures.push_back(tex);
+  if (global_.empty() && local_.empty()) return;
+  std::unordered_map<const void*, std::unordered_map<uint32_t, int32_t>> texMap;  // store -> global idx -> local
+  auto textureIndex = [&](const AppearanceStore& store, uint32_t t) {
+    auto& m = texMap[&store];
+    auto it = m.find(t);
+    if (it != m.end()) return it->second;
+    const Texture& tex = store.textures[t];
+    int32_t idx = -1;
+    for (size_t i = 0; i < ctx.obj.textures.size(); ++i)
+      if (ctx.obj.textures[i] == tex) idx = int32_t(i);
+    if (idx < 0) {
+      idx = int32_t(ctx.obj.textures.size());
+      ctx.obj.textures.push_back(tex);
+    }
+    m.emplace(t, idx);
+    return idx;
+  };
+  auto materialIndex = [&](const Material& m) {
+    for (size_t i = 0; i < ctx.obj.materials.size(); ++i)
+      if (ctx.obj.materials[i] == m) return int32_t(i);
+    ctx.obj.materials.push_back(m);
+    return int32_t(ctx.obj.materials.size() - 1);
+  };
+  for (size_t g = 0; g < ctx.obj.geometries.size(); ++g) {
+    Geometry& geom = ctx.obj.geometries[g];
+    auto& rids = ctx.ringIds[g];
+    auto& pids = ctx.polyIds[g];
+    for (size_t p = 0; p < geom.polygons.size(); ++p) {
+      Polygon& poly = geom.polygons[p];
+      // material by polygon id
+      if (p < pids.size() && !pids[p].empty()) {
+        for (const AppearanceStore* s : {&local_, &global_}) {
+          if (const uint32_t* m = s->polyMaterial.find(idHash(pids[p]))) {
+            poly.material = materialIndex(s->materials[*m]);
+            break;
+          }
+        }
       }
-      m.emplace(t, idx);
-      return idx;
-    };
-    auto materialIndex = [&](const Material& m) {
-      for (size_t i = 0; i < ctx.obj.materials.size(); ++i)
-        if (ctx.obj.materials[i] == m) return int32_t(i);
-      ctx.obj.materials.push_back(m);
-      return int32_t(ctx.obj.materials.size() - 1);
-    };
-    for (size_t g = 0; g < ctx.obj.geometries.size(); ++g) {
-      Geometry& geom = ctx.obj.geometries[g];
-      auto& rids = ctx.ringIds[g];
-      auto& pids = ctx.polyIds[g];
-      for (size_t p = 0; p < geom.polygons.size(); ++p) {
-        Polygon& poly = geom.polygons[p];
-        // material by polygon id
-        if (p < pids.size() && !pids[p].empty()) {
+      // texture by ring ids: every ring needs coordinates
+      const AppearanceStore* store = nullptr;
+      std::vector<const TexRef*> refs;
+      for (uint32_t r = poly.firstRing; r < poly.firstRing + poly.ringCount; ++r) {
+        const TexRef* ref = nullptr;
+        if (r < rids.size() && !rids[r].empty()) {
           for (const AppearanceStore* s : {&local_, &global_}) {
-            if (const uint32_t* m = s->polyMaterial.find(idHash(pids[p]))) {
-              poly.material = materialIndex(s->materials[*m]);
+            if (const TexRef* t = s->ringTex.find(idHash(rids[r]))) {
+              ref = t;
+              if (!store) store = s;
               break;
             }
           }
         }
-        // texture by ring ids: every ring needs coordinates
-        const AppearanceStore* store = nullptr;
-        std::vector<const TexRef*> refs;
-        for (uint32_t r = poly.firstRing; r < poly.firstRing + poly.ringCount; ++r) {
-          const TexRef* ref = nullptr;
-          if (r < rids.size() && !rids[r].empty()) {
-            for (const AppearanceStore* s : {&local_, &global_}) {
-              if (const TexRef* t = s->ringTex.find(idHash(rids[r]))) {
-                ref = t;
-                if (!store) store = s;
-                break;
-              }
-            }
-          }
-          refs.push_back(ref);
-        }
-        if (!store || !refs[0]) continue;
-        bool ok = true;
-        for (uint32_t k = 0; k < poly.ringCount; ++k) {
-          uint32_t r = poly.firstRing + k;
-          uint32_t n = geom.ringStart[r + 1] - geom.ringStart[r];
-          const TexRef* ref = refs[k];
-          // GML rings repeat the first point; the texture coordinates usually do too.
-          if (!ref || (ref->count != n && ref->count != n + 1)) ok = false;
-        }
-        if (!ok) {
-          diag.warning("texture-coords-mismatch",
-                        "texture coordinates do not match the ring's points; polygon left untextured", uri_,
-                        ctx.obj.sourceLine, ctx.obj.id);
-          continue;
-        }
-        if (geom.uvs.size() != geom.points.size()) geom.uvs.resize(geom.points.size(), Vec2f{0, 0});
-        for (uint32_t k = 0; k < poly.ringCount; ++k) {
-          uint32_t r = poly.firstRing + k;
-          uint32_t b = geom.ringStart[r], n = geom.ringStart[r + 1] - b;
-          const TexRef* ref = refs[k];
-          for (uint32_t i = 0; i < n; ++i) {
-            const float* uv = &store->uvs[ref->offset + 2 * i];
-            geom.uvs[b + i] = {uv[0], uv[1]};
-          }
-        }
-        poly.texture = textureIndex(*store, refs[0]->texture);
+        refs.push_back(ref);
       }
+      if (!store || !refs[0]) continue;
+      bool ok = true;
+      for (uint32_t k = 0; k < poly.ringCount; ++k) {
+        uint32_t r = poly.firstRing + k;
+        uint32_t n = geom.ringStart[r + 1] - geom.ringStart[r];
+        const TexRef* ref = refs[k];
+        // GML rings repeat the first point; the texture coordinates usually do too.
+        if (!ref || (ref->count != n && ref->count != n + 1)) ok = false;
+      }
+      if (!ok) {
+        diag.warning("texture-coords-mismatch",
+                     "texture coordinates do not match the ring's points; polygon left untextured", uri_,
+                     ctx.obj.sourceLine, ctx.obj.id);
+        continue;
+      }
+      if (geom.uvs.size() != geom.points.size()) geom.uvs.resize(geom.points.size(), Vec2f{0, 0});
+      for (uint32_t k = 0; k < poly.ringCount; ++k) {
+        uint32_t r = poly.firstRing + k;
+        uint32_t b = geom.ringStart[r], n = geom.ringStart[r + 1] - b;
+        const TexRef* ref = refs[k];
+        for (uint32_t i = 0; i < n; ++i) {
+          const float* uv = &store->uvs[ref->offset + 2 * i];
+          geom.uvs[b + i] = {uv[0], uv[1]};
+        }
+      }
+      poly.texture = textureIndex(*store, refs[0]->texture);
     }
   }
-
+}
 
 CityObject build(PendingBuilding& b, const AppearanceStore& global, DiagnosticSink& diag) {
   resolveHrefs(b, diag);
@@ -648,8 +695,7 @@ struct SharedAppearance {
     int64_t newlines;
   };
   std::vector<Mark> marks;
-  size_t fileSize = 0;        // bytes scanned when no appearance was found (the whole file)
-
+  size_t fileSize = 0;  // bytes scanned when no appearance was found (the whole file)
 };
 
 class Parser {
@@ -677,7 +723,7 @@ class Parser {
   bool sawRoot = false;
   bool isCityGml = false;
   bool objectsAfterAppearance = false;
-  bool cityGml3 = false;                 // the document is CityGML 3.0
+  bool cityGml3 = false;  // the document is CityGML 3.0
   std::string fileSrs;
 
   static void onStart(void* ud, const xmlChar* local, const xmlChar* prefix, const xmlChar* uri, int nbNs,
@@ -702,8 +748,9 @@ class Parser {
       if (p->fatal) return;
       p->fatal = true;
       std::string id = p->objects_.empty() ? std::string() : p->objects_.front().obj.id;
-      p->diag_.error("xml-malformed", "malformed XML: " + msg + (id.empty() ? "" : " (inside this object, which is dropped)"),
-                     p->uri_, err->line + p->lineOffset, id);
+      p->diag_.error("xml-malformed",
+                     "malformed XML: " + msg + (id.empty() ? "" : " (inside this object, which is dropped)"), p->uri_,
+                     err->line + p->lineOffset, id);
     } else {
       p->diag_.warning("xml-error", "XML error: " + msg, p->uri_, err->line + p->lineOffset);
     }
@@ -735,7 +782,7 @@ class Parser {
                   (systemId ? std::string(" (external: ") + reinterpret_cast<const char*>(systemId) + ")" : "") +
                   "; entity declarations are refused (billion-laughs and external-entity protection)");
   }
-  int64_t lineOffset = 0;  // added to libxml2's line numbers (chunked parsing: lines not fed)
+  int64_t lineOffset = 0;                // added to libxml2's line numbers (chunked parsing: lines not fed)
   std::atomic<bool>* stopAll = nullptr;  // set when any parser of the file must stop
 
  private:
@@ -755,14 +802,14 @@ class Parser {
   int depth_ = 0;
   int skipDepth_ = -1;  // ignoring everything until the element at this depth ends
   std::string skipType_;
-  int memberDepth_ = -1;   // depth of core:cityObjectMember
-  int globalAppDepth_ = -1;  // depth of a top-level appearanceMember being parsed
-  int localAppDepth_ = -1;   // depth of an object-local app:appearance
-  std::vector<ObjCtx> objects_;   // stack: building, part, ...
-  std::vector<ObjCtx> doneParts_; // finished parts of the current top-level building (flattened)
-  std::vector<std::pair<int, int>> lodStack_;              // (depth, lod)
+  int memberDepth_ = -1;                       // depth of core:cityObjectMember
+  int globalAppDepth_ = -1;                    // depth of a top-level appearanceMember being parsed
+  int localAppDepth_ = -1;                     // depth of an object-local app:appearance
+  std::vector<ObjCtx> objects_;                // stack: building, part, ...
+  std::vector<ObjCtx> doneParts_;              // finished parts of the current top-level building (flattened)
+  std::vector<std::pair<int, int>> lodStack_;  // (depth, lod)
   std::vector<std::pair<int, SurfaceType>> surfaceStack_;  // (depth, type)
-  std::vector<int> reversedStack_;                          // depths of OrientableSurface "-"
+  std::vector<int> reversedStack_;                         // depths of OrientableSurface "-"
   int envelopeDepth_ = -1;
   int fileDim_ = 3;
 
@@ -826,7 +873,9 @@ class Parser {
     return false;
   }
   int currentLod() const { return lodStack_.empty() ? -1 : lodStack_.back().second; }
-  SurfaceType currentSurface() const { return surfaceStack_.empty() ? SurfaceType::Unknown : surfaceStack_.back().second; }
+  SurfaceType currentSurface() const {
+    return surfaceStack_.empty() ? SurfaceType::Unknown : surfaceStack_.back().second;
+  }
   bool reversed() const { return reversedStack_.size() % 2 == 1; }
 
   void startSkip(int d) { skipDepth_ = d; }
@@ -935,13 +984,17 @@ class Parser {
       // A property of the object: geometry, structure, appearance, or an attribute.
       if (std::strncmp(reinterpret_cast<const char*>(local), "lod", 3) == 0 && local[3] >= '0' && local[3] <= '4') {
         if (isCurveProperty(local) || ns == Ns::Uro) {  // curves; i-UR geometry-like props are not surfaces
-          if (ns == Ns::Uro) beginCapture(local, ns, nbAttrs, attrs, d);
-          else startSkip(d);
+          if (ns == Ns::Uro)
+            beginCapture(local, ns, nbAttrs, attrs, d);
+          else
+            startSkip(d);
           return;
         }
         lodStack_.push_back({d, local[3] - '0'});
-        if (eq(local, "lod0FootPrint")) surfaceStack_.push_back({d, SurfaceType::Ground});
-        else if (eq(local, "lod0RoofEdge")) surfaceStack_.push_back({d, SurfaceType::Roof});
+        if (eq(local, "lod0FootPrint"))
+          surfaceStack_.push_back({d, SurfaceType::Ground});
+        else if (eq(local, "lod0RoofEdge"))
+          surfaceStack_.push_back({d, SurfaceType::Roof});
         // CityGML 3.0: a building's own LOD0 surface is its footprint (the roof edge is a
         // con:RoofSurface boundary).
         else if (cityGml3 && eq(local, "lod0MultiSurface") && isBuildingType(cur.obj.type))
@@ -957,9 +1010,9 @@ class Parser {
           (ns == Ns::Bldg && (eq(local, "buildingPart") || eq(local, "buildingInstallation") ||
                               eq(local, "buildingConstructiveElement"))))
         return;
-      if (ns == Ns::Bldg && (eq(local, "buildingRoom") || eq(local, "buildingFurniture") ||
-                             eq(local, "buildingSubdivision"))) {
-        stats_.skippedByType[eq(local, "buildingRoom")       ? "BuildingRoom"
+      if (ns == Ns::Bldg &&
+          (eq(local, "buildingRoom") || eq(local, "buildingFurniture") || eq(local, "buildingSubdivision"))) {
+        stats_.skippedByType[eq(local, "buildingRoom")        ? "BuildingRoom"
                              : eq(local, "buildingFurniture") ? "BuildingFurniture"
                                                               : "BuildingSubdivision"]++;
         startSkip(d);
@@ -1026,9 +1079,9 @@ class Parser {
     if (eq(local, "OrientableSurface")) {
       if (attrValue(nbAttrs, attrs, "orientation") == "-") reversedStack_.push_back(d);
     }
-    if (!inPolygon_ && (eq(local, "CompositeSurface") || eq(local, "MultiSurface") || eq(local, "Shell") ||
-                        eq(local, "Solid") || eq(local, "OrientableSurface") || eq(local, "TriangulatedSurface") ||
-                        eq(local, "Surface"))) {
+    if (!inPolygon_ &&
+        (eq(local, "CompositeSurface") || eq(local, "MultiSurface") || eq(local, "Shell") || eq(local, "Solid") ||
+         eq(local, "OrientableSurface") || eq(local, "TriangulatedSurface") || eq(local, "Surface"))) {
       std::string id = attrValue(nbAttrs, attrs, "id");
       int lod = currentLod();
       if (!id.empty() && lod >= 0) aggregateStack_.push_back({d, id, lod, objects_.back().polygonCount(lod)});
@@ -1080,7 +1133,8 @@ class Parser {
       if (text_.size() + size_t(len) > kMaxCoordinateText) {
         if (!stopped)
           refuse("coordinates-too-large", "one coordinate list is larger than " +
-                                              std::to_string(kMaxCoordinateText >> 20) + " MB; the file is refused from here on");
+                                              std::to_string(kMaxCoordinateText >> 20) +
+                                              " MB; the file is refused from here on");
         return;
       }
       text_.append(ch, len);
@@ -1205,14 +1259,16 @@ class Parser {
     ok = parseDoubles(text_.data(), text_.data() + text_.size(), nums_);
     if (!ok) {
       polygonBad_ = true;
-      diag_.warning("coordinate-invalid", "coordinates contain a value that is not a finite number; polygon " +
-                                              (polygonId_.empty() ? std::string("(no id)") : polygonId_) + " dropped",
+      diag_.warning("coordinate-invalid",
+                    "coordinates contain a value that is not a finite number; polygon " +
+                        (polygonId_.empty() ? std::string("(no id)") : polygonId_) + " dropped",
                     uri_, line(), objects_.empty() ? std::string() : objects_.back().obj.id);
     } else {
       if (nums_.size() % coordDim_ != 0) {
         polygonBad_ = true;
-        diag_.warning("coordinate-count", "coordinate count " + std::to_string(nums_.size()) +
-                                              " is not a multiple of the dimension " + std::to_string(coordDim_),
+        diag_.warning("coordinate-count",
+                      "coordinate count " + std::to_string(nums_.size()) + " is not a multiple of the dimension " +
+                          std::to_string(coordDim_),
                       uri_, line(), objects_.empty() ? std::string() : objects_.back().obj.id);
       } else if (inRing_) {
         for (size_t i = 0; i + coordDim_ <= nums_.size(); i += coordDim_)
@@ -1239,8 +1295,9 @@ class Parser {
       polyPoints_.resize(b);
       if (polyRingStart_.size() == 1 && !polygonBad_) {  // exterior unusable
         polygonBad_ = true;
-        diag_.warning("polygon-degenerate", "polygon " + (polygonId_.empty() ? std::string("(no id)") : polygonId_) +
-                                                " has fewer than 3 distinct points; dropped",
+        diag_.warning("polygon-degenerate",
+                      "polygon " + (polygonId_.empty() ? std::string("(no id)") : polygonId_) +
+                          " has fewer than 3 distinct points; dropped",
                       uri_, line(), objects_.empty() ? std::string() : objects_.back().obj.id);
       }
       return;
@@ -1259,8 +1316,9 @@ class Parser {
     ObjCtx& ctx = objects_.back();
     if (polygonBad_ || polyRingStart_.size() < 2) {
       if (!polygonBad_)
-        diag_.warning("polygon-degenerate", "polygon " + (polygonId_.empty() ? std::string("(no id)") : polygonId_) +
-                                                " has fewer than 3 distinct points; dropped",
+        diag_.warning("polygon-degenerate",
+                      "polygon " + (polygonId_.empty() ? std::string("(no id)") : polygonId_) +
+                          " has fewer than 3 distinct points; dropped",
                       uri_, line(), ctx.obj.id);
       return;
     }
@@ -1329,8 +1387,8 @@ class Parser {
     attrDepth_ = -1;
     attrStack_.clear();
     if (attrTextTruncated_)
-      diag_.error("attribute-too-large", attrRoot_.key + " is larger than 1 MiB: refused, only its first MiB is kept", uri_, line(),
-                    objects_.back().obj.id);
+      diag_.error("attribute-too-large", attrRoot_.key + " is larger than 1 MiB: refused, only its first MiB is kept",
+                  uri_, line(), objects_.back().obj.id);
     const std::string& objectId = objects_.back().obj.id;
     // An object of an Application Domain Extension twin does not know (a property in a namespace
     // that is not CityGML's or i-UR's, wrapping an object with a gml:id, e.g. an ADE's
@@ -1338,11 +1396,12 @@ class Parser {
     if (attrRoot_.ns == Ns::Other && attrRoot_.children.size() == 1 && attrRoot_.children[0].ns == Ns::Other &&
         attrRoot_.children[0].hasId && !attrRoot_.children[0].local.empty() &&
         std::isupper(static_cast<unsigned char>(attrRoot_.children[0].local[0]))) {
-      diag_.warning("ade-object-skipped",
-                    attrRoot_.children[0].key + " (in " + attrRoot_.key +
-                        ") is an object of an Application Domain Extension twin does not read: skipped" +
-                        (attrGeometries_ ? " with its " + std::to_string(attrGeometries_) + " geometries" : std::string()),
-                    uri_, line(), objectId);
+      diag_.warning(
+          "ade-object-skipped",
+          attrRoot_.children[0].key + " (in " + attrRoot_.key +
+              ") is an object of an Application Domain Extension twin does not read: skipped" +
+              (attrGeometries_ ? " with its " + std::to_string(attrGeometries_) + " geometries" : std::string()),
+          uri_, line(), objectId);
       return;
     }
     if (attrGeometries_) {
@@ -1358,8 +1417,9 @@ class Parser {
     Attribute a;
     if (convert(attrRoot_, a)) addAttribute(objects_.back().obj, std::move(a));
     if (unknownValues_)
-      diag_.info("unknown-value", attrRoot_.key + ": " + std::to_string(unknownValues_) +
-                                      " value(s) PLATEAU marks unknown (-9999, 9999 storeys) read as missing",
+      diag_.info("unknown-value",
+                 attrRoot_.key + ": " + std::to_string(unknownValues_) +
+                     " value(s) PLATEAU marks unknown (-9999, 9999 storeys) read as missing",
                  uri_, line(), objectId);
   }
 
@@ -1474,8 +1534,8 @@ class Parser {
         out.codeName = codeLists_.lookup(vfs::resolve(uri_, n.codeSpace), t);
         return true;
       }
-      static const std::unordered_set<std::string> integers = {
-          "bldg:storeysAboveGround", "bldg:storeysBelowGround", "bldg:yearOfConstruction", "bldg:yearOfDemolition"};
+      static const std::unordered_set<std::string> integers = {"bldg:storeysAboveGround", "bldg:storeysBelowGround",
+                                                               "bldg:yearOfConstruction", "bldg:yearOfDemolition"};
       double v;
       if (!n.uom.empty() && parseDoubleText(t, v)) {
         out.type = AttributeType::Double;  // a measure: always a number with a unit
@@ -1738,8 +1798,10 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
       }
       size_t off = wStart + lt;
       int64_t nl = newlinesBefore;
-      if (off >= pos) nl += countNewlines(chunk, chunk + (off - pos));
-      else nl -= countNewlines(w + lt, chunk);
+      if (off >= pos)
+        nl += countNewlines(chunk, chunk + (off - pos));
+      else
+        nl -= countNewlines(w + lt, chunk);
       marks.push_back({off, nl});
       nextMark = off + kMarkSpacing;
     }
@@ -1794,15 +1856,14 @@ class CityGmlReader : public Reader {
     appearancePrePass(uri, options, *shared);
 
     // Pass 2: the city objects, in `parallelism` byte ranges parsed at once (on as many threads)
-    // when the caller allows it and the file is plain and large. Each range starts at a member's start tag; its parser is
-    // fed the file's beginning up to the first member (root tag, namespaces, envelope) first, and
-    // the root's end tag after the range. When nothing but appearances follows the members, the
-    // last range stops there.
+    // when the caller allows it and the file is plain and large. Each range starts at a member's start tag; its parser
+    // is fed the file's beginning up to the first member (root tag, namespaces, envelope) first, and the root's end tag
+    // after the range. When nothing but appearances follows the members, the last range stops there.
     std::vector<std::pair<size_t, int64_t>> ranges;  // (begin offset, newlines before it)
     const auto& marks = shared->marks;
     const size_t end = shared->found ? shared->tailFrom : shared->fileSize;
-    if (options.parallelism > 1 && !vfs::isZipUri(uri) && marks.size() > 1 &&
-        !shared->rootClose.empty() && marks.front().offset < (1u << 20)) {
+    if (options.parallelism > 1 && !vfs::isZipUri(uri) && marks.size() > 1 && !shared->rootClose.empty() &&
+        marks.front().offset < (1u << 20)) {
       const size_t first = marks.front().offset, span = end - first;
       ranges.push_back({first, marks.front().newlines});
       for (int k = 1; k < options.parallelism; ++k) {
@@ -1833,7 +1894,7 @@ class CityGmlReader : public Reader {
         prefix.resize(ranges.front().first);
         if (!in || in->read(prefix.data(), prefix.size()) != int64_t(prefix.size())) {
           diag.error("file-unreadable", "cannot read " + uri, uri);
-                return false;
+          return false;
         }
       }
       const size_t n = ranges.size();
@@ -1848,9 +1909,10 @@ class CityGmlReader : public Reader {
         bool last = i + 1 == n;
         bool early = false;
         std::string close = shared->rootClose;
-        partOk[i] = runParser(p, uri, diag, options, last ? (shared->found ? shared->tailFrom : 0) : ranges[i + 1].first,
-                              last ? atLimit : std::function<std::string()>([&] { return close; }), partFed[i], early,
-                              prefix, ranges[i].first);
+        partOk[i] =
+            runParser(p, uri, diag, options, last ? (shared->found ? shared->tailFrom : 0) : ranges[i + 1].first,
+                      last ? atLimit : std::function<std::string()>([&] { return close; }), partFed[i], early, prefix,
+                      ranges[i].first);
         partStopped[i] = early;
         partRoot[i] = p.sawRoot, partGml[i] = p.isCityGml, partFatal[i] = p.fatal;
         if (p.cityGml3) cityGml3 = true;
@@ -1902,7 +1964,8 @@ class CityGmlReader : public Reader {
     }
     if (unsupported)
       diag.warning("texture-unsupported",
-                   std::to_string(unsupported) + " georeferenced textures or generated texture coordinates ignored", uri);
+                   std::to_string(unsupported) + " georeferenced textures or generated texture coordinates ignored",
+                   uri);
     if (fatal || (stoppedEarly && shared->diag.errorCount())) return false;
     return true;
   }

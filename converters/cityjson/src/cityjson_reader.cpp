@@ -48,7 +48,8 @@ bool toAttribute(const std::string& key, const json& v, Attribute& a) {
   a.key = key;
   switch (v.type()) {
     case json::value_t::null:
-    case json::value_t::discarded: return false;
+    case json::value_t::discarded:
+      return false;
     case json::value_t::boolean:
       a.type = AttributeType::Boolean;
       a.boolean = v.get<bool>();
@@ -157,9 +158,12 @@ Appearance parseAppearance(const json& doc, const std::string& baseUri) {
 bool parseLod(const json& g, int& lod, double& refinement) {
   auto it = g.find("lod");
   if (it == g.end()) return false;
-  if (it->is_number()) refinement = it->get<double>();
-  else if (it->is_string()) refinement = std::atof(it->get<std::string>().c_str());
-  else return false;
+  if (it->is_number())
+    refinement = it->get<double>();
+  else if (it->is_string())
+    refinement = std::atof(it->get<std::string>().c_str());
+  else
+    return false;
   if (!(refinement >= 0 && refinement < 5)) return false;
   lod = int(std::floor(refinement));
   return true;
@@ -199,14 +203,15 @@ class FeatureConverter {
                              v[2].get<double>() * header_.scale[2] + header_.translate[2]});
       }
       if (bad)
-        diag_.error("cityjson-bad-vertex", std::to_string(bad) + " vertices are not three numbers; surfaces using them are dropped",
-                    uri_, line_);
+        diag_.error("cityjson-bad-vertex",
+                    std::to_string(bad) + " vertices are not three numbers; surfaces using them are dropped", uri_,
+                    line_);
     }
     app_ = parseAppearance(doc, uri_);
     for (auto& t : app_.textures)
       if (!t.uri.empty() && checkedTextures_.insert(t.uri).second && !vfs::exists(t.uri))
-        diag_.warning("texture-missing", "texture image " + t.uri + " not found; its surfaces are drawn in a plain colour",
-                      uri_, line_);
+        diag_.warning("texture-missing",
+                      "texture image " + t.uri + " not found; its surfaces are drawn in a plain colour", uri_, line_);
     objects_ = objects;
     for (auto& [id, o] : objects->items()) {
       if (options_.cancel && options_.cancel->load()) return false;
@@ -220,7 +225,8 @@ class FeatureConverter {
         for (auto& pid : *p)
           if (!pid.is_string() || !objects->contains(pid.get<std::string>())) {
             diag_.warning("cityjson-broken-reference",
-                          "parent " + pid.dump() + " is not in the file; the object is read on its own", uri_, line_, id);
+                          "parent " + pid.dump() + " is not in the file; the object is read on its own", uri_, line_,
+                          id);
             topLevel = true;
           }
       }
@@ -367,8 +373,10 @@ class FeatureConverter {
     if (!from.uvs.empty() && to.uvs.size() != to.points.size()) to.uvs.resize(to.points.size(), Vec2f{0, 0});
     to.points.insert(to.points.end(), from.points.begin(), from.points.end());
     for (size_t r = 1; r < from.ringStart.size(); ++r) to.ringStart.push_back(pointBase + from.ringStart[r]);
-    if (!from.uvs.empty()) to.uvs.insert(to.uvs.end(), from.uvs.begin(), from.uvs.end());
-    else if (!to.uvs.empty()) to.uvs.resize(to.points.size(), Vec2f{0, 0});
+    if (!from.uvs.empty())
+      to.uvs.insert(to.uvs.end(), from.uvs.begin(), from.uvs.end());
+    else if (!to.uvs.empty())
+      to.uvs.resize(to.points.size(), Vec2f{0, 0});
     for (auto p : from.polygons) {
       p.firstRing += ringBase;
       if (p.texture >= 0) p.texture = remapTexture(p.texture);
@@ -431,8 +439,8 @@ class FeatureConverter {
     if (t < 0 || !tpl || refIndex < 0 || size_t(refIndex) >= vertices_.size() || m == gj.end() || !m->is_array() ||
         m->size() != 16) {
       diag_.error("cityjson-bad-template",
-                  "geometry instance with a missing template, reference point or 4x4 transformationMatrix; skipped", uri_,
-                  line_, obj.id);
+                  "geometry instance with a missing template, reference point or 4x4 transformationMatrix; skipped",
+                  uri_, line_, obj.id);
       return;
     }
     double M[16];
@@ -442,7 +450,8 @@ class FeatureConverter {
     placed.reserve(header_.templateVertices.size());
     for (auto& v : header_.templateVertices) {
       std::array<double, 3> p;
-      for (int r = 0; r < 3; ++r) p[r] = M[4 * r] * v[0] + M[4 * r + 1] * v[1] + M[4 * r + 2] * v[2] + M[4 * r + 3] + origin[r];
+      for (int r = 0; r < 3; ++r)
+        p[r] = M[4 * r] * v[0] + M[4 * r + 1] * v[1] + M[4 * r + 2] * v[2] + M[4 * r + 3] + origin[r];
       placed.push_back(p);
     }
     // The instance's appearance comes from the template's geometry object.
@@ -453,9 +462,12 @@ class FeatureConverter {
                        std::vector<double>& refinement) {
     std::string type = str(gj, "type");
     int depth = 0;  // array levels above a surface
-    if (type == "MultiSurface" || type == "CompositeSurface") depth = 1;
-    else if (type == "Solid") depth = 2;
-    else if (type == "MultiSolid" || type == "CompositeSolid") depth = 3;
+    if (type == "MultiSurface" || type == "CompositeSurface")
+      depth = 1;
+    else if (type == "Solid")
+      depth = 2;
+    else if (type == "MultiSolid" || type == "CompositeSolid")
+      depth = 3;
     else {
       stats_.skippedByType[type.empty() ? "(geometry without type)" : type + " geometry"]++;
       return;
@@ -509,8 +521,10 @@ class FeatureConverter {
       if (texOk) {
         const json* first = at(at(tex, 0), 0);
         ti = indexOf(first);
-        if (!first || first->is_null()) texOk = false;
-        else if (ti < 0 || size_t(ti) >= app_.textures.size()) texOk = false, ++badTextures;
+        if (!first || first->is_null())
+          texOk = false;
+        else if (ti < 0 || size_t(ti) >= app_.textures.size())
+          texOk = false, ++badTextures;
       }
       size_t pointsBefore = g.points.size();
       size_t ringsBefore = g.ringStart.size();
@@ -537,8 +551,10 @@ class FeatureConverter {
           Vec2f uv{0, 0};
           if (ringTex) {
             int ui = indexOf(&(*tr)[k + 1]);
-            if (ui >= 0 && size_t(ui) < app_.uvs.size()) uv = app_.uvs[ui];
-            else texOk = false, ++badTextures;
+            if (ui >= 0 && size_t(ui) < app_.uvs.size())
+              uv = app_.uvs[ui];
+            else
+              texOk = false, ++badTextures;
           }
           uvs.push_back(uv);
         }
@@ -572,8 +588,7 @@ class FeatureConverter {
 
     const json& bj = *b;
     if (depth == 1) {
-      for (size_t s = 0; s < bj.size(); ++s)
-        addSurface(bj[s], at(semValues, s), at(matValues, s), at(texValues, s));
+      for (size_t s = 0; s < bj.size(); ++s) addSurface(bj[s], at(semValues, s), at(matValues, s), at(texValues, s));
     } else if (depth == 2) {
       // A solid's first shell is its outside; inner shells bound voids and are not drawn.
       const json* shell = at(&bj, 0);
@@ -629,11 +644,14 @@ size_t tooDeepAt(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (inString) {
-      if (c == '\\') ++i;
-      else if (c == '"') inString = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
       continue;
     }
-    if (c == '"') inString = true;
+    if (c == '"')
+      inString = true;
     else if (c == '[' || c == '{') {
       if (++depth > kMaxJsonDepth) return i;
     } else if (c == ']' || c == '}') {
@@ -668,7 +686,8 @@ bool readHeader(const json& doc, const ReadOptions& options, const std::string& 
       if (ok) h.scale[k] = (*s)[k].get<double>(), h.translate[k] = (*tr)[k].get<double>();
     }
     if (!ok) {
-      diag.error("cityjson-malformed", "\"transform\" needs \"scale\" and \"translate\" of three numbers each", uri, line);
+      diag.error("cityjson-malformed", "\"transform\" needs \"scale\" and \"translate\" of three numbers each", uri,
+                 line);
       return false;
     }
   }
@@ -740,8 +759,9 @@ class CityJsonReader : public Reader {
     stats.bytes += text.size();
     if (options.bytesRead) *options.bytesRead += text.size();
     if (size_t at = tooDeepAt(text); at != std::string::npos) {
-      diag.error("json-too-deep", "JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels deep; file refused",
-                 uri, lineOf(text, at));
+      diag.error("json-too-deep",
+                 "JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels deep; file refused", uri,
+                 lineOf(text, at));
       return false;
     }
     json doc;
@@ -806,8 +826,9 @@ class CityJsonReader : public Reader {
       size_t b = line.find_first_not_of(" \t\r");
       if (b == std::string_view::npos) return;
       if (tooDeepAt(line) != std::string_view::npos) {
-        diag.error("json-too-deep", "JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels deep; line skipped",
-                   uri, lineNo);
+        diag.error("json-too-deep",
+                   "JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels deep; line skipped", uri,
+                   lineNo);
         if (!haveHeader) stop = true;
         return;
       }
@@ -866,11 +887,15 @@ class CityJsonReader : public Reader {
         diag.error("input-unreadable", "read error", uri, lineNo);
         return false;
       }
-      if (n == 0) eof = true;
-      else buffer.append(buf, size_t(n));
+      if (n == 0)
+        eof = true;
+      else
+        buffer.append(buf, size_t(n));
       if (buffer.size() > kMaxDocumentBytes) {
-        diag.error("cityjson-too-large", "a line longer than " + std::to_string(kMaxDocumentBytes >> 30) +
-                                             " GB: not a CityJSONSeq feature; reading stopped", uri, lineNo + 1);
+        diag.error("cityjson-too-large",
+                   "a line longer than " + std::to_string(kMaxDocumentBytes >> 30) +
+                       " GB: not a CityJSONSeq feature; reading stopped",
+                   uri, lineNo + 1);
         return haveHeader;
       }
       if (options.cancel && options.cancel->load()) break;
@@ -884,7 +909,8 @@ class CityJsonReader : public Reader {
 std::unique_ptr<Reader> createReader() { return std::make_unique<CityJsonReader>(); }
 
 bool sniff(std::string_view head) {
-  return head.find("\"CityJSON\"") != std::string_view::npos || head.find("\"CityJSONFeature\"") != std::string_view::npos ||
+  return head.find("\"CityJSON\"") != std::string_view::npos ||
+         head.find("\"CityJSONFeature\"") != std::string_view::npos ||
          head.find("\"CityObjects\"") != std::string_view::npos;
 }
 

@@ -35,7 +35,8 @@ struct Feature {
   std::map<std::string, int> materialIndex;  // material name -> index in obj.materials / textures
 };
 
-Feature newFeature(const std::string& id, const std::string& name, const std::string& uri, const Placement& p, int lod) {
+Feature newFeature(const std::string& id, const std::string& name, const std::string& uri, const Placement& p,
+                   int lod) {
   Feature f;
   f.obj.id = id;
   f.obj.type = "Building";
@@ -77,8 +78,9 @@ std::map<std::string, ObjMaterial> readMtl(const std::string& uri, const std::st
   std::vector<uint8_t> data;
   std::string err;
   if (!vfs::readAll(uri, data, err, 64ull << 20)) {
-    diag.warning("mtl-missing", "material library " + uri + " not readable (" + err + "); objects keep a default colour",
-                 objUri, objLine);
+    diag.warning("mtl-missing",
+                 "material library " + uri + " not readable (" + err + "); objects keep a default colour", objUri,
+                 objLine);
     return out;
   }
   std::string text(data.begin(), data.end());
@@ -101,14 +103,16 @@ std::map<std::string, ObjMaterial> readMtl(const std::string& uri, const std::st
                                  float(std::clamp(bl, 0.0, 1.0))};
     } else if (cur && line.rfind("d ", 0) == 0) {
       double d = 1;
-      if (std::sscanf(line.c_str() + 2, "%lf", &d) == 1) cur->material.transparency = float(1 - std::clamp(d, 0.0, 1.0));
+      if (std::sscanf(line.c_str() + 2, "%lf", &d) == 1)
+        cur->material.transparency = float(1 - std::clamp(d, 0.0, 1.0));
     } else if (cur && line.rfind("map_Kd ", 0) == 0) {
       std::string file = line.substr(line.find_last_of(" \t") + 1);  // options (-s ...) come before the name
       std::replace(file.begin(), file.end(), '\\', '/');
       cur->texture = vfs::resolve(uri, file);
       if (!vfs::exists(cur->texture))
-        diag.warning("texture-missing", "texture image " + cur->texture + " (material library " + uri +
-                                            ") not found; its surfaces are drawn in a plain colour",
+        diag.warning("texture-missing",
+                     "texture image " + cur->texture + " (material library " + uri +
+                         ") not found; its surfaces are drawn in a plain colour",
                      objUri, objLine);
     }
   }
@@ -178,8 +182,8 @@ bool readObj(const std::string& uri, const ReadOptions& options, ObjectSink& sin
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     if (line.size() < 2 || line[0] == '#') continue;
-    std::string rest(line.substr(line.find_first_of(" \t") == std::string_view::npos ? line.size()
-                                                                                      : line.find_first_of(" \t") + 1));
+    std::string rest(
+        line.substr(line.find_first_of(" \t") == std::string_view::npos ? line.size() : line.find_first_of(" \t") + 1));
     if (line.rfind("v ", 0) == 0 || line.rfind("v\t", 0) == 0) {
       double x, y, z;
       if (std::sscanf(rest.c_str(), "%lf %lf %lf", &x, &y, &z) != 3 || !std::isfinite(x + y + z)) {
@@ -245,8 +249,10 @@ bool readObj(const std::string& uri, const ReadOptions& options, ObjectSink& sin
       }
       for (size_t k = 0; k < fv.size(); ++k) {
         f.geom.points.push_back(v[size_t(fv[k])]);
-        if (textured) f.geom.uvs.push_back(vt[size_t(ft[k])]);
-        else if (!f.geom.uvs.empty()) f.geom.uvs.push_back({0, 0});
+        if (textured)
+          f.geom.uvs.push_back(vt[size_t(ft[k])]);
+        else if (!f.geom.uvs.empty())
+          f.geom.uvs.push_back({0, 0});
       }
       f.geom.ringStart.push_back(uint32_t(f.geom.points.size()));
       f.geom.polygons.push_back(poly);
@@ -271,8 +277,7 @@ bool readObj(const std::string& uri, const ReadOptions& options, ObjectSink& sin
     }
     if (options.cancel && options.cancel->load()) return true;
   }
-  if (badFaces > 5)
-    diag.warning("obj-bad-face", std::to_string(badFaces) + " faces skipped in all", uri);
+  if (badFaces > 5) diag.warning("obj-bad-face", std::to_string(badFaces) + " faces skipped in all", uri);
   emit(f, sink, stats);
   return true;
 }
@@ -336,10 +341,22 @@ Mat4 nodeMatrix(const json& n) {
   read("rotation", q.data(), 4);
   read("scale", sc.data(), 3);
   double x = q[0], y = q[1], z = q[2], w = q[3];
-  Mat4 m = {1 - 2 * (y * y + z * z), 2 * (x * y + z * w),     2 * (x * z - y * w),     0,
-            2 * (x * y - z * w),     1 - 2 * (x * x + z * z), 2 * (y * z + x * w),     0,
-            2 * (x * z + y * w),     2 * (y * z - x * w),     1 - 2 * (x * x + y * y), 0,
-            t[0],                    t[1],                    t[2],                    1};
+  Mat4 m = {1 - 2 * (y * y + z * z),
+            2 * (x * y + z * w),
+            2 * (x * z - y * w),
+            0,
+            2 * (x * y - z * w),
+            1 - 2 * (x * x + z * z),
+            2 * (y * z + x * w),
+            0,
+            2 * (x * z + y * w),
+            2 * (y * z - x * w),
+            1 - 2 * (x * x + y * y),
+            0,
+            t[0],
+            t[1],
+            t[2],
+            1};
   for (int c = 0; c < 3; ++c)
     for (int r = 0; r < 3; ++r) m[c * 4 + r] *= sc[c];
   return m;
@@ -397,7 +414,8 @@ class Gltf {
         buffers.push_back(bin);
       } else if (uriB.rfind("data:", 0) == 0) {
         size_t comma = uriB.find(',');
-        buffers.push_back(comma == std::string::npos ? std::string() : base64Decode(std::string_view(uriB).substr(comma + 1)));
+        buffers.push_back(comma == std::string::npos ? std::string()
+                                                     : base64Decode(std::string_view(uriB).substr(comma + 1)));
       } else {
         std::vector<uint8_t> ext;
         std::string err;
@@ -424,7 +442,10 @@ class Gltf {
     components = ct->second;
     int type = a.value("componentType", 0);
     size_t count = a.value("count", size_t(0));
-    size_t size = type == 5126 || type == 5125 ? 4 : type == 5123 || type == 5122 ? 2 : type == 5121 || type == 5120 ? 1 : 0;
+    size_t size = type == 5126 || type == 5125   ? 4
+                  : type == 5123 || type == 5122 ? 2
+                  : type == 5121 || type == 5120 ? 1
+                                                 : 0;
     if (!size || !a.contains("bufferView")) return false;
     auto& views = doc["bufferViews"];
     int vi = a["bufferView"].get<int>();
@@ -443,12 +464,36 @@ class Gltf {
         const char* p = buf.data() + off + i * stride + size_t(c) * size;
         double x = 0;
         switch (type) {
-          case 5126: { float f; std::memcpy(&f, p, 4); x = f; break; }
-          case 5125: { uint32_t u; std::memcpy(&u, p, 4); x = u; break; }
-          case 5123: { uint16_t u; std::memcpy(&u, p, 2); x = u; break; }
-          case 5122: { int16_t u; std::memcpy(&u, p, 2); x = u; break; }
-          case 5121: x = uint8_t(*p); break;
-          case 5120: x = int8_t(*p); break;
+          case 5126: {
+            float f;
+            std::memcpy(&f, p, 4);
+            x = f;
+            break;
+          }
+          case 5125: {
+            uint32_t u;
+            std::memcpy(&u, p, 4);
+            x = u;
+            break;
+          }
+          case 5123: {
+            uint16_t u;
+            std::memcpy(&u, p, 2);
+            x = u;
+            break;
+          }
+          case 5122: {
+            int16_t u;
+            std::memcpy(&u, p, 2);
+            x = u;
+            break;
+          }
+          case 5121:
+            x = uint8_t(*p);
+            break;
+          case 5120:
+            x = int8_t(*p);
+            break;
         }
         out[i * size_t(components) + size_t(c)] = x;
       }
@@ -472,7 +517,8 @@ bool readGltf(const std::string& uri, const ReadOptions& options, ObjectSink& si
   std::string stem = fileStem(uri);
   const json& nodes = g.doc.contains("nodes") && g.doc["nodes"].is_array() ? g.doc["nodes"] : json::array();
   const json& meshes = g.doc.contains("meshes") && g.doc["meshes"].is_array() ? g.doc["meshes"] : json::array();
-  const json& materials = g.doc.contains("materials") && g.doc["materials"].is_array() ? g.doc["materials"] : json::array();
+  const json& materials =
+      g.doc.contains("materials") && g.doc["materials"].is_array() ? g.doc["materials"] : json::array();
   Feature fileFeature = newFeature(stem, "", uri, p, lod);
   bool texturesDropped = false, stop = false;
   int unnamed = 0;
@@ -564,7 +610,8 @@ bool readGltf(const std::string& uri, const ReadOptions& options, ObjectSink& si
   }
   if (perFile) emit(fileFeature, sink, stats);
   if (texturesDropped)
-    diag.info("gltf-texture-ignored", "glTF textures are not carried (base colours are); export as OBJ to keep them", uri);
+    diag.info("gltf-texture-ignored", "glTF textures are not carried (base colours are); export as OBJ to keep them",
+              uri);
   return true;
 }
 
@@ -585,8 +632,8 @@ class MeshReader : public Reader {
 class PointReader : public Reader {
  public:
   bool read(const std::string& uri, const ReadOptions&, ObjectSink&, DiagnosticSink& diag, ReadStats&) override {
-    diag.error("pointcloud-not-objects", "a point cloud holds no city objects; convert it on its own into a point tileset",
-               uri);
+    diag.error("pointcloud-not-objects",
+               "a point cloud holds no city objects; convert it on its own into a point tileset", uri);
     return false;
   }
   bool readPoints(const std::string& uri, const ReadOptions& options, PointSink& sink, DiagnosticSink& diag,

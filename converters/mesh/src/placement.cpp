@@ -58,7 +58,8 @@ bool makePlacement(const std::string& uri, const ReadOptions& options, bool defa
   p.origin = {v[0], v[1], v[2]};
   if (crsIsGeographic(crs)) {
     if (std::abs(v[1]) > 90 || std::abs(v[0]) > 180) {
-      diag.error("mesh-origin", "--origin for a geographic CRS is longitude,latitude,height; got '" + origin + "'", uri);
+      diag.error("mesh-origin", "--origin for a geographic CRS is longitude,latitude,height; got '" + origin + "'",
+                 uri);
       return false;
     }
     p.enu = true;

@@ -10,12 +10,12 @@
 namespace twin::mesh {
 
 struct Placement {
-  std::string srs;        // the CRS of the placed coordinates (EPSG:4979 for east-north-up)
-  bool enu = false;       // geographic origin: local metres east, north, up about it
-  bool yUp = false;       // model y is up (glTF)
+  std::string srs;   // the CRS of the placed coordinates (EPSG:4979 for east-north-up)
+  bool enu = false;  // geographic origin: local metres east, north, up about it
+  bool yUp = false;  // model y is up (glTF)
   bool northFirst = false;
-  Vec3 origin{0, 0, 0};   // easting, northing, height / longitude, latitude, ellipsoidal height
-  LocalFrame frame;       // enu: the east-north-up frame at the origin
+  Vec3 origin{0, 0, 0};  // easting, northing, height / longitude, latitude, ellipsoidal height
+  LocalFrame frame;      // enu: the east-north-up frame at the origin
 
   // Model coordinates -> coordinates in `srs`, in its axis order.
   Vec3 place(double x, double y, double z) const;

@@ -95,7 +95,8 @@ class MojReader : public Reader {
     } guard{doc};
     if (doc->intSubset && doc->intSubset->entities) {
       diag.error("xml-entity-declared",
-                 "the document declares XML entities; they are refused (billion-laughs and external-entity protection)", uri);
+                 "the document declares XML entities; they are refused (billion-laughs and external-entity protection)",
+                 uri);
       return false;
     }
     const xmlNode* root = xmlDocGetRootElement(doc);
@@ -182,8 +183,8 @@ class MojReader : public Reader {
         a.text = value;
         obj.attributes.push_back(std::move(a));
       };
-      for (const char* k : {"地番", "大字コード", "丁目コード", "小字コード", "予備コード", "大字名", "丁目名", "小字名",
-                            "精度区分", "座標値種別", "筆界未定構成筆"})
+      for (const char* k : {"地番", "大字コード", "丁目コード", "小字コード", "予備コード", "大字名", "丁目名",
+                            "小字名", "精度区分", "座標値種別", "筆界未定構成筆"})
         addText(k, text(child(p, k)));
       addText("市区町村コード", city);
       addText("市区町村名", cityName);
@@ -192,8 +193,8 @@ class MojReader : public Reader {
       const xmlNode* shape = child(p, "形状");
       auto surf = shape ? surfaces.find(attr(shape, "idref")) : surfaces.end();
       if (surf == surfaces.end()) {
-        diag.error("mojxml-broken-reference", "parcel's 形状 refers to no surface (" + (shape ? attr(shape, "idref") : "") +
-                                                  "); parcel skipped",
+        diag.error("mojxml-broken-reference",
+                   "parcel's 形状 refers to no surface (" + (shape ? attr(shape, "idref") : "") + "); parcel skipped",
                    uri, obj.sourceLine, obj.id);
         continue;
       }
@@ -243,9 +244,10 @@ class MojReader : public Reader {
         if (pg.ringCount > 0) g.polygons.push_back(pg);
       }
       if (broken || g.polygons.empty()) {
-        diag.error("mojxml-broken-reference",
-                   "parcel's surface " + surf->first + " refers to a missing curve or point, or has no ring; parcel skipped",
-                   uri, obj.sourceLine, obj.id);
+        diag.error(
+            "mojxml-broken-reference",
+            "parcel's surface " + surf->first + " refers to a missing curve or point, or has no ring; parcel skipped",
+            uri, obj.sourceLine, obj.id);
         continue;
       }
       obj.geometries.push_back(std::move(g));

@@ -1,11 +1,11 @@
 // OGR vector reader.
 #include "twin/ogr/ogr_reader.h"
 
+#include <cpl_conv.h>
+#include <cpl_error.h>
 #include <gdal.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
-#include <cpl_conv.h>
-#include <cpl_error.h>
 
 #include <algorithm>
 #include <cmath>
@@ -106,13 +106,16 @@ bool fieldNumber(const CityObject& obj, const std::string& given, std::initializ
     return nullptr;
   };
   const Attribute* a = nullptr;
-  if (!given.empty()) a = match(given);
+  if (!given.empty())
+    a = match(given);
   else
     for (const char* u : usual)
       if ((a = match(u))) break;
   if (!a) return false;
-  if (a->type == AttributeType::Integer) v = double(a->integer);
-  else if (a->type == AttributeType::Double) v = a->number;
+  if (a->type == AttributeType::Integer)
+    v = double(a->integer);
+  else if (a->type == AttributeType::Double)
+    v = a->number;
   else {
     char* e = nullptr;
     v = std::strtod(a->text.c_str(), &e);
@@ -128,9 +131,12 @@ bool fieldNumber(const CityObject& obj, const std::string& given, std::initializ
 bool extrude(CityObject& obj, const Geometry& foot, const std::string& heightField, const std::string& storeysField,
              double floorHeight, bool swapped) {
   double h = 0, storeys = 0;
-  bool have = fieldNumber(obj, heightField, {"height", "measuredHeight", "bldg:measuredHeight", "measured_height", "高さ"}, h) &&
+  bool have = fieldNumber(obj, heightField,
+                          {"height", "measuredHeight", "bldg:measuredHeight", "measured_height", "高さ"}, h) &&
               h > 0 && h < 1000;
-  if (!have && fieldNumber(obj, storeysField, {"storeys", "storeysAboveGround", "bldg:storeysAboveGround", "floors", "階数"}, storeys) &&
+  if (!have &&
+      fieldNumber(obj, storeysField, {"storeys", "storeysAboveGround", "bldg:storeysAboveGround", "floors", "階数"},
+                  storeys) &&
       storeys > 0 && storeys < 300) {
     h = storeys * floorHeight;
     have = true;
@@ -350,7 +356,8 @@ class OgrReader : public Reader {
       OGR_L_ResetReading(layer);
       bool srsReported = false;
       if (dem && !dem->setSource(lsrs)) {
-        diag.error("dem-crs", "no transformation from layer " + layerName + "'s CRS to the DEM's; footprints stay at 0 m", uri);
+        diag.error("dem-crs",
+                   "no transformation from layer " + layerName + "'s CRS to the DEM's; footprints stay at 0 m", uri);
         dem.reset();
       }
       OGRFeatureH f;
@@ -385,8 +392,11 @@ class OgrReader : public Reader {
               a.number = OGR_F_GetFieldAsDouble(f, i);
               break;
             case OFTDate:
-            case OFTDateTime: a.type = AttributeType::Date; break;
-            default: a.type = AttributeType::String;
+            case OFTDateTime:
+              a.type = AttributeType::Date;
+              break;
+            default:
+              a.type = AttributeType::String;
           }
           if (a.key == "id" || a.key == "gml_id" || a.key == "ID") obj.id = a.text;
           obj.attributes.push_back(std::move(a));
@@ -398,7 +408,8 @@ class OgrReader : public Reader {
         if (n == 0) {
           OGRwkbGeometryType t = geom ? wkbFlatten(OGR_G_GetGeometryType(geom)) : wkbNone;
           if (t == wkbNone)
-            diag.warning("ogr-no-geometry", "feature has no geometry; skipped (layer " + layerName + ")", uri, 0, obj.id);
+            diag.warning("ogr-no-geometry", "feature has no geometry; skipped (layer " + layerName + ")", uri, 0,
+                         obj.id);
           stats.skippedByType[t == wkbNone ? "NoGeometry" : OGRGeometryTypeToName(t)]++;
           OGR_F_Destroy(f);
           continue;
@@ -410,7 +421,8 @@ class OgrReader : public Reader {
         if (buildings) {
           obj.type = "Building";
           if (dem && !putOnGround(g, *dem, tNorthFirst))
-            diag.warning("dem-outside", "footprint outside the DEM (or on its no-data cells); left at 0 m", uri, 0, obj.id);
+            diag.warning("dem-outside", "footprint outside the DEM (or on its no-data cells); left at 0 m", uri, 0,
+                         obj.id);
           if (!extrude(obj, g, heightField, storeysField, floorHeight, tNorthFirst))
             diag.warning("footprint-no-height",
                          "footprint has no usable height" +

@@ -80,10 +80,10 @@ const char* attributeTypeName(AttributeType t);
 struct Attribute {
   std::string key;  // canonical prefixed name: "bldg:measuredHeight", "uro:buildingID", "gen:図形ID"
   AttributeType type = AttributeType::String;
-  std::string text;      // String, Date (ISO 8601), Uri, Code (the code itself)
-  std::string codeName;  // Code: the name the code list gives it (empty when unresolved)
-  std::string codeSpace; // Code: the code list it comes from
-  std::string uom;       // unit of measure when the source gives one
+  std::string text;       // String, Date (ISO 8601), Uri, Code (the code itself)
+  std::string codeName;   // Code: the name the code list gives it (empty when unresolved)
+  std::string codeSpace;  // Code: the code list it comes from
+  std::string uom;        // unit of measure when the source gives one
   int64_t integer = 0;
   double number = 0.0;
   bool boolean = false;
@@ -94,9 +94,9 @@ struct Attribute {
 };
 
 struct CityObject {
-  std::string id;        // gml:id (or generated when the source has none)
-  std::string type;      // "Building", "BuildingPart", ...
-  std::string srs;       // source CRS as a canonical id, e.g. "EPSG:6697" or "EPSG:25832+7837"
+  std::string id;    // gml:id (or generated when the source has none)
+  std::string type;  // "Building", "BuildingPart", ...
+  std::string srs;   // source CRS as a canonical id, e.g. "EPSG:6697" or "EPSG:25832+7837"
   std::string sourceFile;
   int64_t sourceLine = 0;
   std::vector<Attribute> attributes;
@@ -104,7 +104,6 @@ struct CityObject {
   std::vector<Texture> textures;
   std::vector<Material> materials;
   std::vector<CityObject> children;  // BuildingParts
-
 
   const Attribute* attribute(const std::string& key) const;
   // The geometry of the given LOD, or nullptr.

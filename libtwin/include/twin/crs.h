@@ -8,9 +8,9 @@
 // JGD2011 and JGD2000 (Japan; PLATEAU's EPSG:6697 heights are T.P., referred to GSI's geoid)
 // GSIGEO2011, which twin ships (fs::dataFile "geoid/jp_gsi_gsigeo2011.tif"), inside its grid and
 // EGM96 outside it; for every other datum EGM96 (egm96_15.gtx from proj-data). A user may give
-// another grid (JPGEO2024, ... as GTX or GeoTIFF), which then applies alone. A 2D source CRS says nothing about its heights: they are taken as
-// orthometric and the geoid is applied, and `heightAssumed()` reports that.
-// A 3D geographic source CRS (ellipsoidal heights) is transformed without geoid.
+// another grid (JPGEO2024, ... as GTX or GeoTIFF), which then applies alone. A 2D source CRS says nothing about its
+// heights: they are taken as orthometric and the geoid is applied, and `heightAssumed()` reports that. A 3D geographic
+// source CRS (ellipsoidal heights) is transformed without geoid.
 //
 // Not thread-safe: make one CrsTransform per thread (`clone()`).
 
@@ -84,9 +84,9 @@ struct LocalFrame {
   Vec3 origin{0, 0, 0};  // ECEF
   Vec3 east{1, 0, 0}, north{0, 1, 0}, up{0, 0, 1};
   static LocalFrame at(const Vec3& originEcef);
-  Vec3 toEnu(const Vec3& ecef) const;   // ECEF point -> east, north, up
-  Vec3 toEcef(const Vec3& enu) const;   // east, north, up -> ECEF point
-  Vec3 dirToEnu(const Vec3& d) const;   // ECEF direction -> east, north, up components
+  Vec3 toEnu(const Vec3& ecef) const;  // ECEF point -> east, north, up
+  Vec3 toEcef(const Vec3& enu) const;  // east, north, up -> ECEF point
+  Vec3 dirToEnu(const Vec3& d) const;  // ECEF direction -> east, north, up components
 };
 
 }  // namespace twin

@@ -40,8 +40,7 @@ class DiagnosticSink {
              std::string featureId = {});
   void warning(std::string code, std::string message, std::string file = {}, int64_t line = 0,
                std::string featureId = {});
-  void info(std::string code, std::string message, std::string file = {}, int64_t line = 0,
-            std::string featureId = {});
+  void info(std::string code, std::string message, std::string file = {}, int64_t line = 0, std::string featureId = {});
 };
 
 // Collects every diagnostic up to `keepPerCode` per code (the rest are only counted) and

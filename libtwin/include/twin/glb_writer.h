@@ -102,9 +102,9 @@ bool decodeTextureImage(const std::string& uri, RgbaImage& out, std::string& err
 // one atlas (a single material: fewer draw calls, one download); others stay alone (they repeat).
 // No image exceeds maxSize pixels on a side: larger ones, and atlases that would, are downsampled.
 struct TextureSetOptions {
-  int maxSize = 4096;     // WebGL 1 devices guarantee 4096
+  int maxSize = 4096;  // WebGL 1 devices guarantee 4096
   bool atlas = true;
-  bool webp = false;      // encode re-encoded images as WebP (EXT_texture_webp) instead of JPEG/PNG
+  bool webp = false;  // encode re-encoded images as WebP (EXT_texture_webp) instead of JPEG/PNG
   int quality = 85;
   // Overviews: every image downsampled to at most imageMaxSize on a side (0: no limit but
   // maxSize), JPEGs decoded at a reduced scale down to decodeMaxDim (DCT scaling: cheap).
@@ -116,7 +116,7 @@ struct TextureUse {
   float uMin = 0, uMax = 1, vMin = 0, vMax = 1;  // range of the coordinates that use it
 };
 struct TexturePlacement {
-  int image = -1;               // index into the images built; -1: unusable (reported in `errors`)
+  int image = -1;                // index into the images built; -1: unusable (reported in `errors`)
   float scaleU = 1, scaleV = 1;  // uv' = uv * scale + offset
   float offsetU = 0, offsetV = 0;
 };

@@ -13,11 +13,11 @@
 namespace twin {
 
 struct MeshGroup {
-  std::string texture;                // texture URI, empty for a plain colour
+  std::string texture;                     // texture URI, empty for a plain colour
   std::array<float, 4> color{1, 1, 1, 1};  // linear RGBA
-  std::vector<Vec3> positions;        // ECEF
+  std::vector<Vec3> positions;             // ECEF
   std::vector<std::array<float, 3>> normals;
-  std::vector<Vec2f> uvs;             // glTF convention (v down); empty without texture
+  std::vector<Vec2f> uvs;  // glTF convention (v down); empty without texture
   std::vector<uint32_t> indices;
 };
 

@@ -19,7 +19,7 @@
 namespace twin {
 
 struct ReadOptions {
-  std::string crsOverride;                   // used instead of the file's srsName when set
+  std::string crsOverride;                     // used instead of the file's srsName when set
   std::atomic<uint64_t>* bytesRead = nullptr;  // progress: bytes consumed so far (added to)
   const std::atomic<bool>* cancel = nullptr;   // stop early when set
   // City object types to read, by element name ("Building", "Road", "LandUse", "ReliefFeature",
@@ -78,8 +78,8 @@ class Reader {
 };
 
 struct FormatInfo {
-  std::string id;                    // "citygml"
-  std::string description;           // one line for `twin formats`
+  std::string id;                       // "citygml"
+  std::string description;              // one line for `twin formats`
   std::vector<std::string> extensions;  // lowercase, with dot: ".gml", ".xml"
   std::function<std::unique_ptr<Reader>()> create;
   // True when the first bytes of a file look like this format (may be null).

@@ -37,15 +37,14 @@ struct TilesetInfo {
   std::string generator = "twin";
   std::string version = "1.1";  // asset.version: "1.1", or "1.0" for b3dm content
   std::string tilesetVersion;
-  std::vector<std::string> sourceCrs;  // source CRSs
-  std::string geoid;                   // geoid grids applied ("; "-separated), or empty
+  std::vector<std::string> sourceCrs;             // source CRSs
+  std::string geoid;                              // geoid grids applied ("; "-separated), or empty
   std::map<std::string, std::string> geoidByCrs;  // source CRS -> geoid grid, when known
-  std::map<std::string, double> numbers;       // extra summary numbers (features, ...)
+  std::map<std::string, double> numbers;          // extra summary numbers (features, ...)
   // City object types converted (ReadOptions::objectTypes; empty: buildings), so that a viewer
   // can tell a terrain (ReliefFeature) tileset from buildings.
   std::vector<std::string> objectTypes;
   double geometricError = -1;  // the tileset's (error when nothing is drawn); < 0: the root's
-
 };
 
 // Serialises a tileset.json.
@@ -58,8 +57,8 @@ struct ImplicitRoot {
   std::array<double, 6> region{};  // west, south, east, north (radians), minimum and maximum height
   double geometricError = 0;
   std::string refine = "REPLACE";
-  std::string contentUri;          // template: "tiles/{level}/{x}/{y}.glb"
-  std::string subtreeUri;          // template: "subtrees/{level}/{x}/{y}.subtree"
+  std::string contentUri;  // template: "tiles/{level}/{x}/{y}.glb"
+  std::string subtreeUri;  // template: "subtrees/{level}/{x}/{y}.subtree"
   int subtreeLevels = 4;
   int availableLevels = 1;
 };

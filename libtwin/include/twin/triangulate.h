@@ -13,9 +13,9 @@ namespace twin {
 
 enum class TriangulationStatus : uint8_t {
   Ok,
-  TooFewPoints,   // exterior ring has fewer than 3 distinct points
-  ZeroArea,       // the polygon has no area (all points collinear or coincident)
-  Failed,         // the algorithm could not triangulate (self-intersections it cannot cure)
+  TooFewPoints,  // exterior ring has fewer than 3 distinct points
+  ZeroArea,      // the polygon has no area (all points collinear or coincident)
+  Failed,        // the algorithm could not triangulate (self-intersections it cannot cure)
 };
 const char* triangulationStatusName(TriangulationStatus s);
 

@@ -17,7 +17,10 @@ class InputStream {
   // Total size in bytes when known, else -1.
   virtual int64_t size() const = 0;
   // Moves to byte `offset`; false when the stream cannot seek (zip entries).
-  virtual bool seek(uint64_t offset) { (void)offset; return false; }
+  virtual bool seek(uint64_t offset) {
+    (void)offset;
+    return false;
+  }
 };
 
 bool isZipUri(const std::string& uri);  // contains "!/" after a .zip

@@ -368,9 +368,12 @@ struct WkbReader {
       u32();
     }
     t &= 0x0fffffffu;
-    if (t >= 3000) dims = 4, t -= 3000;
-    else if (t >= 2000) dims = 3, t -= 2000;
-    else if (t >= 1000) dims = 3, t -= 1000;
+    if (t >= 3000)
+      dims = 4, t -= 3000;
+    else if (t >= 2000)
+      dims = 3, t -= 2000;
+    else if (t >= 1000)
+      dims = 3, t -= 1000;
     type = t;
     return ok;
   }
@@ -392,8 +395,10 @@ struct WkbReader {
     for (uint32_t i = 0; i < nr; ++i) {
       Ring r;
       if (!ring(r, dims)) return false;
-      if (i == 0) poly.outer = std::move(r);
-      else poly.holes.push_back(std::move(r));
+      if (i == 0)
+        poly.outer = std::move(r);
+      else
+        poly.holes.push_back(std::move(r));
     }
     return true;
   }

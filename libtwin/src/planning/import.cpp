@@ -1,9 +1,8 @@
 // City objects into the store; permits from CSV/JSON; the envelope as glb.
 #include "twin/planning/import.h"
 
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "twin/glb_writer.h"
@@ -13,18 +12,25 @@ namespace twin::planning {
 
 const char* importKindName(ImportKind k) {
   switch (k) {
-    case ImportKind::Parcels: return "parcels";
-    case ImportKind::Zoning: return "districts";
-    case ImportKind::Buildings: return "buildings";
-    default: return "roads";
+    case ImportKind::Parcels:
+      return "parcels";
+    case ImportKind::Zoning:
+      return "districts";
+    case ImportKind::Buildings:
+      return "buildings";
+    default:
+      return "roads";
   }
 }
 
 ReadOptions readOptionsFor(ImportKind kind) {
   ReadOptions ro;
-  if (kind == ImportKind::Buildings) ro.objectTypes = {"Building", "Feature"};
-  else if (kind == ImportKind::Roads) ro.objectTypes = {"Road", "Feature"};
-  else ro.objectTypes = {"*"};
+  if (kind == ImportKind::Buildings)
+    ro.objectTypes = {"Building", "Feature"};
+  else if (kind == ImportKind::Roads)
+    ro.objectTypes = {"Road", "Feature"};
+  else
+    ro.objectTypes = {"*"};
   return ro;
 }
 
@@ -64,8 +70,10 @@ void ImportSink::beginFile(const std::string& uri) {
 
 void ImportSink::endFile(bool ok) {
   if (inFile_) {
-    if (ok) store_.commit();
-    else store_.rollback();
+    if (ok)
+      store_.commit();
+    else
+      store_.rollback();
     inFile_ = false;
   }
   if (ok) {
@@ -150,9 +158,8 @@ bool ImportSink::accept(CityObject&& obj) {
         if (d->name.empty()) d->name = options_.rules->districtName(d->kind, d->code);
         if (!options_.rules->knowsDistrict(d->kind, d->code))
           diag_.warning("zoning-unknown-code",
-                        "district '" + d->id + "': " + d->kind + " code '" + d->code +
-                            "' is not in the rules file (" + options_.rules->name() +
-                            "); stored, but no rule uses it — add it to the rules file",
+                        "district '" + d->id + "': " + d->kind + " code '" + d->code + "' is not in the rules file (" +
+                            options_.rules->name() + "); stored, but no rule uses it — add it to the rules file",
                         obj.sourceFile, obj.sourceLine, obj.id);
       }
       store_.put(*d);
@@ -200,17 +207,22 @@ std::vector<std::vector<std::string>> parseCsv(const std::string& text, std::vec
   for (; i < text.size(); ++i) {
     char c = text[i];
     if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') field.push_back('"'), ++i;
-      else if (c == '"') quoted = false;
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"')
+        field.push_back('"'), ++i;
+      else if (c == '"')
+        quoted = false;
       else {
         if (c == '\n') ++line;
         field.push_back(c);
       }
       continue;
     }
-    if (c == '"') quoted = true, any = true;
-    else if (c == ',') row.push_back(std::move(field)), field.clear(), any = true;
-    else if (c == '\r') continue;
+    if (c == '"')
+      quoted = true, any = true;
+    else if (c == ',')
+      row.push_back(std::move(field)), field.clear(), any = true;
+    else if (c == '\r')
+      continue;
     else if (c == '\n') {
       if (any || !field.empty()) {
         row.push_back(std::move(field));
@@ -258,8 +270,10 @@ bool storePermit(Store& store, Permit p, const std::string& actor, const std::st
       diag.error("permit-bad-date", "date '" + *d + "' is not ISO 8601 (YYYY-MM-DD); skipped", path, line, p.id);
       return false;
     }
-  if (auto old = store.permit(p.id)) p.version = old->version;
-  else p.version = 0;
+  if (auto old = store.permit(p.id))
+    p.version = old->version;
+  else
+    p.version = 0;
   if (!store.putPermit(p, actor)) {
     diag.error("permit-conflict", "permit changed while importing; skipped", path, line, p.id);
     return false;
@@ -317,7 +331,8 @@ size_t importPermits(Store& store, const std::string& path, const std::string& a
         std::map<std::string, size_t> col;
         for (size_t c = 0; c < rows[0].size(); ++c) col[rows[0][c]] = c;
         for (const char* need : {"id", "type"})
-          if (!col.count(need)) diag.error("permit-malformed", std::string("CSV header lacks the column '") + need + "'", path, 1);
+          if (!col.count(need))
+            diag.error("permit-malformed", std::string("CSV header lacks the column '") + need + "'", path, 1);
         if (col.count("id") && col.count("type"))
           for (size_t r = 1; r < rows.size(); ++r) {
             auto get = [&](const char* k) {

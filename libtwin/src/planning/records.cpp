@@ -1,12 +1,11 @@
 // City objects (from any converter) into land-use records in the store's projected CRS.
 #include "twin/planning/records.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace twin::planning {
@@ -28,9 +27,12 @@ std::string localName(const std::string& key) {
 
 json attrJson(const Attribute& a) {
   switch (a.type) {
-    case AttributeType::Integer: return a.integer;
-    case AttributeType::Double: return a.number;
-    case AttributeType::Boolean: return a.boolean;
+    case AttributeType::Integer:
+      return a.integer;
+    case AttributeType::Double:
+      return a.number;
+    case AttributeType::Boolean:
+      return a.boolean;
     case AttributeType::Code:
       if (!a.codeName.empty()) return json{{"code", a.text}, {"name", a.codeName}};
       return a.text;
@@ -47,7 +49,8 @@ json attrJson(const Attribute& a) {
       }
       return o;
     }
-    default: return a.text;
+    default:
+      return a.text;
   }
 }
 
@@ -60,7 +63,8 @@ const Attribute* lookup(const CityObject& obj, std::initializer_list<std::string
   for (auto& n : names) {
     if (n.empty()) continue;
     std::string want = lower(localName(n));
-    std::function<const Attribute*(const std::vector<Attribute>&)> walk = [&](const std::vector<Attribute>& as) -> const Attribute* {
+    std::function<const Attribute*(const std::vector<Attribute>&)> walk =
+        [&](const std::vector<Attribute>& as) -> const Attribute* {
       for (auto& a : as) {
         if (lower(localName(a.key)) == want) return &a;
         if (auto* c = walk(a.children)) return c;
@@ -139,8 +143,10 @@ size_t projectPolygons(const Geometry& g, PlaneTransform& t, std::vector<Poly>& 
         if (ring.empty() || ring.back() != q) ring.push_back(q);
       }
       while (ring.size() > 1 && ring.front() == ring.back()) ring.pop_back();
-      if (r == 0) pp.outer = std::move(ring);
-      else if (ring.size() >= 3) pp.holes.push_back(std::move(ring));
+      if (r == 0)
+        pp.outer = std::move(ring);
+      else if (ring.size() >= 3)
+        pp.holes.push_back(std::move(ring));
     }
     if (!bad && pp.outer.size() >= 3) out.push_back(std::move(pp));
   }
@@ -186,8 +192,9 @@ bool outline(const CityObject& obj, int lod, PlaneTransform& t, bool project, Mu
   forEachGeometry(obj, lod, [&](const Geometry& g) { failed += projectPolygons(g, t, polys, zmin, zmax); });
   if (failed) {
     diag.error("coordinates-untransformable",
-               std::to_string(failed) + " coordinates could not be transformed to the store's CRS (absurd values or "
-                                        "a wrong CRS); the polygons that use them are left out",
+               std::to_string(failed) +
+                   " coordinates could not be transformed to the store's CRS (absurd values or "
+                   "a wrong CRS); the polygons that use them are left out",
                obj.sourceFile, obj.sourceLine, obj.id);
   }
   if (!project) {
@@ -230,13 +237,15 @@ std::string attributesJson(const CityObject& obj) {
   return o.dump();
 }
 
-std::optional<Parcel> parcelFrom(const CityObject& obj, PlaneTransform& t, const ParcelFields& f, DiagnosticSink& diag) {
+std::optional<Parcel> parcelFrom(const CityObject& obj, PlaneTransform& t, const ParcelFields& f,
+                                 DiagnosticSink& diag) {
   Parcel p;
   p.id = obj.id;
   p.source = obj.sourceFile;
   p.line = obj.sourceLine;
   p.chiban = textOf(lookup(obj, {f.chiban, "地番", "chiban", "parcel_no", "parcel_number", "parcel", "lot", "lot_no"}));
-  p.realEstateNo = textOf(lookup(obj, {f.realEstateNo, "不動産番号", "realestate_no", "real_estate_number", "fudosan_no"}));
+  p.realEstateNo =
+      textOf(lookup(obj, {f.realEstateNo, "不動産番号", "realestate_no", "real_estate_number", "fudosan_no"}));
   std::string oaza = textOf(lookup(obj, {"大字名"})), chome = textOf(lookup(obj, {"丁目名"})),
               koaza = textOf(lookup(obj, {"小字名"}));
   p.locality = oaza + chome + koaza;
@@ -293,18 +302,21 @@ std::optional<District> districtFrom(const CityObject& obj, PlaneTransform& t, c
     if (!a) return;
     double v;
     if (!numberOf(a, v)) {
-      diag.error("zoning-bad-value", std::string(what) + " '" + textOf(a) + "' of district '" + d.id +
-                                         "' is not a number; left unknown",
+      diag.error("zoning-bad-value",
+                 std::string(what) + " '" + textOf(a) + "' of district '" + d.id + "' is not a number; left unknown",
                  obj.sourceFile, obj.sourceLine, obj.id);
       return;
     }
     bool asRatio = v > 0 && v <= ratioMax, asPercent = v >= percentMin && v <= percentMax;
     std::string hint;
-    if (f.rates == Unit::Ratio && asPercent) hint = " (the data looks like percent: import with --rates percent or auto)";
+    if (f.rates == Unit::Ratio && asPercent)
+      hint = " (the data looks like percent: import with --rates percent or auto)";
     if (f.rates == Unit::Percent && asRatio) hint = " (the data looks like ratios: import with --rates ratio or auto)";
     double r = NAN;
-    if ((f.rates == Unit::Auto || f.rates == Unit::Ratio) && asRatio) r = v;
-    else if ((f.rates == Unit::Auto || f.rates == Unit::Percent) && asPercent) r = v / 100.0;
+    if ((f.rates == Unit::Auto || f.rates == Unit::Ratio) && asRatio)
+      r = v;
+    else if ((f.rates == Unit::Auto || f.rates == Unit::Percent) && asPercent)
+      r = v / 100.0;
     if (!std::isfinite(r)) {
       std::ostringstream o;
       o << what << " " << textOf(a) << " of district '" << d.id << "' is out of range (as a ratio (0, " << ratioMax
@@ -315,9 +327,10 @@ std::optional<District> districtFrom(const CityObject& obj, PlaneTransform& t, c
     out = r;
   };
   // 建ぺい率 at most 100 %; 容積率 at most 1300 % (法52条1項), a little more for special cases.
-  rate({f.coverage, "urf:buildingCoverageRate", "buildingCoverageRate"}, d.coverageRate, "building coverage rate (建ぺい率)",
-       1.0, 10, 100);
-  rate({f.floorArea, "urf:floorAreaRate", "floorAreaRate"}, d.floorAreaRate, "floor area rate (容積率)", 15.0, 30, 2000);
+  rate({f.coverage, "urf:buildingCoverageRate", "buildingCoverageRate"}, d.coverageRate,
+       "building coverage rate (建ぺい率)", 1.0, 10, 100);
+  rate({f.floorArea, "urf:floorAreaRate", "floorAreaRate"}, d.floorAreaRate, "floor area rate (容積率)", 15.0, 30,
+       2000);
   auto length = [&](std::initializer_list<std::string> names, double& out, const char* what, double max) {
     const Attribute* a = lookup(obj, names);
     if (!a) return;
@@ -327,9 +340,10 @@ std::optional<District> districtFrom(const CityObject& obj, PlaneTransform& t, c
     // limit, and neither is an error in the data; the limit stays unknown.
     if (numberOf(a, v) && (v == 0 || v == -9999)) return;
     if (!numberOf(a, v) || !(v > 0) || v > max) {
-      diag.error("zoning-bad-value", std::string(what) + " '" + textOf(a) + "' of district '" + d.id +
-                                         "' is not a plausible value; left unknown",
-                 obj.sourceFile, obj.sourceLine, obj.id);
+      diag.error(
+          "zoning-bad-value",
+          std::string(what) + " '" + textOf(a) + "' of district '" + d.id + "' is not a plausible value; left unknown",
+          obj.sourceFile, obj.sourceLine, obj.id);
       return;
     }
     out = v;
@@ -425,7 +439,8 @@ std::optional<Building> buildingFrom(const CityObject& obj, PlaneTransform& t, d
   } else if (b.storeysAbove > 0) {
     b.floorArea = b.buildingArea * b.storeysAbove;
     b.floorAreaEstimated = true;
-    b.floorAreaSource = "estimated: building area × " + std::to_string(b.storeysAbove) + " storeys (bldg:storeysAboveGround)";
+    b.floorAreaSource =
+        "estimated: building area × " + std::to_string(b.storeysAbove) + " storeys (bldg:storeysAboveGround)";
   } else if (given(b.height) && floorHeight > 0) {
     int n = std::max(1, int(std::floor(b.height / floorHeight + 0.25)));
     b.floorArea = b.buildingArea * n;
@@ -439,8 +454,10 @@ std::optional<Building> buildingFrom(const CityObject& obj, PlaneTransform& t, d
   if (auto* fr = lookup(obj, {"uro:fireproofStructureType", "fire_resistance", "耐火構造"})) {
     std::string v = fr->codeName.empty() ? textOf(fr) : fr->codeName;
     // i-UR BuildingDetailAttribute_fireproofStructureType: 1001 耐火, 1002 準耐火.
-    if (v == "1001" || (v.find("準耐火") == std::string::npos && v.find("耐火") != std::string::npos)) b.fireResistance = "耐火";
-    else if (v == "1002" || v.find("準耐火") != std::string::npos) b.fireResistance = "準耐火";
+    if (v == "1001" || (v.find("準耐火") == std::string::npos && v.find("耐火") != std::string::npos))
+      b.fireResistance = "耐火";
+    else if (v == "1002" || v.find("準耐火") != std::string::npos)
+      b.fireResistance = "準耐火";
   }
   return b;
 }
@@ -451,13 +468,14 @@ std::optional<Road> roadFrom(const CityObject& obj, PlaneTransform& t, const std
   r.id = obj.id;
   r.source = obj.sourceFile;
   double w;
-  if (numberOf(lookup(obj, {widthField, "uro:width", "width", "幅員", "road_width"}), w) && w > 0 && w < 200) r.width = w;
+  if (numberOf(lookup(obj, {widthField, "uro:width", "width", "幅員", "road_width"}), w) && w > 0 && w < 200)
+    r.width = w;
   r.name = textOf(lookup(obj, {"gml:name", "name"}));
   double zmin = INFINITY, zmax = -INFINITY;
   int lod = obj.maxLod();
   if (lod < 0 || !outline(obj, lod, t, lod > 0, r.geom, zmin, zmax, diag)) {
-    diag.warning("road-no-geometry", "road '" + r.id + "' has no area polygon; skipped", obj.sourceFile,
-                 obj.sourceLine, obj.id);
+    diag.warning("road-no-geometry", "road '" + r.id + "' has no area polygon; skipped", obj.sourceFile, obj.sourceLine,
+                 obj.id);
     return std::nullopt;
   }
   if (!checkValid(r.geom).valid) r.geom = makeValid(r.geom);

@@ -1,9 +1,8 @@
 // Check reports in several formats.
 #include "twin/planning/report.h"
 
-#include <nlohmann/json.hpp>
-
 #include <iomanip>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
 
@@ -12,12 +11,18 @@ namespace twin::planning {
 using nlohmann::json;
 
 bool parseReportFormat(const std::string& s, ReportFormat& f) {
-  if (s == "table") f = ReportFormat::Table;
-  else if (s == "csv") f = ReportFormat::Csv;
-  else if (s == "geojson") f = ReportFormat::GeoJson;
-  else if (s == "html") f = ReportFormat::Html;
-  else if (s == "json") f = ReportFormat::Json;
-  else return false;
+  if (s == "table")
+    f = ReportFormat::Table;
+  else if (s == "csv")
+    f = ReportFormat::Csv;
+  else if (s == "geojson")
+    f = ReportFormat::GeoJson;
+  else if (s == "html")
+    f = ReportFormat::Html;
+  else if (s == "json")
+    f = ReportFormat::Json;
+  else
+    return false;
   return true;
 }
 
@@ -34,11 +39,20 @@ std::string htmlEscape(const std::string& s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      default: o.push_back(c);
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o.push_back(c);
     }
   }
   return o;
@@ -50,8 +64,10 @@ std::string csvField(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string o = "\"";
   for (char c : s) {
-    if (c == '"') o += "\"\"";
-    else o.push_back(c);
+    if (c == '"')
+      o += "\"\"";
+    else
+      o.push_back(c);
   }
   return o + "\"";
 }
@@ -61,16 +77,26 @@ json numOrNull(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 json resultObj(const RuleResult& r) {
   json in = json::array();
   for (auto& [k, v] : r.inputs) in.push_back({{"name", k}, {"value", v}});
-  return {{"rule", r.rule},       {"title", r.title},      {"article", r.article}, {"verdict", verdictName(r.verdict)},
-          {"value", numOrNull(r.value)}, {"limit", numOrNull(r.limit)}, {"unit", r.unit}, {"formula", r.formula},
-          {"inputs", in},         {"reason", r.reason}};
+  return {{"rule", r.rule},
+          {"title", r.title},
+          {"article", r.article},
+          {"verdict", verdictName(r.verdict)},
+          {"value", numOrNull(r.value)},
+          {"limit", numOrNull(r.limit)},
+          {"unit", r.unit},
+          {"formula", r.formula},
+          {"inputs", in},
+          {"reason", r.reason}};
 }
 
 json siteObj(const Site& s) {
   json parcels = json::array();
   for (auto& p : s.parcels)
-    parcels.push_back({{"id", p.id}, {"chiban", p.chiban}, {"realestate_no", p.realEstateNo},
-                       {"locality", p.locality}, {"area", p.area}});
+    parcels.push_back({{"id", p.id},
+                       {"chiban", p.chiban},
+                       {"realestate_no", p.realEstateNo},
+                       {"locality", p.locality},
+                       {"area", p.area}});
   return {{"parcels", parcels},
           {"area", s.area},
           {"districts", json::parse(districtsJson(s.districts))},
@@ -171,7 +197,8 @@ CheckReport::CheckReport(std::ostream& out, ReportFormat format, const std::stri
   } else if (format_ == ReportFormat::Csv) {
     out_ << "building_id,parcels,site_area_m2,rule,title,verdict,value,limit,unit,formula,reason,article\n";
   } else if (format_ == ReportFormat::Html) {
-    out_ << "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>twin check — land-use rules</title>\n"
+    out_ << "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>twin check — land-use "
+            "rules</title>\n"
             "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;width:100%;"
             "margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;font-size:90%}"
             "th{background:#f3f3f3;text-align:left}.pass{background:#dff5df}.fail{background:#fbdcdc}"
@@ -183,7 +210,8 @@ CheckReport::CheckReport(std::ostream& out, ReportFormat format, const std::stri
     out_ << "[\n";
   } else {
     out_ << std::left << std::setw(40) << "building" << std::setw(22) << "parcels (地番)" << std::setw(20) << "rule"
-         << std::setw(9) << "verdict" << std::setw(10) << "value" << std::setw(10) << "limit" << "reason\n";
+         << std::setw(9) << "verdict" << std::setw(10) << "value" << std::setw(10) << "limit"
+         << "reason\n";
   }
 }
 
@@ -219,12 +247,15 @@ void CheckReport::add(const BuildingCheck& c) {
            << ",\"geometry\":" << toGeoJson(ll, 8) << ",\"properties\":" << props.dump() << "}";
       break;
     }
-    case ReportFormat::Json: out_ << (n_ ? ",\n" : "") << checkObj(c).dump(); break;
+    case ReportFormat::Json:
+      out_ << (n_ ? ",\n" : "") << checkObj(c).dump();
+      break;
     case ReportFormat::Html: {
       out_ << "<h2 class=\"" << verdictName(v) << "\">" << htmlEscape(b.id) << " — " << verdictName(v) << "</h2>\n"
            << "<p class=\"small\">Parcels (地番): " << htmlEscape(parcelsText(c.site)) << "; site area "
            << numText(c.site.area) << " m²; building area " << numText(b.buildingArea) << " m²";
-      if (std::isfinite(b.height)) out_ << "; height " << numText(b.height) << " m (" << htmlEscape(b.heightSource) << ")";
+      if (std::isfinite(b.height))
+        out_ << "; height " << numText(b.height) << " m (" << htmlEscape(b.heightSource) << ")";
       if (std::isfinite(b.floorArea))
         out_ << "; floor area " << numText(b.floorArea) << " m² (" << htmlEscape(b.floorAreaSource) << ")";
       out_ << "</p>\n";
@@ -266,11 +297,20 @@ void CheckReport::finish() {
   std::string summary = std::to_string(n_) + " buildings: " + std::to_string(counts_["pass"]) + " pass, " +
                         std::to_string(counts_["fail"]) + " fail, " + std::to_string(counts_["unknown"]) + " unknown";
   switch (format_) {
-    case ReportFormat::GeoJson: out_ << "\n]}\n"; break;
-    case ReportFormat::Json: out_ << "\n]\n"; break;
-    case ReportFormat::Html: out_ << "<p><b>" << htmlEscape(summary) << "</b></p>\n</body></html>\n"; break;
-    case ReportFormat::Table: out_ << summary << "\n"; break;
-    default: break;
+    case ReportFormat::GeoJson:
+      out_ << "\n]}\n";
+      break;
+    case ReportFormat::Json:
+      out_ << "\n]\n";
+      break;
+    case ReportFormat::Html:
+      out_ << "<p><b>" << htmlEscape(summary) << "</b></p>\n</body></html>\n";
+      break;
+    case ReportFormat::Table:
+      out_ << summary << "\n";
+      break;
+    default:
+      break;
   }
   out_.flush();
 }

@@ -1,11 +1,10 @@
 // The rules engine: a rules file (JSON) read once, evaluated against sites, buildings and plans.
 #include "twin/planning/rules.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -23,9 +22,12 @@ using nlohmann::json;
 
 const char* verdictName(Verdict v) {
   switch (v) {
-    case Verdict::Pass: return "pass";
-    case Verdict::Fail: return "fail";
-    default: return "unknown";
+    case Verdict::Pass:
+      return "pass";
+    case Verdict::Fail:
+      return "fail";
+    default:
+      return "unknown";
   }
 }
 
@@ -236,12 +238,16 @@ Vars siteVars(const RuleSet::Impl& im, const Site& s) {
   auto nearby = [&](const char* kind) {
     return std::find(s.kindsNearby.begin(), s.kindsNearby.end(), kind) != s.kindsNearby.end();
   };
-  if (anyFire) v["site.fireDistrict"] = fire;
-  else if (nearby("FirePreventionDistrict")) v["site.fireDistrict"] = "";
+  if (anyFire)
+    v["site.fireDistrict"] = fire;
+  else if (nearby("FirePreventionDistrict"))
+    v["site.fireDistrict"] = "";
   if (anyUse || !areaClass.empty()) v["site.inCityPlanningArea"] = true;
   if (!areaClass.empty()) v["site.areaClassification"] = areaClass;
-  if (anyScenic) v["site.inScenicDistrict"] = true;
-  else if (nearby("ScenicDistrict")) v["site.inScenicDistrict"] = false;
+  if (anyScenic)
+    v["site.inScenicDistrict"] = true;
+  else if (nearby("ScenicDistrict"))
+    v["site.inScenicDistrict"] = false;
   return v;
 }
 
@@ -367,7 +373,8 @@ RateParts floorAreaLimit(const RuleSet::Impl& im, const Site& site, double& uppe
 }
 
 RuleResult ratioResult(const char* rule, const json& sec, double value, const RateParts& lim, const std::string& what,
-                       const std::vector<std::pair<std::string, std::string>>& inputs, const std::string& valueFormula) {
+                       const std::vector<std::pair<std::string, std::string>>& inputs,
+                       const std::string& valueFormula) {
   RuleResult r;
   r.rule = rule;
   r.title = sec.value("title", rule);
@@ -438,9 +445,9 @@ std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
     auto inputs = common;
     inputs.push_back({"building area (建築面積)", num(b.buildingArea) + " m² (" + b.footprintSource + ")"});
     auto lim = coverageLimit(im, site, vars);
-    out.push_back(ratioResult("coverage", im.section("coverage"), cov, lim, "building coverage", inputs,
-                              "building area / site area = " + num(b.buildingArea) + " / " + num(site.area) + " = " +
-                                  pct(cov)));
+    out.push_back(
+        ratioResult("coverage", im.section("coverage"), cov, lim, "building coverage", inputs,
+                    "building area / site area = " + num(b.buildingArea) + " / " + num(site.area) + " = " + pct(cov)));
     // 容積率
     inputs = common;
     const json& fsec = im.section("floorArea");
@@ -448,16 +455,18 @@ std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
       siteMissing("floor-area", fsec, "total floor area (延べ面積) unknown: no uro:totalFloorArea, storeys or height");
     } else {
       inputs.push_back({"total floor area (延べ面積)", num(b.floorArea) + " m² (" + b.floorAreaSource + ")"});
-      if (given(site.frontRoadWidth)) inputs.push_back({"front road width (前面道路幅員)", num(site.frontRoadWidth) + " m, " + site.frontRoadSource});
+      if (given(site.frontRoadWidth))
+        inputs.push_back({"front road width (前面道路幅員)", num(site.frontRoadWidth) + " m, " + site.frontRoadSource});
       double upper = 0;
       auto flim = floorAreaLimit(im, site, upper);
       double far = b.floorArea / site.area;
-      auto r = ratioResult("floor-area", fsec, far, flim, "floor-area ratio", inputs,
-                           "total floor area / site area = " + num(b.floorArea) + " / " + num(site.area) + " = " + pct(far));
+      auto r =
+          ratioResult("floor-area", fsec, far, flim, "floor-area ratio", inputs,
+                      "total floor area / site area = " + num(b.floorArea) + " / " + num(site.area) + " = " + pct(far));
       // The road rule only lowers the limit: above the designated rates it fails whatever the road.
-      bool onlyRoadMissing = flim.covered >= 0.999 && std::all_of(flim.missing.begin(), flim.missing.end(), [](auto& m) {
-                               return m.rfind("front road width", 0) == 0;
-                             });
+      bool onlyRoadMissing =
+          flim.covered >= 0.999 && std::all_of(flim.missing.begin(), flim.missing.end(),
+                                               [](auto& m) { return m.rfind("front road width", 0) == 0; });
       if (r.verdict == Verdict::Unknown && onlyRoadMissing && far > upper + 1e-9) {
         r.verdict = Verdict::Fail;
         r.limit = upper * 100;
@@ -467,7 +476,8 @@ std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
         r.reason += "; the designated limit " + pct(upper) + " is met, the front-road rule (法52条2項) may lower it";
       }
       if (b.floorAreaEstimated) r.reason += "; the floor area is an estimate (" + b.floorAreaSource + ")";
-      r.reason += "; floor area counted as given (exclusions of 法52条3項・6項 for basements, parking, corridors not applied)";
+      r.reason +=
+          "; floor area counted as given (exclusions of 法52条3項・6項 for basements, parking, corridors not applied)";
       out.push_back(std::move(r));
     }
     // 敷地面積の最低限度
@@ -482,7 +492,8 @@ std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
       r.value = site.area;
       r.limit = ds->district.minSiteArea;
       r.inputs = common;
-      r.formula = "site area " + num(site.area) + " m² ≥ " + num(r.limit) + " m² (district " + im.label(ds->district) + ")";
+      r.formula =
+          "site area " + num(site.area) + " m² ≥ " + num(r.limit) + " m² (district " + im.label(ds->district) + ")";
       r.verdict = site.area + 1e-6 >= r.limit ? Verdict::Pass : Verdict::Fail;
       r.reason = r.verdict == Verdict::Pass ? "the site is large enough"
                                             : "the site is smaller than the minimum (sites that were smaller before "
@@ -533,7 +544,8 @@ std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
           from += (from.empty() ? "" : ", ") + im.label(ds->district) + ": " + num(ds->district.heightLimit) + " m";
         } else if (absolute) {
           double a = 10, c = 12;
-          if (s.contains("range") && s["range"].size() == 2) a = s["range"][0].get<double>(), c = s["range"][1].get<double>();
+          if (s.contains("range") && s["range"].size() == 2)
+            a = s["range"][0].get<double>(), c = s["range"][1].get<double>();
           lo = std::min(lo, a), hi = std::min(hi, c);
           from += (from.empty() ? "" : ", ") + im.label(ds->district) + ": " + num(a) + " or " + num(c) +
                   " m (the data does not say which)";
@@ -572,7 +584,8 @@ std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
     auto one = [&](const char* rule, double limit, bool minimum) {
       RuleResult r;
       r.rule = rule;
-      r.title = minimum ? s.value("minimumTitle", "高度地区 最低限度 minimum height") : s.value("title", "高度地区 height control");
+      r.title = minimum ? s.value("minimumTitle", "高度地区 最低限度 minimum height")
+                        : s.value("title", "高度地区 height control");
       r.article = s.value("article", "都市計画法第9条第18項, 建築基準法第58条");
       r.unit = "m";
       r.inputs = hin;
@@ -735,7 +748,8 @@ EnvelopeResult RuleSet::envelope(const Site& site, double cap) const {
     e.limits.push_back(r);
     return r.limit;
   };
-  e.maxBuildingArea = areaLimit("coverage", "coverage", coverageLimit(im, site, vars), "maximum building area (建築面積)", 0);
+  e.maxBuildingArea =
+      areaLimit("coverage", "coverage", coverageLimit(im, site, vars), "maximum building area (建築面積)", 0);
   double upper = 0;
   auto flim = floorAreaLimit(im, site, upper);
   e.maxFloorArea = areaLimit("floor-area", "floorArea", flim, "maximum total floor area (延べ面積)", upper);
@@ -752,11 +766,13 @@ EnvelopeResult RuleSet::envelope(const Site& site, double cap) const {
       if (ds.share > mainShare) mainShare = ds.share, mainUse = &d;
       double h = given(d.heightLimit) ? d.heightLimit : kNone;
       if (!given(h) && de && de->value("absoluteHeight", false)) {
-        h = hsec.contains("absolute") && hsec["absolute"].contains("range") ? hsec["absolute"]["range"][0].get<double>() : 10.0;
+        h = hsec.contains("absolute") && hsec["absolute"].contains("range") ? hsec["absolute"]["range"][0].get<double>()
+                                                                            : 10.0;
         e.notes.push_back(im.label(d) + ": absolute limit taken as " + num(h) +
                           " m (the data does not say whether 10 or 12 m applies)");
       }
-      if (given(h) && h < maxH) maxH = h, hfrom = im.label(d) + " (" + hsec.value("absoluteArticle", "建築基準法第55条") + ")";
+      if (given(h) && h < maxH)
+        maxH = h, hfrom = im.label(d) + " (" + hsec.value("absoluteArticle", "建築基準法第55条") + ")";
     } else if (d.kind == "HeightControlDistrict" && given(d.maxHeight) && d.maxHeight < maxH) {
       maxH = d.maxHeight;
       hfrom = im.label(d) + " (高度地区)";
@@ -837,13 +853,14 @@ EnvelopeResult RuleSet::envelope(const Site& site, double cap) const {
       e.notes.push_back("no road with a width along the site: road slant planes not drawn");
   }
   if (mainEntry && mainEntry->contains("northSlant")) {
-    double rise = (*mainEntry)["northSlant"].value("rise", 5.0), slope = (*mainEntry)["northSlant"].value("slope", 1.25);
+    double rise = (*mainEntry)["northSlant"].value("rise", 5.0),
+           slope = (*mainEntry)["northSlant"].value("slope", 1.25);
     int n = 0;
     for (auto& ed : edges) {
       double dx = ed.b[0] - ed.a[0], dy = ed.b[1] - ed.a[1];
       // Outward normal (dy, -dx) pointing north: the edge faces the northern neighbour.
       if (!(-dx > 1e-6) || std::abs(dx) < 0.05) continue;
-      double m = dy / dx;  // y on the edge: a.y + (x - a.x) m
+      double m = dy / dx;                                       // y on the edge: a.y + (x - a.x) m
       double extra = given(ed.roadWidth) ? ed.roadWidth : 0.0;  // across a road: from its far side
       Constraint c;
       // z = rise + slope (a.y + (x - a.x) m - y + extra)
@@ -964,8 +981,7 @@ EnvelopeResult RuleSet::envelope(const Site& site, double cap) const {
       if (zp > np + 1e-3 || zq > nq + 1e-3) quad(p, q, std::min(np, zp), std::min(nq, zq), zp, zq);
     }
   }
-  if (e.capped)
-    e.notes.push_back("no absolute height limit: the envelope is drawn up to " + num(cap) + " m (--cap)");
+  if (e.capped) e.notes.push_back("no absolute height limit: the envelope is drawn up to " + num(cap) + " m (--cap)");
   return e;
 }
 

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <iomanip>
+#include <map>
 #include <sstream>
 
 namespace twin::planning {
@@ -74,7 +74,8 @@ Site siteOf(Store& store, const std::vector<Parcel>& parcels, const LinkOptions&
         MultiPoly probe{Poly{{mid, {mid[0] + 1e-3, mid[1]}, {mid[0], mid[1] + 1e-3}}, {}}};
         const Road* road = nullptr;
         for (auto& r : roads)
-          if (distance(probe, r.geom) <= o.roadTouch && (!road || (given(r.width) && (!given(road->width) || r.width > road->width))))
+          if (distance(probe, r.geom) <= o.roadTouch &&
+              (!road || (given(r.width) && (!given(road->width) || r.width > road->width))))
             road = &r;
         if (!road) continue;
         Site::Frontage f{a, b};
@@ -116,8 +117,10 @@ ParcelQuery findSiteParcels(Store& store, const std::string& arg) {
     pos = e + 1;
     auto found = store.findParcels(part);
     if (found.size() != 1) {
-      q.error = found.empty() ? "no parcel '" + part + "' in the store (try its id, 地番, \"大字名 地番\" or 不動産番号)"
-                              : "'" + part + "' names " + std::to_string(found.size()) + " parcels; name one by id or \"大字名 地番\"";
+      q.error =
+          found.empty()
+              ? "no parcel '" + part + "' in the store (try its id, 地番, \"大字名 地番\" or 不動産番号)"
+              : "'" + part + "' names " + std::to_string(found.size()) + " parcels; name one by id or \"大字名 地番\"";
       q.candidates = std::move(found);
       q.parcels.clear();
       return q;

@@ -18,14 +18,32 @@ struct SqlValue {
   double d = 0;
   std::string s;  // Text or Blob bytes
   static SqlValue null() { return {}; }
-  static SqlValue of(int64_t v) { SqlValue x; x.kind = Int; x.i = v; return x; }
+  static SqlValue of(int64_t v) {
+    SqlValue x;
+    x.kind = Int;
+    x.i = v;
+    return x;
+  }
   static SqlValue of(double v) {
     if (!std::isfinite(v)) return {};
-    SqlValue x; x.kind = Real; x.d = v; return x;
+    SqlValue x;
+    x.kind = Real;
+    x.d = v;
+    return x;
   }
-  static SqlValue of(std::string v) { SqlValue x; x.kind = Text; x.s = std::move(v); return x; }
+  static SqlValue of(std::string v) {
+    SqlValue x;
+    x.kind = Text;
+    x.s = std::move(v);
+    return x;
+  }
   static SqlValue of(const char* v) { return of(std::string(v)); }
-  static SqlValue blob(std::string v) { SqlValue x; x.kind = Blob; x.s = std::move(v); return x; }
+  static SqlValue blob(std::string v) {
+    SqlValue x;
+    x.kind = Blob;
+    x.s = std::move(v);
+    return x;
+  }
 
   bool isNull() const { return kind == Null; }
   std::string text() const;

@@ -1,11 +1,10 @@
 // The land-use store on a SQL backend (GeoPackage or PostGIS): one schema, one set of queries.
 #include "twin/planning/store.h"
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
-#include <thread>
 #include <ctime>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "sql_backend.h"
 
@@ -125,8 +124,9 @@ class SqlStore : public Store {
   // Tables added after schema 1, created in stores made by an older twin.
   void upgrade() {
     if (!db_->tableExists("tokens")) {
-      db_->exec("CREATE TABLE tokens (hash TEXT PRIMARY KEY, username TEXT NOT NULL, role TEXT NOT NULL, created_at TEXT, "
-                "expires_at TEXT, revoked_at TEXT)");
+      db_->exec(
+          "CREATE TABLE tokens (hash TEXT PRIMARY KEY, username TEXT NOT NULL, role TEXT NOT NULL, created_at TEXT, "
+          "expires_at TEXT, revoked_at TEXT)");
       db_->registerAttributeTable("tokens");
     }
     // 3: tokens expire and can be revoked. Each column on its own (a store upgraded half-way
@@ -147,10 +147,11 @@ class SqlStore : public Store {
       if (!has) db_->exec(std::string("ALTER TABLE tokens ADD COLUMN ") + col + " TEXT");
     }
     if (!db_->tableExists("documents")) {
-      db_->exec(std::string("CREATE TABLE documents (id TEXT PRIMARY KEY, permit_id TEXT NOT NULL, kind TEXT, name TEXT, "
-                            "mime_type TEXT, is_public INTEGER, data ") +
-                (db_->keyColumn().find("BIGSERIAL") != std::string::npos ? "BYTEA" : "BLOB") +
-                ", size INTEGER, added_at TEXT, added_by TEXT)");
+      db_->exec(
+          std::string("CREATE TABLE documents (id TEXT PRIMARY KEY, permit_id TEXT NOT NULL, kind TEXT, name TEXT, "
+                      "mime_type TEXT, is_public INTEGER, data ") +
+          (db_->keyColumn().find("BIGSERIAL") != std::string::npos ? "BYTEA" : "BLOB") +
+          ", size INTEGER, added_at TEXT, added_by TEXT)");
       db_->exec("CREATE INDEX documents_permit ON documents (permit_id)");
       db_->registerAttributeTable("documents");
     }
@@ -167,9 +168,10 @@ class SqlStore : public Store {
     db_->exec("INSERT INTO twin_meta VALUES ('crs', ?)", {V::of(crs)});
     db_->setSrs(crs);
     crs_ = crs;
-    db_->createFeatureTable("parcels",
-                            "id TEXT NOT NULL UNIQUE, chiban TEXT, realestate_no TEXT, locality TEXT, city TEXT, area "
-                            "REAL, corner_lot INTEGER, front_road_width REAL, attributes TEXT, source TEXT, line INTEGER");
+    db_->createFeatureTable(
+        "parcels",
+        "id TEXT NOT NULL UNIQUE, chiban TEXT, realestate_no TEXT, locality TEXT, city TEXT, area "
+        "REAL, corner_lot INTEGER, front_road_width REAL, attributes TEXT, source TEXT, line INTEGER");
     db_->exec("CREATE INDEX parcels_chiban ON parcels (chiban)");
     db_->exec("CREATE INDEX parcels_realestate ON parcels (realestate_no)");
     db_->createFeatureTable("districts",
@@ -191,7 +193,8 @@ class SqlStore : public Store {
           "REAL, share REAL, PRIMARY KEY (parcel_id, district_id))",
           "CREATE TABLE parcel_links_done (parcel_id TEXT PRIMARY KEY)",
           "CREATE TABLE permits (id TEXT PRIMARY KEY, type TEXT NOT NULL, status TEXT, applied_on TEXT, decided_on "
-          "TEXT, parcels TEXT, building_id TEXT, applicant TEXT, notes TEXT, version INTEGER NOT NULL, updated_at TEXT)",
+          "TEXT, parcels TEXT, building_id TEXT, applicant TEXT, notes TEXT, version INTEGER NOT NULL, updated_at "
+          "TEXT)",
           "CREATE TABLE permit_refs (permit_id TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (permit_id, ref))",
           "CREATE INDEX permit_refs_ref ON permit_refs (ref)"})
       db_->exec(ddl);
@@ -275,12 +278,15 @@ class SqlStore : public Store {
   }
   // Inside a transaction the revision moves at commit (once); outside, with the write.
   void dataWritten() {
-    if (inTxn_) dataChanged_ = true;
-    else bumpRevision();
+    if (inTxn_)
+      dataChanged_ = true;
+    else
+      bumpRevision();
   }
   void bumpRevision() {
-    db_->exec("INSERT INTO twin_meta (key, value) VALUES ('revision', '1') ON CONFLICT (key) DO UPDATE SET value = "
-              "CAST(CAST(twin_meta.value AS BIGINT) + 1 AS TEXT)");
+    db_->exec(
+        "INSERT INTO twin_meta (key, value) VALUES ('revision', '1') ON CONFLICT (key) DO UPDATE SET value = "
+        "CAST(CAST(twin_meta.value AS BIGINT) + 1 AS TEXT)");
   }
 
   // ---- reads ----
@@ -289,9 +295,8 @@ class SqlStore : public Store {
   std::vector<T> select(const std::string& table, const char* cols, const std::string& where,
                         const std::vector<V>& params, T (SqlStore::*make)(const SqlRow&)) {
     if (crs_.empty()) return {};
-    auto rows = db_->query("SELECT " + std::string(cols) + ", " + db_->geomSelect("t") + " FROM " + table + " t WHERE " +
-                               where,
-                           params);
+    auto rows = db_->query(
+        "SELECT " + std::string(cols) + ", " + db_->geomSelect("t") + " FROM " + table + " t WHERE " + where, params);
     std::vector<T> out;
     out.reserve(rows.size());
     for (auto& r : rows) out.push_back((this->*make)(r));
@@ -389,7 +394,8 @@ class SqlStore : public Store {
     like += "%";
     return select("parcels", kParcelCols,
                   "(t.locality || t.chiban) LIKE ? ESCAPE '!' OR (t.city || t.locality || t.chiban) LIKE ? ESCAPE '!' "
-                  "ORDER BY t.locality, t.chiban LIMIT " + std::to_string(limit),
+                  "ORDER BY t.locality, t.chiban LIMIT " +
+                      std::to_string(limit),
                   {V::of(like), V::of(like)}, &SqlStore::makeParcel);
   }
   std::vector<District> districtsIn(const Box2& box) override {
@@ -404,9 +410,9 @@ class SqlStore : public Store {
   std::vector<std::string> districtKindsIn(const Box2& box) override {
     std::vector<std::string> out;
     if (crs_.empty()) return out;
-    for (auto& r : db_->query("SELECT DISTINCT t.kind FROM districts t WHERE " + db_->boxFilter("districts", "t") +
-                                  " ORDER BY t.kind",
-                              boxParams(box)))
+    for (auto& r : db_->query(
+             "SELECT DISTINCT t.kind FROM districts t WHERE " + db_->boxFilter("districts", "t") + " ORDER BY t.kind",
+             boxParams(box)))
       out.push_back(r[0].text());
     return out;
   }
@@ -478,16 +484,16 @@ class SqlStore : public Store {
     if (crs_.empty() || db_->query("SELECT 1 FROM building_links_done WHERE building_id = ?", {V::of(b)}).empty())
       return std::nullopt;
     std::vector<BuildingParcel> out;
-    for (auto& r : db_->query("SELECT parcel_id, overlap FROM building_parcels WHERE building_id = ? ORDER BY parcel_id",
-                              {V::of(b)}))
+    for (auto& r : db_->query(
+             "SELECT parcel_id, overlap FROM building_parcels WHERE building_id = ? ORDER BY parcel_id", {V::of(b)}))
       out.push_back({b, r[0].text(), r[1].real()});
     return out;
   }
   std::vector<BuildingParcel> parcelBuildings(const std::string& p) override {
     std::vector<BuildingParcel> out;
     if (crs_.empty()) return out;
-    for (auto& r : db_->query("SELECT building_id, overlap FROM building_parcels WHERE parcel_id = ? ORDER BY building_id",
-                              {V::of(p)}))
+    for (auto& r : db_->query(
+             "SELECT building_id, overlap FROM building_parcels WHERE parcel_id = ? ORDER BY building_id", {V::of(p)}))
       out.push_back({r[0].text(), p, r[1].real()});
     return out;
   }
@@ -506,9 +512,9 @@ class SqlStore : public Store {
     if (crs_.empty() || db_->query("SELECT 1 FROM parcel_links_done WHERE parcel_id = ?", {V::of(p)}).empty())
       return std::nullopt;
     std::vector<ParcelDistrict> out;
-    for (auto& r : db_->query(
-             "SELECT district_id, kind, overlap, share FROM parcel_districts WHERE parcel_id = ? ORDER BY kind, district_id",
-             {V::of(p)}))
+    for (auto& r : db_->query("SELECT district_id, kind, overlap, share FROM parcel_districts WHERE parcel_id = ? "
+                              "ORDER BY kind, district_id",
+                              {V::of(p)}))
       out.push_back({p, r[0].text(), r[1].text(), r[2].real(), r[3].real()});
     return out;
   }
@@ -521,9 +527,15 @@ class SqlStore : public Store {
   // ---- permits ----
 
   static std::string permitJson(const Permit& p) {
-    nlohmann::json j = {{"id", p.id},           {"type", p.type},         {"status", p.status},
-                        {"applied_on", p.appliedOn}, {"decided_on", p.decidedOn}, {"parcels", p.parcels},
-                        {"building_id", p.buildingId}, {"applicant", p.applicant}, {"notes", p.notes},
+    nlohmann::json j = {{"id", p.id},
+                        {"type", p.type},
+                        {"status", p.status},
+                        {"applied_on", p.appliedOn},
+                        {"decided_on", p.decidedOn},
+                        {"parcels", p.parcels},
+                        {"building_id", p.buildingId},
+                        {"applicant", p.applicant},
+                        {"notes", p.notes},
                         {"version", p.version}};
     return j.dump();
   }
@@ -568,20 +580,21 @@ class SqlStore : public Store {
       p.version = 1;
       p.updatedAt = now;
       // ON CONFLICT: another writer created it meanwhile (PostgreSQL, READ COMMITTED): it exists.
-      db_->exec("INSERT INTO permits (" + std::string(kPermitCols) + ") VALUES (" + placeholders(11) +
-                    ") ON CONFLICT (id) DO NOTHING",
-                {V::of(p.id), V::of(p.type), V::of(p.status), V::of(p.appliedOn), V::of(p.decidedOn),
-                 V::of(parcels.dump()), V::of(p.buildingId), V::of(p.applicant), V::of(p.notes), V::of(p.version),
-                 V::of(p.updatedAt)});
+      db_->exec(
+          "INSERT INTO permits (" + std::string(kPermitCols) + ") VALUES (" + placeholders(11) +
+              ") ON CONFLICT (id) DO NOTHING",
+          {V::of(p.id), V::of(p.type), V::of(p.status), V::of(p.appliedOn), V::of(p.decidedOn), V::of(parcels.dump()),
+           V::of(p.buildingId), V::of(p.applicant), V::of(p.notes), V::of(p.version), V::of(p.updatedAt)});
       if (db_->changes() != 1) {
         p.version = 0;
         return false;
       }
     } else {
-      db_->exec("UPDATE permits SET type = ?, status = ?, applied_on = ?, decided_on = ?, parcels = ?, building_id = ?, "
-                "applicant = ?, notes = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
-                {V::of(p.type), V::of(p.status), V::of(p.appliedOn), V::of(p.decidedOn), V::of(parcels.dump()),
-                 V::of(p.buildingId), V::of(p.applicant), V::of(p.notes), V::of(now), V::of(p.id), V::of(p.version)});
+      db_->exec(
+          "UPDATE permits SET type = ?, status = ?, applied_on = ?, decided_on = ?, parcels = ?, building_id = ?, "
+          "applicant = ?, notes = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+          {V::of(p.type), V::of(p.status), V::of(p.appliedOn), V::of(p.decidedOn), V::of(parcels.dump()),
+           V::of(p.buildingId), V::of(p.applicant), V::of(p.notes), V::of(now), V::of(p.id), V::of(p.version)});
       if (db_->changes() != 1) return false;
       p.version += 1;
       p.updatedAt = now;
@@ -605,11 +618,12 @@ class SqlStore : public Store {
   }
   std::vector<Permit> permits() override { return permitRows("1 = 1 ORDER BY id", {}); }
 
-  void auditLog(const std::string& actor, const std::string& action, const std::string& entity,
-                const std::string& id, const std::string& before, const std::string& after) {
-    db_->exec("INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
-              {V::of(nowIso()), V::of(actor), V::of(action), V::of(entity), V::of(id),
-               before.empty() ? V::null() : V::of(before), after.empty() ? V::null() : V::of(after)});
+  void auditLog(const std::string& actor, const std::string& action, const std::string& entity, const std::string& id,
+                const std::string& before, const std::string& after) {
+    db_->exec(
+        "INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        {V::of(nowIso()), V::of(actor), V::of(action), V::of(entity), V::of(id),
+         before.empty() ? V::null() : V::of(before), after.empty() ? V::null() : V::of(after)});
   }
 
   // The document and its audit entry in one transaction. Without an id, the next free
@@ -617,19 +631,24 @@ class SqlStore : public Store {
   // concurrent uploads never collide, on either backend.
   void putDocument(Document& d, const std::string& actor) override {
     requireCrs();
-    nlohmann::json j = {{"permit_id", d.permitId}, {"kind", d.kind}, {"name", d.name},
-                        {"size", d.data.size()}, {"public", d.isPublic}};
+    nlohmann::json j = {
+        {"permit_id", d.permitId}, {"kind", d.kind}, {"name", d.name}, {"size", d.data.size()}, {"public", d.isPublic}};
     std::string audit = j.dump();  // before writing: text that cannot be logged writes nothing
     const bool numbered = d.id.empty();
     std::string id;
     writeTransaction([&] {
-      int64_t n = numbered ? db_->query("SELECT COUNT(*) FROM documents WHERE permit_id = ?", {V::of(d.permitId)})[0][0].integer() + 1 : 0;
+      int64_t n =
+          numbered
+              ? db_->query("SELECT COUNT(*) FROM documents WHERE permit_id = ?", {V::of(d.permitId)})[0][0].integer() +
+                    1
+              : 0;
       for (int tries = 0;; ++tries, ++n) {
         id = numbered ? d.permitId + "-" + std::to_string(n) : d.id;
-        db_->exec("INSERT INTO documents (id, permit_id, kind, name, mime_type, is_public, data, size, added_at, added_by) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                  {V::of(id), V::of(d.permitId), V::of(d.kind), V::of(d.name), V::of(d.mimeType),
-                   V::of(int64_t(d.isPublic)), V::blob(d.data), V::of(int64_t(d.data.size())), V::of(nowIso()), V::of(actor)});
+        db_->exec(
+            "INSERT INTO documents (id, permit_id, kind, name, mime_type, is_public, data, size, added_at, added_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            {V::of(id), V::of(d.permitId), V::of(d.kind), V::of(d.name), V::of(d.mimeType), V::of(int64_t(d.isPublic)),
+             V::blob(d.data), V::of(int64_t(d.data.size())), V::of(nowIso()), V::of(actor)});
         if (db_->changes() == 1) break;
         if (!numbered || tries > 10000) throw StoreError("document id '" + id + "' exists");
       }
@@ -657,9 +676,10 @@ class SqlStore : public Store {
   }
   std::optional<Document> document(const std::string& id) override {
     if (crs_.empty()) return std::nullopt;
-    auto rows = db_->query("SELECT id, permit_id, kind, name, mime_type, is_public, size, added_at, added_by, data FROM "
-                           "documents WHERE id = ?",
-                           {V::of(id)});
+    auto rows = db_->query(
+        "SELECT id, permit_id, kind, name, mime_type, is_public, size, added_at, added_by, data FROM "
+        "documents WHERE id = ?",
+        {V::of(id)});
     if (rows.empty()) return std::nullopt;
     return makeDocument(rows[0], true);
   }
@@ -669,12 +689,15 @@ class SqlStore : public Store {
     writeTransaction([&] { putTokenRows(t, actor); });
   }
   void putTokenRows(const Token& t, const std::string& actor) {
-    db_->exec("INSERT INTO tokens (hash, username, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (hash) "
-              "DO UPDATE SET username = excluded.username, role = excluded.role, expires_at = excluded.expires_at",
-              {V::of(t.hash), V::of(t.user), V::of(t.role), V::of(nowIso()),
-               t.expiresAt.empty() ? V::null() : V::of(t.expiresAt)});
+    db_->exec(
+        "INSERT INTO tokens (hash, username, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (hash) "
+        "DO UPDATE SET username = excluded.username, role = excluded.role, expires_at = excluded.expires_at",
+        {V::of(t.hash), V::of(t.user), V::of(t.role), V::of(nowIso()),
+         t.expiresAt.empty() ? V::null() : V::of(t.expiresAt)});
     // The hash is a secret's fingerprint: the log keeps who and what role, not the hash.
-    nlohmann::json j = {{"user", t.user}, {"role", t.role}, {"expires", t.expiresAt.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.expiresAt)}};
+    nlohmann::json j = {{"user", t.user},
+                        {"role", t.role},
+                        {"expires", t.expiresAt.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.expiresAt)}};
     auditLog(actor, "create", "token", t.user, "", j.dump());
   }
   std::optional<Token> token(const std::string& hash) override {
@@ -682,14 +705,15 @@ class SqlStore : public Store {
     auto rows = db_->query("SELECT hash, username, role, created_at, expires_at, revoked_at FROM tokens WHERE hash = ?",
                            {V::of(hash)});
     if (rows.empty()) return std::nullopt;
-    return Token{rows[0][0].text(), rows[0][1].text(), rows[0][2].text(), rows[0][3].text(), rows[0][4].text(),
-                 rows[0][5].text()};
+    return Token{rows[0][0].text(), rows[0][1].text(), rows[0][2].text(),
+                 rows[0][3].text(), rows[0][4].text(), rows[0][5].text()};
   }
   int revokeTokens(const std::string& user, const std::string& actor) override {
     requireCrs();
     int n = 0;
     writeTransaction([&] {
-      db_->exec("UPDATE tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL", {V::of(nowIso()), V::of(user)});
+      db_->exec("UPDATE tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL",
+                {V::of(nowIso()), V::of(user)});
       n = int(db_->changes());
       if (n > 0) auditLog(actor, "revoke", "token", user, "", nlohmann::json{{"user", user}, {"tokens", n}}.dump());
     });
@@ -699,9 +723,10 @@ class SqlStore : public Store {
     std::vector<AuditEntry> out;
     if (crs_.empty()) return out;
     for (auto& r : db_->query("SELECT seq, at, actor, action, entity, entity_id, before, after FROM audit_log ORDER BY "
-                              "seq DESC LIMIT " + std::to_string(limit)))
-      out.push_back({r[0].integer(), r[1].text(), r[2].text(), r[3].text(), r[4].text(), r[5].text(), r[6].text(),
-                     r[7].text()});
+                              "seq DESC LIMIT " +
+                              std::to_string(limit)))
+      out.push_back(
+          {r[0].integer(), r[1].text(), r[2].text(), r[3].text(), r[4].text(), r[5].text(), r[6].text(), r[7].text()});
     return out;
   }
 
@@ -719,7 +744,7 @@ class SqlStore : public Store {
   std::unique_ptr<SqlBackend> db_;
   std::string crs_;
   bool linksDirty_ = false;
-  bool inTxn_ = false;  // inside begin() ... commit()
+  bool inTxn_ = false;        // inside begin() ... commit()
   bool dataChanged_ = false;  // parcels, districts, buildings or roads written in this transaction
 };
 

@@ -51,13 +51,16 @@ class PgBackend : public SqlBackend {
       while (!e.empty() && (e.back() == '\n' || e.back() == ' ')) e.pop_back();
       throw StoreError("cannot connect to the PostgreSQL store: " + e);
     }
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     PGresult* r = PQexec(conn_, "CREATE EXTENSION IF NOT EXISTS postgis");
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     std::string e = PQerrorMessage(conn_);
     PQclear(r);
-    if (!ok) throw StoreError("PostGIS is not available in this database (" + e + "); install postgresql-15-postgis-3 "
-                              "and run CREATE EXTENSION postgis as a superuser");
+    if (!ok)
+      throw StoreError("PostGIS is not available in this database (" + e +
+                       "); install postgresql-15-postgis-3 "
+                       "and run CREATE EXTENSION postgis as a superuser");
   }
   ~PgBackend() override {
     if (conn_) PQfinish(conn_);
@@ -93,8 +96,8 @@ class PgBackend : public SqlBackend {
       }
       it = prepared_.emplace(sql, name).first;
     }
-    PGresult* r = PQexecPrepared(conn_, it->second.c_str(), int(params.size()), values.data(), lengths.data(),
-                                 formats.data(), 0);
+    PGresult* r =
+        PQexecPrepared(conn_, it->second.c_str(), int(params.size()), values.data(), lengths.data(), formats.data(), 0);
     auto st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
       std::string e = PQresultErrorMessage(r);

@@ -14,35 +14,45 @@ namespace twin::planning {
 
 std::string SqlValue::text() const {
   switch (kind) {
-    case Int: return std::to_string(i);
+    case Int:
+      return std::to_string(i);
     case Real: {
       char b[40];
       std::snprintf(b, sizeof b, "%.17g", d);
       return b;
     }
     case Text:
-    case Blob: return s;
-    default: return {};
+    case Blob:
+      return s;
+    default:
+      return {};
   }
 }
 double SqlValue::real() const {
   switch (kind) {
-    case Int: return double(i);
-    case Real: return d;
+    case Int:
+      return double(i);
+    case Real:
+      return d;
     case Text: {
       char* e = nullptr;
       double v = std::strtod(s.c_str(), &e);
       return (e && *e == 0 && !s.empty()) ? v : NAN;
     }
-    default: return NAN;
+    default:
+      return NAN;
   }
 }
 int64_t SqlValue::integer() const {
   switch (kind) {
-    case Int: return i;
-    case Real: return int64_t(d);
-    case Text: return std::strtoll(s.c_str(), nullptr, 10);
-    default: return 0;
+    case Int:
+      return i;
+    case Real:
+      return int64_t(d);
+    case Text:
+      return std::strtoll(s.c_str(), nullptr, 10);
+    default:
+      return 0;
   }
 }
 
@@ -158,11 +168,21 @@ class SqliteBackend : public SqlBackend {
       int i = int(k + 1);
       auto& v = params[k];
       switch (v.kind) {
-        case SqlValue::Null: sqlite3_bind_null(s, i); break;
-        case SqlValue::Int: sqlite3_bind_int64(s, i, v.i); break;
-        case SqlValue::Real: sqlite3_bind_double(s, i, v.d); break;
-        case SqlValue::Text: sqlite3_bind_text(s, i, v.s.data(), int(v.s.size()), SQLITE_TRANSIENT); break;
-        case SqlValue::Blob: sqlite3_bind_blob(s, i, v.s.data(), int(v.s.size()), SQLITE_TRANSIENT); break;
+        case SqlValue::Null:
+          sqlite3_bind_null(s, i);
+          break;
+        case SqlValue::Int:
+          sqlite3_bind_int64(s, i, v.i);
+          break;
+        case SqlValue::Real:
+          sqlite3_bind_double(s, i, v.d);
+          break;
+        case SqlValue::Text:
+          sqlite3_bind_text(s, i, v.s.data(), int(v.s.size()), SQLITE_TRANSIENT);
+          break;
+        case SqlValue::Blob:
+          sqlite3_bind_blob(s, i, v.s.data(), int(v.s.size()), SQLITE_TRANSIENT);
+          break;
       }
     }
   }
@@ -202,17 +222,22 @@ class SqliteBackend : public SqlBackend {
       SqlRow row(static_cast<size_t>(n));
       for (int c = 0; c < n; ++c) {
         switch (sqlite3_column_type(s, c)) {
-          case SQLITE_INTEGER: row[c] = SqlValue::of(int64_t(sqlite3_column_int64(s, c))); break;
-          case SQLITE_FLOAT: row[c] = SqlValue::of(sqlite3_column_double(s, c)); break;
+          case SQLITE_INTEGER:
+            row[c] = SqlValue::of(int64_t(sqlite3_column_int64(s, c)));
+            break;
+          case SQLITE_FLOAT:
+            row[c] = SqlValue::of(sqlite3_column_double(s, c));
+            break;
           case SQLITE_TEXT:
             row[c] = SqlValue::of(std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, c)),
                                               size_t(sqlite3_column_bytes(s, c))));
             break;
           case SQLITE_BLOB:
-            row[c] = SqlValue::blob(std::string(static_cast<const char*>(sqlite3_column_blob(s, c)),
-                                                size_t(sqlite3_column_bytes(s, c))));
+            row[c] = SqlValue::blob(
+                std::string(static_cast<const char*>(sqlite3_column_blob(s, c)), size_t(sqlite3_column_bytes(s, c))));
             break;
-          default: break;
+          default:
+            break;
         }
       }
       rows.push_back(std::move(row));
@@ -238,10 +263,11 @@ class SqliteBackend : public SqlBackend {
     srsId_ = std::stoi(crs.substr(crs.find(':') + 1));
     std::string wkt = crsWkt1(crs);
     if (wkt.empty()) throw StoreError("PROJ has no definition of " + crs);
-    exec("INSERT OR REPLACE INTO gpkg_spatial_ref_sys(srs_name, srs_id, organization, organization_coordsys_id, "
-         "definition, description) VALUES (?, ?, 'EPSG', ?, ?, ?)",
-         {SqlValue::of(crs), SqlValue::of(int64_t(srsId_)), SqlValue::of(int64_t(srsId_)), SqlValue::of(wkt),
-          SqlValue::of("twin store CRS")});
+    exec(
+        "INSERT OR REPLACE INTO gpkg_spatial_ref_sys(srs_name, srs_id, organization, organization_coordsys_id, "
+        "definition, description) VALUES (?, ?, 'EPSG', ?, ?, ?)",
+        {SqlValue::of(crs), SqlValue::of(int64_t(srsId_)), SqlValue::of(int64_t(srsId_)), SqlValue::of(wkt),
+         SqlValue::of("twin store CRS")});
   }
 
   void createFeatureTable(const std::string& t, const std::string& columns) override {
@@ -251,35 +277,48 @@ class SqliteBackend : public SqlBackend {
          {SqlValue::of(t), SqlValue::of(t), SqlValue::of(int64_t(srsId_))});
     exec("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', 'MULTIPOLYGON', ?, 0, 0)",
          {SqlValue::of(t), SqlValue::of(int64_t(srsId_))});
-    exec("INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', "
-         "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
-         {SqlValue::of(t)});
+    exec(
+        "INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', "
+        "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+        {SqlValue::of(t)});
     std::string r = "rtree_" + t + "_geom";
     std::string box = "(NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom))";
-    exec("CREATE VIRTUAL TABLE " + r + " USING rtree(id, minx, maxx, miny, maxy);"
-         "CREATE TRIGGER " + r + "_insert AFTER INSERT ON " + t +
+    exec("CREATE VIRTUAL TABLE " + r +
+         " USING rtree(id, minx, maxx, miny, maxy);"
+         "CREATE TRIGGER " +
+         r + "_insert AFTER INSERT ON " + t +
          " WHEN (new.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom)) BEGIN INSERT OR REPLACE INTO " + r + " VALUES " + box +
          "; END;"
          // GeoPackage 1.4 update triggers (update6/7 instead of 1.3's update1, whose INSERT OR
          // REPLACE fails inside an UPSERT).
-         "CREATE TRIGGER " + r + "_update6 AFTER UPDATE OF geom ON " + t +
+         "CREATE TRIGGER " +
+         r + "_update6 AFTER UPDATE OF geom ON " + t +
          " WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) AND (OLD.geom NOTNULL AND NOT "
-         "ST_IsEmpty(OLD.geom)) BEGIN UPDATE " + r +
+         "ST_IsEmpty(OLD.geom)) BEGIN UPDATE " +
+         r +
          " SET minx = ST_MinX(NEW.geom), maxx = ST_MaxX(NEW.geom), miny = ST_MinY(NEW.geom), maxy = ST_MaxY(NEW.geom) "
          "WHERE id = NEW.fid; END;"
-         "CREATE TRIGGER " + r + "_update7 AFTER UPDATE OF geom ON " + t +
+         "CREATE TRIGGER " +
+         r + "_update7 AFTER UPDATE OF geom ON " + t +
          " WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) AND (OLD.geom ISNULL OR "
-         "ST_IsEmpty(OLD.geom)) BEGIN INSERT INTO " + r + " VALUES " + box + "; END;"
-         "CREATE TRIGGER " + r + "_update2 AFTER UPDATE OF geom ON " + t +
+         "ST_IsEmpty(OLD.geom)) BEGIN INSERT INTO " +
+         r + " VALUES " + box +
+         "; END;"
+         "CREATE TRIGGER " +
+         r + "_update2 AFTER UPDATE OF geom ON " + t +
          " WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom)) BEGIN DELETE FROM " + r +
          " WHERE id = OLD.fid; END;"
-         "CREATE TRIGGER " + r + "_update5 AFTER UPDATE ON " + t +
+         "CREATE TRIGGER " +
+         r + "_update5 AFTER UPDATE ON " + t +
          " WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) BEGIN DELETE FROM " + r +
-         " WHERE id = OLD.fid; INSERT OR REPLACE INTO " + r + " VALUES " + box + "; END;"
-         "CREATE TRIGGER " + r + "_update4 AFTER UPDATE ON " + t +
+         " WHERE id = OLD.fid; INSERT OR REPLACE INTO " + r + " VALUES " + box +
+         "; END;"
+         "CREATE TRIGGER " +
+         r + "_update4 AFTER UPDATE ON " + t +
          " WHEN OLD.fid != NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom)) BEGIN DELETE FROM " + r +
          " WHERE id IN (OLD.fid, NEW.fid); END;"
-         "CREATE TRIGGER " + r + "_delete AFTER DELETE ON " + t + " WHEN old.geom NOT NULL BEGIN DELETE FROM " + r +
+         "CREATE TRIGGER " +
+         r + "_delete AFTER DELETE ON " + t + " WHEN old.geom NOT NULL BEGIN DELETE FROM " + r +
          " WHERE id = OLD.fid; END;");
   }
 
@@ -318,37 +357,38 @@ class SqliteBackend : public SqlBackend {
   }
 
   void createGpkgTables() {
-    exec("PRAGMA application_id = 1196444487;"  // 'GPKG'
-         "PRAGMA user_version = 10300;"
-         "CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT "
-         "NOT NULL, organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);"
-         "INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', "
-         "'undefined cartesian coordinate reference system');"
-         "INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', "
-         "'undefined geographic coordinate reference system');"
-         "INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, 'GEOGCS[\"WGS "
-         "84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563,AUTHORITY[\"EPSG\",\"7030\"]],AUTHORITY["
-         "\"EPSG\",\"6326\"]],PRIMEM[\"Greenwich\",0,AUTHORITY[\"EPSG\",\"8901\"]],UNIT[\"degree\",0."
-         "0174532925199433,AUTHORITY[\"EPSG\",\"9122\"]],AXIS[\"Latitude\",NORTH],AXIS[\"Longitude\",EAST],"
-         "AUTHORITY[\"EPSG\",\"4326\"]]', 'longitude/latitude coordinates in decimal degrees on the WGS 84 "
-         "spheroid');"
-         "CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT "
-         "UNIQUE, description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT "
-         "(strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id "
-         "INTEGER, CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));"
-         "CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
-         "geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL, "
-         "CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name), CONSTRAINT uk_gc_table_name UNIQUE "
-         "(table_name), CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name), "
-         "CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));"
-         "CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition "
-         "TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));"
-         "CREATE TABLE gpkg_tile_matrix_set (table_name TEXT NOT NULL PRIMARY KEY, srs_id INTEGER NOT NULL, min_x "
-         "DOUBLE NOT NULL, min_y DOUBLE NOT NULL, max_x DOUBLE NOT NULL, max_y DOUBLE NOT NULL);"
-         "CREATE TABLE gpkg_tile_matrix (table_name TEXT NOT NULL, zoom_level INTEGER NOT NULL, matrix_width "
-         "INTEGER NOT NULL, matrix_height INTEGER NOT NULL, tile_width INTEGER NOT NULL, tile_height INTEGER NOT "
-         "NULL, pixel_x_size DOUBLE NOT NULL, pixel_y_size DOUBLE NOT NULL, CONSTRAINT pk_ttm PRIMARY KEY "
-         "(table_name, zoom_level));");
+    exec(
+        "PRAGMA application_id = 1196444487;"  // 'GPKG'
+        "PRAGMA user_version = 10300;"
+        "CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT "
+        "NOT NULL, organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);"
+        "INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', "
+        "'undefined cartesian coordinate reference system');"
+        "INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', "
+        "'undefined geographic coordinate reference system');"
+        "INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, 'GEOGCS[\"WGS "
+        "84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563,AUTHORITY[\"EPSG\",\"7030\"]],AUTHORITY["
+        "\"EPSG\",\"6326\"]],PRIMEM[\"Greenwich\",0,AUTHORITY[\"EPSG\",\"8901\"]],UNIT[\"degree\",0."
+        "0174532925199433,AUTHORITY[\"EPSG\",\"9122\"]],AXIS[\"Latitude\",NORTH],AXIS[\"Longitude\",EAST],"
+        "AUTHORITY[\"EPSG\",\"4326\"]]', 'longitude/latitude coordinates in decimal degrees on the WGS 84 "
+        "spheroid');"
+        "CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT "
+        "UNIQUE, description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT "
+        "(strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id "
+        "INTEGER, CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));"
+        "CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
+        "geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL, "
+        "CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name), CONSTRAINT uk_gc_table_name UNIQUE "
+        "(table_name), CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name), "
+        "CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));"
+        "CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition "
+        "TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));"
+        "CREATE TABLE gpkg_tile_matrix_set (table_name TEXT NOT NULL PRIMARY KEY, srs_id INTEGER NOT NULL, min_x "
+        "DOUBLE NOT NULL, min_y DOUBLE NOT NULL, max_x DOUBLE NOT NULL, max_y DOUBLE NOT NULL);"
+        "CREATE TABLE gpkg_tile_matrix (table_name TEXT NOT NULL, zoom_level INTEGER NOT NULL, matrix_width "
+        "INTEGER NOT NULL, matrix_height INTEGER NOT NULL, tile_width INTEGER NOT NULL, tile_height INTEGER NOT "
+        "NULL, pixel_x_size DOUBLE NOT NULL, pixel_y_size DOUBLE NOT NULL, CONSTRAINT pk_ttm PRIMARY KEY "
+        "(table_name, zoom_level));");
   }
 
   std::string path_;

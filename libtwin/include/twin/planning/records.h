@@ -28,28 +28,28 @@ struct Parcel {
   std::string locality;      // 大字名 / 丁目名 (address of the parcel, without the 地番)
   std::string city;          // 市区町村 name or code
   MultiPoly geom;
-  double area = 0;                 // m², from the geometry in the store CRS
-  bool cornerLot = false;          // 角地 (designated corner lot: coverage bonus)
-  double frontRoadWidth = kNone;   // 前面道路幅員 (m) when the source gives it
-  std::string attributes;          // every source attribute, JSON object
-  std::string source;              // file
+  double area = 0;                // m², from the geometry in the store CRS
+  bool cornerLot = false;         // 角地 (designated corner lot: coverage bonus)
+  double frontRoadWidth = kNone;  // 前面道路幅員 (m) when the source gives it
+  std::string attributes;         // every source attribute, JSON object
+  std::string source;             // file
   int64_t line = 0;
 };
 
 // A zoning district of any kind. Rates are ratios (0.6 = 60 %), heights in metres.
 struct District {
   std::string id;
-  std::string kind;  // UseDistrict, HeightControlDistrict, FirePreventionDistrict, ScenicDistrict,
-                     // AreaClassification, SpecialUseDistrict, ... (i-UR urf element names)
-  std::string code;  // urf:function code (Common_districtsAndZonesType / Common_areaClassificationType)
-  std::string name;  // the code's name when known (第一種低層住居専用地域, 防火地域, ...)
-  double coverageRate = kNone;       // urf:buildingCoverageRate (建ぺい率)
-  double floorAreaRate = kNone;      // urf:floorAreaRate (容積率)
-  double heightLimit = kNone;        // urf:buildingHeightLimits (絶対高さ制限, 10 or 12 m)
-  double maxHeight = kNone;          // urf:maximumBuildingHeight (高度地区 最高限度)
-  double minHeight = kNone;          // urf:minimumBuildingHeight (高度地区 最低限度)
-  double minSiteArea = kNone;        // urf:minimumSiteArea (敷地面積の最低限度, m²)
-  double wallSetback = kNone;        // urf:setbackSize (外壁の後退距離, m)
+  std::string kind;              // UseDistrict, HeightControlDistrict, FirePreventionDistrict, ScenicDistrict,
+                                 // AreaClassification, SpecialUseDistrict, ... (i-UR urf element names)
+  std::string code;              // urf:function code (Common_districtsAndZonesType / Common_areaClassificationType)
+  std::string name;              // the code's name when known (第一種低層住居専用地域, 防火地域, ...)
+  double coverageRate = kNone;   // urf:buildingCoverageRate (建ぺい率)
+  double floorAreaRate = kNone;  // urf:floorAreaRate (容積率)
+  double heightLimit = kNone;    // urf:buildingHeightLimits (絶対高さ制限, 10 or 12 m)
+  double maxHeight = kNone;      // urf:maximumBuildingHeight (高度地区 最高限度)
+  double minHeight = kNone;      // urf:minimumBuildingHeight (高度地区 最低限度)
+  double minSiteArea = kNone;    // urf:minimumSiteArea (敷地面積の最低限度, m²)
+  double wallSetback = kNone;    // urf:setbackSize (外壁の後退距離, m)
   MultiPoly geom;
   double area = 0;
   std::string attributes;
@@ -66,7 +66,7 @@ struct Building {
   std::string heightSource;     // "bldg:measuredHeight", "geometry (top - base)"
   double groundHeight = kNone;  // base height in the source's vertical datum (orthometric in PLATEAU)
   int storeysAbove = -1, storeysBelow = -1;
-  double floorArea = kNone;     // 延べ面積 (m²)
+  double floorArea = kNone;  // 延べ面積 (m²)
   bool floorAreaEstimated = false;
   std::string floorAreaSource;  // "uro:totalFloorArea", "estimated: building area × 4 storeys", ...
   std::string usage;            // bldg:usage code name
@@ -86,14 +86,14 @@ struct Road {
 
 struct Permit {
   std::string id;
-  std::string type;    // 建築確認, 完了検査, 開発許可, 屋外広告物許可, 景観法届出, 土壌汚染対策法届出, ...
-  std::string status;  // applied, under-review, granted, refused, withdrawn, closed (free text allowed)
+  std::string type;  // 建築確認, 完了検査, 開発許可, 屋外広告物許可, 景観法届出, 土壌汚染対策法届出, ...
+  std::string status;                // applied, under-review, granted, refused, withdrawn, closed (free text allowed)
   std::string appliedOn, decidedOn;  // ISO 8601 dates
   std::vector<std::string> parcels;  // parcel ids or 地番
   std::string buildingId;
   std::string applicant;  // personal data: staff only
   std::string notes;
-  int64_t version = 0;    // bumped on each update (optimistic concurrency)
+  int64_t version = 0;  // bumped on each update (optimistic concurrency)
   std::string updatedAt;
 };
 
@@ -105,18 +105,20 @@ struct Token {
   std::string expiresAt;  // ISO 8601 UTC; empty: never expires
   std::string revokedAt;  // ISO 8601 UTC when revoked; empty: not revoked
   // Neither revoked nor expired at `nowIso` (ISO 8601 UTC, compared as text).
-  bool validAt(const std::string& nowIso) const { return revokedAt.empty() && (expiresAt.empty() || nowIso < expiresAt); }
+  bool validAt(const std::string& nowIso) const {
+    return revokedAt.empty() && (expiresAt.empty() || nowIso < expiresAt);
+  }
 };
 
 // A document attached to a permit. The 建築計画概要書 (building plan summary) is public by law
 // (建築基準法第93条の2); other documents are staff-only.
 struct Document {
   std::string id, permitId;
-  std::string kind;      // 建築計画概要書, 図面, 申請書, ...
-  std::string name;      // file name as uploaded
+  std::string kind;  // 建築計画概要書, 図面, 申請書, ...
+  std::string name;  // file name as uploaded
   std::string mimeType;
   bool isPublic = false;
-  std::string data;      // bytes (empty in listings)
+  std::string data;  // bytes (empty in listings)
   int64_t size = 0;
   std::string addedAt, addedBy;
 };

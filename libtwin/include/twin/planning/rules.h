@@ -29,7 +29,7 @@ struct RuleResult {
   std::string unit;     // "%", "m", "m²"
   std::string formula;  // with the numbers put in
   std::vector<std::pair<std::string, std::string>> inputs;
-  std::string reason;   // why this verdict; for unknown: what is missing
+  std::string reason;  // why this verdict; for unknown: what is missing
 };
 
 // A district over (part of) a site: share = overlap / site area.
@@ -42,8 +42,8 @@ struct DistrictShare {
 // Where a building stands or a project is planned.
 struct Site {
   std::vector<Parcel> parcels;
-  MultiPoly geom;     // union of the parcels
-  double area = 0;    // m²
+  MultiPoly geom;                        // union of the parcels
+  double area = 0;                       // m²
   std::vector<DistrictShare> districts;  // every kind overlapping the site
   double frontRoadWidth = kNone;         // widest road along the site (法42条 roads), m
   std::string frontRoadSource;           // "road 'tran_…' (6.0 m)", "parcel attribute 前面道路幅員"
@@ -64,10 +64,10 @@ struct Site {
 };
 
 struct Plan {
-  std::string use;                 // 用途: 一戸建ての住宅, 共同住宅, 店舗, 事務所, ...
-  double floorArea = kNone;        // 延べ面積 m²
-  double buildingArea = kNone;     // 建築面積 m²
-  double height = kNone;           // m
+  std::string use;              // 用途: 一戸建ての住宅, 共同住宅, 店舗, 事務所, ...
+  double floorArea = kNone;     // 延べ面積 m²
+  double buildingArea = kNone;  // 建築面積 m²
+  double height = kNone;        // m
   int storeys = -1;
   double developmentArea = kNone;  // 開発区域の面積 (m²)
   double earthworkArea = kNone;    // 土地の形質の変更の面積 (m²)
@@ -94,8 +94,8 @@ struct EnvelopeResult {
   // seen from outside.
   std::vector<std::array<double, 3>> vertices;
   std::vector<uint32_t> triangles;
-  double meshTop = 0;  // highest z of the mesh
-  bool capped = false; // no height limit applied: drawn to the cap
+  double meshTop = 0;   // highest z of the mesh
+  bool capped = false;  // no height limit applied: drawn to the cap
 };
 
 class RuleSet {
@@ -120,7 +120,8 @@ class RuleSet {
 
   // Checks a building on its site. `inBuilding` are the districts the building's own footprint
   // overlaps (height limits apply where the building stands).
-  std::vector<RuleResult> check(const Building& b, const Site& site, const std::vector<DistrictShare>& inBuilding) const;
+  std::vector<RuleResult> check(const Building& b, const Site& site,
+                                const std::vector<DistrictShare>& inBuilding) const;
   EnvelopeResult envelope(const Site& site, double cap) const;
   std::vector<ProcedureNeed> procedures(const Site& site, const Plan& plan) const;
 

@@ -24,7 +24,6 @@ struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-
 struct StoreCounts {
   int64_t parcels = 0, districts = 0, buildings = 0, roads = 0, permits = 0, buildingParcelLinks = 0;
 };
@@ -94,7 +93,7 @@ class Store {
   // transaction. An empty d.id gets the next free "<permit id>-<n>" (set in `d`).
   virtual void putDocument(Document& d, const std::string& actor) = 0;
   virtual std::vector<Document> documents(const std::string& permitId) = 0;  // without data
-  virtual std::optional<Document> document(const std::string& id) = 0;      // with data
+  virtual std::optional<Document> document(const std::string& id) = 0;       // with data
 
   // API tokens (hashes only) and the audit log.
   virtual void putToken(const Token& t, const std::string& actor) = 0;

@@ -19,9 +19,9 @@
 namespace twin::tiler {
 
 struct InputFile {
-  std::string uri;            // path or "archive.zip!/entry"
+  std::string uri;  // path or "archive.zip!/entry"
   const FormatInfo* format = nullptr;
-  uint64_t bytes = 0;         // size, for progress
+  uint64_t bytes = 0;  // size, for progress
 };
 
 struct Progress {
@@ -33,10 +33,10 @@ struct Progress {
 
 struct ConvertOptions {
   std::string outDir;
-  int lod = -1;                 // -1: the highest each building has
+  int lod = -1;  // -1: the highest each building has
   bool draco = false;
-  bool meshopt = false;     // EXT_meshopt_compression + KHR_mesh_quantization
-  bool quantize = false;    // KHR_mesh_quantization only
+  bool meshopt = false;   // EXT_meshopt_compression + KHR_mesh_quantization
+  bool quantize = false;  // KHR_mesh_quantization only
   // "1.1" (glb with EXT_mesh_features / EXT_structural_metadata) or "1.0" (b3dm with batch tables,
   // for clients without 1.1).
   std::string tilesVersion = "1.1";
@@ -55,16 +55,16 @@ struct ConvertOptions {
   // volume a client derives for its tile. Implies refine ADD without levels of detail.
   bool implicit = false;
   int subtreeLevels = 4;
-  std::string geoidFile;        // empty: the default of GeoidOptions (GSIGEO2011 in Japan, else EGM96)
-  std::string crsOverride;      // empty: the files' srsName
+  std::string geoidFile;                 // empty: the default of GeoidOptions (GSIGEO2011 in Japan, else EGM96)
+  std::string crsOverride;               // empty: the files' srsName
   std::vector<std::string> objectTypes;  // see ReadOptions::objectTypes; empty: buildings
   std::map<std::string, std::string> formatOptions;  // see ReadOptions::formatOptions
-  std::string className = "building";   // metadata class of the features
+  std::string className = "building";                // metadata class of the features
   int threads = 1;
-  uint64_t maxTileBytes = 2u << 20;   // split a tile whose content would exceed this (estimate)
+  uint64_t maxTileBytes = 2u << 20;  // split a tile whose content would exceed this (estimate)
   uint32_t maxFeaturesPerTile = 2000;
   uint32_t maxPointsPerTile = 100000;  // point clouds: a tile with more is subsampled and split
-  double maxLeafDegrees = 0.02;  // split leaves wider than this (latitude/longitude degrees, ~2 km)
+  double maxLeafDegrees = 0.02;        // split leaves wider than this (latitude/longitude degrees, ~2 km)
   // Hierarchical levels of detail: parents hold simplified, merged versions of their children
   // (refine REPLACE). Off: a flat tileset, full-detail leaves under empty parents (refine ADD).
   bool levelsOfDetail = true;
@@ -83,28 +83,28 @@ struct ConvertOptions {
 struct ConvertResult {
   bool ok = false;
   ReadStats read;
-  uint64_t features = 0;            // buildings written
-  uint64_t featuresDropped = 0;     // buildings without usable geometry
+  uint64_t features = 0;         // buildings written
+  uint64_t featuresDropped = 0;  // buildings without usable geometry
   uint64_t triangles = 0;
-  uint64_t tiles = 0;                // tiles with content
-  uint64_t tilesWritten = 0;         // tiles made in this run
-  uint64_t tilesReused = 0;          // tiles kept from the previous run (unchanged inputs)
-  uint64_t inputs = 0;               // input files of the tileset
-  uint64_t inputsReused = 0;         // inputs not read again (unchanged since the previous run)
-  uint64_t textures = 0;            // texture images embedded (per tile)
+  uint64_t tiles = 0;         // tiles with content
+  uint64_t tilesWritten = 0;  // tiles made in this run
+  uint64_t tilesReused = 0;   // tiles kept from the previous run (unchanged inputs)
+  uint64_t inputs = 0;        // input files of the tileset
+  uint64_t inputsReused = 0;  // inputs not read again (unchanged since the previous run)
+  uint64_t textures = 0;      // texture images embedded (per tile)
   uint64_t outputBytes = 0;
-  uint64_t leafBytes = 0;           // full-detail content bytes
-  uint64_t rootBytes = 0;           // the root tile's content bytes
-  double rootError = 0;             // the root tile's geometric error, metres
+  uint64_t leafBytes = 0;  // full-detail content bytes
+  uint64_t rootBytes = 0;  // the root tile's content bytes
+  double rootError = 0;    // the root tile's geometric error, metres
   uint64_t inputBytes = 0;
   double seconds = 0;
-  double readSeconds = 0;   // reading, placing, triangulating, spilling
-  double tileSeconds = 0;   // splitting and writing tiles
-  double leafSeconds = 0;   // of which writing full-detail leaves (and their coarse forms)
-  double parentSeconds = 0; // of which writing overviews
+  double readSeconds = 0;    // reading, placing, triangulating, spilling
+  double tileSeconds = 0;    // splitting and writing tiles
+  double leafSeconds = 0;    // of which writing full-detail leaves (and their coarse forms)
+  double parentSeconds = 0;  // of which writing overviews
   std::set<std::string> sourceCrs;
-  std::string geoid;                                 // the grids applied, "; "-separated
-  std::map<std::string, std::string> geoidByCrs;     // source CRS -> geoid grid (none: ellipsoidal)
+  std::string geoid;                              // the grids applied, "; "-separated
+  std::map<std::string, std::string> geoidByCrs;  // source CRS -> geoid grid (none: ellipsoidal)
 };
 
 // Turns a --types list ("building", "road,landuse", "relief", "zoning", "all", element names) into

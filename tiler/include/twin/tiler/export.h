@@ -30,15 +30,15 @@
 namespace twin::tiler {
 
 struct ExportOptions {
-  std::string format;                          // "glb", "obj", "geojson", "gpkg"; empty: from the file name
-  std::set<std::string> ids;                   // empty: any (a building is selected by its own or a part's id)
+  std::string format;                         // "glb", "obj", "geojson", "gpkg"; empty: from the file name
+  std::set<std::string> ids;                  // empty: any (a building is selected by its own or a part's id)
   std::optional<std::array<double, 4>> bbox;  // west, south, east, north (degrees): objects touching it
-  std::vector<std::string> objectTypes;        // see ReadOptions::objectTypes; empty: buildings
-  int lod = -1;                                // GLB/OBJ: -1 the highest each object has
+  std::vector<std::string> objectTypes;       // see ReadOptions::objectTypes; empty: buildings
+  int lod = -1;                               // GLB/OBJ: -1 the highest each object has
   std::string crsOverride;
   std::string geoidFile;
   std::map<std::string, std::string> formatOptions;
-  std::string planeCrs;     // GeoPackage CRS; empty: chosen near the data (chooseProjectedCrs)
+  std::string planeCrs;      // GeoPackage CRS; empty: chosen near the data (chooseProjectedCrs)
   double floorHeight = 3.0;  // storeys estimate for footprints without a storeys attribute
   std::function<void(const Progress&)> progress;
   const std::atomic<bool>* cancel = nullptr;
@@ -52,8 +52,8 @@ struct ExportResult {
   uint64_t skipped = 0;   // selected but without usable geometry
   std::string format;
   std::array<double, 3> origin{0, 0, 0};  // GLB/OBJ: the frame's origin (lon, lat, ellipsoidal height)
-  std::string crs;                         // GeoJSON/GeoPackage: the output CRS
-  std::vector<std::string> files;          // what was written
+  std::string crs;                        // GeoJSON/GeoPackage: the output CRS
+  std::vector<std::string> files;         // what was written
 };
 
 // The format for an output path by its extension ("glb", "obj", "geojson", "gpkg"), or empty.

@@ -24,16 +24,16 @@ struct ServeOptions {
   std::string webDir;              // the built viewer (index.html, app.js, cesium/)
   std::string host = "127.0.0.1";
   int port = 8080;
-  std::string store;               // GeoPackage path or postgresql:// URI; empty: tiles and viewer only
-  std::string rulesPath;           // rules file (default: the installed rules/japan.json)
-  std::string basemap;             // optional base map tile URL template ({z}/{x}/{y}) the operator serves
-  std::string corsOrigin;          // Access-Control-Allow-Origin: empty (none), "*", or one origin
-  int cacheSeconds = 300;          // Cache-Control max-age of tile contents (tileset.json: revalidate)
-  size_t maxBodyBytes = 20u << 20; // largest request body (document uploads); JSON bodies: 1 MB
-  int maxConnectionsPerAddress = 512;  // open connections one client address may hold (0: no limit)
-  int threads = 0;                 // API worker threads (0: 2 per core, at least 4); connections hold none
-  bool accessLog = true;           // one JSON line per request on stderr (no bodies, no tokens)
-  const std::atomic<bool>* stop = nullptr;  // graceful shutdown when set
+  std::string store;                          // GeoPackage path or postgresql:// URI; empty: tiles and viewer only
+  std::string rulesPath;                      // rules file (default: the installed rules/japan.json)
+  std::string basemap;                        // optional base map tile URL template ({z}/{x}/{y}) the operator serves
+  std::string corsOrigin;                     // Access-Control-Allow-Origin: empty (none), "*", or one origin
+  int cacheSeconds = 300;                     // Cache-Control max-age of tile contents (tileset.json: revalidate)
+  size_t maxBodyBytes = 20u << 20;            // largest request body (document uploads); JSON bodies: 1 MB
+  int maxConnectionsPerAddress = 512;         // open connections one client address may hold (0: no limit)
+  int threads = 0;                            // API worker threads (0: 2 per core, at least 4); connections hold none
+  bool accessLog = true;                      // one JSON line per request on stderr (no bodies, no tokens)
+  const std::atomic<bool>* stop = nullptr;    // graceful shutdown when set
   std::function<void(int port)> onListening;  // called once listening (port 0: the chosen port)
 };
 
