@@ -51,7 +51,7 @@ struct PlanningCommands::State {
   std::vector<std::string> checkBuildings;
   std::string checkParcel, format = "table", out;
   std::string parcelArg, envelopeOut, envelopeJsonOut, geoid, plan;
-  double cap = 60, ground = NAN;
+  double cap = RuleSet::kDefaultEnvelopeCap, ground = NAN;
   std::string findText;
 
   twin::DiagnosticCollector diag{200};
@@ -569,7 +569,7 @@ PlanningCommands::PlanningCommands(CLI::App& app, std::atomic<bool>& cancel) : s
   common(s.envelope, true);
   s.envelope->add_option("-o,--output", s.envelopeOut, "Write the envelope mesh as glb");
   s.envelope->add_option("--json", s.envelopeJsonOut, "Write the numbers and their explanation as JSON");
-  s.envelope->add_option("--cap", s.cap, "Height to draw to where no height limit applies (m, default 60)");
+  s.envelope->add_option("--cap", s.cap, "Height to draw to where no height limit applies (m)")->capture_default_str();
   s.envelope->add_option("--ground", s.ground,
                          "Ground height of the site (orthometric m; default: from its buildings)");
   s.envelope->add_option("--geoid", s.geoid,

@@ -310,7 +310,7 @@ void addApiRoutes(http::Router& server, Context& ctx) {
   server.get(R"(/api/parcels/([^/]+)/envelope)", [&](const http::Request& req, http::Response& res) {
     Site site;
     if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
-    auto e = ctx.rules.envelope(site, 60);
+    auto e = ctx.rules.envelope(site);
     json j = json::parse(envelopeJson(e, site));
     j["tileset"] = "api/parcels/" + req.matches[1].str() + "/envelope/tileset.json";
     jsonReply(res, j);
@@ -324,7 +324,7 @@ void addApiRoutes(http::Router& server, Context& ctx) {
              [&, envelopeGround](const http::Request& req, http::Response& res) {
                Site site;
                if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
-               auto e = ctx.rules.envelope(site, 60);
+               auto e = ctx.rules.envelope(site);
                DiagnosticCollector diag;
                auto glb = envelopeGlb(e, ctx.storeCrs, envelopeGround(site), "", diag);
                if (glb.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
@@ -334,7 +334,7 @@ void addApiRoutes(http::Router& server, Context& ctx) {
                                                                                   http::Response& res) {
     Site site;
     if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
-    auto e = ctx.rules.envelope(site, 60);
+    auto e = ctx.rules.envelope(site);
     if (e.vertices.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
     // A one-tile tileset around the envelope (a box in ECEF from its corners).
     Box2 b = bounds(site.geom);

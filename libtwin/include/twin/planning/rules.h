@@ -122,7 +122,9 @@ class RuleSet {
   // overlaps (height limits apply where the building stands).
   std::vector<RuleResult> check(const Building& b, const Site& site,
                                 const std::vector<DistrictShare>& inBuilding) const;
-  EnvelopeResult envelope(const Site& site, double cap) const;
+  // The buildable envelope, drawn up to `cap` metres where no height limit applies.
+  static constexpr double kDefaultEnvelopeCap = 60;
+  EnvelopeResult envelope(const Site& site, double cap = kDefaultEnvelopeCap) const;
   std::vector<ProcedureNeed> procedures(const Site& site, const Plan& plan) const;
 
   struct Impl;  // the parsed file (opaque)
