@@ -23,7 +23,7 @@
 #include <thread>
 
 #include "test_support.h"
-#include "twin/planning/store.h"
+#include "twin/landuse/store.h"
 #include "twin/viewer/server.h"
 
 using namespace twin::test;
@@ -250,7 +250,7 @@ void hardenServer(Server& s, const std::string& staff) {
   kill(s.pid, SIGTERM);
   waitpid(s.pid, nullptr, 0);
   s.pid = -1;
-  auto st = twin::planning::Store::open(s.store);
+  auto st = twin::landuse::Store::open(s.store);
   std::map<std::string, int> permitAudits, documentAudits;
   for (auto& a : st->audit(10000000)) {
     if (a.entity == "permit") permitAudits[a.entityId]++;
@@ -538,8 +538,8 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(c.Get("/api/admin/audit", bearer(newToken))->status == 401);
   CHECK(body(c.Get("/api/status", bearer(newToken)))["user"] != "new-clerk");
   {
-    auto st = twin::planning::Store::open(s.store);
-    twin::planning::Token old{twin::viewer::tokenHash("twn_expired-token-for-the-test"), "old-clerk", "staff", ""};
+    auto st = twin::landuse::Store::open(s.store);
+    twin::landuse::Token old{twin::viewer::tokenHash("twn_expired-token-for-the-test"), "old-clerk", "staff", ""};
     old.expiresAt = "2020-01-01T00:00:00Z";
     st->putToken(old, "test");
   }

@@ -10,8 +10,8 @@
 
 #include "../../viewer-server/src/http.h"
 #include "../../viewer-server/src/internal.h"
-#include "twin/planning/rules.h"
-#include "twin/planning/store.h"
+#include "twin/landuse/rules.h"
+#include "twin/landuse/store.h"
 #include "twin/viewer/server.h"
 
 namespace {
@@ -28,7 +28,7 @@ struct Api {
       return;
     }
     ctx.options.store = store;
-    auto rules = twin::planning::RuleSet::load(twin::planning::RuleSet::defaultPath());
+    auto rules = twin::landuse::RuleSet::load(twin::landuse::RuleSet::defaultPath());
     if (!rules.value) return;
     ctx.rules = *rules.value;
     ctx.storeCrs = ctx.store().crs();

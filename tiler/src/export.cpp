@@ -16,11 +16,11 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "twin/building_summary.h"
 #include "twin/crs.h"
 #include "twin/glb_writer.h"
 #include "twin/mesh.h"
 #include "twin/metadata.h"
-#include "twin/planning/records.h"
 
 namespace twin::tiler {
 
@@ -45,8 +45,8 @@ bool anyId(const CityObject& o, const std::set<std::string>& ids) {
 struct Item {
   std::string id, type;
   std::vector<FlatAttribute> attributes;
-  FeatureMesh mesh;               // GLB / OBJ (ECEF)
-  planning::MultiPoly footprint;  // GeoJSON / GeoPackage (plane CRS)
+  FeatureMesh mesh;     // GLB / OBJ (ECEF)
+  MultiPoly footprint;  // GeoJSON / GeoPackage (plane CRS)
   double height = NAN, area = NAN;
   int storeys = -1;
 };
@@ -110,7 +110,7 @@ class Selector : public ObjectSink {
         planeCrs = !o_.planeCrs.empty() ? o_.planeCrs : chooseProjectedCrs((w + e) / 2, (s + n) / 2);
       PlaneTransform* plane = planeFor(obj);
       if (!plane) return true;
-      auto b = planning::buildingFrom(obj, *plane, o_.floorHeight, diag_);
+      auto b = summarizeBuilding(obj, *plane, o_.floorHeight, diag_);
       if (!b || b->footprint.empty()) {
         ++skipped;
         diag_.warning("export-no-footprint", "no footprint could be made (no LOD0 surface, no ground surface or solid)",
@@ -548,7 +548,7 @@ bool writeFootprints(std::vector<Item>& items, const std::string& planeCrs, cons
     OGRGeometryH mp = OGR_G_CreateGeometry(wkbMultiPolygon);
     for (auto& poly : it.footprint) {
       OGRGeometryH pg = OGR_G_CreateGeometry(wkbPolygon);
-      auto addRing = [&](const planning::Ring& r) {
+      auto addRing = [&](const Ring& r) {
         OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
         std::vector<Vec3> pts;
         for (auto& p : r) pts.push_back({p[0], p[1], 0});

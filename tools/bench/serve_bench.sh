@@ -2,7 +2,7 @@
 # viewer-server benchmark: tile serving requests/s and latency with wrk on loopback, twin serve
 # and nginx serving the same files in the same run; API latency (parcel at a point, building
 # detail) against a store of 1,000,000 parcels and 100,000 buildings (made by
-# twin_bench_planning, which this runs first when the store is missing).
+# twin_bench_landuse, which this runs first when the store is missing).
 #   tools/bench/serve_bench.sh [BUILD_DIR] [SECONDS]
 # Needs wrk and nginx (apt-get install wrk nginx-light). Prints a table; the last result is kept in
 # tools/bench/serve-last.txt.
@@ -98,9 +98,9 @@ done
 kill $tpid; wait $tpid 2>/dev/null || true
 
 # API on a large embedded store.
-store="${STORE:-/tmp/twin-bench-planning/store-1000000.gpkg}"
+store="${STORE:-/tmp/twin-bench-landuse/store-1000000.gpkg}"
 if [ ! -f "$store" ]; then
-  "$build/tools/bench/twin_bench_planning" --lookups 100 > "$work/planning.txt"
+  "$build/tools/bench/twin_bench_landuse" --lookups 100 > "$work/landuse.txt"
 fi
 aport=$(free_port)
 "$twin" serve --tiles "$tiles" --store "$store" --port "$aport" --no-access-log > "$work/twin-api.log" 2>&1 &

@@ -19,11 +19,11 @@
 #include <iostream>
 #include <thread>
 
-#include "planning_cli.h"
+#include "landuse_cli.h"
 #include "twin/converters/registry.h"
 #include "twin/crs.h"
 #include "twin/fsutil.h"
-#include "twin/planning/store.h"
+#include "twin/landuse/store.h"
 #include "twin/tiler/convert.h"
 #include "twin/tiler/export.h"
 #include "twin/tiler/inspect.h"
@@ -542,7 +542,7 @@ int main(int argc, char** argv) {
   auto* formats = app.add_subcommand("formats", "List the formats twin reads (and what twin export writes)");
 
   // parcels, zoning, buildings, roads, permits, check, envelope, procedures, store
-  twincli::PlanningCommands planning(app, gCancel);
+  twincli::LandUseCommands planning(app, gCancel);
 
   try {
     app.parse(argc, argv);
@@ -571,19 +571,19 @@ int main(int argc, char** argv) {
   // The token commands: open a store that holds data, run `fn` on it, store errors as exit 1.
   auto onStore = [](const std::string& uri, const char* ifEmpty, const auto& fn) -> int {
     try {
-      auto st = twin::planning::Store::open(uri);
+      auto st = twin::landuse::Store::open(uri);
       if (st->crs().empty()) {
         std::fprintf(stderr, "twin: the store is empty: %s\n", ifEmpty);
         return 1;
       }
       return fn(*st);
-    } catch (const twin::planning::StoreError& e) {
+    } catch (const twin::landuse::StoreError& e) {
       std::fprintf(stderr, "twin: %s\n", e.what());
       return 1;
     }
   };
   if (*tokenCreate)
-    return onStore(tokenStore, "import parcels or buildings first", [&](twin::planning::Store& st) {
+    return onStore(tokenStore, "import parcels or buildings first", [&](twin::landuse::Store& st) {
       auto issued = twin::viewer::issueToken(st, tokenUser, tokenRole, tokenDays, "twin-cli");
       std::printf("%s\n", issued.token.c_str());
       std::fprintf(stderr, "twin token: %s token for %s, %s (shown once; keep it secret)\n", tokenRole.c_str(),
@@ -592,7 +592,7 @@ int main(int argc, char** argv) {
       return 0;
     });
   if (*tokenRevoke)
-    return onStore(revokeStore, "nothing to revoke", [&](twin::planning::Store& st) {
+    return onStore(revokeStore, "nothing to revoke", [&](twin::landuse::Store& st) {
       int n = st.revokeTokens(revokeUser, "twin-cli");
       std::fprintf(stderr, "twin token: %d token(s) of %s revoked\n", n, revokeUser.c_str());
       return n > 0 ? 0 : 1;

@@ -6,14 +6,14 @@
 #include <unordered_map>
 
 #include "internal.h"
-#include "twin/planning/import.h"
-#include "twin/planning/report.h"
-#include "twin/planning/site.h"
+#include "twin/landuse/import.h"
+#include "twin/landuse/report.h"
+#include "twin/landuse/site.h"
 
 namespace twin::viewer {
 
 using nlohmann::json;
-using namespace twin::planning;
+using namespace twin::landuse;
 
 namespace {
 

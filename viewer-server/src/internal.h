@@ -9,8 +9,8 @@
 #include <unordered_map>
 
 #include "http.h"
-#include "twin/planning/rules.h"
-#include "twin/planning/store.h"
+#include "twin/landuse/rules.h"
+#include "twin/landuse/store.h"
 #include "twin/viewer/server.h"
 
 namespace twin::viewer {
@@ -51,9 +51,9 @@ class ResultCache {
 // are not shared between threads); the rules are read once.
 struct Context {
   ServeOptions options;
-  planning::RuleSet rules;
+  landuse::RuleSet rules;
   std::string storeCrs;
-  planning::Store& store();          // this thread's connection
+  landuse::Store& store();          // this thread's connection
   twin::PlaneTransform& toStore();   // EPSG:6668/4326 (lat, lon) -> store CRS
   twin::PlaneTransform& toLonLat();  // store CRS -> lon/lat
   std::string geographicCrs;         // the lat/lon CRS toStore reads

@@ -67,10 +67,10 @@ std::string isoNow(int plusDays) {
   return b;
 }
 
-IssuedToken issueToken(planning::Store& store, const std::string& user, const std::string& role, int days,
+IssuedToken issueToken(landuse::Store& store, const std::string& user, const std::string& role, int days,
                        const std::string& actor) {
   IssuedToken out{newToken(), days > 0 ? isoNow(days) : std::string()};
-  planning::Token t{tokenHash(out.token), user, role, ""};
+  landuse::Token t{tokenHash(out.token), user, role, ""};
   t.expiresAt = out.expiresAt;
   store.putToken(t, actor);
   return out;
@@ -488,7 +488,7 @@ std::string nowIso() {
 namespace {
 struct ThreadState {
   const Context* owner = nullptr;
-  std::unique_ptr<planning::Store> store;
+  std::unique_ptr<landuse::Store> store;
   std::unique_ptr<twin::PlaneTransform> toStore, toLonLat;
 };
 thread_local ThreadState tState;
@@ -502,16 +502,16 @@ ThreadState& threadState(const Context* ctx) {
 }
 }  // namespace
 
-planning::Store& Context::store() {
+landuse::Store& Context::store() {
   auto& t = threadState(this);
-  if (!t.store) t.store = planning::Store::open(options.store);
+  if (!t.store) t.store = landuse::Store::open(options.store);
   return *t.store;
 }
 twin::PlaneTransform& Context::toStore() {
   auto& t = threadState(this);
   if (!t.toStore) {
     auto r = twin::PlaneTransform::create(geographicCrs, storeCrs);
-    if (!r.value) throw planning::StoreError("no transformation from " + geographicCrs + " to " + storeCrs);
+    if (!r.value) throw landuse::StoreError("no transformation from " + geographicCrs + " to " + storeCrs);
     t.toStore = std::move(*r.value);
   }
   return *t.toStore;
@@ -520,7 +520,7 @@ twin::PlaneTransform& Context::toLonLat() {
   auto& t = threadState(this);
   if (!t.toLonLat) {
     auto r = twin::PlaneTransform::create(storeCrs, storeCrs);
-    if (!r.value) throw planning::StoreError("no transformation for " + storeCrs);
+    if (!r.value) throw landuse::StoreError("no transformation for " + storeCrs);
     t.toLonLat = std::move(*r.value);
   }
   return *t.toLonLat;
@@ -530,7 +530,7 @@ int serve(const ServeOptions& o, std::string& error) {
   Context ctx;
   ctx.options = o;
   if (!o.store.empty()) {
-    auto rules = planning::RuleSet::load(o.rulesPath.empty() ? planning::RuleSet::defaultPath() : o.rulesPath);
+    auto rules = landuse::RuleSet::load(o.rulesPath.empty() ? landuse::RuleSet::defaultPath() : o.rulesPath);
     if (!rules.value) {
       error = rules.diagnostics.empty() ? "cannot read the rules file" : rules.diagnostics[0].message;
       return 1;
@@ -538,7 +538,7 @@ int serve(const ServeOptions& o, std::string& error) {
     ctx.rules = *rules.value;
     try {
       ctx.storeCrs = ctx.store().crs();
-    } catch (const planning::StoreError& e) {
+    } catch (const landuse::StoreError& e) {
       error = e.what();
       return 1;
     }

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace twin::planning {
+namespace twin::landuse {
 class Store;
 }
 
@@ -54,7 +54,7 @@ std::string isoNow(int plusDays);
 struct IssuedToken {
   std::string token, expiresAt;  // expiresAt empty: never expires
 };
-IssuedToken issueToken(planning::Store& store, const std::string& user, const std::string& role, int days,
+IssuedToken issueToken(landuse::Store& store, const std::string& user, const std::string& role, int days,
                        const std::string& actor);
 
 }  // namespace twin::viewer

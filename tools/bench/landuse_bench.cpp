@@ -7,7 +7,7 @@
 // road width (4, 6 or 8 m) so that the floor-area rule can decide.
 // Each scale runs in a child process (its own peak RSS); the baseline is the same at 1/10 scale.
 //
-//   twin_bench_planning [--parcels N] [--buildings N] [--store-dir DIR | --pg URI] [--lookups N]
+//   twin_bench_landuse [--parcels N] [--buildings N] [--store-dir DIR | --pg URI] [--lookups N]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,11 +23,11 @@
 #include <vector>
 
 #include "twin/converters/registry.h"
-#include "twin/planning/import.h"
-#include "twin/planning/site.h"
+#include "twin/landuse/import.h"
+#include "twin/landuse/site.h"
 
 using namespace twin;
-using namespace twin::planning;
+using namespace twin::landuse;
 namespace sfs = std::filesystem;
 
 namespace {
@@ -66,7 +66,7 @@ std::vector<Ring> realShapes() {
   for (auto& o : sink.objs) {
     auto t = PlaneTransform::create(o.srs, "EPSG:6677");
     if (!t.value) continue;
-    std::optional<Building> b = o.type == "Parcel" ? std::nullopt : buildingFrom(o, **t.value, 3.0, diag);
+    std::optional<Building> b = o.type == "Parcel" ? std::nullopt : summarizeBuilding(o, **t.value, 3.0, diag);
     MultiPoly m;
     if (b)
       m = b->footprint;
@@ -271,7 +271,7 @@ Row runScale(long nParcels, long nBuildings, const std::string& uri, int lookups
 int main(int argc, char** argv) {
   long parcels = 1000000, buildings = 100000;
   int lookups = 10000;
-  std::string dir = "/tmp/twin-bench-planning", pg;
+  std::string dir = "/tmp/twin-bench-landuse", pg;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -287,7 +287,7 @@ int main(int argc, char** argv) {
       pg = next();
     else {
       std::printf(
-          "twin_bench_planning [--parcels N] [--buildings N] [--lookups N] [--store-dir DIR] [--pg URI]\n"
+          "twin_bench_landuse [--parcels N] [--buildings N] [--lookups N] [--store-dir DIR] [--pg URI]\n"
           "Links and checks N buildings against M parcels in the land-use store; point-to-parcel lookups.\n"
           "A baseline at 1/10 scale runs first, in its own process, for comparison.\n");
       return a == "--help" || a == "-h" ? 0 : 2;

@@ -16,12 +16,12 @@
 
 #include "test_support.h"
 #include "twin/converters/registry.h"
-#include "twin/planning/import.h"
-#include "twin/planning/report.h"
-#include "twin/planning/site.h"
+#include "twin/landuse/import.h"
+#include "twin/landuse/report.h"
+#include "twin/landuse/site.h"
 
 using namespace twin;
-using namespace twin::planning;
+using namespace twin::landuse;
 using namespace twin::test;
 
 namespace {
@@ -315,7 +315,7 @@ void straddlingDistricts(const std::string& uri, const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("Zoning from PLATEAU urf CityGML: every kind, values parsed exactly", "[planning]") {
+TEST_CASE("Zoning from PLATEAU urf CityGML: every kind, values parsed exactly", "[landuse]") {
   std::string dir = tempDir("planning-zoning");
   auto store = Store::open(dir + "/s.gpkg");
   DiagnosticCollector diag;
@@ -356,17 +356,17 @@ TEST_CASE("Zoning from PLATEAU urf CityGML: every kind, values parsed exactly", 
   CHECK(r.output.find("Multi Polygon") != std::string::npos);
 }
 
-TEST_CASE("A building on two parcels in a real use district: links, coverage, floor area, front road", "[planning]") {
+TEST_CASE("A building on two parcels in a real use district: links, coverage, floor area, front road", "[landuse]") {
   std::string dir = tempDir("planning-two-parcels");
   buildingOnTwoParcels(dir + "/s.gpkg", dir);
 }
 
-TEST_CASE("A parcel straddling districts: area-weighted limits and the clipped envelope", "[planning]") {
+TEST_CASE("A parcel straddling districts: area-weighted limits and the clipped envelope", "[landuse]") {
   std::string dir = tempDir("planning-straddle");
   straddlingDistricts(dir + "/s.gpkg", dir);
 }
 
-TEST_CASE("Missing data gives unknown with the reason, never a silent pass", "[planning]") {
+TEST_CASE("Missing data gives unknown with the reason, never a silent pass", "[landuse]") {
   std::string dir = tempDir("planning-missing");
   auto store = Store::open(dir + "/s.gpkg");
   DiagnosticCollector diag;
@@ -418,7 +418,7 @@ TEST_CASE("Missing data gives unknown with the reason, never a silent pass", "[p
   CHECK(overall(nowhere.results) == Verdict::Unknown);
 }
 
-TEST_CASE("The store revision moves with every committed data write, not with links or permits", "[planning]") {
+TEST_CASE("The store revision moves with every committed data write, not with links or permits", "[landuse]") {
   // What the server keys its kept rule results by (issue 15).
   std::string dir = tempDir("planning-revision");
   auto store = Store::open(dir + "/s.gpkg");
@@ -457,7 +457,7 @@ TEST_CASE("The store revision moves with every committed data write, not with li
   CHECK(Store::open(dir + "/s.gpkg")->revision() == afterImport + 2);
 }
 
-TEST_CASE("Coverage bonuses: corner lot, fire-resistant building in a fire district (rules as data)", "[planning]") {
+TEST_CASE("Coverage bonuses: corner lot, fire-resistant building in a fire district (rules as data)", "[landuse]") {
   std::string dir = tempDir("planning-bonus");
   std::string store = dir + "/s.gpkg";
   // 商業地域 80 % / 600 % under a 防火地域, one corner parcel named by custom field names.
@@ -518,7 +518,7 @@ TEST_CASE("Coverage bonuses: corner lot, fire-resistant building in a fire distr
   CHECK(env.limits[1].reason.find("at most 2400 m²") != std::string::npos);
 }
 
-TEST_CASE("The cadastral sample in the store: area by hand, found by 地番", "[planning]") {
+TEST_CASE("The cadastral sample in the store: area by hand, found by 地番", "[landuse]") {
   std::string dir = tempDir("planning-cadastral");
   auto r =
       runTwin("parcels import " + samples("moj-cadastral/mojxml-py/12103-0400-76.zip") + " --store " + dir + "/s.gpkg");
@@ -552,7 +552,7 @@ TEST_CASE("The cadastral sample in the store: area by hand, found by 地番", "[
   CHECK(p.locality == "作草部町");
 }
 
-TEST_CASE("Across CRSs: a parcel in longitude/latitude lands on its plane-rectangular twin", "[planning]") {
+TEST_CASE("Across CRSs: a parcel in longitude/latitude lands on its plane-rectangular twin", "[landuse]") {
   std::string dir = tempDir("planning-crs");
   // A 30 m x 20 m parcel in zone IX, and the same corners in JGD2011 longitude/latitude (PROJ).
   auto t = PlaneTransform::create("EPSG:6677", "EPSG:6677");
@@ -593,7 +593,7 @@ TEST_CASE("Across CRSs: a parcel in longitude/latitude lands on its plane-rectan
   CHECK(store8->findParcels("LL-1")[0].area == Approx(600).epsilon(2e-3));
 }
 
-TEST_CASE("Procedures a plan needs, from the rules file", "[planning]") {
+TEST_CASE("Procedures a plan needs, from the rules file", "[landuse]") {
   std::string dir = tempDir("planning-procedures");
   auto store = Store::open(dir + "/s.gpkg");
   DiagnosticCollector diag;
@@ -674,7 +674,7 @@ TEST_CASE("Procedures a plan needs, from the rules file", "[planning]") {
 }
 
 TEST_CASE("Bad input: self-intersecting parcels, unknown codes, rates out of range, arbitrary coordinates",
-          "[planning]") {
+          "[landuse]") {
   std::string dir = tempDir("planning-bad");
   std::string store = dir + "/s.gpkg";
   // A bow-tie parcel and a good one: the bow-tie is refused with its id, the good one stored.
@@ -776,7 +776,7 @@ TEST_CASE("Bad input: self-intersecting parcels, unknown codes, rates out of ran
   CHECK(runTwin("check --store " + store + " --format pdf").exitCode == 2);
 }
 
-TEST_CASE("Permits: CSV and JSON import, versioned updates, audit log", "[planning]") {
+TEST_CASE("Permits: CSV and JSON import, versioned updates, audit log", "[landuse]") {
   std::string dir = tempDir("planning-permits");
   std::string uri = dir + "/s.gpkg";
   {
@@ -830,7 +830,7 @@ TEST_CASE("Permits: CSV and JSON import, versioned updates, audit log", "[planni
   CHECK(log.output.find("twin-cli:update:R6-002") != std::string::npos);
 }
 
-TEST_CASE("twin check reports: table, CSV, GeoJSON, HTML; twin envelope writes a valid glb", "[planning]") {
+TEST_CASE("twin check reports: table, CSV, GeoJSON, HTML; twin envelope writes a valid glb", "[landuse]") {
   std::string dir = tempDir("planning-cli");
   std::string store = dir + "/s.gpkg";
   straddlingDistricts(store, dir);
@@ -900,7 +900,7 @@ TEST_CASE("The same scenarios on PostgreSQL + PostGIS", "[.][postgis]") {
   CHECK(s->counts().parcels == 1);
 }
 
-TEST_CASE("PLATEAU conventions read as the product specification says: unknown, never a value", "[planning]") {
+TEST_CASE("PLATEAU conventions read as the product specification says: unknown, never a value", "[landuse]") {
   auto toStore = PlaneTransform::create("EPSG:6697", "EPSG:6677");
   REQUIRE(toStore.value);
   DiagnosticCollector diag;
@@ -908,13 +908,13 @@ TEST_CASE("PLATEAU conventions read as the product specification says: unknown, 
   // (uro:lod1HeightType 0); and a block of 3 m per storey (9), with no measured height.
   auto objs = readAll(std::string(TWIN_TEST_DATA) + "/ade/ade_building.gml", diag);
   REQUIRE(objs.size() == 2);
-  auto unknown = buildingFrom(objs[0], **toStore.value, 3.0, diag);
+  auto unknown = summarizeBuilding(objs[0], **toStore.value, 3.0, diag);
   REQUIRE(unknown);
   CHECK_FALSE(given(unknown->height));  // not the 3 m of the block
   CHECK(unknown->heightSource.rfind("unknown", 0) == 0);
   CHECK_FALSE(given(unknown->floorArea));  // -9999 m², storeys 9999, no height: nothing to estimate from
   CHECK(unknown->storeysAbove <= 0);
-  auto estimated = buildingFrom(objs[1], **toStore.value, 3.0, diag);
+  auto estimated = summarizeBuilding(objs[1], **toStore.value, 3.0, diag);
   REQUIRE(estimated);
   CHECK(estimated->height == Approx(6.0).margin(1e-6));
   CHECK(estimated->heightSource.rfind("estimated", 0) == 0);
@@ -924,7 +924,7 @@ TEST_CASE("PLATEAU conventions read as the product specification says: unknown, 
   REQUIRE(osaka.size() == 63);
   size_t known = 0;
   for (auto& o : osaka) {
-    auto b = buildingFrom(o, **toStore.value, 3.0, diag);
+    auto b = summarizeBuilding(o, **toStore.value, 3.0, diag);
     REQUIRE(b);
     if (o.id == "bldg_d253ad04-b500-40cd-9e0e-273645ed74a5") {
       CHECK_FALSE(given(b->height));
@@ -958,7 +958,7 @@ TEST_CASE("PLATEAU conventions read as the product specification says: unknown, 
   CHECK(r.exitCode == 0);
 }
 
-TEST_CASE("A height PLATEAU estimated or defaulted decides no height verdict; a measured one does", "[planning]") {
+TEST_CASE("A height PLATEAU estimated or defaulted decides no height verdict; a measured one does", "[landuse]") {
   std::string dir = tempDir("planning-estimated-height");
   auto store = Store::open(dir + "/s.gpkg");
   DiagnosticCollector diag;

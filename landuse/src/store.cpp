@@ -1,5 +1,5 @@
 // The land-use store on a SQL backend (GeoPackage or PostGIS): one schema, one set of queries.
-#include "twin/planning/store.h"
+#include "twin/landuse/store.h"
 
 #include <chrono>
 #include <ctime>
@@ -8,7 +8,7 @@
 
 #include "sql_backend.h"
 
-namespace twin::planning {
+namespace twin::landuse {
 
 namespace {
 
@@ -759,4 +759,4 @@ std::unique_ptr<Store> Store::open(const std::string& uri) {
   return std::make_unique<SqlStore>(openSqlite(uri));
 }
 
-}  // namespace twin::planning
+}  // namespace twin::landuse

@@ -1,6 +1,6 @@
 // Wiring of the land-use commands: parse flags, read inputs through the converters, call the
 // planning module, print what happened.
-#include "planning_cli.h"
+#include "landuse_cli.h"
 
 #include <unistd.h>
 
@@ -11,13 +11,13 @@
 
 #include "twin/converters/registry.h"
 #include "twin/fsutil.h"
-#include "twin/planning/import.h"
-#include "twin/planning/report.h"
-#include "twin/planning/site.h"
+#include "twin/landuse/import.h"
+#include "twin/landuse/report.h"
+#include "twin/landuse/site.h"
 
 namespace twincli {
 
-using namespace twin::planning;
+using namespace twin::landuse;
 
 namespace {
 
@@ -36,7 +36,7 @@ struct ImportCmd {
 
 }  // namespace
 
-struct PlanningCommands::State {
+struct LandUseCommands::State {
   std::atomic<bool>* cancel;
   std::string store, rulesPath;
   bool quiet = false;
@@ -460,9 +460,9 @@ struct PlanningCommands::State {
   }
 };
 
-PlanningCommands::~PlanningCommands() = default;
+LandUseCommands::~LandUseCommands() = default;
 
-PlanningCommands::PlanningCommands(CLI::App& app, std::atomic<bool>& cancel) : s_(std::make_unique<State>()) {
+LandUseCommands::LandUseCommands(CLI::App& app, std::atomic<bool>& cancel) : s_(std::make_unique<State>()) {
   auto& s = *s_;
   s.cancel = &cancel;
   const char* storeHelp = "The store: a GeoPackage file (created when missing) or postgresql://user@host:port/db";
@@ -593,7 +593,7 @@ PlanningCommands::PlanningCommands(CLI::App& app, std::atomic<bool>& cancel) : s
   s.storeInfo->add_option("--store", s.store, storeHelp)->required();
 }
 
-int PlanningCommands::run() {
+int LandUseCommands::run() {
   auto& s = *s_;
   for (ImportCmd* c : {&s.parcels, &s.zoning, &s.buildings, &s.roads})
     if (*c->cmd) return s.runImport(*c);

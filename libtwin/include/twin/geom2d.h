@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace twin::planning {
+namespace twin {
 
 using P2 = std::array<double, 2>;  // easting, northing (metres)
 using Ring = std::vector<P2>;      // not closed: the first point is not repeated
@@ -78,4 +78,4 @@ bool fromWkb(const uint8_t* data, size_t size, MultiPoly& out);
 // GeoJSON geometry object text ("MultiPolygon") with coordinates as given.
 std::string toGeoJson(const MultiPoly& m, int decimals = 3);
 
-}  // namespace twin::planning
+}  // namespace twin

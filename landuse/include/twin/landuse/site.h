@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "twin/planning/rules.h"
-#include "twin/planning/store.h"
+#include "twin/landuse/rules.h"
+#include "twin/landuse/store.h"
 
-namespace twin::planning {
+namespace twin::landuse {
 
 struct LinkOptions {
   // A building counts as standing on a parcel when it covers at least this much of it (m²) and
@@ -49,4 +49,4 @@ struct BuildingCheck {
 };
 BuildingCheck checkBuilding(Store& store, const RuleSet& rules, const Building& b, const LinkOptions& o = {});
 
-}  // namespace twin::planning
+}  // namespace twin::landuse

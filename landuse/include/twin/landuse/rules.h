@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "twin/diagnostics.h"
-#include "twin/planning/records.h"
+#include "twin/landuse/records.h"
 
-namespace twin::planning {
+namespace twin::landuse {
 
 enum class Verdict { Pass, Fail, Unknown };
 const char* verdictName(Verdict v);  // "pass", "fail", "unknown"
@@ -133,4 +133,4 @@ class RuleSet {
   std::shared_ptr<const Impl> impl_;
 };
 
-}  // namespace twin::planning
+}  // namespace twin::landuse

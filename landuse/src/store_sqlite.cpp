@@ -8,9 +8,9 @@
 
 #include "sql_backend.h"
 #include "twin/crs.h"
-#include "twin/planning/store.h"
+#include "twin/landuse/store.h"
 
-namespace twin::planning {
+namespace twin::landuse {
 
 std::string SqlValue::text() const {
   switch (kind) {
@@ -402,4 +402,4 @@ class SqliteBackend : public SqlBackend {
 
 std::unique_ptr<SqlBackend> openSqlite(const std::string& path) { return std::make_unique<SqliteBackend>(path); }
 
-}  // namespace twin::planning
+}  // namespace twin::landuse

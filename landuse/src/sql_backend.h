@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "twin/planning/geom2d.h"
+#include "twin/geom2d.h"
 
-namespace twin::planning {
+namespace twin::landuse {
 
 struct SqlValue {
   enum Kind { Null, Int, Real, Text, Blob } kind = Null;
@@ -89,4 +89,4 @@ class SqlBackend {
 std::unique_ptr<SqlBackend> openSqlite(const std::string& path);
 std::unique_ptr<SqlBackend> openPostgres(const std::string& uri);
 
-}  // namespace twin::planning
+}  // namespace twin::landuse

@@ -1,12 +1,12 @@
 // Check reports in several formats.
-#include "twin/planning/report.h"
+#include "twin/landuse/report.h"
 
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
 
-namespace twin::planning {
+namespace twin::landuse {
 
 using nlohmann::json;
 
@@ -315,4 +315,4 @@ void CheckReport::finish() {
   out_.flush();
 }
 
-}  // namespace twin::planning
+}  // namespace twin::landuse

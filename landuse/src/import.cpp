@@ -1,5 +1,5 @@
 // City objects into the store; permits from CSV/JSON; the envelope as glb.
-#include "twin/planning/import.h"
+#include "twin/landuse/import.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -8,7 +8,7 @@
 #include "twin/glb_writer.h"
 #include "twin/vfs.h"
 
-namespace twin::planning {
+namespace twin::landuse {
 
 const char* importKindName(ImportKind k) {
   switch (k) {
@@ -168,7 +168,7 @@ bool ImportSink::accept(CityObject&& obj) {
       return true;
     }
     case ImportKind::Buildings: {
-      auto b = buildingFrom(obj, *t, options_.rules ? options_.rules->floorHeight() : 3.0, diag_);
+      auto b = summarizeBuilding(obj, *t, options_.rules ? options_.rules->floorHeight() : 3.0, diag_);
       if (!b) break;
       store_.put(*b);
       ++fileStats_.stored;
@@ -404,4 +404,4 @@ std::vector<uint8_t> envelopeGlb(const EnvelopeResult& e, const std::string& sto
   return writeGlb(scene, GlbOptions{}, &diag);
 }
 
-}  // namespace twin::planning
+}  // namespace twin::landuse

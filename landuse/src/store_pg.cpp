@@ -6,9 +6,9 @@
 #include <map>
 
 #include "sql_backend.h"
-#include "twin/planning/store.h"
+#include "twin/landuse/store.h"
 
-namespace twin::planning {
+namespace twin::landuse {
 
 namespace {
 
@@ -195,4 +195,4 @@ class PgBackend : public SqlBackend {
 
 std::unique_ptr<SqlBackend> openPostgres(const std::string& uri) { return std::make_unique<PgBackend>(uri); }
 
-}  // namespace twin::planning
+}  // namespace twin::landuse

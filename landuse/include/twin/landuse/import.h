@@ -8,12 +8,12 @@
 #include <memory>
 #include <string>
 
-#include "twin/planning/records.h"
-#include "twin/planning/rules.h"
-#include "twin/planning/store.h"
+#include "twin/landuse/records.h"
+#include "twin/landuse/rules.h"
+#include "twin/landuse/store.h"
 #include "twin/reader.h"
 
-namespace twin::planning {
+namespace twin::landuse {
 
 enum class ImportKind { Parcels, Zoning, Buildings, Roads };
 const char* importKindName(ImportKind k);
@@ -71,4 +71,4 @@ size_t importPermits(Store& store, const std::string& path, const std::string& a
 std::vector<uint8_t> envelopeGlb(const EnvelopeResult& e, const std::string& storeCrs, double groundHeight,
                                  const std::string& geoidGrid, DiagnosticSink& diag);
 
-}  // namespace twin::planning
+}  // namespace twin::landuse

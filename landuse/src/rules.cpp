@@ -1,5 +1,5 @@
 // The rules engine: a rules file (JSON) read once, evaluated against sites, buildings and plans.
-#include "twin/planning/rules.h"
+#include "twin/landuse/rules.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -16,7 +16,7 @@
 #define TWIN_RULES_DIR ""
 #endif
 
-namespace twin::planning {
+namespace twin::landuse {
 
 using nlohmann::json;
 
@@ -985,4 +985,4 @@ EnvelopeResult RuleSet::envelope(const Site& site, double cap) const {
   return e;
 }
 
-}  // namespace twin::planning
+}  // namespace twin::landuse

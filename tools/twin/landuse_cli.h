@@ -8,10 +8,10 @@
 
 namespace twincli {
 
-class PlanningCommands {
+class LandUseCommands {
  public:
-  PlanningCommands(CLI::App& app, std::atomic<bool>& cancel);
-  ~PlanningCommands();
+  LandUseCommands(CLI::App& app, std::atomic<bool>& cancel);
+  ~LandUseCommands();
   // The exit code of the chosen land-use command, or -1 when none was chosen.
   int run();
 

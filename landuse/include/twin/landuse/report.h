@@ -9,9 +9,9 @@
 #include <string>
 
 #include "twin/crs.h"
-#include "twin/planning/site.h"
+#include "twin/landuse/site.h"
 
-namespace twin::planning {
+namespace twin::landuse {
 
 enum class ReportFormat { Table, Csv, GeoJson, Html, Json };
 bool parseReportFormat(const std::string& s, ReportFormat& f);
@@ -46,4 +46,4 @@ std::string envelopeJson(const EnvelopeResult& e, const Site& site);
 std::string proceduresJson(const std::vector<ProcedureNeed>& p, const Site& site);
 std::string htmlEscape(const std::string& s);
 
-}  // namespace twin::planning
+}  // namespace twin::landuse

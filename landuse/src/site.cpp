@@ -1,5 +1,5 @@
 // Building <-> parcel and parcel <-> district links by exact overlay; sites from parcels.
-#include "twin/planning/site.h"
+#include "twin/landuse/site.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-namespace twin::planning {
+namespace twin::landuse {
 
 std::vector<BuildingParcel> linkBuilding(Store& store, const Building& b, const LinkOptions& o) {
   if (auto done = store.buildingParcels(b.id)) return *done;
@@ -163,4 +163,4 @@ BuildingCheck checkBuilding(Store& store, const RuleSet& rules, const Building& 
   return c;
 }
 
-}  // namespace twin::planning
+}  // namespace twin::landuse

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "twin/planning/records.h"
+#include "twin/landuse/records.h"
 
-namespace twin::planning {
+namespace twin::landuse {
 
 struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -111,4 +111,4 @@ class Store {
   virtual int64_t revision() = 0;
 };
 
-}  // namespace twin::planning
+}  // namespace twin::landuse

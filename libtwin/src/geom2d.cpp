@@ -1,5 +1,5 @@
 // Plane geometry: simple measures here, exact overlay through GEOS's reentrant C API.
-#include "twin/planning/geom2d.h"
+#include "twin/geom2d.h"
 
 #include <geos_c.h>
 
@@ -9,7 +9,7 @@
 #include <memory>
 #include <sstream>
 
-namespace twin::planning {
+namespace twin {
 
 Box2 bounds(const MultiPoly& m) {
   Box2 b;
@@ -457,4 +457,4 @@ std::string toGeoJson(const MultiPoly& m, int decimals) {
   return o.str();
 }
 
-}  // namespace twin::planning
+}  // namespace twin

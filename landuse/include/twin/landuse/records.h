@@ -11,12 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "twin/building_summary.h"
 #include "twin/city_model.h"
 #include "twin/crs.h"
 #include "twin/diagnostics.h"
-#include "twin/planning/geom2d.h"
+#include "twin/geom2d.h"
 
-namespace twin::planning {
+namespace twin::landuse {
 
 constexpr double kNone = NAN;  // "not given" for numbers
 inline bool given(double v) { return std::isfinite(v); }
@@ -57,24 +58,9 @@ struct District {
   int64_t line = 0;
 };
 
-struct Building {
-  std::string id;  // gml:id or the source's id
-  MultiPoly footprint;
-  std::string footprintSource;  // "LOD0 footprint", "LOD1 ground projection", ...
-  double buildingArea = 0;      // 建築面積 (m²): area of the footprint
-  double height = kNone;        // m above ground
-  std::string heightSource;     // "bldg:measuredHeight", "geometry (top - base)"
-  double groundHeight = kNone;  // base height in the source's vertical datum (orthometric in PLATEAU)
-  int storeysAbove = -1, storeysBelow = -1;
-  double floorArea = kNone;  // 延べ面積 (m²)
-  bool floorAreaEstimated = false;
-  std::string floorAreaSource;  // "uro:totalFloorArea", "estimated: building area × 4 storeys", ...
-  std::string usage;            // bldg:usage code name
-  std::string fireResistance;   // "耐火", "準耐火", "" (unknown), from uro:fireproofStructureType
-  std::string attributes;
-  std::string source;
-  int64_t line = 0;
-};
+// A building summary (footprint, area, height, storeys, floor area; made by libtwin's
+// summarizeBuilding from any reader's city objects).
+using Building = BuildingSummary;
 
 struct Road {
   std::string id;
@@ -169,16 +155,7 @@ std::optional<Parcel> parcelFrom(const CityObject& obj, PlaneTransform& toStore,
                                  DiagnosticSink& diag);
 std::optional<District> districtFrom(const CityObject& obj, PlaneTransform& toStore, const ZoningFields& fields,
                                      DiagnosticSink& diag);
-// Building summary: footprint (LOD0 footprint, else the ground projection of the solid),
-// height, storeys, floor area (attribute, else estimated from storeys or height/floorHeight).
-std::optional<Building> buildingFrom(const CityObject& obj, PlaneTransform& toStore, double floorHeight,
-                                     DiagnosticSink& diag);
 std::optional<Road> roadFrom(const CityObject& obj, PlaneTransform& toStore, const std::string& widthField,
                              DiagnosticSink& diag);
 
-// All attributes of an object as a JSON object text (groups nested, numbers as numbers).
-std::string attributesJson(const CityObject& obj);
-// Finds an attribute by key anywhere in the tree ("uro:totalFloorArea" inside uro:buildingDetails).
-const Attribute* findAttribute(const std::vector<Attribute>& attrs, const std::string& key);
-
-}  // namespace twin::planning
+}  // namespace twin::landuse
