@@ -1007,3 +1007,86 @@ TEST_CASE("A height PLATEAU estimated or defaulted decides no height verdict; a 
   CHECK(hd->verdict == Verdict::Unknown);  // not a pass on PLATEAU's uniform 3 m
   CHECK(hd->reason.find("lod1HeightType 0") != std::string::npos);
 }
+
+TEST_CASE("The rules file is read once into typed entries; every error is reported with its entry", "[landuse]") {
+  // The shipped file: valid, and read as written.
+  auto shipped = RuleSet::load(RuleSet::defaultPath());
+  REQUIRE(shipped.value);
+  CHECK(shipped.diagnostics.empty());
+  const RulesFile& f = shipped.value->file();
+  const DistrictRule* d1 = f.district("UseDistrict", "1");
+  REQUIRE(d1);
+  CHECK(d1->name == "第一種低層住居専用地域");
+  CHECK(d1->absoluteHeight);
+  REQUIRE(d1->roadFactor);
+  CHECK(*d1->roadFactor == 0.4);
+  REQUIRE(d1->roadSlant);
+  CHECK(d1->roadSlant->slope == 1.25);
+  REQUIRE(d1->roadSlant->distances.size() == 4);
+  CHECK_FALSE(d1->roadSlant->distances[3].first);  // null: above the last rate
+  CHECK(d1->roadSlant->distances[3].second == 35);
+  REQUIRE(d1->northSlant);
+  CHECK(d1->northSlant->rise == 5);
+  CHECK(f.district("FirePreventionDistrict", "24")->fire == "防火地域");
+  CHECK(f.height.absoluteLow == 10);
+  CHECK(f.height.absoluteHigh == 12);
+  REQUIRE(f.coverage.bonuses.size() == 3);
+  CHECK(f.coverage.bonuses[0].group == "fire");
+  CHECK(f.coverage.bonuses[2].group == "corner-lot");  // no group: its own id
+  CHECK(f.coverage.bonuses[2].when.kind == Condition::Kind::Test);
+  CHECK(f.coverage.bonuses[2].when.var == "site.cornerLot");
+  CHECK(f.procedures.size() >= 8);
+
+  // A municipality's copy with typos: each one is an error naming its entry and key, all at once
+  // (before, a misspelt key fell back to a built-in default without a word).
+  std::string text = R"({
+    "name": "typo town",
+    "districts": {"UseDistrict": {
+      "5": {"name": "第一種住居地域", "roadFactr": 0.4},
+      "9": {"name": "近隣商業地域", "roadFactor": "0.6", "northSlant": {"rise": 10}},
+      "10": {"english": "no name"}}},
+    "coverage": {"title": "建ぺい率", "article": "第53条",
+      "bonuses": [{"id": "corner", "add": 0.1, "article": "第53条第3項第2号", "when": {"var": "site.cornerLt", "eq": true}},
+                  {"id": "two-ops", "add": 0.1, "article": "x", "when": {"var": "site.area", "gt": 100, "lt": 200}},
+                  {"id": "text-order", "add": "10 %", "article": "x", "when": {"var": "site.area", "ge": "big"}}]},
+    "floorArea": {"title": "容積率", "article": "第52条", "roadRuleBelow": 12},
+    "height": {"absolute": {"title": "絶対高さ", "article": "第55条", "range": [12, 10]},
+               "district": {"title": "高度地区", "minimumTitle": "最低限度", "article": "第58条"}, "absoluteArticle": "第55条"},
+    "minimumSiteArea": {"title": "最低限度"},
+    "procedures": [{"id": "p", "name": "建築確認", "article": "第6条"}]
+  })";
+  auto bad = RuleSet::parse(text, "typo.json");
+  CHECK_FALSE(bad.value);
+  std::string all;
+  for (auto& d : bad.diagnostics) {
+    CHECK(d.severity == Severity::Error);
+    CHECK(d.file == "typo.json");
+    all += d.message + "\n";
+  }
+  INFO(all);
+  auto has = [&](const std::string& s) { return all.find(s) != std::string::npos; };
+  CHECK(has("districts.UseDistrict.5.roadFactr: unknown key"));
+  CHECK(has("districts.UseDistrict.9.roadFactor: must be a number, not text"));
+  CHECK(has("districts.UseDistrict.9.northSlant.slope: missing"));
+  CHECK(has("districts.UseDistrict.10.name: missing"));
+  CHECK(has("coverage.bonuses.corner.when.var: unknown variable 'site.cornerLt'"));
+  CHECK(has("coverage.bonuses.two-ops.when: a test needs exactly one of"));
+  CHECK(has("coverage.bonuses.text-order.add: must be a number"));
+  CHECK(has("coverage.bonuses.text-order.when.ge: compares numbers"));
+  CHECK(has("height.absolute.range: must be [lowest, highest]"));
+  CHECK(has("minimumSiteArea.article: missing"));
+  CHECK(has("procedures.p.when: missing"));
+  CHECK(bad.diagnostics.size() == 11);
+  // Not JSON at all.
+  auto broken = RuleSet::parse("{\"name\": ", "broken.json");
+  CHECK_FALSE(broken.value);
+  REQUIRE(broken.diagnostics.size() == 1);
+  CHECK(broken.diagnostics[0].code == "rules-malformed");
+  // The command names the file and the entries, and stops.
+  std::string dir = tempDir("rules-typo");
+  writeText(dir + "/typo.json", text);
+  auto r = runTwin("check --store " + dir + "/s.gpkg --rules " + dir + "/typo.json");
+  CHECK(r.exitCode == 1);
+  CHECK(r.output.find("roadFactr") != std::string::npos);
+  CHECK(r.output.find("site.cornerLt") != std::string::npos);
+}

@@ -359,11 +359,9 @@ size_t importPermits(Store& store, const std::string& path, const std::string& a
 // ---- envelope glb -----------------------------------------------------------------------------
 
 std::vector<uint8_t> envelopeGlb(const EnvelopeResult& e, const std::string& storeCrs, double groundHeight,
-                                 const std::string& geoidGrid, DiagnosticSink& diag) {
+                                 const GeoidOptions& go, DiagnosticSink& diag) {
   if (e.triangles.empty()) return {};
   auto plane = PlaneTransform::create(storeCrs, storeCrs);
-  GeoidOptions go;
-  go.gridFile = geoidGrid;
   auto geo = CrsTransform::create("EPSG:4326", go);
   if (!plane.value || !geo.value) {
     diag.error("envelope-crs", "cannot place the envelope: no transformation from " + storeCrs);

@@ -232,13 +232,13 @@ Result<std::unique_ptr<CrsTransform>> CrsTransform::create(const std::string& sr
     // (PLATEAU's EPSG:6697) are referred, inside its grid and EGM96 outside; else EGM96.
     std::string grid = geoidOptions.gridFile, outside;
     if (grid.empty() && isJapaneseDatum(im.ctx, geod)) {
-      grid = fs::dataFile(kGsigeo2011);
+      grid = fs::dataFile(kGsigeo2011, geoidOptions.dataDir);
       if (grid.empty()) {
         proj_destroy(geod);
         proj_destroy(horiz);
         return R::failure("geoid-missing", std::string("the GSIGEO2011 geoid grid twin ships (") + kGsigeo2011 +
                                                ") is neither beside the twin program (share/twin) nor in "
-                                               "$TWIN_DATA_DIR; reinstall twin or pass --geoid FILE");
+                                               "the data directory ($TWIN_DATA_DIR); reinstall twin or pass --geoid FILE");
       }
       outside = kEgm96;
     }

@@ -125,9 +125,9 @@ bool StagedDirectory::commit(std::string& error) {
   return true;
 }
 
-std::string dataFile(const std::string& relative) {
+std::string dataFile(const std::string& relative, const std::string& dataDir) {
   std::vector<std::string> dirs;
-  if (const char* env = std::getenv("TWIN_DATA_DIR"); env && *env) dirs.push_back(env);
+  if (!dataDir.empty()) dirs.push_back(dataDir);
   std::error_code ec;
   sfs::path exe = sfs::read_symlink("/proc/self/exe", ec);
   if (!ec) dirs.push_back((exe.parent_path().parent_path() / "share" / "twin").string());

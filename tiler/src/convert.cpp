@@ -370,6 +370,7 @@ class Worker {
     if (it != crs_.end()) return it->second.get();
     GeoidOptions g;
     g.gridFile = s_.options.geoidFile;
+    g.dataDir = s_.options.dataDir;
     auto r = CrsTransform::create(obj.srs, g);
     if (!r) {
       for (auto d : r.diagnostics) {

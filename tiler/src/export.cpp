@@ -138,6 +138,7 @@ class Selector : public ObjectSink {
     if (it != crs_.end()) return it->second.get();
     GeoidOptions g;
     g.gridFile = o_.geoidFile;
+    g.dataDir = o_.dataDir;
     auto r = CrsTransform::create(obj.srs, g);
     if (!r) {
       for (auto d : r.diagnostics) {

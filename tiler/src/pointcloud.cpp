@@ -65,6 +65,7 @@ class Collector : public PointSink {
     if (it != crs->end()) return it->second.get();
     GeoidOptions g;
     g.gridFile = o_.geoidFile;
+    g.dataDir = o_.dataDir;
     auto r = CrsTransform::create(s, g);
     if (!r) {
       for (auto d : r.diagnostics) {

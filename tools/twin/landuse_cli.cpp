@@ -2,6 +2,8 @@
 // planning module, print what happened.
 #include "landuse_cli.h"
 
+#include "environment.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -79,7 +81,7 @@ struct LandUseCommands::State {
   }
 
   bool loadRules(RuleSet& rules) {
-    std::string path = rulesPath.empty() ? RuleSet::defaultPath() : rulesPath;
+    std::string path = rulesPath.empty() ? defaultRulesPath() : rulesPath;
     auto r = RuleSet::load(path);
     if (!r.value) {
       for (auto& d : r.diagnostics) std::fprintf(stderr, "twin: %s\n", d.format().c_str());
@@ -319,7 +321,10 @@ struct LandUseCommands::State {
       for (auto& n : e.notes) std::printf("note: %s\n", n.c_str());
       std::printf("ground: %.2f m (%s)\n", g, groundFrom.c_str());
       if (!envelopeOut.empty()) {
-        auto glb = envelopeGlb(e, st->crs(), g, geoid, diag);
+        twin::GeoidOptions go;
+        go.gridFile = geoid;
+        go.dataDir = dataDirFromEnvironment();
+        auto glb = envelopeGlb(e, st->crs(), g, go, diag);
         std::string err;
         if (glb.empty() || !twin::fs::writeFileAtomic(envelopeOut, glb.data(), glb.size(), err)) {
           std::fprintf(stderr, "twin: cannot write the envelope to %s\n", envelopeOut.c_str());

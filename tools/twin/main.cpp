@@ -19,6 +19,7 @@
 #include <iostream>
 #include <thread>
 
+#include "environment.h"
 #include "landuse_cli.h"
 #include "twin/converters/registry.h"
 #include "twin/crs.h"
@@ -135,6 +136,7 @@ int runConvert(ConvertArgs a) {
   if (const char* runs = std::getenv("TWIN_SORT_RUN_RECORDS"))
     o.sortRunRecords = std::max(1ul, std::strtoul(runs, nullptr, 10));
   o.geoidFile = geoid;
+  o.dataDir = twincli::dataDirFromEnvironment();
   if (!crs.empty()) {
     o.crsOverride = twin::canonicalSrs(crs).value_or(crs);
   }
@@ -280,6 +282,7 @@ int runExport(ExportArgs& a) {
   o.lod = a.lod == "max" ? -1 : std::stoi(a.lod);
   o.crsOverride = a.crs;
   o.geoidFile = a.geoid;
+  o.dataDir = twincli::dataDirFromEnvironment();
   o.planeCrs = a.toCrs;
   o.floorHeight = a.floorHeight;
   o.cancel = &gCancel;
@@ -425,7 +428,8 @@ int main(int argc, char** argv) {
   auto* serveCmd = app.add_subcommand("serve", "Serve tilesets and the web 3D viewer");
   twin::viewer::ServeOptions serveOptions;
   // The web viewer installed beside the program (PREFIX/share/twin/web), else the build tree's.
-  if (std::string installed = twin::fs::dataFile("web/index.html"); !installed.empty())
+  serveOptions.dataDir = twincli::dataDirFromEnvironment();
+  if (std::string installed = twin::fs::dataFile("web/index.html", serveOptions.dataDir); !installed.empty())
     serveOptions.webDir = std::filesystem::path(installed).parent_path().string();
   else
     serveOptions.webDir = TWIN_WEB_DIR;
@@ -600,6 +604,7 @@ int main(int argc, char** argv) {
 
   if (*serveCmd) {
     serveOptions.accessLog = !noAccessLog;
+    if (serveOptions.rulesPath.empty()) serveOptions.rulesPath = twincli::defaultRulesPath();
     serveOptions.maxBodyBytes = size_t(maxBodyMb * 1024 * 1024);
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);

@@ -326,7 +326,9 @@ void addApiRoutes(http::Router& server, Context& ctx) {
                if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
                auto e = ctx.rules.envelope(site);
                DiagnosticCollector diag;
-               auto glb = envelopeGlb(e, ctx.storeCrs, envelopeGround(site), "", diag);
+               GeoidOptions geoid;
+               geoid.dataDir = ctx.options.dataDir;
+               auto glb = envelopeGlb(e, ctx.storeCrs, envelopeGround(site), geoid, diag);
                if (glb.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
                res.setContent(std::string(glb.begin(), glb.end()), "model/gltf-binary");
              });

@@ -530,7 +530,7 @@ int serve(const ServeOptions& o, std::string& error) {
   Context ctx;
   ctx.options = o;
   if (!o.store.empty()) {
-    auto rules = landuse::RuleSet::load(o.rulesPath.empty() ? landuse::RuleSet::defaultPath() : o.rulesPath);
+    auto rules = landuse::RuleSet::load(o.rulesPath.empty() ? landuse::RuleSet::defaultPath(o.dataDir) : o.rulesPath);
     if (!rules.value) {
       error = rules.diagnostics.empty() ? "cannot read the rules file" : rules.diagnostics[0].message;
       return 1;

@@ -35,6 +35,9 @@ struct GeoidOptions {
   // Empty means the default: GSIGEO2011 (EGM96 outside its extent) for JGD2000/JGD2011, else
   // EGM96 ("egm96_15.gtx").
   std::string gridFile;
+  // Where twin's own data lies (its GSIGEO2011 grid under geoid/), searched before the install
+  // prefix and the source tree (fs::dataFile); empty: those only.
+  std::string dataDir;
 };
 
 class CrsTransform {

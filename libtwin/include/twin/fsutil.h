@@ -35,9 +35,9 @@ class StagedDirectory {
 };
 
 // A data file twin ships (`relative` under share/twin, e.g. "geoid/jp_gsi_gsigeo2011.tif"):
-// looked up in $TWIN_DATA_DIR, then beside the running program (PREFIX/bin/../share/twin, where
-// `cmake --install` puts it), then in the source tree's libtwin/data (running from a build
-// tree). Returns the first existing path, or empty.
-std::string dataFile(const std::string& relative);
+// looked up in `dataDir` when given (the command passes $TWIN_DATA_DIR), then beside the running
+// program (PREFIX/bin/../share/twin, where `cmake --install` puts it), then in the source tree's
+// libtwin/data (running from a build tree). Returns the first existing path, or empty.
+std::string dataFile(const std::string& relative, const std::string& dataDir = {});
 
 }  // namespace twin::fs

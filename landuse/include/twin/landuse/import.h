@@ -69,6 +69,6 @@ size_t importPermits(Store& store, const std::string& path, const std::string& a
 // The envelope mesh as a glb placed on the globe: store CRS -> longitude/latitude -> ECEF, its
 // base at `groundHeight` (orthometric, turned ellipsoidal with the geoid grid; default as GeoidOptions).
 std::vector<uint8_t> envelopeGlb(const EnvelopeResult& e, const std::string& storeCrs, double groundHeight,
-                                 const std::string& geoidGrid, DiagnosticSink& diag);
+                                 const GeoidOptions& geoid, DiagnosticSink& diag);
 
 }  // namespace twin::landuse

@@ -14,6 +14,7 @@
 
 #include "twin/diagnostics.h"
 #include "twin/landuse/records.h"
+#include "twin/landuse/rules_file.h"
 
 namespace twin::landuse {
 
@@ -108,8 +109,11 @@ class RuleSet {
   // Reads and checks a rules file; errors name the file and the entry.
   static Result<RuleSet> load(const std::string& path);
   static Result<RuleSet> parse(const std::string& text, const std::string& name);
-  // The rules file installed with twin (rules/japan.json).
-  static std::string defaultPath();
+  // The rules file installed with twin (rules/japan.json), looked up in `dataDir` first (see
+  // fs::dataFile), then beside the program, then in the source tree.
+  static std::string defaultPath(const std::string& dataDir = {});
+  // The file as parsed.
+  const RulesFile& file() const;
 
   const std::string& name() const;
   double floorHeight() const;  // m per storey, for floor areas estimated from heights
@@ -127,9 +131,8 @@ class RuleSet {
   EnvelopeResult envelope(const Site& site, double cap = kDefaultEnvelopeCap) const;
   std::vector<ProcedureNeed> procedures(const Site& site, const Plan& plan) const;
 
-  struct Impl;  // the parsed file (opaque)
-
  private:
+  struct Impl;
   std::shared_ptr<const Impl> impl_;
 };
 

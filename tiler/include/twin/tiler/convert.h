@@ -56,6 +56,7 @@ struct ConvertOptions {
   bool implicit = false;
   int subtreeLevels = 4;
   std::string geoidFile;                 // empty: the default of GeoidOptions (GSIGEO2011 in Japan, else EGM96)
+  std::string dataDir;                   // GeoidOptions::dataDir (twin's own data; not part of the run's identity)
   std::string crsOverride;               // empty: the files' srsName
   std::vector<std::string> objectTypes;  // see ReadOptions::objectTypes; empty: buildings
   std::map<std::string, std::string> formatOptions;  // see ReadOptions::formatOptions

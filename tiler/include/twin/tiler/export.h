@@ -37,6 +37,7 @@ struct ExportOptions {
   int lod = -1;                               // GLB/OBJ: -1 the highest each object has
   std::string crsOverride;
   std::string geoidFile;
+  std::string dataDir;  // GeoidOptions::dataDir
   std::map<std::string, std::string> formatOptions;
   std::string planeCrs;      // GeoPackage CRS; empty: chosen near the data (chooseProjectedCrs)
   double floorHeight = 3.0;  // storeys estimate for footprints without a storeys attribute

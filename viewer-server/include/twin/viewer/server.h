@@ -26,6 +26,7 @@ struct ServeOptions {
   int port = 8080;
   std::string store;                          // GeoPackage path or postgresql:// URI; empty: tiles and viewer only
   std::string rulesPath;                      // rules file (default: the installed rules/japan.json)
+  std::string dataDir;                        // twin's data (rules, geoid) looked up here first (fs::dataFile)
   std::string basemap;                        // optional base map tile URL template ({z}/{x}/{y}) the operator serves
   std::string corsOrigin;                     // Access-Control-Allow-Origin: empty (none), "*", or one origin
   int cacheSeconds = 300;                     // Cache-Control max-age of tile contents (tileset.json: revalidate)

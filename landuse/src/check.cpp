@@ -1,0 +1,257 @@
+// Checking a building on its site: 建ぺい率, 容積率, minimum site area, absolute and 高度地区
+// heights, each with inputs, formula, value, limit, verdict and reason.
+#include <algorithm>
+#include <cmath>
+
+#include "eval.h"
+
+namespace twin::landuse {
+
+using namespace eval;
+
+namespace {
+
+RuleResult ratioResult(const char* rule, const Titled& sec, double value, const RateParts& lim, const std::string& what,
+                       const std::vector<std::pair<std::string, std::string>>& inputs,
+                       const std::string& valueFormula) {
+  RuleResult r;
+  r.rule = rule;
+  r.title = sec.title;
+  r.article = sec.article;
+  r.unit = "%";
+  r.inputs = inputs;
+  r.value = value * 100;
+  std::string terms;
+  for (auto& t : lim.terms) terms += (terms.empty() ? "" : " + ") + t;
+  r.formula = valueFormula + "; limit = " + (terms.empty() ? "?" : terms);
+  bool complete = lim.missing.empty() && lim.covered >= 0.999;
+  if (complete && (value <= lim.limit + 1e-9 || value > lim.limitHigh + 1e-9)) {
+    r.limit = lim.limit * 100;
+    r.verdict = value <= lim.limit + 1e-9 ? Verdict::Pass : Verdict::Fail;
+    r.reason = what + " " + pct(value) + (r.verdict == Verdict::Pass ? " is within " : " exceeds ") + "the limit " +
+               pct(lim.limit);
+    if (r.verdict == Verdict::Fail && lim.limitHigh > lim.limit + 1e-9)
+      r.reason += " and the " + pct(lim.limitHigh) + " it could reach with the bonuses below";
+  } else if (complete) {
+    // Between the limit without and with the bonuses whose data is missing: the data decides.
+    r.limit = lim.limit * 100;
+    r.verdict = Verdict::Unknown;
+    r.reason = "cannot decide: " + what + " " + pct(value) + " exceeds " + pct(lim.limit) + " but is within the " +
+               pct(lim.limitHigh) + " that bonuses or exemptions would allow if they apply";
+  } else {
+    r.verdict = Verdict::Unknown;
+    std::string m;
+    for (auto& x : lim.missing) m += (m.empty() ? "" : "; ") + x;
+    if (lim.covered < 0.999)
+      m += std::string(m.empty() ? "" : "; ") + num((1 - lim.covered) * 100, 1) +
+           " % of the site lies in no use district (用途地域) in the store";
+    r.reason = "cannot decide: " + m;
+  }
+  for (auto& n : lim.notes) r.reason += "; " + n;
+  return r;
+}
+
+}  // namespace
+
+std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
+                                       const std::vector<DistrictShare>& inBuilding) const {
+  const RulesFile& f = file();
+  std::vector<RuleResult> out;
+  auto siteMissing = [&](const char* rule, const Titled& sec, const std::string& why) {
+    RuleResult r;
+    r.rule = rule;
+    r.title = sec.title;
+    r.article = sec.article;
+    r.verdict = Verdict::Unknown;
+    r.reason = "cannot decide: " + why;
+    out.push_back(std::move(r));
+  };
+  Vars vars = siteVars(f, site);
+  if (!b.fireResistance.empty()) vars["building.fireResistance"] = Value::of(b.fireResistance);
+
+  // Building area / floor area on the site: this building's share of the site.
+  std::string parcels;
+  for (auto& p : site.parcels) parcels += (parcels.empty() ? "" : ", ") + (p.chiban.empty() ? p.id : p.chiban);
+  std::vector<std::pair<std::string, std::string>> common = {
+      {"site parcels (地番)", parcels}, {"site area", num(site.area) + " m²"}, {"building", b.id}};
+  if (site.parcels.empty()) {
+    for (auto [rule, sec] :
+         {std::pair<const char*, const Titled*>{"coverage", &f.coverage}, {"floor-area", &f.floorArea}})
+      siteMissing(rule, *sec, "the building stands on no parcel in the store (import parcels covering it)");
+  } else {
+    // 建ぺい率
+    double cov = b.buildingArea / site.area;
+    auto inputs = common;
+    inputs.push_back({"building area (建築面積)", num(b.buildingArea) + " m² (" + b.footprintSource + ")"});
+    auto lim = coverageLimit(f, site, vars);
+    out.push_back(
+        ratioResult("coverage", f.coverage, cov, lim, "building coverage", inputs,
+                    "building area / site area = " + num(b.buildingArea) + " / " + num(site.area) + " = " + pct(cov)));
+    // 容積率
+    inputs = common;
+    const Titled& fsec = f.floorArea;
+    if (!given(b.floorArea)) {
+      siteMissing("floor-area", fsec, "total floor area (延べ面積) unknown: no uro:totalFloorArea, storeys or height");
+    } else {
+      inputs.push_back({"total floor area (延べ面積)", num(b.floorArea) + " m² (" + b.floorAreaSource + ")"});
+      if (given(site.frontRoadWidth))
+        inputs.push_back({"front road width (前面道路幅員)", num(site.frontRoadWidth) + " m, " + site.frontRoadSource});
+      double upper = 0;
+      auto flim = floorAreaLimit(f, site, upper);
+      double far = b.floorArea / site.area;
+      auto r =
+          ratioResult("floor-area", fsec, far, flim, "floor-area ratio", inputs,
+                      "total floor area / site area = " + num(b.floorArea) + " / " + num(site.area) + " = " + pct(far));
+      // The road rule only lowers the limit: above the designated rates it fails whatever the road.
+      bool onlyRoadMissing =
+          flim.covered >= 0.999 && std::all_of(flim.missing.begin(), flim.missing.end(),
+                                               [](auto& m) { return m.rfind("front road width", 0) == 0; });
+      if (r.verdict == Verdict::Unknown && onlyRoadMissing && far > upper + 1e-9) {
+        r.verdict = Verdict::Fail;
+        r.limit = upper * 100;
+        r.reason = "floor-area ratio " + pct(far) + " exceeds the designated limit " + pct(upper) +
+                   " (the front-road rule could only lower it)";
+      } else if (r.verdict == Verdict::Unknown && onlyRoadMissing) {
+        r.reason += "; the designated limit " + pct(upper) + " is met, the front-road rule (法52条2項) may lower it";
+      }
+      if (b.floorAreaEstimated) r.reason += "; the floor area is an estimate (" + b.floorAreaSource + ")";
+      r.reason +=
+          "; floor area counted as given (exclusions of 法52条3項・6項 for basements, parking, corridors not applied)";
+      out.push_back(std::move(r));
+    }
+    // 敷地面積の最低限度
+    for (auto* ds : ofKind(site.districts, "UseDistrict")) {
+      if (!given(ds->district.minSiteArea)) continue;
+      RuleResult r;
+      r.rule = "minimum-site-area";
+      r.title = f.minimumSiteArea.title;
+      r.article = f.minimumSiteArea.article;
+      r.unit = "m²";
+      r.value = site.area;
+      r.limit = ds->district.minSiteArea;
+      r.inputs = common;
+      r.formula =
+          "site area " + num(site.area) + " m² ≥ " + num(r.limit) + " m² (district " + label(f, ds->district) + ")";
+      r.verdict = site.area + 1e-6 >= r.limit ? Verdict::Pass : Verdict::Fail;
+      r.reason = r.verdict == Verdict::Pass ? "the site is large enough"
+                                            : "the site is smaller than the minimum (sites that were smaller before "
+                                              "the minimum was set are exempt: 第53条の2第3項)";
+      out.push_back(std::move(r));
+      break;
+    }
+  }
+
+  // Heights: the limits of the districts the building itself stands in.
+  std::vector<std::pair<std::string, std::string>> hin = {{"building", b.id}};
+  if (given(b.height)) hin.push_back({"height", num(b.height) + " m (" + b.heightSource + ")"});
+  auto heightUnknown = [&](RuleResult& r) {
+    r.verdict = Verdict::Unknown;
+    r.reason = b.heightSource.rfind("unknown", 0) == 0
+                   ? "cannot decide: the building's height is " + b.heightSource
+                   : "cannot decide: the building's height is unknown (no bldg:measuredHeight, no 3D geometry)";
+  };
+  // An estimated height (PLATEAU's LOD1 of 3 m per storey) is shown, but does not decide alone.
+  const bool heightEstimated = b.heightSource.rfind("estimated", 0) == 0;
+  auto estimateDecidesNot = [&](RuleResult& r) {
+    if (!heightEstimated || r.verdict == Verdict::Unknown || !std::isfinite(r.value)) return;
+    r.verdict = Verdict::Unknown;
+    r.reason = "cannot decide: the height is an estimate (" + b.heightSource + "); it would " +
+               (r.reason.empty() ? std::string("decide") : r.reason);
+  };
+  auto uses = ofKind(inBuilding, "UseDistrict");
+  {
+    RuleResult r;
+    r.rule = "height-absolute";
+    r.title = f.height.absolute.title;
+    r.article = f.height.absolute.article;
+    r.unit = "m";
+    r.inputs = hin;
+    if (uses.empty()) {
+      r.verdict = Verdict::Unknown;
+      r.reason = "cannot decide: no use district (用途地域) in the store covers the building";
+    } else {
+      double lo = INFINITY, hi = INFINITY;  // the limit lies in [lo, hi]
+      std::string from;
+      for (auto* ds : uses) {
+        const DistrictRule* e = f.district(ds->district.kind, ds->district.code);
+        bool absolute = e && e->absoluteHeight;
+        if (given(ds->district.heightLimit)) {
+          lo = std::min(lo, ds->district.heightLimit), hi = std::min(hi, ds->district.heightLimit);
+          from += (from.empty() ? "" : ", ") + label(f, ds->district) + ": " + num(ds->district.heightLimit) + " m";
+        } else if (absolute) {
+          double a = f.height.absoluteLow, c = f.height.absoluteHigh;
+          lo = std::min(lo, a), hi = std::min(hi, c);
+          from += (from.empty() ? "" : ", ") + label(f, ds->district) + ": " + num(a) + " or " + num(c) +
+                  " m (the data does not say which)";
+        }
+      }
+      if (!std::isfinite(hi)) {
+        r.verdict = Verdict::Pass;
+        r.reason = "no absolute height limit applies in the building's use districts";
+        r.formula = "no limit";
+      } else if (!given(b.height)) {
+        heightUnknown(r);
+      } else {
+        r.value = b.height;
+        r.formula = "height " + num(b.height) + " m ≤ limit (" + from + ")";
+        if (b.height <= lo + 1e-9) {
+          r.limit = lo;
+          r.verdict = Verdict::Pass;
+          r.reason = "height " + num(b.height) + " m is within " + num(lo) + " m";
+        } else if (b.height > hi + 1e-9) {
+          r.limit = hi;
+          r.verdict = Verdict::Fail;
+          r.reason = "height " + num(b.height) + " m exceeds " + num(hi) + " m";
+        } else {
+          r.verdict = Verdict::Unknown;
+          r.reason = "cannot decide: the height lies between " + num(lo) + " m and " + num(hi) +
+                     " m and the district data does not give its limit (urf:buildingHeightLimits)";
+        }
+        estimateDecidesNot(r);
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  for (auto* ds : ofKind(inBuilding, "HeightControlDistrict")) {
+    const HeightRules& s = f.height;
+    const District& d = ds->district;
+    auto one = [&](const char* rule, double limit, bool minimum) {
+      RuleResult r;
+      r.rule = rule;
+      r.title = minimum ? s.districtMinimumTitle : s.district.title;
+      r.article = s.district.article;
+      r.unit = "m";
+      r.inputs = hin;
+      r.inputs.push_back({"district", label(f, d)});
+      if (!given(b.height)) {
+        heightUnknown(r);
+      } else {
+        r.value = b.height;
+        r.limit = limit;
+        r.formula = "height " + num(b.height) + (minimum ? " m ≥ " : " m ≤ ") + num(limit) + " m";
+        bool ok = minimum ? b.height + 1e-9 >= limit : b.height <= limit + 1e-9;
+        r.verdict = ok ? Verdict::Pass : Verdict::Fail;
+        r.reason = std::string(ok ? "keeps" : "breaks") + " the " + (minimum ? "minimum" : "maximum") + " height of " +
+                   label(f, d);
+        estimateDecidesNot(r);
+      }
+      out.push_back(std::move(r));
+    };
+    if (given(d.maxHeight)) one("height-district", d.maxHeight, false);
+    if (given(d.minHeight)) one("height-minimum", d.minHeight, true);
+    if (!given(d.maxHeight) && !given(d.minHeight)) {
+      RuleResult r;
+      r.rule = "height-district";
+      r.title = s.district.title;
+      r.article = s.district.article;
+      r.inputs = hin;
+      r.verdict = Verdict::Unknown;
+      r.reason = "cannot decide: " + label(f, d) +
+                 " gives no maximum or minimum height (slant-type 高度地区 limits are not in the data)";
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+}  // namespace twin::landuse

@@ -1,0 +1,252 @@
+// Shared pieces of the rule evaluations: conditions, site variables, area-weighted limits.
+#include "eval.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "envelope_mesh.h"
+
+namespace twin::landuse::eval {
+
+std::string num(double v, int decimals) {
+  if (!std::isfinite(v)) return "?";
+  std::ostringstream o;
+  o.setf(std::ios::fixed);
+  o.precision(decimals);
+  o << v;
+  std::string s = o.str();
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+std::string pct(double ratio) { return num(ratio * 100, 2) + " %"; }
+
+std::string joined(const std::set<std::string>& xs) {
+  std::string m;
+  for (auto& x : xs) m += (m.empty() ? "" : ", ") + x;
+  return m;
+}
+
+Tri evaluate(const Condition& c, const Vars& vars, std::set<std::string>& missing) {
+  using K = Condition::Kind;
+  switch (c.kind) {
+    case K::Constant:
+      return c.constant ? Tri::True : Tri::False;
+    case K::All: {
+      Tri r = Tri::True;
+      for (auto& x : c.children) {
+        Tri t = evaluate(x, vars, missing);
+        if (t == Tri::False) return Tri::False;
+        if (t == Tri::Unknown) r = Tri::Unknown;
+      }
+      return r;
+    }
+    case K::Any: {
+      Tri r = Tri::False;
+      for (auto& x : c.children) {
+        Tri t = evaluate(x, vars, missing);
+        if (t == Tri::True) return Tri::True;
+        if (t == Tri::Unknown) r = Tri::Unknown;
+      }
+      return r;
+    }
+    case K::Not: {
+      Tri t = c.children.empty() ? Tri::Unknown : evaluate(c.children[0], vars, missing);
+      return t == Tri::Unknown ? t : (t == Tri::True ? Tri::False : Tri::True);
+    }
+    case K::Test:
+      break;
+  }
+  auto it = vars.find(c.var);
+  if (it == vars.end() || it->second.kind == Value::Kind::Null) {
+    missing.insert(c.var);
+    return Tri::Unknown;
+  }
+  const Value& v = it->second;
+  auto order = [&](auto f) {
+    if (v.kind != Value::Kind::Number || c.operand.kind != Value::Kind::Number) return Tri::Unknown;
+    return f(v.number, c.operand.number) ? Tri::True : Tri::False;
+  };
+  using Op = Condition::Op;
+  switch (c.op) {
+    case Op::Gt:
+      return order([](double a, double b) { return a > b; });
+    case Op::Ge:
+      return order([](double a, double b) { return a >= b; });
+    case Op::Lt:
+      return order([](double a, double b) { return a < b; });
+    case Op::Le:
+      return order([](double a, double b) { return a <= b; });
+    case Op::Eq:
+      return v == c.operand ? Tri::True : Tri::False;
+    case Op::Ne:
+      return v != c.operand ? Tri::True : Tri::False;
+    case Op::In:
+      return std::find(c.list.begin(), c.list.end(), v) != c.list.end() ? Tri::True : Tri::False;
+    case Op::Exists:
+      return Tri::True;
+  }
+  return Tri::Unknown;
+}
+
+std::string label(const RulesFile& f, const District& d) {
+  std::string n = d.name;
+  if (n.empty())
+    if (auto* e = f.district(d.kind, d.code)) n = e->name;
+  return "'" + d.id + "'" + (n.empty() ? " (" + d.kind + " " + d.code + ")" : " (" + n + ")");
+}
+
+Vars siteVars(const RulesFile& f, const Site& s) {
+  Vars v;
+  v["site.area"] = Value::of(s.area);
+  v["site.cornerLot"] = Value::of(s.cornerLot);
+  if (given(s.frontRoadWidth)) v["site.frontRoadWidth"] = Value::of(s.frontRoadWidth);
+  std::string fire;
+  bool anyFire = false, anyUse = false, anyScenic = false;
+  std::string areaClass;
+  double areaClassShare = 0;
+  for (auto& ds : s.districts) {
+    const DistrictRule* e = f.district(ds.district.kind, ds.district.code);
+    if (e && !e->fire.empty()) {
+      anyFire = true;
+      // 法53条7項 / 法67条: a site partly in 防火地域 counts as in it for a fire-resistant building.
+      if (fire.empty() || e->fire == "防火地域") fire = e->fire;
+    }
+    if (ds.district.kind == "UseDistrict") anyUse = true;
+    if ((e && e->scenic) || ds.district.kind == "ScenicDistrict") anyScenic = true;
+    if (ds.district.kind == "AreaClassification" && ds.share > areaClassShare) {
+      areaClassShare = ds.share;
+      areaClass = e ? e->name : std::string();
+    }
+  }
+  auto nearby = [&](const char* kind) {
+    return std::find(s.kindsNearby.begin(), s.kindsNearby.end(), kind) != s.kindsNearby.end();
+  };
+  if (anyFire)
+    v["site.fireDistrict"] = Value::of(fire);
+  else if (nearby("FirePreventionDistrict"))
+    v["site.fireDistrict"] = Value::of(std::string());
+  if (anyUse || !areaClass.empty()) v["site.inCityPlanningArea"] = Value::of(true);
+  if (!areaClass.empty()) v["site.areaClassification"] = Value::of(areaClass);
+  if (anyScenic)
+    v["site.inScenicDistrict"] = Value::of(true);
+  else if (nearby("ScenicDistrict"))
+    v["site.inScenicDistrict"] = Value::of(false);
+  return v;
+}
+
+std::vector<const DistrictShare*> ofKind(const std::vector<DistrictShare>& ds, const char* kind) {
+  std::vector<const DistrictShare*> out;
+  for (auto& d : ds)
+    if (d.district.kind == kind) out.push_back(&d);
+  return out;
+}
+
+void RateParts::note(const std::string& n) {
+  if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(n);
+}
+
+RateParts coverageLimit(const RulesFile& f, const Site& site, const Vars& base) {
+  RateParts r;
+  const CoverageRules& cov = f.coverage;
+  for (auto* ds : ofKind(site.districts, "UseDistrict")) {
+    const District& d = ds->district;
+    r.covered += ds->share;
+    if (!given(d.coverageRate)) {
+      r.missing.push_back("district " + label(f, d) + " gives no building coverage rate (urf:buildingCoverageRate)");
+      continue;
+    }
+    Vars v = base;
+    v["district.code"] = Value::of(d.code);
+    v["district.coverageRate"] = Value::of(d.coverageRate);
+    const DistrictRule* e = f.district(d.kind, d.code);
+    v["district.group"] = Value::of(e ? e->group : std::string());
+    std::map<std::string, double> sure, maybe;  // bonus group -> largest add (known / possible)
+    std::string how = pct(d.coverageRate);
+    for (auto& b : cov.bonuses) {
+      std::set<std::string> miss;
+      Tri t = evaluate(b.when, v, miss);
+      if (t == Tri::True) {
+        if (b.add > sure[b.group]) sure[b.group] = b.add;
+        if (b.add > maybe[b.group]) maybe[b.group] = b.add;
+        how += " + " + pct(b.add) + " (" + b.id + ", " + b.article + ")";
+      } else if (t == Tri::Unknown) {
+        if (b.add > maybe[b.group]) maybe[b.group] = b.add;
+        r.note("bonus " + b.id + " (+" + pct(b.add) + ", " + b.article + ") not applied: " + joined(miss) + " unknown");
+      }
+    }
+    double rate = d.coverageRate, high = d.coverageRate;
+    for (auto& [g, a] : sure) rate += a;
+    for (auto& [g, a] : maybe) high += a;
+    for (auto& x : cov.exemptions) {
+      std::set<std::string> miss;
+      Tri t = evaluate(x.when, v, miss);
+      if (t == Tri::True) {
+        rate = high = x.limit;
+        how = pct(rate) + " (" + x.id + ", " + x.article + ")";
+      } else if (t == Tri::Unknown) {
+        high = std::max(high, x.limit);
+        r.note("exemption " + x.id + " (" + pct(x.limit) + ", " + x.article + ") not applied: " + joined(miss) +
+               " unknown");
+      }
+    }
+    r.limit += ds->share * std::min(rate, 1.0);
+    r.limitHigh += ds->share * std::min(high, 1.0);
+    r.terms.push_back(num(ds->share * 100, 1) + " % of the site × " + how);
+  }
+  return r;
+}
+
+RateParts floorAreaLimit(const RulesFile& f, const Site& site, double& upper) {
+  RateParts r;
+  upper = 0;
+  const double below = f.floorArea.roadRuleBelow;
+  for (auto* ds : ofKind(site.districts, "UseDistrict")) {
+    const District& d = ds->district;
+    r.covered += ds->share;
+    if (!given(d.floorAreaRate)) {
+      r.missing.push_back("district " + label(f, d) + " gives no floor area rate (urf:floorAreaRate)");
+      continue;
+    }
+    upper += ds->share * d.floorAreaRate;
+    const DistrictRule* e = f.district(d.kind, d.code);
+    double factor = e && e->roadFactor ? *e->roadFactor : f.floorArea.defaultRoadFactor;
+    double rate = d.floorAreaRate;
+    std::string how = pct(d.floorAreaRate) + " designated";
+    if (!given(site.frontRoadWidth)) {
+      r.missing.push_back("front road width (no road with a width along the site, no 前面道路幅員 attribute)");
+    } else if (site.frontRoadWidth < below) {
+      double road = site.frontRoadWidth * factor;
+      if (road < rate) {
+        rate = road;
+        how = "min(" + pct(d.floorAreaRate) + " designated, " + num(site.frontRoadWidth) + " m × " + num(factor, 2) +
+              " = " + pct(road) + ")";
+      } else {
+        how += " (road " + num(site.frontRoadWidth) + " m × " + num(factor, 2) + " = " + pct(road) + " is higher)";
+      }
+    }
+    r.limit += ds->share * rate;
+    r.limitHigh += ds->share * rate;
+    r.terms.push_back(num(ds->share * 100, 1) + " % × " + how);
+  }
+  return r;
+}
+
+std::vector<Edge> boundaryEdges(const Site& site) {
+  std::vector<Edge> edges;
+  for (auto& [a, b] : outerEdges(site.geom)) {
+    Edge ed{a, b};
+    for (auto& fr : site.frontage)
+      if (given(fr.width) && std::hypot(fr.a[0] - a[0], fr.a[1] - a[1]) < 1e-6 &&
+          std::hypot(fr.b[0] - b[0], fr.b[1] - b[1]) < 1e-6)
+        ed.roadWidth = fr.width;
+    edges.push_back(ed);
+  }
+  return edges;
+}
+
+}  // namespace twin::landuse::eval

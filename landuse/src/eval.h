@@ -1,0 +1,53 @@
+#pragma once
+// What the rule evaluations share (not installed): number formatting, three-valued conditions
+// over variables, the variables of a site, and the area-weighted coverage and floor-area limits.
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "twin/landuse/rules.h"
+#include "twin/landuse/rules_file.h"
+
+namespace twin::landuse::eval {
+
+// A number with at most `decimals` decimals, trailing zeros dropped ("?" when not finite).
+std::string num(double v, int decimals = 2);
+std::string pct(double ratio);  // "60 %"
+std::string joined(const std::set<std::string>& xs);
+
+// Three-valued logic for conditions over variables that may be missing.
+enum class Tri { False, True, Unknown };
+using Vars = std::map<std::string, Value>;
+// Evaluates `c`; the variables it needed and did not find go to `missing`.
+Tri evaluate(const Condition& c, const Vars& vars, std::set<std::string>& missing);
+
+// "'id' (name)" of a district for messages.
+std::string label(const RulesFile& f, const District& d);
+// The site.* variables of a site (docs/rules.md).
+Vars siteVars(const RulesFile& f, const Site& s);
+std::vector<const DistrictShare*> ofKind(const std::vector<DistrictShare>& ds, const char* kind);
+
+// An area-weighted limit over the site's use districts.
+struct RateParts {
+  double limit = 0;      // Σ share × rate over districts with a rate (bonuses whose data is known)
+  double limitHigh = 0;  // the same with every bonus or exemption whose data is missing applied
+  double covered = 0;    // Σ share over use districts
+  std::vector<std::string> missing, terms, notes;
+  void note(const std::string& n);
+};
+// 建ぺい率: the designated rates with the file's bonuses and exemptions, per district part.
+RateParts coverageLimit(const RulesFile& f, const Site& site, const Vars& base);
+// 容積率: min(designated, front road width × factor) per district part. `upper` receives the
+// limit without the road rule (an upper bound when the width is unknown).
+RateParts floorAreaLimit(const RulesFile& f, const Site& site, double& upper);
+
+// The boundary edges of a site's outer rings, counter-clockwise, with the width of the road along
+// each (from the site's frontage; NaN where none).
+struct Edge {
+  P2 a, b;
+  double roadWidth = NAN;
+};
+std::vector<Edge> boundaryEdges(const Site& site);
+
+}  // namespace twin::landuse::eval

@@ -1,0 +1,399 @@
+// Reading a rules file into RulesFile: every entry checked, every error reported.
+#include "twin/landuse/rules_file.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "rules_parse.h"
+
+namespace twin::landuse {
+
+using nlohmann::json;
+
+bool Value::operator==(const Value& o) const {
+  if (kind != o.kind) return false;
+  switch (kind) {
+    case Kind::Null:
+      return true;
+    case Kind::Bool:
+      return boolean == o.boolean;
+    case Kind::Number:
+      return number == o.number;
+    case Kind::Text:
+      return text == o.text;
+  }
+  return false;
+}
+
+const DistrictRule* RulesFile::district(const std::string& kind, const std::string& code) const {
+  auto k = districts.find(kind);
+  if (k == districts.end()) return nullptr;
+  auto c = k->second.find(code);
+  return c == k->second.end() ? nullptr : &c->second;
+}
+
+const std::vector<std::string>& conditionVariables() {
+  static const std::vector<std::string> vars = {"site.area",
+                                                "site.cornerLot",
+                                                "site.frontRoadWidth",
+                                                "site.fireDistrict",
+                                                "site.inCityPlanningArea",
+                                                "site.areaClassification",
+                                                "site.inScenicDistrict",
+                                                "district.code",
+                                                "district.group",
+                                                "district.coverageRate",
+                                                "building.fireResistance",
+                                                "plan.use",
+                                                "plan.floorArea",
+                                                "plan.buildingArea",
+                                                "plan.height",
+                                                "plan.storeys",
+                                                "plan.developmentArea",
+                                                "plan.earthworkArea",
+                                                "plan.signage",
+                                                "plan.newBuilding"};
+  return vars;
+}
+
+namespace {
+
+const char* typeName(const json& v) {
+  if (v.is_null()) return "null";
+  if (v.is_boolean()) return "true/false";
+  if (v.is_number()) return "a number";
+  if (v.is_string()) return "text";
+  if (v.is_array()) return "a list";
+  return "an object";
+}
+
+// Walks the JSON document, filling the structs and collecting every problem.
+class FileReader {
+ public:
+  FileReader(std::string file, std::vector<Diagnostic>& out) : file_(std::move(file)), out_(out) {}
+
+  void error(const std::string& where, const std::string& what) {
+    out_.push_back({Severity::Error, "rules-invalid", where + ": " + what, file_, 0, {}});
+  }
+
+  // An object whose keys must be among `known` (a typo is reported with the keys it could be).
+  bool object(const json& o, const std::string& where, std::initializer_list<const char*> known) {
+    if (!o.is_object()) {
+      error(where, std::string("must be an object, not ") + typeName(o));
+      return false;
+    }
+    for (auto& [k, v] : o.items()) {
+      (void)v;
+      if (std::find_if(known.begin(), known.end(), [&](const char* x) { return k == x; }) != known.end()) continue;
+      std::string list;
+      for (auto* x : known) list += (list.empty() ? "" : ", ") + std::string(x);
+      error(where + "." + k, "unknown key (known here: " + list + ")");
+    }
+    return true;
+  }
+
+  const json* field(const json& o, const std::string& where, const char* key, bool required) {
+    auto it = o.find(key);
+    if (it == o.end()) {
+      if (required) error(where + "." + key, "missing");
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  void text(const json& o, const std::string& where, const char* key, std::string& out, bool required) {
+    const json* v = field(o, where, key, required);
+    if (!v) return;
+    if (!v->is_string()) return error(where + "." + key, std::string("must be text, not ") + typeName(*v));
+    out = v->get<std::string>();
+  }
+  void number(const json& o, const std::string& where, const char* key, double& out, bool required, double min = -1e300,
+              double max = 1e300, const char* range = nullptr) {
+    const json* v = field(o, where, key, required);
+    if (!v) return;
+    if (!v->is_number()) return error(where + "." + key, std::string("must be a number, not ") + typeName(*v));
+    double d = v->get<double>();
+    if (d < min || d > max)
+      return error(where + "." + key, range ? std::string("must be ") + range : std::string("out of range"));
+    out = d;
+  }
+  void flag(const json& o, const std::string& where, const char* key, bool& out) {
+    const json* v = field(o, where, key, false);
+    if (!v) return;
+    if (!v->is_boolean()) return error(where + "." + key, std::string("must be true or false, not ") + typeName(*v));
+    out = v->get<bool>();
+  }
+  void titled(const json& o, const std::string& where, Titled& t) {
+    text(o, where, "title", t.title, true);
+    text(o, where, "article", t.article, true);
+  }
+
+  bool value(const json& v, const std::string& where, Value& out) {
+    if (v.is_boolean()) return out = Value::of(v.get<bool>()), true;
+    if (v.is_number()) return out = Value::of(v.get<double>()), true;
+    if (v.is_string()) return out = Value::of(v.get<std::string>()), true;
+    if (v.is_null()) return out = Value(), true;
+    error(where, std::string("must be true/false, a number or text, not ") + typeName(v));
+    return false;
+  }
+
+  void condition(const json& c, const std::string& where, Condition& out) {
+    if (c.is_boolean()) {
+      out.kind = Condition::Kind::Constant;
+      out.constant = c.get<bool>();
+      return;
+    }
+    if (!c.is_object()) return error(where, std::string("a condition is an object or true/false, not ") + typeName(c));
+    for (auto [key, kind] : {std::pair{"all", Condition::Kind::All}, std::pair{"any", Condition::Kind::Any}}) {
+      if (!c.contains(key)) continue;
+      object(c, where, {key});
+      out.kind = kind;
+      const json& xs = c[key];
+      if (!xs.is_array()) return error(where + "." + key, "must be a list of conditions");
+      for (size_t i = 0; i < xs.size(); ++i) {
+        out.children.emplace_back();
+        condition(xs[i], where + "." + key + "[" + std::to_string(i) + "]", out.children.back());
+      }
+      return;
+    }
+    if (c.contains("not")) {
+      object(c, where, {"not"});
+      out.kind = Condition::Kind::Not;
+      out.children.emplace_back();
+      condition(c["not"], where + ".not", out.children.back());
+      return;
+    }
+    out.kind = Condition::Kind::Test;
+    object(c, where, {"var", "eq", "ne", "gt", "ge", "lt", "le", "in", "exists"});
+    text(c, where, "var", out.var, true);
+    if (!out.var.empty()) {
+      auto& known = conditionVariables();
+      if (std::find(known.begin(), known.end(), out.var) == known.end())
+        error(where + ".var", "unknown variable '" + out.var + "' (docs/rules.md lists the variables)");
+    }
+    int ops = 0;
+    static const std::pair<const char*, Condition::Op> kOps[] = {
+        {"eq", Condition::Op::Eq}, {"ne", Condition::Op::Ne},        {"gt", Condition::Op::Gt},
+        {"ge", Condition::Op::Ge}, {"lt", Condition::Op::Lt},        {"le", Condition::Op::Le},
+        {"in", Condition::Op::In}, {"exists", Condition::Op::Exists}};
+    for (auto& [key, op] : kOps) {
+      if (!c.contains(key)) continue;
+      ++ops;
+      out.op = op;
+      const json& w = c[key];
+      std::string at = where + "." + key;
+      if (op == Condition::Op::In) {
+        if (!w.is_array()) {
+          error(at, "must be a list of values");
+          continue;
+        }
+        for (size_t i = 0; i < w.size(); ++i) {
+          Value v;
+          if (value(w[i], at + "[" + std::to_string(i) + "]", v)) out.list.push_back(std::move(v));
+        }
+      } else if (op == Condition::Op::Exists) {
+        if (!w.is_boolean() || !w.get<bool>()) error(at, "must be true");
+      } else if (op == Condition::Op::Eq || op == Condition::Op::Ne) {
+        value(w, at, out.operand);
+      } else if (!w.is_number()) {
+        error(at, std::string("compares numbers: must be a number, not ") + typeName(w));
+      } else {
+        out.operand = Value::of(w.get<double>());
+      }
+    }
+    if (ops != 1) error(where, "a test needs exactly one of eq, ne, gt, ge, lt, le, in, exists");
+  }
+
+  void district(const json& e, const std::string& where, DistrictRule& d) {
+    if (!object(
+            e, where,
+            {"name", "english", "group", "roadFactor", "absoluteHeight", "roadSlant", "northSlant", "fire", "scenic"}))
+      return;
+    text(e, where, "name", d.name, true);
+    text(e, where, "english", d.english, false);
+    text(e, where, "group", d.group, false);
+    if (!d.group.empty() && d.group != "residential" && d.group != "commercial" && d.group != "industrial")
+      error(where + ".group", "must be residential, commercial or industrial");
+    if (e.contains("roadFactor")) {
+      double f = 0;
+      number(e, where, "roadFactor", f, true, 1e-9, 10, "a positive number (0.4 or 0.6 under 法52条2項)");
+      if (f > 0) d.roadFactor = f;
+    }
+    flag(e, where, "absoluteHeight", d.absoluteHeight);
+    text(e, where, "fire", d.fire, false);
+    flag(e, where, "scenic", d.scenic);
+    if (const json* rs = field(e, where, "roadSlant", false)) {
+      std::string w = where + ".roadSlant";
+      if (object(*rs, w, {"slope", "distances"})) {
+        DistrictRule::RoadSlant r;
+        number(*rs, w, "slope", r.slope, true, 1e-9, 100, "a positive number");
+        if (const json* ds = field(*rs, w, "distances", false)) {
+          if (!ds->is_array()) {
+            error(w + ".distances", "must be a list of [floor-area rate up to (or null), metres]");
+          } else {
+            for (size_t i = 0; i < ds->size(); ++i) {
+              const json& row = (*ds)[i];
+              std::string at = w + ".distances[" + std::to_string(i) + "]";
+              if (!row.is_array() || row.size() != 2 || !(row[0].is_null() || row[0].is_number()) ||
+                  !row[1].is_number()) {
+                error(at, "must be [floor-area rate up to (or null for above), metres]");
+                continue;
+              }
+              std::optional<double> upTo;
+              if (row[0].is_number()) upTo = row[0].get<double>();
+              r.distances.push_back({upTo, row[1].get<double>()});
+            }
+          }
+        }
+        d.roadSlant = r;
+      }
+    }
+    if (const json* ns = field(e, where, "northSlant", false)) {
+      std::string w = where + ".northSlant";
+      if (object(*ns, w, {"rise", "slope"})) {
+        DistrictRule::NorthSlant n;
+        number(*ns, w, "rise", n.rise, true, 0, 1000, "metres, 0 or more");
+        number(*ns, w, "slope", n.slope, true, 1e-9, 100, "a positive number");
+        d.northSlant = n;
+      }
+    }
+  }
+
+  void read(const json& doc, RulesFile& f) {
+    if (!object(doc, "rules",
+                {"name", "version", "floorHeight", "districts", "coverage", "floorArea", "height", "minimumSiteArea",
+                 "procedures"}))
+      return;
+    text(doc, "rules", "name", f.name, false);
+    text(doc, "rules", "version", f.version, false);
+    number(doc, "rules", "floorHeight", f.floorHeight, false, 1, 20, "metres per storey, 1 to 20");
+    if (const json* ds = field(doc, "rules", "districts", true)) {
+      if (!ds->is_object()) {
+        error("districts", "must map district kinds to codes");
+      } else {
+        for (auto& [kind, codes] : ds->items()) {
+          if (!codes.is_object()) {
+            error("districts." + kind, "must map codes to entries");
+            continue;
+          }
+          for (auto& [code, e] : codes.items()) district(e, "districts." + kind + "." + code, f.districts[kind][code]);
+        }
+      }
+    }
+    if (const json* c = field(doc, "rules", "coverage", true);
+        c && object(*c, "coverage", {"title", "article", "bonuses", "exemptions"})) {
+      titled(*c, "coverage", f.coverage);
+      if (const json* bs = field(*c, "coverage", "bonuses", false)) {
+        if (!bs->is_array())
+          error("coverage.bonuses", "must be a list");
+        else
+          for (size_t i = 0; i < bs->size(); ++i) {
+            const json& b = (*bs)[i];
+            std::string w = "coverage.bonuses[" + std::to_string(i) + "]";
+            if (b.is_object() && b.contains("id") && b["id"].is_string())
+              w = "coverage.bonuses." + b["id"].get<std::string>();
+            if (!object(b, w, {"id", "group", "add", "article", "when"})) continue;
+            CoverageBonus x;
+            text(b, w, "id", x.id, true);
+            text(b, w, "group", x.group, false);
+            if (x.group.empty()) x.group = x.id;
+            number(b, w, "add", x.add, true, 0, 1, "a ratio from 0 to 1 (0.1 = 10 %)");
+            text(b, w, "article", x.article, true);
+            if (const json* when = field(b, w, "when", true)) condition(*when, w + ".when", x.when);
+            f.coverage.bonuses.push_back(std::move(x));
+          }
+      }
+      if (const json* xs = field(*c, "coverage", "exemptions", false)) {
+        if (!xs->is_array())
+          error("coverage.exemptions", "must be a list");
+        else
+          for (size_t i = 0; i < xs->size(); ++i) {
+            const json& b = (*xs)[i];
+            std::string w = "coverage.exemptions[" + std::to_string(i) + "]";
+            if (b.is_object() && b.contains("id") && b["id"].is_string())
+              w = "coverage.exemptions." + b["id"].get<std::string>();
+            if (!object(b, w, {"id", "limit", "article", "when"})) continue;
+            CoverageExemption x;
+            text(b, w, "id", x.id, true);
+            number(b, w, "limit", x.limit, true, 0, 1, "a ratio from 0 to 1 (1 = 100 %)");
+            text(b, w, "article", x.article, true);
+            if (const json* when = field(b, w, "when", true)) condition(*when, w + ".when", x.when);
+            f.coverage.exemptions.push_back(std::move(x));
+          }
+      }
+    }
+    if (const json* fa = field(doc, "rules", "floorArea", true);
+        fa && object(*fa, "floorArea", {"title", "article", "roadRuleBelow", "defaultRoadFactor"})) {
+      titled(*fa, "floorArea", f.floorArea);
+      number(*fa, "floorArea", "roadRuleBelow", f.floorArea.roadRuleBelow, false, 0, 100, "metres");
+      number(*fa, "floorArea", "defaultRoadFactor", f.floorArea.defaultRoadFactor, false, 1e-9, 10,
+             "a positive number");
+    }
+    if (const json* h = field(doc, "rules", "height", true);
+        h && object(*h, "height", {"absolute", "district", "absoluteArticle"})) {
+      if (const json* a = field(*h, "height", "absolute", true);
+          a && object(*a, "height.absolute", {"title", "article", "range"})) {
+        titled(*a, "height.absolute", f.height.absolute);
+        if (const json* r = field(*a, "height.absolute", "range", true)) {
+          if (!r->is_array() || r->size() != 2 || !(*r)[0].is_number() || !(*r)[1].is_number() ||
+              (*r)[0].get<double>() > (*r)[1].get<double>())
+            error("height.absolute.range", "must be [lowest, highest] metres the city plan chooses from ([10, 12])");
+          else
+            f.height.absoluteLow = (*r)[0].get<double>(), f.height.absoluteHigh = (*r)[1].get<double>();
+        }
+      }
+      if (const json* d = field(*h, "height", "district", true);
+          d && object(*d, "height.district", {"title", "minimumTitle", "article"})) {
+        titled(*d, "height.district", f.height.district);
+        text(*d, "height.district", "minimumTitle", f.height.districtMinimumTitle, true);
+      }
+      text(*h, "height", "absoluteArticle", f.height.absoluteArticle, true);
+    }
+    if (const json* m = field(doc, "rules", "minimumSiteArea", true);
+        m && object(*m, "minimumSiteArea", {"title", "article"}))
+      titled(*m, "minimumSiteArea", f.minimumSiteArea);
+    if (const json* ps = field(doc, "rules", "procedures", false)) {
+      if (!ps->is_array())
+        error("procedures", "must be a list");
+      else
+        for (size_t i = 0; i < ps->size(); ++i) {
+          const json& p = (*ps)[i];
+          std::string w = "procedures[" + std::to_string(i) + "]";
+          if (p.is_object() && p.contains("id") && p["id"].is_string()) w = "procedures." + p["id"].get<std::string>();
+          if (!object(p, w, {"id", "name", "english", "article", "why", "whyNot", "municipal", "when"})) continue;
+          ProcedureRule x;
+          text(p, w, "id", x.id, true);
+          text(p, w, "name", x.name, true);
+          text(p, w, "english", x.english, false);
+          text(p, w, "article", x.article, true);
+          text(p, w, "why", x.why, false);
+          text(p, w, "whyNot", x.whyNot, false);
+          flag(p, w, "municipal", x.municipal);
+          if (const json* when = field(p, w, "when", true)) condition(*when, w + ".when", x.when);
+          f.procedures.push_back(std::move(x));
+        }
+    }
+  }
+
+ private:
+  std::string file_;
+  std::vector<Diagnostic>& out_;
+};
+
+}  // namespace
+
+std::vector<Diagnostic> parseRulesFile(const std::string& text, const std::string& name, RulesFile& out) {
+  std::vector<Diagnostic> errors;
+  json doc = json::parse(text, nullptr, false, true);
+  if (doc.is_discarded() || !doc.is_object()) {
+    errors.push_back(
+        {Severity::Error, "rules-malformed", name + ": not a JSON object (check commas and quotes)", name, 0, {}});
+    return errors;
+  }
+  FileReader(name, errors).read(doc, out);
+  if (out.name.empty()) out.name = name;
+  return errors;
+}
+
+}  // namespace twin::landuse
