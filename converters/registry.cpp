@@ -8,6 +8,54 @@
 
 namespace twin::converters {
 
+namespace {
+
+using Kind = ReaderOption::Kind;
+
+// The settings the vector footprint reader takes (GDAL/OGR).
+std::vector<ReaderOption> ogrOptions() {
+  return {{"ogr.height-field", "height-field",
+           "Vector footprints (GeoJSON, GeoPackage, Shapefile, ...): the field with the building height in metres "
+           "(default: height, measuredHeight, bldg:measuredHeight, 高さ)"},
+          {"ogr.storeys-field", "storeys-field",
+           "Vector footprints: the field with storeys above ground, used × --floor-height where no height is given "
+           "(default: storeys, storeysAboveGround, floors, 階数)"},
+          {"ogr.floor-height", "floor-height", "Vector footprints: metres per storey (default 3)", Kind::Number},
+          {"ogr.dem", "dem",
+           "Vector footprints: a DEM raster (GeoTIFF or any GDAL raster with a CRS; orthometric heights) to stand "
+           "them on (the lowest ground under each outline); default 0 m",
+           Kind::Path}};
+}
+
+// Placement of meshes and point clouds, which carry no CRS of their own.
+std::vector<ReaderOption> placementOptions(bool meshes) {
+  std::vector<ReaderOption> o = {
+      {"mesh.origin", "origin",
+       "Meshes and point clouds: where their (0,0,0) is: easting,northing,height in a projected --crs (model axes "
+       "along the CRS's), or longitude,latitude,ellipsoidal height in a geographic --crs (model axes east, north, "
+       "up; what twin export writes)"},
+      {"mesh.up",
+       "up",
+       "Meshes and point clouds: the model's up axis (default z; y for glTF/GLB)",
+       Kind::Choice,
+       {"y", "z"}}};
+  if (meshes) {
+    o.push_back({"mesh.split",
+                 "mesh-split",
+                 "Meshes: one feature per object (OBJ o/g, glTF node; default) or per file",
+                 Kind::Choice,
+                 {"object", "file"}});
+    o.push_back({"mesh.lod",
+                 "mesh-lod",
+                 "Meshes: the level of detail they are given as (default 2)",
+                 Kind::Choice,
+                 {"0", "1", "2", "3", "4"}});
+  }
+  return o;
+}
+
+}  // namespace
+
 const FormatRegistry& builtinFormats() {
   static const FormatRegistry registry = [] {
     FormatRegistry r;
@@ -20,7 +68,9 @@ const FormatRegistry& builtinFormats() {
            "CityJSON 1.0/1.1/2.0 and CityJSONSeq: city objects with semantics, materials, textures, templates",
            {".json", ".city.json", ".jsonl", ".city.jsonl"},
            &cityjson::createReader,
-           &cityjson::sniff});
+           &cityjson::sniff,
+           false,
+           {{"cityjson.theme", "theme", "CityJSON: the appearance theme to use (default: the first by name)"}}});
     r.add({"mojxml",
            "Cadastral map XML of the Ministry of Justice (地図XML): parcels (筆) with 地番 (--types parcel)",
            {".xml"},
@@ -31,18 +81,24 @@ const FormatRegistry& builtinFormats() {
            "parcels, zoning and roads (twin parcels/zoning/roads import)",
            {".geojson", ".json", ".gpkg", ".shp", ".fgb"},
            &ogr::createReader,
-           &ogr::sniff});
+           &ogr::sniff,
+           false,
+           ogrOptions()});
     r.add({"mesh",
            "3D meshes placed with --crs and --origin: OBJ (+MTL, textures; a feature per object), glTF/GLB (a "
            "feature per node), PLY, OFF (Open3D)",
            {".obj", ".gltf", ".glb", ".ply", ".off"},
            &mesh::createMeshReader,
-           &mesh::sniffMesh});
+           &mesh::sniffMesh,
+           false,
+           placementOptions(true)});
     r.add({"stl",
            "STL meshes (Open3D) placed with --crs and --origin, a feature per file",
            {".stl"},
            &mesh::createMeshReader,
-           nullptr});
+           nullptr,
+           false,
+           placementOptions(true)});
     FormatInfo points{"pointcloud",
                       "Point clouds (Open3D: PLY without faces, PCD, XYZ, XYZN, XYZRGB, PTS) placed with --crs and "
                       "--origin: tiled as glTF points with voxel-subsampled levels of detail",
@@ -50,168 +106,11 @@ const FormatRegistry& builtinFormats() {
                       &mesh::createPointReader,
                       &mesh::sniffPoints};
     points.pointCloud = true;
+    points.options = placementOptions(false);
     r.add(points);
     return r;
   }();
   return registry;
-}
-
-}  // namespace twin::converters
-
-#include <zip.h>
-
-#include <algorithm>
-#include <filesystem>
-
-#include "twin/hash.h"
-#include "twin/vfs.h"
-
-namespace twin::converters {
-
-namespace {
-
-// Archive entries larger than this, or expanding more than kMaxZipRatio:1 beyond 256 MB, are
-// refused (no real city file compresses better than about 20:1).
-constexpr uint64_t kMaxZipEntryBytes = uint64_t(64) << 30;
-constexpr uint64_t kMaxZipRatio = 1000;
-
-std::string headOf(const std::string& uri) {
-  std::string err;
-  auto in = vfs::open(uri, err);
-  if (!in) return {};
-  std::string head(4096, '\0');
-  int64_t n = in->read(head.data(), head.size());
-  head.resize(n > 0 ? size_t(n) : 0);
-  return head;
-}
-
-bool isZip(const std::string& path) {
-  std::string lower = path;
-  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-  return lower.size() > 4 && lower.compare(lower.size() - 4, 4, ".zip") == 0;
-}
-
-void addZip(const std::string& path, const FormatRegistry& registry, DiagnosticSink& diag,
-            std::vector<InputItem>& out) {
-  std::string err;
-  auto entries = vfs::listZip(path, err);
-  if (!err.empty()) {
-    diag.error("zip-unreadable", err, path);
-    return;
-  }
-  int err2 = 0;
-  zip_t* za = zip_open(path.c_str(), ZIP_RDONLY, &err2);
-  for (auto& uri : entries) {
-    std::string entry = uri.substr(uri.find("!/") + 2);
-    // Entries are streamed, never extracted; still, a path that would leave a folder is refused,
-    // and so is an entry whose size or compression ratio says "zip bomb".
-    if (entry.find("..") != std::string::npos || entry[0] == '/' || entry.find('\\') != std::string::npos) {
-      diag.warning("zip-entry-unsafe", "skipping archive entry with an unsafe path: " + entry, path);
-      continue;
-    }
-    if (registry.byExtension(entry).empty()) continue;  // cheap check before reading the entry
-    uint64_t size = 0;
-    if (za) {
-      zip_stat_t st;
-      zip_stat_init(&st);
-      if (zip_stat(za, entry.c_str(), 0, &st) == 0) {
-        size = (st.valid & ZIP_STAT_SIZE) ? st.size : 0;
-        uint64_t packed = (st.valid & ZIP_STAT_COMP_SIZE) ? st.comp_size : 0;
-        if (size > kMaxZipEntryBytes) {
-          diag.error("zip-entry-too-large",
-                     "archive entry " + entry + " claims " + std::to_string(size >> 30) + " GB uncompressed; skipped",
-                     path);
-          continue;
-        }
-        if (packed > 0 && size > (uint64_t(256) << 20) && size / packed > kMaxZipRatio) {
-          diag.error("zip-bomb",
-                     "archive entry " + entry + " expands " + std::to_string(size / packed) + ":1 (" +
-                         std::to_string(size >> 20) + " MB from " + std::to_string(packed >> 10) + " KB); skipped",
-                     path);
-          continue;
-        }
-      }
-    }
-    const FormatInfo* f = registry.forFile(uri, headOf(uri));
-    if (!f) continue;
-    out.push_back({uri, f, size});
-  }
-  if (za) zip_close(za);
-}
-
-}  // namespace
-
-std::vector<InputItem> expandInputs(const std::vector<std::string>& paths, const FormatRegistry& registry,
-                                    DiagnosticSink& diag) {
-  namespace sfs = std::filesystem;
-  std::vector<InputItem> out;
-  for (auto& p : paths) {
-    std::error_code ec;
-    if (sfs::is_directory(p, ec)) {
-      std::vector<std::string> files;
-      for (auto it = sfs::recursive_directory_iterator(p, sfs::directory_options::skip_permission_denied, ec);
-           it != sfs::recursive_directory_iterator(); it.increment(ec)) {
-        if (ec) break;
-        // A 3D Tiles output inside the input folder is not input (its .glb would read as meshes).
-        if (it->is_directory(ec) && sfs::exists(it->path() / "tileset.json", ec)) {
-          it.disable_recursion_pending();
-          continue;
-        }
-        if (it->is_regular_file(ec)) files.push_back(it->path().string());
-      }
-      std::sort(files.begin(), files.end());
-      for (auto& f : files) {
-        if (isZip(f)) {
-          addZip(f, registry, diag, out);
-          continue;
-        }
-        const FormatInfo* fi = registry.forFile(f, headOf(f));
-        if (fi) out.push_back({f, fi, uint64_t(sfs::file_size(f, ec))});
-      }
-      continue;
-    }
-    if (!sfs::exists(p, ec)) {
-      diag.error("input-missing", "no such file or directory", p);
-      continue;
-    }
-    if (isZip(p)) {
-      addZip(p, registry, diag, out);
-      continue;
-    }
-    std::string head = headOf(p);
-    const FormatInfo* fi = registry.forFile(p, head);
-    if (!fi) {
-      // An empty or broken file with a known extension still goes to its reader, which says why.
-      auto candidates = registry.byExtension(p);
-      if (!candidates.empty()) fi = candidates.front();
-    }
-    if (!fi) {
-      diag.error("format-unknown", "not a format twin reads (see `twin formats`)", p);
-      continue;
-    }
-    out.push_back({p, fi, uint64_t(sfs::file_size(p, ec))});
-  }
-  return out;
-}
-
-std::vector<InputItem> shardOf(const std::vector<InputItem>& items, const std::vector<std::string>& roots,
-                               unsigned index, unsigned count) {
-  std::vector<InputItem> mine;
-  if (count == 0) return mine;
-  for (auto& item : items) {
-    std::string rel = item.uri;
-    for (auto& root : roots) {
-      std::string r = root;
-      while (r.size() > 1 && r.back() == '/') r.pop_back();
-      if (item.uri.compare(0, r.size(), r) == 0) {
-        rel = item.uri.substr(r.size());
-        if (rel.empty()) rel = std::filesystem::path(r).filename().string();
-        break;
-      }
-    }
-    if (fnv1a64(rel) % count == index) mine.push_back(item);
-  }
-  return mine;
 }
 
 }  // namespace twin::converters

@@ -16,6 +16,7 @@
 
 #include "test_support.h"
 #include "twin/converters/registry.h"
+#include "twin/landuse/commands.h"
 #include "twin/landuse/import.h"
 #include "twin/landuse/report.h"
 #include "twin/landuse/site.h"
@@ -1089,4 +1090,47 @@ TEST_CASE("The rules file is read once into typed entries; every error is report
   CHECK(r.exitCode == 1);
   CHECK(r.output.find("roadFactr") != std::string::npos);
   CHECK(r.output.find("site.cornerLt") != std::string::npos);
+}
+
+TEST_CASE("One plan format for twin procedures and the API: key=value or JSON, errors name the key", "[landuse]") {
+  auto kv = parsePlan("use=共同住宅,floor_area=1200,building-area=300,height=20.5,storeys=6,signage=yes,new_building=no");
+  REQUIRE(kv.value);
+  CHECK(kv->use == "共同住宅");
+  CHECK(kv->floorArea == 1200);
+  CHECK(kv->buildingArea == 300);  // floor-area and floor_area are one key
+  CHECK(kv->height == 20.5);
+  CHECK(kv->storeys == 6);
+  CHECK(kv->signage);
+  CHECK_FALSE(kv->newBuilding);
+  auto js = parsePlan(R"({"use": "共同住宅", "floor_area": 1200, "building_area": 300, "height": 20.5,
+                          "storeys": 6, "signage": true, "new_building": false})");
+  REQUIRE(js.value);
+  CHECK(js->use == kv->use);
+  CHECK(js->floorArea == kv->floorArea);
+  CHECK(js->buildingArea == kv->buildingArea);
+  CHECK(js->height == kv->height);
+  CHECK(js->storeys == kv->storeys);
+  CHECK(js->signage == kv->signage);
+  CHECK(js->newBuilding == kv->newBuilding);
+  // A flag alone means yes; nothing given stays unknown.
+  auto bare = parsePlan("signage");
+  REQUIRE(bare.value);
+  CHECK(bare->signage);
+  CHECK_FALSE(given(bare->floorArea));
+  CHECK(bare->storeys == -1);
+  auto err = [](const std::string& text) {
+    auto r = parsePlan(text);
+    CHECK_FALSE(r.value);
+    return r.diagnostics.empty() ? std::string() : r.diagnostics[0].code + ": " + r.diagnostics[0].message;
+  };
+  CHECK(err("flor_area=100").find("plan-unknown-key: plan: unknown key 'flor_area'") == 0);
+  CHECK(err("height=tall").find("plan-bad-value: plan: height") == 0);
+  CHECK(err("storeys=2.5").find("plan-bad-value: plan: storeys") == 0);
+  CHECK(err("floor_area=-5").find("plan-bad-value") == 0);
+  CHECK(err("signage=maybe").find("plan-bad-value: plan: signage") == 0);
+  auto asText = parsePlan(R"({"height": "20"})");  // a number as text is taken, as on the command line
+  REQUIRE(asText.value);
+  CHECK(asText->height == 20);
+  CHECK(err(R"({"use": 3})").find("plan-bad-value: plan: use") == 0);
+  CHECK(err(R"({"floor_area": 100)").find("plan-malformed") == 0);
 }

@@ -326,5 +326,6 @@ TEST_CASE("Broken meshes and point clouds give diagnostics", "[mesh][bad-input]"
   writeText(dir + "/p.xyz", "1 2 3\n4 5 6\n");
   r = runTwin("convert " + dir + "/p.xyz " + sample() + " --crs EPSG:6677 -o " + dir + "/t5 --no-progress");
   CHECK(r.exitCode == 2);  // point clouds and city objects do not mix
+  CHECK(r.output.find("inputs-mixed") != std::string::npos);
   CHECK_FALSE(sfs::exists(dir + "/t5"));
 }

@@ -396,6 +396,9 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   {
     std::ofstream f(s.dir + "/envelope/envelope.glb", std::ios::binary);
     f << glb->body;
+    // The tileset as served: the reference validator and loaders.gl check its box holds the glb.
+    std::ofstream t(s.dir + "/envelope/tileset.json", std::ios::binary);
+    t << ts.dump();
   }
   validateOutput(s.dir + "/envelope");
   auto proc = body(c.Post(("/api/parcels/" + pid + "/procedures").c_str(),
@@ -406,6 +409,14 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(status["outdoor-advertising-permit"] == "required");
   CHECK(status["development-permit-urbanisation"] == "possibly required");  // no 区域区分 data
   CHECK(c.Post(("/api/parcels/" + pid + "/procedures").c_str(), "[1,2]", "application/json")->status == 400);
+  // The plan format of twin procedures --plan: a misspelt key or a wrong value is named, not ignored.
+  auto typo = c.Post(("/api/parcels/" + pid + "/procedures").c_str(), R"({"flor_area": 400})", "application/json");
+  REQUIRE(typo);
+  CHECK(typo->status == 400);
+  CHECK(typo->body.find("flor_area") != std::string::npos);
+  auto badValue = c.Post(("/api/parcels/" + pid + "/procedures").c_str(), R"({"storeys": 2.5})", "application/json");
+  REQUIRE(badValue);
+  CHECK(badValue->status == 400);
   auto zones = body(c.Get(("/api/districts?bbox=" + std::to_string(lon - 0.01) + "," + std::to_string(lat - 0.01) +
                            "," + std::to_string(lon + 0.01) + "," + std::to_string(lat + 0.01) + "&kind=UseDistrict")
                               .c_str()));

@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "twin/glb_writer.h"
 #include "twin/vfs.h"
 
 namespace twin::landuse {
@@ -354,52 +353,6 @@ size_t importPermits(Store& store, const std::string& path, const std::string& a
     throw;
   }
   return n;
-}
-
-// ---- envelope glb -----------------------------------------------------------------------------
-
-std::vector<uint8_t> envelopeGlb(const EnvelopeResult& e, const std::string& storeCrs, double groundHeight,
-                                 const GeoidOptions& go, DiagnosticSink& diag) {
-  if (e.triangles.empty()) return {};
-  auto plane = PlaneTransform::create(storeCrs, storeCrs);
-  auto geo = CrsTransform::create("EPSG:4326", go);
-  if (!plane.value || !geo.value) {
-    diag.error("envelope-crs", "cannot place the envelope: no transformation from " + storeCrs);
-    return {};
-  }
-  std::vector<Vec3> pts(e.vertices.size());
-  for (size_t i = 0; i < pts.size(); ++i) pts[i] = {e.vertices[i][0], e.vertices[i][1], 0};
-  (*plane.value)->toLonLat(pts.data(), pts.size());
-  for (size_t i = 0; i < pts.size(); ++i)
-    pts[i] = {pts[i][1], pts[i][0], groundHeight + e.vertices[i][2]};  // EPSG:4326 axis order: lat, lon
-  (*geo.value)->toEcef(pts.data(), pts.size());
-  Vec3 center{0, 0, 0};
-  for (auto& p : pts) center = {center[0] + p[0], center[1] + p[1], center[2] + p[2]};
-  for (auto& c : center) c /= double(pts.size());
-  GlbScene scene;
-  scene.center = center;
-  GlbMaterial m;
-  m.baseColor = {0.20f, 0.55f, 1.0f, 0.45f};
-  scene.materials.push_back(m);
-  GlbPrimitive prim;
-  for (size_t t = 0; t + 2 < e.triangles.size(); t += 3) {
-    const Vec3* v[3] = {&pts[e.triangles[t]], &pts[e.triangles[t + 1]], &pts[e.triangles[t + 2]]};
-    Vec3 a{(*v[1])[0] - (*v[0])[0], (*v[1])[1] - (*v[0])[1], (*v[1])[2] - (*v[0])[2]};
-    Vec3 b{(*v[2])[0] - (*v[0])[0], (*v[2])[1] - (*v[0])[1], (*v[2])[2] - (*v[0])[2]};
-    Vec3 n{a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
-    double len = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
-    if (!(len > 1e-12)) continue;
-    for (int k = 0; k < 3; ++k) {
-      for (int c = 0; c < 3; ++c) {
-        prim.positions.push_back(float((*v[k])[c] - center[c]));
-        prim.normals.push_back(float(n[c] / len));
-      }
-      prim.featureIds.push_back(0);
-      prim.indices.push_back(uint32_t(prim.indices.size()));
-    }
-  }
-  scene.primitives.push_back(std::move(prim));
-  return writeGlb(scene, GlbOptions{}, &diag);
 }
 
 }  // namespace twin::landuse

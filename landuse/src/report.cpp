@@ -6,6 +6,8 @@
 #include <ostream>
 #include <sstream>
 
+#include "twin/landuse/report_json.h"
+
 namespace twin::landuse {
 
 using nlohmann::json;
@@ -74,7 +76,9 @@ std::string csvField(const std::string& s) {
 
 json numOrNull(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
-json resultObj(const RuleResult& r) {
+}  // namespace
+
+json toJson(const RuleResult& r) {
   json in = json::array();
   for (auto& [k, v] : r.inputs) in.push_back({{"name", k}, {"value", v}});
   return {{"rule", r.rule},
@@ -89,7 +93,7 @@ json resultObj(const RuleResult& r) {
           {"reason", r.reason}};
 }
 
-json siteObj(const Site& s) {
+json toJson(const Site& s) {
   json parcels = json::array();
   for (auto& p : s.parcels)
     parcels.push_back({{"id", p.id},
@@ -99,15 +103,15 @@ json siteObj(const Site& s) {
                        {"area", p.area}});
   return {{"parcels", parcels},
           {"area", s.area},
-          {"districts", json::parse(districtsJson(s.districts))},
+          {"districts", toJson(s.districts)},
           {"front_road_width", numOrNull(s.frontRoadWidth)},
           {"front_road_source", s.frontRoadSource}};
 }
 
-json checkObj(const BuildingCheck& c) {
+json toJson(const BuildingCheck& c) {
   const Building& b = c.building;
   json results = json::array();
-  for (auto& r : c.results) results.push_back(resultObj(r));
+  for (auto& r : c.results) results.push_back(toJson(r));
   return {{"building",
            {{"id", b.id},
             {"building_area", b.buildingArea},
@@ -120,10 +124,12 @@ json checkObj(const BuildingCheck& c) {
             {"floor_area_source", b.floorAreaSource},
             {"usage", b.usage},
             {"fire_resistance", b.fireResistance}}},
-          {"site", siteObj(c.site)},
+          {"site", toJson(c.site)},
           {"verdict", verdictName(overall(c.results))},
           {"results", results}};
 }
+
+namespace {
 
 std::string parcelsText(const Site& s) {
   std::string t;
@@ -140,7 +146,7 @@ std::string numText(double v) {
 
 }  // namespace
 
-std::string districtsJson(const std::vector<DistrictShare>& ds) {
+json toJson(const std::vector<DistrictShare>& ds) {
   json a = json::array();
   for (auto& d : ds)
     a.push_back({{"id", d.district.id},
@@ -154,16 +160,13 @@ std::string districtsJson(const std::vector<DistrictShare>& ds) {
                  {"max_height", numOrNull(d.district.maxHeight)},
                  {"min_height", numOrNull(d.district.minHeight)},
                  {"min_site_area", numOrNull(d.district.minSiteArea)}});
-  return a.dump();
+  return a;
 }
 
-std::string resultJson(const RuleResult& r) { return resultObj(r).dump(); }
-std::string checkJson(const BuildingCheck& c) { return checkObj(c).dump(); }
-
-std::string envelopeJson(const EnvelopeResult& e, const Site& site) {
+json envelopeToJson(const EnvelopeResult& e, const Site& site) {
   json limits = json::array();
-  for (auto& r : e.limits) limits.push_back(resultObj(r));
-  return json{{"site", siteObj(site)},
+  for (auto& r : e.limits) limits.push_back(toJson(r));
+  return json{{"site", toJson(site)},
               {"site_area", e.siteArea},
               {"max_building_area", numOrNull(e.maxBuildingArea)},
               {"max_floor_area", numOrNull(e.maxFloorArea)},
@@ -171,11 +174,10 @@ std::string envelopeJson(const EnvelopeResult& e, const Site& site) {
               {"mesh_top", e.meshTop},
               {"capped", e.capped},
               {"limits", limits},
-              {"notes", e.notes}}
-      .dump();
+              {"notes", e.notes}};
 }
 
-std::string proceduresJson(const std::vector<ProcedureNeed>& ps, const Site& site) {
+json proceduresToJson(const std::vector<ProcedureNeed>& ps, const Site& site) {
   json list = json::array();
   for (auto& p : ps)
     list.push_back({{"id", p.id},
@@ -185,7 +187,7 @@ std::string proceduresJson(const std::vector<ProcedureNeed>& ps, const Site& sit
                     {"status", p.status},
                     {"why", p.why},
                     {"missing", p.missing}});
-  return json{{"site", siteObj(site)}, {"procedures", list}}.dump();
+  return json{{"site", toJson(site)}, {"procedures", list}};
 }
 
 CheckReport::CheckReport(std::ostream& out, ReportFormat format, const std::string& storeCrs, const std::string& rules)
@@ -230,7 +232,7 @@ void CheckReport::add(const BuildingCheck& c) {
              << csvField(r.reason) << "," << csvField(r.article) << "\n";
       break;
     case ReportFormat::GeoJson: {
-      json props = checkObj(c);
+      json props = toJson(c);
       MultiPoly ll = b.footprint;
       if (toLonLat_)
         for (auto& poly : ll) {
@@ -248,7 +250,7 @@ void CheckReport::add(const BuildingCheck& c) {
       break;
     }
     case ReportFormat::Json:
-      out_ << (n_ ? ",\n" : "") << checkObj(c).dump();
+      out_ << (n_ ? ",\n" : "") << toJson(c).dump();
       break;
     case ReportFormat::Html: {
       out_ << "<h2 class=\"" << verdictName(v) << "\">" << htmlEscape(b.id) << " — " << verdictName(v) << "</h2>\n"

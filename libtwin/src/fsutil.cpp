@@ -1,5 +1,6 @@
 #include "twin/fsutil.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -37,6 +38,47 @@ bool writeFileAtomic(const std::string& path, const void* data, size_t size, std
     error = "cannot rename " + tmp + ": " + ec.message();
     return false;
   }
+  return true;
+}
+
+StagedFile::StagedFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp") {}
+
+StagedFile::~StagedFile() {
+  if (committed_) return;
+  if (out_.is_open()) out_.close();
+  std::remove(tmp_.c_str());
+}
+
+bool StagedFile::open(std::string& error) {
+  std::error_code ec;
+  sfs::path p(path_);
+  if (p.has_parent_path()) sfs::create_directories(p.parent_path(), ec);
+  out_.open(tmp_, std::ios::binary | std::ios::trunc);
+  if (!out_) {
+    error = "cannot write " + tmp_;
+    return false;
+  }
+  return true;
+}
+
+bool StagedFile::commit(std::string& error) {
+  out_.flush();
+  bool ok = bool(out_);
+  out_.close();
+  ok = ok && !out_.fail();
+  if (ok) {
+    int fd = ::open(tmp_.c_str(), O_RDONLY);
+    ok = fd >= 0 && fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+  }
+  std::error_code ec;
+  if (ok) sfs::rename(tmp_, path_, ec);
+  if (!ok || ec) {
+    std::remove(tmp_.c_str());
+    error = !ok ? "write failed: " + path_ + " (disk full?)" : "cannot rename " + tmp_ + ": " + ec.message();
+    return false;
+  }
+  committed_ = true;
   return true;
 }
 

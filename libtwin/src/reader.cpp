@@ -11,6 +11,14 @@ void ReadStats::merge(const ReadStats& o) {
   for (auto& [k, v] : o.skippedByType) skippedByType[k] += v;
 }
 
+std::vector<ReaderOption> FormatRegistry::options() const {
+  std::vector<ReaderOption> out;
+  for (auto& f : formats_)
+    for (auto& o : f.options)
+      if (std::none_of(out.begin(), out.end(), [&](const ReaderOption& x) { return x.key == o.key; })) out.push_back(o);
+  return out;
+}
+
 const FormatInfo* FormatRegistry::find(const std::string& id) const {
   for (auto& f : formats_)
     if (f.id == id) return &f;

@@ -26,6 +26,7 @@
 #include "twin/hash.h"
 #include "twin/mesh.h"
 #include "twin/metadata.h"
+#include "twin/tiler/pointcloud.h"
 #include "twin/tileset.h"
 #include "twin/vfs.h"
 
@@ -874,10 +875,6 @@ class TileWriter {
     std::vector<uint8_t>& glb = best.glb;
     std::vector<Vec3>& placed = best.placed;
     const double err = best.err;
-    if (getenv("TWIN_DEBUG_LOD"))
-      std::fprintf(stderr, "parent %d/%u/%u: in %zu kept %zu e %.1f err %.1f budget %.0f glb %zu children %llu\n",
-                   node.level, node.x, node.y, input.size(), kept.size(), lo, err, budget, glb.size(),
-                   (unsigned long long)childBytes);
     input.clear();
     input.shrink_to_fit();
     node.error = std::max(err, childError);
@@ -1979,6 +1976,15 @@ class Run {
 }  // namespace
 
 ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions& options, DiagnosticSink& diag) {
+  size_t clouds = 0;
+  for (auto& in : inputs) clouds += in.format && in.format->pointCloud;
+  if (clouds && clouds != inputs.size()) {
+    diag.error("inputs-mixed", std::to_string(clouds) + " of the " + std::to_string(inputs.size()) +
+                                   " inputs are point clouds: convert point clouds and city objects into separate "
+                                   "tilesets");
+    return {};
+  }
+  if (clouds) return convertPointCloud(inputs, options, diag);
   Run run(options, diag);
   if (run.begin() && run.read(inputs)) run.tile();
   run.stopProgress();

@@ -383,9 +383,6 @@ Representation coarsen(CoarseFeature& f, float e) {
         float resultError = 0;
         size_t n = meshopt_simplify(out.data(), f.indices.data(), f.indices.size(), &f.positions[0][0],
                                     f.positions.size(), sizeof(V3f), 0, budget / scale, 0, &resultError);
-        if (getenv("TWIN_DEBUG_SIMPLIFY") && n > 300)
-          std::fprintf(stderr, "simplify %zu -> %zu tris, budget %.1f m, error %.2f m, block %.1f box %.1f diag %.0f\n",
-                       f.indices.size() / 3, n / 3, budget, resultError * scale, f.blockError, f.boxError, f.diagonal);
         if (n < f.indices.size()) {
           out.resize(n);
           f.indices = std::move(out);

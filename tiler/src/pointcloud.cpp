@@ -326,6 +326,7 @@ ConvertResult convertPointCloud(const std::vector<InputFile>& inputs, const Conv
   r.tiles = r.tilesWritten = written;
   r.rootError = rootError;
   r.ok = true;
+  r.points = true;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }

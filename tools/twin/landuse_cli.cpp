@@ -2,8 +2,6 @@
 // planning module, print what happened.
 #include "landuse_cli.h"
 
-#include "environment.h"
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,10 +9,15 @@
 #include <iostream>
 #include <sstream>
 
+#include "environment.h"
+#include "output.h"
 #include "twin/converters/registry.h"
 #include "twin/fsutil.h"
+#include "twin/landuse/commands.h"
+#include "twin/landuse/envelope_tiles.h"
 #include "twin/landuse/import.h"
 #include "twin/landuse/report.h"
+#include "twin/landuse/report_json.h"
 #include "twin/landuse/site.h"
 
 namespace twincli {
@@ -22,12 +25,6 @@ namespace twincli {
 using namespace twin::landuse;
 
 namespace {
-
-void echo(const twin::Diagnostic& d, void* quiet) {
-  if (*static_cast<bool*>(quiet) && d.severity != twin::Severity::Error) return;
-  static const bool tty = isatty(STDERR_FILENO);
-  std::fprintf(stderr, "%s%s\n", tty ? "\r\033[K" : "", d.format().c_str());
-}
 
 struct ImportCmd {
   CLI::App* cmd = nullptr;
@@ -59,12 +56,9 @@ struct LandUseCommands::State {
   twin::DiagnosticCollector diag{200};
 
   std::unique_ptr<Store> openStore() {
-    try {
-      return Store::open(store);
-    } catch (const StoreError& e) {
-      std::fprintf(stderr, "twin: %s\n", e.what());
-      return nullptr;
-    }
+    auto r = twin::landuse::openStore(store);
+    if (!r) return printErrors(r.diagnostics), nullptr;
+    return std::move(*r.value);
   }
 
   // Opens the store and runs `f` on it; store failures become a message and exit code 1.
@@ -83,16 +77,13 @@ struct LandUseCommands::State {
   bool loadRules(RuleSet& rules) {
     std::string path = rulesPath.empty() ? defaultRulesPath() : rulesPath;
     auto r = RuleSet::load(path);
-    if (!r.value) {
-      for (auto& d : r.diagnostics) std::fprintf(stderr, "twin: %s\n", d.format().c_str());
-      return false;
-    }
+    if (!r.value) return printErrors(r.diagnostics), false;
     rules = std::move(*r.value);
     return true;
   }
 
   int runImport(ImportCmd& c) {
-    diag.setEcho(&echo, &quiet, 20);
+    diag.setEcho(&echoDiagnostic, &quiet, 20);
     RuleSet rules;
     if (!loadRules(rules)) return 1;
     auto st = openStore();
@@ -139,69 +130,48 @@ struct LandUseCommands::State {
     }
     o.roadWidthField = roadWidthField;
     o.rules = &rules;
-    auto& registry = twin::converters::builtinFormats();
-    auto items = twin::converters::expandInputs(c.inputs, registry, diag);
+    auto items = twin::converters::expandInputs(c.inputs, twin::converters::builtinFormats(), diag);
     if (items.empty()) {
       std::fprintf(stderr, "twin: no readable input\n");
       return 1;
     }
-    twin::ReadOptions ro = readOptionsFor(c.kind);
+    twin::ReadOptions ro;
     ro.crsOverride = c.crs;
     ro.cancel = cancel;
-    int failedFiles = 0;
-    try {
-      ImportSink sink(*st, o, diag);
-      for (size_t i = 0; i < items.size() && !cancel->load(); ++i) {
-        auto& it = items[i];
-        if (!quiet) std::fprintf(stderr, "[%zu/%zu] %s\n", i + 1, items.size(), it.uri.c_str());
-        // A file the reader could not finish (truncated, malformed) leaves nothing half-imported.
-        if (!sink.readFile(it.uri, *it.format->create(), ro)) {
-          ++failedFiles;
-          std::fprintf(stderr, "twin: %s: not imported (see the errors above); nothing of it was stored\n",
-                       it.uri.c_str());
-        }
-      }
-      auto& s = sink.stats();
-      std::string by;
-      for (auto& [k, n] : s.byType) by += (by.empty() ? "" : ", ") + std::to_string(n) + " " + k;
-      std::printf("twin %s import: %llu stored (%s), %llu skipped, %llu errors, %llu warnings -> %s\n",
-                  importKindName(c.kind) == std::string("districts") ? "zoning" : importKindName(c.kind),
-                  static_cast<unsigned long long>(s.stored), by.empty() ? "-" : by.c_str(),
-                  static_cast<unsigned long long>(s.skipped), static_cast<unsigned long long>(diag.errorCount()),
-                  static_cast<unsigned long long>(diag.warningCount()), st->describe().c_str());
-      if (s.stored == 0) return 1;
-    } catch (const StoreError& e) {
-      std::fprintf(stderr, "twin: %s\n", e.what());
-      return 1;
-    }
-    return (diag.errorCount() || failedFiles) ? 3 : 0;
+    auto run = importFiles(*st, items, o, ro, diag, [&](size_t i, size_t n, const std::string& uri) {
+      if (!quiet) std::fprintf(stderr, "[%zu/%zu] %s\n", i + 1, n, uri.c_str());
+    });
+    if (!run) return printErrors(run.diagnostics), 1;
+    for (auto& f : run->failedFiles)
+      std::fprintf(stderr, "twin: %s: not imported (see the errors above); nothing of it was stored\n", f.c_str());
+    auto& s = run->stats;
+    std::string by;
+    for (auto& [k, n] : s.byType) by += (by.empty() ? "" : ", ") + std::to_string(n) + " " + k;
+    std::printf("twin %s import: %llu stored (%s), %llu skipped, %llu errors, %llu warnings -> %s\n",
+                importKindName(c.kind) == std::string("districts") ? "zoning" : importKindName(c.kind),
+                static_cast<unsigned long long>(s.stored), by.empty() ? "-" : by.c_str(),
+                static_cast<unsigned long long>(s.skipped), static_cast<unsigned long long>(diag.errorCount()),
+                static_cast<unsigned long long>(diag.warningCount()), st->describe().c_str());
+    if (s.stored == 0) return 1;
+    return (diag.errorCount() || !run->failedFiles.empty()) ? 3 : 0;
   }
 
-  // A parcel argument (see findSiteParcels); prints why when it names no single parcel.
-  bool resolveParcels(Store& st, const std::string& arg, std::vector<Parcel>& out) {
-    auto q = findSiteParcels(st, arg);
-    if (!q.error.empty()) {
+  // The site named by a parcel argument, linked to its districts and roads (links kept); prints
+  // why when it names no single parcel.
+  bool siteOfArg(Store& st, const std::string& arg, Site& site) {
+    auto q = lookupSite(st, arg);
+    if (!q.site) {
       std::fprintf(stderr, "twin: %s\n", q.error.c_str());
       for (auto& p : q.candidates)
         std::fprintf(stderr, "  %s  %s %s\n", p.id.c_str(), p.locality.c_str(), p.chiban.c_str());
       return false;
     }
-    out = std::move(q.parcels);
-    return true;
-  }
-
-  // The site named by a parcel argument, linked to its districts and roads (links kept).
-  bool siteOfArg(Store& st, const std::string& arg, Site& site) {
-    std::vector<Parcel> ps;
-    if (!resolveParcels(st, arg, ps)) return false;
-    st.begin();
-    site = siteOf(st, ps);
-    st.commit();
+    site = std::move(*q.site);
     return true;
   }
 
   int runCheck() {
-    diag.setEcho(&echo, &quiet, 20);
+    diag.setEcho(&echoDiagnostic, &quiet, 20);
     RuleSet rules;
     if (!loadRules(rules)) return 1;
     ReportFormat f;
@@ -209,105 +179,41 @@ struct LandUseCommands::State {
       std::fprintf(stderr, "twin: --format must be table, csv, geojson, html or json\n");
       return 2;
     }
-    return withStore([&](Store& store) {
-      Store* st = &store;
-      if (st->crs().empty()) {
-        std::fprintf(stderr, "twin: the store is empty: import buildings, parcels and zoning first\n");
-        return 1;
-      }
-      std::ostream* os = &std::cout;
-      std::ofstream ofs;
-      std::string tmp;
-      // The report is written beside its name and renamed when complete; on any early return the
-      // partial file goes away (after the rename there is nothing left to remove).
-      struct RemoveOnExit {
-        std::string path;
-        ~RemoveOnExit() {
-          if (!path.empty()) std::remove(path.c_str());
-        }
-      } partial;
-      if (!out.empty()) {
-        tmp = out + ".twin-tmp";
-        partial.path = tmp;
-        ofs.open(tmp, std::ios::binary);
-        if (!ofs) {
-          std::fprintf(stderr, "twin: cannot write %s\n", out.c_str());
-          return 1;
-        }
-        os = &ofs;
-      }
-      CheckReport report(*os, f, st->crs(), rules.name());
-      uint64_t n = 0;
-      const bool tty = isatty(STDERR_FILENO) && !quiet;
-      // Links computed on the way are written in batches of 1,000 buildings.
-      st->begin();
-      auto one = [&](const Building& b) {
-        auto c = checkBuilding(*st, rules, b);
-        report.add(c);
-        if (n % 1000 == 999) {
-          st->commit();
-          st->begin();
-        }
-        ++n;
-        if (tty && n % 100 == 0)
-          std::fprintf(stderr, "\r\033[Kchecked %llu buildings", static_cast<unsigned long long>(n));
+    auto st = openStore();
+    if (!st) return 1;
+    CheckSelection which{checkBuildings, checkParcel};
+    const bool tty = isatty(STDERR_FILENO) && !quiet;
+    auto progress = [&](uint64_t n) {
+      if (tty) std::fprintf(stderr, "\r\033[Kchecked %llu buildings", static_cast<unsigned long long>(n));
+    };
+    auto r = out.empty() ? twin::landuse::checkBuildings(*st, rules, which, f, std::cout, cancel, progress)
+                         : checkBuildingsToFile(*st, rules, which, f, out, cancel, progress);
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    if (!r) return printErrors(r.diagnostics), 1;
+    if (!out.empty()) {
+      auto get = [&](const char* k) {
+        auto it = r->counts.find(k);
+        return static_cast<unsigned long long>(it == r->counts.end() ? 0 : it->second);
       };
-      if (!checkBuildings.empty()) {
-        for (auto& id : checkBuildings) {
-          auto b = st->building(id);
-          if (!b) {
-            std::fprintf(stderr, "twin: no building '%s' in the store\n", id.c_str());
-            return 1;
-          }
-          one(*b);
-        }
-      } else if (!checkParcel.empty()) {
-        std::vector<Parcel> ps;
-        if (!resolveParcels(*st, checkParcel, ps)) return 1;
-        for (auto& p : ps)
-          for (auto& b : st->buildingsIn(bounds(p.geom))) {
-            if (intersectionArea(b.footprint, p.geom) > 0.5) one(b);
-          }
-      } else {
-        st->forEachBuilding([&](Building&& b) {
-          if (!cancel->load()) one(b);
-        });
-      }
-      st->commit();
-      if (tty) std::fprintf(stderr, "\r\033[K");
-      report.finish();
-      if (!out.empty()) {
-        ofs.close();
-        if (!ofs || std::rename(tmp.c_str(), out.c_str()) != 0) {
-          std::fprintf(stderr, "twin: cannot write %s\n", out.c_str());
-          std::remove(tmp.c_str());
-          return 1;
-        }
-        auto& cnt = report.counts();
-        auto get = [&](const char* k) {
-          auto it = cnt.find(k);
-          return static_cast<unsigned long long>(it == cnt.end() ? 0 : it->second);
-        };
-        std::printf("twin check: %llu pass, %llu fail, %llu unknown -> %s\n", get("pass"), get("fail"), get("unknown"),
-                    out.c_str());
-      }
-      return diag.errorCount() ? 3 : 0;
-    });
+      std::printf("twin check: %llu pass, %llu fail, %llu unknown -> %s\n", get("pass"), get("fail"), get("unknown"),
+                  out.c_str());
+    }
+    return diag.errorCount() ? 3 : 0;
   }
 
   int runEnvelope() {
-    diag.setEcho(&echo, &quiet, 20);
+    diag.setEcho(&echoDiagnostic, &quiet, 20);
     RuleSet rules;
     if (!loadRules(rules)) return 1;
-    return withStore([&](Store& store) {
-      Store* st = &store;
+    return withStore([&](Store& st) {
       Site site;
-      if (!siteOfArg(*st, parcelArg, site)) return 1;
-      EnvelopeResult e = rules.envelope(site, cap);
-      double g = ground;
-      std::string groundFrom = "--ground";
-      if (!std::isfinite(g)) g = siteGroundHeight(*st, site), groundFrom = "lowest base of the buildings on the site";
-      if (!std::isfinite(g)) g = 0, groundFrom = "0 m (no building on the site gives a ground height; pass --ground H)";
+      if (!siteOfArg(st, parcelArg, site)) return 1;
+      auto run = envelopeOf(st, rules, site, cap, ground);
+      if (!run) return printErrors(run.diagnostics), 1;
+      const EnvelopeResult& e = run->envelope;
+      std::string groundFrom = std::isfinite(ground) ? std::string("--ground") : run->groundSource;
+      if (!std::isfinite(ground) && groundFrom.rfind("0 m", 0) == 0)
+        groundFrom = "0 m (no building on the site gives a ground height; pass --ground H)";
       std::printf("Parcels: ");
       for (auto& p : site.parcels) std::printf("%s%s ", p.locality.c_str(), p.chiban.c_str());
       std::printf("(site %.2f m²)\n", site.area);
@@ -319,12 +225,12 @@ struct LandUseCommands::State {
                     std::isfinite(r.limit) ? (std::to_string(r.limit) + " " + r.unit).c_str() : "unknown",
                     (r.formula.empty() ? r.reason : r.formula + " — " + r.reason).c_str());
       for (auto& n : e.notes) std::printf("note: %s\n", n.c_str());
-      std::printf("ground: %.2f m (%s)\n", g, groundFrom.c_str());
+      std::printf("ground: %.2f m (%s)\n", run->ground, groundFrom.c_str());
       if (!envelopeOut.empty()) {
         twin::GeoidOptions go;
         go.gridFile = geoid;
         go.dataDir = dataDirFromEnvironment();
-        auto glb = envelopeGlb(e, st->crs(), g, go, diag);
+        auto glb = envelopeGlb(e, st.crs(), run->ground, go, diag);
         std::string err;
         if (glb.empty() || !twin::fs::writeFileAtomic(envelopeOut, glb.data(), glb.size(), err)) {
           std::fprintf(stderr, "twin: cannot write the envelope to %s\n", envelopeOut.c_str());
@@ -334,7 +240,7 @@ struct LandUseCommands::State {
                     envelopeOut.c_str());
       }
       if (!envelopeJsonOut.empty()) {
-        std::string j = envelopeJson(e, site);
+        std::string j = envelopeToJson(e, site).dump();
         std::string err;
         if (!twin::fs::writeFileAtomic(envelopeJsonOut, j, err)) {
           std::fprintf(stderr, "twin: cannot write %s\n", envelopeJsonOut.c_str());
@@ -348,57 +254,14 @@ struct LandUseCommands::State {
   int runProcedures() {
     RuleSet rules;
     if (!loadRules(rules)) return 1;
-    Plan p;
-    std::stringstream ss(plan);
-    std::string kv;
-    while (std::getline(ss, kv, ',')) {
-      auto eq = kv.find('=');
-      std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "yes" : kv.substr(eq + 1);
-      auto number = [&](double& out) {
-        char* e = nullptr;
-        out = std::strtod(v.c_str(), &e);
-        if (!e || *e || v.empty()) {
-          std::fprintf(stderr, "twin: --plan %s: '%s' is not a number\n", k.c_str(), v.c_str());
-          return false;
-        }
-        return true;
-      };
-      bool yes = v == "yes" || v == "true" || v == "1";
-      if (k == "use")
-        p.use = v;
-      else if (k == "floor-area") {
-        if (!number(p.floorArea)) return 2;
-      } else if (k == "building-area") {
-        if (!number(p.buildingArea)) return 2;
-      } else if (k == "height") {
-        if (!number(p.height)) return 2;
-      } else if (k == "development-area") {
-        if (!number(p.developmentArea)) return 2;
-      } else if (k == "earthwork-area") {
-        if (!number(p.earthworkArea)) return 2;
-      } else if (k == "storeys") {
-        double d;
-        if (!number(d)) return 2;
-        p.storeys = int(d);
-      } else if (k == "signage")
-        p.signage = yes;
-      else if (k == "new-building")
-        p.newBuilding = yes;
-      else {
-        std::fprintf(stderr,
-                     "twin: --plan: unknown key '%s' (use, floor-area, building-area, height, storeys, "
-                     "development-area, earthwork-area, signage, new-building)\n",
-                     k.c_str());
-        return 2;
-      }
-    }
-    return withStore([&](Store& store) {
-      Store* st = &store;
+    auto p = parsePlan(plan);
+    if (!p) return printErrors(p.diagnostics), 2;
+    return withStore([&](Store& st) {
       Site site;
-      if (!siteOfArg(*st, parcelArg, site)) return 1;
-      auto needs = rules.procedures(site, p);
+      if (!siteOfArg(st, parcelArg, site)) return 1;
+      auto needs = rules.procedures(site, *p);
       if (format == "json") {
-        std::printf("%s\n", proceduresJson(needs, site).c_str());
+        std::printf("%s\n", proceduresToJson(needs, site).dump().c_str());
         return 0;
       }
       for (auto& n : needs) {
@@ -414,7 +277,7 @@ struct LandUseCommands::State {
   }
 
   int runPermitsImport() {
-    diag.setEcho(&echo, &quiet, 20);
+    diag.setEcho(&echoDiagnostic, &quiet, 20);
     return withStore([&](Store& st) {
       if (st.crs().empty()) {
         std::fprintf(stderr, "twin: the store is empty: import parcels or buildings first\n");
@@ -587,8 +450,9 @@ LandUseCommands::LandUseCommands(CLI::App& app, std::atomic<bool>& cancel) : s_(
   common(s.procedures, true);
   s.procedures
       ->add_option("--plan", s.plan,
-                   "The project: use=…,floor-area=M2,building-area=M2,height=M,storeys=N,development-area=M2,"
-                   "earthwork-area=M2,signage=yes,new-building=yes")
+                   "The project, as key=value pairs or a JSON object with the keys of the API "
+                   "(POST /api/parcels/{id}/procedures): use=…,floor_area=M2,building_area=M2,height=M,storeys=N,"
+                   "development_area=M2,earthwork_area=M2,signage=yes,new_building=yes")
       ->required();
   s.procedures->add_option("--format", s.format, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
 

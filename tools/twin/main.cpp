@@ -21,6 +21,7 @@
 
 #include "environment.h"
 #include "landuse_cli.h"
+#include "output.h"
 #include "twin/converters/registry.h"
 #include "twin/crs.h"
 #include "twin/fsutil.h"
@@ -37,40 +38,8 @@ std::atomic<bool> gCancel{false};
 
 void onSignal(int) { gCancel = true; }
 
-void echoDiagnostic(const twin::Diagnostic& d, void* user) {
-  auto* quiet = static_cast<bool*>(user);
-  if (*quiet && d.severity != twin::Severity::Error) return;
-  static const bool tty = isatty(STDERR_FILENO);
-  std::fprintf(stderr, "%s%s\n", tty ? "\r\033[K" : "", d.format().c_str());
-}
-
-std::string humanBytes(double b) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  int u = 0;
-  while (b >= 1000 && u < 4) b /= 1000, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", b, units[u]);
-  return buf;
-}
-
-void drawProgress(const twin::tiler::Progress& p) {
-  double frac = p.total ? std::min(1.0, double(p.done) / double(p.total)) : 0.0;
-  const int width = 30;
-  int filled = int(frac * width);
-  std::string bar(filled, '#');
-  bar += std::string(width - filled, '.');
-  if (p.phase == "reading")
-    std::fprintf(stderr, "\r\033[K[%s] %3.0f%% reading %s / %s, %llu buildings", bar.c_str(), frac * 100,
-                 humanBytes(double(p.done)).c_str(), humanBytes(double(p.total)).c_str(),
-                 static_cast<unsigned long long>(p.features));
-  else
-    std::fprintf(stderr, "\r\033[K[%s] %3.0f%% writing tiles %llu / %llu", bar.c_str(), frac * 100,
-                 static_cast<unsigned long long>(p.done), static_cast<unsigned long long>(p.total));
-  std::fflush(stderr);
-}
-
 int printSummary(const char* what, const twin::tiler::ConvertResult& r, const twin::tiler::ConvertOptions& o,
-                 twin::DiagnosticCollector& diag, size_t inputCount, const std::string& out, bool quiet);
+                 twin::DiagnosticCollector& diag, const std::string& out);
 
 // `twin convert`'s command line.
 struct ConvertArgs {
@@ -83,8 +52,7 @@ struct ConvertArgs {
   bool draco = false, quiet = false, noProgress = false, flat = false, full = false;
   int threads = 0;
   double maxTileMb = 2.0;
-  std::string heightField, storeysField, floorHeight, dem;
-  std::string origin, up, meshSplit, theme;
+  std::map<std::string, std::string> reader;  // reader settings by key (FormatRegistry::options)
   uint32_t maxPoints = 100000;
 };
 
@@ -99,7 +67,7 @@ int runConvert(ConvertArgs a) {
   bool& quiet = a.quiet;
   if (a.compress == "draco") a.draco = true;
   twin::DiagnosticCollector diag(200);
-  diag.setEcho(&echoDiagnostic, &quiet, 10);
+  diag.setEcho(&twincli::echoDiagnostic, &quiet, 10);
   const auto& registry = twin::converters::builtinFormats();
   auto items = twin::converters::expandInputs(inputs, registry, diag);
   if (items.empty()) {
@@ -141,14 +109,7 @@ int runConvert(ConvertArgs a) {
     o.crsOverride = twin::canonicalSrs(crs).value_or(crs);
   }
   o.objectTypes = twin::tiler::objectTypesFromList(types);
-  if (!a.heightField.empty()) o.formatOptions["ogr.height-field"] = a.heightField;
-  if (!a.storeysField.empty()) o.formatOptions["ogr.storeys-field"] = a.storeysField;
-  if (!a.floorHeight.empty()) o.formatOptions["ogr.floor-height"] = a.floorHeight;
-  if (!a.dem.empty()) o.formatOptions["ogr.dem"] = std::filesystem::absolute(a.dem).string();
-  if (!a.origin.empty()) o.formatOptions["mesh.origin"] = a.origin;
-  if (!a.up.empty()) o.formatOptions["mesh.up"] = a.up;
-  if (!a.meshSplit.empty()) o.formatOptions["mesh.split"] = a.meshSplit;
-  if (!a.theme.empty()) o.formatOptions["cityjson.theme"] = a.theme;
+  o.formatOptions = twincli::readerSettings(registry, a.reader);
   if (!o.objectTypes.empty()) o.className = "feature";
   o.threads = a.threads > 0 ? a.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   o.maxTileBytes = uint64_t(a.maxTileMb * 1024 * 1024);
@@ -157,32 +118,26 @@ int runConvert(ConvertArgs a) {
   o.allowEmpty = !shard.empty();
   o.cancel = &gCancel;
   bool tty = isatty(STDERR_FILENO) && !a.noProgress && !quiet;
-  if (tty) o.progress = &drawProgress;
-  std::vector<twin::tiler::InputFile> files;
-  size_t clouds = 0;
-  for (auto& i : items) {
-    files.push_back({i.uri, i.format, i.bytes});
-    clouds += i.format->pointCloud;
-  }
+  if (tty) o.progress = &twincli::drawProgress;
+  o.maxPointsPerTile = a.maxPoints;
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
-  if (clouds && clouds != files.size()) {
-    std::fprintf(stderr,
-                 "twin convert: %zu of the %zu inputs are point clouds: convert point clouds and city objects "
-                 "into separate tilesets\n",
-                 clouds, files.size());
-    return 2;
-  }
-  if (clouds) {
-    o.maxPointsPerTile = a.maxPoints;
-    auto r = twin::tiler::convertPointCloud(files, o, diag);
-    if (tty) std::fprintf(stderr, "\r\033[K");
-    std::fprintf(stderr, "twin convert: %s\n", r.ok ? "done" : "FAILED, no tileset written");
+  auto r = twin::tiler::convert(items, o, diag);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (diag.hasCode("inputs-mixed")) return 2;
+  return printSummary("twin convert", r, o, diag, out);
+}
+
+int printSummary(const char* what, const twin::tiler::ConvertResult& r, const twin::tiler::ConvertOptions& o,
+                 twin::DiagnosticCollector& diag, const std::string& out) {
+  std::fprintf(stderr, "%s: %s\n", what, r.ok ? "done" : "FAILED, no tileset written");
+  if (r.points) {
     std::fprintf(stderr, "  inputs     %llu point clouds, %s read\n", static_cast<unsigned long long>(r.inputs),
-                 humanBytes(double(r.inputBytes)).c_str());
+                 twincli::humanBytes(double(r.inputBytes)).c_str());
     std::fprintf(stderr, "  written    %llu points in %llu tiles, %s (root %s, geometric error %.2f m)\n",
                  static_cast<unsigned long long>(r.features), static_cast<unsigned long long>(r.tiles),
-                 humanBytes(double(r.outputBytes)).c_str(), humanBytes(double(r.rootBytes)).c_str(), r.rootError);
+                 twincli::humanBytes(double(r.outputBytes)).c_str(), twincli::humanBytes(double(r.rootBytes)).c_str(),
+                 r.rootError);
     if (diag.errorCount() || diag.warningCount())
       std::fprintf(stderr, "  diagnostics %llu errors, %llu warnings\n",
                    static_cast<unsigned long long>(diag.errorCount()),
@@ -191,17 +146,8 @@ int runConvert(ConvertArgs a) {
     if (r.ok) std::printf("%s/tileset.json\n", out.c_str());
     return !r.ok ? 1 : diag.errorCount() ? 3 : 0;
   }
-  auto r = twin::tiler::convert(files, o, diag);
-  if (tty) std::fprintf(stderr, "\r\033[K");
-  return printSummary("twin convert", r, o, diag, files.size(), out, quiet);
-}
-
-int printSummary(const char* what, const twin::tiler::ConvertResult& r, const twin::tiler::ConvertOptions& o,
-                 twin::DiagnosticCollector& diag, size_t, const std::string& out, bool) {
-  // Summary
-  std::fprintf(stderr, "%s: %s\n", what, r.ok ? "done" : "FAILED, no tileset written");
   std::fprintf(stderr, "  inputs     %llu files, %s read", static_cast<unsigned long long>(r.inputs),
-               humanBytes(double(r.read.bytes)).c_str());
+               twincli::humanBytes(double(r.read.bytes)).c_str());
   if (r.inputsReused)
     std::fprintf(stderr, ", %llu unchanged since the last run (not read again)",
                  static_cast<unsigned long long>(r.inputsReused));
@@ -215,13 +161,14 @@ int printSummary(const char* what, const twin::tiler::ConvertResult& r, const tw
                static_cast<unsigned long long>(r.features), o.className == "building" ? "buildings" : "features",
                static_cast<unsigned long long>(r.featuresDropped), static_cast<unsigned long long>(r.triangles),
                static_cast<unsigned long long>(r.tiles), static_cast<unsigned long long>(r.textures),
-               humanBytes(double(r.outputBytes)).c_str());
+               twincli::humanBytes(double(r.outputBytes)).c_str());
   if (r.ok)
     std::fprintf(stderr, "  tiles      %llu written, %llu unchanged kept from the last run\n",
                  static_cast<unsigned long long>(r.tilesWritten), static_cast<unsigned long long>(r.tilesReused));
   if (r.ok && o.levelsOfDetail)
     std::fprintf(stderr, "  levels     full detail %s in leaves; root overview %s (geometric error %.1f m)\n",
-                 humanBytes(double(r.leafBytes)).c_str(), humanBytes(double(r.rootBytes)).c_str(), r.rootError);
+                 twincli::humanBytes(double(r.leafBytes)).c_str(), twincli::humanBytes(double(r.rootBytes)).c_str(),
+                 r.rootError);
   for (auto& c : r.sourceCrs) {
     auto g = r.geoidByCrs.find(c);
     std::string geoid = g != r.geoidByCrs.end() ? g->second : std::string();
@@ -257,7 +204,7 @@ struct ExportArgs {
 
 int runExport(ExportArgs& a) {
   twin::DiagnosticCollector diag(200);
-  diag.setEcho(&echoDiagnostic, &a.quiet, 10);
+  diag.setEcho(&twincli::echoDiagnostic, &a.quiet, 10);
   twin::tiler::ExportOptions o;
   o.format = a.format;
   o.ids.insert(a.ids.begin(), a.ids.end());
@@ -287,17 +234,15 @@ int runExport(ExportArgs& a) {
   o.floorHeight = a.floorHeight;
   o.cancel = &gCancel;
   bool tty = isatty(STDERR_FILENO) && !a.noProgress && !a.quiet;
-  if (tty) o.progress = &drawProgress;
+  if (tty) o.progress = &twincli::drawProgress;
   auto items = twin::converters::expandInputs(a.inputs, twin::converters::builtinFormats(), diag);
   if (items.empty()) {
     std::fprintf(stderr, "twin export: no input file of a known format (see `twin formats`)\n");
     return 1;
   }
-  std::vector<twin::tiler::InputFile> files;
-  for (auto& i : items) files.push_back({i.uri, i.format, i.bytes});
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
-  auto r = twin::tiler::exportSelection(files, a.out, o, diag);
+  auto r = twin::tiler::exportSelection(items, a.out, o, diag);
   if (tty) std::fprintf(stderr, "\r\033[K");
   std::fprintf(stderr, "twin export: %s\n", r.ok ? "done" : "FAILED, nothing written");
   std::fprintf(stderr, "  selected   %llu objects, %llu written (%s), %llu without usable geometry\n",
@@ -376,32 +321,12 @@ int main(int argc, char** argv) {
                    "Textures in overview (parent) tiles: each downsampled to at most this many pixels on a side "
                    "(default 256); 0: vertex colours only")
       ->check(CLI::Range(0, 4096));
-  convert->add_option("--height-field", ca.heightField,
-                      "Vector footprints (GeoJSON, GeoPackage, Shapefile, ...): the field with the building height in "
-                      "metres (default: height, measuredHeight, bldg:measuredHeight, 高さ)");
-  convert->add_option("--storeys-field", ca.storeysField,
-                      "Vector footprints: the field with storeys above ground, used × --floor-height where no height "
-                      "is given (default: storeys, storeysAboveGround, floors, 階数)");
-  convert->add_option("--floor-height", ca.floorHeight, "Vector footprints: metres per storey (default 3)");
-  convert->add_option("--dem", ca.dem,
-                      "Vector footprints: a DEM raster (GeoTIFF or any GDAL raster with a CRS; orthometric heights) "
-                      "to stand them on (the lowest ground under each outline); default 0 m");
-  convert->add_option("--origin", ca.origin,
-                      "Meshes and point clouds: where their (0,0,0) is: easting,northing,height in a projected --crs "
-                      "(model axes along the CRS's), or longitude,latitude,ellipsoidal height in a geographic --crs "
-                      "(model axes east, north, up; what twin export writes)");
-  convert->add_option("--up", ca.up, "Meshes and point clouds: the model's up axis (default z; y for glTF/GLB)")
-      ->check(CLI::IsMember({"y", "z"}));
-  convert
-      ->add_option("--mesh-split", ca.meshSplit,
-                   "Meshes: one feature per object (OBJ o/g, glTF node; default) or per file")
-      ->check(CLI::IsMember({"object", "file"}));
   convert
       ->add_option("--max-points", ca.maxPoints,
                    "Point clouds: most points in a tile (default 100000); fuller tiles keep a voxel subsample and "
                    "pass the rest to their children")
       ->check(CLI::Range(1000u, 10000000u));
-  convert->add_option("--theme", ca.theme, "CityJSON: the appearance theme to use (default: the first by name)");
+  twincli::addReaderFlags(convert, twin::converters::builtinFormats(), ca.reader);
   convert->add_flag("--no-atlas", ca.noAtlas, "Keep each texture image as it is instead of one atlas per tile");
   convert->add_flag("--implicit", ca.implicit,
                     "Implicit tiling (3D Tiles 1.1 quadtree subtrees, tiles/{level}/{x}/{y}) instead of an explicit "
@@ -561,7 +486,7 @@ int main(int argc, char** argv) {
 
   if (*mergeCmd) {
     twin::DiagnosticCollector diag(200);
-    diag.setEcho(&echoDiagnostic, &mergeQuiet, 10);
+    diag.setEcho(&twincli::echoDiagnostic, &mergeQuiet, 10);
     twin::tiler::ConvertOptions o;
     o.outDir = mergeOut;
     o.threads = mergeThreads > 0 ? mergeThreads : int(std::max(1u, std::thread::hardware_concurrency()));
@@ -569,7 +494,7 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     auto r = twin::tiler::merge(shardDirs, o, diag);
-    return printSummary("twin merge", r, o, diag, 0, mergeOut, mergeQuiet);
+    return printSummary("twin merge", r, o, diag, mergeOut);
   }
 
   // The token commands: open a store that holds data, run `fn` on it, store errors as exit 1.
@@ -629,7 +554,7 @@ int main(int argc, char** argv) {
   if (*info) {
     twin::DiagnosticCollector diag;
     bool quietInfo = false;
-    diag.setEcho(&echoDiagnostic, &quietInfo, 10);
+    diag.setEcho(&twincli::echoDiagnostic, &quietInfo, 10);
     std::error_code ec;
     bool isTileset =
         std::filesystem::is_directory(infoPath, ec) || std::filesystem::path(infoPath).filename() == "tileset.json";

@@ -6,9 +6,10 @@
 #include <unordered_map>
 
 #include "internal.h"
-#include "twin/landuse/import.h"
+#include "twin/landuse/commands.h"
+#include "twin/landuse/envelope_tiles.h"
 #include "twin/landuse/report.h"
-#include "twin/landuse/site.h"
+#include "twin/landuse/report_json.h"
 
 namespace twin::viewer {
 
@@ -126,9 +127,16 @@ json parcelSummary(Context& ctx, const Parcel& p) {
           {"center", lonLatOf(ctx, pointInside(p.geom))}};
 }
 
+// The geoid for placing envelopes: the default model, with twin's data where the operator put it.
+GeoidOptions envelopeGeoid(const Context& ctx) {
+  GeoidOptions g;
+  g.dataDir = ctx.options.dataDir;
+  return g;
+}
+
 // A parcel by id, 地番, "locality 地番" or 不動産番号 (several joined with '+': one site).
 bool siteFromArg(Context& ctx, const std::string& arg, Site& site, http::Response& res) {
-  auto q = findSiteParcels(ctx.store(), arg);
+  auto q = lookupSite(ctx.store(), arg);
   if (q.candidates.size() > 1) {
     json cand = json::array();
     for (auto& p : q.candidates) cand.push_back(p.id);
@@ -136,12 +144,11 @@ bool siteFromArg(Context& ctx, const std::string& arg, Site& site, http::Respons
               409);
     return false;
   }
-  if (!q.error.empty()) {
+  if (!q.site) {
     jsonError(res, 404, "not-found", q.error);
     return false;
   }
-  auto& st = ctx.store();
-  st.transaction([&] { site = siteOf(st, q.parcels); });
+  site = std::move(*q.site);
   return true;
 }
 
@@ -294,7 +301,7 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     j["geometry"] = lonLatGeometry(ctx, p.geom);
     j["attributes"] = json::parse(p.attributes.empty() ? "{}" : p.attributes, nullptr, false);
     j["corner_lot"] = p.cornerLot;
-    j["districts"] = json::parse(districtsJson(site.districts));
+    j["districts"] = toJson(site.districts);
     j["front_road_width"] = std::isfinite(site.frontRoadWidth) ? json(site.frontRoadWidth) : json(nullptr);
     json bs = json::array();
     for (auto& l : ctx.store().parcelBuildings(p.id)) bs.push_back({{"id", l.buildingId}, {"overlap", l.overlap}});
@@ -311,7 +318,7 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     Site site;
     if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
     auto e = ctx.rules.envelope(site);
-    json j = json::parse(envelopeJson(e, site));
+    json j = envelopeToJson(e, site);
     j["tileset"] = "api/parcels/" + req.matches[1].str() + "/envelope/tileset.json";
     jsonReply(res, j);
   });
@@ -326,59 +333,36 @@ void addApiRoutes(http::Router& server, Context& ctx) {
                if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
                auto e = ctx.rules.envelope(site);
                DiagnosticCollector diag;
-               GeoidOptions geoid;
-               geoid.dataDir = ctx.options.dataDir;
-               auto glb = envelopeGlb(e, ctx.storeCrs, envelopeGround(site), geoid, diag);
+               auto glb = envelopeGlb(e, ctx.storeCrs, envelopeGround(site), envelopeGeoid(ctx), diag);
                if (glb.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
                res.setContent(std::string(glb.begin(), glb.end()), "model/gltf-binary");
              });
-  server.get(R"(/api/parcels/([^/]+)/envelope/tileset.json)", [&, envelopeGround](const http::Request& req,
-                                                                                  http::Response& res) {
-    Site site;
-    if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
-    auto e = ctx.rules.envelope(site);
-    if (e.vertices.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
-    // A one-tile tileset around the envelope (a box in ECEF from its corners).
-    Box2 b = bounds(site.geom);
-    double g = envelopeGround(site);
-    std::vector<Vec3> c;
-    for (double x : {b.minx, b.maxx})
-      for (double y : {b.miny, b.maxy}) c.push_back({x, y, 0});
-    ctx.toLonLat().toLonLat(c.data(), c.size());
-    double w = 180, s = 90, ea = -180, n = -90;
-    for (auto& p : c) w = std::min(w, p[0]), ea = std::max(ea, p[0]), s = std::min(s, p[1]), n = std::max(n, p[1]);
-    const double d2r = M_PI / 180;
-    json ts = {{"asset", {{"version", "1.1"}}},
-               {"geometricError", 100},
-               {"root",
-                {{"boundingVolume", {{"region", {w * d2r, s * d2r, ea * d2r, n * d2r, g - 100, g + e.meshTop + 150}}}},
-                 {"geometricError", 0},
-                 {"refine", "ADD"},
-                 {"content", {{"uri", "envelope.glb"}}}}}};
-    jsonReply(res, ts);
-  });
+  server.get(R"(/api/parcels/([^/]+)/envelope/tileset.json)",
+             [&, envelopeGround](const http::Request& req, http::Response& res) {
+               Site site;
+               if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
+               auto e = ctx.rules.envelope(site);
+               if (e.vertices.empty())
+                 return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
+               DiagnosticCollector diag;
+               std::string ts = envelopeTileset(e, ctx.storeCrs, envelopeGround(site), envelopeGeoid(ctx), diag);
+               if (ts.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
+               res.setContent(std::move(ts), "application/json");
+             });
   server.post(R"(/api/parcels/([^/]+)/procedures)", [&](const http::Request& req, http::Response& res) {
-    bool ok;
-    json j = parseBody(req, res, ok);
-    if (!ok) return;
-    Plan plan;
-    auto num = [&](const char* k, double& out) {
-      if (!j.contains(k) || j[k].is_null()) return true;
-      if (!j[k].is_number())
-        return jsonError(res, 400, "bad-field", std::string("'") + k + "' must be a number"), false;
-      out = j[k].get<double>();
-      return true;
-    };
-    if (!num("floor_area", plan.floorArea) || !num("building_area", plan.buildingArea) || !num("height", plan.height) ||
-        !num("development_area", plan.developmentArea) || !num("earthwork_area", plan.earthworkArea))
-      return;
-    if (j.contains("use") && j["use"].is_string()) plan.use = j["use"];
-    if (j.contains("storeys") && j["storeys"].is_number_integer()) plan.storeys = j["storeys"];
-    if (j.contains("signage") && j["signage"].is_boolean()) plan.signage = j["signage"];
-    if (j.contains("new_building") && j["new_building"].is_boolean()) plan.newBuilding = j["new_building"];
+    if (req.body.size() > kMaxJsonBody) return jsonError(res, 413, "too-large", "JSON bodies are limited to 1 MB");
+    // A JSON object with the plan's keys (twin procedures --plan takes the same).
+    size_t first = req.body.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos || req.body[first] != '{')
+      return jsonError(res, 400, "bad-json", "the body must be a JSON object");
+    auto plan = parsePlan(req.body);
+    if (!plan) {
+      const auto& d = plan.diagnostics.at(0);
+      return jsonError(res, 400, d.code == "plan-malformed" ? "bad-json" : "bad-field", d.message);
+    }
     Site site;
     if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
-    jsonReply(res, json::parse(proceduresJson(ctx.rules.procedures(site, plan), site)));
+    jsonReply(res, proceduresToJson(ctx.rules.procedures(site, *plan), site));
   });
 
   // ---- zoning ----
@@ -448,7 +432,7 @@ void addApiRoutes(http::Router& server, Context& ctx) {
       auto b = ctx.store().building(id);
       if (!b) return jsonError(res, 404, "not-found", "no building '" + id + "' in the store");
       auto check = checkOne(ctx, *b);
-      j = json::parse(checkJson(check));
+      j = toJson(check);
       j["building"]["center"] = lonLatOf(ctx, pointInside(b->footprint));  // inside even for L-shapes
       j["building"]["ground_height"] = std::isfinite(b->groundHeight) ? json(b->groundHeight) : json(nullptr);
       j["building"]["attributes"] = json::parse(b->attributes.empty() ? "{}" : b->attributes, nullptr, false);

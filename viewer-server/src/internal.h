@@ -1,11 +1,13 @@
 #pragma once
 // Shared between the server's parts (not installed).
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "http.h"
@@ -47,17 +49,44 @@ class ResultCache {
   std::unordered_map<std::string, std::string> verdicts_;
 };
 
-// What every handler shares. Stores are per thread (SQLite connections and PostgreSQL sessions
-// are not shared between threads); the rules are read once.
+// Request paths resolved to files under a root (safeFilePath), kept: resolving symlinks costs a
+// readlink per path component. A path that later becomes a symlink out of the root is caught
+// again when the entry is dropped; files themselves are re-checked with stat on every request.
+// Bounded in bytes (4 MB, cleared when full), no key longer than 512 bytes: requests for many
+// long made-up paths cannot grow the server's memory.
+class SafePaths {
+ public:
+  std::filesystem::path resolve(const std::filesystem::path& rootCanonical, const std::string& rel);
+
+ private:
+  static constexpr size_t kMaxKey = 512, kMaxBytes = 4u << 20;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::filesystem::path> cache_;
+  size_t bytes_ = 0;
+};
+
+// What every handler of one running server shares; the server keeps no state outside it. Stores
+// are per thread (SQLite connections and PostgreSQL sessions are not shared between threads);
+// the rules are read once.
 struct Context {
+  Context();
+  ~Context();
   ServeOptions options;
   landuse::RuleSet rules;
   std::string storeCrs;
-  landuse::Store& store();          // this thread's connection
+  landuse::Store& store();           // this thread's connection
   twin::PlaneTransform& toStore();   // EPSG:6668/4326 (lat, lon) -> store CRS
   twin::PlaneTransform& toLonLat();  // store CRS -> lon/lat
   std::string geographicCrs;         // the lat/lon CRS toStore reads
   ResultCache results;
+  SafePaths paths;
+  std::atomic<uint64_t> incidents{0};  // 500s answered, numbered for the log
+
+ private:
+  struct ThreadState;  // this thread's store connection and transforms
+  ThreadState& thisThread();
+  std::mutex threadsMutex_;
+  std::unordered_map<std::thread::id, std::unique_ptr<ThreadState>> threads_;
 };
 
 // Writes {"error": {"status", "code", "message"}}.

@@ -318,29 +318,24 @@ sfs::path safePathUncached(const sfs::path& rootCanonical, const std::string& re
 
 }  // namespace
 
-// Resolving symlinks costs a readlink per path component: answers for existing files are kept (a
-// path that later becomes a symlink out of the root is caught again when the entry is dropped;
-// files themselves are re-checked with stat on every request). The cache is bounded in bytes
-// (4 MB, cleared when full) and keeps no path longer than 512 bytes: requests for many long
-// made-up paths cannot grow the server's memory.
 sfs::path safeFilePath(const sfs::path& rootCanonical, const std::string& rel) {
-  constexpr size_t kMaxKey = 512, kMaxBytes = 4u << 20;
-  static std::mutex m;
-  static std::unordered_map<std::string, sfs::path> cache;
-  static size_t bytes = 0;
+  return safePathUncached(rootCanonical, rel);
+}
+
+sfs::path SafePaths::resolve(const sfs::path& rootCanonical, const std::string& rel) {
   std::string key = rootCanonical.string() + '\n' + rel;
   const bool keep = key.size() <= kMaxKey;
   if (keep) {
-    std::lock_guard<std::mutex> lock(m);
-    auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
   }
   sfs::path p = safePathUncached(rootCanonical, rel);
   if (!p.empty() && keep) {
-    std::lock_guard<std::mutex> lock(m);
+    std::lock_guard<std::mutex> lock(mutex_);
     size_t add = key.size() + p.native().size() + 64;
-    if (bytes + add > kMaxBytes) cache.clear(), bytes = 0;
-    if (cache.emplace(key, p).second) bytes += add;
+    if (bytes_ + add > kMaxBytes) cache_.clear(), bytes_ = 0;
+    if (cache_.emplace(key, p).second) bytes_ += add;
   }
   return p;
 }
@@ -485,30 +480,28 @@ std::string nowIso() {
 
 // ---- per-thread store connections -------------------------------------------------------------
 
-namespace {
-struct ThreadState {
-  const Context* owner = nullptr;
+struct Context::ThreadState {
   std::unique_ptr<landuse::Store> store;
   std::unique_ptr<twin::PlaneTransform> toStore, toLonLat;
 };
-thread_local ThreadState tState;
 
-ThreadState& threadState(const Context* ctx) {
-  if (tState.owner != ctx) {
-    tState = ThreadState{};
-    tState.owner = ctx;
-  }
-  return tState;
+Context::Context() = default;
+Context::~Context() = default;
+
+Context::ThreadState& Context::thisThread() {
+  std::lock_guard<std::mutex> lock(threadsMutex_);
+  auto& t = threads_[std::this_thread::get_id()];
+  if (!t) t = std::make_unique<ThreadState>();
+  return *t;
 }
-}  // namespace
 
 landuse::Store& Context::store() {
-  auto& t = threadState(this);
+  auto& t = thisThread();
   if (!t.store) t.store = landuse::Store::open(options.store);
   return *t.store;
 }
 twin::PlaneTransform& Context::toStore() {
-  auto& t = threadState(this);
+  auto& t = thisThread();
   if (!t.toStore) {
     auto r = twin::PlaneTransform::create(geographicCrs, storeCrs);
     if (!r.value) throw landuse::StoreError("no transformation from " + geographicCrs + " to " + storeCrs);
@@ -517,7 +510,7 @@ twin::PlaneTransform& Context::toStore() {
   return *t.toStore;
 }
 twin::PlaneTransform& Context::toLonLat() {
-  auto& t = threadState(this);
+  auto& t = thisThread();
   if (!t.toLonLat) {
     auto r = twin::PlaneTransform::create(storeCrs, storeCrs);
     if (!r.value) throw landuse::StoreError("no transformation for " + storeCrs);
@@ -611,7 +604,7 @@ int serve(const ServeOptions& o, std::string& error) {
         jsonError(res, 404, "not-found", "no such tileset");
         return true;
       }
-      sfs::path p = safeFilePath(roots[i], req.path.substr(slash + 1));
+      sfs::path p = ctx.paths.resolve(roots[i], req.path.substr(slash + 1));
       if (p.empty()) {
         jsonError(res, 404, "not-found", "no such file");
         return true;
@@ -632,7 +625,7 @@ int serve(const ServeOptions& o, std::string& error) {
     }
     std::string rel = req.path.substr(1);
     if (rel.empty()) rel = "index.html";
-    sfs::path p = safeFilePath(webRoot, rel);
+    sfs::path p = ctx.paths.resolve(webRoot, rel);
     if (p.empty()) {
       jsonError(res, 404, "not-found", "no such file");
       return true;
@@ -655,8 +648,7 @@ int serve(const ServeOptions& o, std::string& error) {
     } catch (const std::exception& e) {
       // The client learns that it failed and an incident number; what failed (SQL, paths) goes
       // to the server's log only, escaped onto one line.
-      static std::atomic<uint64_t> incidents{0};
-      uint64_t n = ++incidents;
+      uint64_t n = ++ctx.incidents;
       res = http::Response{};
       jsonError(res, 500, "internal", "internal error (incident " + std::to_string(n) + " in the server log)");
       std::fprintf(stderr, "twin serve: incident %llu: %s %s: %s\n", static_cast<unsigned long long>(n),

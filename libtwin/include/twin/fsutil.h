@@ -3,6 +3,7 @@
 // a tileset directory is built under a temporary name and renamed into place on success.
 
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,25 @@ bool writeFileAtomic(const std::string& path, const void* data, size_t size, std
 inline bool writeFileAtomic(const std::string& path, const std::string& s, std::string& error) {
   return writeFileAtomic(path, s.data(), s.size(), error);
 }
+
+// A file written through a stream beside its target ("path.tmp") and renamed into place by
+// commit() (flushed and synced first); removed when destroyed uncommitted. For output written
+// piece by piece (reports of a whole city), never held whole in memory.
+class StagedFile {
+ public:
+  explicit StagedFile(std::string path);
+  ~StagedFile();
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+  bool open(std::string& error);  // creates parent directories
+  std::ostream& stream() { return out_; }
+  bool commit(std::string& error);
+
+ private:
+  std::string path_, tmp_;
+  std::ofstream out_;
+  bool committed_ = false;
+};
 
 // Hard-links `from` to `to` (copies where links are impossible, e.g. across file systems);
 // creates `to`'s parent directories.

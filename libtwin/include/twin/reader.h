@@ -77,6 +77,24 @@ class Reader {
                     ReadStats& stats) = 0;
 };
 
+// One input to read: a file (or an entry of a zip archive) and the format that reads it.
+struct FormatInfo;
+struct InputFile {
+  std::string uri;  // path or "archive.zip!/entry"
+  const FormatInfo* format = nullptr;
+  uint64_t bytes = 0;  // size, for progress
+};
+
+// A setting a reader takes (ReadOptions::formatOptions[key]); the command offers each as a flag
+// `--name` on the commands that read inputs (convert, export), with `help` as its help text.
+struct ReaderOption {
+  std::string key;   // "ogr.height-field": the formatOptions key the reader looks up
+  std::string name;  // "height-field": the flag
+  std::string help;
+  enum class Kind { Text, Number, Path, Choice } kind = Kind::Text;  // Path: made absolute by the command
+  std::vector<std::string> choices;                                  // Choice
+};
+
 struct FormatInfo {
   std::string id;                       // "citygml"
   std::string description;              // one line for `twin formats`
@@ -84,7 +102,8 @@ struct FormatInfo {
   std::function<std::unique_ptr<Reader>()> create;
   // True when the first bytes of a file look like this format (may be null).
   std::function<bool(std::string_view head)> sniff;
-  bool pointCloud = false;  // readPoints() instead of read(): tiled as points, not as city objects
+  bool pointCloud = false;            // readPoints() instead of read(): tiled as points, not as city objects
+  std::vector<ReaderOption> options;  // the settings the reader takes
 };
 
 class FormatRegistry {
@@ -96,6 +115,9 @@ class FormatRegistry {
   // Picks a format by extension, then by sniffing `head` when several or none match.
   const FormatInfo* forFile(const std::string& uri, std::string_view head) const;
   const std::vector<FormatInfo>& all() const { return formats_; }
+  // Every reader setting of every format, once per key (formats sharing a setting declare it
+  // alike), in registration order.
+  std::vector<ReaderOption> options() const;
 
  private:
   std::vector<FormatInfo> formats_;

@@ -66,9 +66,4 @@ class ImportSink : public ObjectSink {
 // Returns the number imported; bad rows are reported with their line and skipped.
 size_t importPermits(Store& store, const std::string& path, const std::string& actor, DiagnosticSink& diag);
 
-// The envelope mesh as a glb placed on the globe: store CRS -> longitude/latitude -> ECEF, its
-// base at `groundHeight` (orthometric, turned ellipsoidal with the geoid grid; default as GeoidOptions).
-std::vector<uint8_t> envelopeGlb(const EnvelopeResult& e, const std::string& storeCrs, double groundHeight,
-                                 const GeoidOptions& geoid, DiagnosticSink& diag);
-
 }  // namespace twin::landuse

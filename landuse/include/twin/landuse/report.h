@@ -37,13 +37,6 @@ class CheckReport {
   uint64_t n_ = 0;
 };
 
-// One building's check as a JSON object text (for the API and the viewer).
-std::string checkJson(const BuildingCheck& c);
-std::string resultJson(const RuleResult& r);
-// Districts with their share and limits, as a JSON array text.
-std::string districtsJson(const std::vector<DistrictShare>& ds);
-std::string envelopeJson(const EnvelopeResult& e, const Site& site);
-std::string proceduresJson(const std::vector<ProcedureNeed>& p, const Site& site);
 std::string htmlEscape(const std::string& s);
 
 }  // namespace twin::landuse

@@ -18,12 +18,6 @@
 
 namespace twin::tiler {
 
-struct InputFile {
-  std::string uri;  // path or "archive.zip!/entry"
-  const FormatInfo* format = nullptr;
-  uint64_t bytes = 0;  // size, for progress
-};
-
 struct Progress {
   std::string phase;  // "reading", "writing tiles"
   uint64_t done = 0;
@@ -83,6 +77,7 @@ struct ConvertOptions {
 
 struct ConvertResult {
   bool ok = false;
+  bool points = false;  // a point-cloud tileset: features are points
   ReadStats read;
   uint64_t features = 0;         // buildings written
   uint64_t featuresDropped = 0;  // buildings without usable geometry
@@ -112,6 +107,8 @@ struct ConvertResult {
 // ReadOptions::objectTypes; empty for buildings only.
 std::vector<std::string> objectTypesFromList(const std::string& list);
 
+// Converts city objects to a tileset; inputs that are all point clouds are tiled as points
+// (convertPointCloud); a mix of both is refused ("inputs-mixed").
 ConvertResult convert(const std::vector<InputFile>& inputs, const ConvertOptions& options, DiagnosticSink& diag);
 
 // Joins the outputs of shard runs (`twin convert --shard I/N`, kept state) into one tileset, the

@@ -1,0 +1,24 @@
+#pragma once
+// Rule results as JSON objects, for the API, the viewer and `--format json`: built once here; the
+// server adds what it knows and serialises once. Only what writes JSON includes this header (it
+// brings nlohmann/json.hpp).
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "twin/landuse/site.h"
+
+namespace twin::landuse {
+
+nlohmann::json toJson(const RuleResult& r);
+// {"building", "site", "verdict", "results"}
+nlohmann::json toJson(const BuildingCheck& c);
+// {"parcels", "area", "districts", "front_road_width", "front_road_source"}
+nlohmann::json toJson(const Site& s);
+// Districts with their share and limits.
+nlohmann::json toJson(const std::vector<DistrictShare>& ds);
+// {"site", "site_area", "max_building_area", "max_floor_area", "max_height", "mesh_top", "capped", "limits", "notes"}
+nlohmann::json envelopeToJson(const EnvelopeResult& e, const Site& site);
+// {"site", "procedures"}
+nlohmann::json proceduresToJson(const std::vector<ProcedureNeed>& ps, const Site& site);
+
+}  // namespace twin::landuse

@@ -1,0 +1,244 @@
+// The land-use commands as library functions (see commands.h).
+#include "twin/landuse/commands.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+
+#include "twin/fsutil.h"
+
+namespace twin::landuse {
+
+namespace {
+
+template <class T>
+Result<T> storeFailure(const StoreError& e) {
+  return Result<T>::failure("store-error", e.what());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> openStore(const std::string& uri) {
+  try {
+    Result<std::unique_ptr<Store>> r;
+    r.value = Store::open(uri);
+    return r;
+  } catch (const StoreError& e) {
+    return storeFailure<std::unique_ptr<Store>>(e);
+  }
+}
+
+Result<ImportRun> importFiles(Store& store, const std::vector<InputFile>& inputs, const ImportOptions& options,
+                              ReadOptions read, DiagnosticSink& diag,
+                              const std::function<void(size_t, size_t, const std::string&)>& onFile) {
+  ReadOptions kinds = readOptionsFor(options.kind);
+  read.objectTypes = kinds.objectTypes;
+  try {
+    ImportRun run;
+    ImportSink sink(store, options, diag);
+    for (size_t i = 0; i < inputs.size() && !(read.cancel && read.cancel->load()); ++i) {
+      const InputFile& in = inputs[i];
+      if (onFile) onFile(i, inputs.size(), in.uri);
+      ++run.files;
+      // A file the reader could not finish (truncated, malformed) leaves nothing half-imported.
+      if (!sink.readFile(in.uri, *in.format->create(), read)) run.failedFiles.push_back(in.uri);
+    }
+    run.stats = sink.stats();
+    Result<ImportRun> r;
+    r.value = std::move(run);
+    return r;
+  } catch (const StoreError& e) {
+    return storeFailure<ImportRun>(e);
+  }
+}
+
+SiteLookup lookupSite(Store& store, const std::string& parcels) {
+  SiteLookup out;
+  try {
+    auto q = findSiteParcels(store, parcels);
+    if (!q.error.empty()) {
+      out.error = q.error;
+      out.candidates = std::move(q.candidates);
+      return out;
+    }
+    Site site;
+    store.transaction([&] { site = siteOf(store, q.parcels); });
+    out.site = std::move(site);
+  } catch (const StoreError& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
+Result<CheckRun> checkBuildings(Store& store, const RuleSet& rules, const CheckSelection& which, ReportFormat format,
+                                std::ostream& out, const std::atomic<bool>* cancel,
+                                const std::function<void(uint64_t)>& onProgress) {
+  using R = Result<CheckRun>;
+  try {
+    if (store.crs().empty())
+      return R::failure("store-empty", "the store is empty: import buildings, parcels and zoning first");
+    // The buildings named must all exist before anything is written.
+    std::vector<Building> named;
+    for (auto& id : which.buildings) {
+      auto b = store.building(id);
+      if (!b) return R::failure("no-such-building", "no building '" + id + "' in the store");
+      named.push_back(std::move(*b));
+    }
+    std::vector<Parcel> onParcels;
+    if (named.empty() && !which.parcel.empty()) {
+      auto q = findSiteParcels(store, which.parcel);
+      if (!q.error.empty()) {
+        std::string msg = q.error;
+        for (auto& p : q.candidates) msg += "\n  " + p.id + "  " + p.locality + " " + p.chiban;
+        return R::failure("parcel-not-found", msg);
+      }
+      onParcels = std::move(q.parcels);
+    }
+    CheckReport report(out, format, store.crs(), rules.name());
+    CheckRun run;
+    // Links computed on the way are written in batches of 1,000 buildings.
+    store.begin();
+    auto one = [&](const Building& b) {
+      report.add(checkBuilding(store, rules, b));
+      if (run.buildings % 1000 == 999) {
+        store.commit();
+        store.begin();
+      }
+      ++run.buildings;
+      if (onProgress && run.buildings % 100 == 0) onProgress(run.buildings);
+    };
+    if (!named.empty()) {
+      for (auto& b : named) one(b);
+    } else if (!onParcels.empty()) {
+      for (auto& p : onParcels)
+        for (auto& b : store.buildingsIn(bounds(p.geom)))
+          if (intersectionArea(b.footprint, p.geom) > 0.5) one(b);
+    } else {
+      store.forEachBuilding([&](Building&& b) {
+        if (!(cancel && cancel->load())) one(b);
+      });
+    }
+    store.commit();
+    report.finish();
+    run.counts = report.counts();
+    R r;
+    r.value = std::move(run);
+    return r;
+  } catch (const StoreError& e) {
+    try {
+      store.rollback();
+    } catch (const StoreError&) {
+    }
+    return storeFailure<CheckRun>(e);
+  }
+}
+
+Result<CheckRun> checkBuildingsToFile(Store& store, const RuleSet& rules, const CheckSelection& which,
+                                      ReportFormat format, const std::string& path, const std::atomic<bool>* cancel,
+                                      const std::function<void(uint64_t)>& onProgress) {
+  fs::StagedFile file(path);
+  std::string error;
+  if (!file.open(error)) return Result<CheckRun>::failure("report-unwritable", error, path);
+  auto r = checkBuildings(store, rules, which, format, file.stream(), cancel, onProgress);
+  if (r && !file.commit(error)) return Result<CheckRun>::failure("report-unwritable", error, path);
+  return r;  // on failure the partial file goes with `file`
+}
+
+Result<EnvelopeRun> envelopeOf(Store& store, const RuleSet& rules, const Site& site, double cap, double ground) {
+  try {
+    EnvelopeRun run;
+    run.site = site;
+    run.envelope = rules.envelope(site, cap);
+    run.ground = ground;
+    run.groundSource = "given";
+    if (!std::isfinite(run.ground)) {
+      run.ground = siteGroundHeight(store, site);
+      run.groundSource = "lowest base of the buildings on the site";
+    }
+    if (!std::isfinite(run.ground)) {
+      run.ground = 0;
+      run.groundSource = "0 m (no building on the site gives a ground height)";
+    }
+    Result<EnvelopeRun> r;
+    r.value = std::move(run);
+    return r;
+  } catch (const StoreError& e) {
+    return storeFailure<EnvelopeRun>(e);
+  }
+}
+
+Result<Plan> parsePlan(const std::string& text) {
+  using R = Result<Plan>;
+  using nlohmann::json;
+  // Either a JSON object or key=value pairs; both become one JSON object first.
+  json j;
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '{') {
+    j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return R::failure("plan-malformed", "the plan must be a JSON object");
+  } else {
+    j = json::object();
+    std::stringstream ss(text);
+    std::string kv;
+    while (std::getline(ss, kv, ',')) {
+      if (kv.empty()) continue;
+      auto eq = kv.find('=');
+      std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "yes" : kv.substr(eq + 1);
+      j[k] = v;  // typed below
+    }
+  }
+  Plan p;
+  static const char* kKeys =
+      "use, floor_area, building_area, height, storeys, development_area, earthwork_area, signage, new_building";
+  for (auto& [key, v] : j.items()) {
+    std::string k = key;
+    for (auto& c : k)
+      if (c == '-') c = '_';  // floor-area and floor_area are one key
+    auto bad = [&](const std::string& what) { return R::failure("plan-bad-value", "plan: " + key + ": " + what); };
+    auto number = [&](double& out) -> bool {
+      if (v.is_null()) return true;
+      if (v.is_number()) return out = v.get<double>(), std::isfinite(out);
+      if (!v.is_string()) return false;
+      std::string s = v.get<std::string>();
+      char* e = nullptr;
+      out = std::strtod(s.c_str(), &e);
+      return !s.empty() && e && !*e && std::isfinite(out);
+    };
+    auto flag = [&](bool& out) -> bool {
+      if (v.is_boolean()) return out = v.get<bool>(), true;
+      if (!v.is_string()) return false;
+      std::string s = v.get<std::string>();
+      if (s == "yes" || s == "true" || s == "1") return out = true, true;
+      if (s == "no" || s == "false" || s == "0") return out = false, true;
+      return false;
+    };
+    if (k == "use") {
+      if (!v.is_string()) return bad("must be text (一戸建ての住宅, 共同住宅, 店舗, 事務所, ...)");
+      p.use = v.get<std::string>();
+    } else if (k == "floor_area" || k == "building_area" || k == "height" || k == "development_area" ||
+               k == "earthwork_area") {
+      double& out = k == "floor_area"         ? p.floorArea
+                    : k == "building_area"    ? p.buildingArea
+                    : k == "height"           ? p.height
+                    : k == "development_area" ? p.developmentArea
+                                              : p.earthworkArea;
+      if (!number(out) || (given(out) && out < 0)) return bad("must be a number of 0 or more");
+    } else if (k == "storeys") {
+      double d = kNone;
+      if (!number(d) || (given(d) && (d < 0 || d != std::floor(d) || d > 1000)))
+        return bad("must be a whole number of storeys");
+      p.storeys = given(d) ? int(d) : -1;
+    } else if (k == "signage" || k == "new_building") {
+      if (!flag(k == "signage" ? p.signage : p.newBuilding)) return bad("must be true or false (yes or no)");
+    } else {
+      return R::failure("plan-unknown-key", "plan: unknown key '" + key + "' (" + kKeys + ")");
+    }
+  }
+  R r;
+  r.value = std::move(p);
+  return r;
+}
+
+}  // namespace twin::landuse
