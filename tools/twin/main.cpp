@@ -535,10 +535,10 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, onSignal);
     serveOptions.stop = &gCancel;
     std::fprintf(stderr, "twin serve: http://%s:%d/ (Ctrl-C to stop)\n", serveOptions.host.c_str(), serveOptions.port);
-    std::string err;
-    int rc = twin::viewer::serve(serveOptions, err);
-    if (rc) std::fprintf(stderr, "twin serve: %s\n", err.c_str());
-    return rc ? 1 : 0;
+    auto st = twin::viewer::serve(serveOptions);
+    if (!st)
+      for (auto& d : st.diagnostics) std::fprintf(stderr, "twin serve: %s\n", d.message.c_str());
+    return st ? 0 : 1;
   }
 
   if (*formats) {

@@ -928,7 +928,7 @@ std::string compress(const std::string& data, const std::string& encoding, bool 
 
 // ---- run ----------------------------------------------------------------------------------------
 
-int run(const ServerOptions& options, const Handlers& handlers, std::string& error) {
+Status run(const ServerOptions& options, const Handlers& handlers) {
   int cores = int(std::max(1u, std::thread::hardware_concurrency()));
   int nloops = options.loops > 0 ? options.loops : std::min(cores, 8);
   int workers = options.workers > 0 ? options.workers : std::max(4, 2 * cores);
@@ -944,8 +944,7 @@ int run(const ServerOptions& options, const Handlers& handlers, std::string& err
     auto endpoints = resolver.resolve(options.host.empty() ? "0.0.0.0" : options.host, service,
                                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
     if (ec || endpoints.empty()) {
-      error = "cannot resolve " + options.host;
-      return 1;
+      return Status::failure("serve-address", "cannot resolve " + options.host);
     }
     for (const auto& entry : endpoints) {
       tcp::acceptor a(first);
@@ -958,8 +957,7 @@ int run(const ServerOptions& options, const Handlers& handlers, std::string& err
       break;
     }
     if (!sv.acceptor) {
-      error = "cannot listen on " + options.host + ":" + service + ": " + ec.message();
-      return 1;
+      return Status::failure("serve-listen", "cannot listen on " + options.host + ":" + service + ": " + ec.message());
     }
   }
   sv.acceptRetry.emplace(first);
@@ -1023,7 +1021,7 @@ int run(const ServerOptions& options, const Handlers& handlers, std::string& err
     }
     for (auto& t : threads) t.join();
   }
-  return 0;
+  return done();
 }
 
 }  // namespace twin::viewer::http

@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "twin/diagnostics.h"
+
 namespace twin::viewer::http {
 
 struct Request {
@@ -98,9 +100,9 @@ struct Handlers {
   std::function<void(const Request&, const Response&, size_t bytes)> log;
 };
 
-// Runs until options.stop is set (requests in progress are finished and sent). Returns 0, or 1
-// with `error` when it cannot listen.
-int run(const ServerOptions& options, const Handlers& handlers, std::string& error);
+// Runs until options.stop is set (requests in progress are finished and sent). Fails
+// (serve-address, serve-listen) when it cannot listen.
+Status run(const ServerOptions& options, const Handlers& handlers);
 
 // The encoding to send a compressible body in ("br", "gzip" or "" for none), from Accept-Encoding.
 std::string acceptedEncoding(const Request& req);

@@ -519,26 +519,24 @@ twin::PlaneTransform& Context::toLonLat() {
   return *t.toLonLat;
 }
 
-int serve(const ServeOptions& o, std::string& error) {
+Status serve(const ServeOptions& o) {
   Context ctx;
   ctx.options = o;
   if (!o.store.empty()) {
     auto rules = landuse::RuleSet::load(o.rulesPath.empty() ? landuse::RuleSet::defaultPath(o.dataDir) : o.rulesPath);
     if (!rules.value) {
-      error = rules.diagnostics.empty() ? "cannot read the rules file" : rules.diagnostics[0].message;
-      return 1;
+      Status st;
+      st.diagnostics = rules.diagnostics;
+      return st;
     }
     ctx.rules = *rules.value;
     try {
       ctx.storeCrs = ctx.store().crs();
     } catch (const landuse::StoreError& e) {
-      error = e.what();
-      return 1;
+      return Status::failure("store-error", e.what());
     }
     if (ctx.storeCrs.empty()) {
-      error =
-          "the store " + o.store + " is empty: import parcels, zoning and buildings first (twin parcels import ...)";
-      return 1;
+      return Status::failure("store-empty", "the store " + o.store + " is empty: import parcels, zoning and buildings first (twin parcels import ...)");
     }
     int epsg = std::atoi(ctx.storeCrs.c_str() + ctx.storeCrs.find(':') + 1);
     ctx.geographicCrs = (epsg >= 6669 && epsg <= 6692) ? "EPSG:6668" : "EPSG:4326";
@@ -551,8 +549,7 @@ int serve(const ServeOptions& o, std::string& error) {
   for (size_t i = 0; i < o.tiles.size(); ++i) {
     std::error_code ec;
     if (!sfs::exists(sfs::path(o.tiles[i]) / "tileset.json", ec)) {
-      error = o.tiles[i] + " holds no tileset.json";
-      return 1;
+      return Status::failure("serve-no-tileset", o.tiles[i] + " holds no tileset.json", o.tiles[i]);
     }
     roots.push_back(sfs::canonical(o.tiles[i], ec));
     list.push_back({{"name", sfs::path(o.tiles[i]).filename().string()},
@@ -564,8 +561,7 @@ int serve(const ServeOptions& o, std::string& error) {
     std::error_code ec;
     webRoot = sfs::canonical(o.webDir, ec);
     if (ec || !sfs::exists(webRoot / "index.html", ec)) {
-      error = "viewer files not found in " + o.webDir + " (build the project first)";
-      return 1;
+      return Status::failure("serve-no-viewer", "viewer files not found in " + o.webDir + " (build the project first)");
     }
   }
   // What the viewer needs to start: tilesets, whether the land-use API is there, the base map.
@@ -734,7 +730,7 @@ int serve(const ServeOptions& o, std::string& error) {
   so.maxPerAddress = o.maxConnectionsPerAddress;
   so.stop = o.stop;
   so.onListening = o.onListening;
-  return http::run(so, h, error);
+  return http::run(so, h);
 }
 
 }  // namespace twin::viewer

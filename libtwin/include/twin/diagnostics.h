@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace twin {
@@ -84,6 +85,11 @@ struct Result {
   T* operator->() { return &*value; }
   const T* operator->() const { return &*value; }
 
+  static Result success(T v) {
+    Result r;
+    r.value = std::move(v);
+    return r;
+  }
   static Result failure(std::string code, std::string message, std::string file = {}) {
     Result r;
     r.diagnostics.push_back({Severity::Error, std::move(code), std::move(message), std::move(file), 0, {}});
@@ -95,5 +101,9 @@ struct Result {
     return diagnostics.empty() ? std::string("unknown error") : diagnostics.back().format();
   }
 };
+
+// A result with no value: done, or failed with diagnostics.
+using Status = Result<std::monostate>;
+inline Status done() { return Status::success({}); }
 
 }  // namespace twin

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "twin/diagnostics.h"
+
 namespace twin::landuse {
 class Store;
 }
@@ -38,9 +40,9 @@ struct ServeOptions {
   std::function<void(int port)> onListening;  // called once listening (port 0: the chosen port)
 };
 
-// Runs until stopped. Returns 0 on a clean stop, non-zero when the server could not start
-// (message in `error`).
-int serve(const ServeOptions& options, std::string& error);
+// Runs until stopped. Fails (with the reason) when the server cannot start: rules unreadable, store
+// empty or unreachable, a directory without tileset.json, no viewer files, the port taken.
+Status serve(const ServeOptions& options);
 
 // A new API token ("twn_" + 64 hex digits) and the hash the store keeps of it.
 std::string newToken();
