@@ -3,7 +3,9 @@
 # from there and finds what it ships relative to its prefix — the land-use rules
 # (PREFIX/share/twin/rules), the geoid grid (PREFIX/share/twin/geoid) and the web viewer
 # (PREFIX/share/twin/web). The installed rules file and index.html are marked first, so each
-# check proves the installed copy was read, not the source or build tree's.
+# check proves the installed copy was read, not the source or build tree's. Then a program outside
+# the source tree (tests/install-consumer) is built against the installed headers, libraries and
+# CMake package (find_package(twin)) and converts the sample.
 #   tests/install_smoke.sh BUILD_DIR
 set -euo pipefail
 build="$(cd "$1" && pwd)"; src="$(cd "$(dirname "$0")/.." && pwd)"
@@ -44,4 +46,15 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/api/status" >/dev/null 2
 curl -sf "http://127.0.0.1:$port/" | grep -q 'installed copy' || fail "twin serve did not serve the installed viewer"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/cesium/Cesium.js")
 [ "$code" = 200 ] || fail "cesium/Cesium.js: HTTP $code"
-echo "install: the installed twin found its rules ($n results), geoid and viewer under $p"
+# A program of someone else's, built against the installed package with find_package(twin).
+[ -f "$p/lib/cmake/twin/twinConfig.cmake" ] || fail "no twinConfig.cmake installed"
+[ -f "$p/include/twin/tiler/convert.h" ] || fail "headers not installed"
+cmake -S "$src/tests/install-consumer" -B "$work/consumer" -G Ninja -DCMAKE_PREFIX_PATH="$p" \
+  -DCMAKE_BUILD_TYPE=Release > "$work/consumer.log" 2>&1 ||
+  { cat "$work/consumer.log"; fail "find_package(twin) failed"; }
+cmake --build "$work/consumer" > "$work/consumer-build.log" 2>&1 || { tail -30 "$work/consumer-build.log"; fail "the program did not build against the installed twin"; }
+out=$("$work/consumer/convert_sample" "$sample" "$work/consumer-tiles") || fail "convert_sample failed: $out"
+echo "$out" | grep -q '^features 13 rules Japan' || fail "convert_sample: unexpected result: $out"
+[ -f "$work/consumer-tiles/tileset.json" ] || fail "convert_sample wrote no tileset"
+grep -q 'gsigeo2011' "$work/consumer-tiles/tileset.json" || fail "convert_sample did not use the installed geoid"
+echo "install: the installed twin found its rules ($n results), geoid and viewer under $p; a program built with find_package(twin) converted the sample ($out)"
