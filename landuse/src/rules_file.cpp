@@ -124,6 +124,21 @@ class FileReader {
     if (!v->is_boolean()) return error(where + "." + key, std::string("must be true or false, not ") + typeName(*v));
     out = v->get<bool>();
   }
+  // The entries of the list o[key] (when there is one), each with its name for messages:
+  // "coverage.bonuses.corner-lot" when it has an id, else "coverage.bonuses[2]".
+  template <class F>
+  void list(const json& o, const std::string& where, const char* key, F each) {
+    const json* xs = field(o, where, key, false);
+    if (!xs) return;
+    std::string at = where == "rules" ? std::string(key) : where + "." + key;
+    if (!xs->is_array()) return error(at, "must be a list");
+    for (size_t i = 0; i < xs->size(); ++i) {
+      const json& x = (*xs)[i];
+      bool named = x.is_object() && x.contains("id") && x["id"].is_string();
+      each(x, named ? at + "." + x["id"].get<std::string>() : at + "[" + std::to_string(i) + "]");
+    }
+  }
+
   void titled(const json& o, const std::string& where, Titled& t) {
     text(o, where, "title", t.title, true);
     text(o, where, "article", t.article, true);
@@ -284,44 +299,26 @@ class FileReader {
     if (const json* c = field(doc, "rules", "coverage", true);
         c && object(*c, "coverage", {"title", "article", "bonuses", "exemptions"})) {
       titled(*c, "coverage", f.coverage);
-      if (const json* bs = field(*c, "coverage", "bonuses", false)) {
-        if (!bs->is_array())
-          error("coverage.bonuses", "must be a list");
-        else
-          for (size_t i = 0; i < bs->size(); ++i) {
-            const json& b = (*bs)[i];
-            std::string w = "coverage.bonuses[" + std::to_string(i) + "]";
-            if (b.is_object() && b.contains("id") && b["id"].is_string())
-              w = "coverage.bonuses." + b["id"].get<std::string>();
-            if (!object(b, w, {"id", "group", "add", "article", "when"})) continue;
-            CoverageBonus x;
-            text(b, w, "id", x.id, true);
-            text(b, w, "group", x.group, false);
-            if (x.group.empty()) x.group = x.id;
-            number(b, w, "add", x.add, true, 0, 1, "a ratio from 0 to 1 (0.1 = 10 %)");
-            text(b, w, "article", x.article, true);
-            if (const json* when = field(b, w, "when", true)) condition(*when, w + ".when", x.when);
-            f.coverage.bonuses.push_back(std::move(x));
-          }
-      }
-      if (const json* xs = field(*c, "coverage", "exemptions", false)) {
-        if (!xs->is_array())
-          error("coverage.exemptions", "must be a list");
-        else
-          for (size_t i = 0; i < xs->size(); ++i) {
-            const json& b = (*xs)[i];
-            std::string w = "coverage.exemptions[" + std::to_string(i) + "]";
-            if (b.is_object() && b.contains("id") && b["id"].is_string())
-              w = "coverage.exemptions." + b["id"].get<std::string>();
-            if (!object(b, w, {"id", "limit", "article", "when"})) continue;
-            CoverageExemption x;
-            text(b, w, "id", x.id, true);
-            number(b, w, "limit", x.limit, true, 0, 1, "a ratio from 0 to 1 (1 = 100 %)");
-            text(b, w, "article", x.article, true);
-            if (const json* when = field(b, w, "when", true)) condition(*when, w + ".when", x.when);
-            f.coverage.exemptions.push_back(std::move(x));
-          }
-      }
+      list(*c, "coverage", "bonuses", [&](const json& b, const std::string& w) {
+        if (!object(b, w, {"id", "group", "add", "article", "when"})) return;
+        CoverageBonus x;
+        text(b, w, "id", x.id, true);
+        text(b, w, "group", x.group, false);
+        if (x.group.empty()) x.group = x.id;
+        number(b, w, "add", x.add, true, 0, 1, "a ratio from 0 to 1 (0.1 = 10 %)");
+        text(b, w, "article", x.article, true);
+        if (const json* when = field(b, w, "when", true)) condition(*when, w + ".when", x.when);
+        f.coverage.bonuses.push_back(std::move(x));
+      });
+      list(*c, "coverage", "exemptions", [&](const json& b, const std::string& w) {
+        if (!object(b, w, {"id", "limit", "article", "when"})) return;
+        CoverageExemption x;
+        text(b, w, "id", x.id, true);
+        number(b, w, "limit", x.limit, true, 0, 1, "a ratio from 0 to 1 (1 = 100 %)");
+        text(b, w, "article", x.article, true);
+        if (const json* when = field(b, w, "when", true)) condition(*when, w + ".when", x.when);
+        f.coverage.exemptions.push_back(std::move(x));
+      });
     }
     if (const json* fa = field(doc, "rules", "floorArea", true);
         fa && object(*fa, "floorArea", {"title", "article", "roadRuleBelow", "defaultRoadFactor"})) {
@@ -353,27 +350,19 @@ class FileReader {
     if (const json* m = field(doc, "rules", "minimumSiteArea", true);
         m && object(*m, "minimumSiteArea", {"title", "article"}))
       titled(*m, "minimumSiteArea", f.minimumSiteArea);
-    if (const json* ps = field(doc, "rules", "procedures", false)) {
-      if (!ps->is_array())
-        error("procedures", "must be a list");
-      else
-        for (size_t i = 0; i < ps->size(); ++i) {
-          const json& p = (*ps)[i];
-          std::string w = "procedures[" + std::to_string(i) + "]";
-          if (p.is_object() && p.contains("id") && p["id"].is_string()) w = "procedures." + p["id"].get<std::string>();
-          if (!object(p, w, {"id", "name", "english", "article", "why", "whyNot", "municipal", "when"})) continue;
-          ProcedureRule x;
-          text(p, w, "id", x.id, true);
-          text(p, w, "name", x.name, true);
-          text(p, w, "english", x.english, false);
-          text(p, w, "article", x.article, true);
-          text(p, w, "why", x.why, false);
-          text(p, w, "whyNot", x.whyNot, false);
-          flag(p, w, "municipal", x.municipal);
-          if (const json* when = field(p, w, "when", true)) condition(*when, w + ".when", x.when);
-          f.procedures.push_back(std::move(x));
-        }
-    }
+    list(doc, "rules", "procedures", [&](const json& p, const std::string& w) {
+      if (!object(p, w, {"id", "name", "english", "article", "why", "whyNot", "municipal", "when"})) return;
+      ProcedureRule x;
+      text(p, w, "id", x.id, true);
+      text(p, w, "name", x.name, true);
+      text(p, w, "english", x.english, false);
+      text(p, w, "article", x.article, true);
+      text(p, w, "why", x.why, false);
+      text(p, w, "whyNot", x.whyNot, false);
+      flag(p, w, "municipal", x.municipal);
+      if (const json* when = field(p, w, "when", true)) condition(*when, w + ".when", x.when);
+      f.procedures.push_back(std::move(x));
+    });
   }
 
  private:

@@ -6,8 +6,13 @@
 //   - PostgreSQL + PostGIS ("postgresql://user@host:port/db"), for many users at once.
 // Geometry is kept in the store's projected CRS (chosen at the first import).
 //
-// Errors (cannot open, SQL failure, schema too new) are thrown as StoreError: they are
-// environment failures, not bad input, and the command turns them into a message and exit code.
+// Errors (cannot open, SQL failure, a lost connection, schema too new) are thrown as StoreError:
+// environment failures, not bad input, in the middle of work that must then stop as a whole (a
+// transaction is rolled back, and retried by transaction() when another writer was in the way).
+// This is the one place landuse throws, and it does not leave the library's commands: openStore,
+// importFiles, checkBuildings, lookupSite, envelopeOf (commands.h) catch it and return a
+// "store-error" diagnostic. Code that uses a Store directly (the server's handlers) catches it
+// at its own boundary (the server answers 500 with an incident number).
 
 #include <functional>
 #include <memory>
