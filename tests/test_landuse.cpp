@@ -1093,7 +1093,8 @@ TEST_CASE("The rules file is read once into typed entries; every error is report
 }
 
 TEST_CASE("One plan format for twin procedures and the API: key=value or JSON, errors name the key", "[landuse]") {
-  auto kv = parsePlan("use=共同住宅,floor_area=1200,building-area=300,height=20.5,storeys=6,signage=yes,new_building=no");
+  auto kv =
+      parsePlan("use=共同住宅,floor_area=1200,building-area=300,height=20.5,storeys=6,signage=yes,new_building=no");
   REQUIRE(kv.value);
   CHECK(kv->use == "共同住宅");
   CHECK(kv->floorArea == 1200);
@@ -1133,4 +1134,84 @@ TEST_CASE("One plan format for twin procedures and the API: key=value or JSON, e
   CHECK(asText->height == 20);
   CHECK(err(R"({"use": 3})").find("plan-bad-value: plan: use") == 0);
   CHECK(err(R"({"floor_area": 100)").find("plan-malformed") == 0);
+}
+
+namespace {
+
+// A square site of `side` m in one use district (and optionally a fire district), made by hand.
+Site handSite(double side, const std::string& useCode, double coverage, double floorArea,
+              const std::string& fireCode = "") {
+  Site s;
+  Parcel p;
+  p.id = "P";
+  p.chiban = "1-1";
+  p.geom = {Poly{{{0, 0}, {side, 0}, {side, side}, {0, side}}, {}}};
+  p.area = side * side;
+  s.parcels = {p};
+  s.geom = p.geom;
+  s.area = p.area;
+  District u;
+  u.id = "U";
+  u.kind = "UseDistrict";
+  u.code = useCode;
+  u.coverageRate = coverage;
+  u.floorAreaRate = floorArea;
+  s.districts.push_back({u, s.area, 1.0});
+  if (!fireCode.empty()) {
+    District f;
+    f.id = "F";
+    f.kind = "FirePreventionDistrict";
+    f.code = fireCode;
+    s.districts.push_back({f, s.area, 1.0});
+  }
+  s.kindsNearby = {"UseDistrict", "FirePreventionDistrict"};
+  return s;
+}
+
+Building handBuilding(const std::string& id, double x0, double y0, double x1, double y1, double height) {
+  Building b;
+  b.id = id;
+  b.footprint = {Poly{{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}, {}}};
+  b.footprintSource = "made by hand";
+  b.buildingArea = (x1 - x0) * (y1 - y0);
+  b.height = height;
+  b.heightSource = "bldg:measuredHeight";
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("Fire resistance is read from an exact vocabulary: 非耐火 gets no fire-resistant bonus", "[landuse]") {
+  CHECK(fireResistanceOf("1001", "") == "耐火");
+  CHECK(fireResistanceOf("1001", "耐火") == "耐火");
+  CHECK(fireResistanceOf("1002", "準耐火造") == "準耐火");
+  CHECK(fireResistanceOf("1010", "") == "耐火");  // Building_fireproofStructureType
+  CHECK(fireResistanceOf("1020", "") == "準耐火");
+  CHECK(fireResistanceOf(" 準耐火建築物 ", "") == "準耐火");
+  CHECK(fireResistanceOf("非耐火", "") == "その他");  // read as 耐火 before: it contains 耐火
+  CHECK(fireResistanceOf("1003", "その他") == "その他");
+  CHECK(fireResistanceOf("1011", "不明") == "");
+  CHECK(fireResistanceOf("9020", "") == "");
+  CHECK(fireResistanceOf("耐火っぽい", "") == "");
+  CHECK(fireResistanceOf("", "") == "");
+  // 法53条3項1号ロ: +10 % for 耐火 or 準耐火 in a 準防火地域. A 20 × 20 m site in 近隣商業 80 %:
+  // a 19 × 18 m building covers 342 / 400 = 85.5 %, within 90 % only with the bonus.
+  RuleSet rs = rules();
+  Site site = handSite(20, "9", 0.8, 3.0, "25");
+  Building b = handBuilding("b", 0.5, 1, 19.5, 19, 9);
+  auto verdictFor = [&](const std::string& fire) {
+    Building x = b;
+    x.fireResistance = fire;
+    auto results = rs.check(x, site, site.districts);
+    const RuleResult* cov = nullptr;
+    for (auto& r : results)
+      if (r.rule == "coverage") cov = &r;
+    REQUIRE(cov);
+    CHECK(cov->value == Approx(85.5));
+    return cov->verdict;
+  };
+  CHECK(verdictFor("準耐火") == Verdict::Pass);
+  CHECK(verdictFor("耐火") == Verdict::Pass);
+  CHECK(verdictFor(fireResistanceOf("非耐火", "")) == Verdict::Fail);  // was a pass
+  CHECK(verdictFor("") == Verdict::Unknown);                           // unknown: the bonus may apply
 }

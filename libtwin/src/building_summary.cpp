@@ -1,6 +1,7 @@
 // Building summaries from city objects of any format.
 #include "twin/building_summary.h"
 
+#include <cctype>
 #include <cmath>
 #include <sstream>
 
@@ -8,6 +9,37 @@
 #include "twin/outline.h"
 
 namespace twin {
+
+namespace {
+
+// Exact matches, after trimming; anything else is unknown.
+std::string trimmed(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+}  // namespace
+
+std::string fireResistanceOf(const std::string& value, const std::string& codeName) {
+  static const char* const kFire[] = {"1001", "1010", "耐火", "耐火建築物", "耐火構造", "fireproof", "fire-resistant"};
+  static const char* const kQuasi[] = {"1002",         "1020",       "準耐火",         "準耐火造",
+                                       "準耐火建築物", "準耐火構造", "semi-fireproof", "quasi-fire-resistant"};
+  static const char* const kOther[] = {"1003", "1030", "その他", "非耐火", "others", "non-fire-resistant"};
+  // A code's name from its list decides where there is one; else the value as written.
+  for (const std::string& v : {trimmed(codeName), trimmed(value)}) {
+    if (v.empty()) continue;
+    for (auto* x : kFire)
+      if (v == x) return "耐火";
+    for (auto* x : kQuasi)
+      if (v == x) return "準耐火";
+    for (auto* x : kOther)
+      if (v == x) return "その他";
+    return {};  // 不明 (1011), unexamined (9000), unknown (9020), or a word not in the vocabulary
+  }
+  return {};
+}
 
 std::optional<BuildingSummary> summarizeBuilding(const CityObject& obj, PlaneTransform& t, double floorHeight,
                                                  DiagnosticSink& diag) {
@@ -91,14 +123,8 @@ std::optional<BuildingSummary> summarizeBuilding(const CityObject& obj, PlaneTra
   }
   if (auto* u = lookupAttribute(obj, {"bldg:usage", "usage"}))
     b.usage = u->codeName.empty() ? attributeText(u) : u->codeName;
-  if (auto* fr = lookupAttribute(obj, {"uro:fireproofStructureType", "fire_resistance", "耐火構造"})) {
-    std::string v = fr->codeName.empty() ? attributeText(fr) : fr->codeName;
-    // i-UR BuildingDetailAttribute_fireproofStructureType: 1001 耐火, 1002 準耐火.
-    if (v == "1001" || (v.find("準耐火") == std::string::npos && v.find("耐火") != std::string::npos))
-      b.fireResistance = "耐火";
-    else if (v == "1002" || v.find("準耐火") != std::string::npos)
-      b.fireResistance = "準耐火";
-  }
+  if (auto* fr = lookupAttribute(obj, {"uro:fireproofStructureType", "fire_resistance", "耐火構造"}))
+    b.fireResistance = fireResistanceOf(attributeText(fr), fr->codeName);
   return b;
 }
 

@@ -27,11 +27,20 @@ struct BuildingSummary {
   bool floorAreaEstimated = false;
   std::string floorAreaSource;  // "uro:totalFloorArea", "estimated: building area × 4 storeys", ...
   std::string usage;            // bldg:usage code name
-  std::string fireResistance;   // "耐火", "準耐火", "" (unknown), from uro:fireproofStructureType
+  std::string fireResistance;   // "耐火", "準耐火", "その他" or "" (unknown): see fireResistanceOf
   std::string attributes;       // every attribute, JSON object text
   std::string source;
   int64_t line = 0;
 };
+
+// The fire resistance a value states, matched exactly against this vocabulary (after trimming
+// spaces; the code list's name first where the value is a code):
+//   耐火    1001 (i-UR BuildingDetailAttribute_fireproofStructureType), 1010 (Building_fireproofStructureType),
+//           耐火, 耐火建築物, 耐火構造, fireproof, fire-resistant
+//   準耐火  1002, 1020, 準耐火, 準耐火造, 準耐火建築物, 準耐火構造, semi-fireproof, quasi-fire-resistant
+//   その他  1003, 1030, その他, 非耐火, others, non-fire-resistant (neither: no fire-resistance bonus)
+// Anything else (不明 1011, 9000 unexamined, 9010, 9020 unknown, free text) is "" — unknown.
+std::string fireResistanceOf(const std::string& value, const std::string& codeName);
 
 // The summary of a building in the projected CRS of `toPlane`. Footprint: the LOD1 ground
 // projection (the surveyed outline, what 建築面積 is measured on), else LOD0, LOD2, LOD3, LOD4.
