@@ -1215,3 +1215,177 @@ TEST_CASE("Fire resistance is read from an exact vocabulary: 非耐火 gets no f
   CHECK(verdictFor(fireResistanceOf("非耐火", "")) == Verdict::Fail);  // was a pass
   CHECK(verdictFor("") == Verdict::Unknown);                           // unknown: the bonus may apply
 }
+
+TEST_CASE("建ぺい率 and 容積率 per site: every building on the 敷地 counts, slivers do not pull parcels in",
+          "[landuse]") {
+  // 法53条1項 counts 建築物の建築面積（同一敷地内に二以上の建築物がある場合においては、その建築面積の
+  // 合計）, 法52条1項 likewise the 延べ面積: a house and a garage on one site are one ratio.
+  std::string dir = tempDir("landuse-site");
+  auto store = Store::open(dir + "/s.gpkg");
+  DiagnosticCollector diag;
+  ImportOptions o;
+  o.storeCrs = "EPSG:6677";
+  // 第一種住居地域 60 % / 200 %, made by hand over everything below.
+  writeText(dir + "/use.geojson",
+            geojson({{-100, -100, 200, 200,
+                      "\"id\": \"U\", \"function\": \"5\", \"buildingCoverageRate\": 0.6, \"floorAreaRate\": 2"}}));
+  CHECK(importInto(*store, ImportKind::Zoning, {dir + "/use.geojson"}, diag, o).stored == 1);
+  // A 準防火地域 150 m away: the sites are known to lie in no fire district (no fire bonus).
+  writeText(dir + "/fire.geojson", geojson({{150, 150, 190, 190, "\"id\": \"F\", \"function\": \"25\""}}));
+  ImportOptions fire;
+  fire.zoningFields.defaultKind = "FirePreventionDistrict";
+  CHECK(importInto(*store, ImportKind::Zoning, {dir + "/fire.geojson"}, diag, fire).stored == 1);
+  // Parcels: A 20 × 10 m (200 m²); B and C 10 × 10 m side by side (100 m² each); D beside A.
+  // A 6 m front road on each (前面道路幅員): 容積率 min(200 %, 6 × 0.4 = 240 %) = 200 %.
+  const std::string road = ", \"前面道路幅員\": 6";
+  writeText(dir + "/parcels.geojson", geojson({{0, 0, 20, 10, "\"id\": \"A\", \"地番\": \"1-1\"" + road},
+                                               {40, 0, 50, 10, "\"id\": \"B\", \"地番\": \"2-1\"" + road},
+                                               {50, 0, 60, 10, "\"id\": \"C\", \"地番\": \"2-2\"" + road},
+                                               {20, 0, 30, 10, "\"id\": \"D\", \"地番\": \"1-2\"" + road}}));
+  CHECK(importInto(*store, ImportKind::Parcels, {dir + "/parcels.geojson"}, diag).stored == 4);
+  // On A: a house 10 × 8 = 80 m² (160 m² floor) and a garage 5 × 8 = 40 m² (40 m² floor): together
+  // 120 / 200 = 60.0 % (at the limit) and 200 / 200 = 100 %. On B+C: a 12 × 8 = 96 m² building
+  // straddles both (64 m² on B, 32 m² on C), and a 4 × 8 = 32 m² shed stands on C: the site B+C is
+  // (96 + 32) / 200 = 64 % > 60 % and fails, where each building on its own parcels passed before
+  // (96 / 200 = 48 %; the shed 32 / 100 = 32 % on C).
+  writeText(dir + "/b.gml", cityModel(boxNE("house", E0 + 1, N0 + 1, E0 + 11, N0 + 9, 6, floorArea(160)) +
+                                          boxNE("garage", E0 + 14, N0 + 1, E0 + 19, N0 + 9, 3, floorArea(40)) +
+                                          boxNE("straddle", E0 + 42, N0 + 1, E0 + 54, N0 + 9, 6, floorArea(150)) +
+                                          boxNE("shed", E0 + 55, N0 + 1, E0 + 59, N0 + 9, 3, floorArea(20)),
+                                      kEpsg6677));
+  CHECK(importInto(*store, ImportKind::Buildings, {dir + "/b.gml"}, diag).stored == 4);
+  RuleSet rs = rules();
+  store->begin();
+  SiteCheck a = checkSite(*store, rs, *store->building("garage"));
+  SiteCheck bc = checkSite(*store, rs, *store->building("shed"));
+  store->commit();
+  // Site A: both buildings, one verdict, each building's share listed.
+  REQUIRE(a.buildings.size() == 2);
+  CHECK(a.buildings[0].id == "garage");
+  CHECK(a.buildings[1].id == "house");
+  CHECK(a.site.area == Approx(200));
+  auto* cov = result(a.results, "coverage");
+  REQUIRE(cov);
+  CHECK(cov->value == Approx(60.0));  // (40 + 80) / 200
+  CHECK(cov->verdict == Verdict::Pass);
+  CHECK(cov->formula.find("(40 + 80) / 200") != std::string::npos);
+  auto* far = result(a.results, "floor-area");
+  REQUIRE(far);
+  CHECK(far->value == Approx(100.0));  // (40 + 160) / 200
+  auto shares = a.shares();
+  REQUIRE(shares.size() == 2);
+  CHECK(shares[1].buildingArea == Approx(80));
+  // Site B+C: the straddling building merges the two parcels; the shed on C belongs to it.
+  REQUIRE(bc.buildings.size() == 2);
+  CHECK(bc.site.parcels.size() == 2);
+  CHECK(bc.site.area == Approx(200));
+  cov = result(bc.results, "coverage");
+  REQUIRE(cov);
+  CHECK(cov->value == Approx((96.0 + 32.0) / 200 * 100));  // 64 %
+  CHECK(cov->verdict == Verdict::Fail);                    // each alone: 48 % and 32 %, both passed before
+  CHECK(bc.verdict() == Verdict::Fail);
+  // The same site found from either building, reported once.
+  store->begin();
+  SiteCheck again = checkSite(*store, rs, *store->building("straddle"));
+  store->commit();
+  CHECK(again.buildings.front().id == bc.buildings.front().id);
+  // A building's view (the API's): the site's results, then its own; every building of the site.
+  store->begin();
+  BuildingCheck view = checkBuilding(*store, rs, *store->building("shed"));
+  store->commit();
+  CHECK(result(view.results, "coverage")->verdict == Verdict::Fail);
+  CHECK(result(view.results, "height-absolute"));
+  CHECK(view.siteBuildings.size() == 2);
+
+  // A sliver: a 4.1 × 8 m building reaching 0.1 m onto the next parcel: 0.8 m² there (2.4 % of its
+  // footprint, a stored link) is below 1 m² and does not pull parcel D into its site; before, every
+  // stored link did.
+  std::string dir2 = tempDir("landuse-sliver");
+  auto s2 = Store::open(dir2 + "/s.gpkg");
+  CHECK(importInto(*s2, ImportKind::Zoning, {dir + "/use.geojson"}, diag, o).stored == 1);
+  CHECK(importInto(*s2, ImportKind::Parcels, {dir + "/parcels.geojson"}, diag).stored == 4);
+  writeText(dir2 + "/b.gml", cityModel(boxNE("reach", E0 + 16, N0 + 1, E0 + 20.1, N0 + 9, 6, floorArea(60)) +
+                                           boxNE("neighbour", E0 + 22, N0 + 1, E0 + 29, N0 + 9, 6, floorArea(100)),
+                                       kEpsg6677));
+  CHECK(importInto(*s2, ImportKind::Buildings, {dir2 + "/b.gml"}, diag).stored == 2);
+  s2->begin();
+  SiteCheck reach = checkSite(*s2, rs, *s2->building("reach"));
+  SiteCheck neighbour = checkSite(*s2, rs, *s2->building("neighbour"));
+  s2->commit();
+  s2->begin();
+  auto stored = s2->buildingParcels("reach");
+  s2->commit();
+  REQUIRE(stored);
+  CHECK(stored->size() == 2);  // the link is kept; the site leaves the sliver out
+  REQUIRE(reach.site.parcels.size() == 1);
+  CHECK(reach.site.parcels[0].id == "A");  // D is not pulled in by 0.8 m²
+  CHECK(reach.buildings.size() == 1);
+  REQUIRE(neighbour.site.parcels.size() == 1);
+  CHECK(neighbour.site.parcels[0].id == "D");
+  CHECK(neighbour.buildings.size() == 1);  // "reach" does not join D's site either
+
+  // The report: one entry per site with its buildings.
+  auto r = runTwin("check --store " + dir + "/s.gpkg --format json -o " + dir + "/r.json");
+  INFO(r.output);
+  CHECK(r.exitCode == 0);
+  CHECK(r.output.find("2 sites, 4 buildings: 1 pass, 1 fail, 0 unknown") != std::string::npos);
+  auto j = nlohmann::json::parse(readText(dir + "/r.json"));
+  REQUIRE(j.size() == 2);
+  CHECK(j[0]["site"]["buildings"].size() == 2);
+  CHECK(j[0]["buildings"].size() == 2);
+  CHECK(j[1]["verdict"] == "fail");
+}
+
+TEST_CASE("An estimated floor area decides a verdict only where its whole plausible range agrees", "[landuse]") {
+  // 第一種低層住居専用地域 50 % / 100 % on a 20 × 20 m site with an 8 m road (8 × 0.4 = 320 %: the
+  // designated 100 % applies). A 10 × 10 m building of 8.6 m without a floor area: the estimate
+  // reads 3 storeys (8.6 / 3 m per storey), 300 m², 75 %... on 400 m²; on a 200 m² site 150 %.
+  RuleSet rs = rules();
+  Building b = handBuilding("b", 2, 2, 12, 12, 8.6);
+  b.floorArea = 300;
+  b.floorAreaEstimated = true;
+  b.floorAreaSource = "estimated: building area × 3 storeys (height 8.6 m / 3 m per storey)";
+  auto far = [&](const Site& site, const Building& x) {
+    auto results = rs.checkSite({x}, site);
+    for (auto& r : results)
+      if (r.rule == "floor-area") return r;
+    FAIL("no floor-area result");
+    return RuleResult{};
+  };
+  // 200 m² site (20 × 10): the estimate 150 % "failed" before; the plausible range is building area
+  // × 1 to × ceil(8.6 / 2.5) = 4 storeys: 100–400 m², 50 %–200 %, across the 100 % limit: unknown.
+  Site small = handSite(20, "1", 0.5, 1.0);
+  small.parcels[0].geom = small.geom = {Poly{{{0, 0}, {20, 0}, {20, 10}, {0, 10}}, {}}};
+  small.area = small.parcels[0].area = 200;
+  small.frontRoadWidth = 8;
+  auto r = far(small, b);
+  INFO(r.reason);
+  CHECK(r.verdict == Verdict::Unknown);
+  CHECK(r.value == Approx(150));
+  CHECK(r.reason.find("lies between 50 % and 200 %") != std::string::npos);
+  CHECK(r.reason.find("uro:totalFloorArea") != std::string::npos);
+  bool rangeShown = false;
+  for (auto& [k, v] : r.inputs) rangeShown = rangeShown || (k == "plausible range" && v.find("100–400 m²") == 0);
+  CHECK(rangeShown);
+  // 400 m² site: 25 %–100 %: every plausible value is within 100 %: pass.
+  Site big = handSite(20, "1", 0.5, 1.0);
+  big.frontRoadWidth = 8;
+  CHECK(far(big, b).verdict == Verdict::Pass);
+  // The same building with its floor area measured (uro:totalFloorArea 300 m²) on the 200 m²
+  // site: 150 % fails.
+  Building measured = b;
+  measured.floorAreaEstimated = false;
+  measured.floorAreaSource = "uro:totalFloorArea";
+  CHECK(far(small, measured).verdict == Verdict::Fail);
+  // From storeys (bldg:storeysAboveGround 2): 100–200 m² on 200 m² is 50 %–100 %: pass.
+  Building storeys = b;
+  storeys.storeysAbove = 2;
+  storeys.floorArea = 200;
+  CHECK(far(small, storeys).verdict == Verdict::Pass);
+  // Even the smallest plausible value (one floor) above the limit fails: 100 m² on a 90 m² site.
+  Site tiny = handSite(10, "1", 0.5, 1.0);
+  tiny.parcels[0].geom = tiny.geom = {Poly{{{0, 0}, {10, 0}, {10, 9}, {0, 9}}, {}}};
+  tiny.area = tiny.parcels[0].area = 90;
+  tiny.frontRoadWidth = 8;
+  CHECK(far(tiny, b).verdict == Verdict::Fail);
+}

@@ -1,5 +1,6 @@
-// Checking a building on its site: 建ぺい率, 容積率, minimum site area, absolute and 高度地区
-// heights, each with inputs, formula, value, limit, verdict and reason.
+// Checking a site and the buildings on it: 建ぺい率, 容積率 and the minimum site area for the site (every
+// building on it together), absolute and 高度地区 heights for each building, each result with its
+// inputs, formula, value, limit, verdict and reason.
 #include <algorithm>
 #include <cmath>
 
@@ -11,27 +12,40 @@ using namespace eval;
 
 namespace {
 
-RuleResult ratioResult(const char* rule, const Titled& sec, double value, const RateParts& lim, const std::string& what,
-                       const std::vector<std::pair<std::string, std::string>>& inputs,
+// A ratio against its limit. `value` is the range the ratio may take: one value when every input
+// is measured, a range when one is estimated — decided only when every value in it gives the same
+// verdict.
+RuleResult ratioResult(const char* rule, const Titled& sec, std::pair<double, double> range, const RateParts& lim,
+                       const std::string& what, const std::vector<std::pair<std::string, std::string>>& inputs,
                        const std::string& valueFormula) {
+  const double value = range.first, high = range.second;
   RuleResult r;
   r.rule = rule;
   r.title = sec.title;
   r.article = sec.article;
   r.unit = "%";
   r.inputs = inputs;
-  r.value = value * 100;
+  r.value = value * 100;  // the caller puts its best estimate here when the value is a range
   std::string terms;
   for (auto& t : lim.terms) terms += (terms.empty() ? "" : " + ") + t;
   r.formula = valueFormula + "; limit = " + (terms.empty() ? "?" : terms);
   bool complete = lim.missing.empty() && lim.covered >= 0.999;
-  if (complete && (value <= lim.limit + 1e-9 || value > lim.limitHigh + 1e-9)) {
+  const bool exact = high <= value + 1e-12;
+  if (complete && (high <= lim.limit + 1e-9 || value > lim.limitHigh + 1e-9)) {
     r.limit = lim.limit * 100;
-    r.verdict = value <= lim.limit + 1e-9 ? Verdict::Pass : Verdict::Fail;
-    r.reason = what + " " + pct(value) + (r.verdict == Verdict::Pass ? " is within " : " exceeds ") + "the limit " +
-               pct(lim.limit);
+    r.verdict = high <= lim.limit + 1e-9 ? Verdict::Pass : Verdict::Fail;
+    std::string shown = exact ? pct(value) : pct(value) + "–" + pct(high);
+    r.reason =
+        what + " " + shown + (r.verdict == Verdict::Pass ? " is within " : " exceeds ") + "the limit " + pct(lim.limit);
     if (r.verdict == Verdict::Fail && lim.limitHigh > lim.limit + 1e-9)
       r.reason += " and the " + pct(lim.limitHigh) + " it could reach with the bonuses below";
+  } else if (complete && !exact) {
+    // An estimate whose range reaches across the limit: the data decides.
+    r.limit = lim.limit * 100;
+    r.verdict = Verdict::Unknown;
+    r.reason = "cannot decide: " + what + " lies between " + pct(value) + " and " + pct(high) + " and the limit is " +
+               pct(lim.limit) +
+               (lim.limitHigh > lim.limit + 1e-9 ? " (" + pct(lim.limitHigh) + " with the bonuses below)" : "");
   } else if (complete) {
     // Between the limit without and with the bonuses whose data is missing: the data decides.
     r.limit = lim.limit * 100;
@@ -55,6 +69,13 @@ RuleResult ratioResult(const char* rule, const Titled& sec, double value, const 
 
 std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
                                        const std::vector<DistrictShare>& inBuilding) const {
+  auto out = checkSite({b}, site);
+  auto own = checkHeights(b, inBuilding);
+  out.insert(out.end(), own.begin(), own.end());
+  return out;
+}
+
+std::vector<RuleResult> RuleSet::checkSite(const std::vector<Building>& buildings, const Site& site) const {
   const RulesFile& f = file();
   std::vector<RuleResult> out;
   auto siteMissing = [&](const char* rule, const Titled& sec, const std::string& why) {
@@ -67,54 +88,104 @@ std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
     out.push_back(std::move(r));
   };
   Vars vars = siteVars(f, site);
-  if (!b.fireResistance.empty()) vars["building.fireResistance"] = Value::of(b.fireResistance);
+  // The coverage bonuses for fire resistance (法53条3項1号) are for the buildings on the site: the
+  // least fire-resistant decides; unknown when one is unknown and none is known to be neither.
+  std::string fire = siteFireResistance(buildings);
+  if (!fire.empty()) vars["building.fireResistance"] = Value::of(fire);
 
-  // Building area / floor area on the site: this building's share of the site.
-  std::string parcels;
+  // 法52条1項, 53条1項: the areas of every building on the site (敷地) together.
+  std::string parcels, ids;
   for (auto& p : site.parcels) parcels += (parcels.empty() ? "" : ", ") + (p.chiban.empty() ? p.id : p.chiban);
-  std::vector<std::pair<std::string, std::string>> common = {
-      {"site parcels (地番)", parcels}, {"site area", num(site.area) + " m²"}, {"building", b.id}};
+  for (auto& b : buildings) ids += (ids.empty() ? "" : ", ") + b.id;
+  std::vector<std::pair<std::string, std::string>> common = {{"site parcels (地番)", parcels},
+                                                             {"site area", num(site.area) + " m²"},
+                                                             {buildings.size() == 1 ? "building" : "buildings", ids}};
+  const bool one = buildings.size() == 1;
   if (site.parcels.empty()) {
     for (auto [rule, sec] :
          {std::pair<const char*, const Titled*>{"coverage", &f.coverage}, {"floor-area", &f.floorArea}})
-      siteMissing(rule, *sec, "the building stands on no parcel in the store (import parcels covering it)");
+      siteMissing(rule, *sec,
+                  std::string(one ? "the building stands" : "the buildings stand") +
+                      " on no parcel in the store (import parcels covering it)");
   } else {
     // 建ぺい率
-    double cov = b.buildingArea / site.area;
+    double area = 0;
+    std::string terms;
     auto inputs = common;
-    inputs.push_back({"building area (建築面積)", num(b.buildingArea) + " m² (" + b.footprintSource + ")"});
+    for (auto& b : buildings) {
+      area += b.buildingArea;
+      terms += (terms.empty() ? "" : " + ") + num(b.buildingArea);
+      inputs.push_back({one ? "building area (建築面積)" : "building area (建築面積) of " + b.id,
+                        num(b.buildingArea) + " m² (" + b.footprintSource + ")"});
+    }
+    double cov = area / site.area;
     auto lim = coverageLimit(f, site, vars);
     out.push_back(
-        ratioResult("coverage", f.coverage, cov, lim, "building coverage", inputs,
-                    "building area / site area = " + num(b.buildingArea) + " / " + num(site.area) + " = " + pct(cov)));
+        ratioResult("coverage", f.coverage, {cov, cov}, lim, "building coverage", inputs,
+                    one ? "building area / site area = " + num(area) + " / " + num(site.area) + " = " + pct(cov)
+                        : "Σ building areas / site area = (" + terms + ") / " + num(site.area) + " = " + num(area) +
+                              " / " + num(site.area) + " = " + pct(cov)));
     // 容積率
     inputs = common;
     const Titled& fsec = f.floorArea;
-    if (!given(b.floorArea)) {
-      siteMissing("floor-area", fsec, "total floor area (延べ面積) unknown: no uro:totalFloorArea, storeys or height");
+    std::vector<std::string> unknownFloorArea;
+    double floorArea = 0, low = 0, high = 0;
+    std::vector<std::string> estimated;
+    terms.clear();
+    for (auto& b : buildings) {
+      if (!given(b.floorArea)) {
+        unknownFloorArea.push_back(b.id);
+        continue;
+      }
+      auto range = floorAreaRange(f, b);
+      floorArea += b.floorArea, low += range.low, high += range.high;
+      terms += (terms.empty() ? "" : " + ") + num(b.floorArea);
+      std::string label = one ? "total floor area (延べ面積)" : "total floor area (延べ面積) of " + b.id;
+      inputs.push_back({label, num(b.floorArea) + " m² (" + b.floorAreaSource + ")"});
+      if (b.floorAreaEstimated) {
+        estimated.push_back(b.id);
+        inputs.push_back({"plausible range" + (one ? std::string() : " for " + b.id),
+                          num(range.low) + "–" + num(range.high) + " m² (" + range.how + ")"});
+      }
+    }
+    if (!unknownFloorArea.empty()) {
+      std::string which;
+      for (auto& id : unknownFloorArea) which += (which.empty() ? "" : ", ") + id;
+      siteMissing("floor-area", fsec,
+                  "total floor area (延べ面積) unknown" + (one ? std::string() : " for " + which) +
+                      ": no uro:totalFloorArea, storeys or height");
     } else {
-      inputs.push_back({"total floor area (延べ面積)", num(b.floorArea) + " m² (" + b.floorAreaSource + ")"});
       if (given(site.frontRoadWidth))
         inputs.push_back({"front road width (前面道路幅員)", num(site.frontRoadWidth) + " m, " + site.frontRoadSource});
       double upper = 0;
       auto flim = floorAreaLimit(f, site, upper);
-      double far = b.floorArea / site.area;
-      auto r =
-          ratioResult("floor-area", fsec, far, flim, "floor-area ratio", inputs,
-                      "total floor area / site area = " + num(b.floorArea) + " / " + num(site.area) + " = " + pct(far));
+      double far = floorArea / site.area;
+      std::pair<double, double> range{low / site.area, high / site.area};
+      auto r = ratioResult(
+          "floor-area", fsec, range, flim, "floor-area ratio", inputs,
+          one ? "total floor area / site area = " + num(floorArea) + " / " + num(site.area) + " = " + pct(far)
+              : "Σ total floor areas / site area = (" + terms + ") / " + num(site.area) + " = " + num(floorArea) +
+                    " / " + num(site.area) + " = " + pct(far));
+      r.value = far * 100;
       // The road rule only lowers the limit: above the designated rates it fails whatever the road.
       bool onlyRoadMissing =
           flim.covered >= 0.999 && std::all_of(flim.missing.begin(), flim.missing.end(),
                                                [](auto& m) { return m.rfind("front road width", 0) == 0; });
-      if (r.verdict == Verdict::Unknown && onlyRoadMissing && far > upper + 1e-9) {
+      if (r.verdict == Verdict::Unknown && onlyRoadMissing && range.first > upper + 1e-9) {
         r.verdict = Verdict::Fail;
         r.limit = upper * 100;
         r.reason = "floor-area ratio " + pct(far) + " exceeds the designated limit " + pct(upper) +
                    " (the front-road rule could only lower it)";
-      } else if (r.verdict == Verdict::Unknown && onlyRoadMissing) {
+      } else if (r.verdict == Verdict::Unknown && onlyRoadMissing && range.second <= upper + 1e-9) {
         r.reason += "; the designated limit " + pct(upper) + " is met, the front-road rule (法52条2項) may lower it";
       }
-      if (b.floorAreaEstimated) r.reason += "; the floor area is an estimate (" + b.floorAreaSource + ")";
+      if (!estimated.empty()) {
+        std::string which;
+        for (auto& id : estimated) which += (which.empty() ? "" : ", ") + id;
+        r.reason += "; the floor area is an estimate" + (one ? std::string() : " for " + which) +
+                    " (decided only where every value of the range " + pct(range.first) + "–" + pct(range.second) +
+                    " gives the same verdict; uro:totalFloorArea or a 延べ面積 field would decide)";
+      }
       r.reason +=
           "; floor area counted as given (exclusions of 法52条3項・6項 for basements, parking, corridors not applied)";
       out.push_back(std::move(r));
@@ -140,7 +211,12 @@ std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
       break;
     }
   }
+  return out;
+}
 
+std::vector<RuleResult> RuleSet::checkHeights(const Building& b, const std::vector<DistrictShare>& inBuilding) const {
+  const RulesFile& f = file();
+  std::vector<RuleResult> out;
   // Heights: the limits of the districts the building itself stands in.
   std::vector<std::pair<std::string, std::string>> hin = {{"building", b.id}};
   if (given(b.height)) hin.push_back({"height", num(b.height) + " m (" + b.heightSource + ")"});

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 #include "twin/fsutil.h"
@@ -100,24 +101,35 @@ Result<CheckRun> checkBuildings(Store& store, const RuleSet& rules, const CheckS
     CheckRun run;
     // Links computed on the way are written in batches of 1,000 buildings.
     store.begin();
-    auto one = [&](const Building& b) {
-      report.add(checkBuilding(store, rules, b));
-      if (run.buildings % 1000 == 999) {
+    uint64_t seen = 0;
+    // Each site once: the whole store in id order reports a site at its first building (its other
+    // buildings find it again and skip it, so memory stays flat); named buildings and the buildings
+    // on a parcel report each distinct site once.
+    std::set<std::string> reported;
+    auto one = [&](const Building& b, bool streaming) {
+      SiteCheck c = checkSite(store, rules, b);
+      const std::string& first = c.buildings.front().id;
+      bool fresh = streaming ? first == b.id : reported.insert(first).second;
+      if (fresh) {
+        report.add(c);
+        ++run.sites;
+        run.buildings += c.buildings.size();
+      }
+      if (++seen % 1000 == 0) {
         store.commit();
         store.begin();
       }
-      ++run.buildings;
-      if (onProgress && run.buildings % 100 == 0) onProgress(run.buildings);
+      if (onProgress && seen % 100 == 0) onProgress(seen);
     };
     if (!named.empty()) {
-      for (auto& b : named) one(b);
+      for (auto& b : named) one(b, false);
     } else if (!onParcels.empty()) {
       for (auto& p : onParcels)
         for (auto& b : store.buildingsIn(bounds(p.geom)))
-          if (intersectionArea(b.footprint, p.geom) > 0.5) one(b);
+          if (intersectionArea(b.footprint, p.geom) > 0.5) one(b, false);
     } else {
       store.forEachBuilding([&](Building&& b) {
-        if (!(cancel && cancel->load())) one(b);
+        if (!(cancel && cancel->load())) one(b, true);
       });
     }
     store.commit();

@@ -236,6 +236,39 @@ RateParts floorAreaLimit(const RulesFile& f, const Site& site, double& upper) {
   return r;
 }
 
+std::string siteFireResistance(const std::vector<Building>& buildings) {
+  auto rank = [](const std::string& v) { return v == "耐火" ? 3 : v == "準耐火" ? 2 : v == "その他" ? 1 : 0; };
+  int least = 4;
+  bool unknown = false;
+  for (auto& b : buildings) {
+    int r = rank(b.fireResistance);
+    if (r == 0)
+      unknown = true;
+    else
+      least = std::min(least, r);
+  }
+  if (least == 1) return "その他";  // known not to qualify, whatever the unknown ones are
+  if (unknown || least == 4) return {};
+  return least == 3 ? "耐火" : "準耐火";
+}
+
+FloorAreaRange floorAreaRange(const RulesFile& f, const Building& b) {
+  FloorAreaRange r{b.floorArea, b.floorArea, "as given"};
+  if (!b.floorAreaEstimated || !given(b.floorArea)) return r;
+  const double a = b.buildingArea;
+  if (b.storeysAbove > 0) {
+    r.low = a, r.high = a * b.storeysAbove;
+    r.how = "building area × 1 to × " + std::to_string(b.storeysAbove) + " storeys";
+  } else if (given(b.height) && f.minStoreyHeight > 0) {
+    int n = std::max(1, int(std::ceil(b.height / f.minStoreyHeight - 1e-9)));
+    r.low = a, r.high = a * n;
+    r.how = "building area × 1 to × " + std::to_string(n) + " storeys: height " + num(b.height) + " m / " +
+            num(f.minStoreyHeight) + " m, the lowest storey height";
+  }
+  r.low = std::min(r.low, b.floorArea), r.high = std::max(r.high, b.floorArea);
+  return r;
+}
+
 std::vector<Edge> boundaryEdges(const Site& site) {
   std::vector<Edge> edges;
   for (auto& [a, b] : outerEdges(site.geom)) {

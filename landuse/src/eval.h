@@ -42,6 +42,20 @@ RateParts coverageLimit(const RulesFile& f, const Site& site, const Vars& base);
 // limit without the road rule (an upper bound when the width is unknown).
 RateParts floorAreaLimit(const RulesFile& f, const Site& site, double& upper);
 
+// The fire resistance of the buildings on a site for the coverage bonuses: the least of them
+// (その他 < 準耐火 < 耐火); "" (unknown) when one is unknown and none is その他.
+std::string siteFireResistance(const std::vector<Building>& buildings);
+
+// The values a building's total floor area may take: the figure itself when it is given; for an
+// estimate from 建築面積 × storeys, building area × 1 to × storeys (no floor is larger than the
+// building's horizontal projection); from a height, building area × 1 to × ceil(height /
+// minStoreyHeight).
+struct FloorAreaRange {
+  double low = NAN, high = NAN;
+  std::string how;
+};
+FloorAreaRange floorAreaRange(const RulesFile& f, const Building& b);
+
 // The boundary edges of a site's outer rings, counter-clockwise, with the width of the road along
 // each (from the site's frontage; NaN where none).
 struct Edge {

@@ -28,15 +28,6 @@ bool parseReportFormat(const std::string& s, ReportFormat& f) {
   return true;
 }
 
-Verdict overall(const std::vector<RuleResult>& results) {
-  Verdict v = Verdict::Pass;
-  for (auto& r : results) {
-    if (r.verdict == Verdict::Fail) return Verdict::Fail;
-    if (r.verdict == Verdict::Unknown) v = Verdict::Unknown;
-  }
-  return v;
-}
-
 std::string htmlEscape(const std::string& s) {
   std::string o;
   for (char c : s) {
@@ -108,6 +99,34 @@ json toJson(const Site& s) {
           {"front_road_source", s.frontRoadSource}};
 }
 
+namespace {
+
+// A site with the buildings standing on it and each one's part of the totals.
+json siteWithBuildings(const Site& s, const std::vector<SiteShare>& shares) {
+  json j = toJson(s);
+  double area = 0, floor = 0;
+  bool floorKnown = true;
+  for (auto& b : shares) {
+    area += b.buildingArea;
+    if (given(b.floorArea))
+      floor += b.floorArea;
+    else
+      floorKnown = false;
+  }
+  json bs = json::array();
+  for (auto& b : shares)
+    bs.push_back({{"id", b.id},
+                  {"building_area", b.buildingArea},
+                  {"building_area_share", area > 0 ? json(b.buildingArea / area) : json(nullptr)},
+                  {"floor_area", numOrNull(b.floorArea)},
+                  {"floor_area_estimated", b.floorAreaEstimated},
+                  {"floor_area_share", floorKnown && floor > 0 ? json(b.floorArea / floor) : json(nullptr)}});
+  j["buildings"] = bs;
+  return j;
+}
+
+}  // namespace
+
 json toJson(const BuildingCheck& c) {
   const Building& b = c.building;
   json results = json::array();
@@ -124,9 +143,23 @@ json toJson(const BuildingCheck& c) {
             {"floor_area_source", b.floorAreaSource},
             {"usage", b.usage},
             {"fire_resistance", b.fireResistance}}},
-          {"site", toJson(c.site)},
+          {"site", siteWithBuildings(c.site, c.siteBuildings)},
           {"verdict", verdictName(overall(c.results))},
           {"results", results}};
+}
+
+json toJson(const SiteCheck& c) {
+  json site = siteWithBuildings(c.site, c.shares());
+  json results = json::array(), buildings = json::array();
+  for (auto& r : c.results) results.push_back(toJson(r));
+  for (size_t i = 0; i < c.buildings.size(); ++i) {
+    json own = json::array();
+    for (auto& r : c.buildingResults[i]) own.push_back(toJson(r));
+    BuildingCheck v = buildingView(c, i);
+    json b = toJson(v)["building"];
+    buildings.push_back({{"building", b}, {"verdict", verdictName(overall(c.buildingResults[i]))}, {"results", own}});
+  }
+  return {{"site", site}, {"verdict", verdictName(c.verdict())}, {"results", results}, {"buildings", buildings}};
 }
 
 namespace {
@@ -219,48 +252,66 @@ CheckReport::CheckReport(std::ostream& out, ReportFormat format, const std::stri
 
 CheckReport::~CheckReport() = default;
 
-void CheckReport::add(const BuildingCheck& c) {
-  Verdict v = overall(c.results);
+void CheckReport::add(const SiteCheck& c) {
+  Verdict v = c.verdict();
   counts_[verdictName(v)]++;
-  const Building& b = c.building;
+  buildings_ += c.buildings.size();
+  std::string ids, idList;
+  for (auto& b : c.buildings) {
+    ids += (ids.empty() ? "" : ";") + b.id;
+    idList += (idList.empty() ? "" : ", ") + b.id;
+  }
+  // Rows: the site's results (under every building's id), then each building's own.
+  std::vector<std::pair<std::string, const RuleResult*>> rows;
+  for (auto& r : c.results) rows.push_back({ids, &r});
+  for (size_t i = 0; i < c.buildings.size(); ++i)
+    for (auto& r : c.buildingResults[i]) rows.push_back({c.buildings[i].id, &r});
   switch (format_) {
     case ReportFormat::Csv:
-      for (auto& r : c.results)
-        out_ << csvField(b.id) << "," << csvField(parcelsText(c.site)) << "," << numText(c.site.area) << ","
-             << csvField(r.rule) << "," << csvField(r.title) << "," << verdictName(r.verdict) << "," << numText(r.value)
-             << "," << numText(r.limit) << "," << csvField(r.unit) << "," << csvField(r.formula) << ","
-             << csvField(r.reason) << "," << csvField(r.article) << "\n";
+      for (auto& [id, r] : rows)
+        out_ << csvField(id) << "," << csvField(parcelsText(c.site)) << "," << numText(c.site.area) << ","
+             << csvField(r->rule) << "," << csvField(r->title) << "," << verdictName(r->verdict) << ","
+             << numText(r->value) << "," << numText(r->limit) << "," << csvField(r->unit) << "," << csvField(r->formula)
+             << "," << csvField(r->reason) << "," << csvField(r->article) << "\n";
       break;
-    case ReportFormat::GeoJson: {
-      json props = toJson(c);
-      MultiPoly ll = b.footprint;
-      if (toLonLat_)
-        for (auto& poly : ll) {
-          auto conv = [&](Ring& r) {
-            std::vector<Vec3> pts;
-            for (auto& p : r) pts.push_back({p[0], p[1], 0});
-            toLonLat_->toLonLat(pts.data(), pts.size());
-            for (size_t i = 0; i < r.size(); ++i) r[i] = {pts[i][0], pts[i][1]};
-          };
-          conv(poly.outer);
-          for (auto& h : poly.holes) conv(h);
-        }
-      out_ << (n_ ? ",\n" : "") << "{\"type\":\"Feature\",\"id\":" << json(b.id).dump()
-           << ",\"geometry\":" << toGeoJson(ll, 8) << ",\"properties\":" << props.dump() << "}";
+    case ReportFormat::GeoJson:
+      // One feature per building (what a map colours), with its site's results and its own.
+      for (size_t i = 0; i < c.buildings.size(); ++i) {
+        const Building& b = c.buildings[i];
+        json props = toJson(buildingView(c, i));
+        MultiPoly ll = b.footprint;
+        if (toLonLat_)
+          for (auto& poly : ll) {
+            auto conv = [&](Ring& r) {
+              std::vector<Vec3> pts;
+              for (auto& p : r) pts.push_back({p[0], p[1], 0});
+              toLonLat_->toLonLat(pts.data(), pts.size());
+              for (size_t k = 0; k < r.size(); ++k) r[k] = {pts[k][0], pts[k][1]};
+            };
+            conv(poly.outer);
+            for (auto& h : poly.holes) conv(h);
+          }
+        out_ << (features_ ? ",\n" : "") << "{\"type\":\"Feature\",\"id\":" << json(b.id).dump()
+             << ",\"geometry\":" << toGeoJson(ll, 8) << ",\"properties\":" << props.dump() << "}";
+        ++features_;
+      }
       break;
-    }
     case ReportFormat::Json:
       out_ << (n_ ? ",\n" : "") << toJson(c).dump();
       break;
     case ReportFormat::Html: {
-      out_ << "<h2 class=\"" << verdictName(v) << "\">" << htmlEscape(b.id) << " — " << verdictName(v) << "</h2>\n"
+      out_ << "<h2 class=\"" << verdictName(v) << "\">" << htmlEscape(idList) << " — " << verdictName(v) << "</h2>\n"
            << "<p class=\"small\">Parcels (地番): " << htmlEscape(parcelsText(c.site)) << "; site area "
-           << numText(c.site.area) << " m²; building area " << numText(b.buildingArea) << " m²";
-      if (std::isfinite(b.height))
-        out_ << "; height " << numText(b.height) << " m (" << htmlEscape(b.heightSource) << ")";
-      if (std::isfinite(b.floorArea))
-        out_ << "; floor area " << numText(b.floorArea) << " m² (" << htmlEscape(b.floorAreaSource) << ")";
-      out_ << "</p>\n";
+           << numText(c.site.area) << " m²</p>\n<ul class=\"small\">\n";
+      for (auto& b : c.buildings) {
+        out_ << "<li>" << htmlEscape(b.id) << ": building area " << numText(b.buildingArea) << " m²";
+        if (std::isfinite(b.height))
+          out_ << "; height " << numText(b.height) << " m (" << htmlEscape(b.heightSource) << ")";
+        if (std::isfinite(b.floorArea))
+          out_ << "; floor area " << numText(b.floorArea) << " m² (" << htmlEscape(b.floorAreaSource) << ")";
+        out_ << "</li>\n";
+      }
+      out_ << "</ul>\n";
       if (!c.site.districts.empty()) {
         out_ << "<p class=\"small\">Districts: ";
         bool first = true;
@@ -271,33 +322,38 @@ void CheckReport::add(const BuildingCheck& c) {
         }
         out_ << "</p>\n";
       }
-      out_ << "<table><tr><th>rule</th><th>verdict</th><th>value</th><th>limit</th><th>formula</th><th>reason</th>"
-              "<th>article</th></tr>\n";
-      for (auto& r : c.results)
-        out_ << "<tr class=\"" << verdictName(r.verdict) << "\"><td>" << htmlEscape(r.title) << "</td><td>"
-             << verdictName(r.verdict) << "</td><td>" << numText(r.value) << " " << htmlEscape(r.unit) << "</td><td>"
-             << numText(r.limit) << " " << htmlEscape(r.unit) << "</td><td>" << htmlEscape(r.formula) << "</td><td>"
-             << htmlEscape(r.reason) << "</td><td>" << htmlEscape(r.article) << "</td></tr>\n";
+      out_ << "<table><tr><th>building</th><th>rule</th><th>verdict</th><th>value</th><th>limit</th><th>formula</th>"
+              "<th>reason</th><th>article</th></tr>\n";
+      for (auto& [id, r] : rows)
+        out_ << "<tr class=\"" << verdictName(r->verdict) << "\"><td>" << htmlEscape(id) << "</td><td>"
+             << htmlEscape(r->title) << "</td><td>" << verdictName(r->verdict) << "</td><td>" << numText(r->value)
+             << " " << htmlEscape(r->unit) << "</td><td>" << numText(r->limit) << " " << htmlEscape(r->unit)
+             << "</td><td>" << htmlEscape(r->formula) << "</td><td>" << htmlEscape(r->reason) << "</td><td>"
+             << htmlEscape(r->article) << "</td></tr>\n";
       out_ << "</table>\n";
       break;
     }
-    case ReportFormat::Table:
-      for (size_t i = 0; i < c.results.size(); ++i) {
-        auto& r = c.results[i];
-        std::string id = i == 0 ? b.id : "", parcels = i == 0 ? parcelsText(c.site) : "";
+    case ReportFormat::Table: {
+      std::string last;
+      for (size_t i = 0; i < rows.size(); ++i) {
+        auto& [ids_, r] = rows[i];
+        std::string id = ids_ == last ? "" : ids_, parcels = i == 0 ? parcelsText(c.site) : "";
+        last = ids_;
         if (id.size() > 38) id = id.substr(0, 35) + "...";
-        out_ << std::left << std::setw(40) << id << std::setw(22) << parcels << std::setw(20) << r.rule << std::setw(9)
-             << verdictName(r.verdict) << std::setw(10) << (numText(r.value) + r.unit.substr(0, 1)) << std::setw(10)
-             << numText(r.limit) << r.reason << "\n";
+        out_ << std::left << std::setw(40) << id << std::setw(22) << parcels << std::setw(20) << r->rule << std::setw(9)
+             << verdictName(r->verdict) << std::setw(10) << (numText(r->value) + r->unit.substr(0, 1)) << std::setw(10)
+             << numText(r->limit) << r->reason << "\n";
       }
       break;
+    }
   }
   ++n_;
 }
 
 void CheckReport::finish() {
-  std::string summary = std::to_string(n_) + " buildings: " + std::to_string(counts_["pass"]) + " pass, " +
-                        std::to_string(counts_["fail"]) + " fail, " + std::to_string(counts_["unknown"]) + " unknown";
+  std::string summary = std::to_string(n_) + " sites, " + std::to_string(buildings_) +
+                        " buildings: " + std::to_string(counts_["pass"]) + " pass, " + std::to_string(counts_["fail"]) +
+                        " fail, " + std::to_string(counts_["unknown"]) + " unknown";
   switch (format_) {
     case ReportFormat::GeoJson:
       out_ << "\n]}\n";

@@ -23,6 +23,15 @@ const char* verdictName(Verdict v) {
   }
 }
 
+Verdict overall(const std::vector<RuleResult>& results) {
+  Verdict v = Verdict::Pass;
+  for (auto& r : results) {
+    if (r.verdict == Verdict::Fail) return Verdict::Fail;
+    if (r.verdict == Verdict::Unknown) v = Verdict::Unknown;
+  }
+  return v;
+}
+
 struct RuleSet::Impl {
   RulesFile file;
 };

@@ -277,12 +277,13 @@ class FileReader {
 
   void read(const json& doc, RulesFile& f) {
     if (!object(doc, "rules",
-                {"name", "version", "floorHeight", "districts", "coverage", "floorArea", "height", "minimumSiteArea",
-                 "procedures"}))
+                {"name", "version", "floorHeight", "minStoreyHeight", "districts", "coverage", "floorArea", "height",
+                 "minimumSiteArea", "procedures"}))
       return;
     text(doc, "rules", "name", f.name, false);
     text(doc, "rules", "version", f.version, false);
     number(doc, "rules", "floorHeight", f.floorHeight, false, 1, 20, "metres per storey, 1 to 20");
+    number(doc, "rules", "minStoreyHeight", f.minStoreyHeight, false, 1, 20, "metres per storey, 1 to 20");
     if (const json* ds = field(doc, "rules", "districts", true)) {
       if (!ds->is_object()) {
         error("districts", "must map district kinds to codes");

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -151,16 +152,85 @@ std::vector<DistrictShare> districtsUnder(Store& store, const Building& b) {
   return out;
 }
 
-BuildingCheck checkBuilding(Store& store, const RuleSet& rules, const Building& b, const LinkOptions& o) {
-  BuildingCheck c;
-  c.building = b;
-  c.links = linkBuilding(store, b, o);
-  std::vector<Parcel> parcels;
-  for (auto& l : c.links)
-    if (auto p = store.parcel(l.parcelId)) parcels.push_back(std::move(*p));
-  c.site = siteOf(store, parcels, o);
-  c.results = rules.check(b, c.site, districtsUnder(store, b));
+std::vector<SiteShare> SiteCheck::shares() const {
+  std::vector<SiteShare> out;
+  for (auto& b : buildings) out.push_back({b.id, b.buildingArea, b.floorArea, b.floorAreaEstimated});
+  return out;
+}
+
+Verdict SiteCheck::verdict() const {
+  std::vector<RuleResult> all = results;
+  for (auto& r : buildingResults) all.insert(all.end(), r.begin(), r.end());
+  return overall(all);
+}
+
+size_t SiteCheck::indexOf(const std::string& id) const {
+  for (size_t i = 0; i < buildings.size(); ++i)
+    if (buildings[i].id == id) return i;
+  return buildings.size();
+}
+
+SiteCheck checkSite(Store& store, const RuleSet& rules, const Building& seed, const LinkOptions& o) {
+  // The connected parcels and buildings: a building brings the parcels it stands on (not slivers),
+  // a parcel every building standing on it.
+  auto kept = [&](const Building& b) {
+    std::vector<BuildingParcel> out;
+    for (auto& l : linkBuilding(store, b, o))
+      if (l.overlap >= o.siteMinOverlap && l.overlap >= o.siteMinShare * b.buildingArea) out.push_back(l);
+    return out;
+  };
+  std::map<std::string, Building> buildings;
+  std::map<std::string, std::vector<BuildingParcel>> links;
+  std::map<std::string, Parcel> parcels;
+  std::deque<Building> todo{seed};
+  while (!todo.empty()) {
+    Building b = std::move(todo.front());
+    todo.pop_front();
+    if (buildings.count(b.id)) continue;
+    auto ls = kept(b);
+    // A neighbour found through a parcel's box joins only if it stands on one of the site's parcels.
+    if (!buildings.empty() &&
+        std::none_of(ls.begin(), ls.end(), [&](const BuildingParcel& l) { return parcels.count(l.parcelId) > 0; }))
+      continue;
+    for (auto& l : ls) {
+      if (parcels.count(l.parcelId)) continue;
+      auto p = store.parcel(l.parcelId);
+      if (!p) continue;
+      for (auto& c : store.buildingsIn(bounds(p->geom)))
+        if (!buildings.count(c.id) && c.id != b.id) todo.push_back(std::move(c));
+      parcels.emplace(p->id, std::move(*p));
+    }
+    links[b.id] = std::move(ls);
+    buildings.emplace(b.id, std::move(b));
+  }
+  SiteCheck c;
+  std::vector<Parcel> ps;
+  for (auto& [id, p] : parcels) ps.push_back(std::move(p));
+  c.site = siteOf(store, ps, o);
+  for (auto& [id, b] : buildings) {
+    c.links.push_back(std::move(links[id]));
+    c.buildings.push_back(std::move(b));
+  }
+  c.results = rules.checkSite(c.buildings, c.site);
+  for (auto& b : c.buildings) c.buildingResults.push_back(rules.checkHeights(b, districtsUnder(store, b)));
   return c;
+}
+
+BuildingCheck buildingView(const SiteCheck& c, size_t i) {
+  BuildingCheck v;
+  if (i >= c.buildings.size()) return v;
+  v.building = c.buildings[i];
+  v.site = c.site;
+  v.links = c.links[i];
+  v.results = c.results;
+  v.results.insert(v.results.end(), c.buildingResults[i].begin(), c.buildingResults[i].end());
+  v.siteBuildings = c.shares();
+  return v;
+}
+
+BuildingCheck checkBuilding(Store& store, const RuleSet& rules, const Building& b, const LinkOptions& o) {
+  SiteCheck c = checkSite(store, rules, b, o);
+  return buildingView(c, c.indexOf(b.id));
 }
 
 }  // namespace twin::landuse

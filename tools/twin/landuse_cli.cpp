@@ -195,8 +195,9 @@ struct LandUseCommands::State {
         auto it = r->counts.find(k);
         return static_cast<unsigned long long>(it == r->counts.end() ? 0 : it->second);
       };
-      std::printf("twin check: %llu pass, %llu fail, %llu unknown -> %s\n", get("pass"), get("fail"), get("unknown"),
-                  out.c_str());
+      std::printf("twin check: %llu sites, %llu buildings: %llu pass, %llu fail, %llu unknown -> %s\n",
+                  static_cast<unsigned long long>(r->sites), static_cast<unsigned long long>(r->buildings), get("pass"),
+                  get("fail"), get("unknown"), out.c_str());
     }
     return diag.errorCount() ? 3 : 0;
   }

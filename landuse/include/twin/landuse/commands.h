@@ -57,13 +57,13 @@ struct CheckSelection {
   std::string parcel;
 };
 struct CheckRun {
-  uint64_t buildings = 0;
-  std::map<std::string, uint64_t> counts;  // by overall verdict: pass, fail, unknown
+  uint64_t sites = 0, buildings = 0;       // reported
+  std::map<std::string, uint64_t> counts;  // sites by verdict: pass, fail, unknown
 };
-// Checks the selected buildings and writes the report to `out` building by building (memory does
-// not grow with their number). Links computed on the way are committed 1,000 buildings at a time.
-// `onProgress(n)` is called every 100 buildings. Errors: no-such-building, parcel-not-found,
-// store-empty, store-error.
+// Checks the sites of the selected buildings (each site once, with every building on it, see
+// SiteCheck) and writes the report to `out` site by site (memory does not grow with their
+// number). Links computed on the way are committed 1,000 buildings at a time. `onProgress(n)` is
+// called every 100 buildings. Errors: no-such-building, parcel-not-found, store-empty, store-error.
 Result<CheckRun> checkBuildings(Store& store, const RuleSet& rules, const CheckSelection& which, ReportFormat format,
                                 std::ostream& out, const std::atomic<bool>* cancel = nullptr,
                                 const std::function<void(uint64_t)>& onProgress = {});

@@ -10,8 +10,11 @@
 namespace twin::landuse {
 
 nlohmann::json toJson(const RuleResult& r);
-// {"building", "site", "verdict", "results"}
+// {"building", "site" (with "buildings": each building of the site and its part of the totals),
+//  "verdict", "results" (the site's, then the building's own)}
 nlohmann::json toJson(const BuildingCheck& c);
+// {"site" (with "buildings"), "verdict", "results" (the site's), "buildings": [{"building", "verdict", "results"}]}
+nlohmann::json toJson(const SiteCheck& c);
 // {"parcels", "area", "districts", "front_road_width", "front_road_source"}
 nlohmann::json toJson(const Site& s);
 // Districts with their share and limits.

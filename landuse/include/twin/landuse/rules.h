@@ -33,6 +33,9 @@ struct RuleResult {
   std::string reason;  // why this verdict; for unknown: what is missing
 };
 
+// The overall verdict of a set of results: fail if any fails, else unknown if any is unknown.
+Verdict overall(const std::vector<RuleResult>& results);
+
 // A district over (part of) a site: share = overlap / site area.
 struct DistrictShare {
   District district;
@@ -122,10 +125,16 @@ class RuleSet {
   // True when the file knows this district kind and code (unknown codes are reported on import).
   bool knowsDistrict(const std::string& kind, const std::string& code) const;
 
-  // Checks a building on its site. `inBuilding` are the districts the building's own footprint
-  // overlaps (height limits apply where the building stands).
+  // Checks a building alone on its site (checkSite of it alone, then checkHeights). `inBuilding`
+  // are the districts the building's own footprint overlaps (height limits apply where it stands).
   std::vector<RuleResult> check(const Building& b, const Site& site,
                                 const std::vector<DistrictShare>& inBuilding) const;
+  // What the law counts per site (敷地): 建ぺい率 (法53条1項), 容積率 (法52条1項) and the minimum site
+  // area (法53条の2) over every building on it — areas summed, floor-area estimates as ranges that
+  // decide only where the whole range agrees.
+  std::vector<RuleResult> checkSite(const std::vector<Building>& buildings, const Site& site) const;
+  // What is checked per building: absolute and 高度地区 heights where the building stands.
+  std::vector<RuleResult> checkHeights(const Building& b, const std::vector<DistrictShare>& inBuilding) const;
   // The buildable envelope, drawn up to `cap` metres where no height limit applies.
   static constexpr double kDefaultEnvelopeCap = 60;
   EnvelopeResult envelope(const Site& site, double cap = kDefaultEnvelopeCap) const;

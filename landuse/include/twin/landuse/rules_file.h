@@ -114,6 +114,9 @@ struct ProcedureRule {
 struct RulesFile {
   std::string name, version;
   double floorHeight = 3;  // m per storey for floor areas estimated from heights
+  // The lowest plausible storey height (m): an estimate from a height may hold up to
+  // ceil(height / this) storeys, and is decided only where that whole range agrees.
+  double minStoreyHeight = 2.5;
   std::map<std::string, std::map<std::string, DistrictRule>> districts;  // kind -> code -> rule
   CoverageRules coverage;
   FloorAreaRules floorArea;
