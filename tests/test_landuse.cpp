@@ -7,11 +7,13 @@
 // ../shared/samples/plateau-urf and the cadastral sample from ../shared/samples/moj-cadastral.
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "test_support.h"
@@ -1388,4 +1390,228 @@ TEST_CASE("An estimated floor area decides a verdict only where its whole plausi
   tiny.area = tiny.parcels[0].area = 90;
   tiny.frontRoadWidth = 8;
   CHECK(far(tiny, b).verdict == Verdict::Fail);
+}
+
+namespace {
+
+// A site of one parcel with the outline `ring` (counter-clockwise), in one use district, with roads
+// along the edges listed (edge i runs from ring[i] to ring[i + 1]).
+Site polySite(const Ring& ring, const std::string& useCode, double coverage, double floorArea,
+              const std::vector<std::pair<size_t, double>>& roads) {
+  Site s;
+  Parcel p;
+  p.id = "P";
+  p.chiban = "1-1";
+  p.geom = {Poly{ring, {}}};
+  p.area = area(p.geom);
+  s.parcels = {p};
+  s.geom = p.geom;
+  s.area = p.area;
+  District u;
+  u.id = "U";
+  u.kind = "UseDistrict";
+  u.code = useCode;
+  u.coverageRate = coverage;
+  u.floorAreaRate = floorArea;
+  s.districts.push_back({u, s.area, 1.0});
+  for (auto [i, w] : roads) {
+    Site::Frontage f{ring[i], ring[(i + 1) % ring.size()]};
+    f.width = w;
+    f.roadId = "road" + std::to_string(i);
+    s.frontage.push_back(f);
+    if (!given(s.frontRoadWidth) || w > s.frontRoadWidth) s.frontRoadWidth = w;
+  }
+  s.kindsNearby = {"UseDistrict"};
+  return s;
+}
+
+// The envelope's top at p: the height of the top face over it (NaN outside).
+double envelopeTop(const EnvelopeResult& e, const P2& p) {
+  double best = NAN;
+  for (size_t t = 0; t < e.triangleRule.size(); ++t) {
+    if (e.triangleRule[t] == "wall") continue;
+    const auto &a = e.vertices[e.triangles[3 * t]], &b = e.vertices[e.triangles[3 * t + 1]],
+               &c = e.vertices[e.triangles[3 * t + 2]];
+    double d = (b[1] - c[1]) * (a[0] - c[0]) + (c[0] - b[0]) * (a[1] - c[1]);
+    if (std::abs(d) < 1e-12) continue;
+    double l1 = ((b[1] - c[1]) * (p[0] - c[0]) + (c[0] - b[0]) * (p[1] - c[1])) / d;
+    double l2 = ((c[1] - a[1]) * (p[0] - c[0]) + (a[0] - c[0]) * (p[1] - c[1])) / d;
+    double l3 = 1 - l1 - l2;
+    if (l1 < -1e-9 || l2 < -1e-9 || l3 < -1e-9) continue;
+    double z = l1 * a[2] + l2 * b[2] + l3 * c[2];
+    if (!std::isfinite(best) || z > best) best = z;
+  }
+  return best;
+}
+
+// Distance from p into the site across the edge a -> b (counter-clockwise ring: interior on the left).
+double depthFrom(const P2& a, const P2& b, const P2& p) {
+  double dx = b[0] - a[0], dy = b[1] - a[1], len = std::hypot(dx, dy);
+  return (-dy * (p[0] - a[0]) + dx * (p[1] - a[1])) / len;
+}
+
+// Compares the envelope with `expected(p)` (the law written out again, independently) at a grid of
+// points inside the site, skipping points within 5 cm of a step; returns how many were compared.
+template <class F>
+int compareEnvelope(const EnvelopeResult& e, const Site& site, F expected, double tolerance = 0.01) {
+  Box2 bb = bounds(site.geom);
+  int compared = 0;
+  for (double x = bb.minx + 0.37; x < bb.maxx; x += 0.73)
+    for (double y = bb.miny + 0.29; y < bb.maxy; y += 0.71) {
+      P2 p{x, y};
+      if (!contains(site.geom, p)) continue;
+      bool nearStep = false;
+      double want = expected(p, nearStep);
+      if (nearStep) continue;
+      double got = envelopeTop(e, p);
+      INFO("at (" << x << ", " << y << "): envelope " << got << " m, law " << want << " m");
+      CHECK(got == Approx(want).margin(tolerance));
+      ++compared;
+    }
+  return compared;
+}
+
+}  // namespace
+
+TEST_CASE("The envelope point by point against the slant planes of 法56条: four site shapes", "[landuse]") {
+  RuleSet rs = rules();
+  auto near = [](double a, double b) { return std::abs(a - b) < 0.05; };
+
+  SECTION("rectangle, one road: 道路斜線 from the far side, 隣地斜線, 北側斜線 (第一種中高層住居専用地域)") {
+    // 20 m (east-west) × 30 m site, a 6 m road along the south edge; 60 % / 200 %. The floor-area
+    // rate limit after 法52条2項 is min(200 %, 6 × 0.4 = 240 %) = 200 %: 別表第3 gives 20 m of
+    // application distance from the far side of the road, so the plane reaches 20 - 6 = 14 m into
+    // the site. At depth d: 道路斜線 1.25 × (d + 6) (法56条1項1号); 隣地斜線 20 + 1.25 × (distance to
+    // the east, west or north boundary) (1項2号); 北側斜線 10 + 1.25 × (distance due north to the
+    // north boundary) (1項3号); the 60 m cap elsewhere. E.g. at (10, 5): road 1.25 × 11 = 13.75 m.
+    Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "3", 0.6, 2.0, {{0, 6.0}});
+    auto e = rs.envelope(s, 60);
+    int n = compareEnvelope(e, s, [&](const P2& p, bool& step) {
+      double d = p[1];
+      double h = 60;
+      step = near(d, 14);
+      if (d <= 14) h = std::min(h, 1.25 * (d + 6));
+      for (double a : {20 - p[0], p[0], 30 - p[1]}) h = std::min(h, 20 + 1.25 * a);
+      h = std::min(h, 10 + 1.25 * (30 - p[1]));
+      return h;
+    });
+    CHECK(n > 900);
+    CHECK(envelopeTop(e, {10, 5}) == Approx(13.75).margin(0.01));
+    // Beyond the application distance the road plane stops: at depth 20 the north slant
+    // 10 + 1.25 × 10 = 22.5 m limits it, not the road's 1.25 × 26 = 32.5 m.
+    CHECK(envelopeTop(e, {10, 20}) == Approx(22.5).margin(0.01));
+    // Faces are tagged with the rule that made them.
+    std::set<std::string> rulesSeen(e.triangleRule.begin(), e.triangleRule.end());
+    CHECK(rulesSeen.count("road-slant"));
+    CHECK(rulesSeen.count("north-slant"));
+    CHECK(e.volume > 0);
+    // Set back 2 m from the road (法56条2項): the far side counts 2 m farther, nothing stands in
+    // the 2 m strip, and the application distance shrinks to 20 - 6 - 2 = 12 m.
+    EnvelopeOptions o;
+    o.roadSetback = 2;
+    auto back = rs.envelope(s, o);
+    CHECK(envelopeTop(back, {10, 1}) == Approx(0).margin(1e-6));
+    CHECK(envelopeTop(back, {10, 5}) == Approx(1.25 * (5 + 6 + 2)).margin(0.01));  // 16.25 m
+    // Beyond the shorter reach (depth 13 > 12) the road plane stops: the north slant decides,
+    // 10 + 1.25 × 17 = 31.25 m.
+    CHECK(envelopeTop(back, {10, 13}) == Approx(31.25).margin(0.01));
+  }
+
+  SECTION("corner lot: two roads, 令132条 (近隣商業地域)") {
+    // 25 × 25 m, a 6 m road south and a 4 m road east; 80 % / 300 % (6 × 0.6 = 360 %: 300 % applies,
+    // 別表第3 20 m). Slope 1.5. Near the widest road (within 2 × 6 = 12 m of it) and more than 10 m
+    // from the 4 m road's centre line (8 m into the site), the 4 m road counts as 6 m (令132条1項);
+    // elsewhere it is 4 m. 隣地斜線 31 + 2.5 × distance.
+    Site s = polySite({{0, 0}, {25, 0}, {25, 25}, {0, 25}}, "9", 0.8, 3.0, {{0, 6.0}, {1, 4.0}});
+    auto e = rs.envelope(s, 60);
+    int n = compareEnvelope(e, s, [&](const P2& p, bool& step) {
+      double dS = p[1], dE = 25 - p[0];
+      double h = 60;
+      step = near(dS, 14) || near(dS, 12) || near(dE, 8) || near(dE, 14) || near(dE, 16);
+      if (dS + 6 <= 20) h = std::min(h, 1.5 * (dS + 6));
+      bool deemed = dS <= 12 || dE > 8;
+      double wE = deemed ? 6 : 4;
+      if (dE + wE <= 20) h = std::min(h, 1.5 * (dE + wE));
+      for (double a : {p[0], 25 - p[1]}) h = std::min(h, 31 + 2.5 * a);
+      return h;
+    });
+    CHECK(n > 700);
+    // At (24, 20): 1 m from the east road, 20 m from the south one, within 8 m of the 4 m road's
+    // centre line and beyond 12 m of the 6 m road: its own 4 m: 1.5 × (1 + 4) = 7.5 m.
+    CHECK(envelopeTop(e, {24, 20}) == Approx(7.5).margin(0.01));
+    // At (24, 5): near the widest road, the east road counts as 6 m: 1.5 × (1 + 6) = 10.5 m.
+    CHECK(envelopeTop(e, {24, 5}) == Approx(10.5).margin(0.01));
+  }
+
+  SECTION("a 12 m road: 1.5 beyond 1.25 W from its far side (法56条3項, 第一種住居地域)") {
+    // 20 × 40 m, a 12 m road south; 60 % / 400 % (12 m is not under 12: 400 % applies: 30 m; 別表第3
+    // for 住居系 over 300 % up to 400 %). The plane reaches 30 - 12 = 18 m in. Within 1.25 × 12 = 15 m
+    // of the far side (depth 3 m) the slope is 1.25, beyond it 1.5: at depth 2, 1.25 × 14 = 17.5 m;
+    // at depth 10, 1.5 × 22 = 33 m. 隣地斜線 20 + 1.25 d.
+    Site s = polySite({{0, 0}, {20, 0}, {20, 40}, {0, 40}}, "5", 0.6, 4.0, {{0, 12.0}});
+    auto e = rs.envelope(s, 60);
+    int n = compareEnvelope(e, s, [&](const P2& p, bool& step) {
+      double d = p[1];
+      double h = 60;
+      step = near(d, 3) || near(d, 18);
+      if (d <= 18) h = std::min(h, (d < 3 ? 1.25 : 1.5) * (d + 12));
+      for (double a : {20 - p[0], p[0], 40 - p[1]}) h = std::min(h, 20 + 1.25 * a);
+      return h;
+    });
+    CHECK(n > 1300);
+    CHECK(envelopeTop(e, {10, 2}) == Approx(17.5).margin(0.01));
+    CHECK(envelopeTop(e, {10, 10}) == Approx(std::min(33.0, 20 + 1.25 * 10)).margin(0.01));  // 隣地 32.5 m
+  }
+
+  SECTION("an L-shaped site: the distance to the nearest boundary round its inner corner (準工業地域)") {
+    // 隣地斜線 31 m + 2.5 × the distance to the nearest boundary with a neighbour: in front of an
+    // edge its depth, round the inner corner (10, 10) the distance to that corner. No road here
+    // (all six edges are neighbours'), so the 隣地斜線 alone shapes it. The envelope follows the
+    // corner with tangent planes: never above the law, at most 2 % of the distance below it.
+    Ring ring = {{0, 0}, {20, 0}, {20, 10}, {10, 10}, {10, 20}, {0, 20}};
+    Site s = polySite(ring, "11", 0.6, 2.0, {});
+    auto e = rs.envelope(s, 90);
+    auto segDist = [](const P2& a, const P2& b, const P2& p) {
+      double dx = b[0] - a[0], dy = b[1] - a[1];
+      double t = std::clamp(((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / (dx * dx + dy * dy), 0.0, 1.0);
+      return std::hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy);
+    };
+    Box2 bb = bounds(s.geom);
+    int compared = 0;
+    for (double x = bb.minx + 0.37; x < bb.maxx; x += 0.73)
+      for (double y = bb.miny + 0.29; y < bb.maxy; y += 0.71) {
+        P2 p{x, y};
+        if (!contains(s.geom, p)) continue;
+        double dist = INFINITY;
+        for (size_t i = 0; i < ring.size(); ++i)
+          dist = std::min(dist, segDist(ring[i], ring[(i + 1) % ring.size()], p));
+        double law = std::min(90.0, 31 + 2.5 * dist);
+        double got = envelopeTop(e, p);
+        INFO("at (" << x << ", " << y << "): envelope " << got << " m, law " << law << " m, distance " << dist);
+        CHECK(got <= law + 0.01);
+        CHECK(got >= law - 2.5 * 0.02 * dist - 0.01);
+        ++compared;
+      }
+    CHECK(compared > 500);
+    // By the inner corner: 2 m from it diagonally, (8.59, 8.59), 31 + 2.5 × 2 = 36 m (within 2 %).
+    CHECK(envelopeTop(e, {10 - std::sqrt(2.0), 10 - std::sqrt(2.0)}) == Approx(36).margin(0.1));
+  }
+
+  SECTION("an irregular site: a road along a slanted edge (商業地域), 隣地斜線 on the others") {
+    // A trapezoid with its road edge at an angle; 80 % / 600 %, an 8 m road: 600 % → min(600 %,
+    // 8 × 0.6 = 480 %) = 480 %: 別表第3 (商業) over 400 % up to 600 %: 25 m; slope 1.5; reaches
+    // 25 - 8 = 17 m in. 隣地斜線 31 + 2.5 × distance to each other edge.
+    Ring ring = {{0, 0}, {30, 10}, {26, 36}, {-4, 30}};
+    Site s = polySite(ring, "10", 0.8, 6.0, {{0, 8.0}});
+    auto e = rs.envelope(s, 60);
+    int n = compareEnvelope(e, s, [&](const P2& p, bool& step) {
+      double d = depthFrom(ring[0], ring[1], p);
+      double h = 60;
+      step = near(d, 17);
+      if (d <= 17) h = std::min(h, 1.5 * (d + 8));
+      for (size_t i = 1; i < 4; ++i) h = std::min(h, 31 + 2.5 * depthFrom(ring[i], ring[(i + 1) % 4], p));
+      return h;
+    });
+    CHECK(n > 1000);
+  }
 }

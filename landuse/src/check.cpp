@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "eval.h"
+#include "slant.h"
 
 namespace twin::landuse {
 
@@ -328,6 +329,72 @@ std::vector<RuleResult> RuleSet::checkHeights(const Building& b, const std::vect
     }
   }
   return out;
+}
+
+RuleResult RuleSet::checkSlantPlanes(const Building& b, const Site& site) const {
+  const RulesFile& f = file();
+  RuleResult r;
+  r.rule = "slant-planes";
+  r.title = "斜線制限 slant planes (道路斜線・隣地斜線・北側斜線)";
+  r.article = "建築基準法第56条第1項";
+  r.unit = "m";
+  r.inputs = {{"building", b.id}};
+  if (given(b.height)) r.inputs.push_back({"height", num(b.height) + " m (" + b.heightSource + ")"});
+  SlantPlanes sp = slantPlanes(f, site, {});
+  if (sp.planes.empty() && sp.missing.empty()) {
+    r.verdict = Verdict::Pass;
+    r.reason = "no slant plane applies to the site";
+    return r;
+  }
+  if (!given(b.height) || b.heightSource.rfind("estimated", 0) == 0) {
+    r.verdict = Verdict::Unknown;
+    r.reason = "cannot decide: the building's height is " +
+               (given(b.height) ? "an estimate (" + b.heightSource + ")" : std::string("unknown"));
+    return r;
+  }
+  // The building as its LOD1 box: its height over every point of the footprint (the vertices and a
+  // 1 m grid inside), against the lowest plane over each point.
+  std::vector<P2> samples;
+  for (auto& poly : b.footprint) {
+    for (auto& p : poly.outer) samples.push_back(p);
+    for (auto& h : poly.holes)
+      for (auto& p : h) samples.push_back(p);
+  }
+  Box2 bb = bounds(b.footprint);
+  for (double x = std::floor(bb.minx) + 0.5; x < bb.maxx; x += 1)
+    for (double y = std::floor(bb.miny) + 0.5; y < bb.maxy; y += 1)
+      if (contains(b.footprint, {x, y})) samples.push_back({x, y});
+  double worst = -INFINITY, limitThere = NAN;
+  const HeightPlane* by = nullptr;
+  P2 where{NAN, NAN};
+  for (auto& p : samples) {
+    for (auto& pl : sp.planes) {
+      if (!pl.covers(p)) continue;
+      double excess = b.height - pl.at(p);
+      if (excess > worst) worst = excess, limitThere = pl.at(p), by = &pl, where = p;
+    }
+  }
+  if (!by) {
+    r.verdict = sp.missing.empty() ? Verdict::Pass : Verdict::Unknown;
+    r.reason = sp.missing.empty() ? "no slant plane reaches the building" : "cannot decide: " + sp.missing.front();
+    return r;
+  }
+  r.value = b.height;
+  r.limit = limitThere;
+  r.formula = "height " + num(b.height) + " m against the lowest plane over the footprint: " + num(limitThere) +
+              " m at (" + num(where[0], 1) + ", " + num(where[1], 1) + ") from " + by->what;
+  if (worst <= 0.01) {
+    r.verdict = sp.missing.empty() ? Verdict::Pass : Verdict::Unknown;
+    r.reason = "the building's box stays under every slant plane";
+    if (!sp.missing.empty()) r.reason = "cannot decide: " + sp.missing.front() + "; " + r.reason + " that was drawn";
+  } else {
+    // A box above a plane is not a breach yet: the roof may slope away from the boundary, the
+    // building may meet the sky-factor alternative (法56条7項 天空率) or predate the rule (既存不適格).
+    r.verdict = Verdict::Unknown;
+    r.reason = "cannot decide: the building's LOD1 box reaches " + num(worst) + " m above the " + by->what +
+               "; its roof shape, the 天空率 alternative (法56条7項) or 既存不適格 may allow it";
+  }
+  return r;
 }
 
 }  // namespace twin::landuse

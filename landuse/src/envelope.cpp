@@ -1,17 +1,25 @@
 // The buildable envelope of a site: maximum building and floor areas, the lowest absolute height
-// limit, and the planes that bound what may be built (height limit or cap, 道路斜線, 北側斜線),
-// drawn as a solid by envelope_mesh.cpp.
+// limit, and the planes that bound what may be built (height limit or cap, and 法56条's slant
+// planes from slant.cpp), drawn as a solid by envelope_mesh.cpp with each face's rule.
 #include <algorithm>
 #include <cmath>
 
 #include "envelope_mesh.h"
 #include "eval.h"
+#include "slant.h"
 
 namespace twin::landuse {
 
 using namespace eval;
 
 EnvelopeResult RuleSet::envelope(const Site& site, double cap) const {
+  EnvelopeOptions o;
+  o.cap = cap;
+  return envelope(site, o);
+}
+
+EnvelopeResult RuleSet::envelope(const Site& site, const EnvelopeOptions& o) const {
+  const double cap = o.cap;
   const RulesFile& f = file();
   EnvelopeResult e;
   e.siteArea = site.area;
@@ -52,13 +60,10 @@ EnvelopeResult RuleSet::envelope(const Site& site, double cap) const {
   // Height limits over the site.
   double maxH = INFINITY;
   std::string hfrom;
-  const District* mainUse = nullptr;
-  double mainShare = 0;
   for (auto& ds : site.districts) {
     const District& d = ds.district;
     const DistrictRule* de = f.district(d.kind, d.code);
     if (d.kind == "UseDistrict") {
-      if (ds.share > mainShare) mainShare = ds.share, mainUse = &d;
       double h = given(d.heightLimit) ? d.heightLimit : kNone;
       if (!given(h) && de && de->absoluteHeight) {
         h = f.height.absoluteLow;
@@ -92,69 +97,28 @@ EnvelopeResult RuleSet::envelope(const Site& site, double cap) const {
   double top = std::isfinite(maxH) ? maxH : cap;
   e.capped = !std::isfinite(maxH);
   std::vector<HeightPlane> cons;
-  cons.push_back({0, 0, top, {}, std::isfinite(maxH) ? "height limit" : "cap"});
-  const DistrictRule* mainEntry = mainUse ? f.district(mainUse->kind, mainUse->code) : nullptr;
-  const std::vector<Edge> edges = boundaryEdges(site);
-  if (mainEntry && mainEntry->roadSlant) {
-    const DistrictRule::RoadSlant& rs = *mainEntry->roadSlant;
-    double slope = rs.slope;
-    double dist = 20;
-    if (mainUse && given(mainUse->floorAreaRate))
-      for (auto& [upTo, metres] : rs.distances) {
-        if (!upTo || mainUse->floorAreaRate <= *upTo + 1e-9) {
-          dist = metres;
-          break;
-        }
-      }
-    int n = 0;
-    for (auto& ed : edges) {
-      if (!given(ed.roadWidth)) continue;
-      double dx = ed.b[0] - ed.a[0], dy = ed.b[1] - ed.a[1], len = std::hypot(dx, dy);
-      if (len < 0.5) continue;
-      // Inward unit normal (interior on the left of a counter-clockwise edge).
-      double nx = -dy / len, ny = dx / len;
-      // depth(p) = n·(p - a): distance into the site from the road boundary.
-      double w = ed.roadWidth;
-      HeightPlane c;
-      c.a = slope * nx, c.b = slope * ny, c.c = slope * (w - nx * ed.a[0] - ny * ed.a[1]);
-      c.region.push_back({nx, ny, dist + nx * ed.a[0] + ny * ed.a[1]});  // depth <= application distance
-      c.what = "road slant (道路斜線) " + num(slope) + " from the far side of a " + num(w) + " m road";
-      cons.push_back(c);
-      ++n;
-    }
-    if (n)
-      e.notes.push_back("road slant planes (法56条1項1号): slope " + num(slope) + ", applied within " + num(dist) +
-                        " m of the road (別表第3); setback relaxation (第2項) not applied");
-    else
-      e.notes.push_back("no road with a width along the site: road slant planes not drawn");
+  {
+    HeightPlane limit;
+    limit.c = top;
+    limit.what = std::isfinite(maxH) ? "height limit" : "cap";
+    limit.rule = std::isfinite(maxH) ? "height-limit" : "cap";
+    cons.push_back(std::move(limit));
   }
-  if (mainEntry && mainEntry->northSlant) {
-    double rise = mainEntry->northSlant->rise, slope = mainEntry->northSlant->slope;
-    int n = 0;
-    for (auto& ed : edges) {
-      double dx = ed.b[0] - ed.a[0], dy = ed.b[1] - ed.a[1];
-      // Outward normal (dy, -dx) pointing north: the edge faces the northern neighbour.
-      if (!(-dx > 1e-6) || std::abs(dx) < 0.05) continue;
-      double m = dy / dx;                                       // y on the edge: a.y + (x - a.x) m
-      double extra = given(ed.roadWidth) ? ed.roadWidth : 0.0;  // across a road: from its far side
-      HeightPlane c;
-      // z = rise + slope (a.y + (x - a.x) m - y + extra)
-      c.a = slope * m, c.b = -slope, c.c = rise + slope * (ed.a[1] - ed.a[0] * m + extra);
-      double x0 = std::min(ed.a[0], ed.b[0]), x1 = std::max(ed.a[0], ed.b[0]);
-      c.region.push_back({-1, 0, -x0});
-      c.region.push_back({1, 0, x1});
-      c.what = "north slant (北側斜線) " + num(rise) + " m + " + num(slope) + " × distance";
-      cons.push_back(c);
-      ++n;
-    }
-    if (n)
-      e.notes.push_back("north-side slant planes (法56条1項3号): " + num(rise) + " m + " + num(slope) +
-                        " × distance to the northern boundary, grid north of the store CRS taken as true north");
-  }
+  SlantOptions so;
+  so.roadSetback = o.roadSetback;
+  so.adjacentSetback = o.adjacentSetback;
+  SlantPlanes slants = slantPlanes(f, site, so);
+  for (auto& p : slants.planes) cons.push_back(std::move(p));
+  e.notes.insert(e.notes.end(), slants.notes.begin(), slants.notes.end());
+  e.notModelled = slants.missing;
+  e.notModelled.insert(e.notModelled.end(), slants.relaxationsNotApplied.begin(), slants.relaxationsNotApplied.end());
   EnvelopeMesh mesh = lowerEnvelope(site.geom, cons);
   e.vertices = std::move(mesh.vertices);
   e.triangles = std::move(mesh.triangles);
   e.meshTop = mesh.top;
+  e.volume = mesh.volume;
+  for (int plane : mesh.trianglePlane)
+    e.triangleRule.push_back(plane < 0 ? std::string("wall") : cons[size_t(plane)].rule);
   if (e.capped) e.notes.push_back("no absolute height limit: the envelope is drawn up to " + num(cap) + " m (--cap)");
   return e;
 }

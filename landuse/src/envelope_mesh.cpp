@@ -139,6 +139,7 @@ EnvelopeMesh lowerEnvelope(const MultiPoly& site, const std::vector<HeightPlane>
     if (p1 - p0 < 1e-6 && q1 - q0 < 1e-6) return;
     uint32_t a = vertex(p, p0), b = vertex(q, q0), c = vertex(q, q1), d = vertex(p, p1);
     m.triangles.insert(m.triangles.end(), {a, b, c, a, c, d});
+    m.trianglePlane.insert(m.trianglePlane.end(), {-1, -1});
   };
   for (auto& pc : pieces) {
     const HeightPlane& a = planes[size_t(pc.active)];
@@ -149,6 +150,11 @@ EnvelopeMesh lowerEnvelope(const MultiPoly& site, const std::vector<HeightPlane>
     for (size_t i = 1; i + 1 < n; ++i) {
       m.triangles.insert(m.triangles.end(), {topIdx[0], topIdx[i], topIdx[i + 1]});
       m.triangles.insert(m.triangles.end(), {botIdx[0], botIdx[i + 1], botIdx[i]});
+      m.trianglePlane.insert(m.trianglePlane.end(), {pc.active, -1});
+      // The prism under this top triangle (its top is planar: the mean height times the area).
+      const auto &p0 = m.vertices[topIdx[0]], &p1 = m.vertices[topIdx[i]], &p2 = m.vertices[topIdx[i + 1]];
+      double area = std::abs((p1[0] - p0[0]) * (p2[1] - p0[1]) - (p2[0] - p0[0]) * (p1[1] - p0[1])) / 2;
+      m.volume += area * (p0[2] + p1[2] + p2[2]) / 3;
     }
     for (size_t i = 0; i < n; ++i) {
       const P2& p = pc.poly[i];

@@ -16,6 +16,7 @@ struct HeightPlane {
   double a = 0, b = 0, c = 0;
   std::vector<std::array<double, 3>> region;  // nx, ny, d
   std::string what;
+  std::string rule;  // which limit made it: height-limit, cap, road-slant, adjacent-slant, north-slant, setback
   double at(const P2& p) const { return a * p[0] + b * p[1] + c; }
   bool covers(const P2& p) const {
     for (auto& h : region)
@@ -31,6 +32,8 @@ struct EnvelopeMesh {
   std::vector<std::array<double, 3>> vertices;  // x, y as the site, z above its ground
   std::vector<uint32_t> triangles;              // counter-clockwise seen from outside
   double top = 0;                               // highest z
+  double volume = 0;                            // m³
+  std::vector<int> trianglePlane;               // per triangle: the plane its top lies on, -1 for walls and base
 };
 
 // The closed solid over `site` whose top is, at every point, the lowest of `planes` covering it

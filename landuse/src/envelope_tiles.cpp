@@ -1,9 +1,11 @@
 // The envelope as a glb and a one-tile tileset placed on the globe.
 #include "twin/landuse/envelope_tiles.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "twin/glb_writer.h"
+#include "twin/metadata.h"
 #include "twin/tileset.h"
 
 namespace twin::landuse {
@@ -45,9 +47,20 @@ std::vector<uint8_t> envelopeGlb(const EnvelopeResult& e, const std::string& sto
   const Vec3 center = centerOf(pts);
   GlbScene scene;
   scene.center = center;
+  // One feature per limit the faces lie on (EXT_mesh_features / EXT_structural_metadata class
+  // envelope_face, property `rule`), so that a viewer can colour the solid by rule; one material.
   GlbMaterial m;
   m.baseColor = {0.20f, 0.55f, 1.0f, 0.45f};
   scene.materials.push_back(m);
+  static const std::vector<PropertyDef> schema = {{"rule", "rule", PropertyType::String}};
+  std::vector<std::string> rules;
+  auto featureOf = [&](size_t triangle) {
+    std::string r = triangle < e.triangleRule.size() ? e.triangleRule[triangle] : "wall";
+    auto it = std::find(rules.begin(), rules.end(), r);
+    if (it != rules.end()) return float(it - rules.begin());
+    rules.push_back(r);
+    return float(rules.size() - 1);
+  };
   GlbPrimitive prim;
   for (size_t t = 0; t + 2 < e.triangles.size(); t += 3) {
     const Vec3* v[3] = {&pts[e.triangles[t]], &pts[e.triangles[t + 1]], &pts[e.triangles[t + 2]]};
@@ -61,11 +74,15 @@ std::vector<uint8_t> envelopeGlb(const EnvelopeResult& e, const std::string& sto
         prim.positions.push_back(float((*v[k])[c] - center[c]));
         prim.normals.push_back(float(n[c] / len));
       }
-      prim.featureIds.push_back(0);
+      prim.featureIds.push_back(featureOf(t / 3));
       prim.indices.push_back(uint32_t(prim.indices.size()));
     }
   }
   scene.primitives.push_back(std::move(prim));
+  scene.table.className = "envelope_face";
+  scene.table.schema = &schema;
+  scene.table.rowCount = uint32_t(rules.size());
+  for (auto& r : rules) scene.table.rows.push_back({{0u, PropertyValue(r)}});
   return writeGlb(scene, GlbOptions{}, &diag);
 }
 

@@ -274,9 +274,11 @@ std::vector<Edge> boundaryEdges(const Site& site) {
   for (auto& [a, b] : outerEdges(site.geom)) {
     Edge ed{a, b};
     for (auto& fr : site.frontage)
-      if (given(fr.width) && std::hypot(fr.a[0] - a[0], fr.a[1] - a[1]) < 1e-6 &&
-          std::hypot(fr.b[0] - b[0], fr.b[1] - b[1]) < 1e-6)
-        ed.roadWidth = fr.width;
+      if (std::hypot(fr.a[0] - a[0], fr.a[1] - a[1]) < 1e-6 && std::hypot(fr.b[0] - b[0], fr.b[1] - b[1]) < 1e-6) {
+        ed.road = true;
+        ed.roadId = fr.roadId;
+        if (given(fr.width)) ed.roadWidth = fr.width;
+      }
     edges.push_back(ed);
   }
   return edges;

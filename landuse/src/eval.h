@@ -60,7 +60,9 @@ FloorAreaRange floorAreaRange(const RulesFile& f, const Building& b);
 // each (from the site's frontage; NaN where none).
 struct Edge {
   P2 a, b;
-  double roadWidth = NAN;
+  double roadWidth = NAN;  // of the road along it, when known
+  bool road = false;       // a road runs along it (its width may be unknown)
+  std::string roadId;
 };
 std::vector<Edge> boundaryEdges(const Site& site);
 

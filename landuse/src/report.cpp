@@ -2,6 +2,7 @@
 #include "twin/landuse/report.h"
 
 #include <iomanip>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
@@ -196,6 +197,25 @@ json toJson(const std::vector<DistrictShare>& ds) {
   return a;
 }
 
+namespace {
+
+// The envelope's top area by the limit that made it (m², horizontal projection) — which rule
+// shapes how much of the solid.
+json facesByRule(const EnvelopeResult& e) {
+  std::map<std::string, double> area;
+  for (size_t t = 0; t < e.triangleRule.size() && 3 * t + 2 < e.triangles.size(); ++t) {
+    if (e.triangleRule[t] == "wall") continue;
+    const auto &a = e.vertices[e.triangles[3 * t]], &b = e.vertices[e.triangles[3 * t + 1]],
+               &c = e.vertices[e.triangles[3 * t + 2]];
+    area[e.triangleRule[t]] += std::abs((b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1])) / 2;
+  }
+  json out = json::object();
+  for (auto& [k, v] : area) out[k] = v;
+  return out;
+}
+
+}  // namespace
+
 json envelopeToJson(const EnvelopeResult& e, const Site& site) {
   json limits = json::array();
   for (auto& r : e.limits) limits.push_back(toJson(r));
@@ -206,6 +226,9 @@ json envelopeToJson(const EnvelopeResult& e, const Site& site) {
               {"max_height", numOrNull(e.maxHeight)},
               {"mesh_top", e.meshTop},
               {"capped", e.capped},
+              {"volume", e.volume},
+              {"faces_by_rule", facesByRule(e)},
+              {"not_modelled", e.notModelled},
               {"limits", limits},
               {"notes", e.notes}};
 }

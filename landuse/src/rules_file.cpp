@@ -221,9 +221,9 @@ class FileReader {
   }
 
   void district(const json& e, const std::string& where, DistrictRule& d) {
-    if (!object(
-            e, where,
-            {"name", "english", "group", "roadFactor", "absoluteHeight", "roadSlant", "northSlant", "fire", "scenic"}))
+    if (!object(e, where,
+                {"name", "english", "group", "roadFactor", "absoluteHeight", "roadSlant", "northSlant", "adjacentSlant",
+                 "fire", "scenic"}))
       return;
     text(e, where, "name", d.name, true);
     text(e, where, "english", d.english, false);
@@ -240,7 +240,7 @@ class FileReader {
     flag(e, where, "scenic", d.scenic);
     if (const json* rs = field(e, where, "roadSlant", false)) {
       std::string w = where + ".roadSlant";
-      if (object(*rs, w, {"slope", "distances"})) {
+      if (object(*rs, w, {"slope", "distances", "wideRoad"})) {
         DistrictRule::RoadSlant r;
         number(*rs, w, "slope", r.slope, true, 1e-9, 100, "a positive number");
         if (const json* ds = field(*rs, w, "distances", false)) {
@@ -261,6 +261,16 @@ class FileReader {
             }
           }
         }
+        if (const json* wr = field(*rs, w, "wideRoad", false)) {
+          std::string at = w + ".wideRoad";
+          if (object(*wr, at, {"minWidth", "slope", "beyondWidthTimes"})) {
+            DistrictRule::RoadSlant::WideRoad x;
+            number(*wr, at, "minWidth", x.minWidth, true, 0, 100, "metres");
+            number(*wr, at, "slope", x.slope, true, 1e-9, 100, "a positive number");
+            number(*wr, at, "beyondWidthTimes", x.beyondWidthTimes, true, 0, 100, "a factor of the road width");
+            r.wideRoad = x;
+          }
+        }
         d.roadSlant = r;
       }
     }
@@ -271,6 +281,15 @@ class FileReader {
         number(*ns, w, "rise", n.rise, true, 0, 1000, "metres, 0 or more");
         number(*ns, w, "slope", n.slope, true, 1e-9, 100, "a positive number");
         d.northSlant = n;
+      }
+    }
+    if (const json* as = field(e, where, "adjacentSlant", false)) {
+      std::string w = where + ".adjacentSlant";
+      if (object(*as, w, {"rise", "slope"})) {
+        DistrictRule::AdjacentSlant a;
+        number(*as, w, "rise", a.rise, true, 0, 1000, "metres, 0 or more");
+        number(*as, w, "slope", a.slope, true, 1e-9, 100, "a positive number");
+        d.adjacentSlant = a;
       }
     }
   }

@@ -212,7 +212,10 @@ SiteCheck checkSite(Store& store, const RuleSet& rules, const Building& seed, co
     c.buildings.push_back(std::move(b));
   }
   c.results = rules.checkSite(c.buildings, c.site);
-  for (auto& b : c.buildings) c.buildingResults.push_back(rules.checkHeights(b, districtsUnder(store, b)));
+  for (auto& b : c.buildings) {
+    c.buildingResults.push_back(rules.checkHeights(b, districtsUnder(store, b)));
+    if (!c.site.parcels.empty()) c.buildingResults.back().push_back(rules.checkSlantPlanes(b, c.site));
+  }
   return c;
 }
 

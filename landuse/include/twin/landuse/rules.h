@@ -100,6 +100,20 @@ struct EnvelopeResult {
   std::vector<uint32_t> triangles;
   double meshTop = 0;   // highest z of the mesh
   bool capped = false;  // no height limit applied: drawn to the cap
+  double volume = 0;    // m³ of the solid
+  // Per triangle, the limit its face lies on: height-limit, cap, road-slant, adjacent-slant,
+  // north-slant, setback, or wall (the vertical sides and the base).
+  std::vector<std::string> triangleRule;
+  std::vector<std::string> notModelled;  // what applies to this site and is not modelled here
+};
+
+// How an envelope is drawn: up to `cap` where no height limit applies, for a building set back
+// from the roads (法56条2項) and, above the 隣地斜線's rise, from the neighbours (法56条1項2号).
+inline constexpr double kEnvelopeCap = 60;  // m, drawn where no height limit applies
+struct EnvelopeOptions {
+  double cap = kEnvelopeCap;
+  double roadSetback = 0;
+  double adjacentSetback = 0;
 };
 
 class RuleSet {
@@ -135,9 +149,14 @@ class RuleSet {
   std::vector<RuleResult> checkSite(const std::vector<Building>& buildings, const Site& site) const;
   // What is checked per building: absolute and 高度地区 heights where the building stands.
   std::vector<RuleResult> checkHeights(const Building& b, const std::vector<DistrictShare>& inBuilding) const;
+  // The building (as its box: footprint × height) against 法56条1項's slant planes over its site:
+  // pass when the box stays under every plane; never a fail (a box over a plane may still comply
+  // through its roof shape, 天空率 or as 既存不適格): unknown, with how far it reaches over.
+  RuleResult checkSlantPlanes(const Building& b, const Site& site) const;
   // The buildable envelope, drawn up to `cap` metres where no height limit applies.
-  static constexpr double kDefaultEnvelopeCap = 60;
+  static constexpr double kDefaultEnvelopeCap = kEnvelopeCap;
   EnvelopeResult envelope(const Site& site, double cap = kDefaultEnvelopeCap) const;
+  EnvelopeResult envelope(const Site& site, const EnvelopeOptions& options) const;
   std::vector<ProcedureNeed> procedures(const Site& site, const Plan& plan) const;
 
  private:

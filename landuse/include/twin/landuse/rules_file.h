@@ -64,14 +64,24 @@ struct DistrictRule {
   bool absoluteHeight = false;       // 法55条 applies
   struct RoadSlant {                 // 道路斜線 (法56条1項1号, 別表第3)
     double slope = 1.25;
-    // [designated floor-area rate up to (none: above the last), application distance m]
+    // [floor-area rate limit up to (none: above the last), application distance m]
     std::vector<std::pair<std::optional<double>, double>> distances;
+    // 法56条3項: with a front road at least minWidth wide, `slope` beyond beyondWidthTimes × W from
+    // its far side (住居系 but 低層 and 田園住居).
+    struct WideRoad {
+      double minWidth = 12, slope = 1.5, beyondWidthTimes = 1.25;
+    };
+    std::optional<WideRoad> wideRoad;
   };
   std::optional<RoadSlant> roadSlant;
   struct NorthSlant {  // 北側斜線 (法56条1項3号): rise + slope × distance
     double rise = 5, slope = 1.25;
   };
   std::optional<NorthSlant> northSlant;
+  struct AdjacentSlant {  // 隣地斜線 (法56条1項2号): rise + slope × distance to the adjacent boundary
+    double rise = 20, slope = 1.25;
+  };
+  std::optional<AdjacentSlant> adjacentSlant;
   std::string fire;  // fire districts: the value of site.fireDistrict (防火地域, 準防火地域)
   bool scenic = false;
 };

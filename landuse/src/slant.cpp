@@ -1,0 +1,301 @@
+// 法56条's slant planes over a site (see slant.h). Distances are horizontal, in the store's plane
+// CRS; depth(p) of a boundary edge is the distance of p into the site from the edge's line.
+#include "slant.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace twin::landuse {
+
+using namespace eval;
+
+namespace {
+
+// An edge's inward unit normal and offset: depth(p) = nx p.x + ny p.y - off.
+struct Line {
+  double nx = 0, ny = 0, off = 0, len = 0;
+  explicit Line(const Edge& e) {
+    double dx = e.b[0] - e.a[0], dy = e.b[1] - e.a[1];
+    len = std::hypot(dx, dy);
+    if (len > 0) nx = -dy / len, ny = dx / len;  // interior on the left of a counter-clockwise edge
+    off = nx * e.a[0] + ny * e.a[1];
+    if (len > 0) ux = dx / len, uy = dy / len;
+    ua = ux * e.a[0] + uy * e.a[1];
+  }
+  double ux = 0, uy = 0, ua = 0;
+  // The half-plane depth <= d as a region entry (nx, ny, bound).
+  std::array<double, 3> within(double d) const { return {nx, ny, d + off}; }
+  // depth >= d.
+  std::array<double, 3> beyond(double d) const { return {-nx, -ny, -(d + off)}; }
+  // 0 <= the position along the edge <= its length: the strip in front of the segment.
+  std::array<double, 3> fromStart() const { return {-ux, -uy, -ua}; }
+  std::array<double, 3> toEnd() const { return {ux, uy, len + ua}; }
+  // z = slope × (depth + extra).
+  HeightPlane plane(double slope, double extra) const {
+    HeightPlane p;
+    p.a = slope * nx, p.b = slope * ny, p.c = slope * (extra - off);
+    return p;
+  }
+};
+
+// The application distance of 別表第3 (は) for the floor-area rate limit.
+double applicationDistance(const DistrictRule::RoadSlant& rs, double rate) {
+  for (auto& [upTo, metres] : rs.distances)
+    if (!upTo || rate <= *upTo + 1e-9) return metres;
+  return rs.distances.empty() ? 20 : rs.distances.back().second;
+}
+
+}  // namespace
+
+SlantPlanes slantPlanes(const RulesFile& f, const Site& site, const SlantOptions& o) {
+  SlantPlanes out;
+  const District* mainUse = nullptr;
+  double mainShare = 0;
+  int useDistricts = 0;
+  for (auto& ds : site.districts)
+    if (ds.district.kind == "UseDistrict") {
+      ++useDistricts;
+      if (ds.share > mainShare) mainShare = ds.share, mainUse = &ds.district;
+    }
+  if (!mainUse) {
+    out.missing.push_back("no use district over the site: no slant planes (法56条) drawn");
+    return out;
+  }
+  if (useDistricts > 1)
+    out.missing.push_back(
+        "the site straddles use districts: the planes of the district covering most of it (" + label(f, *mainUse) +
+        ") are drawn over the whole site; per-part application (法56条5項, 令130条の11) is not modelled");
+  const DistrictRule* rule = f.district(mainUse->kind, mainUse->code);
+  if (!rule) return out;
+  const std::vector<Edge> edges = boundaryEdges(site);
+
+  // ---- 道路斜線 (法56条1項1号, 別表第3) ------------------------------------------------------------
+  if (rule->roadSlant) {
+    const DistrictRule::RoadSlant& rs = *rule->roadSlant;
+    // The application distance goes by the floor-area rate limit of 法52条 (基準容積率: the
+    // designated rate, lowered by the front-road rule of 第2項), not the designated rate alone.
+    double rate = mainUse->floorAreaRate;
+    std::string rateFrom = "designated";
+    if (given(rate) && given(site.frontRoadWidth) && site.frontRoadWidth < f.floorArea.roadRuleBelow) {
+      double factor = rule->roadFactor ? *rule->roadFactor : f.floorArea.defaultRoadFactor;
+      if (site.frontRoadWidth * factor < rate)
+        rate = site.frontRoadWidth * factor, rateFrom = "after the road-width rule";
+    }
+    double dist = given(rate) ? applicationDistance(rs, rate) : applicationDistance(rs, 1e9);
+    if (!given(rate))
+      out.relaxationsNotApplied.push_back(
+          "the floor-area rate is unknown: 道路斜線 applied over the longest application distance (" + num(dist) +
+          " m)");
+    // 令132条1項: with several roads, near the widest (within 2 W and 35 m of it) and beyond 10 m
+    // from a narrower road's centre line, every road counts as wide as the widest.
+    const Edge* widest = nullptr;
+    for (auto& e : edges)
+      if (e.road && given(e.roadWidth) && (!widest || e.roadWidth > widest->roadWidth)) widest = &e;
+    const double s = std::max(0.0, o.roadSetback);
+    int n = 0;
+    bool deemed = false, wide = false;
+    for (auto& e : edges) {
+      if (!e.road) continue;
+      Line line(e);
+      if (line.len < 0.5) continue;
+      if (!given(e.roadWidth)) {
+        out.missing.push_back("road '" + e.roadId +
+                              "' along the site has no known width: no 道路斜線 drawn along it (the envelope "
+                              "may be too tall there)");
+        continue;
+      }
+      // One road width's planes, limited to `extra` regions (令132条).
+      auto add = [&](double w, std::vector<std::array<double, 3>> extra, const std::string& why) {
+        // Measured from the far side of the road, deemed `s` farther for a set-back building
+        // (2項); applied where that distance is within the application distance.
+        double reach = dist - w - s;  // depth limit
+        if (reach <= 0) return;
+        std::vector<std::array<double, 3>> region = extra;
+        region.push_back(line.within(reach));
+        region.push_back(line.beyond(0));  // in front of the road's edge only (concave sites)
+        if (s > 0) region.push_back(line.beyond(s));
+        auto push = [&](double slope, std::vector<std::array<double, 3>> r, const std::string& what) {
+          HeightPlane p = line.plane(slope, w + s);
+          p.region = std::move(r);
+          p.rule = "road-slant";
+          p.what = what;
+          out.planes.push_back(std::move(p));
+        };
+        std::string base = "road slant (道路斜線) from the far side of a " + num(w) + " m road" + why;
+        if (rs.wideRoad && w >= rs.wideRoad->minWidth) {
+          // 3項 (4項 when set back): beyond 1.25 × (W + 2 s) from the deemed far side, 1.5.
+          double at = rs.wideRoad->beyondWidthTimes * (w + 2 * s) - w - s;  // as a depth
+          auto nearPart = region, farPart = region;
+          nearPart.push_back(line.within(at));
+          farPart.push_back(line.beyond(at));
+          push(rs.slope, nearPart, base + ", slope " + num(rs.slope));
+          push(rs.wideRoad->slope, farPart, base + ", slope " + num(rs.wideRoad->slope) + " (法56条3項)");
+          wide = true;
+        } else {
+          push(rs.slope, region, base + ", slope " + num(rs.slope));
+        }
+        ++n;
+      };
+      if (widest && widest != &e && e.roadWidth < widest->roadWidth - 1e-9) {
+        Line wl(*widest);
+        double nearWidest = std::min(2 * widest->roadWidth, 35.0);
+        double centre = 10 - e.roadWidth / 2;  // depth beyond which the road's centre line is 10 m away
+        add(widest->roadWidth, {wl.within(nearWidest)}, " (令132条: within 2 W and 35 m of the widest road)");
+        add(widest->roadWidth, {line.beyond(centre)}, " (令132条: over 10 m from this road's centre line)");
+        add(e.roadWidth, {wl.beyond(nearWidest), line.within(centre)}, "");
+        deemed = true;
+      } else {
+        add(e.roadWidth, {}, "");
+      }
+    }
+    if (n) {
+      out.notes.push_back(
+          "road slant planes (法56条1項1号, 別表第3): slope " + num(rs.slope) +
+          " from the far side of the road, within " + num(dist) +
+          " m of it (application distance for the floor-area rate " + (given(rate) ? pct(rate) : std::string("?")) +
+          ", " + rateFrom + ")" + (s > 0 ? "; drawn for a building set back " + num(s) + " m (法56条2項)" : "") +
+          (wide ? "; slope " + num(rs.wideRoad->slope) + " beyond " + num(rs.wideRoad->beyondWidthTimes) +
+                      " W for roads of " + num(rs.wideRoad->minWidth) + " m or more (法56条3項・4項)"
+                : "") +
+          (deemed ? "; narrower roads deemed as wide as the widest where 令132条1項 says" : ""));
+      out.relaxationsNotApplied.push_back(
+          "道路斜線: 令132条2項 (between two narrower roads), 令134条 (a park, square or water opposite the road), "
+          "令135条の2 (a site above the road) and the exempt parts of 令130条の12 are not modelled");
+    } else if (site.frontage.empty() && given(site.frontRoadWidth)) {
+      // The road's width is known, not its edge: its plane is nowhere lower than slope × W (at the
+      // road boundary), so that height over the reach from any edge is a bound that holds
+      // wherever the road is; every edge is taken as a neighbour's below (stricter again).
+      double reach = dist - site.frontRoadWidth;
+      if (reach > 0) {
+        HeightPlane p;
+        p.c = rs.slope * site.frontRoadWidth;
+        p.rule = "road-slant";
+        p.what = "road slant (道路斜線) at its lowest, " + num(rs.slope) + " × " + num(site.frontRoadWidth) +
+                 " m (the edge along the road is unknown)";
+        out.planes.push_back(std::move(p));
+      }
+      out.relaxationsNotApplied.push_back(
+          "the front road is known only from a parcel attribute (" + site.frontRoadSource +
+          "): which edge faces it is unknown, so 道路斜線 is taken at its lowest (" + num(rs.slope) + " × " +
+          num(site.frontRoadWidth) + " m) over the whole site and every edge as a neighbour's");
+    } else if (site.frontage.empty()) {
+      out.missing.push_back("no road along the site in the store: no 道路斜線 drawn");
+    }
+    if (s > 0) {
+      // Nothing stands in the setback strip along the roads.
+      for (auto& e : edges) {
+        if (!e.road) continue;
+        Line line(e);
+        if (line.len < 0.5) continue;
+        HeightPlane p = line.plane(0, 0);
+        p.c = 0;
+        p.region = {line.within(s)};
+        p.rule = "setback";
+        p.what = "road setback " + num(s) + " m (法56条2項)";
+        out.planes.push_back(std::move(p));
+      }
+    }
+  }
+
+  // ---- 隣地斜線 (法56条1項2号) ----------------------------------------------------------------
+  if (rule->adjacentSlant) {
+    const double rise = rule->adjacentSlant->rise, slope = rule->adjacentSlant->slope;
+    const double s = std::max(0.0, o.adjacentSetback);
+    int n = 0;
+    const std::string what = "adjacent slant (隣地斜線) " + num(rise) + " m + " + num(slope) + " × distance";
+    // The limit is rise + slope × (the distance to the nearest boundary with a neighbour + s):
+    // over the strip in front of each boundary segment the distance is the depth from its line
+    // (a plane); where the nearest point is a corner bending into the site (a reflex vertex of a
+    // concave site) it is the distance to that corner (a cone), drawn as planes tangent to it in
+    // sectors of at most 22.5° (at most 2 % under the cone: on the safe side).
+    auto addPlane = [&](HeightPlane p, std::vector<std::array<double, 3>> region, const std::string& w) {
+      p.region = std::move(region);
+      p.rule = "adjacent-slant";
+      p.what = w;
+      out.planes.push_back(std::move(p));
+    };
+    for (auto& e : edges) {
+      if (e.road) continue;  // the boundaries with the neighbours only
+      Line line(e);
+      if (line.len < 0.5) continue;
+      HeightPlane p = line.plane(slope, s);
+      p.c += rise;
+      addPlane(p, {line.beyond(s), line.fromStart(), line.toEnd()}, what);
+      if (s > 0) {
+        HeightPlane q;
+        q.c = rise;
+        addPlane(q, {line.within(s), line.beyond(0), line.fromStart(), line.toEnd()},
+                 "adjacent setback " + num(s) + " m: at most " + num(rise) + " m (法56条1項2号)");
+      }
+      ++n;
+    }
+    for (auto& in : edges)
+      for (auto& outEdge : edges) {
+        if (&in == &outEdge || std::hypot(in.b[0] - outEdge.a[0], in.b[1] - outEdge.a[1]) > 1e-9) continue;
+        if (in.road && outEdge.road) continue;
+        Line li(in), lo(outEdge);
+        if (li.len < 1e-9 || lo.len < 1e-9) continue;
+        double turn = li.ux * lo.uy - li.uy * lo.ux;  // < 0: a right turn on a counter-clockwise ring
+        if (turn >= -1e-12) continue;
+        const P2 v = in.b;
+        // The wedge between the two inward normals, swept from the incoming one.
+        double a0 = std::atan2(li.ny, li.nx), a1 = std::atan2(lo.ny, lo.nx);
+        double sweep = a0 - a1;  // clockwise from the incoming normal to the outgoing one
+        while (sweep < 0) sweep += 2 * M_PI;
+        int k = std::max(1, int(std::ceil(sweep / (M_PI / 8))));
+        for (int i = 0; i < k; ++i) {
+          double b0 = a0 - sweep * i / k, b1 = a0 - sweep * (i + 1) / k, mid = (b0 + b1) / 2;
+          double mx = std::cos(mid), my = std::sin(mid);
+          // Tangent plane along `mid`: rise + slope (m·(p - v) + s).
+          HeightPlane p;
+          p.a = slope * mx, p.b = slope * my, p.c = rise + slope * (s - mx * v[0] - my * v[1]);
+          // The sector between the rays b0 and b1 (clockwise from b0): left of ray b1, right of ray b0.
+          std::array<double, 3> rightOfB0{-std::sin(b0), std::cos(b0), -std::sin(b0) * v[0] + std::cos(b0) * v[1]};
+          std::array<double, 3> leftOfB1{std::sin(b1), -std::cos(b1), std::sin(b1) * v[0] - std::cos(b1) * v[1]};
+          std::array<double, 3> farther{-mx, -my, -(mx * v[0] + my * v[1]) - s};
+          addPlane(p, {rightOfB0, leftOfB1, farther}, what + " (from a corner of the site)");
+          if (s > 0) {
+            HeightPlane q;
+            q.c = rise;
+            std::array<double, 3> nearer{mx, my, mx * v[0] + my * v[1] + s};
+            addPlane(q, {rightOfB0, leftOfB1, nearer},
+                     "adjacent setback " + num(s) + " m: at most " + num(rise) + " m (法56条1項2号)");
+          }
+        }
+      }
+    if (n)
+      out.notes.push_back("adjacent slant planes (法56条1項2号): " + num(rise) + " m + " + num(slope) +
+                          " × distance to each boundary with a neighbour" +
+                          (s > 0 ? ", for parts above " + num(rise) + " m set back " + num(s) + " m" : ""));
+  }
+
+  // ---- 北側斜線 (法56条1項3号) ----------------------------------------------------------------
+  if (rule->northSlant) {
+    double rise = rule->northSlant->rise, slope = rule->northSlant->slope;
+    int n = 0;
+    for (auto& ed : edges) {
+      double dx = ed.b[0] - ed.a[0], dy = ed.b[1] - ed.a[1];
+      // Outward normal (dy, -dx) pointing north: the edge faces the northern neighbour.
+      if (!(-dx > 1e-6) || std::abs(dx) < 0.05) continue;
+      double m = dy / dx;                                       // y on the edge: a.y + (x - a.x) m
+      double extra = given(ed.roadWidth) ? ed.roadWidth : 0.0;  // across a road: from its far side
+      HeightPlane c;
+      // z = rise + slope (a.y + (x - a.x) m - y + extra): the distance due north to the boundary.
+      c.a = slope * m, c.b = -slope, c.c = rise + slope * (ed.a[1] - ed.a[0] * m + extra);
+      double x0 = std::min(ed.a[0], ed.b[0]), x1 = std::max(ed.a[0], ed.b[0]);
+      c.region.push_back({-1, 0, -x0});
+      c.region.push_back({1, 0, x1});
+      c.region.push_back({-m, 1, ed.a[1] - m * ed.a[0]});  // south of the boundary: y <= a.y + (x - a.x) m
+      c.rule = "north-slant";
+      c.what = "north slant (北側斜線) " + num(rise) + " m + " + num(slope) + " × distance";
+      out.planes.push_back(std::move(c));
+      ++n;
+    }
+    if (n)
+      out.notes.push_back("north-side slant planes (法56条1項3号): " + num(rise) + " m + " + num(slope) +
+                          " × distance to the northern boundary, grid north of the store CRS taken as true north");
+  }
+  return out;
+}
+
+}  // namespace twin::landuse

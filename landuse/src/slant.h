@@ -1,0 +1,33 @@
+#pragma once
+// The slant planes of 法56条 over a site (not installed): 道路斜線 (1項1号 with 2項-4項 and 令132条),
+// 隣地斜線 (1項2号 with its setback relaxation) and 北側斜線 (1項3号), as height planes over the site
+// for the envelope (envelope.cpp) and the check of buildings against them.
+#include <string>
+#include <vector>
+
+#include "envelope_mesh.h"
+#include "eval.h"
+
+namespace twin::landuse {
+
+// Setbacks the envelope is drawn for (m): the building keeps this distance from the road
+// boundary (法56条2項: the far side of the road is then deemed that much farther away) and its
+// parts above the 隣地斜線's rise keep this distance from the adjacent boundaries (1項2号).
+struct SlantOptions {
+  double roadSetback = 0;
+  double adjacentSetback = 0;
+};
+
+struct SlantPlanes {
+  std::vector<HeightPlane> planes;
+  std::vector<std::string> notes;  // how each kind was applied, with its articles
+  // Relaxations that may apply and are not applied: the planes are stricter than the law.
+  std::vector<std::string> relaxationsNotApplied;
+  // Limits that apply and could not be drawn (missing data): the planes may be too permissive.
+  std::vector<std::string> missing;
+};
+
+// The planes of the site's main use district (the one covering most of it).
+SlantPlanes slantPlanes(const RulesFile& f, const Site& site, const SlantOptions& o);
+
+}  // namespace twin::landuse
