@@ -1,5 +1,9 @@
 #include "store.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -180,6 +184,43 @@ bool State::save(const std::string& stateDir, std::string& error) const {
                           {"shown", t.shown}});
   }
   return fs::writeFileAtomic(stateDir + "/state.json", j.dump(0), error);
+}
+
+void statInput(const std::string& uri, uint64_t& size, int64_t& mtime) {
+  std::string path = uri.substr(0, uri.find("!/"));
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    size = uint64_t(st.st_size);
+    mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  }
+  if (uri.find("!/") != std::string::npos) return;
+  std::filesystem::path p(path);
+  std::filesystem::path app = p.parent_path() / (p.stem().string() + "_appearance");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(app, ec)) {
+    // PLATEAU names the folder after the file without the "_op" suffix
+    std::string stem = p.stem().string();
+    if (stem.size() > 3 && stem.compare(stem.size() - 3, 3, "_op") == 0)
+      app = p.parent_path() / (stem.substr(0, stem.size() - 3) + "_appearance");
+  }
+  if (!std::filesystem::is_directory(app, ec)) return;
+  for (auto& e : std::filesystem::directory_iterator(app, ec)) {
+    struct stat ts {};
+    if (::stat(e.path().c_str(), &ts) == 0)
+      mtime = std::max(mtime, int64_t(ts.st_mtim.tv_sec) * 1000000000 + ts.st_mtim.tv_nsec);
+  }
+}
+
+bool packIntact(const std::string& base) {
+  std::vector<FeatureRef> refs;
+  std::vector<PackKey> keys;
+  std::string err;
+  if (!readPackIndex(base + ".idx", refs, err) || !readPackKeys(base + ".keys", keys, err)) return false;
+  struct stat st {};
+  if (::stat((base + ".bin").c_str(), &st) != 0) return false;
+  uint64_t need = 0;
+  for (auto& r : refs) need = std::max(need, r.offset + r.size);
+  return uint64_t(st.st_size) >= need;
 }
 
 }  // namespace twin::tiler

@@ -79,6 +79,15 @@ struct State {
   bool save(const std::string& stateDir, std::string& error) const;
 };
 
+// Size and modification time of an input (of the archive for "archive.zip!/entry"). The time is
+// the newest of the file and of its PLATEAU appearance folder (NAME_appearance/ beside it: the
+// textures), so that replacing a texture counts as a change of the input.
+void statInput(const std::string& uri, uint64_t& size, int64_t& mtime);
+
+// A pack of the previous run is usable when its files are there and its records file is as long
+// as its index says (a damaged state makes its input read again, never a failed run).
+bool packIntact(const std::string& base);
+
 // 64-bit hash mixing (for tile hashes).
 inline uint64_t hashMix(uint64_t h, uint64_t v) {
   h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
