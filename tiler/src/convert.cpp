@@ -1,7 +1,7 @@
 // The conversion pipeline (see twin/tiler/convert.h): a Run reads inputs into packs (worker.h) or
 // adopts the packs of shard outputs, splits them into a quadtree (quadtree.h), writes the tiles
 // (tile_writer.h) and the tileset, explicit or implicit (implicit.h), and keeps its state for the
-// next run (store.h). Also the options that state records, and --types lists.
+// next run (run_state.h). Also the options that state records, and --types lists.
 #include "twin/tiler/convert.h"
 
 #include <fcntl.h>
@@ -19,8 +19,8 @@
 
 #include "implicit.h"
 #include "quadtree.h"
+#include "run_state.h"
 #include "sort.h"
-#include "store.h"
 #include "tile_writer.h"
 #include "twin/fsutil.h"
 #include "twin/hash.h"
@@ -261,7 +261,7 @@ class Run {
   bool adopt(const std::vector<std::string>& dirs) {
     std::set<std::string> seen;
     for (auto& d : dirs) {
-      State st;
+      RunState st;
       std::string err;
       if (!st.load(d + "/.twin", err)) {
         diag_.error("merge-input", d + ": not a twin output with its state (" + err + ")");
@@ -359,7 +359,7 @@ class Run {
     result.features = total;
     if (total == 0 && o_.allowEmpty && o_.keepState) {
       // A shard with nothing in its share: its state only, so that `twin merge` can take it.
-      State state;
+      RunState state;
       state.optionsJson = optionsJson_;
       state.inputs = inputs_;
       std::string err;
@@ -550,7 +550,7 @@ class Run {
       diag_.error("output-write", "writing tiles failed; no tileset written");
       return false;
     }
-    State state;
+    RunState state;
     state.optionsJson = optionsJson_;
     state.inputs = inputs_;
     std::function<void(const QuadNode&)> tally = [&](const QuadNode& n) {
@@ -650,7 +650,7 @@ class Run {
   Shared shared_;
   fs::StagedDirectory out_{o_.outDir};
   std::string stateDir_, packsDir_, coarseDir_, prevDir_, optionsJson_;
-  State prev_;
+  RunState prev_;
   bool hasPrev_ = false;
   std::vector<InputState> inputs_;
   std::vector<PackIn> packs_;
@@ -710,7 +710,7 @@ ConvertResult merge(const std::vector<std::string>& shardDirs, const ConvertOpti
     diag.error("merge-input", "no shard outputs given");
     return failed;
   }
-  State first;
+  RunState first;
   std::string err;
   if (!first.load(shardDirs[0] + "/.twin", err)) {
     diag.error("merge-input", shardDirs[0] + ": not a twin output with its state (" + err + ")");

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "run_state.h"
 #include "sort.h"
-#include "store.h"
 #include "twin/tiler/convert.h"
 #include "twin/tileset.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "store.h"
+#include "run_state.h"
 
 namespace twin::tiler {
 

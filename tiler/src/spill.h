@@ -1,5 +1,5 @@
 #pragma once
-// Private: the record a converted feature is spilled as (to a pack's .bin, see store.h) between
+// Private: the record a converted feature is spilled as (to a pack's .bin, see run_state.h) between
 // the read phase and the tile phase: its id, attribute row and mesh groups.
 
 #include <cstddef>

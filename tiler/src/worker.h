@@ -1,7 +1,7 @@
 #pragma once
 // Private: the read phase of a conversion. Reader threads hand city objects to workers (one per
 // thread); a worker transforms them to ECEF, meshes them, cuts very large ones into pieces and
-// spills each feature at once to a pack on disk (see store.h). Shared holds what the workers of
+// spills each feature at once to a pack on disk (see run_state.h). Shared holds what the workers of
 // a run have in common.
 
 #include <atomic>
@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "bytes.h"
-#include "store.h"
+#include "run_state.h"
 #include "twin/crs.h"
 #include "twin/mesh.h"
 #include "twin/metadata.h"
@@ -48,7 +48,7 @@ struct Shared {
   }
 };
 
-// The converted features of one input file written by one worker: a pack (see store.h).
+// The converted features of one input file written by one worker: a pack (see run_state.h).
 struct PackOut {
   std::string name;
   int fd = -1;

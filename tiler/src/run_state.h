@@ -3,7 +3,7 @@
 // it: re-running with a few changed inputs (incremental), and joining shard outputs (twin merge).
 //
 //   .twin/state.json         options, inputs (fingerprint + packs), schema keys, every tile (hash,
-//                            box, error, bytes) — see State
+//                            box, error, bytes) — see RunState
 //   .twin/packs/NAME.bin     converted features of one input (one pack per input and thread):
 //                            records as the tiler spills them
 //   .twin/packs/NAME.idx     their FeatureRefs (position, size, ordering keys)
@@ -69,7 +69,7 @@ struct TileState {
   uint64_t shown = 0;
 };
 
-struct State {
+struct RunState {
   static constexpr int kVersion = 1;
   std::string optionsJson;  // the options that shape the output (must match to reuse)
   std::vector<InputState> inputs;

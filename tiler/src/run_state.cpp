@@ -1,4 +1,6 @@
-#include "store.h"
+// The state of a conversion in OUT/.twin/: pack index and key files, state.json (RunState) and
+// the checks that decide whether a previous run's inputs can be reused (see run_state.h).
+#include "run_state.h"
 
 #include <sys/stat.h>
 
@@ -108,7 +110,7 @@ uint64_t InputState::fingerprint() const {
   return hashMix(h, uint64_t(mtime));
 }
 
-bool State::load(const std::string& stateDir, std::string& error) {
+bool RunState::load(const std::string& stateDir, std::string& error) {
   std::ifstream f(stateDir + "/state.json");
   if (!f) {
     error = "no state in " + stateDir;
@@ -155,7 +157,7 @@ bool State::load(const std::string& stateDir, std::string& error) {
   return true;
 }
 
-bool State::save(const std::string& stateDir, std::string& error) const {
+bool RunState::save(const std::string& stateDir, std::string& error) const {
   json j;
   j["version"] = kVersion;
   j["options"] = json::parse(optionsJson);
