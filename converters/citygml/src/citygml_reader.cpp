@@ -24,19 +24,24 @@ class CityGmlReader : public Reader {
   bool read(const std::string& uri, const ReadOptions& options, ObjectSink& sink, DiagnosticSink& diag,
             ReadStats& stats) override {
     auto shared = std::make_shared<SharedAppearance>();
-    // Pass 1: the byte search for member starts and the file's top-level appearances (texture
-    // coordinates, materials).
+    // Pass 1 (the file opened and read once, to its end): the byte search for member starts and
+    // the file's top-level appearances (texture coordinates, materials), with what the rest of
+    // read() needs of the file besides: its size, its first bytes (the prefix of chunked parsing)
+    // and the newlines before the appearances (for the line numbers of what the pre-pass reports).
+    // It must end before pass 2 starts: the appearances usually follow the buildings they texture.
     appearancePrePass(uri, options, *shared);
 
-    // Pass 2: the city objects, in `parallelism` byte ranges parsed at once (on as many threads)
-    // when the caller allows it and the file is plain and large. Each range starts at a member's start tag; its parser
-    // is fed the file's beginning up to the first member (root tag, namespaces, envelope) first, and the root's end tag
-    // after the range. When nothing but appearances follows the members, the last range stops there.
+    // Pass 2 (the file opened once, or once per byte range, each range read once): the city
+    // objects, in `parallelism` byte ranges parsed at once (on as many threads) when the caller
+    // allows it and the file is plain and large. Each range starts at a member's start tag; its
+    // parser is fed the file's beginning up to the first member (root tag, namespaces, envelope)
+    // first, and the root's end tag after the range. When nothing but appearances follows the
+    // members, the last range stops there.
     std::vector<std::pair<size_t, int64_t>> ranges;  // (begin offset, newlines before it)
     const auto& marks = shared->marks;
     const size_t end = shared->found ? shared->tailFrom : shared->fileSize;
     if (options.parallelism > 1 && !vfs::isZipUri(uri) && marks.size() > 1 && !shared->rootClose.empty() &&
-        marks.front().offset < (1u << 20)) {
+        marks.front().offset < kLeadingBytes) {
       const size_t first = marks.front().offset, span = end - first;
       ranges.push_back({first, marks.front().newlines});
       for (int k = 1; k < options.parallelism; ++k) {
@@ -60,16 +65,12 @@ class CityGmlReader : public Reader {
       cityGml3 = p.cityGml3;
       unsupported = p.unsupportedTextures();
     } else {
-      std::string prefix;
-      {
-        std::string err;
-        auto in = vfs::open(uri, err);
-        prefix.resize(ranges.front().first);
-        if (!in || in->read(prefix.data(), prefix.size()) != int64_t(prefix.size())) {
-          diag.error("file-unreadable", "cannot read " + uri, uri);
-          return false;
-        }
+      // The file's beginning up to the first member, as the pre-pass read it.
+      if (shared->leading.size() < ranges.front().first) {
+        diag.error("file-unreadable", "cannot read " + uri, uri);
+        return false;
       }
+      const std::string prefix = shared->leading.substr(0, ranges.front().first);
       const size_t n = ranges.size();
       std::vector<ReadStats> partStats(n);
       std::vector<CodeLists> partCodes(n);  // code lists are not shared between threads
@@ -108,21 +109,15 @@ class CityGmlReader : public Reader {
     }
     // Bytes not fed to the main pass (the appearance section) were read by the pre-pass.
     uint64_t size = std::max<uint64_t>(fed, shared->found ? 0 : shared->fileSize);
-    {
-      std::string err;
-      auto in = vfs::open(uri, err);
-      if (in && in->size() > int64_t(size)) size = uint64_t(in->size());
-    }
+    if (shared->streamSize > int64_t(size)) size = uint64_t(shared->streamSize);
     if (options.bytesRead && size > fed) options.bytesRead->fetch_add(size - fed);
     stats.bytes += size;
     if (stoppedEarly) {
       // The main pass did not see the appearance section: report what the pre-pass found there.
       // Its line numbers count from the root start tag straight to the appearances: add the lines
-      // in between (counted only when there is something to report).
-      auto found = shared->diag.diagnostics();
-      int64_t skipped = found.empty() ? 0 : countLines(uri, shared->headerEnd, shared->tailFrom);
-      for (auto d : found) {
-        if (d.line > 0) d.line += skipped;
+      // in between (counted by the pre-pass).
+      for (auto d : shared->diag.diagnostics()) {
+        if (d.line > 0) d.line += shared->skippedNewlines;
         diag.report(std::move(d));
       }
     }

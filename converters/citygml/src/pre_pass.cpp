@@ -77,26 +77,6 @@ constexpr size_t kMarkSpacing = 4u << 20;
 
 }  // namespace
 
-int64_t countLines(const std::string& uri, size_t from, size_t to) {
-  std::string err;
-  auto in = vfs::open(uri, err);
-  if (!in) return 0;
-  std::vector<char> buf(1 << 20);
-  size_t pos = 0;
-  int64_t lines = 0;
-  int64_t n;
-  while (pos < to && (n = in->read(buf.data(), buf.size())) > 0) {
-    const char* p = buf.data() + (from > pos ? std::min<size_t>(from - pos, size_t(n)) : 0);
-    const char* e = buf.data() + std::min<size_t>(size_t(n), to - pos);
-    while (p < e && (p = static_cast<const char*>(std::memchr(p, '\n', size_t(e - p))))) {
-      ++lines;
-      ++p;
-    }
-    pos += size_t(n);
-  }
-  return lines;
-}
-
 void appearancePrePass(const std::string& uri, const ReadOptions& options, SharedAppearance& shared) {
   struct SealOnExit {
     SharedAppearance& s;
@@ -105,6 +85,8 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
   std::string err;
   auto in = vfs::open(uri, err);
   if (!in) return;
+  shared.streamSize = in->size();
+  const bool keepLeading = options.parallelism > 1;  // the prefix of every chunk's parse
   static constexpr char kAppearance[] = "appearanceMember";
   static constexpr char kMember[] = "cityObjectMember";
   constexpr size_t kCarry = 128, kChunk = 1 << 20;
@@ -120,10 +102,11 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
     if (n <= 0) {
       shared.marks = std::move(marks);
       shared.fileSize = pos;
-      shared.headerEnd = headerEnd;
       shared.rootClose = rootClose;
       return;
     }
+    if (keepLeading && shared.leading.size() < kLeadingBytes)
+      shared.leading.append(buf.data() + kCarry, std::min(size_t(n), kLeadingBytes - shared.leading.size()));
     if (!headerEnd) {
       head.append(buf.data() + kCarry, size_t(n));
       headerEnd = rootTagEnd(head, rootClose);
@@ -134,6 +117,12 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
     const size_t wl = carryLen + size_t(n);
     const size_t wStart = pos - carryLen;
     const char* chunk = buf.data() + kCarry;
+    // Newlines in the file before w[lt].
+    auto newlinesTo = [&](size_t lt) {
+      const size_t off = wStart + lt;
+      return off >= pos ? newlinesBefore + countNewlines(chunk, chunk + (off - pos))
+                        : newlinesBefore - countNewlines(w + lt, chunk);
+    };
     // Member marks (only once the root tag is known).
     while (headerEnd && nextMark < pos + size_t(n)) {
       size_t from = nextMark > wStart ? nextMark - wStart : 0;
@@ -145,12 +134,7 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
         continue;
       }
       size_t off = wStart + lt;
-      int64_t nl = newlinesBefore;
-      if (off >= pos)
-        nl += countNewlines(chunk, chunk + (off - pos));
-      else
-        nl -= countNewlines(w + lt, chunk);
-      marks.push_back({off, nl});
+      marks.push_back({off, newlinesTo(lt)});
       nextMark = off + kMarkSpacing;
     }
     size_t from = 0;
@@ -166,8 +150,8 @@ void appearancePrePass(const std::string& uri, const ReadOptions& options, Share
       {
         shared.found = true;
         shared.tailFrom = wStart + lt;
-        shared.headerEnd = headerEnd;
         shared.rootClose = rootClose;
+        shared.skippedNewlines = newlinesTo(lt) - countNewlines(head.data(), head.data() + head.size());
         // marks past the appearances are not member starts of the object section
         while (!marks.empty() && marks.back().offset >= shared.tailFrom) marks.pop_back();
         shared.marks = std::move(marks);

@@ -15,13 +15,15 @@
 
 namespace twin::citygml {
 
+// A file is parsed in chunks only when its first member starts within its first kLeadingBytes.
+constexpr size_t kLeadingBytes = size_t(1) << 20;
+
 // What the pre-pass learnt of a file: its global appearances and where it can be split. Written by
 // the pre-pass, then only read (by several part parsers at once).
 struct SharedAppearance {
   AppearanceStore store;
   bool found = false;         // the file has top-level appearances
   size_t tailFrom = 0;        // byte offset of the first top-level appearanceMember
-  size_t headerEnd = 0;       // end of the root start tag
   std::string rootClose;      // "</core:CityModel>"
   bool objectsAfter = false;  // city objects follow the appearances
   DiagnosticCollector diag;   // what the pre-pass saw (line numbers count from the root tag)
@@ -34,15 +36,21 @@ struct SharedAppearance {
   };
   std::vector<Mark> marks;
   size_t fileSize = 0;  // bytes scanned when no appearance was found (the whole file)
+  // Newlines from the end of the root start tag to tailFrom: the lines before the appearances
+  // which the appearance parse does not see (its line numbers lack them).
+  int64_t skippedNewlines = 0;
+  int64_t streamSize = -1;  // the file's size as its stream knows it (-1: unknown)
+  // The file's first bytes (up to kLeadingBytes), kept when it may be parsed in chunks
+  // (ReadOptions::parallelism > 1): each chunk's parser is fed them up to the first member.
+  std::string leading;
 };
 
 // The pre-pass, in one read of the file. A byte search finds where top-level city object members
-// start (SharedAppearance::marks) and the first top-level appearanceMember, and marks `shared`
-// located; then the root start tag followed by everything from that appearanceMember to the end
-// is parsed into shared.store, and `shared` is marked done (always, also on failure).
+// start (SharedAppearance::marks, with the newlines before each) and the first top-level
+// appearanceMember (with the newlines before it), keeps the file's size and its first bytes, and
+// marks `shared` located; then the root start tag followed by everything from that
+// appearanceMember to the end is parsed into shared.store, and `shared` is marked done (always,
+// also on failure).
 void appearancePrePass(const std::string& uri, const ReadOptions& options, SharedAppearance& shared);
-
-// Newlines in bytes [from, to) of a file.
-int64_t countLines(const std::string& uri, size_t from, size_t to);
 
 }  // namespace twin::citygml
