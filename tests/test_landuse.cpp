@@ -1615,3 +1615,60 @@ TEST_CASE("The envelope point by point against the slant planes of 法56条: fou
     CHECK(n > 1000);
   }
 }
+
+TEST_CASE("A site over 防火地域 and 準防火地域: each part its own bonus, 法53条7項・8項 as written", "[landuse]") {
+  // 第一種住居地域 60 % on a 20 × 20 m site, its west half in a 防火地域 and its east half in a
+  // 準防火地域 (or in neither). 法53条3項1号: +10 % for 耐火 in the 防火地域 (イ), for 耐火 or 準耐火
+  // in the 準防火地域 (ロ), per part of the site.
+  RuleSet rs = rules();
+  auto site = [&](const std::string& east) {
+    Site s = handSite(20, "5", 0.6, 2.0);
+    auto fire = [&](const std::string& id, const std::string& code) {
+      District d;
+      d.id = id;
+      d.kind = "FirePreventionDistrict";
+      d.code = code;
+      s.districts.push_back({d, 200, 0.5});
+    };
+    fire("west", "24");
+    if (!east.empty()) fire("east", east);
+    s.frontRoadWidth = 8;
+    return s;
+  };
+  auto coverageLimit = [&](const Site& s, const std::string& fireResistance) {
+    Building b = handBuilding("b", 1, 1, 19, 15, 9);  // 252 m², 63 %
+    b.fireResistance = fireResistance;
+    for (auto& r : rs.checkSite({b}, s))
+      if (r.rule == "coverage") return std::make_pair(r.limit, r.verdict);
+    return std::make_pair(double(NAN), Verdict::Unknown);
+  };
+  // 準耐火 over 防火 + 準防火: the 準防火 half keeps its ロ bonus: 0.5 × 60 + 0.5 × 70 = 65 %: 63 %
+  // passes. Before, the whole site counted as 防火地域 and the limit was 60 %: a fail.
+  auto [limit, verdict] = coverageLimit(site("25"), "準耐火");
+  CHECK(limit == Approx(65));
+  CHECK(verdict == Verdict::Pass);
+  // 耐火 over 防火 + 準防火: 7項 deems the whole site 防火: イ on both halves, 70 %.
+  CHECK(coverageLimit(site("25"), "耐火").first == Approx(70));
+  // 耐火 over 防火 + neither: 7項 again, 70 %; 準耐火 there: no part qualifies, 60 %: 63 % fails.
+  CHECK(coverageLimit(site(""), "耐火").first == Approx(70));
+  auto [l2, v2] = coverageLimit(site(""), "準耐火");
+  CHECK(l2 == Approx(60));
+  CHECK(v2 == Verdict::Fail);
+  // 準防火 + neither with 準耐火: 8項 deems it all 準防火: ロ on both halves, 70 %.
+  Site q = handSite(20, "5", 0.6, 2.0);
+  District d;
+  d.id = "east";
+  d.kind = "FirePreventionDistrict";
+  d.code = "25";
+  q.districts.push_back({d, 200, 0.5});
+  q.frontRoadWidth = 8;
+  Building b = handBuilding("b", 1, 1, 19, 15, 9);
+  b.fireResistance = "準耐火";
+  const RuleResult* cov = nullptr;
+  auto results = rs.checkSite({b}, q);
+  for (auto& r : results)
+    if (r.rule == "coverage") cov = &r;
+  REQUIRE(cov);
+  CHECK(cov->limit == Approx(70));
+  CHECK(cov->formula.find("建築基準法第53条第8項") != std::string::npos);
+}

@@ -388,6 +388,19 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
   CHECK(env["max_floor_area"].get<double>() > 0);
   auto ts = body(c.Get(("/api/parcels/" + pid + "/envelope/tileset.json").c_str()));
   CHECK(ts["root"]["content"]["uri"] == "envelope.glb");
+  // Drawn for a building set back from the road (法56条2項): the tileset's content asks for the same.
+  auto back = body(c.Get(("/api/parcels/" + pid + "/envelope?setback=2").c_str()));
+  CHECK(back["setback"] == 2);
+  CHECK(back["tileset"].get<std::string>().find("tileset.json?setback=2") != std::string::npos);
+  CHECK(back["volume"].get<double>() > 0);
+  CHECK(back["faces_by_rule"].is_object());
+  auto backTs = body(c.Get(("/api/parcels/" + pid + "/envelope/tileset.json?setback=2").c_str()));
+  CHECK(backTs["root"]["content"]["uri"] == "envelope.glb?setback=2");
+  auto backGlb = c.Get(("/api/parcels/" + pid + "/envelope/envelope.glb?setback=2").c_str());
+  REQUIRE(backGlb);
+  CHECK(backGlb->status == 200);
+  CHECK(c.Get(("/api/parcels/" + pid + "/envelope?setback=-1").c_str())->status == 400);
+  CHECK(c.Get(("/api/parcels/" + pid + "/envelope?setback=abc").c_str())->status == 400);
   auto glb = c.Get(("/api/parcels/" + pid + "/envelope/envelope.glb").c_str());
   REQUIRE(glb);
   CHECK(glb->status == 200);

@@ -158,11 +158,12 @@ Result<CheckRun> checkBuildingsToFile(Store& store, const RuleSet& rules, const 
   return r;  // on failure the partial file goes with `file`
 }
 
-Result<EnvelopeRun> envelopeOf(Store& store, const RuleSet& rules, const Site& site, double cap, double ground) {
+Result<EnvelopeRun> envelopeOf(Store& store, const RuleSet& rules, const Site& site, const EnvelopeOptions& options,
+                               double ground) {
   try {
     EnvelopeRun run;
     run.site = site;
-    run.envelope = rules.envelope(site, cap);
+    run.envelope = rules.envelope(site, options);
     run.ground = ground;
     run.groundSource = "given";
     if (!std::isfinite(run.ground)) {

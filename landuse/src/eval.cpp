@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 #include "envelope_mesh.h"
@@ -150,6 +151,74 @@ void RateParts::note(const std::string& n) {
   if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(n);
 }
 
+namespace {
+
+// The parts of a use district's share of the site by fire district (法53条3項1号 applies per part),
+// with 法53条7項/8項: a site partly in a 防火地域 whose buildings are all 耐火 counts as all in it;
+// one partly in a 準防火地域 and partly in neither, whose buildings are all 耐火 or 準耐火, counts as
+// all in the 準防火地域. Without fire-district data the one part keeps the site's value.
+struct FirePart {
+  std::optional<std::string> kind;  // 防火地域, 準防火地域, "" (neither); nullopt: no data
+  double share = 0;                 // of the site
+  std::string deemed;               // the article that deemed it, if any
+};
+
+std::vector<FirePart> fireParts(const RulesFile& f, const Site& site, const DistrictShare& use, const Vars& base) {
+  std::vector<const DistrictShare*> fires;
+  for (auto& ds : site.districts) {
+    const DistrictRule* e = f.district(ds.district.kind, ds.district.code);
+    if (e && !e->fire.empty()) fires.push_back(&ds);
+  }
+  std::vector<FirePart> parts;
+  auto it = base.find("site.fireDistrict");
+  if (fires.empty()) {
+    FirePart p;
+    if (it != base.end()) p.kind = it->second.text;  // "" when fire districts lie nearby, none here
+    p.share = use.share;
+    parts.push_back(p);
+    return parts;
+  }
+  // The use part's overlap with each fire district (the whole site's shares when one use district).
+  int uses = 0;
+  for (auto& ds : site.districts) uses += ds.district.kind == "UseDistrict";
+  MultiPoly usePart;
+  if (uses > 1) usePart = intersection(site.geom, use.district.geom);
+  double rest = use.share;
+  std::map<std::string, double> byKind;
+  for (auto* fd : fires) {
+    double share = uses > 1 && site.area > 0 ? intersectionArea(usePart, fd->district.geom) / site.area : fd->share;
+    share = std::min(share, rest);
+    byKind[f.district(fd->district.kind, fd->district.code)->fire] += share;
+    rest -= share;
+  }
+  for (auto& [k, share] : byKind)
+    if (share > 1e-9) parts.push_back({k, share, {}});
+  if (rest > 1e-6) parts.push_back({std::string(), rest, {}});
+  // What the whole site straddles, for 7項 and 8項.
+  bool inFire = false, inQuasi = false, outside = false;
+  for (auto& ds : fires) {
+    const std::string& k = f.district(ds->district.kind, ds->district.code)->fire;
+    inFire = inFire || k == "防火地域";
+    inQuasi = inQuasi || k == "準防火地域";
+  }
+  double covered = 0;
+  for (auto* fd : fires) covered += fd->share;
+  outside = covered < 1 - 1e-6;
+  auto fr = base.find("building.fireResistance");
+  std::string least = fr == base.end() ? std::string() : fr->second.text;
+  std::string deemed, article;
+  if (inFire && (inQuasi || outside) && least == "耐火")
+    deemed = "防火地域", article = "建築基準法第53条第7項";
+  else if (inQuasi && outside && (least == "耐火" || least == "準耐火"))
+    deemed = "準防火地域", article = "建築基準法第53条第8項";
+  if (!deemed.empty())
+    for (auto& p : parts)
+      if (p.kind != deemed) p.kind = deemed, p.deemed = article;
+  return parts;
+}
+
+}  // namespace
+
 RateParts coverageLimit(const RulesFile& f, const Site& site, const Vars& base) {
   RateParts r;
   const CoverageRules& cov = f.coverage;
@@ -160,43 +229,56 @@ RateParts coverageLimit(const RulesFile& f, const Site& site, const Vars& base) 
       r.missing.push_back("district " + label(f, d) + " gives no building coverage rate (urf:buildingCoverageRate)");
       continue;
     }
-    Vars v = base;
-    v["district.code"] = Value::of(d.code);
-    v["district.coverageRate"] = Value::of(d.coverageRate);
-    const DistrictRule* e = f.district(d.kind, d.code);
-    v["district.group"] = Value::of(e ? e->group : std::string());
-    std::map<std::string, double> sure, maybe;  // bonus group -> largest add (known / possible)
-    std::string how = pct(d.coverageRate);
-    for (auto& b : cov.bonuses) {
-      std::set<std::string> miss;
-      Tri t = evaluate(b.when, v, miss);
-      if (t == Tri::True) {
-        if (b.add > sure[b.group]) sure[b.group] = b.add;
-        if (b.add > maybe[b.group]) maybe[b.group] = b.add;
-        how += " + " + pct(b.add) + " (" + b.id + ", " + b.article + ")";
-      } else if (t == Tri::Unknown) {
-        if (b.add > maybe[b.group]) maybe[b.group] = b.add;
-        r.note("bonus " + b.id + " (+" + pct(b.add) + ", " + b.article + ") not applied: " + joined(miss) + " unknown");
+    auto parts = fireParts(f, site, *ds, base);
+    for (auto& part : parts) {
+      Vars v = base;
+      v["district.code"] = Value::of(d.code);
+      v["district.coverageRate"] = Value::of(d.coverageRate);
+      const DistrictRule* e = f.district(d.kind, d.code);
+      v["district.group"] = Value::of(e ? e->group : std::string());
+      if (part.kind)
+        v["site.fireDistrict"] = Value::of(*part.kind);
+      else
+        v.erase("site.fireDistrict");
+      std::map<std::string, double> sure, maybe;  // bonus group -> largest add (known / possible)
+      std::string how = pct(d.coverageRate);
+      for (auto& b : cov.bonuses) {
+        std::set<std::string> miss;
+        Tri t = evaluate(b.when, v, miss);
+        if (t == Tri::True) {
+          if (b.add > sure[b.group]) sure[b.group] = b.add;
+          if (b.add > maybe[b.group]) maybe[b.group] = b.add;
+          how += " + " + pct(b.add) + " (" + b.id + ", " + b.article + ")";
+        } else if (t == Tri::Unknown) {
+          if (b.add > maybe[b.group]) maybe[b.group] = b.add;
+          r.note("bonus " + b.id + " (+" + pct(b.add) + ", " + b.article + ") not applied: " + joined(miss) +
+                 " unknown");
+        }
       }
-    }
-    double rate = d.coverageRate, high = d.coverageRate;
-    for (auto& [g, a] : sure) rate += a;
-    for (auto& [g, a] : maybe) high += a;
-    for (auto& x : cov.exemptions) {
-      std::set<std::string> miss;
-      Tri t = evaluate(x.when, v, miss);
-      if (t == Tri::True) {
-        rate = high = x.limit;
-        how = pct(rate) + " (" + x.id + ", " + x.article + ")";
-      } else if (t == Tri::Unknown) {
-        high = std::max(high, x.limit);
-        r.note("exemption " + x.id + " (" + pct(x.limit) + ", " + x.article + ") not applied: " + joined(miss) +
-               " unknown");
+      double rate = d.coverageRate, high = d.coverageRate;
+      for (auto& [g, a] : sure) rate += a;
+      for (auto& [g, a] : maybe) high += a;
+      for (auto& x : cov.exemptions) {
+        std::set<std::string> miss;
+        Tri t = evaluate(x.when, v, miss);
+        if (t == Tri::True) {
+          rate = high = x.limit;
+          how = pct(rate) + " (" + x.id + ", " + x.article + ")";
+        } else if (t == Tri::Unknown) {
+          high = std::max(high, x.limit);
+          r.note("exemption " + x.id + " (" + pct(x.limit) + ", " + x.article + ") not applied: " + joined(miss) +
+                 " unknown");
+        }
       }
+      r.limit += part.share * std::min(rate, 1.0);
+      r.limitHigh += part.share * std::min(high, 1.0);
+      std::string where = parts.size() > 1 || !part.deemed.empty()
+                              ? " (" +
+                                    (part.kind && !part.kind->empty() ? *part.kind : std::string("no fire district")) +
+                                    (part.deemed.empty() ? "" : ", deemed by " + part.deemed) + ")"
+                              : "";
+      r.terms.push_back(num(part.share * 100, 1) + " % of the site" + where + " × " + how);
     }
-    r.limit += ds->share * std::min(rate, 1.0);
-    r.limitHigh += ds->share * std::min(high, 1.0);
-    r.terms.push_back(num(ds->share * 100, 1) + " % of the site × " + how);
   }
   return r;
 }

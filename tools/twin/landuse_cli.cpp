@@ -50,7 +50,7 @@ struct LandUseCommands::State {
   std::vector<std::string> checkBuildings;
   std::string checkParcel, format = "table", out;
   std::string parcelArg, envelopeOut, envelopeJsonOut, geoid, plan;
-  double cap = RuleSet::kDefaultEnvelopeCap, ground = NAN;
+  double cap = RuleSet::kDefaultEnvelopeCap, ground = NAN, setback = 0, adjacentSetback = 0;
   std::string findText;
 
   twin::DiagnosticCollector diag{200};
@@ -209,7 +209,11 @@ struct LandUseCommands::State {
     return withStore([&](Store& st) {
       Site site;
       if (!siteOfArg(st, parcelArg, site)) return 1;
-      auto run = envelopeOf(st, rules, site, cap, ground);
+      EnvelopeOptions eo;
+      eo.cap = cap;
+      eo.roadSetback = setback;
+      eo.adjacentSetback = adjacentSetback;
+      auto run = envelopeOf(st, rules, site, eo, ground);
       if (!run) return printErrors(run.diagnostics), 1;
       const EnvelopeResult& e = run->envelope;
       std::string groundFrom = std::isfinite(ground) ? std::string("--ground") : run->groundSource;
@@ -439,6 +443,16 @@ LandUseCommands::LandUseCommands(CLI::App& app, std::atomic<bool>& cancel) : s_(
   s.envelope->add_option("-o,--output", s.envelopeOut, "Write the envelope mesh as glb");
   s.envelope->add_option("--json", s.envelopeJsonOut, "Write the numbers and their explanation as JSON");
   s.envelope->add_option("--cap", s.cap, "Height to draw to where no height limit applies (m)")->capture_default_str();
+  s.envelope
+      ->add_option("--setback", s.setback,
+                   "Draw it for a building set back this far from the roads (m; 法56条2項: the far side of the "
+                   "road counts that much farther away)")
+      ->check(CLI::Range(0.0, 50.0));
+  s.envelope
+      ->add_option("--adjacent-setback", s.adjacentSetback,
+                   "Draw it for parts above the 隣地斜線's rise (20 or 31 m) set back this far from the "
+                   "neighbours (m; 法56条1項2号)")
+      ->check(CLI::Range(0.0, 50.0));
   s.envelope->add_option("--ground", s.ground,
                          "Ground height of the site (orthometric m; default: from its buildings)");
   s.envelope->add_option("--geoid", s.geoid,

@@ -134,6 +134,23 @@ GeoidOptions envelopeGeoid(const Context& ctx) {
   return g;
 }
 
+// The envelope's drawing options from the query (setback, adjacent_setback: metres, 0 to 50), and
+// the query that carries them on (for the tileset's content); false with a 400 when malformed.
+bool envelopeOptionsOf(const http::Request& req, http::Response& res, EnvelopeOptions& o, std::string& query) {
+  for (auto [key, out] :
+       {std::pair<const char*, double*>{"setback", &o.roadSetback}, {"adjacent_setback", &o.adjacentSetback}}) {
+    if (!req.hasParam(key)) continue;
+    std::string v = req.param(key);
+    char* e = nullptr;
+    double d = std::strtod(v.c_str(), &e);
+    if (v.empty() || *e || !(d >= 0 && d <= 50))
+      return jsonError(res, 400, "bad-setback", std::string(key) + " is metres from 0 to 50"), false;
+    *out = d;
+    query += std::string(query.empty() ? "?" : "&") + key + "=" + v;
+  }
+  return true;
+}
+
 // A parcel by id, 地番, "locality 地番" or 不動産番号 (several joined with '+': one site).
 bool siteFromArg(Context& ctx, const std::string& arg, Site& site, http::Response& res) {
   auto q = lookupSite(ctx.store(), arg);
@@ -315,11 +332,16 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     jsonReply(res, j);
   });
   server.get(R"(/api/parcels/([^/]+)/envelope)", [&](const http::Request& req, http::Response& res) {
+    EnvelopeOptions eo;
+    std::string query;
+    if (!envelopeOptionsOf(req, res, eo, query)) return;
     Site site;
     if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
-    auto e = ctx.rules.envelope(site);
+    auto e = ctx.rules.envelope(site, eo);
     json j = envelopeToJson(e, site);
-    j["tileset"] = "api/parcels/" + req.matches[1].str() + "/envelope/tileset.json";
+    j["tileset"] = "api/parcels/" + http::encodeComponent(req.matches[1].str()) + "/envelope/tileset.json" + query;
+    j["setback"] = eo.roadSetback;
+    j["adjacent_setback"] = eo.adjacentSetback;
     jsonReply(res, j);
   });
   // Handlers outlive this function: they capture this helper by value (it refers to ctx only).
@@ -329,9 +351,12 @@ void addApiRoutes(http::Router& server, Context& ctx) {
   };
   server.get(R"(/api/parcels/([^/]+)/envelope/envelope.glb)",
              [&, envelopeGround](const http::Request& req, http::Response& res) {
+               EnvelopeOptions eo;
+               std::string query;
+               if (!envelopeOptionsOf(req, res, eo, query)) return;
                Site site;
                if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
-               auto e = ctx.rules.envelope(site);
+               auto e = ctx.rules.envelope(site, eo);
                DiagnosticCollector diag;
                auto glb = envelopeGlb(e, ctx.storeCrs, envelopeGround(site), envelopeGeoid(ctx), diag);
                if (glb.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
@@ -339,13 +364,17 @@ void addApiRoutes(http::Router& server, Context& ctx) {
              });
   server.get(R"(/api/parcels/([^/]+)/envelope/tileset.json)",
              [&, envelopeGround](const http::Request& req, http::Response& res) {
+               EnvelopeOptions eo;
+               std::string query;
+               if (!envelopeOptionsOf(req, res, eo, query)) return;
                Site site;
                if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
-               auto e = ctx.rules.envelope(site);
+               auto e = ctx.rules.envelope(site, eo);
                if (e.vertices.empty())
                  return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
                DiagnosticCollector diag;
-               std::string ts = envelopeTileset(e, ctx.storeCrs, envelopeGround(site), envelopeGeoid(ctx), diag);
+               std::string ts = envelopeTileset(e, ctx.storeCrs, envelopeGround(site), envelopeGeoid(ctx), diag,
+                                                "envelope.glb" + query);
                if (ts.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
                res.setContent(std::move(ts), "application/json");
              });

@@ -81,10 +81,10 @@ struct EnvelopeRun {
   double ground = 0;         // the site's ground height (orthometric, m)
   std::string groundSource;  // where it came from
 };
-// The envelope of a site, drawn up to `cap` where no height limit applies, standing on `ground`
-// (NaN: the lowest base of the buildings on the site, else 0, said in groundSource).
+// The envelope of a site (drawn as `options` say), standing on `ground` (NaN: the lowest base of
+// the buildings on the site, else 0, said in groundSource).
 Result<EnvelopeRun> envelopeOf(Store& store, const RuleSet& rules, const Site& site,
-                               double cap = RuleSet::kDefaultEnvelopeCap, double ground = NAN);
+                               const EnvelopeOptions& options = {}, double ground = NAN);
 
 // ---- procedures -------------------------------------------------------------------------------
 
