@@ -205,7 +205,9 @@ Result<Plan> parsePlan(const std::string& text) {
   Plan p;
   static const char* kKeys =
       "use, floor_area, building_area, height, storeys, development_area, earthwork_area, signage, new_building";
-  for (auto& [key, v] : j.items()) {
+  for (auto& item : j.items()) {
+    const std::string key = item.key();
+    const json& v = item.value();
     std::string k = key;
     for (auto& c : k)
       if (c == '-') c = '_';  // floor-area and floor_area are one key

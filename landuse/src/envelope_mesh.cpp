@@ -119,7 +119,8 @@ EnvelopeMesh lowerEnvelope(const MultiPoly& site, const std::vector<HeightPlane>
     return std::max(0.0, z);
   };
   auto onBoundary = [&](const P2& p, const P2& q) {
-    for (auto& [ea, eb] : edges) {
+    for (auto& edge : edges) {
+      const P2 &ea = edge[0], &eb = edge[1];
       double dx = eb[0] - ea[0], dy = eb[1] - ea[1], len = std::hypot(dx, dy);
       if (len == 0) continue;
       auto off = [&](const P2& x) { return std::abs((x[0] - ea[0]) * dy - (x[1] - ea[1]) * dx) / len; };

@@ -83,8 +83,8 @@ class FileReader {
       error(where, std::string("must be an object, not ") + typeName(o));
       return false;
     }
-    for (auto& [k, v] : o.items()) {
-      (void)v;
+    for (auto& item : o.items()) {
+      const std::string& k = item.key();
       if (std::find_if(known.begin(), known.end(), [&](const char* x) { return k == x; }) != known.end()) continue;
       std::string list;
       for (auto* x : known) list += (list.empty() ? "" : ", ") + std::string(x);
