@@ -655,18 +655,24 @@ TEST_CASE("Procedures a plan needs, from the rules file", "[landuse]") {
     }
   }
   CHECK(checked == 3);
-  // A site with no area-classification data: "possibly required", naming what is missing.
+  // A site with no planning-area data: one 開発許可 answer, "possibly required", naming every case
+  // and what is missing (it was one entry per area classification, each with its own reason).
   Site bare;
   bare.area = 800;
   Plan large;
   large.developmentArea = 1500;
   auto ps = rs.procedures(bare, large);
+  // (1,500 m² is below the 3,000 m² and 1 ha of the other planning areas: those are not required.)
+  int permits = 0;
   for (auto& p : ps)
-    if (p.id == "development-permit-urbanisation") {
+    if (p.name == "開発許可" && p.status != "not required") {
+      ++permits;
       CHECK(p.status == "possibly required");
-      REQUIRE(p.missing.size() == 1);
-      CHECK(p.missing[0] == "site.areaClassification");
+      CHECK(p.missing == std::vector<std::string>{"site.areaClassification"});
+      CHECK(p.why.find("1,000 m²") != std::string::npos);
+      CHECK(p.why.find("urbanisation control area") != std::string::npos);
     }
+  CHECK(permits == 1);
   // The CLI, with the plan on the command line.
   auto r = runTwin("procedures AC0 --store " + dir + "/s.gpkg --plan development-area=1500,floor-area=300,signage=yes");
   INFO(r.output);
@@ -1671,4 +1677,55 @@ TEST_CASE("A site over 防火地域 and 準防火地域: each part its own bonus
   REQUIRE(cov);
   CHECK(cov->limit == Approx(70));
   CHECK(cov->formula.find("建築基準法第53条第8項") != std::string::npos);
+}
+
+TEST_CASE("Planning areas decide 建築確認 and 開発許可: 線引き, 非線引き, 準都市計画区域, outside", "[landuse]") {
+  RuleSet rs = rules();
+  auto siteIn = [](const std::string& kind, const std::string& code) {
+    Site s;
+    s.area = 5000;
+    if (!kind.empty()) {
+      District d;
+      d.id = "D";
+      d.kind = kind;
+      d.code = code;
+      s.districts.push_back({d, 5000, 1.0});
+    }
+    s.kindsNearby = {"AreaClassification", "UrbanPlanningArea", "QuasiUrbanPlanningArea"};
+    return s;
+  };
+  auto status = [&](const Site& s, double developmentArea, const std::string& id) {
+    Plan p;
+    p.developmentArea = developmentArea;
+    p.floorArea = 150;
+    for (auto& n : rs.procedures(s, p))
+      if (n.id == id) return n.status;
+    return std::string("?");
+  };
+  // 法6条1項4号: a new building in a 都市計画区域 needs 建築確認 — "possibly" before when the data held
+  // only the planning area (no use district, no 区域区分).
+  Site planning = siteIn("UrbanPlanningArea", "1");
+  CHECK(status(planning, 100, "building-confirmation") == "required");
+  // Outside every planning area a 150 m² house needs none (第1号-第3号 are for larger buildings).
+  Site outside = siteIn("", "");
+  CHECK(status(outside, 100, "building-confirmation") == "not required");
+  // 開発許可 thresholds (令19条1項, 令22条の2): 非線引き 3,000 m², 準都市計画区域 3,000 m², outside 1 ha.
+  Site undivided = siteIn("AreaClassification", "24");
+  CHECK(status(undivided, 2999, "development-permit-undivided") == "not required");
+  CHECK(status(undivided, 3000, "development-permit-undivided") == "required");
+  CHECK(status(undivided, 3000, "development-permit-urbanisation") == "not required");  // only one answer
+  CHECK(status(undivided, 3000, "development-permit-control") == "not required");
+  Site quasi = siteIn("QuasiUrbanPlanningArea", "1");
+  CHECK(status(quasi, 3000, "development-permit-quasi") == "required");
+  CHECK(status(quasi, 100, "building-confirmation") == "required");
+  CHECK(status(outside, 9999, "development-permit-outside") == "not required");
+  CHECK(status(outside, 10000, "development-permit-outside") == "required");
+  // A use district carrying urf:areaClassificationType 23: 市街化調整区域 without its own polygon.
+  Site control = siteIn("UseDistrict", "1");
+  control.districts[0].district.attributes =
+      R"({"urf:areaClassificationType": {"code": "23", "name": "市街化調整区域"}})";
+  CHECK(status(control, 10, "development-permit-control") == "required");
+  CHECK(status(control, 10, "development-permit-urbanisation") == "not required");
+  // 建設業許可 licenses the contractor: listed as such, never "required" of the site.
+  CHECK(status(planning, 100, "construction-business-licence") == "contractor's licence");
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 
@@ -101,6 +102,25 @@ std::string label(const RulesFile& f, const District& d) {
   return "'" + d.id + "'" + (n.empty() ? " (" + d.kind + " " + d.code + ")" : " (" + n + ")");
 }
 
+namespace {
+
+// The code of urf:areaClassificationType in a district's attributes (JSON text), or "".
+std::string areaClassificationCode(const std::string& attributes) {
+  if (attributes.find("areaClassificationType") == std::string::npos) return {};
+  auto j = nlohmann::json::parse(attributes, nullptr, false);
+  if (!j.is_object()) return {};
+  for (const char* key : {"urf:areaClassificationType", "areaClassificationType"}) {
+    auto it = j.find(key);
+    if (it == j.end()) continue;
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
+    if (it->is_object() && it->contains("code") && (*it)["code"].is_string()) return (*it)["code"].get<std::string>();
+  }
+  return {};
+}
+
+}  // namespace
+
 Vars siteVars(const RulesFile& f, const Site& s) {
   Vars v;
   v["site.area"] = Value::of(s.area);
@@ -108,8 +128,23 @@ Vars siteVars(const RulesFile& f, const Site& s) {
   if (given(s.frontRoadWidth)) v["site.frontRoadWidth"] = Value::of(s.frontRoadWidth);
   std::string fire;
   bool anyFire = false, anyUse = false, anyScenic = false;
-  std::string areaClass;
-  double areaClassShare = 0;
+  // 区域区分 and the planning area: from AreaClassification, UrbanPlanningArea and
+  // QuasiUrbanPlanningArea districts (what the rules file says each means), and from the
+  // urf:areaClassificationType a use district may carry; the largest share decides.
+  std::string areaClass, planningArea;
+  double areaClassShare = 0, planningShare = 0;
+  for (auto& ds : s.districts) {
+    const DistrictRule* e = f.district(ds.district.kind, ds.district.code);
+    std::string cls = e ? e->areaClass : std::string();
+    if (cls.empty() && ds.district.kind == "UseDistrict") {
+      std::string code = areaClassificationCode(ds.district.attributes);
+      if (auto* ac = code.empty() ? nullptr : f.district("AreaClassification", code)) cls = ac->areaClass;
+    }
+    if (!cls.empty() && ds.share > areaClassShare) areaClassShare = ds.share, areaClass = cls;
+    if (e && !e->planningArea.empty() && ds.share > planningShare)
+      planningShare = ds.share, planningArea = e->planningArea;
+  }
+  if (!areaClass.empty()) planningArea = "都市計画区域";  // 区域区分 and 非線引き lie in a 都市計画区域
   for (auto& ds : s.districts) {
     const DistrictRule* e = f.district(ds.district.kind, ds.district.code);
     if (e && !e->fire.empty()) {
@@ -119,10 +154,6 @@ Vars siteVars(const RulesFile& f, const Site& s) {
     }
     if (ds.district.kind == "UseDistrict") anyUse = true;
     if ((e && e->scenic) || ds.district.kind == "ScenicDistrict") anyScenic = true;
-    if (ds.district.kind == "AreaClassification" && ds.share > areaClassShare) {
-      areaClassShare = ds.share;
-      areaClass = e ? e->name : std::string();
-    }
   }
   auto nearby = [&](const char* kind) {
     return std::find(s.kindsNearby.begin(), s.kindsNearby.end(), kind) != s.kindsNearby.end();
@@ -131,7 +162,17 @@ Vars siteVars(const RulesFile& f, const Site& s) {
     v["site.fireDistrict"] = Value::of(fire);
   else if (nearby("FirePreventionDistrict"))
     v["site.fireDistrict"] = Value::of(std::string());
-  if (anyUse || !areaClass.empty()) v["site.inCityPlanningArea"] = Value::of(true);
+  // In a 都市計画区域 or 準都市計画区域 (法6条1項4号): use districts are designated only there.
+  const bool planningData =
+      nearby("AreaClassification") || nearby("UrbanPlanningArea") || nearby("QuasiUrbanPlanningArea");
+  if (anyUse || !planningArea.empty())
+    v["site.inCityPlanningArea"] = Value::of(true);
+  else if (planningData)
+    v["site.inCityPlanningArea"] = Value::of(false);
+  if (!planningArea.empty())
+    v["site.planningArea"] = Value::of(planningArea);
+  else if (planningData && !anyUse)
+    v["site.planningArea"] = Value::of(std::string());  // outside both
   if (!areaClass.empty()) v["site.areaClassification"] = Value::of(areaClass);
   if (anyScenic)
     v["site.inScenicDistrict"] = Value::of(true);

@@ -30,6 +30,7 @@ const DistrictRule* RulesFile::district(const std::string& kind, const std::stri
   auto k = districts.find(kind);
   if (k == districts.end()) return nullptr;
   auto c = k->second.find(code);
+  if (c == k->second.end()) c = k->second.find("*");
   return c == k->second.end() ? nullptr : &c->second;
 }
 
@@ -40,6 +41,7 @@ const std::vector<std::string>& conditionVariables() {
                                                 "site.fireDistrict",
                                                 "site.inCityPlanningArea",
                                                 "site.areaClassification",
+                                                "site.planningArea",
                                                 "site.inScenicDistrict",
                                                 "district.code",
                                                 "district.group",
@@ -223,7 +225,7 @@ class FileReader {
   void district(const json& e, const std::string& where, DistrictRule& d) {
     if (!object(e, where,
                 {"name", "english", "group", "roadFactor", "absoluteHeight", "roadSlant", "northSlant", "adjacentSlant",
-                 "fire", "scenic"}))
+                 "fire", "scenic", "planningArea", "areaClass"}))
       return;
     text(e, where, "name", d.name, true);
     text(e, where, "english", d.english, false);
@@ -238,6 +240,13 @@ class FileReader {
     flag(e, where, "absoluteHeight", d.absoluteHeight);
     text(e, where, "fire", d.fire, false);
     flag(e, where, "scenic", d.scenic);
+    text(e, where, "planningArea", d.planningArea, false);
+    if (!d.planningArea.empty() && d.planningArea != "都市計画区域" && d.planningArea != "準都市計画区域")
+      error(where + ".planningArea", "must be 都市計画区域 or 準都市計画区域");
+    text(e, where, "areaClass", d.areaClass, false);
+    if (!d.areaClass.empty() && d.areaClass != "市街化区域" && d.areaClass != "市街化調整区域" &&
+        d.areaClass != "非線引き")
+      error(where + ".areaClass", "must be 市街化区域, 市街化調整区域 or 非線引き");
     if (const json* rs = field(e, where, "roadSlant", false)) {
       std::string w = where + ".roadSlant";
       if (object(*rs, w, {"slope", "distances", "wideRoad"})) {
@@ -371,7 +380,8 @@ class FileReader {
         m && object(*m, "minimumSiteArea", {"title", "article"}))
       titled(*m, "minimumSiteArea", f.minimumSiteArea);
     list(doc, "rules", "procedures", [&](const json& p, const std::string& w) {
-      if (!object(p, w, {"id", "name", "english", "article", "why", "whyNot", "municipal", "when"})) return;
+      if (!object(p, w, {"id", "name", "english", "article", "why", "whyNot", "municipal", "appliesTo", "when"}))
+        return;
       ProcedureRule x;
       text(p, w, "id", x.id, true);
       text(p, w, "name", x.name, true);
@@ -380,6 +390,8 @@ class FileReader {
       text(p, w, "why", x.why, false);
       text(p, w, "whyNot", x.whyNot, false);
       flag(p, w, "municipal", x.municipal);
+      text(p, w, "appliesTo", x.appliesTo, false);
+      if (x.appliesTo != "site" && x.appliesTo != "contractor") error(w + ".appliesTo", "must be site or contractor");
       if (const json* when = field(p, w, "when", true)) condition(*when, w + ".when", x.when);
       f.procedures.push_back(std::move(x));
     });

@@ -84,6 +84,9 @@ struct DistrictRule {
   std::optional<AdjacentSlant> adjacentSlant;
   std::string fire;  // fire districts: the value of site.fireDistrict (防火地域, 準防火地域)
   bool scenic = false;
+  // What a district says of the planning area the site lies in: planningArea 都市計画区域 or
+  // 準都市計画区域; areaClass (区域区分) 市街化区域, 市街化調整区域 or 非線引き.
+  std::string planningArea, areaClass;
 };
 
 struct Titled {
@@ -118,6 +121,9 @@ struct HeightRules {
 struct ProcedureRule {
   std::string id, name, english, article, why, whyNot;
   bool municipal = false;  // thresholds a municipality sets
+  // "site" (default): needed for the project on the site; "contractor": a licence of whoever
+  // builds it, not of the site — shown as such, never "required".
+  std::string appliesTo = "site";
   Condition when;
 };
 
@@ -134,6 +140,7 @@ struct RulesFile {
   Titled minimumSiteArea;
   std::vector<ProcedureRule> procedures;
 
+  // The entry of a district kind and code, or of the kind's "*" entry (any code), or null.
   const DistrictRule* district(const std::string& kind, const std::string& code) const;
 };
 
