@@ -1729,3 +1729,47 @@ TEST_CASE("Planning areas decide 建築確認 and 開発許可: 線引き, 非�
   // 建設業許可 licenses the contractor: listed as such, never "required" of the site.
   CHECK(status(planning, 100, "construction-business-licence") == "contractor's licence");
 }
+
+TEST_CASE("Imports say what they cannot take: pseudo-parcels, widths with units, duplicate 地番, repairs",
+          "[landuse]") {
+  std::string dir = tempDir("landuse-imports");
+  std::string store = dir + "/s.gpkg";
+  // 地区外 and 別図 are 地図XML's pseudo-parcels (land outside the district, on another sheet): not
+  // parcels. Widths written with units are read; a width that is no length is said. 7-1 twice.
+  writeText(
+      dir + "/p.geojson",
+      geojson(
+          {{0, 0, 10, 10, "\"id\": \"A\", \"地番\": \"7-1\", \"大字名\": \"試験町\", \"前面道路幅員\": \"4m\""},
+           {10, 0, 20, 10, "\"id\": \"B\", \"地番\": \"7-2\", \"大字名\": \"試験町\", \"前面道路幅員\": \"６．５ｍ\""},
+           {20, 0, 30, 10, "\"id\": \"C\", \"地番\": \"地区外\", \"大字名\": \"試験町\""},
+           {30, 0, 40, 10, "\"id\": \"D\", \"地番\": \"別図1\", \"大字名\": \"試験町\""},
+           {40, 0, 50, 10, "\"id\": \"E\", \"地番\": \"7-1\", \"大字名\": \"試験町\", \"前面道路幅員\": \"広い\""}}));
+  auto r = runTwin("parcels import " + dir + "/p.geojson --store " + store);
+  INFO(r.output);
+  CHECK(r.exitCode == 0);
+  CHECK(r.output.find("3 stored") != std::string::npos);
+  CHECK(r.output.find("parcel-pseudo") != std::string::npos);
+  CHECK(r.output.find("parcel-duplicate-chiban") != std::string::npos);
+  CHECK(r.output.find("road-width-unreadable") != std::string::npos);
+  CHECK(r.output.find("広い") != std::string::npos);
+  {
+    auto s = Store::open(store);
+    CHECK_FALSE(s->parcel("C"));
+    CHECK_FALSE(s->parcel("D"));
+    CHECK(s->parcel("A")->frontRoadWidth == Approx(4.0));  // was dropped without a word
+    CHECK(s->parcel("B")->frontRoadWidth == Approx(6.5));
+    CHECK_FALSE(given(s->parcel("E")->frontRoadWidth));
+  }
+  // A 100 × 100 m district with a small twisted loop on its west edge: repairing it moves some m²,
+  // under the 1 % that was accepted before, over 1 m² and 0.01 %: refused, naming the amount.
+  writeText(
+      dir + "/z.geojson",
+      "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::"
+      "6677\"}},\"features\":[{\"type\":\"Feature\",\"properties\":{\"id\":\"Z\",\"function\":\"5\"},\"geometry\":"
+      "{\"type\":\"Polygon\",\"coordinates\":[[[-5000,-35000],[-4900,-35000],[-4900,-34900],[-5000,-34900],"
+      "[-5000,-34948],[-4996,-34952],[-4996,-34948],[-5000,-34952],[-5000,-35000]]]}}]}");
+  r = runTwin("zoning import " + dir + "/z.geojson --store " + store);
+  INFO(r.output);
+  CHECK(r.output.find("zoning-invalid-geometry") != std::string::npos);
+  CHECK(r.output.find(" m² (") != std::string::npos);
+}

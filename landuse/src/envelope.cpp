@@ -119,7 +119,9 @@ EnvelopeResult RuleSet::envelope(const Site& site, const EnvelopeOptions& o) con
   e.volume = mesh.volume;
   for (int plane : mesh.trianglePlane)
     e.triangleRule.push_back(plane < 0 ? std::string("wall") : cons[size_t(plane)].rule);
-  if (e.capped) e.notes.push_back("no absolute height limit: the envelope is drawn up to " + num(cap) + " m (--cap)");
+  if (e.capped)
+    e.notes.push_back("no absolute height limit: the envelope is drawn up to " + num(cap) +
+                      " m, a drawing limit, not the law's");
   return e;
 }
 

@@ -144,6 +144,16 @@ bool ImportSink::accept(CityObject&& obj) {
       }
       auto p = parcelFrom(obj, *t, options_.parcelFields, diag_);
       if (!p) break;
+      // One 地番 per locality: a second one is stored (both are in the data) but said.
+      if (!p->chiban.empty())
+        for (auto& other : store_.findParcels(p->locality.empty() ? p->chiban : p->locality + " " + p->chiban))
+          if (other.id != p->id && other.locality == p->locality && other.chiban == p->chiban) {
+            diag_.warning("parcel-duplicate-chiban",
+                          "parcel '" + p->id + "': 地番 " + p->locality + " " + p->chiban + " is already parcel '" +
+                              other.id + "' (" + other.source + "); both stored — name a parcel by its id",
+                          obj.sourceFile, obj.sourceLine, obj.id);
+            break;
+          }
       store_.put(*p);
       ++fileStats_.stored;
       fileStats_.byType["Parcel"]++;

@@ -2,7 +2,9 @@
 #include "twin/landuse/records.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <sstream>
@@ -11,6 +13,68 @@
 #include "twin/outline.h"
 
 namespace twin::landuse {
+
+namespace {
+
+// A length as data write it: "4", "4.0", "4m", "4.0 m", "４ｍ", "4メートル" (full-width digits and
+// units read as half-width). False when it is none of these.
+bool lengthOf(const Attribute* a, double& v) {
+  if (!a) return false;
+  if (attributeNumber(a, v)) return true;
+  std::string t = attributeText(a), h;
+  for (size_t i = 0; i < t.size();) {
+    unsigned char c = static_cast<unsigned char>(t[i]);
+    // Full-width ０-９ (EF BC 90-99), ．(EF BC 8E), ｍ (EF BD 8D).
+    if (c == 0xEF && i + 2 < t.size()) {
+      unsigned char b = static_cast<unsigned char>(t[i + 1]), d = static_cast<unsigned char>(t[i + 2]);
+      if (b == 0xBC && d >= 0x90 && d <= 0x99)
+        h += char('0' + (d - 0x90)), i += 3;
+      else if (b == 0xBC && d == 0x8E)
+        h += '.', i += 3;
+      else if (b == 0xBD && d == 0x8D)
+        h += 'm', i += 3;
+      else
+        h += t.substr(i, 3), i += 3;
+      continue;
+    }
+    h += t[i++];
+  }
+  for (const char* unit : {"メートル", "m", "M"}) {
+    std::string u = unit;
+    size_t e = h.find_last_not_of(" \t");
+    if (e != std::string::npos && h.size() >= u.size() && h.compare(e + 1 - u.size(), u.size(), u) == 0) {
+      h = h.substr(0, e + 1 - u.size());
+      break;
+    }
+  }
+  while (!h.empty() && std::isspace(static_cast<unsigned char>(h.back()))) h.pop_back();
+  size_t s = 0;
+  while (s < h.size() && std::isspace(static_cast<unsigned char>(h[s]))) ++s;
+  if (s == h.size()) return false;
+  char* end = nullptr;
+  v = std::strtod(h.c_str() + s, &end);
+  return end && *end == 0 && std::isfinite(v);
+}
+
+// A road width from `a`: a plausible length (0 to 200 m) or nothing, with a warning naming the
+// value when it is given but unreadable.
+double roadWidthOf(const Attribute* a, const CityObject& obj, const std::string& what, DiagnosticSink& diag) {
+  if (!a) return NAN;
+  double w;
+  if (lengthOf(a, w) && w > 0 && w < 200) return w;
+  diag.warning("road-width-unreadable",
+               what + ": width '" + attributeText(a) + "' is not a length in metres; left unknown", obj.sourceFile,
+               obj.sourceLine, obj.id);
+  return NAN;
+}
+
+// 地図XML writes land outside the map's district (地区外) and land drawn on a separate sheet
+// (別図) as pseudo-parcels with these words for a 地番: they are not parcels.
+bool pseudoParcel(const std::string& chiban) {
+  return chiban.find("地区外") != std::string::npos || chiban.find("別図") != std::string::npos;
+}
+
+}  // namespace
 
 std::optional<Parcel> parcelFrom(const CityObject& obj, PlaneTransform& t, const ParcelFields& f,
                                  DiagnosticSink& diag) {
@@ -29,9 +93,16 @@ std::optional<Parcel> parcelFrom(const CityObject& obj, PlaneTransform& t, const
   if (p.locality.empty()) p.locality = attributeText(lookupAttribute(obj, {"address", "所在", "locality"}));
   p.city = attributeText(lookupAttribute(obj, {"市区町村名", "city"}));
   p.cornerLot = attributeTruthy(lookupAttribute(obj, {f.cornerLot, "角地", "corner_lot"}));
-  double w;
-  if (attributeNumber(lookupAttribute(obj, {f.roadWidth, "前面道路幅員", "road_width", "front_road_width"}), w))
-    p.frontRoadWidth = w;
+  if (pseudoParcel(p.chiban)) {
+    diag.info("parcel-pseudo",
+              "'" + p.chiban +
+                  "' marks land outside the map's district or drawn on a separate sheet (地区外/別図), "
+                  "not a parcel; not imported",
+              obj.sourceFile, obj.sourceLine, obj.id);
+    return std::nullopt;
+  }
+  p.frontRoadWidth = roadWidthOf(lookupAttribute(obj, {f.roadWidth, "前面道路幅員", "road_width", "front_road_width"}),
+                                 obj, "parcel '" + p.id + "'", diag);
   p.attributes = attributesJson(obj);
   std::string label = p.chiban.empty() ? "'" + p.id + "'" : "'" + p.id + "' (地番 " + p.chiban + ")";
   if (p.chiban.empty())
@@ -157,10 +228,8 @@ std::optional<Road> roadFrom(const CityObject& obj, PlaneTransform& t, const std
   Road r;
   r.id = obj.id;
   r.source = obj.sourceFile;
-  double w;
-  if (attributeNumber(lookupAttribute(obj, {widthField, "uro:width", "width", "幅員", "road_width"}), w) && w > 0 &&
-      w < 200)
-    r.width = w;
+  r.width = roadWidthOf(lookupAttribute(obj, {widthField, "uro:width", "width", "幅員", "road_width"}), obj,
+                        "road '" + r.id + "'", diag);
   r.name = attributeText(lookupAttribute(obj, {"gml:name", "name"}));
   double zmin = INFINITY, zmax = -INFINITY;
   int lod = obj.maxLod();

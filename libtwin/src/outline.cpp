@@ -68,17 +68,23 @@ bool validatedPolygon(MultiPoly& m, const std::string& what, const CityObject& o
   where.setf(std::ios::fixed);
   where.precision(2);
   if (std::isfinite(v.where[0])) where << " at (" << v.where[0] << ", " << v.where[1] << ")";
-  if (!fixed.empty() && ringArea > 0 && std::abs(fixedArea - ringArea) <= 0.01 * ringArea) {
+  const double moved = std::abs(fixedArea - ringArea);
+  std::ostringstream how;
+  how.setf(std::ios::fixed);
+  how.precision(2);
+  how << moved << " m² (" << (ringArea > 0 ? 100 * moved / ringArea : 100.0) << " %)";
+  if (!fixed.empty() && ringArea > 0 && (moved <= 1.0 || moved <= 1e-4 * ringArea)) {
     diag.warning(std::string(what) + "-invalid-geometry",
                  std::string(what) + " " + label + " has an invalid polygon (" + v.reason + where.str() +
-                     "); repaired, area kept",
+                     "); repaired, moving " + how.str() + " of its area",
                  obj.sourceFile, obj.sourceLine, obj.id);
     m = std::move(fixed);
     return true;
   }
   diag.error(std::string(what) + "-invalid-geometry",
              std::string(what) + " " + label + " has an invalid polygon (" + v.reason + where.str() +
-                 ") that cannot be repaired without changing its area; not imported — fix the source",
+                 ") whose repair would move " + how.str() +
+                 " of its area (more than 1 m² and 0.01 %); not imported — fix the source",
              obj.sourceFile, obj.sourceLine, obj.id);
   return false;
 }

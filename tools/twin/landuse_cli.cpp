@@ -52,6 +52,7 @@ struct LandUseCommands::State {
   std::string parcelArg, envelopeOut, envelopeJsonOut, geoid, plan;
   double cap = RuleSet::kDefaultEnvelopeCap, ground = NAN, setback = 0, adjacentSetback = 0;
   std::string findText;
+  std::map<std::string, std::string> reader;  // reader settings by key (FormatRegistry::options)
 
   twin::DiagnosticCollector diag{200};
 
@@ -137,6 +138,7 @@ struct LandUseCommands::State {
     }
     twin::ReadOptions ro;
     ro.crsOverride = c.crs;
+    ro.formatOptions = readerSettings(twin::converters::builtinFormats(), reader);
     ro.cancel = cancel;
     auto run = importFiles(*st, items, o, ro, diag, [&](size_t i, size_t n, const std::string& uri) {
       if (!quiet) std::fprintf(stderr, "[%zu/%zu] %s\n", i + 1, n, uri.c_str());
@@ -352,6 +354,8 @@ LandUseCommands::LandUseCommands(CLI::App& app, std::atomic<bool>& cancel) : s_(
     ic.cmd->add_option("inputs", ic.inputs, inputsHelp)->required();
     common(ic.cmd, true);
     ic.cmd->add_option("--crs", ic.crs, "Source CRS to use instead of the files' own (EPSG:n)");
+    // The readers' own settings (--height-field, --origin, ...), as on twin convert.
+    addReaderFlags(ic.cmd, twin::converters::builtinFormats(), s.reader);
     ic.cmd->add_option("--store-crs", ic.storeCrs,
                        "Projected CRS of a new store (default: the JGD2011 plane rectangular zone, or UTM zone, of the "
                        "first data imported)");

@@ -26,8 +26,9 @@ bool hasLodGeometry(const CityObject& obj, int lod);
 bool planOutline(const CityObject& obj, int lod, PlaneTransform& toPlane, bool project, MultiPoly& out, double& zmin,
                  double& zmax, DiagnosticSink& diag);
 
-// Checks `m` (OGC validity) and, where GEOS MakeValid keeps the area within 1 %, repairs it with a
-// warning "<what>-invalid-geometry"; otherwise reports an error of that code and returns false.
+// Checks `m` (OGC validity) and, where GEOS MakeValid moves at most 1 m² or 0.01 % of its area,
+// repairs it with a warning "<what>-invalid-geometry" saying how much; otherwise reports an error
+// of that code with the amount and returns false (1 % of a district of 1 km² would be 10,000 m²).
 // `label` names the feature in the message ("'p1' (地番 12-3)").
 bool validatedPolygon(MultiPoly& m, const std::string& what, const CityObject& obj, const std::string& label,
                       DiagnosticSink& diag);
