@@ -22,6 +22,7 @@ EnvelopeResult RuleSet::envelope(const Site& site, const EnvelopeOptions& o) con
   const double cap = o.cap;
   const RulesFile& f = file();
   EnvelopeResult e;
+  e.options = o;
   e.siteArea = site.area;
   Vars vars = siteVars(f, site);
   // Numbers: the site area times the area-weighted limits.

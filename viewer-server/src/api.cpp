@@ -169,6 +169,16 @@ bool siteFromArg(Context& ctx, const std::string& arg, Site& site, http::Respons
   return true;
 }
 
+// The envelope a request asks for: its parcel's site, drawn with the query's setbacks (and the
+// query that carries them on). False with the answer already made (400, 404, 409).
+bool requestedEnvelope(Context& ctx, const http::Request& req, http::Response& res, Site& site, EnvelopeResult& e,
+                       std::string& query) {
+  EnvelopeOptions eo;
+  if (!envelopeOptionsOf(req, res, eo, query) || !siteFromArg(ctx, req.matches[1].str(), site, res)) return false;
+  e = ctx.rules.envelope(site, eo);
+  return true;
+}
+
 }  // namespace
 
 bool ResultCache::at(int64_t revision) {
@@ -332,16 +342,14 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     jsonReply(res, j);
   });
   server.get(R"(/api/parcels/([^/]+)/envelope)", [&](const http::Request& req, http::Response& res) {
-    EnvelopeOptions eo;
-    std::string query;
-    if (!envelopeOptionsOf(req, res, eo, query)) return;
     Site site;
-    if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
-    auto e = ctx.rules.envelope(site, eo);
+    EnvelopeResult e;
+    std::string query;
+    if (!requestedEnvelope(ctx, req, res, site, e, query)) return;
     json j = envelopeToJson(e, site);
     j["tileset"] = "api/parcels/" + http::encodeComponent(req.matches[1].str()) + "/envelope/tileset.json" + query;
-    j["setback"] = eo.roadSetback;
-    j["adjacent_setback"] = eo.adjacentSetback;
+    j["setback"] = e.options.roadSetback;
+    j["adjacent_setback"] = e.options.adjacentSetback;
     jsonReply(res, j);
   });
   // Handlers outlive this function: they capture this helper by value (it refers to ctx only).
@@ -351,12 +359,10 @@ void addApiRoutes(http::Router& server, Context& ctx) {
   };
   server.get(R"(/api/parcels/([^/]+)/envelope/envelope.glb)",
              [&, envelopeGround](const http::Request& req, http::Response& res) {
-               EnvelopeOptions eo;
-               std::string query;
-               if (!envelopeOptionsOf(req, res, eo, query)) return;
                Site site;
-               if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
-               auto e = ctx.rules.envelope(site, eo);
+               EnvelopeResult e;
+               std::string query;
+               if (!requestedEnvelope(ctx, req, res, site, e, query)) return;
                DiagnosticCollector diag;
                auto glb = envelopeGlb(e, ctx.storeCrs, envelopeGround(site), envelopeGeoid(ctx), diag);
                if (glb.empty()) return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
@@ -364,12 +370,10 @@ void addApiRoutes(http::Router& server, Context& ctx) {
              });
   server.get(R"(/api/parcels/([^/]+)/envelope/tileset.json)",
              [&, envelopeGround](const http::Request& req, http::Response& res) {
-               EnvelopeOptions eo;
-               std::string query;
-               if (!envelopeOptionsOf(req, res, eo, query)) return;
                Site site;
-               if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
-               auto e = ctx.rules.envelope(site, eo);
+               EnvelopeResult e;
+               std::string query;
+               if (!requestedEnvelope(ctx, req, res, site, e, query)) return;
                if (e.vertices.empty())
                  return jsonError(res, 404, "no-envelope", "no envelope can be drawn for this parcel");
                DiagnosticCollector diag;

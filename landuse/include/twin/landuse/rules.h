@@ -86,6 +86,15 @@ struct ProcedureNeed {
   std::vector<std::string> missing;
 };
 
+// How an envelope is drawn: up to `cap` where no height limit applies, for a building set back
+// from the roads (法56条2項) and, above the 隣地斜線's rise, from the neighbours (法56条1項2号).
+inline constexpr double kEnvelopeCap = 60;  // m, drawn where no height limit applies
+struct EnvelopeOptions {
+  double cap = kEnvelopeCap;
+  double roadSetback = 0;
+  double adjacentSetback = 0;
+};
+
 struct EnvelopeResult {
   double siteArea = 0;
   double maxBuildingArea = kNone;  // site × coverage limit
@@ -105,15 +114,7 @@ struct EnvelopeResult {
   // north-slant, setback, or wall (the vertical sides and the base).
   std::vector<std::string> triangleRule;
   std::vector<std::string> notModelled;  // what applies to this site and is not modelled here
-};
-
-// How an envelope is drawn: up to `cap` where no height limit applies, for a building set back
-// from the roads (法56条2項) and, above the 隣地斜線's rise, from the neighbours (法56条1項2号).
-inline constexpr double kEnvelopeCap = 60;  // m, drawn where no height limit applies
-struct EnvelopeOptions {
-  double cap = kEnvelopeCap;
-  double roadSetback = 0;
-  double adjacentSetback = 0;
+  EnvelopeOptions options;               // how it was drawn
 };
 
 class RuleSet {
