@@ -20,7 +20,7 @@ struct RunResult {
   std::string output;  // stdout + stderr
 };
 RunResult run(const std::string& commandLine);  // runs a shell command
-// The twin program under test: $TWIN_EXE_UNDER_TEST (scripts/sanitize.sh sets it to twin-asan),
+// The twin program under test: $TWIN_EXE_UNDER_TEST (e.g. build/tools/twin-asan),
 // else the one built with the tests.
 const char* twinExe();
 RunResult runTwin(const std::string& args);  // runs the twin executable

@@ -23,7 +23,7 @@ export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 # Paths relative to the checkout in ccache's keys: a fresh clone elsewhere (CI) hits the cache.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 CC=clang CXX=clang++ cmake -S . -B $build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTWIN_FUZZ=ON \
-  -DTWIN_BUILD_TESTS=OFF >/dev/null
+  -DTWIN_BUILD_TESTS=ON -DTWIN_ASAN_SERVER=OFF >/dev/null
 cmake --build $build --target $(for t in $targets; do printf 'fuzz_%s ' "$t"; done) | tail -1
 
 seed() {  # seed TARGET FILE [PREFIX-BYTE]

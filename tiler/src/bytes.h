@@ -19,6 +19,7 @@ class ByteWriter {
     buf.insert(buf.end(), p, p + sizeof(T));
   }
   void putBytes(const void* p, size_t n) {
+    if (!n) return;
     buf.insert(buf.end(), static_cast<const uint8_t*>(p), static_cast<const uint8_t*>(p) + n);
   }
   template <class T>
@@ -43,7 +44,7 @@ class ByteReader {
     return v;
   }
   void getBytes(void* out, size_t n) {
-    if (p_ + n <= end_) std::memcpy(out, p_, n);
+    if (n && p_ + n <= end_) std::memcpy(out, p_, n);  // an empty vector's data() may be null
     p_ += n;
   }
   // Reads a vector written by putVector; at most `limit` elements (a corrupt count fails).

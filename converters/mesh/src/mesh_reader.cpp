@@ -375,7 +375,12 @@ class Gltf {
     bytes = data.size();
     std::string bin;
     try {
-      if (data.size() >= 12 && std::memcmp(data.data(), "glTF", 4) == 0) {
+      if (data.size() >= 4 && std::memcmp(data.data(), "glTF", 4) == 0) {
+        // The 12-byte header and the first chunk's 8-byte header must be there before they are read.
+        if (data.size() < 20) {
+          error = "GLB header or chunk lengths are wrong (truncated file?)";
+          return false;
+        }
         uint32_t length, jsonLen, jsonType;
         std::memcpy(&length, &data[8], 4);
         std::memcpy(&jsonLen, &data[12], 4);
