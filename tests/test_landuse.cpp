@@ -21,6 +21,7 @@
 #include "twin/landuse/commands.h"
 #include "twin/landuse/import.h"
 #include "twin/landuse/report.h"
+#include "twin/landuse/report_json.h"
 #include "twin/landuse/site.h"
 
 using namespace twin;
@@ -1772,4 +1773,164 @@ TEST_CASE("Imports say what they cannot take: pseudo-parcels, widths with units,
   INFO(r.output);
   CHECK(r.output.find("zoning-invalid-geometry") != std::string::npos);
   CHECK(r.output.find(" m² (") != std::string::npos);
+}
+
+TEST_CASE("日影規制 in the envelope (逆日影) and for buildings on a site (法56条の2, 別表第4)", "[landuse][shadow]") {
+  RuleSet rs = rules();
+  // 20 m × 30 m in 第一種中高層住居専用地域 (別表第4(い)欄 2: subject above 10 m, 4 m or 6.5 m plane), a
+  // 6 m road along the south edge, at Tokyo's latitude with grid north 0.2° east of true north.
+  Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "3", 0.6, 2.0, {{0, 6.0}});
+  s.latitude = 35.68;
+  s.gridNorth = 0.2;
+  auto plain = rs.envelope(s, 60);
+  CHECK_FALSE(plain.shadow.applied);
+  // No designation in the data: said, not silently passed.
+  bool said = false;
+  for (auto& n : plain.notModelled) said = said || n.find("no designation") != std::string::npos;
+  CHECK(said);
+
+  SECTION("a designation given: the envelope keeps its shadow within 3 h / 2 h on the 4 m plane") {
+    EnvelopeOptions o;
+    o.shadow = ShadowDesignation{4, 3, 2, "test"};
+    auto e = rs.envelope(s, o);
+    REQUIRE(e.shadow.applied);
+    CHECK(e.shadow.max5 <= 3);
+    CHECK(e.shadow.max10 <= 2);
+    CHECK(e.shadow.lowered > 0);
+    CHECK(e.volume < plain.volume - 1);
+    std::set<std::string> seen(e.triangleRule.begin(), e.triangleRule.end());
+    CHECK(seen.count("shadow"));
+    // Never higher than the slant planes, anywhere.
+    for (double x = 0.5; x < 20; x += 1.9)
+      for (double y = 0.5; y < 30; y += 1.7) CHECK(envelopeTop(e, {x, y}) <= envelopeTop(plain, {x, y}) + 1e-6);
+    // The solid as drawn, as columns of its sampled tops, casts a shadow within the limits
+    // (checked forward, at 1-minute steps, on a 1 m grid).
+    std::vector<Solid> cols;
+    for (double x = 0.5; x < 20; x += 1)
+      for (double y = 0.5; y < 30; y += 1) {
+        double z = envelopeTop(e, {x, y});
+        if (z > 4) cols.push_back({{{x - 0.5, y - 0.5}, {x + 0.5, y - 0.5}, {x + 0.5, y + 0.5}, {x - 0.5, y + 0.5}}, 0, z});
+      }
+    ShadowSettings st;
+    st.latitude = 35.68, st.gridNorth = 0.2;
+    ShadowCheck c = checkShadowMap(shadowTimes(cols, 4, st), s.geom, 1);
+    CHECK(c.max5 <= 3 + 2 / 60.0);
+    CHECK(c.max10 <= 2 + 2 / 60.0);
+    // The JSON says how.
+    auto j = envelopeToJson(e, s);
+    CHECK(j["shadow"]["designation"]["limit_5m"] == 3);
+    CHECK(j["shadow"]["max_hours_beyond_5m"].get<double>() <= 3);
+  }
+
+  SECTION("a ShadeRegulation district over the site designates it; the site's latitude is needed") {
+    District d;
+    d.id = "S1";
+    d.kind = "ShadeRegulation";
+    d.code = "4-2.5@4";
+    d.geom = s.geom;
+    s.districts.push_back({d, 600, 1.0});
+    auto e = rs.envelope(s, 60);
+    REQUIRE(e.shadow.applied);
+    CHECK(e.shadow.designation.limit5 == 4);
+    CHECK(e.shadow.designation.limit10 == 2.5);
+    CHECK(e.shadow.designation.source.find("S1") != std::string::npos);
+    s.latitude = kNone;
+    auto unplaced = rs.envelope(s, 60);
+    CHECK_FALSE(unplaced.shadow.applied);
+    bool latitude = false;
+    for (auto& n : unplaced.notModelled) latitude = latitude || n.find("latitude") != std::string::npos;
+    CHECK(latitude);
+  }
+
+  SECTION("buildings: not subject up to 10 m; a 25 m block on the site fails 3 h / 2 h, passes 5 h / 3 h") {
+    std::optional<ShadowDesignation> strict = ShadowDesignation{4, 3, 2, "test"};
+    std::optional<ShadowDesignation> loose = ShadowDesignation{4, 5, 3, "test"};
+    Solid low{{{2, 8}, {18, 8}, {18, 28}, {2, 28}}, 0, 9.5};
+    auto r0 = rs.shadowOf(s, {low}, 9.5, 3, strict);
+    CHECK(r0.result.verdict == Verdict::Pass);
+    CHECK(r0.result.reason.find("not subject") != std::string::npos);
+    // 16 m × 20 m × 25 m, 2 m from the north boundary: its shadow lies on the 5-10 m band north of
+    // the site for most of the day (the box's own test compares such maps with rays).
+    Solid tall{{{2, 8}, {18, 8}, {18, 28}, {2, 28}}, 0, 25};
+    auto r1 = rs.shadowOf(s, {tall}, 25, 8, strict);
+    CHECK(r1.result.verdict == Verdict::Fail);
+    CHECK(r1.check.max5 > 3);
+    CHECK(r1.result.article.find("56条の2") != std::string::npos);
+    // A small tower far south on the site: within the loose limits.
+    Solid small{{{8, 1}, {12, 1}, {12, 4}, {8, 4}}, 0, 12};
+    auto r2 = rs.shadowOf(s, {small}, 12, 4, loose);
+    CHECK(r2.result.verdict == Verdict::Pass);
+    CHECK(r2.check.max5 < 5);
+    // In 商業地域 nothing is subject (別表第4 lists no 商業地域).
+    Site c = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "10", 0.8, 6.0, {{0, 6.0}});
+    c.latitude = 35.68;
+    auto r3 = rs.shadowOf(c, {tall}, 25, 8, strict);
+    CHECK(r3.result.verdict == Verdict::Pass);
+    CHECK(r3.result.reason.find("not subject") != std::string::npos);
+    // No designation anywhere: unknown, saying what to give.
+    auto r4 = rs.shadowOf(s, {tall}, 25, 8);
+    CHECK(r4.result.verdict == Verdict::Unknown);
+    CHECK(r4.result.reason.find("4-2.5@4") != std::string::npos);
+  }
+}
+
+TEST_CASE("The rules file's shadow section is checked: bad limits and unknown keys are errors", "[landuse][shadow]") {
+  // The installed file with its shadow section replaced.
+  std::ifstream in(RuleSet::defaultPath());
+  std::string base((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t at = base.find("\"shadow\": {");
+  REQUIRE(at != std::string::npos);
+  size_t end = at + 10, depth = 0;
+  for (; end < base.size(); ++end) {
+    if (base[end] == '{') ++depth;
+    if (base[end] == '}' && --depth == 0) break;
+  }
+  base.replace(at + 10, end + 1 - (at + 10), "SHADOW");
+  auto with = [&](const std::string& shadow) {
+    std::string t = base;
+    t.replace(t.find("SHADOW"), 6, shadow);
+    return RuleSet::parse(t, "t.json");
+  };
+  auto ok = with(R"({"title": "s", "article": "a", "solarTime": [9, 15],
+    "districts": {"3": {"heightOver": 10, "measuringHeights": [4], "limits": [[2, 1.5]]}},
+    "designations": {"A": {"measuringHeight": 4, "limit5": 2, "limit10": 1.5}}})");
+  REQUIRE(ok);
+  CHECK(ok->file().shadow.start == 9);
+  CHECK(ok->file().shadow.designations.at("A").limit5 == 2);
+  auto bad = with(R"({"title": "s", "article": "a", "solarTime": [16, 8],
+    "districts": {"3": {"measuringHeights": [4], "limits": [[2, 3]]}}, "colour": 1})");
+  REQUIRE_FALSE(bad);
+  std::string all;
+  for (auto& d : bad.diagnostics) all += d.message + "\n";
+  CHECK(all.find("shadow.solarTime") != std::string::npos);
+  CHECK(all.find("shadow.districts.3") != std::string::npos);
+  CHECK(all.find("colour") != std::string::npos);
+}
+
+TEST_CASE("天空率 for 道路斜線: a slender tower through the slant plane passes, a block fails (法56条7項1号)",
+          "[landuse][sky]") {
+  RuleSet rs = rules();
+  // 20 m × 30 m in 第一種中高層住居専用地域, 6 m road south: 道路斜線 1.25 × (d + 6) over 14 m of depth
+  // (application distance 20 m from the far side).
+  Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "3", 0.6, 2.0, {{0, 6.0}});
+  SkySettings fast;
+  fast.azimuthSteps = 1800;
+  fast.rayStep = 0.1;
+  // A block over the whole reach, 20 m tall: far over the plane (1.25 × 6 = 7.5 m at the road).
+  std::vector<Solid> block{{{{0, 0}, {20, 0}, {20, 30}, {0, 30}}, 0, 20}};
+  auto b = rs.skyFactorRoad(s, block, {}, fast);
+  CHECK(b.result.verdict == Verdict::Fail);
+  REQUIRE(b.points.size() == 8);
+  for (auto& p : b.points) CHECK(p.plan < p.conforming);
+  // A 4 m × 4 m tower 10 m tall set 8 m back: at 8 m depth the plane allows 1.25 × 14 = 17.5 m, so
+  // it keeps the plane; its sky factor beats the 適合建築物's, which fills the whole reach.
+  std::vector<Solid> tower{{{{8, 8}, {12, 8}, {12, 12}, {8, 12}}, 0, 22}};
+  auto t = rs.skyFactorRoad(s, tower, {}, fast);
+  // 22 m at 8-12 m depth is over the plane (17.5-22.5 m), yet the sky is more open.
+  CHECK(t.result.verdict == Verdict::Pass);
+  for (auto& p : t.points) CHECK(p.plan > p.conforming);
+  CHECK(t.result.article.find("135条の9") != std::string::npos);
+  // No road in the data: unknown.
+  Site noroad = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "3", 0.6, 2.0, {});
+  CHECK(rs.skyFactorRoad(noroad, tower, {}, fast).result.verdict == Verdict::Unknown);
 }

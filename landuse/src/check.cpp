@@ -73,6 +73,9 @@ std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
   auto out = checkSite({b}, site);
   auto own = checkHeights(b, inBuilding);
   out.insert(out.end(), own.begin(), own.end());
+  // 用途制限 of what stands (法48条): the site's use district, or the footprint's off any parcel.
+  if (auto use = checkBuildingUse(b, site.parcels.empty() ? inBuilding : site.districts))
+    out.push_back(std::move(*use));
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "twin/fsutil.h"
+#include "shadow_apply.h"
 
 namespace twin::landuse {
 
@@ -182,6 +183,60 @@ Result<EnvelopeRun> envelopeOf(Store& store, const RuleSet& rules, const Site& s
   }
 }
 
+std::optional<ShadowDesignation> shadowDesignationOf(const std::string& text) { return parseShadowDesignation(text); }
+const std::vector<std::string>& shadowNotModelledList() { return shadowNotModelled(); }
+
+Result<ShadowSiteRun> shadowOfSite(Store& store, const RuleSet& rules, const Site& site,
+                                   const std::optional<ShadowDesignation>& designation,
+                                   const std::optional<PlannedSolid>& planned, double stepMinutes, double cell) {
+  try {
+    ShadowSiteRun out;
+    out.site = site;
+    std::vector<Solid> solids;
+    double tallest = kNone;
+    int storeys = -1;
+    if (planned) {
+      Ring ring = planned->ring;
+      if (ring.empty() && !site.geom.empty()) ring = site.geom[0].outer;
+      solids.push_back({ring, 0, planned->height});
+      tallest = planned->height;
+      storeys = planned->storeys;
+      out.buildings.push_back("planned");
+    } else if (!site.geom.empty()) {
+      for (auto& b : store.buildingsIn(bounds(site.geom))) {
+        if (b.footprint.empty() || !(b.buildingArea > 0)) continue;
+        double on = area(intersection(b.footprint, site.geom));
+        if (on < 0.5 * b.buildingArea) continue;
+        if (!given(b.height)) {
+          Result<ShadowSiteRun> r;
+          r.value = std::move(out);
+          r->run.result.rule = "shadow";
+          r->run.result.verdict = Verdict::Unknown;
+          r->run.result.reason = "cannot decide: building '" + b.id + "' on the site has no height";
+          return r;
+        }
+        for (auto& poly : b.footprint) solids.push_back({poly.outer, 0, b.height});
+        if (!given(tallest) || b.height > tallest) tallest = b.height, storeys = b.storeysAbove;
+        out.buildings.push_back(b.id);
+      }
+    }
+    if (solids.empty()) {
+      Result<ShadowSiteRun> r;
+      r.value = std::move(out);
+      r->run.result.rule = "shadow";
+      r->run.result.verdict = Verdict::Pass;
+      r->run.result.reason = "no building on the site: no shadow";
+      return r;
+    }
+    out.run = rules.shadowOf(site, solids, tallest, storeys, designation, stepMinutes, cell);
+    Result<ShadowSiteRun> r;
+    r.value = std::move(out);
+    return r;
+  } catch (const StoreError& e) {
+    return storeFailure<ShadowSiteRun>(e);
+  }
+}
+
 Result<Plan> parsePlan(const std::string& text) {
   using R = Result<Plan>;
   using nlohmann::json;
@@ -204,7 +259,8 @@ Result<Plan> parsePlan(const std::string& text) {
   }
   Plan p;
   static const char* kKeys =
-      "use, floor_area, building_area, height, storeys, development_area, earthwork_area, signage, new_building";
+      "use, floor_area, building_area, height, storeys, development_area, earthwork_area, signage, new_building, "
+      "use_floor_area, workshop_area, seating_area, use_floor";
   for (auto& item : j.items()) {
     const std::string key = item.key();
     const json& v = item.value();
@@ -230,14 +286,17 @@ Result<Plan> parsePlan(const std::string& text) {
       return false;
     };
     if (k == "use") {
-      if (!v.is_string()) return bad("must be text (一戸建ての住宅, 共同住宅, 店舗, 事務所, ...)");
+      if (!v.is_string()) return bad("must be text: a use's id or name (house, 共同住宅, 事務所, ...)");
       p.use = v.get<std::string>();
     } else if (k == "floor_area" || k == "building_area" || k == "height" || k == "development_area" ||
-               k == "earthwork_area") {
+               k == "earthwork_area" || k == "use_floor_area" || k == "workshop_area" || k == "seating_area") {
       double& out = k == "floor_area"         ? p.floorArea
                     : k == "building_area"    ? p.buildingArea
                     : k == "height"           ? p.height
                     : k == "development_area" ? p.developmentArea
+                    : k == "use_floor_area"   ? p.useFloorArea
+                    : k == "workshop_area"    ? p.workshopArea
+                    : k == "seating_area"     ? p.seatingArea
                                               : p.earthworkArea;
       if (!number(out) || (given(out) && out < 0)) return bad("must be a number of 0 or more");
     } else if (k == "storeys") {
@@ -245,6 +304,11 @@ Result<Plan> parsePlan(const std::string& text) {
       if (!number(d) || (given(d) && (d < 0 || d != std::floor(d) || d > 1000)))
         return bad("must be a whole number of storeys");
       p.storeys = given(d) ? int(d) : -1;
+    } else if (k == "use_floor") {
+      double d = kNone;
+      if (!number(d) || (given(d) && (d < 0 || d != std::floor(d) || d > 1000)))
+        return bad("must be a whole number: the highest floor the use part is on");
+      p.useFloor = given(d) ? int(d) : -1;
     } else if (k == "signage" || k == "new_building") {
       if (!flag(k == "signage" ? p.signage : p.newBuilding)) return bad("must be true or false (yes or no)");
     } else {

@@ -6,11 +6,80 @@
 
 #include "envelope_mesh.h"
 #include "eval.h"
+#include "shadow_apply.h"
 #include "slant.h"
 
 namespace twin::landuse {
 
 using namespace eval;
+
+namespace {
+
+// 日影規制 in the envelope (逆日影): the slant-plane envelope sampled as columns, lowered where its
+// shadow would last too long (shadow.h), each lowered column added as a plane over its square.
+void shadowLimit(const RulesFile& f, const Site& site, const EnvelopeOptions& o, std::vector<HeightPlane>& cons,
+                 EnvelopeResult& e) {
+  ShadowApplication a = shadowApplication(f, site, o.shadow);
+  for (auto& n : a.notes) e.notes.push_back(n);
+  if (!a.subject) {
+    if (!a.missing.empty()) e.notModelled.push_back(a.missing);
+    return;
+  }
+  if (!a.designation) {
+    e.notModelled.push_back(a.missing);
+    return;
+  }
+  if (!given(site.latitude)) {
+    e.notModelled.push_back("日影規制: the site's latitude is not known (its CRS does not give it): not drawn");
+    return;
+  }
+  const ShadowDesignation& d = *a.designation;
+  ShadowSettings st;
+  st.latitude = site.latitude;
+  st.gridNorth = site.gridNorth;
+  st.start = f.shadow.start, st.end = f.shadow.end;
+  st.stepMinutes = o.shadowStepMinutes > 0 ? o.shadowStepMinutes : 2;
+  double cell = o.shadowCell > 0 ? o.shadowCell : std::max(1.0, std::sqrt(site.area / 2500));
+  st.cell = cell;
+  auto envAt = [&](const P2& p) {
+    double z = INFINITY;
+    for (auto& c : cons)
+      if (c.covers(p)) z = std::min(z, c.at(p));
+    return std::max(0.0, z);
+  };
+  ShadowEnvelope se = shadowEnvelope(site.geom, envAt, d, st, cell);
+  size_t planes = 0;
+  for (int j = 0; j < se.ny; ++j)
+    for (int i = 0; i < se.nx; ++i) {
+      size_t k = size_t(j) * size_t(se.nx) + size_t(i);
+      if (!std::isfinite(se.height[k]) || se.height[k] >= se.initial[k] - 0.01) continue;
+      double x0 = se.x0 + i * cell, y0 = se.y0 + j * cell;
+      HeightPlane p;
+      p.c = se.height[k];
+      p.region = {{-1, 0, -x0}, {1, 0, x0 + cell}, {0, -1, -y0}, {0, 1, y0 + cell}};
+      p.what = "日影規制 (逆日影)";
+      p.rule = "shadow";
+      cons.push_back(std::move(p));
+      ++planes;
+    }
+  ShadowPart& sp = e.shadow;
+  sp.applied = true;
+  sp.designation = d;
+  sp.subject = a.subjectText;
+  sp.cell = cell, sp.stepMinutes = st.stepMinutes, sp.start = st.start, sp.end = st.end;
+  sp.max5 = se.verified.max5, sp.max10 = se.verified.max10;
+  sp.lowered = se.lowered;
+  e.notes.push_back("日影規制 (" + f.shadow.article + "): " + num(d.limit5) + " h / " + num(d.limit10) + " h on the " +
+                    num(d.measuringHeight) + " m plane (" + d.source + "), for " + a.subjectText + ": " +
+                    std::to_string(planes) + " of the " + num(cell) + " m columns lowered, " + num(se.lowered, 0) +
+                    " m³; the columns' shadow lasts at most " + num(se.verified.max5) + " h beyond 5 m and " +
+                    num(se.verified.max10) + " h beyond 10 m (" + num(st.stepMinutes / 2) +
+                    " min steps); the envelope lies within the columns. A building no higher than the (ろ)欄 "
+                    "threshold is not subject");
+  for (auto& n : shadowNotModelled()) e.notModelled.push_back(n);
+}
+
+}  // namespace
 
 EnvelopeResult RuleSet::envelope(const Site& site, double cap) const {
   EnvelopeOptions o;
@@ -113,6 +182,7 @@ EnvelopeResult RuleSet::envelope(const Site& site, const EnvelopeOptions& o) con
   e.notes.insert(e.notes.end(), slants.notes.begin(), slants.notes.end());
   e.notModelled = slants.missing;
   e.notModelled.insert(e.notModelled.end(), slants.relaxationsNotApplied.begin(), slants.relaxationsNotApplied.end());
+  shadowLimit(f, site, o, cons, e);
   EnvelopeMesh mesh = lowerEnvelope(site.geom, cons);
   e.vertices = std::move(mesh.vertices);
   e.triangles = std::move(mesh.triangles);

@@ -1,12 +1,14 @@
 // Check reports in several formats.
 #include "twin/landuse/report.h"
 
+#include <cmath>
 #include <iomanip>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
 
+#include "twin/landuse/commands.h"
 #include "twin/landuse/report_json.h"
 
 namespace twin::landuse {
@@ -216,10 +218,49 @@ json facesByRule(const EnvelopeResult& e) {
 
 }  // namespace
 
+json shadowPartToJson(const ShadowPart& s) {
+  if (!s.applied) return nullptr;
+  return json{{"designation",
+               {{"limit_5m", s.designation.limit5},
+                {"limit_10m", s.designation.limit10},
+                {"measuring_height", s.designation.measuringHeight},
+                {"source", s.designation.source}}},
+              {"subject", s.subject},
+              {"solar_time", {s.start, s.end}},
+              {"cell", s.cell},
+              {"step_minutes", s.stepMinutes},
+              {"max_hours_beyond_5m", s.max5},
+              {"max_hours_beyond_10m", s.max10},
+              {"volume_lowered", s.lowered}};
+}
+
+json shadowToJson(const ShadowSiteRun& run, const std::string& crs, bool withMap) {
+  json j{{"site", toJson(run.site)},
+         {"result", toJson(run.run.result)},
+         {"shadow", shadowPartToJson(run.run.part)},
+         {"buildings", run.buildings},
+         {"not_modelled", run.run.part.applied ? shadowNotModelledList() : std::vector<std::string>{}}};
+  if (run.run.part.applied) {
+    const ShadowCheck& c = run.run.check;
+    j["worst_5m"] = {c.worst5[0], c.worst5[1]};
+    j["worst_10m"] = {c.worst10[0], c.worst10[1]};
+    j["tolerance_hours"] = c.tolerance;
+  }
+  if (withMap && run.run.map.nx > 0) {
+    const ShadowMap& m = run.run.map;
+    json hours = json::array();
+    for (float h : m.hours) hours.push_back(std::round(h * 1000) / 1000);
+    j["map"] = {{"crs", crs},          {"x0", m.x0}, {"y0", m.y0}, {"cell", m.cell}, {"nx", m.nx},
+                {"ny", m.ny},          {"measuring_height", m.measuringHeight},      {"hours", std::move(hours)}};
+  }
+  return j;
+}
+
 json envelopeToJson(const EnvelopeResult& e, const Site& site) {
   json limits = json::array();
   for (auto& r : e.limits) limits.push_back(toJson(r));
   return json{{"site", toJson(site)},
+              {"shadow", shadowPartToJson(e.shadow)},
               {"site_area", e.siteArea},
               {"max_building_area", numOrNull(e.maxBuildingArea)},
               {"max_floor_area", numOrNull(e.maxFloorArea)},
@@ -233,7 +274,7 @@ json envelopeToJson(const EnvelopeResult& e, const Site& site) {
               {"notes", e.notes}};
 }
 
-json proceduresToJson(const std::vector<ProcedureNeed>& ps, const Site& site) {
+json proceduresToJson(const std::vector<ProcedureNeed>& ps, const Site& site, const std::vector<RuleResult>& checks) {
   json list = json::array();
   for (auto& p : ps)
     list.push_back({{"id", p.id},
@@ -243,7 +284,12 @@ json proceduresToJson(const std::vector<ProcedureNeed>& ps, const Site& site) {
                     {"status", p.status},
                     {"why", p.why},
                     {"missing", p.missing}});
-  return json{{"site", toJson(site)}, {"procedures", list}};
+  json out{{"site", toJson(site)}, {"procedures", list}};
+  if (!checks.empty()) {
+    out["checks"] = json::array();
+    for (auto& r : checks) out["checks"].push_back(toJson(r));
+  }
+  return out;
 }
 
 CheckReport::CheckReport(std::ostream& out, ReportFormat format, const std::string& storeCrs, const std::string& rules)

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "rules_parse.h"
+#include "use_rules.h"
 
 namespace twin::landuse {
 
@@ -303,10 +304,67 @@ class FileReader {
     }
   }
 
+  // 日影規制: shadow.solarTime, shadow.districts.CODE, shadow.designations.CODE.
+  void shadow(const json& sh, ShadowRules& r) {
+    if (!object(sh, "shadow", {"title", "article", "solarTime", "districts", "designations"})) return;
+    titled(sh, "shadow", r);
+    if (const json* t = field(sh, "shadow", "solarTime", true)) {
+      if (!t->is_array() || t->size() != 2 || !(*t)[0].is_number() || !(*t)[1].is_number() ||
+          !((*t)[0].get<double>() >= 0 && (*t)[0].get<double>() < (*t)[1].get<double>() && (*t)[1].get<double>() <= 24))
+        error("shadow.solarTime", "must be [start, end], hours of true solar time with start < end");
+      else
+        r.start = (*t)[0].get<double>(), r.end = (*t)[1].get<double>();
+    }
+    auto pairs = [&](const json& o, const std::string& w, std::vector<std::pair<double, double>>& out) {
+      if (!o.is_array() || o.empty()) return error(w, "must be a list of [hours beyond 5 m, hours beyond 10 m]");
+      for (auto& p : o) {
+        if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number() || p[0].get<double>() <= 0 ||
+            p[1].get<double>() <= 0 || p[1].get<double>() > p[0].get<double>())
+          return error(w, "each entry must be [hours beyond 5 m, hours beyond 10 m], positive, the second not larger");
+        out.emplace_back(p[0].get<double>(), p[1].get<double>());
+      }
+    };
+    if (const json* ds = field(sh, "shadow", "districts", true)) {
+      if (!ds->is_object()) return error("shadow.districts", "must map UseDistrict codes to entries");
+      for (auto& [code, e] : ds->items()) {
+        std::string w = "shadow.districts." + code;
+        if (!object(e, w, {"eavesOver", "heightOver", "storeysFrom", "measuringHeights", "limits"})) continue;
+        ShadowRules::Subject s;
+        number(e, w, "eavesOver", s.eavesOver, false, 0, 1000, "metres");
+        number(e, w, "heightOver", s.heightOver, false, 0, 1000, "metres");
+        double storeys = 0;
+        number(e, w, "storeysFrom", storeys, false, 0, 1000, "storeys");
+        s.storeysFrom = int(storeys);
+        if (s.eavesOver < 0 && s.heightOver < 0) error(w, "needs eavesOver or heightOver (別表第4 (ろ)欄)");
+        if (const json* mh = field(e, w, "measuringHeights", true)) {
+          if (!mh->is_array() || mh->empty()) error(w + ".measuringHeights", "must be a list of metres");
+          else
+            for (auto& v : *mh)
+              if (!v.is_number() || v.get<double>() < 0) error(w + ".measuringHeights", "must be a list of metres");
+              else s.measuringHeights.push_back(v.get<double>());
+        }
+        if (const json* l = field(e, w, "limits", true)) pairs(*l, w + ".limits", s.limits);
+        r.districts[code] = s;
+      }
+    }
+    if (const json* ds = field(sh, "shadow", "designations", false)) {
+      if (!ds->is_object()) return error("shadow.designations", "must map ShadeRegulation codes to entries");
+      for (auto& [code, e] : ds->items()) {
+        std::string w = "shadow.designations." + code;
+        if (!object(e, w, {"measuringHeight", "limit5", "limit10"})) continue;
+        ShadowRules::Designation x;
+        number(e, w, "measuringHeight", x.measuringHeight, true, 0, 100, "metres");
+        number(e, w, "limit5", x.limit5, true, 0.01, 24, "hours");
+        number(e, w, "limit10", x.limit10, true, 0.01, 24, "hours");
+        r.designations[code] = x;
+      }
+    }
+  }
+
   void read(const json& doc, RulesFile& f) {
     if (!object(doc, "rules",
                 {"name", "version", "floorHeight", "minStoreyHeight", "districts", "coverage", "floorArea", "height",
-                 "minimumSiteArea", "procedures"}))
+                 "minimumSiteArea", "procedures", "uses", "shadow"}))
       return;
     text(doc, "rules", "name", f.name, false);
     text(doc, "rules", "version", f.version, false);
@@ -379,6 +437,7 @@ class FileReader {
     if (const json* m = field(doc, "rules", "minimumSiteArea", true);
         m && object(*m, "minimumSiteArea", {"title", "article"}))
       titled(*m, "minimumSiteArea", f.minimumSiteArea);
+    if (const json* sh = field(doc, "rules", "shadow", false)) shadow(*sh, f.shadow);
     list(doc, "rules", "procedures", [&](const json& p, const std::string& w) {
       if (!object(p, w, {"id", "name", "english", "article", "why", "whyNot", "municipal", "appliesTo", "when"}))
         return;
@@ -395,6 +454,8 @@ class FileReader {
       if (const json* when = field(p, w, "when", true)) condition(*when, w + ".when", x.when);
       f.procedures.push_back(std::move(x));
     });
+    // 用途制限 (use_rules.cpp): optional; without it the use check is unknown.
+    if (const json* u = field(doc, "rules", "uses", false)) parseUses(*u, file_, f, out_);
   }
 
  private:

@@ -1,11 +1,14 @@
 // Building <-> parcel and parcel <-> district links by exact overlay; sites from parcels.
 #include "twin/landuse/site.h"
 
+#include "twin/crs.h"
+
 #include <algorithm>
 #include <cmath>
 #include <deque>
 #include <iomanip>
 #include <map>
+#include <memory>
 #include <sstream>
 
 namespace twin::landuse {
@@ -33,6 +36,28 @@ std::vector<ParcelDistrict> linkParcel(Store& store, const Parcel& p) {
   return links;
 }
 
+namespace {
+// Latitude and grid convergence of a point in the store CRS (one PROJ transform per thread and CRS).
+void placeOnEarth(const std::string& crs, Site& s) {
+  thread_local std::string cachedCrs;
+  thread_local std::unique_ptr<PlaneTransform> t;
+  if (cachedCrs != crs || !t) {
+    cachedCrs = crs;
+    auto r = PlaneTransform::create(crs, crs);
+    t = r ? std::move(*r) : nullptr;
+  }
+  if (!t || s.geom.empty()) return;
+  Box2 b = bounds(s.geom);
+  double cx = (b.minx + b.maxx) / 2, cy = (b.miny + b.maxy) / 2;
+  Vec3 p[2] = {{cx, cy, 0}, {cx, cy + 100, 0}};
+  if (t->toLonLat(p, 2) != 0 || !std::isfinite(p[0][1])) return;
+  constexpr double kDeg = 3.14159265358979323846 / 180;
+  s.latitude = p[0][1];
+  double north = p[1][1] - p[0][1], east = (p[1][0] - p[0][0]) * std::cos(p[0][1] * kDeg);
+  s.gridNorth = std::atan2(east, north) / kDeg;
+}
+}  // namespace
+
 Site siteOf(Store& store, const std::vector<Parcel>& parcels, const LinkOptions& o) {
   Site s;
   s.parcels = parcels;
@@ -57,6 +82,7 @@ Site siteOf(Store& store, const std::vector<Parcel>& parcels, const LinkOptions&
     return a.district.kind != b.district.kind ? a.district.kind < b.district.kind : a.share > b.share;
   });
   if (!s.geom.empty()) s.kindsNearby = store.districtKindsIn(bounds(s.geom).grown(1000));
+  placeOnEarth(store.crs(), s);
   // Front roads: road areas along the site boundary, their width per frontage edge.
   if (!s.geom.empty()) {
     auto roads = store.roadsIn(bounds(s.geom).grown(o.roadTouch));
@@ -213,8 +239,12 @@ SiteCheck checkSite(Store& store, const RuleSet& rules, const Building& seed, co
   }
   c.results = rules.checkSite(c.buildings, c.site);
   for (auto& b : c.buildings) {
-    c.buildingResults.push_back(rules.checkHeights(b, districtsUnder(store, b)));
+    auto under = districtsUnder(store, b);
+    c.buildingResults.push_back(rules.checkHeights(b, under));
     if (!c.site.parcels.empty()) c.buildingResults.back().push_back(rules.checkSlantPlanes(b, c.site));
+    // 用途制限 (法48条, 法91条): the site's use district; a building on no parcel, its footprint's.
+    if (auto use = rules.checkBuildingUse(b, c.site.parcels.empty() ? under : c.site.districts))
+      c.buildingResults.back().push_back(std::move(*use));
   }
   return c;
 }

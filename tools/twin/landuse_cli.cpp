@@ -45,7 +45,10 @@ struct LandUseCommands::State {
   std::vector<std::string> zoningMap;
   std::string rates = "auto", roadWidthField;
   CLI::App *permitsImport = nullptr, *permitsList = nullptr, *check = nullptr, *envelope = nullptr,
-           *procedures = nullptr, *storeInfo = nullptr, *parcelsFind = nullptr;
+           *procedures = nullptr, *storeInfo = nullptr, *parcelsFind = nullptr, *shadow = nullptr;
+  std::string shadowDesignation, planRing, shadowJsonOut;
+  double planHeight = NAN, shadowCell = 1, shadowStep = 1;
+  int planStoreys = -1;
   std::string permitsFile, actor = "twin-cli", permitRef;
   std::vector<std::string> checkBuildings;
   std::string checkParcel, format = "table", out;
@@ -215,6 +218,10 @@ struct LandUseCommands::State {
       eo.cap = cap;
       eo.roadSetback = setback;
       eo.adjacentSetback = adjacentSetback;
+      if (!shadowDesignation.empty()) {
+        eo.shadow = shadowDesignationOf(shadowDesignation);
+        if (!eo.shadow) return badShadow(), 2;
+      }
       auto run = envelopeOf(st, rules, site, eo, ground);
       if (!run) return printErrors(run.diagnostics), 1;
       const EnvelopeResult& e = run->envelope;
@@ -258,6 +265,78 @@ struct LandUseCommands::State {
     });
   }
 
+  void badShadow() {
+    std::fprintf(stderr,
+                 "twin: --shadow is L5-L10@H: hours allowed beyond 5 m and beyond 10 m, and the measuring height "
+                 "in metres (e.g. 4-2.5@4), not '%s'\n",
+                 shadowDesignation.c_str());
+  }
+
+  // A ring as "x,y x,y x,y ..." in the store CRS.
+  static bool parseRing(const std::string& text, twin::Ring& ring) {
+    std::stringstream ss(text);
+    std::string pt;
+    while (ss >> pt) {
+      auto c = pt.find(',');
+      if (c == std::string::npos) return false;
+      char *e1 = nullptr, *e2 = nullptr;
+      std::string a = pt.substr(0, c), b = pt.substr(c + 1);
+      double x = std::strtod(a.c_str(), &e1), y = std::strtod(b.c_str(), &e2);
+      if (a.empty() || b.empty() || *e1 || *e2 || !std::isfinite(x) || !std::isfinite(y)) return false;
+      ring.push_back({x, y});
+    }
+    return ring.size() >= 3;
+  }
+
+  int runShadow() {
+    RuleSet rules;
+    if (!loadRules(rules)) return 1;
+    std::optional<ShadowDesignation> d;
+    if (!shadowDesignation.empty()) {
+      d = shadowDesignationOf(shadowDesignation);
+      if (!d) return badShadow(), 2;
+    }
+    std::optional<PlannedSolid> planned;
+    if (std::isfinite(planHeight)) {
+      planned = PlannedSolid{};
+      planned->height = planHeight;
+      planned->storeys = planStoreys;
+      if (!planRing.empty() && !parseRing(planRing, planned->ring)) {
+        std::fprintf(stderr, "twin: --plan-ring is \"x,y x,y x,y ...\" in the store's CRS (3 points or more)\n");
+        return 2;
+      }
+    } else if (!planRing.empty()) {
+      std::fprintf(stderr, "twin: --plan-ring needs --plan-height\n");
+      return 2;
+    }
+    return withStore([&](Store& st) {
+      Site site;
+      if (!siteOfArg(st, parcelArg, site)) return 1;
+      auto r = shadowOfSite(st, rules, site, d, planned, shadowStep, shadowCell);
+      if (!r) return printErrors(r.diagnostics), 1;
+      const RuleResult& res = r->run.result;
+      std::printf("%s (%s): %s\n", res.title.c_str(), res.article.c_str(), verdictName(res.verdict));
+      if (!res.formula.empty()) std::printf("  %s\n", res.formula.c_str());
+      std::printf("  %s\n", res.reason.c_str());
+      std::string of;
+      for (auto& b : r->buildings) of += (of.empty() ? "" : ", ") + b;
+      if (!of.empty()) std::printf("  shadow of: %s\n", of.c_str());
+      if (r->run.part.applied)
+        for (auto& n : shadowNotModelledList()) std::printf("  not modelled: %s\n", n.c_str());
+      if (!shadowJsonOut.empty()) {
+        std::string j = shadowToJson(*r, st.crs()).dump();
+        std::string err;
+        if (!twin::fs::writeFileAtomic(shadowJsonOut, j, err)) {
+          std::fprintf(stderr, "twin: cannot write %s\n", shadowJsonOut.c_str());
+          return 1;
+        }
+        std::printf("shadow-time map: %d × %d cells of %.2f m -> %s\n", r->run.map.nx, r->run.map.ny, r->run.map.cell,
+                    shadowJsonOut.c_str());
+      }
+      return res.verdict == Verdict::Fail ? 3 : 0;
+    });
+  }
+
   int runProcedures() {
     RuleSet rules;
     if (!loadRules(rules)) return 1;
@@ -267,10 +346,16 @@ struct LandUseCommands::State {
       Site site;
       if (!siteOfArg(st, parcelArg, site)) return 1;
       auto needs = rules.procedures(site, *p);
+      // 用途制限 (法48条) of the planned use, when the plan names one.
+      std::vector<RuleResult> checks;
+      if (!p->use.empty()) checks.push_back(rules.checkUse(site, *p));
       if (format == "json") {
-        std::printf("%s\n", proceduresToJson(needs, site).dump().c_str());
+        std::printf("%s\n", proceduresToJson(needs, site, checks).dump().c_str());
         return 0;
       }
+      for (auto& c : checks)
+        std::printf("%-18s %s — %s\n    %s\n", verdictName(c.verdict), c.title.c_str(), c.article.c_str(),
+                    c.reason.c_str());
       for (auto& n : needs) {
         if (n.status == "not required") continue;
         std::printf("%-18s %s (%s) — %s\n    %s\n", n.status.c_str(), n.name.c_str(), n.english.c_str(),
@@ -457,6 +542,9 @@ LandUseCommands::LandUseCommands(CLI::App& app, std::atomic<bool>& cancel) : s_(
                    "Draw it for parts above the 隣地斜線's rise (20 or 31 m) set back this far from the "
                    "neighbours (m; 法56条1項2号)")
       ->check(CLI::Range(0.0, 50.0));
+  s.envelope->add_option("--shadow", s.shadowDesignation,
+                         "Draw it within 日影規制 (逆日影, 法56条の2) of L5-L10@H: hours beyond 5 m and 10 m, measuring "
+                         "height (e.g. 4-2.5@4; default: the designation the data gives)");
   s.envelope->add_option("--ground", s.ground,
                          "Ground height of the site (orthometric m; default: from its buildings)");
   s.envelope->add_option("--geoid", s.geoid,
@@ -471,9 +559,28 @@ LandUseCommands::LandUseCommands(CLI::App& app, std::atomic<bool>& cancel) : s_(
       ->add_option("--plan", s.plan,
                    "The project, as key=value pairs or a JSON object with the keys of the API "
                    "(POST /api/parcels/{id}/procedures): use=…,floor_area=M2,building_area=M2,height=M,storeys=N,"
-                   "development_area=M2,earthwork_area=M2,signage=yes,new_building=yes")
+                   "development_area=M2,earthwork_area=M2,signage=yes,new_building=yes; for 用途制限 use=ID or name "
+                   "(rules file uses.list), use_floor_area=M2,workshop_area=M2,seating_area=M2,use_floor=N")
       ->required();
   s.procedures->add_option("--format", s.format, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
+
+  s.shadow = app.add_subcommand("shadow",
+                                "日影規制 (法56条の2): the hours of shadow the buildings on a parcel, or a planned one, "
+                                "cast on the measuring plane on the winter solstice, checked at the 5 m and 10 m lines");
+  s.shadow->add_option("parcel", s.parcelArg, "Parcel id, 地番, \"大字名 地番\" or 不動産番号; several joined by '+'")
+      ->required();
+  common(s.shadow, true);
+  s.shadow->add_option("--designation", s.shadowDesignation,
+                       "L5-L10@H: hours beyond 5 m and 10 m and the measuring height (e.g. 4-2.5@4; default: the "
+                       "data's ShadeRegulation district)");
+  s.shadow->add_option("--plan-height", s.planHeight, "A planned building of this height (m) instead of the existing ones")
+      ->check(CLI::Range(0.0, 1000.0));
+  s.shadow->add_option("--plan-ring", s.planRing,
+                       "Its footprint, \"x,y x,y x,y ...\" in the store's CRS (default: the whole site)");
+  s.shadow->add_option("--plan-storeys", s.planStoreys, "Its storeys above ground");
+  s.shadow->add_option("--cell", s.shadowCell, "Grid of the map (m)")->check(CLI::Range(0.25, 10.0))->capture_default_str();
+  s.shadow->add_option("--step", s.shadowStep, "Time step (minutes)")->check(CLI::Range(0.25, 30.0))->capture_default_str();
+  s.shadow->add_option("--json", s.shadowJsonOut, "Write the result and the shadow-time map (hours per cell) as JSON");
 
   auto* storeCmd = app.add_subcommand("store", "The land-use store");
   storeCmd->require_subcommand(1);
@@ -490,6 +597,7 @@ int LandUseCommands::run() {
   if (*s.permitsList) return s.runPermitsList();
   if (*s.check) return s.runCheck();
   if (*s.envelope) return s.runEnvelope();
+  if (*s.shadow) return s.runShadow();
   if (*s.procedures) return s.runProcedures();
   if (*s.storeInfo) return s.runStoreInfo();
   return -1;

@@ -148,6 +148,15 @@ bool envelopeOptionsOf(const http::Request& req, http::Response& res, EnvelopeOp
     *out = d;
     query += std::string(query.empty() ? "?" : "&") + key + "=" + v;
   }
+  if (req.hasParam("shadow")) {
+    std::string v = req.param("shadow");
+    o.shadow = shadowDesignationOf(v);
+    if (!o.shadow)
+      return jsonError(res, 400, "bad-shadow",
+                       "shadow is L5-L10@H: hours allowed beyond 5 m and 10 m and the measuring height (m), e.g. 4-2.5@4"),
+             false;
+    query += std::string(query.empty() ? "?" : "&") + "shadow=" + http::encodeComponent(v);
+  }
   return true;
 }
 
@@ -352,6 +361,35 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     j["adjacent_setback"] = e.options.adjacentSetback;
     jsonReply(res, j);
   });
+  // 日影規制: the shadow-time map of the buildings on a parcel's site, or of a planned building over
+  // the whole site (height=M, storeys=N), against the data's designation or `designation`.
+  server.get(R"(/api/parcels/([^/]+)/shadow)", [&](const http::Request& req, http::Response& res) {
+    std::optional<ShadowDesignation> d;
+    if (req.hasParam("designation")) {
+      d = shadowDesignationOf(req.param("designation"));
+      if (!d)
+        return jsonError(res, 400, "bad-shadow",
+                         "designation is L5-L10@H: hours allowed beyond 5 m and 10 m and the measuring height (m), "
+                         "e.g. 4-2.5@4");
+    }
+    std::optional<PlannedSolid> planned;
+    if (req.hasParam("height")) {
+      std::string v = req.param("height");
+      char* e = nullptr;
+      double h = std::strtod(v.c_str(), &e);
+      if (v.empty() || *e || !(h > 0 && h <= 300))
+        return jsonError(res, 400, "bad-height", "height is metres, more than 0 and at most 300");
+      planned = PlannedSolid{};
+      planned->height = h;
+      if (req.hasParam("storeys")) planned->storeys = std::atoi(req.param("storeys").c_str());
+    }
+    bool withMap = req.param("map") != "no";
+    Site site;
+    if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
+    auto r = shadowOfSite(ctx.store(), ctx.rules, site, d, planned, 2, site.area > 2500 ? 2 : 1);
+    if (!r) return jsonError(res, 500, "store", r.errorMessage());
+    jsonReply(res, shadowToJson(*r, ctx.storeCrs, withMap));
+  });
   // Handlers outlive this function: they capture this helper by value (it refers to ctx only).
   auto envelopeGround = [&ctx](const Site& site) {
     double g = siteGroundHeight(ctx.store(), site);
@@ -395,7 +433,10 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     }
     Site site;
     if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
-    jsonReply(res, proceduresToJson(ctx.rules.procedures(site, *plan), site));
+    // 用途制限 (法48条) of the planned use, when the plan names one: under "checks".
+    std::vector<RuleResult> checks;
+    if (!plan->use.empty()) checks.push_back(ctx.rules.checkUse(site, *plan));
+    jsonReply(res, proceduresToJson(ctx.rules.procedures(site, *plan), site, checks));
   });
 
   // ---- zoning ----

@@ -91,7 +91,34 @@ Result<EnvelopeRun> envelopeOf(Store& store, const RuleSet& rules, const Site& s
 // A planned project, as `twin procedures --plan` and POST /api/parcels/{id}/procedures give it:
 // a JSON object or key=value pairs separated by commas, with the keys use, floor_area,
 // building_area, height, storeys, development_area, earthwork_area (numbers: m², m), signage,
-// new_building (true/false, yes/no). Errors name the key: plan-unknown-key, plan-bad-value.
+// new_building (true/false, yes/no), and for 用途制限 (RuleSet::checkUse) use_floor_area,
+// workshop_area, seating_area (m²) and use_floor (the highest floor of the use part). `use` is kept
+// as given: an id, name or alias of the rules file's uses. Errors name the key: plan-unknown-key,
+// plan-bad-value.
 Result<Plan> parsePlan(const std::string& text);
+
+// ---- shadow (日影規制) ----------------------------------------------------------------------------
+
+struct ShadowSiteRun {
+  Site site;
+  RuleSet::ShadowRun run;
+  std::vector<std::string> buildings;  // ids of the buildings whose shadow it is ("planned" for a plan)
+};
+// A planned building: a prism over `ring` (empty: the whole site) of `height` m, `storeys` storeys.
+struct PlannedSolid {
+  Ring ring;
+  double height = 0;
+  int storeys = -1;
+};
+// The shadow-time map of the buildings standing on a site (most of their footprint on it) or of
+// a planned building, checked against the 日影規制 the data designates (or `designation`).
+Result<ShadowSiteRun> shadowOfSite(Store& store, const RuleSet& rules, const Site& site,
+                                   const std::optional<ShadowDesignation>& designation = {},
+                                   const std::optional<PlannedSolid>& planned = {}, double stepMinutes = 1,
+                                   double cell = 1);
+// What the shadow check does not model (令135条の12 relaxations, 法56条の2第4項/5項, 平均地盤面).
+const std::vector<std::string>& shadowNotModelledList();
+// "4-2.5@4": hours beyond 5 m and 10 m, measuring height (m); empty when malformed.
+std::optional<ShadowDesignation> shadowDesignationOf(const std::string& text);
 
 }  // namespace twin::landuse

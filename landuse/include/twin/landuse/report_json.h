@@ -21,7 +21,15 @@ nlohmann::json toJson(const Site& s);
 nlohmann::json toJson(const std::vector<DistrictShare>& ds);
 // {"site", "site_area", "max_building_area", "max_floor_area", "max_height", "mesh_top", "capped", "limits", "notes"}
 nlohmann::json envelopeToJson(const EnvelopeResult& e, const Site& site);
-// {"site", "procedures"}
-nlohmann::json proceduresToJson(const std::vector<ProcedureNeed>& ps, const Site& site);
+// How 日影規制 entered an envelope or a check (null when it did not).
+nlohmann::json shadowPartToJson(const ShadowPart& s);
+// A shadow check (twin shadow, GET /api/parcels/{id}/shadow): the result, how it was computed and
+// the shadow-time map: hours per cell, rows from the south, cell centres at
+// (x0 + (i + 0.5) cell, y0 + (j + 0.5) cell) in `crs`.
+struct ShadowSiteRun;
+nlohmann::json shadowToJson(const ShadowSiteRun& run, const std::string& crs, bool withMap = true);
+// {"site", "procedures"}, and "checks" (rule results such as RuleSet::checkUse's) when given.
+nlohmann::json proceduresToJson(const std::vector<ProcedureNeed>& ps, const Site& site,
+                                const std::vector<RuleResult>& checks = {});
 
 }  // namespace twin::landuse

@@ -8,6 +8,7 @@
 // Verdict::Unknown with what is missing: never a silent pass.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,8 @@
 #include "twin/diagnostics.h"
 #include "twin/landuse/records.h"
 #include "twin/landuse/rules_file.h"
+#include "twin/landuse/shadow.h"
+#include "twin/landuse/sky.h"
 
 namespace twin::landuse {
 
@@ -65,10 +68,14 @@ struct Site {
   // District kinds the store holds within 1 km of the site: a kind present nearby but not over the
   // site means "not in such a district"; a kind absent means "no data".
   std::vector<std::string> kindsNearby;
+  // Where on the earth it lies, for the sun (日影規制): latitude (degrees; NaN: unknown) and the true
+  // azimuth (degrees, clockwise) of the store grid's north (the meridian convergence).
+  double latitude = kNone;
+  double gridNorth = 0;
 };
 
 struct Plan {
-  std::string use;              // 用途: 一戸建ての住宅, 共同住宅, 店舗, 事務所, ...
+  std::string use;  // 用途: an id, name or alias of the rules file's uses (house, 共同住宅, 事務所, ...)
   double floorArea = kNone;     // 延べ面積 m²
   double buildingArea = kNone;  // 建築面積 m²
   double height = kNone;        // m
@@ -77,6 +84,13 @@ struct Plan {
   double earthworkArea = kNone;    // 土地の形質の変更の面積 (m²)
   bool signage = false;            // 屋外広告物 planned
   bool newBuilding = true;
+  // 用途制限 (法48条, 別表第2) of the use part, where the building has other parts too. Without
+  // useFloorArea a use that is not a part (UseRule::part) is the whole building: its floor area
+  // the 延べ面積, its highest floor the top storey. Areas m²; floors counted from 1 above ground.
+  double useFloorArea = kNone;  // floor area of the use part
+  double workshopArea = kNone;  // 作業場 of a factory (bounded by the use part's floor area)
+  double seatingArea = kNone;   // 客席 of a theatre or cinema (bounded likewise)
+  int useFloor = -1;            // the highest floor the use part is on (bounded by storeys)
 };
 
 struct ProcedureNeed {
@@ -93,6 +107,22 @@ struct EnvelopeOptions {
   double cap = kEnvelopeCap;
   double roadSetback = 0;
   double adjacentSetback = 0;
+  // 日影規制 to draw for (法56条の2): given here (what-if, or where the data has no designation),
+  // else a ShadeRegulation district over the site; the grid of the 逆日影 columns (m; 0: 1 m, or
+  // coarser on sites over 2,500 m²) and the time step (minutes).
+  std::optional<ShadowDesignation> shadow;
+  double shadowCell = 0;
+  double shadowStepMinutes = 2;
+};
+
+// How 日影規制 entered an envelope or a check.
+struct ShadowPart {
+  bool applied = false;
+  ShadowDesignation designation;
+  std::string subject;  // which buildings are subject (別表第4 (ろ)欄)
+  double cell = 0, stepMinutes = 0, start = 8, end = 16;
+  double max5 = 0, max10 = 0;  // hours of the drawn solid's shadow, verified
+  double lowered = 0;          // m³ the shadow limit took off the slant-plane envelope
 };
 
 struct EnvelopeResult {
@@ -115,6 +145,7 @@ struct EnvelopeResult {
   std::vector<std::string> triangleRule;
   std::vector<std::string> notModelled;  // what applies to this site and is not modelled here
   EnvelopeOptions options;               // how it was drawn
+  ShadowPart shadow;                     // 日影規制 (逆日影) when drawn
 };
 
 class RuleSet {
@@ -159,6 +190,44 @@ class RuleSet {
   EnvelopeResult envelope(const Site& site, double cap = kDefaultEnvelopeCap) const;
   EnvelopeResult envelope(const Site& site, const EnvelopeOptions& options) const;
   std::vector<ProcedureNeed> procedures(const Site& site, const Plan& plan) const;
+  // 日影規制 (法56条の2) of the solids standing on a site (heights above its ground): the shadow-time
+  // map on the designation's measuring plane and the verdict at the 5 m and 10 m lines. `given`
+  // overrides the data's designation. Unknown (with what is missing) without a designation or the
+  // site's latitude; pass when the building is not subject.
+  struct ShadowRun {
+    RuleResult result;
+    ShadowMap map;
+    ShadowCheck check;
+    ShadowPart part;
+  };
+  // 天空率 for 道路斜線 (法56条7項1号): the plan (solids standing on the site) against the
+  // 道路高さ制限適合建築物 at the points of 令135条の9; pass where the plan's sky factor is at least
+  // the conforming one's at every point (then 道路斜線 does not apply to it).
+  struct SkyPoint {
+    P2 at{0, 0};
+    double conforming = 0, plan = 0;
+    bool pass = false;
+  };
+  struct SkyCheck {
+    RuleResult result;
+    std::vector<SkyPoint> points;
+  };
+  SkyCheck skyFactorRoad(const Site& site, const std::vector<Solid>& plan, const EnvelopeOptions& o = {},
+                         const SkySettings& s = {}) const;
+  ShadowRun shadowOf(const Site& site, const std::vector<Solid>& solids, double height, int storeys,
+                     const std::optional<ShadowDesignation>& given = {}, double stepMinutes = 1,
+                     double cell = 1) const;
+  // 用途制限 (法48条, 別表第2): may the plan's use be built on the site? Rule "use". The site's use
+  // district is the one covering more than half of it (法91条; exactly half, or none: unknown).
+  // Pass, fail (beyond the table's limits; 法48条 ただし書き permits are the 特定行政庁's and not
+  // modelled), or unknown naming what is missing: a use the file does not know (listing the ids
+  // it knows), data a limit needs, a cell the table cannot decide.
+  RuleResult checkUse(const Site& site, const Plan& plan) const;
+  // The same for an existing building from its bldg:usage (UsageMapping), in `districts` (its
+  // site's; or its footprint's where it stands on no parcel): pass where every use it may be is
+  // allowed; a use not allowed is "non-conforming (may be 既存不適格)" and unknown, never a fail —
+  // the building may predate the designation (法3条2項). Nullopt when the building has no usage.
+  std::optional<RuleResult> checkBuildingUse(const Building& b, const std::vector<DistrictShare>& districts) const;
 
  private:
   struct Impl;

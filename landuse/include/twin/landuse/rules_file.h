@@ -118,6 +118,22 @@ struct HeightRules {
   Titled district;                             // 高度地区
   std::string districtMinimumTitle;
 };
+// 日影規制 (法56条の2, 別表第4).
+struct ShadowRules : Titled {
+  double start = 8, end = 16;  // 真太陽時 on the winter solstice
+  struct Subject {              // (ろ)欄 and the ordinance's choices
+    double eavesOver = -1, heightOver = -1;  // m; -1: not a criterion
+    int storeysFrom = 0;                     // 0: not a criterion
+    std::vector<double> measuringHeights;
+    std::vector<std::pair<double, double>> limits;  // hours beyond 5 m (to 10 m), beyond 10 m
+  };
+  std::map<std::string, Subject> districts;  // UseDistrict code, or "none"
+  struct Designation {
+    double measuringHeight = 4, limit5 = 4, limit10 = 2.5;
+  };
+  std::map<std::string, Designation> designations;  // ShadeRegulation district code
+};
+
 struct ProcedureRule {
   std::string id, name, english, article, why, whyNot;
   bool municipal = false;  // thresholds a municipality sets
@@ -125,6 +141,54 @@ struct ProcedureRule {
   // builds it, not of the site — shown as such, never "required".
   std::string appliesTo = "site";
   Condition when;
+};
+
+// 用途制限 (建築基準法第48条, 別表第2): uses.list[] of the rules file. A cell says whether a use may
+// be built in one use district, and within which limits (all must hold).
+struct UseLimit {
+  // What is limited: the floor area of the use part, the building's 延べ面積, the 作業場 or 客席
+  // area (m²), the highest floor the use part is on, or the use part's share of the 延べ面積.
+  enum class Measure { UseArea, FloorArea, WorkshopArea, SeatingArea, Floor, Share } measure = Measure::UseArea;
+  bool strict = false;  // "lt": below `value`; else "le": at most `value`
+  double value = 0;
+};
+struct UseCell {
+  enum class Allowed { No, Yes, Unknown };
+  Allowed allowed = Allowed::Unknown;  // within the limits (there being none: always)
+  std::vector<UseLimit> limits;
+  Allowed otherwise = Allowed::No;  // beyond the limits
+  std::string article;              // 別表第2's 項 and 号 (and the 施行令 article) deciding the cell
+  std::string reason;               // why unknown (required then), or a note
+};
+struct UseRule {
+  std::string id, name, english;
+  std::vector<std::string> aliases;  // other names a plan may give
+  bool part = false;                 // a part of a building: its floor area is never the whole 延べ面積
+  std::string note;
+  std::map<std::string, UseCell> districts;  // UseDistrict code -> cell
+};
+// uses.clauses.CODE
+struct UseClause {
+  std::string article;     // 建築基準法第48条第1項
+  std::string table;       // 別表第2(い)項
+  bool permitted = false;  // the 項 lists what may be built (い, ろ, は, ち); else what may not
+};
+// uses.buildingUsage.CODE: a PLATEAU bldg:usage code
+struct UsageMapping {
+  std::string name;               // the code's name (住宅)
+  std::vector<std::string> uses;  // use ids
+  bool all = false;               // allOf: the building holds every one; else anyOf: it is one of them
+  std::string why;                // no uses: why none can be told
+};
+struct UseRules : Titled {
+  UseRules() { title = "用途制限 use restriction", article = "建築基準法第48条, 別表第2"; }
+  std::map<std::string, UseClause> clauses;  // UseDistrict code -> clause
+  std::vector<UseRule> list;                 // empty: the rules file has no uses section
+  std::map<std::string, UsageMapping> buildingUsage;
+  // The use with this id, name or alias (spaces around ignored), or null.
+  const UseRule* find(const std::string& idOrName) const;
+  // The mapping of a bldg:usage value: its code or its code's name, or null.
+  const UsageMapping* usage(const std::string& codeOrName) const;
 };
 
 struct RulesFile {
@@ -138,7 +202,9 @@ struct RulesFile {
   FloorAreaRules floorArea;
   HeightRules height;
   Titled minimumSiteArea;
+  ShadowRules shadow;
   std::vector<ProcedureRule> procedures;
+  UseRules uses;  // 用途制限 (法48条, 別表第2)
 
   // The entry of a district kind and code, or of the kind's "*" entry (any code), or null.
   const DistrictRule* district(const std::string& kind, const std::string& code) const;

@@ -1,0 +1,228 @@
+// 日影規制 as the law applies it to a site and to the buildings on it (法56条の2, 別表第4).
+#include "shadow_apply.h"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "eval.h"
+
+namespace twin::landuse {
+
+using namespace eval;
+
+std::optional<ShadowDesignation> parseShadowDesignation(const std::string& text) {
+  // L5-L10@H
+  auto at = text.find('@');
+  auto dash = text.find('-');
+  if (at == std::string::npos || dash == std::string::npos || dash > at) return std::nullopt;
+  auto numberOf = [](const std::string& s, double& out) {
+    char* e = nullptr;
+    out = std::strtod(s.c_str(), &e);
+    return !s.empty() && e && *e == 0 && std::isfinite(out);
+  };
+  ShadowDesignation d;
+  if (!numberOf(text.substr(0, dash), d.limit5) || !numberOf(text.substr(dash + 1, at - dash - 1), d.limit10) ||
+      !numberOf(text.substr(at + 1), d.measuringHeight))
+    return std::nullopt;
+  if (!(d.limit5 > 0 && d.limit5 <= 24 && d.limit10 > 0 && d.limit10 <= d.limit5 && d.measuringHeight >= 0 &&
+        d.measuringHeight <= 100))
+    return std::nullopt;
+  d.source = text;
+  return d;
+}
+
+const std::vector<std::string>& shadowNotModelled() {
+  static const std::vector<std::string> v{
+      "日影規制: 令135条の12 relaxations (roads, water or railways over 10 m wide along the site, a site lower "
+      "than its neighbours) are not applied: the result is stricter than the law there",
+      "日影規制: shadows the building casts into other regulated areas (法56条の2第4項) and across a district "
+      "boundary (第5項, 令135条の13) are not modelled",
+      "日影規制: heights are above the site's ground as the data gives it, not a surveyed 平均地盤面 "
+      "(令135条の12第1項)"};
+  return v;
+}
+
+ShadowApplication shadowApplication(const RulesFile& f, const Site& site,
+                                    const std::optional<ShadowDesignation>& chosen) {
+  ShadowApplication a;
+  // The use district: the one covering most of the site.
+  const DistrictShare* main = nullptr;
+  for (auto& ds : site.districts)
+    if (ds.district.kind == "UseDistrict" && (!main || ds.share > main->share)) main = &ds;
+  std::string code;
+  if (main) {
+    code = main->district.code;
+    a.district = label(f, main->district);
+    if (main->share < 0.999)
+      a.notes.push_back("日影規制: the site lies in more than one use district; " + a.district +
+                        " (the largest part) decides which buildings are subject (法56条の2第5項 not modelled)");
+  } else {
+    bool zoningNearby = false;
+    for (auto& k : site.kindsNearby) zoningNearby = zoningNearby || k == "UseDistrict";
+    if (!zoningNearby) {
+      a.missing = "日影規制: no use district data over or near the site";
+      return a;
+    }
+    code = "none";
+    a.district = "用途地域の指定のない区域";
+  }
+  auto it = f.shadow.districts.find(code);
+  if (it == f.shadow.districts.end()) return a;  // not subject in this district (商業地域, 工業地域, ...)
+  a.subject = &it->second;
+  const auto& s = it->second;
+  if (s.heightOver >= 0)
+    a.subjectText = "buildings higher than " + num(s.heightOver) + " m (別表第4(ろ)欄)";
+  else
+    a.subjectText = "buildings with eaves higher than " + num(s.eavesOver) + " m or " + std::to_string(s.storeysFrom) +
+                    " or more storeys above ground (別表第4(ろ)欄)";
+  // The designation: given, else the strictest ShadeRegulation district over the site.
+  if (chosen) {
+    a.designation = chosen;
+    if (a.designation->source.empty()) a.designation->source = "given";
+  } else {
+    int found = 0;
+    for (auto& ds : site.districts) {
+      if (ds.district.kind != "ShadeRegulation") continue;
+      std::optional<ShadowDesignation> d;
+      auto di = f.shadow.designations.find(ds.district.code);
+      if (di != f.shadow.designations.end()) {
+        d = ShadowDesignation{di->second.measuringHeight, di->second.limit5, di->second.limit10, {}};
+      } else {
+        d = parseShadowDesignation(ds.district.code);
+      }
+      if (!d) {
+        a.notes.push_back("日影規制: ShadeRegulation district '" + ds.district.id + "' has code '" + ds.district.code +
+                          "', which the rules file does not list (shadow.designations) and is not L5-L10@H");
+        continue;
+      }
+      d->source = "ShadeRegulation '" + ds.district.id + "' (" + ds.district.code + ")";
+      ++found;
+      if (!a.designation || d->limit5 < a.designation->limit5 ||
+          (d->limit5 == a.designation->limit5 && d->measuringHeight > a.designation->measuringHeight))
+        a.designation = d;
+    }
+    if (found > 1) a.notes.push_back("日影規制: the site lies in more than one designation; the strictest is applied");
+    if (!a.designation) {
+      a.missing = "日影規制 (法56条の2) applies to " + a.subjectText + " in " + a.district +
+                  ", but the data has no designation over the site (the ordinance sets the hours and the "
+                  "measuring height, 別表第4(は)(に)欄); give one as L5-L10@H, e.g. 4-2.5@4";
+      return a;
+    }
+  }
+  // Is it one of 別表第4's choices for this district?
+  bool height = false, limits = false;
+  for (double h : s.measuringHeights) height = height || std::abs(h - a.designation->measuringHeight) < 1e-9;
+  for (auto& l : s.limits)
+    limits = limits ||
+             (std::abs(l.first - a.designation->limit5) < 1e-9 && std::abs(l.second - a.designation->limit10) < 1e-9);
+  if (!height || !limits)
+    a.notes.push_back("日影規制: " + num(a.designation->limit5) + " h / " + num(a.designation->limit10) + " h on the " +
+                      num(a.designation->measuringHeight) + " m plane is not one of 別表第4's choices for " +
+                      a.district + " (a Hokkaido ordinance, or a typo?): applied as given");
+  return a;
+}
+
+RuleSet::ShadowRun RuleSet::shadowOf(const Site& site, const std::vector<Solid>& solids, double height, int storeys,
+                                     const std::optional<ShadowDesignation>& chosen, double stepMinutes,
+                                     double cell) const {
+  const RulesFile& f = file();
+  ShadowRun run;
+  RuleResult& r = run.result;
+  r.rule = "shadow";
+  r.title = f.shadow.title.empty() ? "日影規制 shadow regulation" : f.shadow.title;
+  r.article = f.shadow.article;
+  r.unit = "h";
+  ShadowApplication a = shadowApplication(f, site, chosen);
+  auto withNotes = [&](std::string reason) {
+    for (auto& n : a.notes) reason += "; " + n;
+    return reason;
+  };
+  if (!a.missing.empty() && !a.subject) {
+    r.verdict = Verdict::Unknown;
+    r.reason = withNotes("cannot decide: " + a.missing);
+    return run;
+  }
+  if (!a.subject) {
+    r.verdict = Verdict::Pass;
+    r.reason = withNotes("not subject: 別表第4 sets no 日影規制 in " + a.district +
+                         " (shadows it casts into a regulated district are 法56条の2第4項, not modelled)");
+    return run;
+  }
+  run.part.subject = a.subjectText;
+  const auto& s = *a.subject;
+  // Is this building subject?
+  if (!given(height)) {
+    r.verdict = Verdict::Unknown;
+    r.reason = withNotes("cannot decide: the building's height is not known; 日影規制 applies to " + a.subjectText);
+    return run;
+  }
+  if (s.heightOver >= 0 && height <= s.heightOver) {
+    r.verdict = Verdict::Pass;
+    r.reason = withNotes("not subject: " + num(height) + " m is not higher than " + num(s.heightOver) + " m (" +
+                         a.subjectText + ")");
+    return run;
+  }
+  if (s.heightOver < 0 && height <= s.eavesOver && storeys >= 0 && storeys < s.storeysFrom) {
+    r.verdict = Verdict::Pass;
+    r.reason = withNotes("not subject: " + num(height) + " m high (so eaves at most that) and " +
+                         std::to_string(storeys) + " storeys (" + a.subjectText + ")");
+    return run;
+  }
+  std::string subjectNote;
+  if (s.heightOver < 0 && height > s.eavesOver && (storeys < 0 || storeys < s.storeysFrom))
+    subjectNote = "eaves height not in the data: taken as subject (" + num(height) + " m high)";
+  if (!a.designation) {
+    r.verdict = Verdict::Unknown;
+    r.reason = withNotes("cannot decide: " + a.missing);
+    return run;
+  }
+  if (!given(site.latitude)) {
+    r.verdict = Verdict::Unknown;
+    r.reason = withNotes("cannot decide: the site's latitude is not known (its CRS does not give it)");
+    return run;
+  }
+  const ShadowDesignation& d = *a.designation;
+  ShadowSettings st;
+  st.latitude = site.latitude;
+  st.gridNorth = site.gridNorth;
+  st.start = f.shadow.start, st.end = f.shadow.end;
+  st.cell = cell;
+  st.stepMinutes = stepMinutes;
+  run.map = shadowTimes(solids, d.measuringHeight, st);
+  run.check = checkShadowMap(run.map, site.geom, stepMinutes);
+  const ShadowCheck& c = run.check;
+  run.part.applied = true;
+  run.part.designation = d;
+  run.part.cell = cell, run.part.stepMinutes = stepMinutes, run.part.start = st.start, run.part.end = st.end;
+  run.part.max5 = c.max5, run.part.max10 = c.max10;
+  r.value = c.max5;
+  r.limit = d.limit5;
+  r.inputs = {{"designation", num(d.limit5) + " h / " + num(d.limit10) + " h on the " + num(d.measuringHeight) +
+                                  " m plane (" + d.source + ")"},
+              {"latitude", num(site.latitude, 5)},
+              {"grid north", num(site.gridNorth, 3) + "° from true north"}};
+  r.formula = "longest shadow beyond the 5 m line " + num(c.max5) + " h (limit " + num(d.limit5) +
+              " h), beyond the 10 m line " + num(c.max10) + " h (limit " + num(d.limit10) + " h); " + num(st.start, 0) +
+              ":00–" + num(st.end, 0) + ":00 真太陽時 on the winter solstice, " + num(cell) + " m grid, " +
+              num(stepMinutes) + " min steps (± " + num(c.tolerance * 60, 0) + " min)";
+  bool over = c.max5 > d.limit5 + c.tolerance || c.max10 > d.limit10 + c.tolerance;
+  bool under = c.max5 <= d.limit5 - c.tolerance && c.max10 <= d.limit10 - c.tolerance;
+  if (over) {
+    r.verdict = Verdict::Fail;
+    r.reason = c.max5 > d.limit5 + c.tolerance ? "shadow beyond the 5 m line lasts " + num(c.max5) + " h at (" +
+                                                     num(c.worst5[0]) + ", " + num(c.worst5[1]) + ")"
+                                               : "shadow beyond the 10 m line lasts " + num(c.max10) + " h at (" +
+                                                     num(c.worst10[0]) + ", " + num(c.worst10[1]) + ")";
+  } else if (under) {
+    r.verdict = Verdict::Pass;
+    r.reason = "within both limits";
+  } else {
+    r.verdict = Verdict::Unknown;
+    r.reason = "within the grid's precision of a limit: compute on a finer grid or step";
+  }
+  if (!subjectNote.empty()) r.reason += "; " + subjectNote;
+  r.reason = withNotes(r.reason);
+  return run;
+}
+
+}  // namespace twin::landuse

@@ -1,0 +1,29 @@
+#pragma once
+// Which 日影規制 applies to a site (not installed): the buildings subject by its use district
+// (別表第4 (い)(ろ)欄) and the ordinance's designation (given, or a ShadeRegulation district).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "twin/landuse/rules.h"
+
+namespace twin::landuse {
+
+struct ShadowApplication {
+  const ShadowRules::Subject* subject = nullptr;  // null: not subject here (or unknown: see missing)
+  std::string district;                           // the use district it was read from
+  std::string subjectText;                        // "buildings higher than 10 m (別表第4(ろ)欄)"
+  std::optional<ShadowDesignation> designation;
+  std::vector<std::string> notes;
+  std::string missing;  // what the data lacks to apply it
+};
+
+ShadowApplication shadowApplication(const RulesFile& f, const Site& site, const std::optional<ShadowDesignation>& given);
+
+// "4-2.5@4": hours beyond 5 m, beyond 10 m, measuring height; empty when malformed.
+std::optional<ShadowDesignation> parseShadowDesignation(const std::string& text);
+
+// What 日影規制 does not model (listed with every result that uses it).
+const std::vector<std::string>& shadowNotModelled();
+
+}  // namespace twin::landuse

@@ -1,0 +1,165 @@
+// 天空率: the azimuth integral of sin² of the highest elevation angle (sky.h), and 令135条の9's
+// measurement points; RuleSet::skyFactorRoad compares a plan with the 道路高さ制限適合建築物.
+#include "twin/landuse/sky.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "eval.h"
+#include "slant.h"
+#include "twin/landuse/rules.h"
+
+namespace twin::landuse {
+
+using namespace eval;
+
+double skyFactor(const P2& p, double z0, const std::function<double(const P2&)>& heightAt, const Box2& extent,
+                 const SkySettings& s) {
+  const double kPi = 3.14159265358979323846;
+  double blocked = 0;
+  for (int k = 0; k < s.azimuthSteps; ++k) {
+    double phi = (k + 0.5) * 2 * kPi / s.azimuthSteps;
+    double ux = std::sin(phi), uy = std::cos(phi);
+    // The stretch of the ray inside the extent.
+    double t0 = 0, t1 = INFINITY;
+    auto slab = [&](double o, double u, double lo, double hi) {
+      if (std::abs(u) < 1e-12) return o >= lo && o <= hi;
+      double a = (lo - o) / u, b = (hi - o) / u;
+      if (a > b) std::swap(a, b);
+      t0 = std::max(t0, a), t1 = std::min(t1, b);
+      return t0 <= t1;
+    };
+    if (!slab(p[0], ux, extent.minx, extent.maxx) || !slab(p[1], uy, extent.miny, extent.maxy)) continue;
+    double best = 0;  // tan of the highest elevation
+    for (double t = std::max(t0, s.rayStep * 0.5); t <= t1; t += s.rayStep) {
+      double h = heightAt({p[0] + t * ux, p[1] + t * uy}) - z0;
+      if (h > 0) best = std::max(best, h / t);
+    }
+    blocked += best * best / (1 + best * best);  // sin² of atan(best)
+  }
+  return 1 - blocked / s.azimuthSteps;
+}
+
+std::vector<P2> roadSkyPoints(const P2& a, const P2& b, double width, double setback) {
+  std::vector<P2> pts;
+  double dx = b[0] - a[0], dy = b[1] - a[1], len = std::hypot(dx, dy);
+  if (len <= 0 || !(width > 0)) return pts;
+  // The site lies to the left of a -> b (counter-clockwise outer ring): the road to the right.
+  double nx = dy / len, ny = -dx / len;
+  double off = width + setback;
+  int n = std::max(1, int(std::ceil(len / (width / 2))));
+  for (int i = 0; i <= n; ++i) {
+    double t = double(i) / n;
+    pts.push_back({a[0] + t * dx + off * nx, a[1] + t * dy + off * ny});
+  }
+  return pts;
+}
+
+RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Solid>& plan, const EnvelopeOptions& o,
+                                         const SkySettings& s) const {
+  const RulesFile& f = file();
+  SkyCheck out;
+  RuleResult& r = out.result;
+  r.rule = "sky-factor-road";
+  r.title = "天空率 sky factor (道路高さ制限)";
+  r.article = "建築基準法第56条第7項第1号, 令第135条の6, 令第135条の9";
+  r.unit = "%";
+  SlantOptions so;
+  so.roadSetback = o.roadSetback;
+  so.adjacentSetback = o.adjacentSetback;
+  SlantPlanes sp = slantPlanes(f, site, so);
+  std::vector<const HeightPlane*> road;
+  for (auto& p : sp.planes)
+    if (p.rule == "road-slant") road.push_back(&p);
+  if (road.empty() || site.frontage.empty()) {
+    r.verdict = Verdict::Unknown;
+    r.reason = "cannot decide: no 道路斜線 over this site (no front road in the data, or its width unknown)";
+    for (auto& m : sp.missing) r.reason += "; " + m;
+    return out;
+  }
+  // The 道路高さ制限適合建築物: the site within the application distance, up to the road planes (and
+  // the absolute limit); the plan counted within the same reach.
+  double top = INFINITY;
+  for (auto& ds : site.districts)
+    if (ds.district.kind == "UseDistrict" && given(ds.district.heightLimit))
+      top = std::min(top, ds.district.heightLimit);
+  auto inReach = [&](const P2& q) {
+    for (auto* p : road)
+      if (p->covers(q)) return true;
+    return false;
+  };
+  auto conforming = [&](const P2& q) {
+    if (!contains(site.geom, q)) return 0.0;
+    double z = INFINITY;
+    bool any = false;
+    for (auto* p : road)
+      if (p->covers(q)) z = std::min(z, p->at(q)), any = true;
+    return any ? std::min(z, top) : 0.0;
+  };
+  std::vector<std::pair<MultiPoly, Box2>> planPolys;
+  for (auto& so2 : plan) {
+    MultiPoly m{Poly{so2.ring, {}}};
+    planPolys.emplace_back(m, bounds(m));
+  }
+  auto planned = [&](const P2& q) {
+    double z = 0;
+    for (size_t i = 0; i < plan.size(); ++i) {
+      const Box2& b = planPolys[i].second;
+      if (plan[i].top > z && q[0] >= b.minx && q[0] <= b.maxx && q[1] >= b.miny && q[1] <= b.maxy &&
+          contains(planPolys[i].first, q))
+        z = plan[i].top;
+    }
+    return z > 0 && inReach(q) ? z : 0.0;
+  };
+  Box2 extent = bounds(site.geom);
+  double worstMargin = INFINITY;
+  for (auto& fr : site.frontage) {
+    if (!given(fr.width)) continue;
+    for (const P2& p : roadSkyPoints(fr.a, fr.b, fr.width, o.roadSetback)) {
+      SkyPoint pt;
+      pt.at = p;
+      pt.conforming = skyFactor(p, 0, conforming, extent, s);
+      pt.plan = skyFactor(p, 0, planned, extent, s);
+      pt.pass = pt.plan >= pt.conforming;
+      worstMargin = std::min(worstMargin, pt.plan - pt.conforming);
+      out.points.push_back(pt);
+    }
+  }
+  if (out.points.empty()) {
+    r.verdict = Verdict::Unknown;
+    r.reason = "cannot decide: no front road of known width to place the measurement points on";
+    return out;
+  }
+  const SkyPoint* worst = &out.points[0];
+  for (auto& p : out.points)
+    if (p.plan - p.conforming < worst->plan - worst->conforming) worst = &p;
+  r.value = worst->plan * 100;
+  r.limit = worst->conforming * 100;
+  // The integration's own error is far below 0.01 %; a margin under it decides nothing.
+  const double eps = 1e-4;
+  r.formula = std::to_string(out.points.size()) + " points on the far side of the road (令135条の9): at the worst, (" +
+              num(worst->at[0]) + ", " + num(worst->at[1]) + "), plan " + num(worst->plan * 100, 3) +
+              " % against the conforming building's " + num(worst->conforming * 100, 3) + " %";
+  if (worstMargin >= eps) {
+    r.verdict = Verdict::Pass;
+    r.reason =
+        "the plan's sky factor is at least the conforming building's at every point: 道路斜線 does not "
+        "apply to it (法56条7項1号)";
+  } else if (worstMargin < -eps) {
+    r.verdict = Verdict::Fail;
+    r.reason =
+        "below the conforming building's sky factor at " +
+        std::to_string(std::count_if(out.points.begin(), out.points.end(), [](const SkyPoint& p) { return !p.pass; })) +
+        " of the points: the plan must keep the road slant plane (or change)";
+  } else {
+    r.verdict = Verdict::Unknown;
+    r.reason = "equal to the conforming building's within the computation's precision";
+  }
+  r.reason +=
+      "; both counted within the application distance (別表第3), the 適合建築物 to the road planes and the "
+      "absolute limit; 令135条の6第1項2号 (the plan keeps the setback the conforming building assumes) "
+      "and the 0.02 % margin some 特定行政庁 require are not checked";
+  return out;
+}
+
+}  // namespace twin::landuse
