@@ -1934,3 +1934,150 @@ TEST_CASE("天空率 for 道路斜線: a slender tower through the slant plane p
   Site noroad = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "3", 0.6, 2.0, {});
   CHECK(rs.skyFactorRoad(noroad, tower, {}, fast).result.verdict == Verdict::Unknown);
 }
+
+TEST_CASE("接道義務 (法43条), 2項道路 (法42条2項), 外壁の後退距離 (法54条), 都市計画法53条", "[landuse]") {
+  RuleSet rs = rules();
+  auto find = [](const std::vector<RuleResult>& rr, const std::string& rule) -> const RuleResult* {
+    for (auto& r : rr)
+      if (r.rule == rule) return &r;
+    return nullptr;
+  };
+  Building house = handBuilding("h", 4, 4, 14, 14, 7);
+  house.floorArea = 150;
+  house.floorAreaSource = "given";
+
+  SECTION("接道: 2 m on a road of 4 m or more; a flag lot's 1.5 m neck fails; a 3 m road is unknown") {
+    // 20 × 30 m, a 6 m road along the 20 m south edge: 20 m ≥ 2 m.
+    Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "5", 0.6, 2.0, {{0, 6.0}});
+    s.roadsInData = true;
+    auto ra = rs.checkSite({house}, s);
+    auto* a = find(ra, "road-access");
+    REQUIRE(a);
+    CHECK(a->verdict == Verdict::Pass);
+    CHECK(a->value == Approx(20));
+    CHECK(a->article.find("第43条") != std::string::npos);
+    // A flag lot (旗竿地) whose neck meets the road for 1.5 m only: 1.5 < 2 (法43条1項).
+    Site flag = polySite({{0, 0}, {1.5, 0}, {1.5, 10}, {20, 10}, {20, 30}, {0, 30}}, "5", 0.6, 2.0, {{0, 6.0}});
+    flag.roadsInData = true;
+    auto rf = rs.checkSite({house}, flag);
+    auto* f = find(rf, "road-access");
+    REQUIRE(f);
+    CHECK(f->verdict == Verdict::Fail);
+    CHECK(f->reason.find("43条2項") != std::string::npos);
+    // On a 3 m road only: it counts only if it is a 2項道路.
+    Site narrow = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "5", 0.6, 2.0, {{0, 3.0}});
+    narrow.roadsInData = true;
+    auto rn = rs.checkSite({house}, narrow);
+    auto* n = find(rn, "road-access");
+    REQUIRE(n);
+    CHECK(n->verdict == Verdict::Unknown);
+    CHECK(n->reason.find("2項道路") != std::string::npos);
+    // No road touches the site though roads are in the data: unknown, not fail.
+    Site none = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "5", 0.6, 2.0, {});
+    none.roadsInData = true;
+    CHECK(find(rs.checkSite({house}, none), "road-access")->verdict == Verdict::Unknown);
+    // No roads in the data at all: not judged.
+    none.roadsInData = false;
+    CHECK_FALSE(find(rs.checkSite({house}, none), "road-access"));
+  }
+
+  SECTION("2項道路: the setback strip leaves the site; a verdict holds only if the same either way") {
+    // 20 × 10 m = 200 m² on a 3 m road: as a 2項道路 its boundary is 2 m from the centre line, 0.5 m
+    // into the site: 20 × 0.5 = 10 m² is road, the site 190 m². 建ぺい率 60 %: a 116 m² building is
+    // 58 % of 200 m² (pass) but 61.05 % of 190 m² (fail): unknown. 100 m²: 50 % / 52.6 %: pass.
+    Site s = polySite({{0, 0}, {20, 0}, {20, 10}, {0, 10}}, "5", 0.6, 2.0, {{0, 3.0}});
+    s.narrowRoadStrip = 10;
+    Building b = handBuilding("b", 1, 1, 17.57, 8, 6);  // 16.57 × 7 = 116 m²
+    b.floorArea = 116;
+    b.floorAreaSource = "given";
+    auto rr = rs.checkSite({b}, s);
+    auto* cov = find(rr, "coverage");
+    REQUIRE(cov);
+    CHECK(b.buildingArea == Approx(116).margin(0.01));
+    CHECK(cov->verdict == Verdict::Unknown);
+    CHECK(cov->reason.find("2項道路") != std::string::npos);
+    CHECK(cov->reason.find("190") != std::string::npos);
+    Building small = handBuilding("s", 1, 1, 11, 11, 6);  // 100 m²
+    small.floorArea = 100;
+    small.floorAreaSource = "given";
+    auto rsmall = rs.checkSite({small}, s);
+    auto* c2 = find(rsmall, "coverage");
+    REQUIRE(c2);
+    CHECK(c2->verdict == Verdict::Pass);
+  }
+
+  SECTION("2項道路 from the store: a 3 m road polygon along the parcel gives its 10 m² strip") {
+    std::string dir = tempDir("landuse-2go");
+    auto store = Store::open(dir + "/s.gpkg");
+    DiagnosticCollector diag;
+    ImportOptions o;
+    o.storeCrs = "EPSG:6677";
+    writeText(dir + "/use.geojson",
+              geojson({{-100, -100, 200, 200, "\"id\": \"U\", \"function\": \"5\", \"buildingCoverageRate\": 0.6, "
+                                              "\"floorAreaRate\": 2"}}));
+    CHECK(importInto(*store, ImportKind::Zoning, {dir + "/use.geojson"}, diag, o).stored == 1);
+    writeText(dir + "/parcel.geojson", geojson({{0, 0, 20, 10, "\"id\": \"A\", \"地番\": \"3-1\""}}));
+    CHECK(importInto(*store, ImportKind::Parcels, {dir + "/parcel.geojson"}, diag).stored == 1);
+    writeText(dir + "/road.geojson", geojson({{-10, -3, 30, 0, "\"width\": 3.0"}}));
+    CHECK(importInto(*store, ImportKind::Roads, {dir + "/road.geojson"}, diag).stored == 1);
+    auto q = lookupSite(*store, "3-1");
+    REQUIRE(q.site);
+    CHECK(q.site->roadsInData);
+    REQUIRE(q.site->frontage.size() == 1);
+    CHECK(q.site->frontage[0].width == Approx(3));
+    // 2 − 3 / 2 = 0.5 m deep along 20 m.
+    CHECK(q.site->narrowRoadStrip == Approx(10).margin(0.01));
+    // Its latitude comes from the store CRS (zone IX, about 35.4° N here).
+    CHECK(q.site->latitude > 35);
+    CHECK(q.site->latitude < 36);
+  }
+
+  SECTION("外壁の後退距離: 1 m from the boundary in the envelope and for buildings (令135条の22)") {
+    Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "1", 0.5, 1.0, {{0, 6.0}});
+    for (auto& ds : s.districts)
+      if (ds.district.kind == "UseDistrict") ds.district.wallSetback = 1.0, ds.district.heightLimit = 10;
+    auto e = rs.envelope(s, 60);
+    // Within 1 m of any boundary nothing is drawn; 2 m in, the slant planes and the 10 m limit.
+    CHECK(envelopeTop(e, {10, 0.5}) == Approx(0).margin(1e-6));
+    CHECK(envelopeTop(e, {19.5, 15}) == Approx(0).margin(1e-6));
+    CHECK(envelopeTop(e, {10, 15}) == Approx(10).margin(0.01));
+    std::set<std::string> seen(e.triangleRule.begin(), e.triangleRule.end());
+    CHECK(seen.count("wall-setback"));
+    // A building 0.5 m from the west boundary: its 10 m west wall and 0.5 m of its north and south
+    // walls lie within 1 m: 11 m > 3 m fails; 2 m away: passes.
+    auto close = rs.checkWallSetback(handBuilding("c", 0.5, 5, 8, 15, 6), s);
+    REQUIRE(close);
+    CHECK(close->verdict == Verdict::Fail);
+    CHECK(close->value == Approx(11).margin(0.1));
+    auto fine = rs.checkWallSetback(handBuilding("f", 2, 5, 8, 15, 6), s);
+    REQUIRE(fine);
+    CHECK(fine->verdict == Verdict::Pass);
+    // A 1.5 × 1 m shed 0.5 m from the boundary: 1 m of west wall and 0.5 m each of north and south
+    // within 1 m, 2 m in all: 令135条の22第1号 (3 m or less) exempts it.
+    auto corner = rs.checkWallSetback(handBuilding("k", 0.5, 5, 2, 6, 2), s);
+    REQUIRE(corner);
+    CHECK(corner->value == Approx(2).margin(0.1));
+    CHECK(corner->verdict == Verdict::Pass);
+    CHECK(corner->reason.find("135条の22") != std::string::npos);
+    // No setback set: no result.
+    Site plain = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "1", 0.5, 1.0, {{0, 6.0}});
+    CHECK_FALSE(rs.checkWallSetback(handBuilding("c", 0.5, 5, 8, 15, 6), plain));
+  }
+
+  SECTION("都市計画法53条: a site in a planned road's area needs the permit") {
+    Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "5", 0.6, 2.0, {{0, 6.0}});
+    District road;
+    road.id = "R1";
+    road.kind = "Road";
+    road.code = "1";
+    s.districts.push_back({road, 60, 0.1});
+    Plan p;
+    p.use = "house";
+    p.floorArea = 150;
+    auto needs = rs.procedures(s, p);
+    auto it = std::find_if(needs.begin(), needs.end(), [](auto& n) { return n.id == "planned-road-permit"; });
+    REQUIRE(it != needs.end());
+    CHECK(it->status == "required");
+    CHECK(it->article.find("第53条") != std::string::npos);
+  }
+}

@@ -73,14 +73,17 @@ std::vector<RuleResult> RuleSet::check(const Building& b, const Site& site,
   auto out = checkSite({b}, site);
   auto own = checkHeights(b, inBuilding);
   out.insert(out.end(), own.begin(), own.end());
+  if (auto ws = checkWallSetback(b, site)) out.push_back(std::move(*ws));
   // 用途制限 of what stands (法48条): the site's use district, or the footprint's off any parcel.
   if (auto use = checkBuildingUse(b, site.parcels.empty() ? inBuilding : site.districts))
     out.push_back(std::move(*use));
   return out;
 }
 
-std::vector<RuleResult> RuleSet::checkSite(const std::vector<Building>& buildings, const Site& site) const {
-  const RulesFile& f = file();
+namespace {
+
+std::vector<RuleResult> checkSiteOnce(const RuleSet& rs, const std::vector<Building>& buildings, const Site& site) {
+  const RulesFile& f = rs.file();
   std::vector<RuleResult> out;
   auto siteMissing = [&](const char* rule, const Titled& sec, const std::string& why) {
     RuleResult r;
@@ -216,6 +219,172 @@ std::vector<RuleResult> RuleSet::checkSite(const std::vector<Building>& building
     }
   }
   return out;
+}
+
+// 接道義務 (法43条1項): the site on a 法42条 road (4 m or more, or a 2項道路) for at least 2 m. Judged
+// only where the store holds roads near the site.
+RuleResult accessResult(const RulesFile& f, const Site& site) {
+  RuleResult r;
+  r.rule = "road-access";
+  r.title = f.access.title;
+  r.article = f.access.article;
+  r.unit = "m";
+  double wide = 0, narrow = 0, unknownWidth = 0;
+  std::string roads;
+  for (auto& fr : site.frontage) {
+    double len = std::hypot(fr.b[0] - fr.a[0], fr.b[1] - fr.a[1]);
+    if (!given(fr.width))
+      unknownWidth += len;
+    else if (fr.width + 1e-9 >= f.access.minWidth)
+      wide += len;
+    else
+      narrow += len;
+    if (roads.find("'" + fr.roadId + "'") == std::string::npos)
+      roads += (roads.empty() ? "'" : ", '") + fr.roadId + "' (" +
+               (given(fr.width) ? num(fr.width) + " m" : "width ?") + ")";
+  }
+  r.value = wide;
+  r.limit = f.access.minFrontage;
+  r.inputs = {{"frontage on roads of " + num(f.access.minWidth) + " m or more", num(wide) + " m"},
+              {"frontage on narrower roads", num(narrow) + " m"},
+              {"frontage on roads of unknown width", num(unknownWidth) + " m"}};
+  if (!roads.empty()) r.inputs.push_back({"roads", roads});
+  r.formula = "frontage on roads of " + num(f.access.minWidth) + " m or more: " + num(wide) + " m ≥ " +
+              num(f.access.minFrontage) + " m";
+  if (wide + 1e-9 >= f.access.minFrontage) {
+    r.verdict = Verdict::Pass;
+    r.reason = "the site touches a road of " + num(f.access.minWidth) + " m or more for " + num(wide) + " m";
+  } else if (wide + narrow + unknownWidth + 1e-9 >= f.access.minFrontage) {
+    r.verdict = Verdict::Unknown;
+    r.reason = "cannot decide: the site touches roads for " + num(wide + narrow + unknownWidth) + " m, but " +
+               (narrow > 0 ? "narrower than " + num(f.access.minWidth) +
+                                 " m (they count only as 2項道路 designated by the 特定行政庁, 法42条2項)"
+                           : std::string("of unknown width"));
+  } else if (!site.frontage.empty()) {
+    r.verdict = Verdict::Fail;
+    r.reason = "the site touches roads for only " + num(wide + narrow + unknownWidth) + " m (法43条1項 requires " +
+               num(f.access.minFrontage) +
+               " m; 法43条2項 allows exceptions by 認定 or 許可, and ordinances may require more)";
+  } else {
+    r.verdict = Verdict::Unknown;
+    r.reason =
+        "cannot decide: the site touches no road in the data (a road or a 路地状部分 may be missing from it); "
+        "法43条1項 requires " +
+        num(f.access.minFrontage) + " m on a road";
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<RuleResult> RuleSet::checkSite(const std::vector<Building>& buildings, const Site& site) const {
+  const RulesFile& f = file();
+  auto out = checkSiteOnce(*this, buildings, site);
+  // 法42条2項: a road narrower than 4 m counts only as a 2項道路, whose boundary is 2 m from its centre
+  // line: then the strip up to it is not site (令2条1項1号) and the road counts as 4 m. Each result
+  // holds only if it is the same either way.
+  if (site.narrowRoadStrip > 0.01 && site.area > site.narrowRoadStrip) {
+    Site deemed = site;
+    deemed.area -= site.narrowRoadStrip;
+    for (auto& fr : deemed.frontage)
+      if (given(fr.width) && fr.width < 4) fr.width = 4;
+    if (given(deemed.frontRoadWidth) && deemed.frontRoadWidth < 4) deemed.frontRoadWidth = 4;
+    auto alt = checkSiteOnce(*this, buildings, deemed);
+    for (auto& r : out) {
+      auto it = std::find_if(alt.begin(), alt.end(), [&](const RuleResult& a) { return a.rule == r.rule; });
+      if (it == alt.end()) continue;
+      std::string as2 = "as a 2項道路 (法42条2項: site " + num(deemed.area) + " m² after the " +
+                        num(site.narrowRoadStrip) + " m² setback strip, the road counted as 4 m)";
+      if (it->verdict != r.verdict) {
+        r.reason =
+            "cannot decide: it depends on whether the road narrower than 4 m is a 2項道路: as the data gives "
+            "it, " +
+            std::string(verdictName(r.verdict)) + " (" + r.reason + "); " + as2 + ", " + verdictName(it->verdict) +
+            " (" + it->reason + ")";
+        r.verdict = Verdict::Unknown;
+      } else {
+        r.reason += "; the same " + as2;
+      }
+    }
+  }
+  if (site.roadsInData && !site.parcels.empty()) out.push_back(accessResult(f, site));
+  return out;
+}
+
+namespace {
+// The 外壁の後退距離 the site's use districts set (the largest), and which district.
+double wallSetbackOf(const RulesFile& f, const Site& site, std::string& from) {
+  double s = 0;
+  for (auto& ds : site.districts)
+    if (ds.district.kind == "UseDistrict" && given(ds.district.wallSetback) && ds.district.wallSetback > s)
+      s = ds.district.wallSetback, from = label(f, ds.district);
+  return s;
+}
+}  // namespace
+
+std::optional<RuleResult> RuleSet::checkWallSetback(const Building& b, const Site& site) const {
+  const RulesFile& f = file();
+  std::string from;
+  double s = wallSetbackOf(f, site, from);
+  if (!(s > 0) || site.geom.empty()) return std::nullopt;
+  RuleResult r;
+  r.rule = "wall-setback";
+  r.title = "外壁の後退距離 wall setback";
+  r.article = "建築基準法第54条, 令第135条の22";
+  r.unit = "m";
+  r.limit = 3;
+  // The outline's length within s of the site boundary, sampled every 5 cm.
+  std::vector<std::array<P2, 2>> edges;
+  for (auto& poly : site.geom) {
+    auto add = [&](const Ring& ring) {
+      for (size_t i = 0; i < ring.size(); ++i) edges.push_back({ring[i], ring[(i + 1) % ring.size()]});
+    };
+    add(poly.outer);
+    for (auto& h : poly.holes) add(h);
+  }
+  auto toBoundary = [&](const P2& p) {
+    double best = INFINITY;
+    for (auto& e : edges) {
+      double dx = e[1][0] - e[0][0], dy = e[1][1] - e[0][1], l2 = dx * dx + dy * dy;
+      double t = l2 > 0 ? std::clamp(((p[0] - e[0][0]) * dx + (p[1] - e[0][1]) * dy) / l2, 0.0, 1.0) : 0;
+      best = std::min(best, std::hypot(p[0] - e[0][0] - t * dx, p[1] - e[0][1] - t * dy));
+    }
+    return best;
+  };
+  double within = 0, nearest = INFINITY;
+  for (auto& poly : b.footprint) {
+    const Ring& ring = poly.outer;
+    for (size_t i = 0; i < ring.size(); ++i) {
+      const P2 &a = ring[i], &c = ring[(i + 1) % ring.size()];
+      double len = std::hypot(c[0] - a[0], c[1] - a[1]);
+      int n = std::max(1, int(std::ceil(len / 0.05)));
+      for (int k = 0; k < n; ++k) {
+        double t = (k + 0.5) / n;
+        P2 p{a[0] + t * (c[0] - a[0]), a[1] + t * (c[1] - a[1])};
+        double d = contains(site.geom, p) ? toBoundary(p) : 0;
+        nearest = std::min(nearest, d);
+        if (d < s - 1e-6) within += len / n;
+      }
+    }
+  }
+  r.value = within;
+  r.inputs = {{"building", b.id},
+              {"setback", num(s) + " m (" + from + ", urf:setbackSize)"},
+              {"outline", b.footprintSource},
+              {"nearest to the boundary", num(nearest) + " m"}};
+  r.formula = "outline within " + num(s) + " m of the site boundary: " + num(within) + " m ≤ 3 m";
+  if (within <= 3 + 1e-6) {
+    r.verdict = Verdict::Pass;
+    r.reason = within > 0 ? "only " + num(within) + " m of the outline lies within the setback (令135条の22第1号)"
+                          : "the outline keeps " + num(s) + " m from the site boundary";
+  } else {
+    r.verdict = Verdict::Fail;
+    r.reason = num(within) + " m of the outline lies within " + num(s) +
+               " m of the site boundary (more than the 3 m 令135条の22第1号 exempts; 第2号 exempts small 物置 and "
+               "garages: 軒の高さ 2.3 m or less and 5 m² or less); the outline is the data's (" +
+               b.footprintSource + "), which may include eaves";
+  }
+  return r;
 }
 
 std::vector<RuleResult> RuleSet::checkHeights(const Building& b, const std::vector<DistrictShare>& inBuilding) const {

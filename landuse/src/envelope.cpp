@@ -182,6 +182,32 @@ EnvelopeResult RuleSet::envelope(const Site& site, const EnvelopeOptions& o) con
   e.notes.insert(e.notes.end(), slants.notes.begin(), slants.notes.end());
   e.notModelled = slants.missing;
   e.notModelled.insert(e.notModelled.end(), slants.relaxationsNotApplied.begin(), slants.relaxationsNotApplied.end());
+  // 外壁の後退距離 (法54条): nothing within the setback of the site boundary.
+  {
+    std::string from;
+    double ws = 0;
+    for (auto& ds : site.districts)
+      if (ds.district.kind == "UseDistrict" && given(ds.district.wallSetback) && ds.district.wallSetback > ws)
+        ws = ds.district.wallSetback, from = label(f, ds.district);
+    if (ws > 0) {
+      for (auto& edge : outerEdges(site.geom)) {
+        const P2 &a = edge[0], &b = edge[1];
+        double dx = b[0] - a[0], dy = b[1] - a[1], len = std::hypot(dx, dy);
+        if (len < 1e-9) continue;
+        double ex = dx / len, ey = dy / len, nx = -ey, ny = ex;  // along, inward
+        HeightPlane p;
+        p.c = 0;
+        p.region = {{nx, ny, ws + nx * a[0] + ny * a[1]},
+                    {-ex, -ey, -(ex * a[0] + ey * a[1])},
+                    {ex, ey, ex * a[0] + ey * a[1] + len}};
+        p.what = "外壁の後退距離 " + num(ws) + " m";
+        p.rule = "wall-setback";
+        cons.push_back(std::move(p));
+      }
+      e.notes.push_back("外壁の後退距離 (建築基準法第54条): " + num(ws) + " m from every site boundary (" + from +
+                        "); the parts 令135条の22 exempts (3 m of wall in all, small 物置) are not drawn");
+    }
+  }
   shadowLimit(f, site, o, cons, e);
   EnvelopeMesh mesh = lowerEnvelope(site.geom, cons);
   e.vertices = std::move(mesh.vertices);

@@ -178,6 +178,14 @@ Vars siteVars(const RulesFile& f, const Site& s) {
     v["site.inScenicDistrict"] = Value::of(true);
   else if (nearby("ScenicDistrict"))
     v["site.inScenicDistrict"] = Value::of(false);
+  // 都市計画施設の区域 of a planned road (都市計画法第11条, i-UR urf:Road / UrbanPlanningRoad).
+  bool inRoad = false;
+  for (auto& ds : s.districts)
+    inRoad = inRoad || ((ds.district.kind == "Road" || ds.district.kind == "UrbanPlanningRoad") && ds.overlap > 0.01);
+  if (inRoad)
+    v["site.inPlannedRoad"] = Value::of(true);
+  else if (nearby("Road") || nearby("UrbanPlanningRoad"))
+    v["site.inPlannedRoad"] = Value::of(false);
   return v;
 }
 

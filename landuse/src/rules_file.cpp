@@ -44,6 +44,7 @@ const std::vector<std::string>& conditionVariables() {
                                                 "site.areaClassification",
                                                 "site.planningArea",
                                                 "site.inScenicDistrict",
+                                                "site.inPlannedRoad",
                                                 "district.code",
                                                 "district.group",
                                                 "district.coverageRate",
@@ -364,7 +365,7 @@ class FileReader {
   void read(const json& doc, RulesFile& f) {
     if (!object(doc, "rules",
                 {"name", "version", "floorHeight", "minStoreyHeight", "districts", "coverage", "floorArea", "height",
-                 "minimumSiteArea", "procedures", "uses", "shadow"}))
+                 "minimumSiteArea", "procedures", "uses", "shadow", "access"}))
       return;
     text(doc, "rules", "name", f.name, false);
     text(doc, "rules", "version", f.version, false);
@@ -438,6 +439,12 @@ class FileReader {
         m && object(*m, "minimumSiteArea", {"title", "article"}))
       titled(*m, "minimumSiteArea", f.minimumSiteArea);
     if (const json* sh = field(doc, "rules", "shadow", false)) shadow(*sh, f.shadow);
+    if (const json* ac = field(doc, "rules", "access", false);
+        ac && object(*ac, "access", {"title", "article", "minFrontage", "minWidth"})) {
+      titled(*ac, "access", f.access);
+      number(*ac, "access", "minFrontage", f.access.minFrontage, true, 0, 100, "metres");
+      number(*ac, "access", "minWidth", f.access.minWidth, true, 0, 100, "metres");
+    }
     list(doc, "rules", "procedures", [&](const json& p, const std::string& w) {
       if (!object(p, w, {"id", "name", "english", "article", "why", "whyNot", "municipal", "appliesTo", "when"}))
         return;

@@ -1,8 +1,6 @@
 // Building <-> parcel and parcel <-> district links by exact overlay; sites from parcels.
 #include "twin/landuse/site.h"
 
-#include "twin/crs.h"
-
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -10,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <sstream>
+
+#include "twin/crs.h"
 
 namespace twin::landuse {
 
@@ -85,10 +85,15 @@ Site siteOf(Store& store, const std::vector<Parcel>& parcels, const LinkOptions&
   placeOnEarth(store.crs(), s);
   // Front roads: road areas along the site boundary, their width per frontage edge.
   if (!s.geom.empty()) {
-    auto roads = store.roadsIn(bounds(s.geom).grown(o.roadTouch));
+    auto roads = store.roadsIn(bounds(s.geom).grown(std::max(50.0, o.roadTouch)));
+    s.roadsInData = !roads.empty();
     std::vector<MultiPoly> near;
-    for (auto& r : roads)
-      if (distance(s.geom, r.geom) <= o.roadTouch) near.push_back(r.geom);
+    {
+      std::vector<Road> touching;
+      for (auto& r : roads)
+        if (distance(s.geom, r.geom) <= o.roadTouch) near.push_back(r.geom), touching.push_back(std::move(r));
+      roads = std::move(touching);
+    }
     MultiPoly all = near.empty() ? MultiPoly{} : unite(near);
     for (auto& poly : s.geom) {
       Ring ring = poly.outer;
@@ -124,6 +129,17 @@ Site siteOf(Store& store, const std::vector<Parcel>& parcels, const LinkOptions&
         s.frontage.push_back(f);
       }
     }
+    // 法42条2項: the strip a 2項道路 would take, 2 m from its centre line (taken as the middle of
+    // the measured or given width).
+    std::vector<MultiPoly> strips;
+    for (auto& f : s.frontage) {
+      if (!given(f.width) || f.width >= 4 - 1e-9) continue;
+      double depth = 2 - f.width / 2;
+      double dx = f.b[0] - f.a[0], dy = f.b[1] - f.a[1], len = std::hypot(dx, dy);
+      double nx = -dy / len * depth, ny = dx / len * depth;  // inward (the ring is counter-clockwise)
+      strips.push_back({Poly{{f.a, f.b, {f.b[0] + nx, f.b[1] + ny}, {f.a[0] + nx, f.a[1] + ny}}, {}}});
+    }
+    if (!strips.empty()) s.narrowRoadStrip = area(intersection(strips.size() == 1 ? strips[0] : unite(strips), s.geom));
   }
   if (!given(s.frontRoadWidth))
     for (auto& p : parcels)
@@ -242,6 +258,7 @@ SiteCheck checkSite(Store& store, const RuleSet& rules, const Building& seed, co
     auto under = districtsUnder(store, b);
     c.buildingResults.push_back(rules.checkHeights(b, under));
     if (!c.site.parcels.empty()) c.buildingResults.back().push_back(rules.checkSlantPlanes(b, c.site));
+    if (auto ws = rules.checkWallSetback(b, c.site)) c.buildingResults.back().push_back(std::move(*ws));
     // 用途制限 (法48条, 法91条): the site's use district; a building on no parcel, its footprint's.
     if (auto use = rules.checkBuildingUse(b, c.site.parcels.empty() ? under : c.site.districts))
       c.buildingResults.back().push_back(std::move(*use));

@@ -168,7 +168,8 @@ class UsesReader {
       if (ls->empty()) error(w + ".limits", "must name at least one limit (or leave limits out)");
       for (auto& [key, op] : ls->items()) {
         std::string at = w + ".limits." + key;
-        auto m = std::find_if(std::begin(kMeasures), std::end(kMeasures), [&](auto& p) { return key == p.first; });
+        const std::string name = key;  // clang 14: no structured binding in a lambda
+        auto m = std::find_if(std::begin(kMeasures), std::end(kMeasures), [&](auto& p) { return name == p.first; });
         if (m == std::end(kMeasures)) {
           error(at, "unknown limit (known here: useArea, floorArea, workshopArea, seatingArea, floor, share)");
           continue;

@@ -72,6 +72,11 @@ struct Site {
   // azimuth (degrees, clockwise) of the store grid's north (the meridian convergence).
   double latitude = kNone;
   double gridNorth = 0;
+  // Roads: whether the store holds any within 50 m (else 接道 cannot be judged), and for front
+  // roads narrower than 4 m, the strip between the boundary and the line 2 m from the road's
+  // centre (法42条2項: if it is a 2項道路 that strip is road, not site; m², 0 when none).
+  bool roadsInData = false;
+  double narrowRoadStrip = 0;
 };
 
 struct Plan {
@@ -228,6 +233,10 @@ class RuleSet {
   // allowed; a use not allowed is "non-conforming (may be 既存不適格)" and unknown, never a fail —
   // the building may predate the designation (法3条2項). Nullopt when the building has no usage.
   std::optional<RuleResult> checkBuildingUse(const Building& b, const std::vector<DistrictShare>& districts) const;
+  // 外壁の後退距離 (法54条): where the site's use district sets one (urf:setbackSize, 1 or 1.5 m in
+  // 低層住居専用 and 田園住居), the building's outline within that distance of the site boundary:
+  // pass when at most 3 m of it is (令135条の22第1号), else fail; nothing when none is set.
+  std::optional<RuleResult> checkWallSetback(const Building& b, const Site& site) const;
 
  private:
   struct Impl;

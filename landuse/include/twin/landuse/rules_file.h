@@ -203,6 +203,10 @@ struct RulesFile {
   HeightRules height;
   Titled minimumSiteArea;
   ShadowRules shadow;
+  // 接道義務 (法43条1項): at least minFrontage m on a road of minWidth m or more (法42条).
+  struct Access : Titled {
+    double minFrontage = 2, minWidth = 4;
+  } access{{"接道義務 road frontage", "建築基準法第43条第1項, 第42条"}, 2, 4};
   std::vector<ProcedureRule> procedures;
   UseRules uses;  // 用途制限 (法48条, 別表第2)
 
