@@ -2081,3 +2081,32 @@ TEST_CASE("接道義務 (法43条), 2項道路 (法42条2項), 外壁の後退�
     CHECK(it->article.find("第53条") != std::string::npos);
   }
 }
+
+TEST_CASE("特定道路 (法52条9項): a 6 m road near a 15 m road may count wider; the floor-area verdict says so",
+          "[landuse]") {
+  RuleSet rs = rules();
+  // 20 × 10 m = 200 m² in 第一種住居地域 (200 % designated), a 6 m front road: 6 × 0.4 = 240 % →
+  // 200 % applies anyway. Take 400 % designated: the road rule gives 240 %. A building of 500 m²
+  // floor is 250 %: fails at 240 %. A 特定道路 35 m away (straight): W up to 6 + (12 − 6)(70 − 35)/70
+  // = 9 m → 9 × 0.4 = 360 %: then it passes: unknown, the distance along the road decides.
+  Site s = polySite({{0, 0}, {20, 0}, {20, 10}, {0, 10}}, "5", 0.6, 4.0, {{0, 6.0}});
+  s.frontRoadWidth = 6;
+  Building b = handBuilding("b", 2, 2, 18, 8, 12);
+  b.floorArea = 500;
+  b.floorAreaSource = "given";
+  auto find = [](const std::vector<RuleResult>& rr) {
+    for (auto& r : rr)
+      if (r.rule == "floor-area") return r;
+    return RuleResult{};
+  };
+  CHECK(find(rs.checkSite({b}, s)).verdict == Verdict::Fail);
+  s.specialRoadDistance = 35;
+  auto r = find(rs.checkSite({b}, s));
+  CHECK(r.verdict == Verdict::Unknown);
+  CHECK(r.reason.find("52条9項") != std::string::npos);
+  INFO(r.reason);
+  CHECK(r.reason.find("up to 9 m") != std::string::npos);
+  // 69 m away: at most 6 + 6 × 1 / 70 = 6.09 m → 243 %: still fails.
+  s.specialRoadDistance = 69;
+  CHECK(find(rs.checkSite({b}, s)).verdict == Verdict::Fail);
+}

@@ -307,6 +307,30 @@ std::vector<RuleResult> RuleSet::checkSite(const std::vector<Building>& building
       }
     }
   }
+  // 法52条9項: a front road of 6 m up to 12 m within 70 m of a 特定道路 (15 m or more) counts wider by
+  // (12 − W)(70 − L) / 70, L along the front road from the 特定道路. The data gives the straight
+  // distance (≤ L, so the most it could add): the floor-area result holds only if the same with it.
+  if (given(site.specialRoadDistance) && given(site.frontRoadWidth) && site.frontRoadWidth >= 6 &&
+      site.frontRoadWidth < 12) {
+    double w = site.frontRoadWidth, l = site.specialRoadDistance;
+    Site wider = site;
+    wider.frontRoadWidth = w + (12 - w) * (70 - l) / 70;
+    auto alt = checkSiteOnce(*this, buildings, wider);
+    for (auto& r : out) {
+      if (r.rule != "floor-area") continue;
+      auto it = std::find_if(alt.begin(), alt.end(), [&](const RuleResult& a) { return a.rule == r.rule; });
+      if (it == alt.end()) continue;
+      std::string as = "with the 特定道路 (法52条9項) " + num(l) + " m away in a straight line, the " + num(w) +
+                       " m road may count as up to " + num(wider.frontRoadWidth) + " m";
+      if (it->verdict != r.verdict) {
+        r.reason = "cannot decide: " + as + " (then " + verdictName(it->verdict) + "; as the data gives it " +
+                   verdictName(r.verdict) + ": " + r.reason + "); the distance along the front road decides";
+        r.verdict = Verdict::Unknown;
+      } else {
+        r.reason += "; " + as + ": the same";
+      }
+    }
+  }
   if (site.roadsInData && !site.parcels.empty()) out.push_back(accessResult(f, site));
   return out;
 }

@@ -85,8 +85,13 @@ Site siteOf(Store& store, const std::vector<Parcel>& parcels, const LinkOptions&
   placeOnEarth(store.crs(), s);
   // Front roads: road areas along the site boundary, their width per frontage edge.
   if (!s.geom.empty()) {
-    auto roads = store.roadsIn(bounds(s.geom).grown(std::max(50.0, o.roadTouch)));
+    auto roads = store.roadsIn(bounds(s.geom).grown(std::max(70.0, o.roadTouch)));
     s.roadsInData = !roads.empty();
+    for (auto& r : roads)
+      if (given(r.width) && r.width >= 15) {
+        double d = distance(s.geom, r.geom);
+        if (d <= 70 && (!given(s.specialRoadDistance) || d < s.specialRoadDistance)) s.specialRoadDistance = d;
+      }
     std::vector<MultiPoly> near;
     {
       std::vector<Road> touching;

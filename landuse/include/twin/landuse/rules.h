@@ -77,6 +77,9 @@ struct Site {
   // centre (法42条2項: if it is a 2項道路 that strip is road, not site; m², 0 when none).
   bool roadsInData = false;
   double narrowRoadStrip = 0;
+  // 特定道路 (法52条9項): the straight distance (m) to the nearest road 15 m or more wide within 70 m
+  // of the site (NaN: none in the data). The law measures along the front road, at least this far.
+  double specialRoadDistance = kNone;
 };
 
 struct Plan {
