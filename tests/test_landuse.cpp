@@ -2110,3 +2110,91 @@ TEST_CASE("特定道路 (法52条9項): a 6 m road near a 15 m road may count wi
   s.specialRoadDistance = 69;
   CHECK(find(rs.checkSite({b}, s)).verdict == Verdict::Fail);
 }
+
+TEST_CASE("天空率 for 隣地斜線 and 北側斜線: the measurement lines of 令135条の10・11", "[landuse][sky]") {
+  RuleSet rs = rules();
+  // 20 × 30 m in 第一種中高層住居専用地域: 隣地斜線 20 m + 1.25 d, 北側斜線 10 m + 1.25 d; a 6 m road south.
+  Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "3", 0.6, 2.0, {{0, 6.0}});
+  SkySettings fast;
+  fast.azimuthSteps = 1440;
+  fast.rayStep = 0.1;
+  std::vector<Solid> block{{{{0, 0}, {20, 0}, {20, 30}, {0, 30}}, 0, 35}};
+  std::vector<Solid> tower{{{{8, 13}, {12, 13}, {12, 17}, {8, 17}}, 0, 40}};
+  // 隣地: 16 m (20 / 1.25) outside the west, east (30 m: 5 points 7.5 m apart ≤ 8 m) and north
+  // (20 m: 4 points 6.67 m apart) boundaries; not along the road.
+  auto a = rs.skyFactorAdjacent(s, tower, {}, fast);
+  REQUIRE(a.points.size() == 14);
+  for (auto& p : a.points) {
+    bool west = std::abs(p.at[0] + 16) < 1e-6, east = std::abs(p.at[0] - 36) < 1e-6, north = std::abs(p.at[1] - 46) < 1e-6;
+    CHECK((west || east || north));
+  }
+  // A 4 × 4 m tower of 40 m in the middle reaches over the plane (20 + 1.25 × 8 = 30 m at 8 m from
+  // the west boundary) but leaves more sky than the conforming building filling the site.
+  CHECK(a.result.verdict == Verdict::Pass);
+  CHECK(rs.skyFactorAdjacent(s, block, {}, fast).result.verdict == Verdict::Fail);
+  // 北側: 8 m (10 / 1.25) due north of the north boundary, 2 m apart: 11 points on y = 38.
+  auto n = rs.skyFactorNorth(s, tower, {}, fast);
+  REQUIRE(n.points.size() == 11);
+  for (auto& p : n.points) CHECK(p.at[1] == Approx(38));
+  CHECK(n.result.article.find("135条の11") != std::string::npos);
+  CHECK(rs.skyFactorNorth(s, block, {}, fast).result.verdict == Verdict::Fail);
+  // 商業地域 has no 北側斜線: nothing to compare.
+  Site c = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "10", 0.8, 6.0, {{0, 6.0}});
+  CHECK(rs.skyFactorNorth(c, tower, {}, fast).result.verdict == Verdict::Unknown);
+}
+
+TEST_CASE("twin shadow and twin sky on a store: a 25 m block north on its site, the map and the points",
+          "[landuse][shadow][sky]") {
+  std::string dir = tempDir("landuse-shadow-cli");
+  std::string store = dir + "/s.gpkg";
+  // 第一種中高層住居専用地域 over everything, a 4-2.5@4 ShadeRegulation district, a 20 × 30 m parcel
+  // with a 6 m road south, and a 16 × 12 m block of 25 m standing 2 m from its north boundary.
+  writeText(dir + "/use.geojson",
+            geojson({{-100, -100, 200, 200,
+                      "\"id\": \"U\", \"function\": \"3\", \"buildingCoverageRate\": 0.6, \"floorAreaRate\": 2"}}));
+  CHECK(runTwin("zoning import " + dir + "/use.geojson --store " + store).exitCode == 0);
+  writeText(dir + "/shade.geojson", geojson({{-100, -100, 200, 200, "\"id\": \"S\", \"function\": \"4-2.5@4\""}}));
+  CHECK(runTwin("zoning import " + dir + "/shade.geojson --kind ShadeRegulation --store " + store).exitCode == 0);
+  writeText(dir + "/parcel.geojson", geojson({{0, 0, 20, 30, "\"id\": \"P\", \"地番\": \"9-1\""}}));
+  CHECK(runTwin("parcels import " + dir + "/parcel.geojson --store " + store).exitCode == 0);
+  writeText(dir + "/road.geojson", geojson({{-20, -6, 40, 0, "\"width\": 6.0"}}));
+  CHECK(runTwin("roads import " + dir + "/road.geojson --store " + store).exitCode == 0);
+  writeText(dir + "/b.gml",
+            cityModel(boxNE("block", E0 + 2, N0 + 16, E0 + 18, N0 + 28, 25, floorArea(1600)), kEpsg6677));
+  CHECK(runTwin("buildings import " + dir + "/b.gml --store " + store).exitCode == 0);
+  // 日影: 4 h / 2.5 h on the 4 m plane from the data's designation: a 25 m block 2 m from the north
+  // boundary throws far more than 4 h on the 5-10 m band north of the site.
+  auto r = runTwin("shadow 9-1 --store " + store + " --json " + dir + "/shadow.json");
+  INFO(r.output);
+  CHECK(r.exitCode == 3);  // a fail
+  CHECK(r.output.find("fail") != std::string::npos);
+  CHECK(r.output.find("block") != std::string::npos);
+  auto j = nlohmann::json::parse(readText(dir + "/shadow.json"));
+  CHECK(j["result"]["verdict"] == "fail");
+  CHECK(j["shadow"]["designation"]["limit_5m"] == 4);
+  CHECK(j["shadow"]["designation"]["source"].get<std::string>().find("S") != std::string::npos);
+  CHECK(j["map"]["nx"].get<int>() > 20);
+  CHECK(j["map"]["hours"].size() == size_t(j["map"]["nx"].get<int>() * j["map"]["ny"].get<int>()));
+  CHECK(j["worst_5m"][1].get<double>() > N0 + 30 + 5 - 1);
+  // A planned 9 m house instead: not subject (higher than 10 m only).
+  auto low = runTwin("shadow 9-1 --store " + store + " --plan-height 9");
+  CHECK(low.exitCode == 0);
+  CHECK(low.output.find("not subject") != std::string::npos);
+  CHECK(runTwin("shadow 9-1 --store " + store + " --designation 4h").exitCode == 2);
+  // 天空率: three comparisons with their points; JSON names the rules.
+  auto sky = runTwin("sky 9-1 --store " + store + " --format json");
+  REQUIRE(sky.exitCode == 0);
+  auto sj = nlohmann::json::parse(sky.output);
+  REQUIRE(sj["checks"].size() == 3);
+  CHECK(sj["checks"][0]["result"]["rule"] == "sky-factor-road");
+  CHECK(sj["checks"][0]["points"].size() == 8);  // 20 m frontage, 6 m road: ≤ 3 m apart
+  CHECK(sj["checks"][1]["result"]["rule"] == "sky-factor-adjacent");
+  CHECK(sj["checks"][2]["result"]["rule"] == "sky-factor-north");
+  // The envelope drawn with it: the JSON says how 日影 entered.
+  auto env = runTwin("envelope 9-1 --store " + store + " --json " + dir + "/env.json");
+  REQUIRE(env.exitCode == 0);
+  auto ej = nlohmann::json::parse(readText(dir + "/env.json"));
+  CHECK(ej["shadow"]["designation"]["limit_10m"] == 2.5);
+  CHECK(ej["shadow"]["max_hours_beyond_5m"].get<double>() <= 4);
+  CHECK(ej["faces_by_rule"].contains("shadow"));
+}

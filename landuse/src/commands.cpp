@@ -8,8 +8,8 @@
 #include <set>
 #include <sstream>
 
-#include "twin/fsutil.h"
 #include "shadow_apply.h"
+#include "twin/fsutil.h"
 
 namespace twin::landuse {
 
@@ -186,6 +186,39 @@ Result<EnvelopeRun> envelopeOf(Store& store, const RuleSet& rules, const Site& s
 std::optional<ShadowDesignation> shadowDesignationOf(const std::string& text) { return parseShadowDesignation(text); }
 const std::vector<std::string>& shadowNotModelledList() { return shadowNotModelled(); }
 
+namespace {
+// The solids standing on a site: a planned prism, or the buildings most of whose footprint is on
+// it (footprint × height). Fills `ids`; false with `missing` when a building has no height.
+bool siteSolids(Store& store, const Site& site, const std::optional<PlannedSolid>& planned, std::vector<Solid>& solids,
+                std::vector<std::string>& ids, double& tallest, int& storeys, std::string& missing) {
+  tallest = kNone;
+  storeys = -1;
+  if (planned) {
+    Ring ring = planned->ring;
+    if (ring.empty() && !site.geom.empty()) ring = site.geom[0].outer;
+    solids.push_back({ring, 0, planned->height});
+    tallest = planned->height;
+    storeys = planned->storeys;
+    ids.push_back("planned");
+    return true;
+  }
+  if (site.geom.empty()) return true;
+  for (auto& b : store.buildingsIn(bounds(site.geom))) {
+    if (b.footprint.empty() || !(b.buildingArea > 0)) continue;
+    double on = area(intersection(b.footprint, site.geom));
+    if (on < 0.5 * b.buildingArea) continue;
+    if (!given(b.height)) {
+      missing = "building '" + b.id + "' on the site has no height";
+      return false;
+    }
+    for (auto& poly : b.footprint) solids.push_back({poly.outer, 0, b.height});
+    if (!given(tallest) || b.height > tallest) tallest = b.height, storeys = b.storeysAbove;
+    ids.push_back(b.id);
+  }
+  return true;
+}
+}  // namespace
+
 Result<ShadowSiteRun> shadowOfSite(Store& store, const RuleSet& rules, const Site& site,
                                    const std::optional<ShadowDesignation>& designation,
                                    const std::optional<PlannedSolid>& planned, double stepMinutes, double cell) {
@@ -195,45 +228,53 @@ Result<ShadowSiteRun> shadowOfSite(Store& store, const RuleSet& rules, const Sit
     std::vector<Solid> solids;
     double tallest = kNone;
     int storeys = -1;
-    if (planned) {
-      Ring ring = planned->ring;
-      if (ring.empty() && !site.geom.empty()) ring = site.geom[0].outer;
-      solids.push_back({ring, 0, planned->height});
-      tallest = planned->height;
-      storeys = planned->storeys;
-      out.buildings.push_back("planned");
-    } else if (!site.geom.empty()) {
-      for (auto& b : store.buildingsIn(bounds(site.geom))) {
-        if (b.footprint.empty() || !(b.buildingArea > 0)) continue;
-        double on = area(intersection(b.footprint, site.geom));
-        if (on < 0.5 * b.buildingArea) continue;
-        if (!given(b.height)) {
-          Result<ShadowSiteRun> r;
-          r.value = std::move(out);
-          r->run.result.rule = "shadow";
-          r->run.result.verdict = Verdict::Unknown;
-          r->run.result.reason = "cannot decide: building '" + b.id + "' on the site has no height";
-          return r;
-        }
-        for (auto& poly : b.footprint) solids.push_back({poly.outer, 0, b.height});
-        if (!given(tallest) || b.height > tallest) tallest = b.height, storeys = b.storeysAbove;
-        out.buildings.push_back(b.id);
-      }
-    }
-    if (solids.empty()) {
-      Result<ShadowSiteRun> r;
-      r.value = std::move(out);
-      r->run.result.rule = "shadow";
-      r->run.result.verdict = Verdict::Pass;
-      r->run.result.reason = "no building on the site: no shadow";
-      return r;
-    }
-    out.run = rules.shadowOf(site, solids, tallest, storeys, designation, stepMinutes, cell);
+    std::string missing;
     Result<ShadowSiteRun> r;
+    if (!siteSolids(store, site, planned, solids, out.buildings, tallest, storeys, missing)) {
+      out.run.result.rule = "shadow";
+      out.run.result.verdict = Verdict::Unknown;
+      out.run.result.reason = "cannot decide: " + missing;
+    } else if (solids.empty()) {
+      out.run.result.rule = "shadow";
+      out.run.result.verdict = Verdict::Pass;
+      out.run.result.reason = "no building on the site: no shadow";
+    } else {
+      out.run = rules.shadowOf(site, solids, tallest, storeys, designation, stepMinutes, cell);
+    }
     r.value = std::move(out);
     return r;
   } catch (const StoreError& e) {
     return storeFailure<ShadowSiteRun>(e);
+  }
+}
+
+Result<SkySiteRun> skyFactorOfSite(Store& store, const RuleSet& rules, const Site& site,
+                                   const std::optional<PlannedSolid>& planned, const EnvelopeOptions& options) {
+  try {
+    SkySiteRun out;
+    out.site = site;
+    std::vector<Solid> solids;
+    double tallest = kNone;
+    int storeys = -1;
+    std::string missing;
+    Result<SkySiteRun> r;
+    if (!siteSolids(store, site, planned, solids, out.buildings, tallest, storeys, missing)) {
+      for (const char* rule : {"sky-factor-road", "sky-factor-adjacent", "sky-factor-north"}) {
+        RuleSet::SkyCheck c;
+        c.result.rule = rule;
+        c.result.verdict = Verdict::Unknown;
+        c.result.reason = "cannot decide: " + missing;
+        out.checks.push_back(std::move(c));
+      }
+    } else {
+      out.checks.push_back(rules.skyFactorRoad(site, solids, options));
+      out.checks.push_back(rules.skyFactorAdjacent(site, solids, options));
+      out.checks.push_back(rules.skyFactorNorth(site, solids, options));
+    }
+    r.value = std::move(out);
+    return r;
+  } catch (const StoreError& e) {
+    return storeFailure<SkySiteRun>(e);
   }
 }
 

@@ -256,6 +256,17 @@ json shadowToJson(const ShadowSiteRun& run, const std::string& crs, bool withMap
   return j;
 }
 
+json skyToJson(const SkySiteRun& run) {
+  json checks = json::array();
+  for (auto& c : run.checks) {
+    json pts = json::array();
+    for (auto& p : c.points)
+      pts.push_back({{"x", p.at[0]}, {"y", p.at[1]}, {"plan", p.plan}, {"conforming", p.conforming}, {"pass", p.pass}});
+    checks.push_back({{"result", toJson(c.result)}, {"points", pts}});
+  }
+  return json{{"site", toJson(run.site)}, {"buildings", run.buildings}, {"checks", checks}};
+}
+
 json envelopeToJson(const EnvelopeResult& e, const Site& site) {
   json limits = json::array();
   for (auto& r : e.limits) limits.push_back(toJson(r));

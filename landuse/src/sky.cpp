@@ -162,4 +162,193 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
   return out;
 }
 
+namespace {
+
+// The main use district's rule (the one covering most of the site), or null.
+const DistrictRule* mainUseRule(const RulesFile& f, const Site& site) {
+  const DistrictShare* main = nullptr;
+  for (auto& ds : site.districts)
+    if (ds.district.kind == "UseDistrict" && (!main || ds.share > main->share)) main = &ds;
+  return main ? f.district(main->district.kind, main->district.code) : nullptr;
+}
+
+bool onFrontage(const Site& site, const P2& a, const P2& b) {
+  for (auto& fr : site.frontage)
+    if (std::hypot(fr.a[0] - a[0], fr.a[1] - a[1]) < 1e-6 && std::hypot(fr.b[0] - b[0], fr.b[1] - b[1]) < 1e-6)
+      return true;
+  return false;
+}
+
+// Compares the plan with the conforming building of the planes of `rule` at `points`.
+RuleSet::SkyCheck compareAt(const Site& site, const std::vector<Solid>& plan, const std::vector<HeightPlane>& planes,
+                            const std::string& rule, double top, const std::vector<P2>& points, const SkySettings& s,
+                            RuleResult base) {
+  RuleSet::SkyCheck out;
+  out.result = std::move(base);
+  RuleResult& r = out.result;
+  std::vector<const HeightPlane*> mine;
+  for (auto& p : planes)
+    if (p.rule == rule) mine.push_back(&p);
+  auto conforming = [&](const P2& q) {
+    if (!contains(site.geom, q)) return 0.0;
+    double z = top;
+    for (auto* p : mine)
+      if (p->covers(q)) z = std::min(z, p->at(q));
+    return std::max(0.0, z);
+  };
+  std::vector<std::pair<MultiPoly, Box2>> polys;
+  for (auto& so : plan) {
+    MultiPoly m{Poly{so.ring, {}}};
+    polys.emplace_back(m, bounds(m));
+  }
+  auto planned = [&](const P2& q) {
+    double z = 0;
+    for (size_t i = 0; i < plan.size(); ++i) {
+      const Box2& b = polys[i].second;
+      if (plan[i].top > z && q[0] >= b.minx && q[0] <= b.maxx && q[1] >= b.miny && q[1] <= b.maxy &&
+          contains(polys[i].first, q))
+        z = plan[i].top;
+    }
+    return z;
+  };
+  Box2 extent = bounds(site.geom);
+  for (auto& so : plan)
+    for (auto& p : so.ring) extent.add(p);
+  for (const P2& p : points) {
+    if (contains(site.geom, p)) continue;
+    RuleSet::SkyPoint pt;
+    pt.at = p;
+    pt.conforming = skyFactor(p, 0, conforming, extent, s);
+    pt.plan = skyFactor(p, 0, planned, extent, s);
+    pt.pass = pt.plan >= pt.conforming;
+    out.points.push_back(pt);
+  }
+  if (out.points.empty()) {
+    r.verdict = Verdict::Unknown;
+    r.reason = "cannot decide: no measurement point outside the site";
+    return out;
+  }
+  const RuleSet::SkyPoint* worst = &out.points[0];
+  for (auto& p : out.points)
+    if (p.plan - p.conforming < worst->plan - worst->conforming) worst = &p;
+  double margin = worst->plan - worst->conforming;
+  r.value = worst->plan * 100;
+  r.limit = worst->conforming * 100;
+  r.formula = std::to_string(out.points.size()) + " points: at the worst, (" + num(worst->at[0]) + ", " +
+              num(worst->at[1]) + "), plan " + num(worst->plan * 100, 3) + " % against the conforming building's " +
+              num(worst->conforming * 100, 3) + " %";
+  const double eps = 1e-4;
+  if (margin >= eps) {
+    r.verdict = Verdict::Pass;
+    r.reason =
+        "the plan's sky factor is at least the conforming building's at every point: the slant plane does "
+        "not apply to it";
+  } else if (margin < -eps) {
+    r.verdict = Verdict::Fail;
+    r.reason = "below the conforming building's sky factor at " +
+               std::to_string(std::count_if(out.points.begin(), out.points.end(),
+                                            [](const RuleSet::SkyPoint& p) { return !p.pass; })) +
+               " of the points: the plan must keep the slant plane (or change)";
+  } else {
+    r.verdict = Verdict::Unknown;
+    r.reason = "equal to the conforming building's within the computation's precision";
+  }
+  return out;
+}
+
+}  // namespace
+
+RuleSet::SkyCheck RuleSet::skyFactorAdjacent(const Site& site, const std::vector<Solid>& plan, const EnvelopeOptions& o,
+                                             const SkySettings& s) const {
+  const RulesFile& f = file();
+  RuleResult base;
+  base.rule = "sky-factor-adjacent";
+  base.title = "天空率 sky factor (隣地高さ制限)";
+  base.article = "建築基準法第56条第7項第2号, 令第135条の7, 令第135条の10";
+  base.unit = "%";
+  const DistrictRule* rule = mainUseRule(f, site);
+  if (!rule || !rule->adjacentSlant) {
+    base.verdict = Verdict::Unknown;
+    base.reason = rule ? "no 隣地斜線 in this use district (法56条1項2号): nothing to compare"
+                       : "cannot decide: no use district over the site";
+    SkyCheck out;
+    out.result = base;
+    return out;
+  }
+  SlantOptions so;
+  so.roadSetback = o.roadSetback;
+  so.adjacentSetback = o.adjacentSetback;
+  SlantPlanes sp = slantPlanes(f, site, so);
+  // 令135条の10: the line rise / slope (16 m or 12.4 m) plus the setback outside each boundary with a
+  // neighbour, points at most half that apart.
+  const double d = rule->adjacentSlant->rise / rule->adjacentSlant->slope + o.adjacentSetback;
+  const double spacing = rule->adjacentSlant->rise / rule->adjacentSlant->slope / 2;
+  std::vector<P2> points;
+  for (auto& e : outerEdges(site.geom)) {
+    if (onFrontage(site, e[0], e[1])) continue;
+    double dx = e[1][0] - e[0][0], dy = e[1][1] - e[0][1], len = std::hypot(dx, dy);
+    if (len < 1e-6) continue;
+    double nx = dy / len, ny = -dx / len;  // outward of a counter-clockwise ring
+    int n = std::max(1, int(std::ceil(len / spacing)));
+    for (int i = 0; i <= n; ++i) {
+      double t = double(i) / n;
+      points.push_back({e[0][0] + t * dx + d * nx, e[0][1] + t * dy + d * ny});
+    }
+  }
+  double top = INFINITY;
+  for (auto& ds : site.districts)
+    if (ds.district.kind == "UseDistrict" && given(ds.district.heightLimit))
+      top = std::min(top, ds.district.heightLimit);
+  auto out = compareAt(site, plan, sp.planes, "adjacent-slant", std::isfinite(top) ? top : 1000, points, s, base);
+  out.result.reason +=
+      "; the 隣地高さ制限適合建築物 is the site under the 隣地斜線 planes (令135条の7); heights "
+      "above the ground (令135条の10第2項 height differences not applied)";
+  return out;
+}
+
+RuleSet::SkyCheck RuleSet::skyFactorNorth(const Site& site, const std::vector<Solid>& plan, const EnvelopeOptions& o,
+                                          const SkySettings& s) const {
+  const RulesFile& f = file();
+  RuleResult base;
+  base.rule = "sky-factor-north";
+  base.title = "天空率 sky factor (北側高さ制限)";
+  base.article = "建築基準法第56条第7項第3号, 令第135条の8, 令第135条の11";
+  base.unit = "%";
+  const DistrictRule* rule = mainUseRule(f, site);
+  if (!rule || !rule->northSlant) {
+    base.verdict = Verdict::Unknown;
+    base.reason = rule ? "no 北側斜線 in this use district (法56条1項3号): nothing to compare"
+                       : "cannot decide: no use district over the site";
+    SkyCheck out;
+    out.result = base;
+    return out;
+  }
+  SlantOptions so;
+  so.roadSetback = o.roadSetback;  // the planes as drawn for the envelope (北側斜線 has no setback relaxation)
+  SlantPlanes sp = slantPlanes(f, site, so);
+  // 令135条の11: due north of the boundary by rise / slope (4 m or 8 m), points at most a quarter of
+  // that apart (1 m or 2 m), along the boundary edges that face north.
+  const double d = rule->northSlant->rise / rule->northSlant->slope;
+  const double spacing = d / 4;
+  std::vector<P2> points;
+  for (auto& e : outerEdges(site.geom)) {
+    double dx = e[1][0] - e[0][0], dy = e[1][1] - e[0][1], len = std::hypot(dx, dy);
+    if (len < 1e-6 || dx >= -1e-9) continue;  // a counter-clockwise ring faces north where it runs west
+    int n = std::max(1, int(std::ceil(len / spacing)));
+    for (int i = 0; i <= n; ++i) {
+      double t = double(i) / n;
+      points.push_back({e[0][0] + t * dx, e[0][1] + t * dy + d});
+    }
+  }
+  double top = INFINITY;
+  for (auto& ds : site.districts)
+    if (ds.district.kind == "UseDistrict" && given(ds.district.heightLimit))
+      top = std::min(top, ds.district.heightLimit);
+  auto out = compareAt(site, plan, sp.planes, "north-slant", std::isfinite(top) ? top : 1000, points, s, base);
+  out.result.reason +=
+      "; the 北側高さ制限適合建築物 is the site under the 北側斜線 planes (令135条の8); grid north "
+      "taken as true north, as the planes do";
+  return out;
+}
+
 }  // namespace twin::landuse

@@ -45,7 +45,7 @@ struct LandUseCommands::State {
   std::vector<std::string> zoningMap;
   std::string rates = "auto", roadWidthField;
   CLI::App *permitsImport = nullptr, *permitsList = nullptr, *check = nullptr, *envelope = nullptr,
-           *procedures = nullptr, *storeInfo = nullptr, *parcelsFind = nullptr, *shadow = nullptr;
+           *procedures = nullptr, *storeInfo = nullptr, *parcelsFind = nullptr, *shadow = nullptr, *sky = nullptr;
   std::string shadowDesignation, planRing, shadowJsonOut;
   double planHeight = NAN, shadowCell = 1, shadowStep = 1;
   int planStoreys = -1;
@@ -297,18 +297,7 @@ struct LandUseCommands::State {
       if (!d) return badShadow(), 2;
     }
     std::optional<PlannedSolid> planned;
-    if (std::isfinite(planHeight)) {
-      planned = PlannedSolid{};
-      planned->height = planHeight;
-      planned->storeys = planStoreys;
-      if (!planRing.empty() && !parseRing(planRing, planned->ring)) {
-        std::fprintf(stderr, "twin: --plan-ring is \"x,y x,y x,y ...\" in the store's CRS (3 points or more)\n");
-        return 2;
-      }
-    } else if (!planRing.empty()) {
-      std::fprintf(stderr, "twin: --plan-ring needs --plan-height\n");
-      return 2;
-    }
+    if (!plannedSolid(planned)) return 2;
     return withStore([&](Store& st) {
       Site site;
       if (!siteOfArg(st, parcelArg, site)) return 1;
@@ -334,6 +323,53 @@ struct LandUseCommands::State {
                     shadowJsonOut.c_str());
       }
       return res.verdict == Verdict::Fail ? 3 : 0;
+    });
+  }
+
+  // The planned prism of --plan-height / --plan-ring / --plan-storeys; false (after a message) when
+  // malformed.
+  bool plannedSolid(std::optional<PlannedSolid>& planned) {
+    if (std::isfinite(planHeight)) {
+      planned = PlannedSolid{};
+      planned->height = planHeight;
+      planned->storeys = planStoreys;
+      if (!planRing.empty() && !parseRing(planRing, planned->ring)) {
+        std::fprintf(stderr, "twin: --plan-ring is \"x,y x,y x,y ...\" in the store's CRS (3 points or more)\n");
+        return false;
+      }
+    } else if (!planRing.empty()) {
+      std::fprintf(stderr, "twin: --plan-ring needs --plan-height\n");
+      return false;
+    }
+    return true;
+  }
+
+  int runSky() {
+    RuleSet rules;
+    if (!loadRules(rules)) return 1;
+    std::optional<PlannedSolid> planned;
+    if (!plannedSolid(planned)) return 2;
+    return withStore([&](Store& st) {
+      Site site;
+      if (!siteOfArg(st, parcelArg, site)) return 1;
+      EnvelopeOptions eo;
+      eo.roadSetback = setback;
+      eo.adjacentSetback = adjacentSetback;
+      auto r = skyFactorOfSite(st, rules, site, planned, eo);
+      if (!r) return printErrors(r.diagnostics), 1;
+      if (format == "json") {
+        std::printf("%s\n", skyToJson(*r).dump().c_str());
+        return 0;
+      }
+      std::string of;
+      for (auto& b : r->buildings) of += (of.empty() ? "" : ", ") + b;
+      std::printf("天空率 of: %s\n", of.empty() ? "(nothing on the site)" : of.c_str());
+      for (auto& c : r->checks) {
+        std::printf("%s (%s): %s\n", c.result.title.c_str(), c.result.article.c_str(), verdictName(c.result.verdict));
+        if (!c.result.formula.empty()) std::printf("  %s\n", c.result.formula.c_str());
+        std::printf("  %s\n", c.result.reason.c_str());
+      }
+      return 0;
     });
   }
 
@@ -582,6 +618,22 @@ LandUseCommands::LandUseCommands(CLI::App& app, std::atomic<bool>& cancel) : s_(
   s.shadow->add_option("--step", s.shadowStep, "Time step (minutes)")->check(CLI::Range(0.25, 30.0))->capture_default_str();
   s.shadow->add_option("--json", s.shadowJsonOut, "Write the result and the shadow-time map (hours per cell) as JSON");
 
+  s.sky = app.add_subcommand("sky",
+                             "天空率 (法56条7項): the sky factor of the buildings on a parcel, or of a planned one, "
+                             "against the buildings that keep 道路斜線, 隣地斜線 and 北側斜線, at the points of "
+                             "令135条の9〜11");
+  s.sky->add_option("parcel", s.parcelArg, "Parcel id, 地番, \"大字名 地番\" or 不動産番号; several joined by '+'")
+      ->required();
+  common(s.sky, true);
+  s.sky->add_option("--plan-height", s.planHeight, "A planned building of this height (m) instead of the existing ones")
+      ->check(CLI::Range(0.0, 1000.0));
+  s.sky->add_option("--plan-ring", s.planRing, "Its footprint, \"x,y x,y x,y ...\" in the store's CRS (default: the whole site)");
+  s.sky->add_option("--setback", s.setback, "The plan's setback from the roads (m; moves the road's points out)")
+      ->check(CLI::Range(0.0, 50.0));
+  s.sky->add_option("--adjacent-setback", s.adjacentSetback, "Its setback from the neighbours above the 隣地斜線's rise (m)")
+      ->check(CLI::Range(0.0, 50.0));
+  s.sky->add_option("--format", s.format, "table (default) or json")->check(CLI::IsMember({"table", "json"}));
+
   auto* storeCmd = app.add_subcommand("store", "The land-use store");
   storeCmd->require_subcommand(1);
   s.storeInfo = storeCmd->add_subcommand("info", "What the store holds");
@@ -598,6 +650,7 @@ int LandUseCommands::run() {
   if (*s.check) return s.runCheck();
   if (*s.envelope) return s.runEnvelope();
   if (*s.shadow) return s.runShadow();
+  if (*s.sky) return s.runSky();
   if (*s.procedures) return s.runProcedures();
   if (*s.storeInfo) return s.runStoreInfo();
   return -1;

@@ -390,6 +390,28 @@ void addApiRoutes(http::Router& server, Context& ctx) {
     if (!r) return jsonError(res, 500, "store", r.errorMessage());
     jsonReply(res, shadowToJson(*r, ctx.storeCrs, withMap));
   });
+  // 天空率: the buildings on a parcel's site, or a planned building over the whole site (height=M),
+  // against the conforming buildings of the three slant planes.
+  server.get(R"(/api/parcels/([^/]+)/sky-factor)", [&](const http::Request& req, http::Response& res) {
+    std::optional<PlannedSolid> planned;
+    if (req.hasParam("height")) {
+      std::string v = req.param("height");
+      char* e = nullptr;
+      double h = std::strtod(v.c_str(), &e);
+      if (v.empty() || *e || !(h > 0 && h <= 300))
+        return jsonError(res, 400, "bad-height", "height is metres, more than 0 and at most 300");
+      planned = PlannedSolid{};
+      planned->height = h;
+    }
+    EnvelopeOptions eo;
+    std::string query;
+    if (!envelopeOptionsOf(req, res, eo, query)) return;
+    Site site;
+    if (!siteFromArg(ctx, req.matches[1].str(), site, res)) return;
+    auto r = skyFactorOfSite(ctx.store(), ctx.rules, site, planned, eo);
+    if (!r) return jsonError(res, 500, "store", r.errorMessage());
+    jsonReply(res, skyToJson(*r));
+  });
   // Handlers outlive this function: they capture this helper by value (it refers to ctx only).
   auto envelopeGround = [&ctx](const Site& site) {
     double g = siteGroundHeight(ctx.store(), site);

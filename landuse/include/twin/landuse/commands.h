@@ -116,6 +116,15 @@ Result<ShadowSiteRun> shadowOfSite(Store& store, const RuleSet& rules, const Sit
                                    const std::optional<ShadowDesignation>& designation = {},
                                    const std::optional<PlannedSolid>& planned = {}, double stepMinutes = 1,
                                    double cell = 1);
+// 天空率 (法56条7項) of the buildings on a site, or of a planned one, against the conforming buildings
+// of 道路斜線, 隣地斜線 and 北側斜線 at the measurement points of 令135条の9〜11.
+struct SkySiteRun {
+  Site site;
+  std::vector<RuleSet::SkyCheck> checks;  // road, adjacent, north
+  std::vector<std::string> buildings;
+};
+Result<SkySiteRun> skyFactorOfSite(Store& store, const RuleSet& rules, const Site& site,
+                                   const std::optional<PlannedSolid>& planned = {}, const EnvelopeOptions& options = {});
 // What the shadow check does not model (令135条の12 relaxations, 法56条の2第4項/5項, 平均地盤面).
 const std::vector<std::string>& shadowNotModelledList();
 // "4-2.5@4": hours beyond 5 m and 10 m, measuring height (m); empty when malformed.

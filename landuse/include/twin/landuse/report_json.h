@@ -28,6 +28,10 @@ nlohmann::json shadowPartToJson(const ShadowPart& s);
 // (x0 + (i + 0.5) cell, y0 + (j + 0.5) cell) in `crs`.
 struct ShadowSiteRun;
 nlohmann::json shadowToJson(const ShadowSiteRun& run, const std::string& crs, bool withMap = true);
+// A 天空率 comparison (twin sky, GET /api/parcels/{id}/sky-factor): per slant plane the result and
+// every measurement point (x, y in the store CRS, the plan's and the conforming building's factor).
+struct SkySiteRun;
+nlohmann::json skyToJson(const SkySiteRun& run);
 // {"site", "procedures"}, and "checks" (rule results such as RuleSet::checkUse's) when given.
 nlohmann::json proceduresToJson(const std::vector<ProcedureNeed>& ps, const Site& site,
                                 const std::vector<RuleResult>& checks = {});

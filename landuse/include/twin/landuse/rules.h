@@ -222,6 +222,14 @@ class RuleSet {
   };
   SkyCheck skyFactorRoad(const Site& site, const std::vector<Solid>& plan, const EnvelopeOptions& o = {},
                          const SkySettings& s = {}) const;
+  // The same for 隣地斜線 (法56条7項2号, 令135条の7, 令135条の10: points on the lines 16 m (rise 20 m) or
+  // 12.4 m (rise 31 m) outside the boundaries with neighbours, at most 8 / 6.2 m apart) and for
+  // 北側斜線 (7項3号, 令135条の8, 令135条の11: on the lines 4 m or 8 m due north of the boundary, at
+  // most 1 / 2 m apart); the whole plan against the whole conforming building.
+  SkyCheck skyFactorAdjacent(const Site& site, const std::vector<Solid>& plan, const EnvelopeOptions& o = {},
+                             const SkySettings& s = {}) const;
+  SkyCheck skyFactorNorth(const Site& site, const std::vector<Solid>& plan, const EnvelopeOptions& o = {},
+                          const SkySettings& s = {}) const;
   ShadowRun shadowOf(const Site& site, const std::vector<Solid>& solids, double height, int storeys,
                      const std::optional<ShadowDesignation>& given = {}, double stepMinutes = 1,
                      double cell = 1) const;
