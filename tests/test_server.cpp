@@ -414,6 +414,39 @@ TEST_CASE("viewer-server API on the bundled sample", "[server]") {
     t << ts.dump();
   }
   validateOutput(s.dir + "/envelope");
+  // 日影規制 (法56条の2): a what-if designation; a planned 30 m building over the site; the map.
+  auto sh = body(c.Get(("/api/parcels/" + pid + "/shadow?designation=4-2.5@4&height=30").c_str()));
+  CHECK(sh["result"]["rule"] == "shadow");
+  CHECK(sh["buildings"][0] == "planned");
+  CHECK(sh["shadow"]["designation"]["limit_5m"] == 4);
+  CHECK(sh["result"]["verdict"] == "fail");  // 30 m over the whole 15 m parcel
+  CHECK(sh["map"]["hours"].size() == size_t(sh["map"]["nx"].get<int>() * sh["map"]["ny"].get<int>()));
+  CHECK(c.Get(("/api/parcels/" + pid + "/shadow?designation=x").c_str())->status == 400);
+  CHECK(c.Get(("/api/parcels/" + pid + "/shadow?height=-3").c_str())->status == 400);
+  // 天空率 of the same planned building against the three slant planes.
+  auto sky = body(c.Get(("/api/parcels/" + pid + "/sky-factor?height=30").c_str()));
+  REQUIRE(sky["checks"].size() == 3);
+  CHECK(sky["checks"][0]["result"]["rule"] == "sky-factor-road");
+  // The envelope within that 日影規制 (逆日影): its tileset carries the option, its glb validates.
+  auto envSh = body(c.Get(("/api/parcels/" + pid + "/envelope?shadow=4-2.5@4").c_str()));
+  CHECK(envSh["shadow"]["designation"]["limit_10m"] == 2.5);
+  CHECK(envSh["shadow"]["max_hours_beyond_5m"].get<double>() <= 4);
+  CHECK(envSh["volume"].get<double>() < env["volume"].get<double>());
+  CHECK(envSh["tileset"].get<std::string>().find("shadow=4-2.5%404") != std::string::npos);
+  CHECK(c.Get(("/api/parcels/" + pid + "/envelope?shadow=4").c_str())->status == 400);
+  auto shGlb = c.Get(("/api/parcels/" + pid + "/envelope/envelope.glb?shadow=4-2.5%404").c_str());
+  auto shTs = body(c.Get(("/api/parcels/" + pid + "/envelope/tileset.json?shadow=4-2.5%404").c_str()));
+  REQUIRE(shGlb);
+  CHECK(shGlb->status == 200);
+  std::filesystem::create_directories(s.dir + "/envelope-shadow");
+  {
+    std::ofstream f(s.dir + "/envelope-shadow/envelope.glb", std::ios::binary);
+    f << shGlb->body;
+    shTs["root"]["content"]["uri"] = "envelope.glb";
+    std::ofstream t(s.dir + "/envelope-shadow/tileset.json", std::ios::binary);
+    t << shTs.dump();
+  }
+  validateOutput(s.dir + "/envelope-shadow");
   auto proc = body(c.Post(("/api/parcels/" + pid + "/procedures").c_str(),
                           R"({"floor_area": 400, "development_area": 1200, "signage": true})", "application/json"));
   std::map<std::string, std::string> status;
