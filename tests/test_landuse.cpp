@@ -1809,7 +1809,8 @@ TEST_CASE("日影規制 in the envelope (逆日影) and for buildings on a site 
     for (double x = 0.5; x < 20; x += 1)
       for (double y = 0.5; y < 30; y += 1) {
         double z = envelopeTop(e, {x, y});
-        if (z > 4) cols.push_back({{{x - 0.5, y - 0.5}, {x + 0.5, y - 0.5}, {x + 0.5, y + 0.5}, {x - 0.5, y + 0.5}}, 0, z});
+        if (z > 4)
+          cols.push_back({{{x - 0.5, y - 0.5}, {x + 0.5, y - 0.5}, {x + 0.5, y + 0.5}, {x - 0.5, y + 0.5}}, 0, z});
       }
     ShadowSettings st;
     st.latitude = 35.68, st.gridNorth = 0.2;
@@ -2012,8 +2013,8 @@ TEST_CASE("接道義務 (法43条), 2項道路 (法42条2項), 外壁の後退�
     DiagnosticCollector diag;
     ImportOptions o;
     o.storeCrs = "EPSG:6677";
-    writeText(dir + "/use.geojson",
-              geojson({{-100, -100, 200, 200, "\"id\": \"U\", \"function\": \"5\", \"buildingCoverageRate\": 0.6, "
+    writeText(dir + "/use.geojson", geojson({{-100, -100, 200, 200,
+                                              "\"id\": \"U\", \"function\": \"5\", \"buildingCoverageRate\": 0.6, "
                                               "\"floorAreaRate\": 2"}}));
     CHECK(importInto(*store, ImportKind::Zoning, {dir + "/use.geojson"}, diag, o).stored == 1);
     writeText(dir + "/parcel.geojson", geojson({{0, 0, 20, 10, "\"id\": \"A\", \"地番\": \"3-1\""}}));
@@ -2125,7 +2126,8 @@ TEST_CASE("天空率 for 隣地斜線 and 北側斜線: the measurement lines of
   auto a = rs.skyFactorAdjacent(s, tower, {}, fast);
   REQUIRE(a.points.size() == 14);
   for (auto& p : a.points) {
-    bool west = std::abs(p.at[0] + 16) < 1e-6, east = std::abs(p.at[0] - 36) < 1e-6, north = std::abs(p.at[1] - 46) < 1e-6;
+    bool west = std::abs(p.at[0] + 16) < 1e-6, east = std::abs(p.at[0] - 36) < 1e-6,
+         north = std::abs(p.at[1] - 46) < 1e-6;
     CHECK((west || east || north));
   }
   // A 4 × 4 m tower of 40 m in the middle reaches over the plane (20 + 1.25 × 8 = 30 m at 8 m from
@@ -2197,4 +2199,47 @@ TEST_CASE("twin shadow and twin sky on a store: a 25 m block north on its site, 
   CHECK(ej["shadow"]["designation"]["limit_10m"] == 2.5);
   CHECK(ej["shadow"]["max_hours_beyond_5m"].get<double>() <= 4);
   CHECK(ej["faces_by_rule"].contains("shadow"));
+}
+
+TEST_CASE("高度地区 slant planes from the rules file: Tokyo's 第二種 (5 m + 1.25 d to 8 m, then + 0.6 d)",
+          "[landuse]") {
+  // A municipality's copy gives its 高度地区 type (imported with this code) the planes; the national
+  // file has none (PLATEAU's code 18 says only 高度地区).
+  std::ifstream in(RuleSet::defaultPath());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string from =
+      R"("HeightControlDistrict": {"18": {"name": "高度地区", "english": "Height control district"}})";
+  REQUIRE(text.find(from) != std::string::npos);
+  text.replace(text.find(from), from.size(),
+               R"("HeightControlDistrict": {"18": {"name": "高度地区"},
+                   "T2": {"name": "第二種高度地区", "heightDistrictSlants": [[5, 1.25], [10.2, 0.6]]}})");
+  auto rs = RuleSet::parse(text, "tokyo.json");
+  REQUIRE(rs);
+  Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "3", 0.6, 2.0, {{0, 6.0}});
+  District h;
+  h.id = "H";
+  h.kind = "HeightControlDistrict";
+  h.code = "T2";
+  h.geom = s.geom;
+  s.districts.push_back({h, 600, 1.0});
+  auto e = rs->envelope(s, 60);
+  // d due north to the north boundary (y = 30): min(5 + 1.25 d, 10.2 + 0.6 d) below the other planes
+  // (北側斜線 10 + 1.25 d, 隣地 20 + 1.25 d, 道路 1.25 (depth + 6) within 14 m).
+  CHECK(envelopeTop(e, {10, 29}) == Approx(6.25).margin(0.01));   // d = 1
+  CHECK(envelopeTop(e, {10, 25}) == Approx(11.25).margin(0.01));  // d = 5
+  CHECK(envelopeTop(e, {10, 20}) == Approx(16.2).margin(0.01));   // d = 10: the 0.6 part
+  std::set<std::string> seen(e.triangleRule.begin(), e.triangleRule.end());
+  CHECK(seen.count("height-district-slant"));
+  // Code 18 alone: not drawn, and said.
+  s.districts.back().district.code = "18";
+  auto plain = rs->envelope(s, 60);
+  bool said = false;
+  for (auto& n : plain.notModelled) said = said || n.find("高度地区") != std::string::npos;
+  CHECK(said);
+  // A malformed entry is an error naming it.
+  std::string bad = text;
+  bad.replace(bad.find("[[5, 1.25], [10.2, 0.6]]"), std::string("[[5, 1.25], [10.2, 0.6]]").size(), "[[5, -1]]");
+  auto b = RuleSet::parse(bad, "bad.json");
+  REQUIRE_FALSE(b);
+  CHECK(b.errorMessage().find("heightDistrictSlants") != std::string::npos);
 }

@@ -227,7 +227,7 @@ class FileReader {
   void district(const json& e, const std::string& where, DistrictRule& d) {
     if (!object(e, where,
                 {"name", "english", "group", "roadFactor", "absoluteHeight", "roadSlant", "northSlant", "adjacentSlant",
-                 "fire", "scenic", "planningArea", "areaClass"}))
+                 "fire", "scenic", "planningArea", "areaClass", "heightDistrictSlants"}))
       return;
     text(e, where, "name", d.name, true);
     text(e, where, "english", d.english, false);
@@ -294,6 +294,20 @@ class FileReader {
         d.northSlant = n;
       }
     }
+    if (const json* hs = field(e, where, "heightDistrictSlants", false)) {
+      std::string w = where + ".heightDistrictSlants";
+      if (!hs->is_array() || hs->empty())
+        error(w, "must be a list of [rise m, slope]");
+      else
+        for (auto& p : *hs) {
+          if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number() || p[0].get<double>() < 0 ||
+              p[1].get<double>() <= 0) {
+            error(w, "each entry must be [rise m (0 or more), slope (positive)]");
+            continue;
+          }
+          d.heightDistrictSlants.push_back({p[0].get<double>(), p[1].get<double>()});
+        }
+    }
     if (const json* as = field(e, where, "adjacentSlant", false)) {
       std::string w = where + ".adjacentSlant";
       if (object(*as, w, {"rise", "slope"})) {
@@ -338,11 +352,14 @@ class FileReader {
         s.storeysFrom = int(storeys);
         if (s.eavesOver < 0 && s.heightOver < 0) error(w, "needs eavesOver or heightOver (別表第4 (ろ)欄)");
         if (const json* mh = field(e, w, "measuringHeights", true)) {
-          if (!mh->is_array() || mh->empty()) error(w + ".measuringHeights", "must be a list of metres");
+          if (!mh->is_array() || mh->empty())
+            error(w + ".measuringHeights", "must be a list of metres");
           else
             for (auto& v : *mh)
-              if (!v.is_number() || v.get<double>() < 0) error(w + ".measuringHeights", "must be a list of metres");
-              else s.measuringHeights.push_back(v.get<double>());
+              if (!v.is_number() || v.get<double>() < 0)
+                error(w + ".measuringHeights", "must be a list of metres");
+              else
+                s.measuringHeights.push_back(v.get<double>());
         }
         if (const json* l = field(e, w, "limits", true)) pairs(*l, w + ".limits", s.limits);
         r.districts[code] = s;

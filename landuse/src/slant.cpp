@@ -269,9 +269,8 @@ SlantPlanes slantPlanes(const RulesFile& f, const Site& site, const SlantOptions
                           (s > 0 ? ", for parts above " + num(rise) + " m set back " + num(s) + " m" : ""));
   }
 
-  // ---- 北側斜線 (法56条1項3号) ----------------------------------------------------------------
-  if (rule->northSlant) {
-    double rise = rule->northSlant->rise, slope = rule->northSlant->slope;
+  // ---- 北側斜線 (法56条1項3号) and 高度地区 slants: rise + slope × the distance due north -----
+  auto northPlanes = [&](double rise, double slope, const std::string& rule, const std::string& what) {
     int n = 0;
     for (auto& ed : edges) {
       double dx = ed.b[0] - ed.a[0], dy = ed.b[1] - ed.a[1];
@@ -286,14 +285,38 @@ SlantPlanes slantPlanes(const RulesFile& f, const Site& site, const SlantOptions
       c.region.push_back({-1, 0, -x0});
       c.region.push_back({1, 0, x1});
       c.region.push_back({-m, 1, ed.a[1] - m * ed.a[0]});  // south of the boundary: y <= a.y + (x - a.x) m
-      c.rule = "north-slant";
-      c.what = "north slant (北側斜線) " + num(rise) + " m + " + num(slope) + " × distance";
+      c.rule = rule;
+      c.what = what + " " + num(rise) + " m + " + num(slope) + " × distance";
       out.planes.push_back(std::move(c));
       ++n;
     }
-    if (n)
+    return n;
+  };
+  if (rule->northSlant) {
+    double rise = rule->northSlant->rise, slope = rule->northSlant->slope;
+    if (northPlanes(rise, slope, "north-slant", "north slant (北側斜線)"))
       out.notes.push_back("north-side slant planes (法56条1項3号): " + num(rise) + " m + " + num(slope) +
                           " × distance to the northern boundary, grid north of the store CRS taken as true north");
+  }
+  for (auto& ds : site.districts) {
+    if (ds.district.kind != "HeightControlDistrict") continue;
+    const DistrictRule* hr = f.district(ds.district.kind, ds.district.code);
+    if (!hr || hr->heightDistrictSlants.empty()) {
+      if (!given(ds.district.maxHeight))
+        out.missing.push_back("高度地区 " + label(f, ds.district) +
+                              " over the site: neither its slant type (the rules file's heightDistrictSlants for "
+                              "its code) nor a maximum height is in the data: not drawn");
+      continue;
+    }
+    std::string segs;
+    for (auto& sl : hr->heightDistrictSlants) {
+      northPlanes(sl.rise, sl.slope, "height-district-slant", "高度地区 " + hr->name);
+      segs += (segs.empty() ? "" : ", ") + num(sl.rise) + " m + " + num(sl.slope) + " d";
+    }
+    out.notes.push_back("高度地区 " + label(f, ds.district) +
+                        " (都市計画法第9条第18項, 建築基準法第58条): the lowest of " + segs +
+                        ", d due north to the boundary" +
+                        (ds.share < 0.999 ? " (drawn over the whole site; it covers part of it)" : ""));
   }
   return out;
 }

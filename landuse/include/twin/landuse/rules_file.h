@@ -82,6 +82,10 @@ struct DistrictRule {
     double rise = 20, slope = 1.25;
   };
   std::optional<AdjacentSlant> adjacentSlant;
+  // 高度地区 slant planes (都市計画法第9条第18項, 法58条) a city plan sets for its types: the limit is
+  // the lowest of rise + slope × the distance due north to the boundary (e.g. Tokyo's 第二種:
+  // 5 + 1.25 d and 10.2 + 0.6 d, i.e. 15 m at 8 m then 0.6).
+  std::vector<NorthSlant> heightDistrictSlants;
   std::string fire;  // fire districts: the value of site.fireDistrict (防火地域, 準防火地域)
   bool scenic = false;
   // What a district says of the planning area the site lies in: planningArea 都市計画区域 or
@@ -120,8 +124,8 @@ struct HeightRules {
 };
 // 日影規制 (法56条の2, 別表第4).
 struct ShadowRules : Titled {
-  double start = 8, end = 16;  // 真太陽時 on the winter solstice
-  struct Subject {              // (ろ)欄 and the ordinance's choices
+  double start = 8, end = 16;                // 真太陽時 on the winter solstice
+  struct Subject {                           // (ろ)欄 and the ordinance's choices
     double eavesOver = -1, heightOver = -1;  // m; -1: not a criterion
     int storeysFrom = 0;                     // 0: not a criterion
     std::vector<double> measuringHeights;
