@@ -289,7 +289,9 @@ void straddlingDistricts(const std::string& uri, const std::string& dir) {
   CHECK(h->limit == 10);
 
   // The envelope: 320 m² of building area, 800 m² of floor, 10 m; the mesh clipped by the south
-  // road slant (1.25 × (6 + d)) and the north slant (5 + 1.25 × distance to the north edge).
+  // road slant (1.25 × (6 + d)) and, over the 第一種低層 part only (法56条5項), the north slant
+  // (5 + 1.25 × distance to the north edge); 第一種住居 has none, and its 隣地斜線 (20 + 1.25 d) is
+  // over the 10 m limit everywhere.
   store->begin();
   Site site = siteOf(*store, {*store->parcel(c.site.parcels[0].id)});
   store->commit();
@@ -298,13 +300,20 @@ void straddlingDistricts(const std::string& uri, const std::string& dir) {
   CHECK(env.maxFloorArea == Approx(800));
   CHECK(env.maxHeight == 10);
   CHECK(env.meshTop == Approx(10));
-  // Heights along the boundary: 7.5 m on the road side, 5 m on the north side.
+  // Heights along the boundary: 7.5 m on the road side; on the north side 5 m over the 第一種低層
+  // part (x < 20), 10 m over the 第一種住居 part.
+  int north = 0;
   for (auto& v : env.vertices) {
     if (v[2] == 0) continue;
     if (std::abs(v[1] - N0) < 1e-6) CHECK(v[2] == Approx(7.5));
-    if (std::abs(v[1] - (N0 + 20)) < 1e-6) CHECK(v[2] == Approx(5.0));
+    if (std::abs(v[1] - (N0 + 20)) < 1e-6 && std::abs(v[0] - (E0 + 20)) > 1e-3) {
+      CHECK(v[2] == Approx(v[0] < E0 + 20 ? 5.0 : 10.0));
+      ++north;
+    }
   }
-  // Volume (divergence theorem) = 30 m × the profile's area 17.5 + 140 + 30 = 5625 m³.
+  CHECK(north > 0);
+  // Volume (divergence theorem): the 第一種低層 part 20 m × the profile 17.5 + 140 + 30 = 187.5 m²,
+  // the 第一種住居 part 10 m × (17.5 + 10 × 18 = 197.5 m²): 3,750 + 1,975 = 5,725 m³.
   double vol = 0;
   for (size_t t = 0; t + 2 < env.triangles.size(); t += 3) {
     auto a = env.vertices[env.triangles[t]], b = env.vertices[env.triangles[t + 1]],
@@ -314,7 +323,7 @@ void straddlingDistricts(const std::string& uri, const std::string& dir) {
         (a[0] * (b[1] * d[2] - b[2] * d[1]) - a[1] * (b[0] * d[2] - b[2] * d[0]) + a[2] * (b[0] * d[1] - b[1] * d[0])) /
         6;
   }
-  CHECK(vol == Approx(5625).epsilon(1e-6));
+  CHECK(vol == Approx(5725).epsilon(1e-6));
 }
 
 }  // namespace
@@ -2242,4 +2251,64 @@ TEST_CASE("高度地区 slant planes from the rules file: Tokyo's 第二種 (5 m
   auto b = RuleSet::parse(bad, "bad.json");
   REQUIRE_FALSE(b);
   CHECK(b.errorMessage().find("heightDistrictSlants") != std::string::npos);
+}
+
+TEST_CASE("法56条5項: a site over 第一種住居 and 商業 keeps each district's slant planes over its own part",
+          "[landuse]") {
+  RuleSet rs = rules();
+  // 20 × 30 m, a 6 m road along the south edge (y = 0). 第一種住居 (code 5, 200 %) over y < 16,
+  // 商業 (code 10, 400 %) over y > 16.
+  Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "5", 0.6, 2.0, {{0, 6.0}});
+  s.districts[0].district.geom = {Poly{{{-5, -5}, {25, -5}, {25, 16}, {-5, 16}}, {}}};
+  s.districts[0].overlap = 320, s.districts[0].share = 320.0 / 600;
+  District c;
+  c.id = "C";
+  c.kind = "UseDistrict";
+  c.code = "10";
+  c.coverageRate = 0.8;
+  c.floorAreaRate = 4.0;
+  c.geom = {Poly{{{-5, 16}, {25, 16}, {25, 35}, {-5, 35}}, {}}};
+  s.districts.push_back({c, 280, 280.0 / 600});
+  auto e = rs.envelope(s, 60);
+  // 容積率 limit (法52条2項, 7項): 第一種住居 min(200 %, 6 × 0.4 = 240 %) = 200 %, 商業 min(400 %,
+  // 6 × 0.6 = 360 %) = 360 %; weighted 200 × 320/600 + 360 × 280/600 = 274.67 %. 別表第3: 住居系 at
+  // 274.67 % (≤ 300 %) 25 m, 商業 (≤ 400 %) 20 m; the longer, 25 m: road slant to depth 25 − 6 = 19 m.
+  // (10, 10), 第一種住居: road 1.25 × (10 + 6) = 20; adjacent 20 + 1.25 × 10 = 32.5 → 20.
+  CHECK(envelopeTop(e, {10, 10}) == Approx(20).margin(0.01));
+  // (10, 18), 商業: road 1.5 × (18 + 6) = 36; adjacent 31 + 2.5 × 10 = 56 → 36 (the main district's
+  // planes over the whole site would give 1.25 × 24 = 30).
+  CHECK(envelopeTop(e, {10, 18}) == Approx(36).margin(0.01));
+  // (10, 25), 商業, beyond the application distance: adjacent 31 + 2.5 × min(10, 5) = 43.5
+  // (第一種住居's 20 + 1.25 × 5 = 26.25 if it were applied here).
+  CHECK(envelopeTop(e, {10, 25}) == Approx(43.5).margin(0.01));
+  // (3, 12), 第一種住居 near the west neighbour: 20 + 1.25 × 3 = 23.75 above the road's 1.25 × 18 = 22.5 → 22.5.
+  CHECK(envelopeTop(e, {3, 12}) == Approx(22.5).margin(0.01));
+  bool said = false;
+  for (auto& n : e.notes) said = said || n.find("法56条5項") != std::string::npos;
+  CHECK(said);
+  for (auto& n : e.notModelled) CHECK(n.find("straddles") == std::string::npos);
+  // The step between the parts stands at y = 16: both sides of it.
+  CHECK(envelopeTop(e, {10, 15.9}) == Approx(1.25 * 21.9).margin(0.01));
+  CHECK(envelopeTop(e, {10, 16.1}) == Approx(1.5 * 22.1).margin(0.01));
+  // One closed solid: the faces' area vectors sum to zero and the divergence volume is the mesh's.
+  double ax = 0, ay = 0, az = 0, vol = 0;
+  for (size_t t = 0; t + 2 < e.triangles.size(); t += 3) {
+    auto a = e.vertices[e.triangles[t]], b = e.vertices[e.triangles[t + 1]], d = e.vertices[e.triangles[t + 2]];
+    double ux = b[0] - a[0], uy = b[1] - a[1], uz = b[2] - a[2], vx = d[0] - a[0], vy = d[1] - a[1], vz = d[2] - a[2];
+    ax += uy * vz - uz * vy, ay += uz * vx - ux * vz, az += ux * vy - uy * vx;
+    vol +=
+        (a[0] * (b[1] * d[2] - b[2] * d[1]) - a[1] * (b[0] * d[2] - b[2] * d[0]) + a[2] * (b[0] * d[1] - b[1] * d[0])) /
+        6;
+  }
+  CHECK(std::hypot(ax, ay, az) < 1e-3);
+  CHECK(vol == Approx(e.volume).epsilon(1e-6));
+  // Without the districts' outlines the main district's planes are drawn over the whole site (its
+  // own 200 %: 20 m, depth 14 m; at (10, 18) only 隣地斜線 20 + 1.25 × 10 = 32.5), and that is said.
+  Site n = s;
+  for (auto& ds : n.districts) ds.district.geom.clear();
+  auto en = rs.envelope(n, 60);
+  CHECK(envelopeTop(en, {10, 18}) == Approx(32.5).margin(0.01));
+  bool missing = false;
+  for (auto& m : en.notModelled) missing = missing || m.find("法56条5項") != std::string::npos;
+  CHECK(missing);
 }

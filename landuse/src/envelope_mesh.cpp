@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include "twin/triangulate.h"
 
@@ -112,11 +113,13 @@ EnvelopeMesh lowerEnvelope(const MultiPoly& site, const std::vector<HeightPlane>
     }
     pieces = std::move(next);
   }
-  auto envAt = [&](const P2& p) {
+  // The lowest plane covering p (-1: none).
+  auto lowestAt = [&](const P2& p) {
+    int best = -1;
     double z = INFINITY;
-    for (auto& c : planes)
-      if (c.covers(p)) z = std::min(z, c.at(p));
-    return std::max(0.0, z);
+    for (size_t i = 0; i < planes.size(); ++i)
+      if (planes[i].covers(p) && planes[i].at(p) < z) z = planes[i].at(p), best = int(i);
+    return best;
   };
   auto onBoundary = [&](const P2& p, const P2& q) {
     for (auto& edge : edges) {
@@ -130,6 +133,37 @@ EnvelopeMesh lowerEnvelope(const MultiPoly& site, const std::vector<HeightPlane>
         return true;
     }
     return false;
+  };
+  // The pieces' corners in a 1 m grid, to find those lying on an edge (T-junctions).
+  std::unordered_map<uint64_t, std::vector<P2>> grid;
+  auto cellKey = [](double x, double y) {
+    return (uint64_t(uint32_t(int32_t(std::floor(x)))) << 32) | uint32_t(int32_t(std::floor(y)));
+  };
+  for (auto& pc : pieces)
+    for (auto& p : pc.poly) grid[cellKey(p[0], p[1])].push_back(p);
+  // The corners strictly inside segment p-q, ordered from p, with their position along it (0..1).
+  auto onEdge = [&](const P2& p, const P2& q) {
+    std::vector<std::pair<double, P2>> out;
+    double dx = q[0] - p[0], dy = q[1] - p[1], len2 = dx * dx + dy * dy, len = std::sqrt(len2);
+    int x0 = int(std::floor(std::min(p[0], q[0]) - 1e-6)), x1 = int(std::floor(std::max(p[0], q[0]) + 1e-6));
+    int y0 = int(std::floor(std::min(p[1], q[1]) - 1e-6)), y1 = int(std::floor(std::max(p[1], q[1]) + 1e-6));
+    if (len < 1e-9 || double(x1 - x0 + 1) * double(y1 - y0 + 1) > 1e6) return out;
+    for (int cx = x0; cx <= x1; ++cx)
+      for (int cy = y0; cy <= y1; ++cy) {
+        auto it = grid.find(cellKey(cx, cy));
+        if (it == grid.end()) continue;
+        for (auto& v : it->second) {
+          double t = ((v[0] - p[0]) * dx + (v[1] - p[1]) * dy) / len2;
+          if (t * len < 1e-7 || (1 - t) * len < 1e-7) continue;
+          if (std::abs((v[0] - p[0]) * dy - (v[1] - p[1]) * dx) / len > 1e-7) continue;
+          out.push_back({t, v});
+        }
+      }
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    std::vector<std::pair<double, P2>> uniq;
+    for (auto& e : out)
+      if (uniq.empty() || (e.first - uniq.back().first) * len > 1e-7) uniq.push_back(e);
+    return uniq;
   };
   auto vertex = [&](const P2& p, double z) {
     m.vertices.push_back({p[0], p[1], z});
@@ -165,14 +199,28 @@ EnvelopeMesh lowerEnvelope(const MultiPoly& site, const std::vector<HeightPlane>
         quad(p, q, 0, 0, zp, zq);
         continue;
       }
-      // A step inside the site (a constraint's region ends): wall down to the neighbour.
+      // A step inside the site (a constraint's region ends): wall down to the neighbour. Its foot
+      // follows the neighbour's top from vertex to vertex where the neighbour's pieces meet this
+      // edge (T-junctions), so that the solid stays closed. The neighbour's plane along a stretch is
+      // found 1 µm outside it, 0.1 mm in from its ends (at a corner several pieces meet), and taken
+      // at the stretch's ends.
       double dx = q[0] - p[0], dy = q[1] - p[1], len = std::hypot(dx, dy);
       if (len < 1e-9) continue;
-      // Probe 1 µm outside; a real step (a region's end) is centimetres or more, a slope over 1 µm
-      // is micrometres.
-      double ox = dy / len * 1e-6, oy = -dx / len * 1e-6;
-      double np = envAt({p[0] + ox, p[1] + oy}), nq = envAt({q[0] + ox, q[1] + oy});
-      if (zp > np + 1e-3 || zq > nq + 1e-3) quad(p, q, std::min(np, zp), std::min(nq, zq), zp, zq);
+      const double ux = dx / len, uy = dy / len, ox = uy * 1e-6, oy = -ux * 1e-6;
+      std::vector<std::pair<double, P2>> at = onEdge(p, q);
+      at.push_back({1.0, q});
+      P2 x0 = p;
+      double t0 = 0;
+      for (auto& [t1, x1] : at) {
+        double in = std::min(1e-4, (t1 - t0) * len / 4);
+        int n0 = lowestAt({x0[0] + ux * in + ox, x0[1] + uy * in + oy});
+        int n1 = lowestAt({x1[0] - ux * in + ox, x1[1] - uy * in + oy});
+        double z0 = std::max(0.0, a.at(x0)), z1 = std::max(0.0, a.at(x1));
+        double b0 = n0 < 0 ? 0.0 : std::max(0.0, planes[size_t(n0)].at(x0));
+        double b1 = n1 < 0 ? 0.0 : std::max(0.0, planes[size_t(n1)].at(x1));
+        if (z0 > b0 + 1e-3 || z1 > b1 + 1e-3) quad(x0, x1, std::min(b0, z0), std::min(b1, z1), z0, z1);
+        x0 = x1, t0 = t1;
+      }
     }
   }
   return m;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "twin/triangulate.h"
+
 namespace twin::landuse {
 
 using namespace eval;
@@ -45,29 +47,40 @@ double applicationDistance(const DistrictRule::RoadSlant& rs, double rate) {
   return rs.distances.empty() ? 20 : rs.distances.back().second;
 }
 
-}  // namespace
-
-SlantPlanes slantPlanes(const RulesFile& f, const Site& site, const SlantOptions& o) {
-  SlantPlanes out;
-  const District* mainUse = nullptr;
-  double mainShare = 0;
-  int useDistricts = 0;
-  for (auto& ds : site.districts)
-    if (ds.district.kind == "UseDistrict") {
-      ++useDistricts;
-      if (ds.share > mainShare) mainShare = ds.share, mainUse = &ds.district;
-    }
-  if (!mainUse) {
-    out.missing.push_back("no use district over the site: no slant planes (法56条) drawn");
-    return out;
+// rise + slope × the distance due north to the boundary (北側斜線, 高度地区): one plane per edge
+// facing north, across a road from its far side.
+int addNorthPlanes(const std::vector<Edge>& edges, double rise, double slope, const std::string& rule,
+                   const std::string& what, SlantPlanes& out) {
+  int n = 0;
+  for (auto& ed : edges) {
+    double dx = ed.b[0] - ed.a[0], dy = ed.b[1] - ed.a[1];
+    // Outward normal (dy, -dx) pointing north: the edge faces the northern neighbour.
+    if (!(-dx > 1e-6) || std::abs(dx) < 0.05) continue;
+    double m = dy / dx;                                       // y on the edge: a.y + (x - a.x) m
+    double extra = given(ed.roadWidth) ? ed.roadWidth : 0.0;  // across a road: from its far side
+    HeightPlane c;
+    // z = rise + slope (a.y + (x - a.x) m - y + extra): the distance due north to the boundary.
+    c.a = slope * m, c.b = -slope, c.c = rise + slope * (ed.a[1] - ed.a[0] * m + extra);
+    double x0 = std::min(ed.a[0], ed.b[0]), x1 = std::max(ed.a[0], ed.b[0]);
+    c.region.push_back({-1, 0, -x0});
+    c.region.push_back({1, 0, x1});
+    c.region.push_back({-m, 1, ed.a[1] - m * ed.a[0]});  // south of the boundary: y <= a.y + (x - a.x) m
+    c.rule = rule;
+    c.what = what + " " + num(rise) + " m + " + num(slope) + " × distance";
+    out.planes.push_back(std::move(c));
+    ++n;
   }
-  if (useDistricts > 1)
-    out.missing.push_back(
-        "the site straddles use districts: the planes of the district covering most of it (" + label(f, *mainUse) +
-        ") are drawn over the whole site; per-part application (法56条5項, 令130条の11) is not modelled");
+  return n;
+}
+
+// The slant planes one use district sets (法56条1項), over the whole site. `siteRate`, when given,
+// is the floor-area rate limit the application distance goes by (a site over several districts:
+// 法52条7項's weighted limit); `distOverride`, when given, is the application distance itself.
+void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o, const District& use,
+                    const std::vector<Edge>& edges, double siteRate, double distOverride, SlantPlanes& out) {
+  const District* mainUse = &use;
   const DistrictRule* rule = f.district(mainUse->kind, mainUse->code);
-  if (!rule) return out;
-  const std::vector<Edge> edges = boundaryEdges(site);
+  if (!rule) return;
 
   // ---- 道路斜線 (法56条1項1号, 別表第3) ------------------------------------------------------------
   if (rule->roadSlant) {
@@ -76,12 +89,17 @@ SlantPlanes slantPlanes(const RulesFile& f, const Site& site, const SlantOptions
     // designated rate, lowered by the front-road rule of 第2項), not the designated rate alone.
     double rate = mainUse->floorAreaRate;
     std::string rateFrom = "designated";
-    if (given(rate) && given(site.frontRoadWidth) && site.frontRoadWidth < f.floorArea.roadRuleBelow) {
+    if (given(siteRate)) {
+      rate = siteRate;
+      rateFrom = "the site's limit weighted over its use districts (法52条7項)";
+    } else if (given(rate) && given(site.frontRoadWidth) && site.frontRoadWidth < f.floorArea.roadRuleBelow) {
       double factor = rule->roadFactor ? *rule->roadFactor : f.floorArea.defaultRoadFactor;
       if (site.frontRoadWidth * factor < rate)
         rate = site.frontRoadWidth * factor, rateFrom = "after the road-width rule";
     }
-    double dist = given(rate) ? applicationDistance(rs, rate) : applicationDistance(rs, 1e9);
+    double dist = given(distOverride) ? distOverride
+                  : given(rate)       ? applicationDistance(rs, rate)
+                                      : applicationDistance(rs, 1e9);
     if (!given(rate))
       out.relaxationsNotApplied.push_back(
           "the floor-area rate is unknown: 道路斜線 applied over the longest application distance (" + num(dist) +
@@ -269,35 +287,136 @@ SlantPlanes slantPlanes(const RulesFile& f, const Site& site, const SlantOptions
                           (s > 0 ? ", for parts above " + num(rise) + " m set back " + num(s) + " m" : ""));
   }
 
-  // ---- 北側斜線 (法56条1項3号) and 高度地区 slants: rise + slope × the distance due north -----
-  auto northPlanes = [&](double rise, double slope, const std::string& rule, const std::string& what) {
-    int n = 0;
-    for (auto& ed : edges) {
-      double dx = ed.b[0] - ed.a[0], dy = ed.b[1] - ed.a[1];
-      // Outward normal (dy, -dx) pointing north: the edge faces the northern neighbour.
-      if (!(-dx > 1e-6) || std::abs(dx) < 0.05) continue;
-      double m = dy / dx;                                       // y on the edge: a.y + (x - a.x) m
-      double extra = given(ed.roadWidth) ? ed.roadWidth : 0.0;  // across a road: from its far side
-      HeightPlane c;
-      // z = rise + slope (a.y + (x - a.x) m - y + extra): the distance due north to the boundary.
-      c.a = slope * m, c.b = -slope, c.c = rise + slope * (ed.a[1] - ed.a[0] * m + extra);
-      double x0 = std::min(ed.a[0], ed.b[0]), x1 = std::max(ed.a[0], ed.b[0]);
-      c.region.push_back({-1, 0, -x0});
-      c.region.push_back({1, 0, x1});
-      c.region.push_back({-m, 1, ed.a[1] - m * ed.a[0]});  // south of the boundary: y <= a.y + (x - a.x) m
-      c.rule = rule;
-      c.what = what + " " + num(rise) + " m + " + num(slope) + " × distance";
-      out.planes.push_back(std::move(c));
-      ++n;
-    }
-    return n;
-  };
+  // ---- 北側斜線 (法56条1項3号) ----------------------------------------------------------------
   if (rule->northSlant) {
     double rise = rule->northSlant->rise, slope = rule->northSlant->slope;
-    if (northPlanes(rise, slope, "north-slant", "north slant (北側斜線)"))
+    if (addNorthPlanes(edges, rise, slope, "north-slant", "north slant (北側斜線)", out))
       out.notes.push_back("north-side slant planes (法56条1項3号): " + num(rise) + " m + " + num(slope) +
                           " × distance to the northern boundary, grid north of the store CRS taken as true north");
   }
+}
+
+// The convex pieces of `m` (its triangles), each as half-planes nx x + ny y <= d widened by `grow`
+// metres, so that neighbouring parts overlap by that much rather than leave a gap.
+std::vector<std::vector<std::array<double, 3>>> convexRegions(const MultiPoly& m, double grow) {
+  std::vector<std::vector<std::array<double, 3>>> out;
+  if (m.empty()) return out;
+  const P2 o = m[0].outer.empty() ? P2{0, 0} : m[0].outer[0];
+  for (auto& poly : m) {
+    std::vector<double> xy;
+    std::vector<uint32_t> rs{0};
+    auto addRing = [&](const Ring& r) {
+      for (auto& p : r) xy.push_back(p[0] - o[0]), xy.push_back(p[1] - o[1]);
+      rs.push_back(uint32_t(xy.size() / 2));
+    };
+    addRing(poly.outer);
+    for (auto& h : poly.holes) addRing(h);
+    std::vector<uint32_t> tri;
+    if (!triangulate2d(xy.data(), rs.data(), rs.size() - 1, tri)) continue;
+    for (size_t t = 0; t + 2 < tri.size(); t += 3) {
+      std::array<P2, 3> c;
+      for (int k = 0; k < 3; ++k) c[size_t(k)] = {xy[2 * tri[t + k]] + o[0], xy[2 * tri[t + k] + 1] + o[1]};
+      double area2 = (c[1][0] - c[0][0]) * (c[2][1] - c[0][1]) - (c[2][0] - c[0][0]) * (c[1][1] - c[0][1]);
+      if (std::abs(area2) < 1e-9) continue;
+      if (area2 < 0) std::swap(c[1], c[2]);
+      std::vector<std::array<double, 3>> region;
+      for (size_t k = 0; k < 3; ++k) {
+        const P2 &p = c[k], &q = c[(k + 1) % 3];
+        double dx = q[0] - p[0], dy = q[1] - p[1], len = std::hypot(dx, dy);
+        double nx = dy / len, ny = -dx / len;  // outward for a counter-clockwise triangle
+        region.push_back({nx, ny, nx * p[0] + ny * p[1] + grow});
+      }
+      out.push_back(std::move(region));
+    }
+  }
+  return out;
+}
+
+void addUnique(std::vector<std::string>& to, const std::string& s) {
+  if (std::find(to.begin(), to.end(), s) == to.end()) to.push_back(s);
+}
+
+}  // namespace
+
+SlantPlanes slantPlanes(const RulesFile& f, const Site& site, const SlantOptions& o) {
+  SlantPlanes out;
+  const District* mainUse = nullptr;
+  double mainShare = 0;
+  std::vector<const DistrictShare*> uses;
+  for (auto& ds : site.districts)
+    if (ds.district.kind == "UseDistrict") {
+      uses.push_back(&ds);
+      if (ds.share > mainShare) mainShare = ds.share, mainUse = &ds.district;
+    }
+  if (!mainUse) {
+    out.missing.push_back("no use district over the site: no slant planes (法56条) drawn");
+    return out;
+  }
+  const std::vector<Edge> edges = boundaryEdges(site);
+  bool geoms = !site.geom.empty();
+  for (auto* ds : uses) geoms = geoms && !ds->district.geom.empty();
+  if (uses.size() > 1 && geoms) {
+    // 法56条5項: each part of the building keeps the planes of the district it stands in. The
+    // application distance of 別表第3 goes by the site's floor-area rate limit (法52条7項: weighted
+    // over the parts) and, by 令130条の11, by the district of the site's frontage in front of each
+    // part; the longest of the districts' distances is taken for every part (never shorter: stricter).
+    double upper = 0;
+    RateParts fl = floorAreaLimit(f, site, upper);
+    double siteRate = fl.missing.empty() && fl.covered >= 0.999 ? fl.limit : kNone;
+    double dist = kNone;
+    for (auto* ds : uses) {
+      const DistrictRule* r = f.district(ds->district.kind, ds->district.code);
+      if (!r || !r->roadSlant) continue;
+      double d = applicationDistance(*r->roadSlant, given(siteRate) ? siteRate : 1e9);
+      if (!given(dist) || d > dist) dist = d;
+    }
+    double covered = 0;
+    for (auto* ds : uses) {
+      MultiPoly part = intersection(site.geom, ds->district.geom);
+      double a = area(part);
+      if (a < 0.01) continue;
+      covered += a;
+      SlantPlanes sp;
+      districtPlanes(f, site, o, ds->district, edges, siteRate, dist, sp);
+      const std::string where = " (in the " + label(f, ds->district) + " part, 法56条5項)";
+      auto regions = convexRegions(part, 1e-7);
+      for (auto& pl : sp.planes)
+        for (auto& reg : regions) {
+          HeightPlane q = pl;
+          q.region.insert(q.region.end(), reg.begin(), reg.end());
+          q.what += where;
+          out.planes.push_back(std::move(q));
+        }
+      for (auto& n : sp.notes) out.notes.push_back(label(f, ds->district) + " part (" + num(a) + " m²): " + n);
+      for (auto& n : sp.missing) addUnique(out.missing, n);
+      for (auto& n : sp.relaxationsNotApplied) addUnique(out.relaxationsNotApplied, n);
+    }
+    out.notes.push_back(
+        "the site straddles use districts: each district's slant planes over its own part "
+        "(法56条5項)" +
+        (given(dist) ? "; application distance " + num(dist) +
+                           " m for the site's floor-area "
+                           "rate limit " +
+                           (given(siteRate) ? pct(siteRate) : std::string("(unknown)"))
+                     : std::string()));
+    if (given(dist))
+      addUnique(out.relaxationsNotApplied,
+                "令130条の11: the application distance of 別表第3 is the longest of the site's use districts' (" +
+                    num(dist) +
+                    " m) for every part, where the law takes the district of the frontage in front "
+                    "of each part (stricter or equal)");
+    if (covered < site.area - 0.5)
+      out.missing.push_back("part of the site (" + num(site.area - covered) +
+                            " m²) lies in no use district: no slant planes drawn there");
+  } else {
+    if (uses.size() > 1)
+      out.missing.push_back(
+          "the site straddles use districts whose outlines are not in the store: the planes of the district "
+          "covering most of it (" +
+          label(f, *mainUse) + ") are drawn over the whole site; per-part application (法56条5項) needs them");
+    districtPlanes(f, site, o, *mainUse, edges, kNone, kNone, out);
+  }
+
   for (auto& ds : site.districts) {
     if (ds.district.kind != "HeightControlDistrict") continue;
     const DistrictRule* hr = f.district(ds.district.kind, ds.district.code);
@@ -310,7 +429,7 @@ SlantPlanes slantPlanes(const RulesFile& f, const Site& site, const SlantOptions
     }
     std::string segs;
     for (auto& sl : hr->heightDistrictSlants) {
-      northPlanes(sl.rise, sl.slope, "height-district-slant", "高度地区 " + hr->name);
+      addNorthPlanes(edges, sl.rise, sl.slope, "height-district-slant", "高度地区 " + hr->name, out);
       segs += (segs.empty() ? "" : ", ") + num(sl.rise) + " m + " + num(sl.slope) + " d";
     }
     out.notes.push_back("高度地区 " + label(f, ds.district) +

@@ -27,7 +27,9 @@ struct SlantPlanes {
   std::vector<std::string> missing;
 };
 
-// The planes of the site's main use district (the one covering most of it).
+// The planes of the site's use districts: on a site over several, each district's over its own
+// part (法56条5項) where the store holds their outlines, else the main district's (covering most of
+// the site) over all of it, said in `missing`.
 SlantPlanes slantPlanes(const RulesFile& f, const Site& site, const SlantOptions& o);
 
 }  // namespace twin::landuse
