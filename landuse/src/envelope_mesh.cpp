@@ -50,6 +50,35 @@ struct Piece {
 
 }  // namespace
 
+std::vector<std::array<P2, 3>> triangles(const MultiPoly& m) {
+  std::vector<std::array<P2, 3>> out;
+  if (m.empty() || m[0].outer.empty()) return out;
+  const P2 o = m[0].outer[0];  // triangulated near the origin: plane coordinates are large
+  std::vector<double> xy;
+  std::vector<uint32_t> rs, tri;
+  for (auto& poly : m) {
+    xy.clear();
+    rs.assign(1, 0);
+    auto addRing = [&](const Ring& r) {
+      for (auto& p : r) xy.push_back(p[0] - o[0]), xy.push_back(p[1] - o[1]);
+      rs.push_back(uint32_t(xy.size() / 2));
+    };
+    addRing(poly.outer);
+    for (auto& h : poly.holes) addRing(h);
+    tri.clear();
+    triangulate2d(xy.data(), rs.data(), rs.size() - 1, tri);
+    for (size_t t = 0; t + 2 < tri.size(); t += 3) {
+      std::array<P2, 3> c;
+      for (int k = 0; k < 3; ++k) c[size_t(k)] = {xy[2 * tri[t + k]] + o[0], xy[2 * tri[t + k] + 1] + o[1]};
+      double area2 = (c[1][0] - c[0][0]) * (c[2][1] - c[0][1]) - (c[2][0] - c[0][0]) * (c[1][1] - c[0][1]);
+      if (std::abs(area2) < 2e-9) continue;
+      if (area2 < 0) std::swap(c[1], c[2]);
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 std::vector<std::array<P2, 2>> outerEdges(const MultiPoly& m) {
   std::vector<std::array<P2, 2>> edges;
   for (auto& poly : m) {
@@ -65,28 +94,8 @@ EnvelopeMesh lowerEnvelope(const MultiPoly& site, const std::vector<HeightPlane>
   if (site.empty() || planes.empty()) return m;
   const auto edges = outerEdges(site);
   // Lower envelope of the constraints over the site's triangles.
-  std::vector<double> xy;
-  std::vector<uint32_t> rs{0};
   std::vector<Piece> pieces;
-  for (auto& poly : site) {
-    xy.clear();
-    rs.assign(1, 0);
-    auto addRing = [&](const Ring& r) {
-      for (auto& p : r) xy.push_back(p[0] - site[0].outer[0][0]), xy.push_back(p[1] - site[0].outer[0][1]);
-      rs.push_back(uint32_t(xy.size() / 2));
-    };
-    addRing(poly.outer);
-    for (auto& h : poly.holes) addRing(h);
-    std::vector<uint32_t> tri;
-    triangulate2d(xy.data(), rs.data(), rs.size() - 1, tri);
-    P2 o = site[0].outer[0];
-    for (size_t t = 0; t + 2 < tri.size(); t += 3) {
-      Convex c;
-      for (int k = 0; k < 3; ++k) c.push_back({xy[2 * tri[t + k]] + o[0], xy[2 * tri[t + k] + 1] + o[1]});
-      if (signedArea(c) < 0) std::swap(c[1], c[2]);
-      if (std::abs(signedArea(c)) > 1e-9) pieces.push_back({c, 0});
-    }
-  }
+  for (auto& t : triangles(site)) pieces.push_back({Convex(t.begin(), t.end()), 0});
   Convex keep, other;
   for (int ci = 1; ci < int(planes.size()); ++ci) {
     const HeightPlane& c = planes[size_t(ci)];

@@ -25,6 +25,9 @@ struct HeightPlane {
   }
 };
 
+// `m` cut into triangles, each counter-clockwise (degenerate ones left out).
+std::vector<std::array<P2, 3>> triangles(const MultiPoly& m);
+
 // The edges of the outer rings of `m`, each ring counter-clockwise.
 std::vector<std::array<P2, 2>> outerEdges(const MultiPoly& m);
 

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "twin/triangulate.h"
-
 namespace twin::landuse {
 
 using namespace eval;
@@ -300,34 +298,15 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
 // metres, so that neighbouring parts overlap by that much rather than leave a gap.
 std::vector<std::vector<std::array<double, 3>>> convexRegions(const MultiPoly& m, double grow) {
   std::vector<std::vector<std::array<double, 3>>> out;
-  if (m.empty()) return out;
-  const P2 o = m[0].outer.empty() ? P2{0, 0} : m[0].outer[0];
-  for (auto& poly : m) {
-    std::vector<double> xy;
-    std::vector<uint32_t> rs{0};
-    auto addRing = [&](const Ring& r) {
-      for (auto& p : r) xy.push_back(p[0] - o[0]), xy.push_back(p[1] - o[1]);
-      rs.push_back(uint32_t(xy.size() / 2));
-    };
-    addRing(poly.outer);
-    for (auto& h : poly.holes) addRing(h);
-    std::vector<uint32_t> tri;
-    if (!triangulate2d(xy.data(), rs.data(), rs.size() - 1, tri)) continue;
-    for (size_t t = 0; t + 2 < tri.size(); t += 3) {
-      std::array<P2, 3> c;
-      for (int k = 0; k < 3; ++k) c[size_t(k)] = {xy[2 * tri[t + k]] + o[0], xy[2 * tri[t + k] + 1] + o[1]};
-      double area2 = (c[1][0] - c[0][0]) * (c[2][1] - c[0][1]) - (c[2][0] - c[0][0]) * (c[1][1] - c[0][1]);
-      if (std::abs(area2) < 1e-9) continue;
-      if (area2 < 0) std::swap(c[1], c[2]);
-      std::vector<std::array<double, 3>> region;
-      for (size_t k = 0; k < 3; ++k) {
-        const P2 &p = c[k], &q = c[(k + 1) % 3];
-        double dx = q[0] - p[0], dy = q[1] - p[1], len = std::hypot(dx, dy);
-        double nx = dy / len, ny = -dx / len;  // outward for a counter-clockwise triangle
-        region.push_back({nx, ny, nx * p[0] + ny * p[1] + grow});
-      }
-      out.push_back(std::move(region));
+  for (auto& c : triangles(m)) {
+    std::vector<std::array<double, 3>> region;
+    for (size_t k = 0; k < 3; ++k) {
+      const P2 &p = c[k], &q = c[(k + 1) % 3];
+      double dx = q[0] - p[0], dy = q[1] - p[1], len = std::hypot(dx, dy);
+      double nx = dy / len, ny = -dx / len;  // outward for a counter-clockwise triangle
+      region.push_back({nx, ny, nx * p[0] + ny * p[1] + grow});
     }
+    out.push_back(std::move(region));
   }
   return out;
 }
