@@ -536,7 +536,9 @@ RuleResult RuleSet::checkSlantPlanes(const Building& b, const Site& site) const 
   r.unit = "m";
   r.inputs = {{"building", b.id}};
   if (given(b.height)) r.inputs.push_back({"height", num(b.height) + " m (" + b.heightSource + ")"});
-  SlantPlanes sp = slantPlanes(f, site, {});
+  SlantOptions so;
+  so.groundHeight = b.groundHeight;  // 令135条の2: the building's ground against the road's surface
+  SlantPlanes sp = slantPlanes(f, site, so);
   if (sp.planes.empty() && sp.missing.empty()) {
     r.verdict = Verdict::Pass;
     r.reason = "no slant plane applies to the site";

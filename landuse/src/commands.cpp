@@ -164,13 +164,15 @@ Result<EnvelopeRun> envelopeOf(Store& store, const RuleSet& rules, const Site& s
   try {
     EnvelopeRun run;
     run.site = site;
-    run.envelope = rules.envelope(site, options);
     run.ground = ground;
     run.groundSource = "given";
     if (!std::isfinite(run.ground)) {
       run.ground = siteGroundHeight(store, site);
       run.groundSource = "lowest base of the buildings on the site";
     }
+    EnvelopeOptions o = options;
+    if (!given(o.groundHeight)) o.groundHeight = run.ground;  // NaN: unknown (the planes say so)
+    run.envelope = rules.envelope(site, o);
     if (!std::isfinite(run.ground)) {
       run.ground = 0;
       run.groundSource = "0 m (no building on the site gives a ground height)";
@@ -267,9 +269,11 @@ Result<SkySiteRun> skyFactorOfSite(Store& store, const RuleSet& rules, const Sit
         out.checks.push_back(std::move(c));
       }
     } else {
-      out.checks.push_back(rules.skyFactorRoad(site, solids, options));
-      out.checks.push_back(rules.skyFactorAdjacent(site, solids, options));
-      out.checks.push_back(rules.skyFactorNorth(site, solids, options));
+      EnvelopeOptions o = options;
+      if (!given(o.groundHeight)) o.groundHeight = siteGroundHeight(store, site);  // 令135条の2, 135条の9
+      out.checks.push_back(rules.skyFactorRoad(site, solids, o));
+      out.checks.push_back(rules.skyFactorAdjacent(site, solids, o));
+      out.checks.push_back(rules.skyFactorNorth(site, solids, o));
     }
     r.value = std::move(out);
     return r;

@@ -177,6 +177,7 @@ EnvelopeResult RuleSet::envelope(const Site& site, const EnvelopeOptions& o) con
   SlantOptions so;
   so.roadSetback = o.roadSetback;
   so.adjacentSetback = o.adjacentSetback;
+  so.groundHeight = o.groundHeight;
   SlantPlanes slants = slantPlanes(f, site, so);
   for (auto& p : slants.planes) cons.push_back(std::move(p));
   e.notes.insert(e.notes.end(), slants.notes.begin(), slants.notes.end());

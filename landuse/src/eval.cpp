@@ -409,6 +409,7 @@ std::vector<Edge> boundaryEdges(const Site& site) {
         ed.road = true;
         ed.roadId = fr.roadId;
         if (given(fr.width)) ed.roadWidth = fr.width;
+        ed.levelMin = fr.levelMin, ed.levelMax = fr.levelMax;
       }
     edges.push_back(ed);
   }

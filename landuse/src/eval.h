@@ -63,6 +63,7 @@ struct Edge {
   double roadWidth = NAN;  // of the road along it, when known
   bool road = false;       // a road runs along it (its width may be unknown)
   std::string roadId;
+  double levelMin = NAN, levelMax = NAN;  // the road's surface heights, when known
 };
 std::vector<Edge> boundaryEdges(const Site& site);
 

@@ -239,6 +239,8 @@ std::optional<Road> roadFrom(const CityObject& obj, PlaneTransform& t, const std
     return std::nullopt;
   }
   if (!checkValid(r.geom).valid) r.geom = makeValid(r.geom);
+  // A surface with heights (CityGML's and CityJSON's LOD1+; a flat GDAL layer reads z = 0, no height).
+  if (std::isfinite(zmin) && std::isfinite(zmax) && (lod > 0 || zmin != 0 || zmax != 0)) r.levelMin = zmin, r.levelMax = zmax;
   return r;
 }
 

@@ -117,6 +117,7 @@ Site siteOf(Store& store, const std::vector<Parcel>& parcels, const LinkOptions&
         if (!road) continue;
         Site::Frontage f{a, b};
         f.roadId = road->id;
+        f.levelMin = road->levelMin, f.levelMax = road->levelMax;
         if (given(road->width)) {
           f.width = road->width;
         } else {

@@ -32,8 +32,10 @@ double skyFactor(const P2& p, double z0, const std::function<double(const P2&)>&
     if (!slab(p[0], ux, extent.minx, extent.maxx) || !slab(p[1], uy, extent.miny, extent.maxy)) continue;
     double best = 0;  // tan of the highest elevation
     for (double t = std::max(t0, s.rayStep * 0.5); t <= t1; t += s.rayStep) {
-      double h = heightAt({p[0] + t * ux, p[1] + t * uy}) - z0;
-      if (h > 0) best = std::max(best, h / t);
+      // Only the solid blocks the sky (0: none there), not the ground under the point's height.
+      double top = heightAt({p[0] + t * ux, p[1] + t * uy});
+      double h = top - z0;
+      if (top > 0 && h > 0) best = std::max(best, h / t);
     }
     blocked += best * best / (1 + best * best);  // sin² of atan(best)
   }
@@ -67,6 +69,7 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
   SlantOptions so;
   so.roadSetback = o.roadSetback;
   so.adjacentSetback = o.adjacentSetback;
+  so.groundHeight = o.groundHeight;
   SlantPlanes sp = slantPlanes(f, site, so);
   std::vector<const HeightPlane*> road;
   for (auto& p : sp.planes)
@@ -115,11 +118,15 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
   double worstMargin = INFINITY;
   for (auto& fr : site.frontage) {
     if (!given(fr.width)) continue;
+    // At the road's surface (令135条の9第1項), raised by 令135条の2 where the site is above it
+    // (令135条の9第4項); unknown: level with the site, said by the planes' notes.
+    double z0 = 0;
+    roadHeightOffset(fr.levelMin, o.groundHeight, z0);
     for (const P2& p : roadSkyPoints(fr.a, fr.b, fr.width, o.roadSetback)) {
       SkyPoint pt;
       pt.at = p;
-      pt.conforming = skyFactor(p, 0, conforming, extent, s);
-      pt.plan = skyFactor(p, 0, planned, extent, s);
+      pt.conforming = skyFactor(p, z0, conforming, extent, s);
+      pt.plan = skyFactor(p, z0, planned, extent, s);
       pt.pass = pt.plan >= pt.conforming;
       worstMargin = std::min(worstMargin, pt.plan - pt.conforming);
       out.points.push_back(pt);
@@ -278,6 +285,7 @@ RuleSet::SkyCheck RuleSet::skyFactorAdjacent(const Site& site, const std::vector
   SlantOptions so;
   so.roadSetback = o.roadSetback;
   so.adjacentSetback = o.adjacentSetback;
+  so.groundHeight = o.groundHeight;
   SlantPlanes sp = slantPlanes(f, site, so);
   // 令135条の10: the line rise / slope (16 m or 12.4 m) plus the setback outside each boundary with a
   // neighbour, points at most half that apart.

@@ -110,6 +110,25 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
     const double s = std::max(0.0, o.roadSetback);
     int n = 0;
     bool deemed = false, wide = false;
+    std::vector<std::string> levelUnknown;  // roads without a surface height
+    std::string levels;                     // how each road's height entered
+    auto offsetOf = [&](const Edge& e) {
+      double off = 0;
+      if (!roadHeightOffset(e.levelMin, o.groundHeight, off)) {
+        if (std::find(levelUnknown.begin(), levelUnknown.end(), e.roadId) == levelUnknown.end())
+          levelUnknown.push_back(e.roadId);
+        return 0.0;
+      }
+      std::string what = "road '" + e.roadId + "' at " + num(e.levelMin) + " m";
+      if (given(e.levelMax) && e.levelMax - e.levelMin > 0.05)
+        what += " (its lowest; its surface rises to " + num(e.levelMax) + " m)";
+      double h = o.groundHeight - e.levelMin;
+      what += h >= 1 ? ", the site " + num(h) + " m above it: deemed " + num((h - 1) / 2) +
+                           " m higher (令135条の2), planes " + num(off) + " m from the ground"
+                     : ", planes " + num(off) + " m from the ground";
+      if (levels.find(what) == std::string::npos) levels += (levels.empty() ? "" : "; ") + what;
+      return off;
+    };
     for (auto& e : edges) {
       if (!e.road) continue;
       Line line(e);
@@ -120,8 +139,9 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
                               "may be too tall there)");
         continue;
       }
-      // One road width's planes, limited to `extra` regions (令132条).
-      auto add = [&](double w, std::vector<std::array<double, 3>> extra, const std::string& why) {
+      const double ownOffset = offsetOf(e);
+      // One road width's planes, limited to `extra` regions (令132条), `off` above the ground.
+      auto add = [&](double w, std::vector<std::array<double, 3>> extra, const std::string& why, double off) {
         // Measured from the far side of the road, deemed `s` farther for a set-back building
         // (2項); applied where that distance is within the application distance.
         double reach = dist - w - s;  // depth limit
@@ -132,6 +152,7 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
         if (s > 0) region.push_back(line.beyond(s));
         auto push = [&](double slope, std::vector<std::array<double, 3>> r, const std::string& what) {
           HeightPlane p = line.plane(slope, w + s);
+          p.c += off;
           p.region = std::move(r);
           p.rule = "road-slant";
           p.what = what;
@@ -156,12 +177,41 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
         Line wl(*widest);
         double nearWidest = std::min(2 * widest->roadWidth, 35.0);
         double centre = 10 - e.roadWidth / 2;  // depth beyond which the road's centre line is 10 m away
-        add(widest->roadWidth, {wl.within(nearWidest)}, " (令132条: within 2 W and 35 m of the widest road)");
-        add(widest->roadWidth, {line.beyond(centre)}, " (令132条: over 10 m from this road's centre line)");
-        add(e.roadWidth, {wl.beyond(nearWidest), line.within(centre)}, "");
+        // Heights from the lower of the two roads (stricter).
+        const double off = std::min(ownOffset, offsetOf(*widest));
+        add(widest->roadWidth, {wl.within(nearWidest)}, " (令132条: within 2 W and 35 m of the widest road)", off);
+        add(widest->roadWidth, {line.beyond(centre)}, " (令132条: over 10 m from this road's centre line)", off);
+        // 令132条2項: outside those, within 2 W and 35 m of both this road and a wider one (not the
+        // widest), this road counts as wide as that one (the widest such road first).
+        std::vector<const Edge*> wider;
+        for (auto& f2 : edges)
+          if (&f2 != widest && f2.road && given(f2.roadWidth) && f2.roadWidth > e.roadWidth + 1e-9 &&
+              Line(f2).len >= 0.5)
+            wider.push_back(&f2);
+        std::stable_sort(wider.begin(), wider.end(),
+                         [](const Edge* x, const Edge* y) { return x->roadWidth > y->roadWidth; });
+        const double nearOwn = std::min(2 * e.roadWidth, 35.0);
+        std::vector<std::vector<std::array<double, 3>>> rest{{wl.beyond(nearWidest), line.within(centre)}};
+        for (const Edge* f2 : wider) {
+          Line fl(*f2);
+          const double nearF = std::min(2 * f2->roadWidth, 35.0);
+          const double offF = std::min(ownOffset, offsetOf(*f2));
+          std::vector<std::vector<std::array<double, 3>>> next;
+          for (auto& r : rest) {
+            auto both = r, farF = r, farOwn = r;
+            both.push_back(fl.within(nearF)), both.push_back(line.within(nearOwn));
+            add(f2->roadWidth, both,
+                " (令132条2項: within 2 W and 35 m of this road and of a " + num(f2->roadWidth) + " m one)", offF);
+            farF.push_back(fl.beyond(nearF));
+            farOwn.push_back(fl.within(nearF)), farOwn.push_back(line.beyond(nearOwn));
+            next.push_back(std::move(farF)), next.push_back(std::move(farOwn));
+          }
+          rest = std::move(next);
+        }
+        for (auto& r : rest) add(e.roadWidth, r, "", ownOffset);
         deemed = true;
       } else {
-        add(e.roadWidth, {}, "");
+        add(e.roadWidth, {}, "", ownOffset);
       }
     }
     if (n) {
@@ -173,10 +223,22 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
           (wide ? "; slope " + num(rs.wideRoad->slope) + " beyond " + num(rs.wideRoad->beyondWidthTimes) +
                       " W for roads of " + num(rs.wideRoad->minWidth) + " m or more (法56条3項・4項)"
                 : "") +
-          (deemed ? "; narrower roads deemed as wide as the widest where 令132条1項 says" : ""));
+          (deemed ? "; narrower roads deemed as wide as the widest where 令132条1項 says, as a wider one where 2項 says"
+                  : ""));
+      if (!levels.empty()) out.notes.push_back("道路斜線 heights from the road's surface (令2条1項6号イ): " + levels);
+      if (!levelUnknown.empty()) {
+        std::string ids;
+        for (auto& id : levelUnknown) ids += (ids.empty() ? "'" : ", '") + id + "'";
+        out.missing.push_back(
+            "道路斜線 is measured from the road's surface (令2条1項6号イ, 令135条の2): " +
+            std::string(given(o.groundHeight) ? "" : "the site's ground height and ") + "the surface height of road " +
+            ids +
+            " are not in the data, so the road is taken as level with the site; a site H above its road "
+            "has its planes H lower (by (H + 1) / 2 for H ≥ 1 m)");
+      }
       out.relaxationsNotApplied.push_back(
-          "道路斜線: 令132条2項 (between two narrower roads), 令134条 (a park, square or water opposite the road), "
-          "令135条の2 (a site above the road) and the exempt parts of 令130条の12 are not modelled");
+          "道路斜線: 令134条 (a park, square or water opposite the road) and the exempt parts of 令130条の12 are not "
+          "modelled");
     } else if (site.frontage.empty() && given(site.frontRoadWidth)) {
       // The road's width is known, not its edge: its plane is nowhere lower than slope × W (at the
       // road boundary), so that height over the reach from any edge is a bound that holds
@@ -186,6 +248,9 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
         HeightPlane p;
         p.c = rs.slope * site.frontRoadWidth;
         p.rule = "road-slant";
+        out.missing.push_back(
+            "道路斜線 is measured from the road's surface (令2条1項6号イ, 令135条の2): the road's height is not in "
+            "the data, so it is taken as level with the site");
         p.what = "road slant (道路斜線) at its lowest, " + num(rs.slope) + " × " + num(site.frontRoadWidth) +
                  " m (the edge along the road is unknown)";
         out.planes.push_back(std::move(p));
@@ -316,6 +381,14 @@ void addUnique(std::vector<std::string>& to, const std::string& s) {
 }
 
 }  // namespace
+
+bool roadHeightOffset(double levelMin, double ground, double& offset) {
+  offset = 0;
+  if (!given(levelMin) || !given(ground)) return false;
+  const double h = ground - levelMin;  // the site above the road
+  offset = h >= 1 ? -(h + 1) / 2 : -h;  // -h + (h - 1) / 2 where 令135条の2 applies
+  return true;
+}
 
 SlantPlanes slantPlanes(const RulesFile& f, const Site& site, const SlantOptions& o) {
   SlantPlanes out;

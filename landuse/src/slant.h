@@ -16,7 +16,14 @@ namespace twin::landuse {
 struct SlantOptions {
   double roadSetback = 0;
   double adjacentSetback = 0;
+  double groundHeight = NAN;  // the site's (the building's) ground, the data's vertical datum
 };
+
+// 道路斜線 heights are from the road's surface (令2条1項6号イ: 前面道路の路面の中心); a site H ≥ 1 m
+// above it deems the road (H - 1) / 2 higher (令135条の2第1項). The deemed road's height above the
+// ground (negative: below), from the road's lowest surface height (the stricter: the data gives the
+// road's range, not its height in front of the site); false when either height is unknown.
+bool roadHeightOffset(double levelMin, double ground, double& offset);
 
 struct SlantPlanes {
   std::vector<HeightPlane> planes;

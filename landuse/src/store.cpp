@@ -48,7 +48,7 @@ void Store::transaction(const std::function<void()>& fn) {
 namespace {
 
 using V = SqlValue;
-constexpr int kSchemaVersion = 3;  // 2: tokens, documents; 3: token expiry and revocation
+constexpr int kSchemaVersion = 4;  // 2: tokens, documents; 3: token expiry and revocation; 4: road surface heights
 
 std::string nowIso() {
   auto t = std::chrono::system_clock::now();
@@ -68,7 +68,7 @@ const char* kDistrictCols =
 const char* kBuildingCols =
     "id, footprint_source, building_area, height, height_source, ground_height, storeys_above, storeys_below, "
     "floor_area, floor_area_estimated, floor_area_source, usage, fire_resistance, attributes, source, line";
-const char* kRoadCols = "id, width, name, source";
+const char* kRoadCols = "id, width, name, source, level_min, level_max";
 const char* kPermitCols =
     "id, type, status, applied_on, decided_on, parcels, building_id, applicant, notes, version, updated_at";
 
@@ -121,6 +121,21 @@ class SqlStore : public Store {
     }
   }
 
+  // Adds a column a store made by an older twin lacks.
+  void addColumn(const std::string& table, const std::string& col, const std::string& type) {
+    if (db_->keyColumn().find("BIGSERIAL") != std::string::npos) {
+      db_->exec("ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS " + col + " " + type);
+      return;
+    }
+    bool has = true;
+    try {
+      db_->query("SELECT " + col + " FROM " + table + " WHERE 1 = 0");
+    } catch (const StoreError&) {
+      has = false;
+    }
+    if (!has) db_->exec("ALTER TABLE " + table + " ADD COLUMN " + col + " " + type);
+  }
+
   // Tables added after schema 1, created in stores made by an older twin.
   void upgrade() {
     if (!db_->tableExists("tokens")) {
@@ -132,20 +147,10 @@ class SqlStore : public Store {
     // 3: tokens expire and can be revoked. Each column on its own (a store upgraded half-way
     // by a process that died is finished by the next); PostgreSQL: IF NOT EXISTS, so that two
     // servers upgrading the same store at once both succeed.
-    const bool pg = db_->keyColumn().find("BIGSERIAL") != std::string::npos;
-    for (const char* col : {"expires_at", "revoked_at"}) {
-      if (pg) {
-        db_->exec(std::string("ALTER TABLE tokens ADD COLUMN IF NOT EXISTS ") + col + " TEXT");
-        continue;
-      }
-      bool has = true;
-      try {
-        db_->query(std::string("SELECT ") + col + " FROM tokens WHERE 1 = 0");
-      } catch (const StoreError&) {
-        has = false;
-      }
-      if (!has) db_->exec(std::string("ALTER TABLE tokens ADD COLUMN ") + col + " TEXT");
-    }
+    for (const char* col : {"expires_at", "revoked_at"}) addColumn("tokens", col, "TEXT");
+    // 4: the height range of a road's surface (令135条の2: the road's height against the site's).
+    if (db_->tableExists("roads"))
+      for (const char* col : {"level_min", "level_max"}) addColumn("roads", col, "REAL");
     if (!db_->tableExists("documents")) {
       db_->exec(
           std::string("CREATE TABLE documents (id TEXT PRIMARY KEY, permit_id TEXT NOT NULL, kind TEXT, name TEXT, "
@@ -183,7 +188,8 @@ class SqlStore : public Store {
                             "height_source TEXT, ground_height REAL, storeys_above INTEGER, storeys_below INTEGER, "
                             "floor_area REAL, floor_area_estimated INTEGER, floor_area_source TEXT, usage TEXT, "
                             "fire_resistance TEXT, attributes TEXT, source TEXT, line INTEGER");
-    db_->createFeatureTable("roads", "id TEXT NOT NULL UNIQUE, width REAL, name TEXT, source TEXT");
+    db_->createFeatureTable("roads",
+                            "id TEXT NOT NULL UNIQUE, width REAL, name TEXT, source TEXT, level_min REAL, level_max REAL");
     for (const char* ddl :
          {"CREATE TABLE building_parcels (building_id TEXT NOT NULL, parcel_id TEXT NOT NULL, overlap REAL, PRIMARY "
           "KEY (building_id, parcel_id))",
@@ -266,7 +272,8 @@ class SqlStore : public Store {
   void put(const Road& r) override {
     requireCrs();
     db_->exec(upsertSql("roads", kRoadCols, db_->geomParam()),
-              {V::of(r.id), V::of(r.width), V::of(r.name), V::of(r.source), db_->geomValue(r.geom)});
+              {V::of(r.id), V::of(r.width), V::of(r.name), V::of(r.source), V::of(r.levelMin), V::of(r.levelMax),
+               db_->geomValue(r.geom)});
     dataWritten();
   }
 
@@ -341,7 +348,8 @@ class SqlStore : public Store {
   Road makeRoad(const SqlRow& r) {
     Road x;
     x.id = r[0].text(), x.width = r[1].real(), x.name = r[2].text(), x.source = r[3].text();
-    x.geom = geomOf(r[4]);
+    x.levelMin = r[4].real(), x.levelMax = r[5].real();
+    x.geom = geomOf(r[6]);
     return x;
   }
 

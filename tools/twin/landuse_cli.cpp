@@ -582,7 +582,8 @@ LandUseCommands::LandUseCommands(CLI::App& app, std::atomic<bool>& cancel) : s_(
                          "Draw it within 日影規制 (逆日影, 法56条の2) of L5-L10@H: hours beyond 5 m and 10 m, measuring "
                          "height (e.g. 4-2.5@4; default: the designation the data gives)");
   s.envelope->add_option("--ground", s.ground,
-                         "Ground height of the site (orthometric m; default: from its buildings)");
+                         "Ground height of the site (orthometric m, as the road surfaces in the store; default: the lowest "
+                         "base of its buildings). 道路斜線 is measured from the road (令135条の2)");
   s.envelope->add_option("--geoid", s.geoid,
                          "Geoid grid for placing the glb (default: GSIGEO2011 in Japan, EGM96 elsewhere)");
 

@@ -184,6 +184,7 @@ bool requestedEnvelope(Context& ctx, const http::Request& req, http::Response& r
                        std::string& query) {
   EnvelopeOptions eo;
   if (!envelopeOptionsOf(req, res, eo, query) || !siteFromArg(ctx, req.matches[1].str(), site, res)) return false;
+  eo.groundHeight = siteGroundHeight(ctx.store(), site);  // 令135条の2 (NaN: unknown, the envelope says so)
   e = ctx.rules.envelope(site, eo);
   return true;
 }

@@ -66,6 +66,9 @@ struct Road {
   std::string id;
   MultiPoly geom;
   double width = kNone;  // 幅員 (m)
+  // The height range of its surface (the source's vertical datum, as buildings' ground heights;
+  // NaN when the data has no heights): 令135条の2 compares the road with the site.
+  double levelMin = kNone, levelMax = kNone;
   std::string name;
   std::string source;
 };

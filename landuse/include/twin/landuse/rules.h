@@ -62,6 +62,7 @@ struct Site {
     double width = kNone;
     std::string roadId;
     bool measured = false;
+    double levelMin = kNone, levelMax = kNone;  // the road's surface heights (Road::levelMin/Max)
   };
   std::vector<Frontage> frontage;
   bool cornerLot = false;
@@ -119,6 +120,9 @@ struct EnvelopeOptions {
   // else a ShadeRegulation district over the site; the grid of the 逆日影 columns (m; 0: 1 m, or
   // coarser on sites over 2,500 m²) and the time step (minutes).
   std::optional<ShadowDesignation> shadow;
+  // The site's ground height (地盤面, the data's vertical datum; NaN: unknown): 道路斜線 is measured
+  // from the road's surface (令2条1項6号イ, 令135条の2), so the planes need both heights.
+  double groundHeight = kNone;
   double shadowCell = 0;
   double shadowStepMinutes = 2;
 };
