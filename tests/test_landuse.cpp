@@ -2528,3 +2528,84 @@ TEST_CASE("令132条2項: between two narrower roads the narrower counts as the 
   CHECK(said);
   for (auto& n : e.notModelled) CHECK(n.find("令132条2項") == std::string::npos);
 }
+
+TEST_CASE("令135条の12第1項1号: 日影規制's 5 m and 10 m lines from the boundary deemed out along the roads",
+          "[landuse][shadow]") {
+  RuleSet rs = rules();
+  // 20 × 30 m in 第一種中高層 (code 3), a 6 m road along the north edge (ring edge 2: (20, 30) → (0, 30)):
+  // the boundary there is deemed 6 / 2 = 3 m out, at y = 33. A 25 m block 2 m from it.
+  Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "3", 0.6, 2.0, {{2, 6.0}});
+  s.latitude = 35.68;
+  std::optional<ShadowDesignation> strict = ShadowDesignation{4, 3, 2, "test"};
+  Solid tall{{{2, 8}, {18, 8}, {18, 28}, {2, 28}}, 0, 25};
+  auto r = rs.shadowOf(s, {tall}, 25, 8, strict);
+  REQUIRE(r.part.applied);
+  // The same map read from the site's own boundary and from the hand-made deemed one.
+  MultiPoly deemed{Poly{{{0, 0}, {20, 0}, {20, 33}, {0, 33}}, {}}};
+  ShadowCheck own = checkShadowMap(r.map, s.geom, 2), byHand = checkShadowMap(r.map, deemed, 2);
+  CHECK(r.check.max5 == Approx(byHand.max5));
+  CHECK(r.check.max10 == Approx(byHand.max10));
+  CHECK(byHand.max10 < own.max10 - 0.1);  // the 10 m line 3 m farther north, out of the block's long shadow
+  CHECK(r.result.reason.find("令135条の12第1項1号") != std::string::npos);
+  // A road over 10 m wide: the line 5 m short of its far side, 14 − 5 = 9 m out.
+  Site wide = s;
+  wide.frontage[0].width = 14;
+  auto rw = rs.shadowOf(wide, {tall}, 25, 8, strict);
+  MultiPoly deemedWide{Poly{{{0, 0}, {20, 0}, {20, 39}, {0, 39}}, {}}};
+  CHECK(rw.check.max10 == Approx(checkShadowMap(rw.map, deemedWide, 2).max10));
+  CHECK(rw.check.max5 == Approx(checkShadowMap(rw.map, deemedWide, 2).max5));
+
+  // The 逆日影 envelope measures from the deemed boundary too: its columns' shadow keeps 3 h / 2 h
+  // beyond the lines 3 m out, and more than that beyond the site's own lines.
+  EnvelopeOptions o;
+  o.shadow = strict;
+  auto e = rs.envelope(s, o);
+  REQUIRE(e.shadow.applied);
+  std::vector<Solid> cols;
+  for (double x = 0.5; x < 20; x += 1)
+    for (double y = 0.5; y < 30; y += 1) {
+      double z = envelopeTop(e, {x, y});
+      if (z > 4) cols.push_back({{{x - 0.5, y - 0.5}, {x + 0.5, y - 0.5}, {x + 0.5, y + 0.5}, {x - 0.5, y + 0.5}}, 0, z});
+    }
+  ShadowSettings st;
+  st.latitude = 35.68;
+  ShadowMap m = shadowTimes(cols, 4, st);
+  ShadowCheck fromDeemed = checkShadowMap(m, deemed, 1), fromSite = checkShadowMap(m, s.geom, 1);
+  CHECK(fromDeemed.max5 <= 3 + 2 / 60.0);
+  CHECK(fromDeemed.max10 <= 2 + 2 / 60.0);
+  CHECK(std::max(fromSite.max5 - 3, fromSite.max10 - 2) > 0.1);
+  bool said = false;
+  for (auto& n : e.notes) said = said || n.find("令135条の12第1項1号") != std::string::npos;
+  CHECK(said);
+}
+
+TEST_CASE("天空率 of 道路斜線 from the road's surface: a site 3 m above its road", "[landuse]") {
+  RuleSet rs = rules();
+  // 20 × 20 m in 第一種住居, a 6 m road along the south edge at 10 m; the ground at 13 m: the road
+  // deemed 10 + (3 − 1) / 2 = 11 m (令135条の2), the points 2 m below the ground. A 10 m block
+  // (2..18)², counted within the application distance (20 − 6 = 14 m in).
+  Site s = polySite({{0, 0}, {20, 0}, {20, 20}, {0, 20}}, "5", 0.6, 2.0, {{0, 6.0}});
+  s.frontage[0].levelMin = s.frontage[0].levelMax = 10.0;
+  Solid plan{{{2, 2}, {18, 2}, {18, 18}, {2, 18}}, 0, 10};
+  SkySettings fast;
+  fast.azimuthSteps = 720;
+  fast.rayStep = 0.1;
+  EnvelopeOptions o;
+  o.groundHeight = 13.0;
+  auto sc = rs.skyFactorRoad(s, {plan}, o, fast);
+  REQUIRE_FALSE(sc.points.empty());
+  // Seen from 2 m below the ground, the block is as a 12 m one seen from the ground.
+  auto raised = [](const P2& q) { return q[0] >= 2 && q[0] <= 18 && q[1] >= 2 && q[1] <= 14 ? 12.0 : 0.0; };
+  Box2 extent{0, 0, 20, 20};
+  for (size_t i = 0; i < sc.points.size(); i += 3) {
+    INFO(i);
+    CHECK(sc.points[i].plan == Approx(skyFactor(sc.points[i].at, 0, raised, extent, fast)).margin(1e-9));
+  }
+  // Level with the road, the block as it is.
+  o.groundHeight = 10.0;
+  auto level = rs.skyFactorRoad(s, {plan}, o, fast);
+  auto asIs = [](const P2& q) { return q[0] >= 2 && q[0] <= 18 && q[1] >= 2 && q[1] <= 14 ? 10.0 : 0.0; };
+  REQUIRE(level.points.size() == sc.points.size());
+  CHECK(level.points[0].plan == Approx(skyFactor(level.points[0].at, 0, asIs, extent, fast)).margin(1e-9));
+  CHECK(level.points[0].plan > sc.points[0].plan + 0.01);
+}

@@ -47,7 +47,10 @@ void shadowLimit(const RulesFile& f, const Site& site, const EnvelopeOptions& o,
       if (c.covers(p)) z = std::min(z, c.at(p));
     return std::max(0.0, z);
   };
-  ShadowEnvelope se = shadowEnvelope(site.geom, envAt, d, st, cell);
+  std::vector<std::string> lineNotes;
+  const MultiPoly lines = shadowLinesBoundary(site, lineNotes);
+  for (auto& n : lineNotes) e.notes.push_back(n);
+  ShadowEnvelope se = shadowEnvelope(site.geom, envAt, d, st, cell, &lines);
   size_t planes = 0;
   for (int j = 0; j < se.ny; ++j)
     for (int i = 0; i < se.nx; ++i) {

@@ -209,8 +209,11 @@ ShadowCheck checkShadowMap(const ShadowMap& map, const MultiPoly& site, double s
   return r;
 }
 
-ShadowEnvelope shadowEnvelopeOf(const MultiPoly& site, double x0, double y0, double cell, int nx, int ny,
-                                std::vector<double> initial, const ShadowDesignation& d, const ShadowSettings& s) {
+ShadowEnvelope shadowEnvelopeOf(const MultiPoly& siteGeom, double x0, double y0, double cell, int nx, int ny,
+                                std::vector<double> initial, const ShadowDesignation& d, const ShadowSettings& s,
+                                const MultiPoly* linesFrom) {
+  // Receivers are measured from the (deemed) boundary; the columns are the site's cells as given.
+  const MultiPoly& site = linesFrom ? *linesFrom : siteGeom;
   ShadowEnvelope e;
   e.x0 = x0, e.y0 = y0, e.cell = cell, e.nx = nx, e.ny = ny;
   e.initial = initial;

@@ -31,10 +31,41 @@ std::optional<ShadowDesignation> parseShadowDesignation(const std::string& text)
   return d;
 }
 
+MultiPoly shadowLinesBoundary(const Site& site, std::vector<std::string>& notes) {
+  std::vector<MultiPoly> parts{site.geom};
+  std::string moved, unknown;
+  for (auto& fr : site.frontage) {
+    double dx = fr.b[0] - fr.a[0], dy = fr.b[1] - fr.a[1], len = std::hypot(dx, dy);
+    if (len < 1e-6) continue;
+    if (!given(fr.width) || !(fr.width > 0)) {
+      if (unknown.find("'" + fr.roadId + "'") == std::string::npos)
+        unknown += (unknown.empty() ? "'" : ", '") + fr.roadId + "'";
+      continue;
+    }
+    const double out = fr.width > 10 ? fr.width - 5 : fr.width / 2;
+    const double nx = dy / len * out, ny = -dx / len * out;  // outward (the ring is counter-clockwise)
+    parts.push_back({Poly{{fr.a, fr.b, {fr.b[0] + nx, fr.b[1] + ny}, {fr.a[0] + nx, fr.a[1] + ny}}, {}}});
+    std::string what = "road '" + fr.roadId + "' (" + num(fr.width) + " m): " + num(out) + " m";
+    if (moved.find(what) == std::string::npos) moved += (moved.empty() ? "" : ", ") + what;
+  }
+  if (!moved.empty())
+    notes.push_back(
+        "日影規制: the 5 m and 10 m lines are drawn from the site boundary deemed outward along the roads "
+        "(令135条の12第1項1号: half the road's width, or to 5 m short of its far side where wider than 10 m): " +
+        moved);
+  if (!unknown.empty())
+    notes.push_back("日影規制: road " + unknown +
+                    " along the site has no known width: the boundary there is not moved (令135条の12第1項1号; "
+                    "stricter)");
+  if (parts.size() == 1) return site.geom;
+  return unite(parts);
+}
+
 const std::vector<std::string>& shadowNotModelled() {
   static const std::vector<std::string> v{
-      "日影規制: 令135条の12 relaxations (roads, water or railways over 10 m wide along the site, a site lower "
-      "than its neighbours) are not applied: the result is stricter than the law there",
+      "日影規制: 令135条の12第1項1号 for water, railways and the like along the site (only roads are in the data; "
+      "the boundary along them is not moved) and 第1項2号 (a site 1 m or more below the neighbours the shadow "
+      "falls on: its ground deemed (H − 1) / 2 higher) are not applied: the result is stricter than the law there",
       "日影規制: shadows the building casts into other regulated areas (法56条の2第4項) and across a district "
       "boundary (第5項, 令135条の13) are not modelled",
       "日影規制: heights are above the site's ground as the data gives it, not a surveyed 平均地盤面 "
@@ -189,7 +220,8 @@ RuleSet::ShadowRun RuleSet::shadowOf(const Site& site, const std::vector<Solid>&
   st.cell = cell;
   st.stepMinutes = stepMinutes;
   run.map = shadowTimes(solids, d.measuringHeight, st);
-  run.check = checkShadowMap(run.map, site.geom, stepMinutes);
+  const MultiPoly lines = shadowLinesBoundary(site, a.notes);
+  run.check = checkShadowMap(run.map, lines, stepMinutes);
   const ShadowCheck& c = run.check;
   run.part.applied = true;
   run.part.designation = d;

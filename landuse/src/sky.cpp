@@ -118,8 +118,8 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
   double worstMargin = INFINITY;
   for (auto& fr : site.frontage) {
     if (!given(fr.width)) continue;
-    // At the road's surface (令135条の9第1項), raised by 令135条の2 where the site is above it
-    // (令135条の9第4項); unknown: level with the site, said by the planes' notes.
+    // At the road's surface (令135条の9), the road deemed higher where the site is 1 m or more above
+    // it (as 令135条の2 deems it for the planes); unknown: level with the site, said in the planes' notes.
     double z0 = 0;
     roadHeightOffset(fr.levelMin, o.groundHeight, z0);
     for (const P2& p : roadSkyPoints(fr.a, fr.b, fr.width, o.roadSetback)) {

@@ -88,16 +88,19 @@ struct ShadowEnvelope {
   double lowered = 0;    // m³ taken off `initial`
   int rounds = 0;        // lowering passes made (each verified)
 };
+// `linesFrom`, when given, is the boundary the 5 m and 10 m lines are drawn from (令135条の12第1項1号
+// moves it out along roads); by default the site's.
 template <class HeightAt>
 ShadowEnvelope shadowEnvelope(const MultiPoly& site, HeightAt initial, const ShadowDesignation& d,
-                              const ShadowSettings& s, double cell);
+                              const ShadowSettings& s, double cell, const MultiPoly* linesFrom = nullptr);
 // The same with the initial heights given per cell (NaN outside the site).
 ShadowEnvelope shadowEnvelopeOf(const MultiPoly& site, double x0, double y0, double cell, int nx, int ny,
-                                std::vector<double> initial, const ShadowDesignation& d, const ShadowSettings& s);
+                                std::vector<double> initial, const ShadowDesignation& d, const ShadowSettings& s,
+                                const MultiPoly* linesFrom = nullptr);
 
 template <class HeightAt>
 ShadowEnvelope shadowEnvelope(const MultiPoly& site, HeightAt initial, const ShadowDesignation& d,
-                              const ShadowSettings& s, double cell) {
+                              const ShadowSettings& s, double cell, const MultiPoly* linesFrom) {
   Box2 b = bounds(site);
   int nx = std::max(1, int(std::ceil((b.maxx - b.minx) / cell)));
   int ny = std::max(1, int(std::ceil((b.maxy - b.miny) / cell)));
@@ -107,7 +110,7 @@ ShadowEnvelope shadowEnvelope(const MultiPoly& site, HeightAt initial, const Sha
       P2 c{b.minx + (i + 0.5) * cell, b.miny + (j + 0.5) * cell};
       if (contains(site, c)) h[size_t(j) * size_t(nx) + size_t(i)] = initial(c);
     }
-  return shadowEnvelopeOf(site, b.minx, b.miny, cell, nx, ny, std::move(h), d, s);
+  return shadowEnvelopeOf(site, b.minx, b.miny, cell, nx, ny, std::move(h), d, s, linesFrom);
 }
 
 }  // namespace twin::landuse
