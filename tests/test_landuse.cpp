@@ -2609,3 +2609,89 @@ TEST_CASE("天空率 of 道路斜線 from the road's surface: a site 3 m above i
   CHECK(level.points[0].plan == Approx(skyFactor(level.points[0].at, 0, asIs, extent, fast)).margin(1e-9));
   CHECK(level.points[0].plan > sc.points[0].plan + 0.01);
 }
+
+TEST_CASE("The envelope on real zoning: a site in Tokyo's 第一種中高層 from PLATEAU's urf file, a road 2 m below",
+          "[landuse]") {
+  std::string dir = tempDir("landuse-real-envelope");
+  auto store = Store::open(dir + "/s.gpkg");
+  DiagnosticCollector diag;
+  ImportOptions o;
+  o.storeCrs = "EPSG:6677";
+  auto zs = importInto(*store, ImportKind::Zoning, {samples("plateau-urf/tokyo23-ku")}, diag, o);
+  CHECK(zs.stored == 38);
+  // A 40 m square wholly inside a 第一種中高層住居専用地域 (code 3) of the file, on a 5 m grid.
+  const District* use = nullptr;
+  P2 at{NAN, NAN};
+  auto all = store->districtsIn(Box2{-1e7, -1e7, 1e7, 1e7});
+  for (auto& d : all) {
+    if (d.kind != "UseDistrict" || d.code != "3" || use) continue;
+    Box2 b = bounds(d.geom);
+    for (double x = std::ceil(b.minx / 5) * 5 + 20; x < b.maxx - 20 && !use; x += 5)
+      for (double y = std::ceil(b.miny / 5) * 5 + 20; y < b.maxy - 20 && !use; y += 5) {
+        MultiPoly sq{Poly{{{x - 20, y - 20}, {x + 20, y - 20}, {x + 20, y + 20}, {x - 20, y + 20}}, {}}};
+        if (intersectionArea(sq, d.geom) > 1600 - 1e-6) use = &d, at = {x, y};
+      }
+  }
+  REQUIRE(use);
+  INFO("district " << use->id << " at " << at[0] << ", " << at[1]);
+  CHECK(use->floorAreaRate == 2.0);  // urf:floorAreaRate 2 (200 %); the file gives no 建ぺい率
+  // The parcel: 20 × 20 m at `at` (its south-west corner); a 6 m road south of it whose surface is
+  // at 3.0 m (a GeoJSON with heights); a building whose base is at 5 m (boxNE).
+  double e = at[0] - E0, n = at[1] - N0;
+  writeText(dir + "/p.geojson", geojson({{e, n, e + 20, n + 20, "\"id\": \"P\", \"地番\": \"1\""}}));
+  REQUIRE(importInto(*store, ImportKind::Parcels, {dir + "/p.geojson"}, diag).stored == 1);
+  std::ostringstream road;
+  road.precision(12);
+  road << "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::"
+          "6677\"}},\"features\":[{\"type\":\"Feature\",\"properties\":{\"id\":\"R\",\"width\":6},\"geometry\":{"
+          "\"type\":\"Polygon\",\"coordinates\":[[["
+       << at[0] - 30 << "," << at[1] - 6 << ",3],[" << at[0] + 50 << "," << at[1] - 6 << ",3],[" << at[0] + 50 << ","
+       << at[1] << ",3],[" << at[0] - 30 << "," << at[1] << ",3],[" << at[0] - 30 << "," << at[1] - 6 << ",3]]]}}]}";
+  writeText(dir + "/road.geojson", road.str());
+  REQUIRE(importInto(*store, ImportKind::Roads, {dir + "/road.geojson"}, diag).stored == 1);
+  writeText(dir + "/b.gml", cityModel(boxNE("b", at[0] + 8, at[1] + 8, at[0] + 12, at[1] + 12, 6, ""), kEpsg6677));
+  REQUIRE(importInto(*store, ImportKind::Buildings, {dir + "/b.gml"}, diag).stored == 1);
+  store->begin();
+  Site site = siteOf(*store, {*store->parcel("P")});
+  store->commit();
+  REQUIRE(site.frontage.size() == 1);
+  CHECK(site.frontage[0].width == 6);
+  CHECK(site.frontage[0].levelMin == Approx(3.0));
+  int uses = 0;
+  for (auto& ds : site.districts) uses += ds.district.kind == "UseDistrict";
+  CHECK(uses == 1);
+  RuleSet rs = rules();
+  EnvelopeOptions eo;
+  eo.cap = 60;
+  auto run = envelopeOf(*store, rs, site, eo);
+  REQUIRE(run);
+  CHECK(run->ground == Approx(5.0));
+  const EnvelopeResult& env = run->envelope;
+  // 第一種中高層 (別表第3: 200 % → 20 m, 1.25; 隣地斜線 20 m + 1.25 d; 北側斜線 10 m + 1.25 d; no absolute
+  // limit). 容積率 after the road rule min(200 %, 6 × 0.4 = 240 %) = 200 %. The site 2 m above the
+  // road: deemed (2 − 1) / 2 = 0.5 m higher, the planes 1.5 m below the ground's (令135条の2).
+  auto local = [&](double x, double y) { return envelopeTop(env, {at[0] + x, at[1] + y}); };
+  // (10, 1): road 1.25 × (1 + 6) − 1.5 = 7.25; adjacent 20 + 1.25 × 10 = 32.5; north 10 + 1.25 × 19.
+  CHECK(local(10, 1) == Approx(7.25).margin(0.01));
+  // (10, 12): road 1.25 × 18 − 1.5 = 21; north 10 + 1.25 × 8 = 20 → 20.
+  CHECK(local(10, 12) == Approx(20).margin(0.01));
+  // (10, 17): beyond the road's reach (20 − 6 = 14 m); north 10 + 1.25 × 3 = 13.75.
+  CHECK(local(10, 17) == Approx(13.75).margin(0.01));
+  // (1, 10): road 1.25 × 16 − 1.5 = 18.5; adjacent 20 + 1.25 × 1 = 21.25; north 10 + 1.25 × 10 = 22.5.
+  CHECK(local(1, 10) == Approx(18.5).margin(0.01));
+  // The real file's gaps are said: no 建ぺい率 for Tokyo's districts, and the 高度地区 over the site
+  // (code 18) carries neither its type nor a height.
+  auto* cov = [&]() -> const RuleResult* {
+    for (auto& r : env.limits)
+      if (r.rule == "coverage") return &r;
+    return nullptr;
+  }();
+  if (cov) CHECK(cov->verdict == Verdict::Unknown);
+  bool height = false;
+  for (auto& ds : site.districts) height = height || ds.district.kind == "HeightControlDistrict";
+  bool saidHeight = false;
+  for (auto& m : env.notModelled) saidHeight = saidHeight || m.find("高度地区") != std::string::npos;
+  CHECK(height);  // this square lies in one of the file's twelve 高度地区
+  CHECK(saidHeight);
+  for (auto& m : env.notModelled) CHECK(m.find("令2条1項6号イ") == std::string::npos);
+}
