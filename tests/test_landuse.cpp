@@ -2695,3 +2695,92 @@ TEST_CASE("The envelope on real zoning: a site in Tokyo's 第一種中高層 fro
   CHECK(saidHeight);
   for (auto& m : env.notModelled) CHECK(m.find("令2条1項6号イ") == std::string::npos);
 }
+
+// The hours a shadow result's formula gives for one district: "ShadeRegulation 'id' (...): ... longest
+// A h beyond 5 m, B h beyond 10 m".
+std::pair<double, double> zoneHours(const std::string& formula, const std::string& id) {
+  size_t at = formula.find("ShadeRegulation '" + id + "'");
+  if (at == std::string::npos) return {NAN, NAN};
+  at = formula.find("longest ", at);
+  double a = NAN, b = NAN;
+  if (at == std::string::npos || std::sscanf(formula.c_str() + at, "longest %lf h beyond 5 m, %lf h", &a, &b) != 2)
+    return {NAN, NAN};
+  return {a, b};
+}
+
+TEST_CASE("法56条の2第4項・第5項 (令135条の13): the shadow read in each regulated district it falls on", "[landuse][shadow]") {
+  RuleSet rs = rules();
+  // 20 × 30 m, a 6 m road along the south edge; north of y = 40 a 第一種低層 (code 1, 3 h / 2 h on
+  // the 1.5 m plane), south of it the site's district.
+  auto district = [](const std::string& id, const std::string& kind, const std::string& code, double y0, double y1) {
+    District d;
+    d.id = id, d.kind = kind, d.code = code;
+    d.geom = {Poly{{{-300, y0}, {300, y0}, {300, y1}, {-300, y1}}, {}}};
+    return d;
+  };
+  const District lowNorth = district("U1", "UseDistrict", "1", 40, 400),
+                 s1 = district("S1", "ShadeRegulation", "3-2@1.5", 40, 400);
+  ShadowSettings st;
+  st.latitude = 35.68;
+  Solid tall{{{2, 8}, {18, 8}, {18, 28}, {2, 28}}, 0, 25};
+  MultiPoly siteGeom{Poly{{{0, 0}, {20, 0}, {20, 30}, {0, 30}}, {}}};
+  auto north = [](const P2& q) { return q[1] >= 40; };
+
+  SECTION("第5項: a site in 第一種中高層 (4 h / 2.5 h on 4 m)") {
+    Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "3", 0.6, 2.0, {{0, 6.0}});
+    s.latitude = 35.68;
+    District own = district("S4", "ShadeRegulation", "4-2.5@4", -400, 40);
+    s.districts.push_back({own, 600, 1.0});
+    // One designation all round: the same as reading the site's designation everywhere.
+    std::vector<District> same{district("U3", "UseDistrict", "3", -400, 400),
+                               district("S4", "ShadeRegulation", "4-2.5@4", -400, 400)};
+    auto single = rs.shadowOf(s, {tall}, 25, 8);
+    auto zoned = rs.shadowOf(s, {tall}, 25, 8, {}, 1, 1, same);
+    CHECK(zoned.check.max5 == Approx(single.check.max5));
+    CHECK(zoned.check.max10 == Approx(single.check.max10));
+    CHECK(zoned.result.verdict == single.result.verdict);
+    // North of y = 40 the 第一種低層's 3 h / 2 h on the 1.5 m plane: the block's shadow there, read
+    // independently from the 1.5 m map.
+    std::vector<District> split{district("U3", "UseDistrict", "3", -400, 40), own, lowNorth, s1};
+    auto r = rs.shadowOf(s, {tall}, 25, 8, {}, 1, 1, split);
+    INFO(r.result.formula);
+    CHECK(r.result.verdict == Verdict::Fail);
+    CHECK(r.result.formula.find("ShadeRegulation 'S1'") != std::string::npos);
+    CHECK(r.result.formula.find("ShadeRegulation 'S4'") != std::string::npos);
+    MultiPoly lines{Poly{{{0, -3}, {20, -3}, {20, 30}, {0, 30}}, {}}};  // 6 m road: 3 m out (令135条の12)
+    ShadowCheck byHand = checkShadowMap(shadowTimes({tall}, 1.5, st), lines, 1, north);
+    CHECK(byHand.max10 > 2.1);  // over the 第一種低層's 2 h beyond 10 m
+    CHECK(zoneHours(r.result.formula, "S1").second == Approx(byHand.max10).margin(0.006));
+    // A 9 m, 3-storey building near the north boundary is not subject in 第一種中高層 (over 10 m) but is
+    // in the 第一種低層 its shadow reaches (3 storeys, (ろ)欄): read there.
+    Solid mid{{{2, 20}, {18, 20}, {18, 29}, {2, 29}}, 0, 9};
+    auto alone = rs.shadowOf(s, {mid}, 9, 3);
+    CHECK(alone.result.reason.find("not subject") != std::string::npos);
+    auto reached = rs.shadowOf(s, {mid}, 9, 3, {}, 1, 1, split);
+    INFO(reached.result.formula << " / " << reached.result.reason);
+    CHECK(reached.result.reason.find("not subject") == std::string::npos);
+    ShadowCheck midHand = checkShadowMap(shadowTimes({mid}, 1.5, st), lines, 1, north);
+    CHECK(midHand.max10 > 2.1);  // y ≥ 40 lies beyond the 10 m line
+    CHECK(zoneHours(reached.result.formula, "S1").second == Approx(midHand.max10).margin(0.006));
+    CHECK(reached.result.verdict == Verdict::Fail);
+  }
+
+  SECTION("第4項: a site in 商業地域, outside every regulated district") {
+    Site c = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "10", 0.8, 6.0, {{0, 6.0}});
+    c.latitude = 35.68;
+    std::vector<District> around{district("U10", "UseDistrict", "10", -400, 40), lowNorth, s1};
+    auto r = rs.shadowOf(c, {tall}, 25, 8, {}, 1, 1, around);
+    INFO(r.result.formula);
+    CHECK(r.result.verdict == Verdict::Fail);
+    CHECK(r.result.reason.find("法56条の2第4項") != std::string::npos);
+    // Without the districts around: not subject, and said that 第4項 was not checked.
+    auto blind = rs.shadowOf(c, {tall}, 25, 8);
+    CHECK(blind.result.verdict == Verdict::Pass);
+    CHECK(blind.result.reason.find("第4項") != std::string::npos);
+    // 10 m or lower: 第4項 does not reach it.
+    Solid low{{{2, 8}, {18, 8}, {18, 28}, {2, 28}}, 0, 10};
+    auto r10 = rs.shadowOf(c, {low}, 10, 3, {}, 1, 1, around);
+    CHECK(r10.result.verdict == Verdict::Pass);
+    CHECK(r10.result.reason.find("not higher than 10 m") != std::string::npos);
+  }
+}

@@ -241,7 +241,16 @@ Result<ShadowSiteRun> shadowOfSite(Store& store, const RuleSet& rules, const Sit
       out.run.result.verdict = Verdict::Pass;
       out.run.result.reason = "no building on the site: no shadow";
     } else {
-      out.run = rules.shadowOf(site, solids, tallest, storeys, designation, stepMinutes, cell);
+      // The regulated districts its shadow can reach (法56条の2第4項・第5項): the longest shadows, on the ground.
+      std::vector<District> around;
+      if (given(site.latitude)) {
+        ShadowSettings reachOf;
+        reachOf.latitude = site.latitude;
+        reachOf.gridNorth = site.gridNorth;
+        for (auto& d : store.districtsIn(shadowReach(solids, 0, reachOf)))
+          if (d.kind == "ShadeRegulation" || d.kind == "UseDistrict") around.push_back(std::move(d));
+      }
+      out.run = rules.shadowOf(site, solids, tallest, storeys, designation, stepMinutes, cell, around);
     }
     r.value = std::move(out);
     return r;

@@ -189,7 +189,8 @@ ShadowMap shadowTimes(const std::vector<Solid>& solids, double hm, const ShadowS
   return m;
 }
 
-ShadowCheck checkShadowMap(const ShadowMap& map, const MultiPoly& site, double stepMinutes) {
+ShadowCheck checkShadowMap(const ShadowMap& map, const MultiPoly& site, double stepMinutes,
+                           const std::function<bool(const P2&)>& counts) {
   ShadowCheck r;
   r.tolerance = (stepMinutes + 1) / 60;
   auto edges = boundaryEdges(site);
@@ -200,6 +201,7 @@ ShadowCheck checkShadowMap(const ShadowMap& map, const MultiPoly& site, double s
       P2 c{map.x0 + (i + 0.5) * map.cell, map.y0 + (j + 0.5) * map.cell};
       if (contains(site, c)) continue;
       double d = distanceToEdges(edges, c);
+      if (d <= 5 || (counts && !counts(c))) continue;
       if (d > 10) {
         if (h > r.max10) r.max10 = h, r.worst10 = c;
       } else if (d > 5) {

@@ -66,12 +66,33 @@ const std::vector<std::string>& shadowNotModelled() {
       "日影規制: 令135条の12第1項1号 for water, railways and the like along the site (only roads are in the data; "
       "the boundary along them is not moved) and 第1項2号 (a site 1 m or more below the neighbours the shadow "
       "falls on: its ground deemed (H − 1) / 2 higher) are not applied: the result is stricter than the law there",
-      "日影規制: shadows the building casts into other regulated areas (法56条の2第4項) and across a district "
-      "boundary (第5項, 令135条の13) are not modelled",
+      "日影規制: the 逆日影 envelope reads its shadow under the site's designation everywhere; a stricter "
+      "district its shadow reaches (法56条の2第5項, 令135条の13) is applied by `twin shadow` and the API's "
+      "/shadow (which read each district's part, and 第4項 from outside the regulated districts), not by the "
+      "envelope, which may be too permissive there",
       "日影規制: heights are above the site's ground as the data gives it, not a surveyed 平均地盤面 "
       "(令135条の12第1項)"};
   return v;
 }
+
+namespace {
+
+// A ShadeRegulation district's designation: its code as the rules file lists it, else as L5-L10@H.
+std::optional<ShadowDesignation> designationOf(const RulesFile& f, const District& d) {
+  auto di = f.shadow.designations.find(d.code);
+  if (di != f.shadow.designations.end())
+    return ShadowDesignation{di->second.measuringHeight, di->second.limit5, di->second.limit10, {}};
+  return parseShadowDesignation(d.code);
+}
+
+// Whether a building of this height and storeys is subject under (ろ)欄 `s` (eaves unknown: taken
+// from its height).
+bool subjectUnder(const ShadowRules::Subject& s, double height, int storeys) {
+  if (s.heightOver >= 0) return height > s.heightOver;
+  return height > s.eavesOver || (storeys >= 0 && storeys >= s.storeysFrom) || storeys < 0;
+}
+
+}  // namespace
 
 ShadowApplication shadowApplication(const RulesFile& f, const Site& site,
                                     const std::optional<ShadowDesignation>& chosen) {
@@ -114,13 +135,7 @@ ShadowApplication shadowApplication(const RulesFile& f, const Site& site,
     int found = 0;
     for (auto& ds : site.districts) {
       if (ds.district.kind != "ShadeRegulation") continue;
-      std::optional<ShadowDesignation> d;
-      auto di = f.shadow.designations.find(ds.district.code);
-      if (di != f.shadow.designations.end()) {
-        d = ShadowDesignation{di->second.measuringHeight, di->second.limit5, di->second.limit10, {}};
-      } else {
-        d = parseShadowDesignation(ds.district.code);
-      }
+      std::optional<ShadowDesignation> d = designationOf(f, ds.district);
       if (!d) {
         a.notes.push_back("日影規制: ShadeRegulation district '" + ds.district.id + "' has code '" + ds.district.code +
                           "', which the rules file does not list (shadow.designations) and is not L5-L10@H");
@@ -153,9 +168,173 @@ ShadowApplication shadowApplication(const RulesFile& f, const Site& site,
   return a;
 }
 
+namespace {
+
+// 法56条の2第4項・第5項, 令135条の13: the building is deemed to stand in each regulated district its
+// shadow falls on, under that district's designation and (ろ)欄; a building outside every regulated
+// district (第4項) when it is higher than 10 m. The site's shadow is read per district part.
+RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, ShadowApplication& a,
+                                     const std::vector<Solid>& solids, double height, int storeys,
+                                     double stepMinutes, double cell, const std::vector<District>& around) {
+  RuleSet::ShadowRun run;
+  RuleResult& r = run.result;
+  r.rule = "shadow";
+  r.title = f.shadow.title.empty() ? "日影規制 shadow regulation" : f.shadow.title;
+  r.article = f.shadow.article + ", 法第56条の2第4項・第5項, 令第135条の13";
+  r.unit = "h";
+  auto withNotes = [&](std::string reason) {
+    for (auto& n : a.notes) reason += "; " + n;
+    return reason;
+  };
+  if (!given(height)) {
+    r.verdict = Verdict::Unknown;
+    r.reason = withNotes("cannot decide: the building's height is not known");
+    return run;
+  }
+  if (!given(site.latitude)) {
+    r.verdict = Verdict::Unknown;
+    r.reason = withNotes("cannot decide: the site's latitude is not known (its CRS does not give it)");
+    return run;
+  }
+  ShadowSettings st;
+  st.latitude = site.latitude;
+  st.gridNorth = site.gridNorth;
+  st.start = f.shadow.start, st.end = f.shadow.end;
+  st.cell = cell;
+  st.stepMinutes = stepMinutes;
+  Box2 reach = shadowReach(solids, 0, st).grown(cell * 2);
+  MultiPoly reachPoly{Poly{{{reach.minx, reach.miny}, {reach.maxx, reach.miny}, {reach.maxx, reach.maxy},
+                           {reach.minx, reach.maxy}},
+                          {}}};
+  struct Part {
+    const District* district;
+    ShadowDesignation d;
+    MultiPoly geom;
+    Box2 box;
+  };
+  std::vector<Part> zones, uses;
+  for (auto& dis : around) {
+    if (dis.kind != "ShadeRegulation" && dis.kind != "UseDistrict") continue;
+    MultiPoly g = intersection(dis.geom, reachPoly);
+    if (area(g) < 0.01) continue;
+    Part p{&dis, {}, g, bounds(g)};
+    if (dis.kind == "UseDistrict") {
+      uses.push_back(std::move(p));
+      continue;
+    }
+    auto d = designationOf(f, dis);
+    if (!d) {
+      a.notes.push_back("日影規制: ShadeRegulation district '" + dis.id + "' has code '" + dis.code +
+                        "', which the rules file does not list and is not L5-L10@H: its part is not read");
+      continue;
+    }
+    d->source = "ShadeRegulation '" + dis.id + "' (" + dis.code + ")";
+    p.d = *d;
+    zones.push_back(std::move(p));
+  }
+  // The strictest first: a point in several designations is read under the first holding it.
+  std::stable_sort(zones.begin(), zones.end(), [](const Part& x, const Part& y) {
+    return x.d.limit5 != y.d.limit5 ? x.d.limit5 < y.d.limit5 : x.d.measuringHeight > y.d.measuringHeight;
+  });
+  auto in = [](const Part& p, const P2& c) {
+    return c[0] >= p.box.minx && c[0] <= p.box.maxx && c[1] >= p.box.miny && c[1] <= p.box.maxy && contains(p.geom, c);
+  };
+  const bool outside = !a.subject;  // the site's use district has no 日影規制 (第4項)
+  if (outside && height <= 10) {
+    r.verdict = Verdict::Pass;
+    r.reason = withNotes("not subject: outside the regulated districts (" + a.district + ") and " + num(height) +
+                         " m is not higher than 10 m (法56条の2第4項)");
+    return run;
+  }
+  // Subject where its shadow falls: under the (ろ)欄 of the use district there (第4項: every
+  // building over 10 m).
+  auto subjectAt = [&](const P2& c) {
+    if (outside) return true;
+    std::string code = "none";
+    for (auto& u : uses)
+      if (in(u, c)) {
+        code = u.district->code;
+        break;
+      }
+    auto it = f.shadow.districts.find(code);
+    return it == f.shadow.districts.end() ? height > 10 : subjectUnder(it->second, height, storeys);
+  };
+  const MultiPoly lines = shadowLinesBoundary(site, a.notes);
+  std::vector<std::pair<double, ShadowMap>> maps;  // per measuring height
+  auto mapAt = [&](double hm) -> const ShadowMap& {
+    for (auto& [h, m] : maps)
+      if (std::abs(h - hm) < 1e-9) return m;
+    maps.emplace_back(hm, shadowTimes(solids, hm, st));
+    return maps.back().second;
+  };
+  bool over = false, under = true, counted = false;
+  double worstExcess = -INFINITY;
+  std::string parts;
+  for (size_t z = 0; z < zones.size(); ++z) {
+    const Part& zone = zones[z];
+    const ShadowMap& m = mapAt(zone.d.measuringHeight);
+    ShadowCheck c = checkShadowMap(m, lines, stepMinutes, [&](const P2& q) {
+      if (!in(zone, q)) return false;
+      for (size_t k = 0; k < z; ++k)
+        if (in(zones[k], q)) return false;  // read under a stricter designation
+      bool yes = subjectAt(q);
+      counted = counted || yes;
+      return yes;
+    });
+    bool zoneOver = c.max5 > zone.d.limit5 + c.tolerance || c.max10 > zone.d.limit10 + c.tolerance;
+    bool zoneUnder = c.max5 <= zone.d.limit5 - c.tolerance && c.max10 <= zone.d.limit10 - c.tolerance;
+    over = over || zoneOver, under = under && zoneUnder;
+    double excess = std::max(c.max5 - zone.d.limit5, c.max10 - zone.d.limit10);
+    if (excess > worstExcess) {
+      worstExcess = excess;
+      run.check = c;
+      run.map = m;
+      run.part.designation = zone.d;
+      r.value = c.max5, r.limit = zone.d.limit5;
+    }
+    parts += (parts.empty() ? "" : "; ") + zone.d.source + ": " + num(zone.d.limit5) + " h / " +
+             num(zone.d.limit10) + " h on the " + num(zone.d.measuringHeight) + " m plane, longest " + num(c.max5) +
+             " h beyond 5 m, " + num(c.max10) + " h beyond 10 m" +
+             (zoneOver ? " (over)" : zoneUnder ? "" : " (within the grid's precision)");
+  }
+  run.part.applied = true;
+  run.part.cell = cell, run.part.stepMinutes = stepMinutes, run.part.start = st.start, run.part.end = st.end;
+  run.part.max5 = run.check.max5, run.part.max10 = run.check.max10;
+  run.part.subject = outside ? "buildings higher than 10 m outside the regulated districts (法56条の2第4項)"
+                             : a.subjectText + ", and as each district its shadow falls on says (令135条の13)";
+  r.inputs = {{"latitude", num(site.latitude, 5)}, {"grid north", num(site.gridNorth, 3) + "° from true north"}};
+  r.formula = "the shadow read in each regulated district it falls on (" + std::to_string(zones.size()) + "): " +
+              (parts.empty() ? std::string("none within its reach") : parts) + "; " + num(st.start, 0) + ":00–" +
+              num(st.end, 0) + ":00 真太陽時 on the winter solstice, " + num(cell) + " m grid, " + num(stepMinutes) +
+              " min steps";
+  if (over) {
+    r.verdict = Verdict::Fail;
+    r.reason = "the shadow lasts longer than a district's limits where it falls (" +
+               std::string(outside ? "法56条の2第4項" : "令135条の13") + ")";
+  } else if (under) {
+    r.verdict = Verdict::Pass;
+    r.reason = zones.empty() ? "its shadow reaches no regulated district"
+               : counted     ? "within every district's limits"
+                             : std::string(!outside && !subjectUnder(*a.subject, height, storeys)
+                                               ? "not subject in " + a.district + " (" + a.subjectText + "), and "
+                                               : "") +
+                                   "its shadow beyond the 5 m line falls on no regulated district where a building of " +
+                                   num(height) + " m" +
+                                   (storeys >= 0 ? ", " + std::to_string(storeys) + " storeys," : "") +
+                                   " is subject (別表第4(ろ)欄, 令135条の13)";
+  } else {
+    r.verdict = Verdict::Unknown;
+    r.reason = "within the grid's precision of a limit: compute on a finer grid or step";
+  }
+  r.reason = withNotes(r.reason);
+  return run;
+}
+
+}  // namespace
+
 RuleSet::ShadowRun RuleSet::shadowOf(const Site& site, const std::vector<Solid>& solids, double height, int storeys,
-                                     const std::optional<ShadowDesignation>& chosen, double stepMinutes,
-                                     double cell) const {
+                                     const std::optional<ShadowDesignation>& chosen, double stepMinutes, double cell,
+                                     const std::vector<District>& around) const {
   const RulesFile& f = file();
   ShadowRun run;
   RuleResult& r = run.result;
@@ -173,10 +352,17 @@ RuleSet::ShadowRun RuleSet::shadowOf(const Site& site, const std::vector<Solid>&
     r.reason = withNotes("cannot decide: " + a.missing);
     return run;
   }
+  // The districts around the site known (and no designation given for the site alone): each
+  // district's part of the shadow under its own designation (第4項, 第5項).
+  if (!chosen && std::any_of(around.begin(), around.end(), [](const District& d) { return d.kind == "ShadeRegulation"; }) &&
+      (!a.subject || a.designation))
+    return shadowByDistricts(f, site, a, solids, height, storeys, stepMinutes, cell, around);
   if (!a.subject) {
     r.verdict = Verdict::Pass;
     r.reason = withNotes("not subject: 別表第4 sets no 日影規制 in " + a.district +
-                         " (shadows it casts into a regulated district are 法56条の2第4項, not modelled)");
+                         (around.empty() ? std::string(" (the districts around the site were not read: shadows it casts "
+                                                       "into a regulated district, 法56条の2第4項, are not checked)")
+                                         : std::string(" and no regulated district lies around it")));
     return run;
   }
   run.part.subject = a.subjectText;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -73,7 +74,9 @@ struct ShadowCheck {
   // half a cell; a value within it of a limit decides nothing.
   double tolerance = 0;
 };
-ShadowCheck checkShadowMap(const ShadowMap& map, const MultiPoly& site, double stepMinutes);
+// `counts`, when given, says which receiving points this check reads (a district's part: 令135条の13).
+ShadowCheck checkShadowMap(const ShadowMap& map, const MultiPoly& site, double stepMinutes,
+                           const std::function<bool(const P2&)>& counts = {});
 
 // 逆日影: the tallest columns (one per `cell` square of the site, at most `initial` high) whose
 // shadow keeps within the designation's limits. Where a point beyond the 5 m line would be shaded
