@@ -56,7 +56,7 @@ std::string geojson(const std::vector<Rect>& rects) {
 
 // A box building in EPSG:6677 (posList in the CRS's order: X north, Y east), absolute coordinates.
 std::string boxNE(const std::string& id, double e0, double n0, double e1, double n1, double h,
-                  const std::string& extra) {
+                  const std::string& extra, double base = 5) {
   char buf[96];
   auto P = [&](double e, double n, double z) {
     std::snprintf(buf, sizeof buf, "%.3f %.3f %.3f ", n, e, z);
@@ -67,7 +67,7 @@ std::string boxNE(const std::string& id, double e0, double n0, double e1, double
     for (auto& p : pts) s += p;
     return s + pts[0] + "</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon></gml:surfaceMember>\n";
   };
-  double z0 = 5, z1 = 5 + h;
+  double z0 = base, z1 = base + h;
   std::string f;
   f += poly({P(e0, n0, z0), P(e0, n1, z0), P(e1, n1, z0), P(e1, n0, z0)});
   f += poly({P(e0, n0, z1), P(e1, n0, z1), P(e1, n1, z1), P(e0, n1, z1)});
@@ -2694,6 +2694,20 @@ TEST_CASE("The envelope on real zoning: a site in Tokyo's 第一種中高層 fro
   CHECK(height);  // this square lies in one of the file's twelve 高度地区
   CHECK(saidHeight);
   for (auto& m : env.notModelled) CHECK(m.find("令2条1項6号イ") == std::string::npos);
+
+  // A parcel north of the site whose building stands at 8 m, 3 m above the site's ground: the site's
+  // ground deemed (3 − 1) / 2 = 1 m higher under 北側斜線 (令135条の4第1項2号): (10, 17) 13.75 + 1.
+  writeText(dir + "/north.geojson", geojson({{e, n + 20, e + 20, n + 40, "\"id\": \"N\", \"地番\": \"2\""}}));
+  REQUIRE(importInto(*store, ImportKind::Parcels, {dir + "/north.geojson"}, diag).stored == 1);
+  writeText(dir + "/bn.gml",
+            cityModel(boxNE("bn", at[0] + 5, at[1] + 25, at[0] + 15, at[1] + 35, 6, "", 8.0), kEpsg6677));
+  REQUIRE(importInto(*store, ImportKind::Buildings, {dir + "/bn.gml"}, diag).stored == 1);
+  auto lifted = envelopeOf(*store, rs, site, eo);
+  REQUIRE(lifted);
+  REQUIRE(lifted->site.neighbours.size() == 1);
+  CHECK(lifted->site.neighbours[0].ground == Approx(8.0));
+  CHECK(envelopeTop(lifted->envelope, {at[0] + 10, at[1] + 17}) == Approx(14.75).margin(0.01));
+  CHECK(envelopeTop(lifted->envelope, {at[0] + 10, at[1] + 1}) == Approx(7.25).margin(0.01));  // the road's: as before
 }
 
 // The hours a shadow result's formula gives for one district: "ShadeRegulation 'id' (...): ... longest
@@ -2783,4 +2797,43 @@ TEST_CASE("法56条の2第4項・第5項 (令135条の13): the shadow read in ea
     CHECK(r10.result.verdict == Verdict::Pass);
     CHECK(r10.result.reason.find("not higher than 10 m") != std::string::npos);
   }
+}
+
+TEST_CASE("令135条の3第1項2号, 135条の4第1項2号: a site below its neighbour, its ground deemed higher by (H − 1) / 2",
+          "[landuse]") {
+  RuleSet rs = rules();
+  // 20 × 20 m, a 6 m road south (level with the site, at 10 m). North: a parcel at 13 m (H = 3: 1 m
+  // higher); east: one at 10.5 m (H = 0.5: none); west: one with no ground in the data (none).
+  auto make = [](const std::string& code) {
+    Site s = polySite({{0, 0}, {20, 0}, {20, 20}, {0, 20}}, code, 0.6, 2.0, {{0, 6.0}});
+    s.frontage[0].levelMin = s.frontage[0].levelMax = 10.0;
+    s.neighbours = {{"N", {Poly{{{0, 20}, {20, 20}, {20, 40}, {0, 40}}, {}}}, 13.0},
+                    {"E", {Poly{{{20, 0}, {40, 0}, {40, 20}, {20, 20}}, {}}}, 10.5},
+                    {"W", {Poly{{{-20, 0}, {0, 0}, {0, 20}, {-20, 20}}, {}}}, NAN}};
+    return s;
+  };
+  EnvelopeOptions o;
+  o.cap = 60;
+  o.groundHeight = 10.0;
+  // 第一種中高層 (code 3): (10, 18) 北側斜線 10 + 1.25 × 2 + 1 = 13.5 (12.5 without); beyond the road's
+  // reach (14 m); 隣地斜線 from the north 20 + 2.5 + 1.
+  auto e3 = rs.envelope(make("3"), o);
+  CHECK(envelopeTop(e3, {10, 18}) == Approx(13.5).margin(0.01));
+  bool said = false;
+  for (auto& n : e3.notes)
+    if (n.find("令135条の4第1項2号") != std::string::npos) {
+      said = true;
+      CHECK(n.find("'N'") != std::string::npos);
+      CHECK(n.find("'E'") == std::string::npos);
+    }
+  CHECK(said);
+  // 第一種住居 (code 5, no 北側斜線): (10, 18) 隣地斜線 20 + 1.25 × 2 + 1 = 23.5; (18, 16) from the east,
+  // not raised: 20 + 1.25 × 2 = 22.5; (2, 16) from the west, whose ground is unknown: 22.5.
+  auto e5 = rs.envelope(make("5"), o);
+  CHECK(envelopeTop(e5, {10, 18}) == Approx(23.5).margin(0.01));
+  CHECK(envelopeTop(e5, {18, 16}) == Approx(22.5).margin(0.01));
+  CHECK(envelopeTop(e5, {2, 16}) == Approx(22.5).margin(0.01));
+  // The site's ground unknown: nothing raised.
+  o.groundHeight = NAN;
+  CHECK(envelopeTop(rs.envelope(make("5"), o), {10, 18}) == Approx(22.5).margin(0.01));
 }

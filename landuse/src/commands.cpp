@@ -172,7 +172,8 @@ Result<EnvelopeRun> envelopeOf(Store& store, const RuleSet& rules, const Site& s
     }
     EnvelopeOptions o = options;
     if (!given(o.groundHeight)) o.groundHeight = run.ground;  // NaN: unknown (the planes say so)
-    run.envelope = rules.envelope(site, o);
+    neighbourGrounds(store, run.site);                        // 令135条の3, 135条の4
+    run.envelope = rules.envelope(run.site, o);
     if (!std::isfinite(run.ground)) {
       run.ground = 0;
       run.groundSource = "0 m (no building on the site gives a ground height)";
@@ -280,9 +281,10 @@ Result<SkySiteRun> skyFactorOfSite(Store& store, const RuleSet& rules, const Sit
     } else {
       EnvelopeOptions o = options;
       if (!given(o.groundHeight)) o.groundHeight = siteGroundHeight(store, site);  // 令135条の2, 135条の9
-      out.checks.push_back(rules.skyFactorRoad(site, solids, o));
-      out.checks.push_back(rules.skyFactorAdjacent(site, solids, o));
-      out.checks.push_back(rules.skyFactorNorth(site, solids, o));
+      neighbourGrounds(store, out.site);  // the conforming buildings' 令135条の3, 135条の4
+      out.checks.push_back(rules.skyFactorRoad(out.site, solids, o));
+      out.checks.push_back(rules.skyFactorAdjacent(out.site, solids, o));
+      out.checks.push_back(rules.skyFactorNorth(out.site, solids, o));
     }
     r.value = std::move(out);
     return r;

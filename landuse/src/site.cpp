@@ -189,6 +189,22 @@ double siteGroundHeight(Store& store, const Site& site) {
   return g;
 }
 
+void neighbourGrounds(Store& store, Site& site) {
+  site.neighbours.clear();
+  if (site.geom.empty()) return;
+  for (auto& p : store.parcelsIn(bounds(site.geom).grown(1))) {
+    bool own = false;
+    for (auto& q : site.parcels) own = own || q.id == p.id;
+    if (own || distance(p.geom, site.geom) > 0.5) continue;
+    Site::Neighbour n{p.id, p.geom, kNone};
+    for (auto& b : store.buildingsIn(bounds(p.geom)))
+      if (std::isfinite(b.groundHeight) && intersectionArea(b.footprint, p.geom) > 0.5 &&
+          (!given(n.ground) || b.groundHeight < n.ground))
+        n.ground = b.groundHeight;
+    site.neighbours.push_back(std::move(n));
+  }
+}
+
 std::vector<DistrictShare> districtsUnder(Store& store, const Building& b) {
   std::vector<DistrictShare> out;
   for (auto& d : store.districtsIn(bounds(b.footprint))) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace twin::landuse {
 
@@ -45,10 +46,44 @@ double applicationDistance(const DistrictRule::RoadSlant& rs, double rate) {
   return rs.distances.empty() ? 20 : rs.distances.back().second;
 }
 
+// 令135条の3第1項2号 (隣地斜線), 135条の4第1項2号 (北側斜線): where the site's ground is H ≥ 1 m below
+// the neighbour's along a boundary, the site's ground is deemed (H − 1) / 2 higher there. The
+// neighbours along the edge (probed every metre just outside it) must all have a known ground; the
+// lowest of them counts. 0 (and nothing said) where any is unknown.
+double neighbourLift(const Site& site, const Edge& e, double ground, std::vector<std::string>& said) {
+  if (!given(ground) || site.neighbours.empty()) return 0;
+  double dx = e.b[0] - e.a[0], dy = e.b[1] - e.a[1], len = std::hypot(dx, dy);
+  if (len < 0.5) return 0;
+  const double ox = dy / len * 0.25, oy = -dx / len * 0.25;  // outward (counter-clockwise ring)
+  double lowest = INFINITY;
+  std::string ids;
+  int n = std::max(1, int(std::ceil(len)));
+  for (int i = 0; i < n; ++i) {
+    double t = (i + 0.5) / n;
+    P2 q{e.a[0] + t * dx + ox, e.a[1] + t * dy + oy};
+    const Site::Neighbour* hit = nullptr;
+    for (auto& nb : site.neighbours)
+      if (contains(nb.geom, q)) {
+        hit = &nb;
+        break;
+      }
+    if (!hit || !given(hit->ground)) return 0;
+    if (hit->ground < lowest) lowest = hit->ground;
+    if (ids.find("'" + hit->parcelId + "'") == std::string::npos) ids += (ids.empty() ? "'" : ", '") + hit->parcelId + "'";
+  }
+  const double h = lowest - ground;
+  if (h < 1) return 0;
+  std::string what = "parcel " + ids + " (ground " + num(lowest) + " m against the site's " + num(ground) + " m): " +
+                     num((h - 1) / 2) + " m";
+  if (std::find(said.begin(), said.end(), what) == said.end()) said.push_back(what);
+  return (h - 1) / 2;
+}
+
 // rise + slope × the distance due north to the boundary (北側斜線, 高度地区): one plane per edge
-// facing north, across a road from its far side.
+// facing north, across a road from its far side; `lift` (per edge, m) raises it.
 int addNorthPlanes(const std::vector<Edge>& edges, double rise, double slope, const std::string& rule,
-                   const std::string& what, SlantPlanes& out) {
+                   const std::string& what, SlantPlanes& out,
+                   const std::function<double(const Edge&)>& lift = {}) {
   int n = 0;
   for (auto& ed : edges) {
     double dx = ed.b[0] - ed.a[0], dy = ed.b[1] - ed.a[1];
@@ -58,7 +93,7 @@ int addNorthPlanes(const std::vector<Edge>& edges, double rise, double slope, co
     double extra = given(ed.roadWidth) ? ed.roadWidth : 0.0;  // across a road: from its far side
     HeightPlane c;
     // z = rise + slope (a.y + (x - a.x) m - y + extra): the distance due north to the boundary.
-    c.a = slope * m, c.b = -slope, c.c = rise + slope * (ed.a[1] - ed.a[0] * m + extra);
+    c.a = slope * m, c.b = -slope, c.c = rise + slope * (ed.a[1] - ed.a[0] * m + extra) + (lift ? lift(ed) : 0.0);
     double x0 = std::min(ed.a[0], ed.b[0]), x1 = std::max(ed.a[0], ed.b[0]);
     c.region.push_back({-1, 0, -x0});
     c.region.push_back({1, 0, x1});
@@ -295,16 +330,21 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
       p.what = w;
       out.planes.push_back(std::move(p));
     };
-    for (auto& e : edges) {
+    std::vector<std::string> lifted;
+    std::vector<double> lifts(edges.size(), 0.0);
+    for (size_t k = 0; k < edges.size(); ++k)
+      if (!edges[k].road) lifts[k] = neighbourLift(site, edges[k], o.groundHeight, lifted);
+    for (size_t k = 0; k < edges.size(); ++k) {
+      const Edge& e = edges[k];
       if (e.road) continue;  // the boundaries with the neighbours only
       Line line(e);
       if (line.len < 0.5) continue;
       HeightPlane p = line.plane(slope, s);
-      p.c += rise;
+      p.c += rise + lifts[k];
       addPlane(p, {line.beyond(s), line.fromStart(), line.toEnd()}, what);
       if (s > 0) {
         HeightPlane q;
-        q.c = rise;
+        q.c = rise + lifts[k];
         addPlane(q, {line.within(s), line.beyond(0), line.fromStart(), line.toEnd()},
                  "adjacent setback " + num(s) + " m: at most " + num(rise) + " m (法56条1項2号)");
       }
@@ -314,6 +354,10 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
       for (auto& outEdge : edges) {
         if (&in == &outEdge || std::hypot(in.b[0] - outEdge.a[0], in.b[1] - outEdge.a[1]) > 1e-9) continue;
         if (in.road && outEdge.road) continue;
+        // The lower of the two boundaries' relaxations (a road's: none).
+        const double lift = in.road || outEdge.road ? 0.0
+                                                    : std::min(lifts[size_t(&in - edges.data())],
+                                                               lifts[size_t(&outEdge - edges.data())]);
         Line li(in), lo(outEdge);
         if (li.len < 1e-9 || lo.len < 1e-9) continue;
         double turn = li.ux * lo.uy - li.uy * lo.ux;  // < 0: a right turn on a counter-clockwise ring
@@ -329,7 +373,7 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
           double mx = std::cos(mid), my = std::sin(mid);
           // Tangent plane along `mid`: rise + slope (m·(p - v) + s).
           HeightPlane p;
-          p.a = slope * mx, p.b = slope * my, p.c = rise + slope * (s - mx * v[0] - my * v[1]);
+          p.a = slope * mx, p.b = slope * my, p.c = rise + lift + slope * (s - mx * v[0] - my * v[1]);
           // The sector between the rays b0 and b1 (clockwise from b0): left of ray b1, right of ray b0.
           std::array<double, 3> rightOfB0{-std::sin(b0), std::cos(b0), -std::sin(b0) * v[0] + std::cos(b0) * v[1]};
           std::array<double, 3> leftOfB1{std::sin(b1), -std::cos(b1), std::sin(b1) * v[0] - std::cos(b1) * v[1]};
@@ -337,7 +381,7 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
           addPlane(p, {rightOfB0, leftOfB1, farther}, what + " (from a corner of the site)");
           if (s > 0) {
             HeightPlane q;
-            q.c = rise;
+            q.c = rise + lift;
             std::array<double, 3> nearer{mx, my, mx * v[0] + my * v[1] + s};
             addPlane(q, {rightOfB0, leftOfB1, nearer},
                      "adjacent setback " + num(s) + " m: at most " + num(rise) + " m (法56条1項2号)");
@@ -348,14 +392,28 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
       out.notes.push_back("adjacent slant planes (法56条1項2号): " + num(rise) + " m + " + num(slope) +
                           " × distance to each boundary with a neighbour" +
                           (s > 0 ? ", for parts above " + num(rise) + " m set back " + num(s) + " m" : ""));
+    if (!lifted.empty()) {
+      std::string l;
+      for (auto& x : lifted) l += (l.empty() ? "" : "; ") + x;
+      out.notes.push_back("隣地斜線 over a site below its neighbour (令135条の3第1項2号): the site's ground deemed higher by "
+                          "half the difference less 1 m along " + l);
+    }
   }
 
   // ---- 北側斜線 (法56条1項3号) ----------------------------------------------------------------
   if (rule->northSlant) {
     double rise = rule->northSlant->rise, slope = rule->northSlant->slope;
-    if (addNorthPlanes(edges, rise, slope, "north-slant", "north slant (北側斜線)", out))
+    std::vector<std::string> lifted;
+    auto lift = [&](const Edge& e) { return e.road ? 0.0 : neighbourLift(site, e, o.groundHeight, lifted); };
+    if (addNorthPlanes(edges, rise, slope, "north-slant", "north slant (北側斜線)", out, lift))
       out.notes.push_back("north-side slant planes (法56条1項3号): " + num(rise) + " m + " + num(slope) +
                           " × distance to the northern boundary, grid north of the store CRS taken as true north");
+    if (!lifted.empty()) {
+      std::string l;
+      for (auto& x : lifted) l += (l.empty() ? "" : "; ") + x;
+      out.notes.push_back("北側斜線 over a site below its northern neighbour (令135条の4第1項2号): the site's ground "
+                          "deemed higher by half the difference less 1 m along " + l);
+    }
   }
 }
 

@@ -185,6 +185,7 @@ bool requestedEnvelope(Context& ctx, const http::Request& req, http::Response& r
   EnvelopeOptions eo;
   if (!envelopeOptionsOf(req, res, eo, query) || !siteFromArg(ctx, req.matches[1].str(), site, res)) return false;
   eo.groundHeight = siteGroundHeight(ctx.store(), site);  // 令135条の2 (NaN: unknown, the envelope says so)
+  neighbourGrounds(ctx.store(), site);                     // 令135条の3, 135条の4
   e = ctx.rules.envelope(site, eo);
   return true;
 }

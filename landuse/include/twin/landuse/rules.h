@@ -78,6 +78,16 @@ struct Site {
   // centre (法42条2項: if it is a 2項道路 that strip is road, not site; m², 0 when none).
   bool roadsInData = false;
   double narrowRoadStrip = 0;
+  // The parcels next to the site with the ground height of their buildings (the lowest base; NaN:
+  // no building on it gives one): 令135条の3第1項2号, 135条の4第1項2号 relax 隣地斜線 and 北側斜線 for a
+  // site 1 m or more below its neighbour. Filled by neighbourGrounds (site.h) where the envelope and
+  // the sky factor are drawn; empty: not applied (stricter).
+  struct Neighbour {
+    std::string parcelId;
+    MultiPoly geom;
+    double ground = kNone;
+  };
+  std::vector<Neighbour> neighbours;
   // 特定道路 (法52条9項): the straight distance (m) to the nearest road 15 m or more wide within 70 m
   // of the site (NaN: none in the data). The law measures along the front road, at least this far.
   double specialRoadDistance = kNone;

@@ -43,6 +43,10 @@ ParcelQuery findSiteParcels(Store& store, const std::string& arg);
 // base of the buildings standing on it, or NaN when none gives one.
 double siteGroundHeight(Store& store, const Site& site);
 
+// Fills site.neighbours: the parcels touching the site (within 0.5 m) that are not part of it, each
+// with the lowest base of the buildings standing on it.
+void neighbourGrounds(Store& store, Site& site);
+
 // The districts the building's footprint itself overlaps (share of the footprint).
 std::vector<DistrictShare> districtsUnder(Store& store, const Building& b);
 
