@@ -2837,3 +2837,191 @@ TEST_CASE("令135条の3第1項2号, 135条の4第1項2号: a site below its nei
   o.groundHeight = NAN;
   CHECK(envelopeTop(rs.envelope(make("5"), o), {10, 18}) == Approx(22.5).margin(0.01));
 }
+
+namespace {
+
+// Whether any of `notes` contains every one of `parts`.
+bool saysAll(const std::vector<std::string>& notes, std::initializer_list<const char*> parts) {
+  for (auto& n : notes) {
+    bool all = true;
+    for (auto* p : parts) all = all && n.find(p) != std::string::npos;
+    if (all) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("令134条, 令135条の3第1項1号, 135条の4第1項1号: open spaces opposite the road and beside the site",
+          "[landuse]") {
+  RuleSet rs = rules();
+  // 20 × 20 m, a 6 m road south (edge 0). Opposite the road a 公園 10 m deep (令134条: the road's
+  // boundary deemed at the park's far side, 16 m from the site); east (edge 1) water 8 m wide (隣地斜線:
+  // the boundary deemed 4 m out, 令135条の3第1項1号); west (edge 3) a 街区公園 12 m wide, which 1号
+  // excludes (都市公園法施行令第2条第1項第1号).
+  auto make = [](const std::string& code) {
+    Site s = polySite({{0, 0}, {20, 0}, {20, 20}, {0, 20}}, code, 0.6, 2.0, {{0, 6.0}});
+    s.kindsNearby.push_back("OpenSpace");
+    s.openSides = {{{0, 0}, {20, 0}, true, false, "PARK", "park", 10},
+                   {{20, 0}, {20, 20}, false, false, "RIVER", "water", 8},
+                   {{0, 20}, {0, 0}, false, false, "BLOCK", "block-park", 12}};
+    return s;
+  };
+  EnvelopeOptions o;
+  o.cap = 60;
+  // 第一種住居 (code 5): 別表第3 for 200 %: 20 m, 1.25; 隣地斜線 20 m + 1.25 d; no 北側斜線.
+  auto e = rs.envelope(make("5"), o);
+  // (10, 2): road 1.25 × (6 + 10 + 2) = 22.5 (without the park 1.25 × 8 = 10); adjacent from the west
+  // 20 + 1.25 × 10 = 32.5.
+  CHECK(envelopeTop(e, {10, 2}) == Approx(22.5).margin(0.01));
+  // (10, 5): 6 + 10 + 5 = 21 m from the deemed boundary, beyond the 20 m application distance: no road
+  // plane (13.75 m without the park); the west boundary's 32.5.
+  CHECK(envelopeTop(e, {10, 5}) == Approx(32.5).margin(0.01));
+  // (19, 10): beside the water, 20 + 1.25 × (1 + 8 / 2) = 26.25 (21.25 without).
+  CHECK(envelopeTop(e, {19, 10}) == Approx(26.25).margin(0.01));
+  // (1, 10): beside the 街区公園, not deemed out: 20 + 1.25 × 1 = 21.25, and said.
+  CHECK(envelopeTop(e, {1, 10}) == Approx(21.25).margin(0.01));
+  CHECK(saysAll(e.notes, {"令134条", "'PARK'", "10 m"}));
+  CHECK(saysAll(e.notes, {"令135条の3第1項1号", "'RIVER'"}));
+  CHECK(saysAll(e.notModelled, {"令135条の3第1項1号", "'BLOCK'", "これらに類するもの"}));
+  for (auto& m : e.notModelled) CHECK(m.find("no open spaces in the store") == std::string::npos);
+
+  // 第一種中高層 (code 3, 北側斜線 10 m + 1.25 d): a 線路敷 10 m wide along the north edge deems it 5 m
+  // out (令135条の4第1項1号): (10, 18) 10 + 1.25 × (2 + 5) = 18.75 (12.5 without); the 隣地斜線 is not
+  // relaxed by a 線路敷 (20 + 1.25 × 2 = 22.5, said).
+  Site n = make("3");
+  n.openSides.push_back({{20, 20}, {0, 20}, false, false, "RAIL", "railway", 10});
+  auto en = rs.envelope(n, o);
+  CHECK(envelopeTop(en, {10, 18}) == Approx(18.75).margin(0.01));
+  CHECK(saysAll(en.notes, {"令135条の4第1項1号", "'RAIL'"}));
+  CHECK(saysAll(en.notModelled, {"令135条の3第1項1号", "'RAIL'"}));
+  // Found along part of the edge only: nothing relaxed, and said.
+  Site part = make("3");
+  part.openSides.push_back({{20, 20}, {0, 20}, false, true, "RAIL", "railway", 10});
+  CHECK(envelopeTop(rs.envelope(part, o), {10, 18}) == Approx(12.5).margin(0.01));
+  // No open-space data near the site: 令134条 is said to be unknown.
+  Site none = polySite({{0, 0}, {20, 0}, {20, 20}, {0, 20}}, "5", 0.6, 2.0, {{0, 6.0}});
+  auto e0 = rs.envelope(none, o);
+  CHECK(envelopeTop(e0, {10, 2}) == Approx(10).margin(0.01));
+  CHECK(saysAll(e0.notModelled, {"令134条", "no open spaces in the store"}));
+
+  // 天空率 (令135条の9 with 令134条): the road's points on the park's far side, 16 m south of the site.
+  SkySettings fast;
+  fast.azimuthSteps = 360;
+  fast.rayStep = 0.25;
+  Solid plan{{{2, 2}, {18, 2}, {18, 18}, {2, 18}}, 0, 10};
+  auto sr = rs.skyFactorRoad(make("5"), {plan}, o, fast);
+  REQUIRE_FALSE(sr.points.empty());
+  for (auto& p : sr.points) CHECK(p.at[1] == Approx(-16));
+  CHECK(sr.points.size() == 8);  // at most W / 2 = 3 m apart (the road's own width) along 20 m: 7 intervals
+  // 天空率 for 隣地斜線 (令135条の10): the points 16 m (20 / 1.25) outside each boundary with a neighbour,
+  // 16 + 4 m beside the water; north of a neighbour 3 m higher than the site (ground 10 m, theirs
+  // 13 m) at (3 − 1) / 2 = 1 m above the ground, where the conforming building is raised as well.
+  Site sa = make("5");
+  sa.neighbours = {{"N", {Poly{{{0, 20}, {20, 20}, {20, 40}, {0, 40}}, {}}}, 13.0}};
+  EnvelopeOptions og = o;
+  og.groundHeight = 10.0;
+  auto sk = rs.skyFactorAdjacent(sa, {plan}, og, fast);
+  auto block = [](const P2& q) { return q[0] >= 2 && q[0] <= 18 && q[1] >= 2 && q[1] <= 18 ? 10.0 : 0.0; };
+  Box2 extent{0, 0, 20, 20};
+  int east = 0, north = 0;
+  for (auto& p : sk.points) {
+    if (p.at[0] == Approx(40)) {
+      ++east;
+      CHECK(p.plan == Approx(skyFactor(p.at, 0, block, extent, fast)).margin(1e-9));
+    }
+    if (p.at[1] == Approx(36)) {
+      ++north;
+      CHECK(p.plan == Approx(skyFactor(p.at, 1, block, extent, fast)).margin(1e-9));
+    }
+    CHECK(p.at[0] != Approx(36));  // not from the water's own boundary
+  }
+  CHECK(east > 0);
+  CHECK(north > 0);
+  CHECK(sk.result.reason.find("令135条の10") != std::string::npos);
+}
+
+TEST_CASE("令135条の12第1項1号 beside water, and open spaces found in the store along a site's edges",
+          "[landuse][shadow]") {
+  RuleSet rs = rules();
+  // As the road case above: 20 × 30 m in 第一種中高層, water 8 m wide along the north edge (ring edge 2):
+  // the boundary deemed 8 / 2 = 4 m out (y = 34); 14 m wide: 14 − 5 = 9 m (y = 39).
+  Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "3", 0.6, 2.0, {});
+  s.latitude = 35.68;
+  s.kindsNearby.push_back("OpenSpace");
+  s.openSides = {{{20, 30}, {0, 30}, false, false, "RIVER", "water", 8}};
+  std::optional<ShadowDesignation> strict = ShadowDesignation{4, 3, 2, "test"};
+  Solid tall{{{2, 8}, {18, 8}, {18, 28}, {2, 28}}, 0, 25};
+  auto r = rs.shadowOf(s, {tall}, 25, 8, strict);
+  REQUIRE(r.part.applied);
+  MultiPoly deemed{Poly{{{0, 0}, {20, 0}, {20, 34}, {0, 34}}, {}}};
+  ShadowCheck own = checkShadowMap(r.map, s.geom, 2), byHand = checkShadowMap(r.map, deemed, 2);
+  CHECK(r.check.max5 == Approx(byHand.max5));
+  CHECK(r.check.max10 == Approx(byHand.max10));
+  CHECK(byHand.max10 < own.max10 - 0.1);
+  Site wide = s;
+  wide.openSides[0].depth = 14;
+  auto rw = rs.shadowOf(wide, {tall}, 25, 8, strict);
+  MultiPoly deemedWide{Poly{{{0, 0}, {20, 0}, {20, 39}, {0, 39}}, {}}};
+  CHECK(rw.check.max10 == Approx(checkShadowMap(rw.map, deemedWide, 2).max10));
+  // A park beside the site is not a river or the sea: the site's own boundary, and said.
+  Site park = s;
+  park.openSides[0].code = "park";
+  auto rp = rs.shadowOf(park, {tall}, 25, 8, strict);
+  CHECK(rp.check.max10 == Approx(own.max10));
+  CHECK(saysAll({rp.result.reason}, {"令135条の12第1項1号", "'RIVER'", "これらに類するもの"}));
+  CHECK(saysAll({r.result.reason}, {"令135条の12第1項1号", "beside water", "'RIVER' (8 m): 4 m"}));
+
+  // From the store: parcels, a use district, a road and open spaces imported as GeoJSON (the
+  // open spaces with `--kind OpenSpace`, their code in `function`); siteOf finds them along the
+  // edges with their depth measured across them.
+  std::string dir = tempDir("landuse-open-spaces");
+  auto store = Store::open(dir + "/s.gpkg");
+  DiagnosticCollector diag;
+  ImportOptions io;
+  io.storeCrs = "EPSG:6677";
+  writeText(dir + "/use.geojson",
+            geojson({{-200, -200, 200, 200,
+                      "\"id\": \"U\", \"function\": \"5\", \"buildingCoverageRate\": 60, \"floorAreaRate\": 200"}}));
+  REQUIRE(importInto(*store, ImportKind::Zoning, {dir + "/use.geojson"}, diag, io).stored == 1);
+  writeText(dir + "/p.geojson", geojson({{0, 0, 20, 20, "\"id\": \"P\", \"地番\": \"1\""}}));
+  REQUIRE(importInto(*store, ImportKind::Parcels, {dir + "/p.geojson"}, diag).stored == 1);
+  writeText(dir + "/r.geojson", geojson({{-50, -6, 70, 0, "\"id\": \"R\", \"width\": 6"}}));
+  REQUIRE(importInto(*store, ImportKind::Roads, {dir + "/r.geojson"}, diag).stored == 1);
+  // A park 10 m deep beyond the road (wider than the site), water 8 m wide east of the site, and a
+  // square north of it that covers only half of the north edge.
+  writeText(dir + "/open.geojson", geojson({{-30, -16, 50, -6, "\"id\": \"PARK\", \"function\": \"park\""},
+                                            {20, -10, 28, 40, "\"id\": \"RIVER\", \"function\": \"water\""},
+                                            {0, 20, 10, 30, "\"id\": \"SQ\", \"function\": \"square\""}}));
+  ImportOptions oo;
+  oo.zoningFields.defaultKind = "OpenSpace";
+  auto os = importInto(*store, ImportKind::Zoning, {dir + "/open.geojson"}, diag, oo);
+  REQUIRE(os.stored == 3);
+  CHECK_FALSE(diag.hasCode("zoning-unknown-code"));
+  store->begin();
+  Site site = siteOf(*store, {*store->parcel("P")});
+  store->commit();
+  REQUIRE(site.frontage.size() == 1);
+  REQUIRE(site.openSides.size() == 3);
+  std::map<std::string, const Site::OpenSide*> by;
+  for (auto& x : site.openSides) by[x.districtId] = &x;
+  REQUIRE(by.count("PARK"));
+  CHECK(by["PARK"]->acrossRoad);
+  CHECK(by["PARK"]->depth == Approx(10).margin(0.01));
+  CHECK_FALSE(by["PARK"]->partial);
+  REQUIRE(by.count("RIVER"));
+  CHECK_FALSE(by["RIVER"]->acrossRoad);
+  CHECK(by["RIVER"]->depth == Approx(8).margin(0.01));
+  REQUIRE(by.count("SQ"));
+  CHECK(by["SQ"]->partial);
+  // The envelope from the store: as by hand above.
+  EnvelopeOptions eo;
+  eo.cap = 60;
+  auto run = envelopeOf(*store, rs, site, eo);
+  REQUIRE(run);
+  auto local = [&](double x, double y) { return envelopeTop(run->envelope, {E0 + x, N0 + y}); };
+  CHECK(local(10, 2) == Approx(22.5).margin(0.01));
+  CHECK(local(19, 10) == Approx(26.25).margin(0.01));
+  CHECK(local(5, 19) == Approx(21.25).margin(0.01));  // the square along half the edge: not relaxed
+  CHECK(saysAll(run->envelope.notModelled, {"'SQ'", "part of the boundary"}));
+}

@@ -48,7 +48,7 @@ void shadowLimit(const RulesFile& f, const Site& site, const EnvelopeOptions& o,
     return std::max(0.0, z);
   };
   std::vector<std::string> lineNotes;
-  const MultiPoly lines = shadowLinesBoundary(site, lineNotes);
+  const MultiPoly lines = shadowLinesBoundary(f, site, lineNotes);
   for (auto& n : lineNotes) e.notes.push_back(n);
   ShadowEnvelope se = shadowEnvelope(site.geom, envAt, d, st, cell, &lines);
   size_t planes = 0;

@@ -33,6 +33,12 @@ std::string joined(const std::set<std::string>& xs) {
   return m;
 }
 
+std::string joined(const std::vector<std::string>& xs) {
+  std::string m;
+  for (auto& x : xs) m += (m.empty() ? "" : ", ") + x;
+  return m;
+}
+
 Tri evaluate(const Condition& c, const Vars& vars, std::set<std::string>& missing) {
   using K = Condition::Kind;
   switch (c.kind) {
@@ -410,6 +416,11 @@ std::vector<Edge> boundaryEdges(const Site& site) {
         ed.roadId = fr.roadId;
         if (given(fr.width)) ed.roadWidth = fr.width;
         ed.levelMin = fr.levelMin, ed.levelMax = fr.levelMax;
+      }
+    for (auto& os : site.openSides)
+      if (std::hypot(os.a[0] - a[0], os.a[1] - a[1]) < 1e-6 && std::hypot(os.b[0] - b[0], os.b[1] - b[1]) < 1e-6) {
+        ed.openId = os.districtId, ed.openCode = os.code, ed.openDepth = os.depth;
+        ed.openAcross = os.acrossRoad, ed.openPartial = os.partial;
       }
     edges.push_back(ed);
   }

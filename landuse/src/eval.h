@@ -15,6 +15,7 @@ namespace twin::landuse::eval {
 std::string num(double v, int decimals = 2);
 std::string pct(double ratio);  // "60 %"
 std::string joined(const std::set<std::string>& xs);
+std::string joined(const std::vector<std::string>& xs);  // in their order, ", " between
 
 // Three-valued logic for conditions over variables that may be missing.
 enum class Tri { False, True, Unknown };
@@ -64,6 +65,10 @@ struct Edge {
   bool road = false;       // a road runs along it (its width may be unknown)
   std::string roadId;
   double levelMin = NAN, levelMax = NAN;  // the road's surface heights, when known
+  // An open space beside the edge or (openAcross) opposite its road (Site::OpenSide).
+  std::string openId, openCode;
+  double openDepth = NAN;
+  bool openAcross = false, openPartial = false;
 };
 std::vector<Edge> boundaryEdges(const Site& site);
 

@@ -227,7 +227,7 @@ class FileReader {
   void district(const json& e, const std::string& where, DistrictRule& d) {
     if (!object(e, where,
                 {"name", "english", "group", "roadFactor", "absoluteHeight", "roadSlant", "northSlant", "adjacentSlant",
-                 "fire", "scenic", "planningArea", "areaClass", "heightDistrictSlants"}))
+                 "fire", "scenic", "planningArea", "areaClass", "heightDistrictSlants", "openSpace"}))
       return;
     text(e, where, "name", d.name, true);
     text(e, where, "english", d.english, false);
@@ -307,6 +307,17 @@ class FileReader {
           }
           d.heightDistrictSlants.push_back({p[0].get<double>(), p[1].get<double>()});
         }
+    }
+    if (const json* os = field(e, where, "openSpace", false)) {
+      std::string w = where + ".openSpace";
+      if (object(*os, w, {"roadOpposite", "adjacent", "north", "shadow"})) {
+        DistrictRule::OpenSpace o;
+        flag(*os, w, "roadOpposite", o.roadOpposite);
+        flag(*os, w, "adjacent", o.adjacent);
+        flag(*os, w, "north", o.north);
+        flag(*os, w, "shadow", o.shadow);
+        d.openSpace = o;
+      }
     }
     if (const json* as = field(e, where, "adjacentSlant", false)) {
       std::string w = where + ".adjacentSlant";

@@ -1,6 +1,7 @@
 // 日影規制 as the law applies it to a site and to the buildings on it (法56条の2, 別表第4).
 #include "shadow_apply.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -31,9 +32,36 @@ std::optional<ShadowDesignation> parseShadowDesignation(const std::string& text)
   return d;
 }
 
-MultiPoly shadowLinesBoundary(const Site& site, std::vector<std::string>& notes) {
+MultiPoly shadowLinesBoundary(const RulesFile& f, const Site& site, std::vector<std::string>& notes) {
   std::vector<MultiPoly> parts{site.geom};
-  std::string moved, unknown;
+  std::string moved, unknown, water;
+  for (auto& os : site.openSides) {
+    const DistrictRule* r = f.district("OpenSpace", os.code);
+    const std::string name = (r && !r->name.empty() ? r->name : "open space") + " '" + os.districtId + "'";
+    double dx = os.b[0] - os.a[0], dy = os.b[1] - os.a[1], len = std::hypot(dx, dy);
+    if (len < 1e-6 || !given(os.depth)) continue;
+    std::string why;
+    if (os.acrossRoad)
+      why = " opposite the road: only the road's own width moves the boundary (stricter)";
+    else if (os.partial)
+      why = " along part of a boundary edge only: not applied (stricter)";
+    else if (!r || !r->openSpace || !r->openSpace->shadow)
+      why = " (code '" + os.code + "') beside the site is not a river or the sea; whether it counts as これらに類するもの "
+            "is the 特定行政庁's call: not applied (stricter)";
+    if (!why.empty()) {
+      std::string x = "日影規制, 令135条の12第1項1号: " + name + why;
+      if (std::find(notes.begin(), notes.end(), x) == notes.end()) notes.push_back(x);
+      continue;
+    }
+    const double out = os.depth > 10 ? os.depth - 5 : os.depth / 2;
+    const double nx = dy / len * out, ny = -dx / len * out;
+    parts.push_back({Poly{{os.a, os.b, {os.b[0] + nx, os.b[1] + ny}, {os.a[0] + nx, os.a[1] + ny}}, {}}});
+    std::string what = name + " (" + num(os.depth) + " m): " + num(out) + " m";
+    if (water.find(what) == std::string::npos) water += (water.empty() ? "" : ", ") + what;
+  }
+  if (!water.empty())
+    notes.push_back("日影規制: the 5 m and 10 m lines are drawn from the site boundary deemed outward beside water "
+                    "(令135条の12第1項1号, as for roads): " + water);
   for (auto& fr : site.frontage) {
     double dx = fr.b[0] - fr.a[0], dy = fr.b[1] - fr.a[1], len = std::hypot(dx, dy);
     if (len < 1e-6) continue;
@@ -63,8 +91,8 @@ MultiPoly shadowLinesBoundary(const Site& site, std::vector<std::string>& notes)
 
 const std::vector<std::string>& shadowNotModelled() {
   static const std::vector<std::string> v{
-      "日影規制: 令135条の12第1項1号 for water, railways and the like along the site (only roads are in the data; "
-      "the boundary along them is not moved) and 第1項2号 (a site 1 m or more below the neighbours the shadow "
+      "日影規制: 令135条の12第1項1号 for water along the site where the store holds no open spaces (district kind "
+      "OpenSpace), and for what the 特定行政庁 counts as これらに類するもの (railways and the like), and 第1項2号 (a site 1 m or more below the neighbours the shadow "
       "falls on: its ground deemed (H − 1) / 2 higher) are not applied: the result is stricter than the law there",
       "日影規制: the 逆日影 envelope reads its shadow under the site's designation everywhere; a stricter "
       "district its shadow reaches (法56条の2第5項, 令135条の13) is applied by `twin shadow` and the API's "
@@ -259,7 +287,7 @@ RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, Shado
     auto it = f.shadow.districts.find(code);
     return it == f.shadow.districts.end() ? height > 10 : subjectUnder(it->second, height, storeys);
   };
-  const MultiPoly lines = shadowLinesBoundary(site, a.notes);
+  const MultiPoly lines = shadowLinesBoundary(f, site, a.notes);
   std::vector<std::pair<double, ShadowMap>> maps;  // per measuring height
   auto mapAt = [&](double hm) -> const ShadowMap& {
     for (auto& [h, m] : maps)
@@ -406,7 +434,7 @@ RuleSet::ShadowRun RuleSet::shadowOf(const Site& site, const std::vector<Solid>&
   st.cell = cell;
   st.stepMinutes = stepMinutes;
   run.map = shadowTimes(solids, d.measuringHeight, st);
-  const MultiPoly lines = shadowLinesBoundary(site, a.notes);
+  const MultiPoly lines = shadowLinesBoundary(f, site, a.notes);
   run.check = checkShadowMap(run.map, lines, stepMinutes);
   const ShadowCheck& c = run.check;
   run.part.applied = true;

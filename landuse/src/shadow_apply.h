@@ -22,8 +22,10 @@ ShadowApplication shadowApplication(const RulesFile& f, const Site& site, const 
 
 // The boundary the 5 m and 10 m lines are drawn from (令135条の12第1項1号): along a road of width W
 // the site boundary is deemed W / 2 outward, or, for W over 10 m, 5 m short of the road's far side
-// (W − 5 outward). Roads of unknown width are not moved (stricter), said in `notes`.
-MultiPoly shadowLinesBoundary(const Site& site, std::vector<std::string>& notes);
+// (W − 5 outward); the same beside a river, the sea or the like (an OpenSpace whose rule has
+// openSpace.shadow) along the whole edge. Roads of unknown width are not moved (stricter), said in
+// `notes`, as open spaces that earn nothing.
+MultiPoly shadowLinesBoundary(const RulesFile& f, const Site& site, std::vector<std::string>& notes);
 
 // "4-2.5@4": hours beyond 5 m, beyond 10 m, measuring height; empty when malformed.
 std::optional<ShadowDesignation> parseShadowDesignation(const std::string& text);

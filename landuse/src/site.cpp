@@ -58,6 +58,68 @@ void placeOnEarth(const std::string& crs, Site& s) {
 }
 }  // namespace
 
+namespace {
+
+// Site::openSides: along each boundary edge, from the boundary (or the far side of the road along
+// it), the open spaces met within 1 m, probed every metre (at most 200 probes an edge).
+void openSpacesAlong(Store& store, Site& s) {
+  std::vector<District> spaces;
+  for (auto& d : store.districtsIn(bounds(s.geom).grown(120)))
+    if (d.kind == "OpenSpace" && !d.geom.empty()) spaces.push_back(std::move(d));
+  if (spaces.empty()) return;
+  for (auto& poly : s.geom) {
+    Ring ring = poly.outer;
+    if (signedArea(ring) < 0) std::reverse(ring.begin(), ring.end());
+    for (size_t i = 0; i < ring.size(); ++i) {
+      P2 a = ring[i], b = ring[(i + 1) % ring.size()];
+      double dx = b[0] - a[0], dy = b[1] - a[1], len = std::hypot(dx, dy);
+      if (len < 0.5) continue;
+      const P2 out{dy / len, -dx / len};  // outward (counter-clockwise ring)
+      double from = 0;
+      bool across = false;
+      for (auto& fr : s.frontage)
+        if (std::hypot(fr.a[0] - a[0], fr.a[1] - a[1]) < 1e-6 && std::hypot(fr.b[0] - b[0], fr.b[1] - b[1]) < 1e-6) {
+          across = true;
+          from = given(fr.width) ? fr.width : kNone;
+        }
+      if (!given(from)) continue;  // a road of unknown width: its far side is unknown
+      // The open spaces near this edge's strip.
+      Box2 strip = bounds(MultiPoly{Poly{{a, b, {b[0] + out[0] * (from + 1), b[1] + out[1] * (from + 1)},
+                                          {a[0] + out[0] * (from + 1), a[1] + out[1] * (from + 1)}},
+                                         {}}});
+      std::vector<const District*> near;
+      for (auto& d : spaces)
+        if (bounds(d.geom).intersects(strip.grown(1))) near.push_back(&d);
+      if (near.empty()) continue;
+      const int n = std::clamp(int(std::ceil(len)), 1, 200);
+      Site::OpenSide side{a, b, across};
+      int hits = 0;
+      for (int k = 0; k < n; ++k) {
+        double t = (k + 0.5) / n;
+        P2 q{a[0] + t * dx + out[0] * from, a[1] + t * dy + out[1] * from};
+        const District* hit = nullptr;
+        double depth = 0;
+        for (auto* d : near) {
+          double w = rayInside(d->geom, q, out, 500.0, 1.0);
+          if (w > 0.05) {
+            hit = d, depth = w;
+            break;
+          }
+        }
+        if (!hit || (!side.code.empty() && hit->code != side.code)) continue;
+        if (side.code.empty()) side.code = hit->code, side.districtId = hit->id;
+        if (!given(side.depth) || depth < side.depth) side.depth = depth;
+        ++hits;
+      }
+      if (!hits) continue;
+      side.partial = hits < n;
+      s.openSides.push_back(std::move(side));
+    }
+  }
+}
+
+}  // namespace
+
 Site siteOf(Store& store, const std::vector<Parcel>& parcels, const LinkOptions& o) {
   Site s;
   s.parcels = parcels;
@@ -135,6 +197,8 @@ Site siteOf(Store& store, const std::vector<Parcel>& parcels, const LinkOptions&
         s.frontage.push_back(f);
       }
     }
+    if (std::find(s.kindsNearby.begin(), s.kindsNearby.end(), "OpenSpace") != s.kindsNearby.end())
+      openSpacesAlong(store, s);
     // 法42条2項: the strip a 2項道路 would take, 2 m from its centre line (taken as the middle of
     // the measured or given width).
     std::vector<MultiPoly> strips;

@@ -42,13 +42,13 @@ double skyFactor(const P2& p, double z0, const std::function<double(const P2&)>&
   return 1 - blocked / s.azimuthSteps;
 }
 
-std::vector<P2> roadSkyPoints(const P2& a, const P2& b, double width, double setback) {
+std::vector<P2> roadSkyPoints(const P2& a, const P2& b, double width, double setback, double beyond) {
   std::vector<P2> pts;
   double dx = b[0] - a[0], dy = b[1] - a[1], len = std::hypot(dx, dy);
   if (len <= 0 || !(width > 0)) return pts;
   // The site lies to the left of a -> b (counter-clockwise outer ring): the road to the right.
   double nx = dy / len, ny = -dx / len;
-  double off = width + setback;
+  double off = width + setback + std::max(0.0, beyond);
   int n = std::max(1, int(std::ceil(len / (width / 2))));
   for (int i = 0; i <= n; ++i) {
     double t = double(i) / n;
@@ -116,13 +116,21 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
   };
   Box2 extent = bounds(site.geom);
   double worstMargin = INFINITY;
+  std::vector<std::string> opposite, ignored;
+  const std::vector<eval::Edge> edges = eval::boundaryEdges(site);
   for (auto& fr : site.frontage) {
     if (!given(fr.width)) continue;
+    // 令134条 (令135条の9): the points on the far side of an open space opposite the road.
+    double beyond = 0;
+    for (auto& e : edges)
+      if (e.road && std::hypot(e.a[0] - fr.a[0], e.a[1] - fr.a[1]) < 1e-6 &&
+          std::hypot(e.b[0] - fr.b[0], e.b[1] - fr.b[1]) < 1e-6)
+        beyond = openRelief(f, e, true, &DistrictRule::OpenSpace::roadOpposite, "令134条", opposite, ignored);
     // At the road's surface (令135条の9), the road deemed higher where the site is 1 m or more above
     // it (as 令135条の2 deems it for the planes); unknown: level with the site, said in the planes' notes.
     double z0 = 0;
     roadHeightOffset(fr.levelMin, o.groundHeight, z0);
-    for (const P2& p : roadSkyPoints(fr.a, fr.b, fr.width, o.roadSetback)) {
+    for (const P2& p : roadSkyPoints(fr.a, fr.b, fr.width, o.roadSetback, beyond)) {
       SkyPoint pt;
       pt.at = p;
       pt.conforming = skyFactor(p, z0, conforming, extent, s);
@@ -163,6 +171,8 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
     r.reason = "equal to the conforming building's within the computation's precision";
   }
   r.reason +=
+      (opposite.empty() ? std::string()
+                        : "; the points on the far side of " + eval::joined(opposite) + " opposite the road (令134条)") +
       "; both counted within the application distance (別表第3), the 適合建築物 to the road planes and the "
       "absolute limit; 令135条の6第1項2号 (the plan keeps the setback the conforming building assumes) "
       "and the 0.02 % margin some 特定行政庁 require are not checked";
@@ -179,17 +189,10 @@ const DistrictRule* mainUseRule(const RulesFile& f, const Site& site) {
   return main ? f.district(main->district.kind, main->district.code) : nullptr;
 }
 
-bool onFrontage(const Site& site, const P2& a, const P2& b) {
-  for (auto& fr : site.frontage)
-    if (std::hypot(fr.a[0] - a[0], fr.a[1] - a[1]) < 1e-6 && std::hypot(fr.b[0] - b[0], fr.b[1] - b[1]) < 1e-6)
-      return true;
-  return false;
-}
-
 // Compares the plan with the conforming building of the planes of `rule` at `points`.
 RuleSet::SkyCheck compareAt(const Site& site, const std::vector<Solid>& plan, const std::vector<HeightPlane>& planes,
-                            const std::string& rule, double top, const std::vector<P2>& points, const SkySettings& s,
-                            RuleResult base) {
+                            const std::string& rule, double top, const std::vector<std::pair<P2, double>>& points,
+                            const SkySettings& s, RuleResult base) {
   RuleSet::SkyCheck out;
   out.result = std::move(base);
   RuleResult& r = out.result;
@@ -221,12 +224,12 @@ RuleSet::SkyCheck compareAt(const Site& site, const std::vector<Solid>& plan, co
   Box2 extent = bounds(site.geom);
   for (auto& so : plan)
     for (auto& p : so.ring) extent.add(p);
-  for (const P2& p : points) {
+  for (const auto& [p, z0] : points) {
     if (contains(site.geom, p)) continue;
     RuleSet::SkyPoint pt;
     pt.at = p;
-    pt.conforming = skyFactor(p, 0, conforming, extent, s);
-    pt.plan = skyFactor(p, 0, planned, extent, s);
+    pt.conforming = skyFactor(p, z0, conforming, extent, s);
+    pt.plan = skyFactor(p, z0, planned, extent, s);
     pt.pass = pt.plan >= pt.conforming;
     out.points.push_back(pt);
   }
@@ -291,16 +294,23 @@ RuleSet::SkyCheck RuleSet::skyFactorAdjacent(const Site& site, const std::vector
   // neighbour, points at most half that apart.
   const double d = rule->adjacentSlant->rise / rule->adjacentSlant->slope + o.adjacentSetback;
   const double spacing = rule->adjacentSlant->rise / rule->adjacentSlant->slope / 2;
-  std::vector<P2> points;
-  for (auto& e : outerEdges(site.geom)) {
-    if (onFrontage(site, e[0], e[1])) continue;
-    double dx = e[1][0] - e[0][0], dy = e[1][1] - e[0][1], len = std::hypot(dx, dy);
+  // 令135条の10: beside a park (not a 街区公園), square or water the boundary is deemed half its width
+  // out, and a site H ≥ 1 m below the neighbour has the points (H − 1) / 2 up, as for the planes
+  // (令135条の3第1項).
+  std::vector<std::pair<P2, double>> points;
+  std::vector<std::string> said, ignored;
+  for (auto& e : eval::boundaryEdges(site)) {
+    if (e.road) continue;
+    double dx = e.b[0] - e.a[0], dy = e.b[1] - e.a[1], len = std::hypot(dx, dy);
     if (len < 1e-6) continue;
+    const double out =
+        openRelief(f, e, false, &DistrictRule::OpenSpace::adjacent, "令135条の3第1項1号", said, ignored) / 2;
+    const double z0 = neighbourLift(site, e, o.groundHeight, said);
     double nx = dy / len, ny = -dx / len;  // outward of a counter-clockwise ring
     int n = std::max(1, int(std::ceil(len / spacing)));
     for (int i = 0; i <= n; ++i) {
       double t = double(i) / n;
-      points.push_back({e[0][0] + t * dx + d * nx, e[0][1] + t * dy + d * ny});
+      points.push_back({{e.a[0] + t * dx + (d + out) * nx, e.a[1] + t * dy + (d + out) * ny}, z0});
     }
   }
   double top = INFINITY;
@@ -309,8 +319,9 @@ RuleSet::SkyCheck RuleSet::skyFactorAdjacent(const Site& site, const std::vector
       top = std::min(top, ds.district.heightLimit);
   auto out = compareAt(site, plan, sp.planes, "adjacent-slant", std::isfinite(top) ? top : 1000, points, s, base);
   out.result.reason +=
-      "; the 隣地高さ制限適合建築物 is the site under the 隣地斜線 planes (令135条の7); heights "
-      "above the ground (令135条の10第2項 height differences not applied)";
+      "; the 隣地高さ制限適合建築物 is the site under the 隣地斜線 planes (令135条の7); the points at the site's ground" +
+      (said.empty() ? std::string(" (no open space or higher neighbour found along the boundaries)")
+                    : ", the boundaries deemed out or up (令135条の10) along " + eval::joined(said));
   return out;
 }
 
@@ -333,19 +344,27 @@ RuleSet::SkyCheck RuleSet::skyFactorNorth(const Site& site, const std::vector<So
   }
   SlantOptions so;
   so.roadSetback = o.roadSetback;  // the planes as drawn for the envelope (北側斜線 has no setback relaxation)
+  so.groundHeight = o.groundHeight;
   SlantPlanes sp = slantPlanes(f, site, so);
   // 令135条の11: due north of the boundary by rise / slope (4 m or 8 m), points at most a quarter of
   // that apart (1 m or 2 m), along the boundary edges that face north.
   const double d = rule->northSlant->rise / rule->northSlant->slope;
   const double spacing = d / 4;
-  std::vector<P2> points;
-  for (auto& e : outerEdges(site.geom)) {
-    double dx = e[1][0] - e[0][0], dy = e[1][1] - e[0][1], len = std::hypot(dx, dy);
+  // 令135条の11: from the boundary deemed out by half the width of water or a 線路敷 beside it (or
+  // opposite the road along it) and across a road from its far side, as for the planes (令135条の4第1項);
+  // a site H ≥ 1 m below its northern neighbour has the points (H − 1) / 2 up.
+  std::vector<std::pair<P2, double>> points;
+  std::vector<std::string> said, ignored;
+  for (auto& e : eval::boundaryEdges(site)) {
+    double dx = e.b[0] - e.a[0], dy = e.b[1] - e.a[1], len = std::hypot(dx, dy);
     if (len < 1e-6 || dx >= -1e-9) continue;  // a counter-clockwise ring faces north where it runs west
+    const double out = (given(e.roadWidth) ? e.roadWidth : 0.0) +
+                       openRelief(f, e, e.road, &DistrictRule::OpenSpace::north, "令135条の4第1項1号", said, ignored) / 2;
+    const double z0 = e.road ? 0.0 : neighbourLift(site, e, o.groundHeight, said);
     int n = std::max(1, int(std::ceil(len / spacing)));
     for (int i = 0; i <= n; ++i) {
       double t = double(i) / n;
-      points.push_back({e[0][0] + t * dx, e[0][1] + t * dy + d});
+      points.push_back({{e.a[0] + t * dx, e.a[1] + t * dy + d + out}, z0});
     }
   }
   double top = INFINITY;
@@ -355,7 +374,8 @@ RuleSet::SkyCheck RuleSet::skyFactorNorth(const Site& site, const std::vector<So
   auto out = compareAt(site, plan, sp.planes, "north-slant", std::isfinite(top) ? top : 1000, points, s, base);
   out.result.reason +=
       "; the 北側高さ制限適合建築物 is the site under the 北側斜線 planes (令135条の8); grid north "
-      "taken as true north, as the planes do";
+      "taken as true north, as the planes do" +
+      (said.empty() ? std::string() : "; the boundaries deemed out or up (令135条の11) along " + eval::joined(said));
   return out;
 }
 

@@ -46,6 +46,8 @@ double applicationDistance(const DistrictRule::RoadSlant& rs, double rate) {
   return rs.distances.empty() ? 20 : rs.distances.back().second;
 }
 
+}  // namespace
+
 // 令135条の3第1項2号 (隣地斜線), 135条の4第1項2号 (北側斜線): where the site's ground is H ≥ 1 m below
 // the neighbour's along a boundary, the site's ground is deemed (H − 1) / 2 higher there. The
 // neighbours along the edge (probed every metre just outside it) must all have a known ground; the
@@ -79,11 +81,43 @@ double neighbourLift(const Site& site, const Edge& e, double ground, std::vector
   return (h - 1) / 2;
 }
 
+// The open space along `e` (beside the site, or opposite its road when `across`) and the depth it
+// adds to the distances of the rule whose flag `which` is (DistrictRule::OpenSpace), 0 when none
+// applies. What applies goes to `applied`; an open space found that earns nothing is said in
+// `notApplied` (along part of the edge only, or a kind the article does not name).
+double openRelief(const RulesFile& f, const Edge& e, bool across, bool DistrictRule::OpenSpace::*which,
+                  const std::string& article, std::vector<std::string>& applied,
+                  std::vector<std::string>& notApplied) {
+  if (e.openCode.empty() || e.openAcross != across || !given(e.openDepth)) return 0;
+  const DistrictRule* r = f.district("OpenSpace", e.openCode);
+  const std::string name = (r && !r->name.empty() ? r->name : "open space") + " '" + e.openId + "'";
+  auto say = [](std::vector<std::string>& to, const std::string& x) {
+    if (std::find(to.begin(), to.end(), x) == to.end()) to.push_back(x);
+  };
+  if (e.openPartial) {
+    say(notApplied, article + ": " + name + (across ? " opposite the road" : " beside the site") +
+                        " along part of the boundary only: not applied (stricter)");
+    return 0;
+  }
+  if (!r || !r->openSpace || !(r->openSpace.value().*which)) {
+    say(notApplied, article + ": " + name + " (code '" + e.openCode + "')" +
+                        (across ? " opposite the road" : " beside the site") +
+                        " is not a kind the article names; whether it counts as これらに類するもの is the "
+                        "特定行政庁's call: not applied (stricter)");
+    return 0;
+  }
+  say(applied, name + " " + num(e.openDepth) + " m");
+  return e.openDepth;
+}
+
+namespace {
+
 // rise + slope × the distance due north to the boundary (北側斜線, 高度地区): one plane per edge
 // facing north, across a road from its far side; `lift` (per edge, m) raises it.
 int addNorthPlanes(const std::vector<Edge>& edges, double rise, double slope, const std::string& rule,
                    const std::string& what, SlantPlanes& out,
-                   const std::function<double(const Edge&)>& lift = {}) {
+                   const std::function<double(const Edge&)>& lift = {},
+                   const std::function<double(const Edge&)>& beyond = {}) {
   int n = 0;
   for (auto& ed : edges) {
     double dx = ed.b[0] - ed.a[0], dy = ed.b[1] - ed.a[1];
@@ -91,6 +125,7 @@ int addNorthPlanes(const std::vector<Edge>& edges, double rise, double slope, co
     if (!(-dx > 1e-6) || std::abs(dx) < 0.05) continue;
     double m = dy / dx;                                       // y on the edge: a.y + (x - a.x) m
     double extra = given(ed.roadWidth) ? ed.roadWidth : 0.0;  // across a road: from its far side
+    if (beyond) extra += beyond(ed);                           // the boundary deemed farther out
     HeightPlane c;
     // z = rise + slope (a.y + (x - a.x) m - y + extra): the distance due north to the boundary.
     c.a = slope * m, c.b = -slope, c.c = rise + slope * (ed.a[1] - ed.a[0] * m + extra) + (lift ? lift(ed) : 0.0);
@@ -146,6 +181,7 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
     int n = 0;
     bool deemed = false, wide = false;
     std::vector<std::string> levelUnknown;  // roads without a surface height
+    std::vector<std::string> opposite;      // open spaces opposite the roads (令134条)
     std::string levels;                     // how each road's height entered
     auto offsetOf = [&](const Edge& e) {
       double off = 0;
@@ -176,24 +212,30 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
       }
       const double ownOffset = offsetOf(e);
       // One road width's planes, limited to `extra` regions (令132条), `off` above the ground.
-      auto add = [&](double w, std::vector<std::array<double, 3>> extra, const std::string& why, double off) {
+      // 令134条1項: a park, square or water opposite the road deems the road's boundary at its far side.
+      const double open = openRelief(f, e, true, &DistrictRule::OpenSpace::roadOpposite, "令134条", opposite,
+                                     out.relaxationsNotApplied);
+      auto add = [&](double w, std::vector<std::array<double, 3>> extra, const std::string& why, double off,
+                     double beyond = 0) {
         // Measured from the far side of the road, deemed `s` farther for a set-back building
-        // (2項); applied where that distance is within the application distance.
-        double reach = dist - w - s;  // depth limit
+        // (2項) and `beyond` farther across an open space (令134条); applied where that distance
+        // is within the application distance.
+        double reach = dist - w - beyond - s;  // depth limit
         if (reach <= 0) return;
         std::vector<std::array<double, 3>> region = extra;
         region.push_back(line.within(reach));
         region.push_back(line.beyond(0));  // in front of the road's edge only (concave sites)
         if (s > 0) region.push_back(line.beyond(s));
         auto push = [&](double slope, std::vector<std::array<double, 3>> r, const std::string& what) {
-          HeightPlane p = line.plane(slope, w + s);
+          HeightPlane p = line.plane(slope, w + beyond + s);
           p.c += off;
           p.region = std::move(r);
           p.rule = "road-slant";
           p.what = what;
           out.planes.push_back(std::move(p));
         };
-        std::string base = "road slant (道路斜線) from the far side of a " + num(w) + " m road" + why;
+        std::string base = "road slant (道路斜線) from the far side of a " + num(w) + " m road" +
+                           (beyond > 0 ? " and " + num(beyond) + " m of open space beyond it (令134条)" : "") + why;
         if (rs.wideRoad && w >= rs.wideRoad->minWidth) {
           // 3項 (4項 when set back): beyond 1.25 × (W + 2 s) from the deemed far side, 1.5.
           double at = rs.wideRoad->beyondWidthTimes * (w + 2 * s) - w - s;  // as a depth
@@ -243,10 +285,10 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
           }
           rest = std::move(next);
         }
-        for (auto& r : rest) add(e.roadWidth, r, "", ownOffset);
+        for (auto& r : rest) add(e.roadWidth, r, "", ownOffset, open);
         deemed = true;
       } else {
-        add(e.roadWidth, {}, "", ownOffset);
+        add(e.roadWidth, {}, "", ownOffset, open);
       }
     }
     if (n) {
@@ -271,9 +313,17 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
             " are not in the data, so the road is taken as level with the site; a site H above its road "
             "has its planes H lower (by (H + 1) / 2 for H ≥ 1 m)");
       }
+      if (!opposite.empty())
+        out.notes.push_back("令134条1項: the road's boundary deemed at the far side of what lies opposite it: " +
+                            joined(opposite) +
+                            " (measured from the road's far side along the boundary's normal, the least along it; "
+                            "not where a narrower road counts as a wider one by 令132条)");
+      if (std::find(site.kindsNearby.begin(), site.kindsNearby.end(), "OpenSpace") == site.kindsNearby.end())
+        out.relaxationsNotApplied.push_back(
+            "道路斜線: no open spaces in the store near the site (district kind OpenSpace): a park, square or water "
+            "opposite the road (令134条) is not known");
       out.relaxationsNotApplied.push_back(
-          "道路斜線: 令134条 (a park, square or water opposite the road) and the exempt parts of 令130条の12 are not "
-          "modelled");
+          "道路斜線: the exempt parts within the setback of 令130条の12 (small 物置, porches, fences) are not modelled");
     } else if (site.frontage.empty() && given(site.frontRoadWidth)) {
       // The road's width is known, not its edge: its plane is nowhere lower than slope × W (at the
       // road boundary), so that height over the reach from any edge is a bound that holds
@@ -330,18 +380,26 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
       p.what = w;
       out.planes.push_back(std::move(p));
     };
-    std::vector<std::string> lifted;
-    std::vector<double> lifts(edges.size(), 0.0);
+    std::vector<std::string> lifted, beside;
+    std::vector<double> lifts(edges.size(), 0.0), outs(edges.size(), 0.0);
     for (size_t k = 0; k < edges.size(); ++k)
-      if (!edges[k].road) lifts[k] = neighbourLift(site, edges[k], o.groundHeight, lifted);
+      if (!edges[k].road) {
+        lifts[k] = neighbourLift(site, edges[k], o.groundHeight, lifted);
+        // 令135条の3第1項1号: a park (not a 街区公園), square or water beside the site deems the
+        // boundary half its width farther out.
+        outs[k] = openRelief(f, edges[k], false, &DistrictRule::OpenSpace::adjacent, "令135条の3第1項1号", beside,
+                             out.relaxationsNotApplied) /
+                  2;
+      }
     for (size_t k = 0; k < edges.size(); ++k) {
       const Edge& e = edges[k];
       if (e.road) continue;  // the boundaries with the neighbours only
       Line line(e);
       if (line.len < 0.5) continue;
-      HeightPlane p = line.plane(slope, s);
+      HeightPlane p = line.plane(slope, s + outs[k]);
       p.c += rise + lifts[k];
-      addPlane(p, {line.beyond(s), line.fromStart(), line.toEnd()}, what);
+      addPlane(p, {line.beyond(s), line.fromStart(), line.toEnd()},
+               outs[k] > 0 ? what + " (the boundary deemed " + num(outs[k]) + " m out, 令135条の3第1項1号)" : what);
       if (s > 0) {
         HeightPlane q;
         q.c = rise + lifts[k];
@@ -355,9 +413,9 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
         if (&in == &outEdge || std::hypot(in.b[0] - outEdge.a[0], in.b[1] - outEdge.a[1]) > 1e-9) continue;
         if (in.road && outEdge.road) continue;
         // The lower of the two boundaries' relaxations (a road's: none).
-        const double lift = in.road || outEdge.road ? 0.0
-                                                    : std::min(lifts[size_t(&in - edges.data())],
-                                                               lifts[size_t(&outEdge - edges.data())]);
+        const size_t ki = size_t(&in - edges.data()), ko = size_t(&outEdge - edges.data());
+        const double lift = in.road || outEdge.road ? 0.0 : std::min(lifts[ki], lifts[ko]);
+        const double deemedOut = in.road || outEdge.road ? 0.0 : std::min(outs[ki], outs[ko]);
         Line li(in), lo(outEdge);
         if (li.len < 1e-9 || lo.len < 1e-9) continue;
         double turn = li.ux * lo.uy - li.uy * lo.ux;  // < 0: a right turn on a counter-clockwise ring
@@ -373,7 +431,7 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
           double mx = std::cos(mid), my = std::sin(mid);
           // Tangent plane along `mid`: rise + slope (m·(p - v) + s).
           HeightPlane p;
-          p.a = slope * mx, p.b = slope * my, p.c = rise + lift + slope * (s - mx * v[0] - my * v[1]);
+          p.a = slope * mx, p.b = slope * my, p.c = rise + lift + slope * (s + deemedOut - mx * v[0] - my * v[1]);
           // The sector between the rays b0 and b1 (clockwise from b0): left of ray b1, right of ray b0.
           std::array<double, 3> rightOfB0{-std::sin(b0), std::cos(b0), -std::sin(b0) * v[0] + std::cos(b0) * v[1]};
           std::array<double, 3> leftOfB1{std::sin(b1), -std::cos(b1), std::sin(b1) * v[0] - std::cos(b1) * v[1]};
@@ -392,6 +450,10 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
       out.notes.push_back("adjacent slant planes (法56条1項2号): " + num(rise) + " m + " + num(slope) +
                           " × distance to each boundary with a neighbour" +
                           (s > 0 ? ", for parts above " + num(rise) + " m set back " + num(s) + " m" : ""));
+    if (!beside.empty())
+      out.notes.push_back(
+          "隣地斜線 beside an open space (令135条の3第1項1号): the boundary deemed half its width farther out along " +
+          joined(beside));
     if (!lifted.empty()) {
       std::string l;
       for (auto& x : lifted) l += (l.empty() ? "" : "; ") + x;
@@ -403,9 +465,16 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
   // ---- 北側斜線 (法56条1項3号) ----------------------------------------------------------------
   if (rule->northSlant) {
     double rise = rule->northSlant->rise, slope = rule->northSlant->slope;
-    std::vector<std::string> lifted;
+    std::vector<std::string> lifted, open;
     auto lift = [&](const Edge& e) { return e.road ? 0.0 : neighbourLift(site, e, o.groundHeight, lifted); };
-    if (addNorthPlanes(edges, rise, slope, "north-slant", "north slant (北側斜線)", out, lift))
+    // 令135条の4第1項1号: water or a 線路敷 opposite the northern road or beside the site to the
+    // north deems that boundary half its width farther out.
+    auto beyond = [&](const Edge& e) {
+      return openRelief(f, e, e.road, &DistrictRule::OpenSpace::north, "令135条の4第1項1号", open,
+                        out.relaxationsNotApplied) /
+             2;
+    };
+    if (addNorthPlanes(edges, rise, slope, "north-slant", "north slant (北側斜線)", out, lift, beyond))
       out.notes.push_back("north-side slant planes (法56条1項3号): " + num(rise) + " m + " + num(slope) +
                           " × distance to the northern boundary, grid north of the store CRS taken as true north");
     if (!lifted.empty()) {
@@ -414,6 +483,9 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
       out.notes.push_back("北側斜線 over a site below its northern neighbour (令135条の4第1項2号): the site's ground "
                           "deemed higher by half the difference less 1 m along " + l);
     }
+    if (!open.empty())
+      out.notes.push_back("北側斜線 by water or a 線路敷 (令135条の4第1項1号): the boundary (across a road, the road's far "
+                          "side) deemed half its width farther out along " + joined(open));
   }
 }
 

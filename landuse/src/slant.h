@@ -25,6 +25,19 @@ struct SlantOptions {
 // road's range, not its height in front of the site); false when either height is unknown.
 bool roadHeightOffset(double levelMin, double ground, double& offset);
 
+// 令135条の3第1項2号 (隣地斜線), 135条の4第1項2号 (北側斜線), 令135条の10・11 (天空率's points): where
+// the site's ground is H ≥ 1 m below every neighbour along the edge (probed every metre just
+// outside it, each with a known ground), the lift (H − 1) / 2 for the lowest; 0 otherwise. What is
+// lifted is said in `said`.
+double neighbourLift(const Site& site, const eval::Edge& e, double ground, std::vector<std::string>& said);
+
+// The open space along `e` (beside the site, or opposite its road when `across`) and the depth it
+// adds to the distances of the rule whose flag `which` is (DistrictRule::OpenSpace: 令134条,
+// 令135条の3第1項1号, 135条の4第1項1号), 0 when none applies; applied ones are said in `applied`, an
+// open space found that earns nothing in `notApplied`.
+double openRelief(const RulesFile& f, const eval::Edge& e, bool across, bool DistrictRule::OpenSpace::*which,
+                  const std::string& article, std::vector<std::string>& applied, std::vector<std::string>& notApplied);
+
 struct SlantPlanes {
   std::vector<HeightPlane> planes;
   std::vector<std::string> notes;  // how each kind was applied, with its articles

@@ -505,7 +505,9 @@ LandUseCommands::LandUseCommands(CLI::App& app, std::atomic<bool>& cancel) : s_(
             s.zoning, ImportKind::Zoning, "PLATEAU urf CityGML, GeoJSON/GeoPackage/Shapefile, directories or zips");
   s.zoning.cmd->add_option("--kind", s.zoningFields.defaultKind,
                            "District kind of vector features (UseDistrict, HeightControlDistrict, "
-                           "FirePreventionDistrict, ScenicDistrict, AreaClassification, ...; default UseDistrict)");
+                           "FirePreventionDistrict, ScenicDistrict, AreaClassification, ...; OpenSpace for parks, "
+                           "squares, water and railway land beside sites or opposite their roads, the code park, "
+                           "block-park, square, water or railway in `function`; default UseDistrict)");
   s.zoning.cmd
       ->add_option("--field", s.zoningMap,
                    "NAME=FIELD: which vector field holds an i-UR attribute (kind, function, "

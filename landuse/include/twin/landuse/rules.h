@@ -65,6 +65,18 @@ struct Site {
     double levelMin = kNone, levelMax = kNone;  // the road's surface heights (Road::levelMin/Max)
   };
   std::vector<Frontage> frontage;
+  // Open spaces (districts of kind OpenSpace: 公園, 広場, 水面, 線路敷) along the site's boundary edges:
+  // beside the site, or opposite the front road along the edge (just beyond its far side), with
+  // their depth along the edge's outward normal (the least over the edge, probed every metre).
+  // `partial`: found along only part of the edge (no relaxation is taken from it).
+  struct OpenSide {
+    P2 a, b;
+    bool acrossRoad = false;
+    bool partial = false;
+    std::string districtId, code;
+    double depth = kNone;
+  };
+  std::vector<OpenSide> openSides;
   bool cornerLot = false;
   // District kinds the store holds within 1 km of the site: a kind present nearby but not over the
   // site means "not in such a district"; a kind absent means "no data".

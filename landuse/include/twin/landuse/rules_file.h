@@ -91,6 +91,16 @@ struct DistrictRule {
   // What a district says of the planning area the site lies in: planningArea 都市計画区域 or
   // 準都市計画区域; areaClass (区域区分) 市街化区域, 市街化調整区域 or 非線引き.
   std::string planningArea, areaClass;
+  // An open space (district kind OpenSpace: 公園, 広場, 水面, 線路敷): the relaxations of the slant
+  // planes and 日影規制 it earns beside the site or opposite its front road, each as its article
+  // names it (what counts as "これらに類するもの" is the 特定行政庁's call: false, and said).
+  struct OpenSpace {
+    bool roadOpposite = false;  // 令134条1項: opposite the front road (道路斜線)
+    bool adjacent = false;      // 令135条の3第1項1号: beside the site (隣地斜線)
+    bool north = false;         // 令135条の4第1項1号: north, beside or across the road (北側斜線)
+    bool shadow = false;        // 令135条の12第1項1号: beside the site (日影規制's lines)
+  };
+  std::optional<OpenSpace> openSpace;
 };
 
 struct Titled {

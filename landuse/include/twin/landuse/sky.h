@@ -26,6 +26,8 @@ double skyFactor(const P2& p, double z0, const std::function<double(const P2&)>&
 // The measurement points of 令135条の9 for one front road: on its far boundary (moved out by the
 // building's setback, 法56条2項), between the points nearest the ends of the site's frontage, at
 // equal spacing of at most half the road's width.
-std::vector<P2> roadSkyPoints(const P2& a, const P2& b, double width, double setback = 0);
+// `beyond`: an open space opposite the road (令134条) moves the line out by its depth; the points
+// stay at most W / 2 apart.
+std::vector<P2> roadSkyPoints(const P2& a, const P2& b, double width, double setback = 0, double beyond = 0);
 
 }  // namespace twin::landuse
