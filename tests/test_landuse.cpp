@@ -3025,3 +3025,79 @@ TEST_CASE("令135条の12第1項1号 beside water, and open spaces found in the 
   CHECK(local(5, 19) == Approx(21.25).margin(0.01));  // the square along half the edge: not relaxed
   CHECK(saysAll(run->envelope.notModelled, {"'SQ'", "part of the boundary"}));
 }
+
+TEST_CASE("令135条の12第1項2号: a site 1 m or more below all the land its shadow falls on, its plane raised",
+          "[landuse][shadow]") {
+  std::string dir = tempDir("landuse-shadow-below");
+  auto store = Store::open(dir + "/s.gpkg");
+  DiagnosticCollector diag;
+  ImportOptions io;
+  io.storeCrs = "EPSG:6677";
+  writeText(dir + "/use.geojson",
+            geojson({{-400, -400, 420, 420,
+                      "\"id\": \"U\", \"function\": \"3\", \"buildingCoverageRate\": 60, \"floorAreaRate\": 200"}}));
+  REQUIRE(importInto(*store, ImportKind::Zoning, {dir + "/use.geojson"}, diag, io).stored == 1);
+  // The site (20 × 20 m) and four parcels around it covering everything the shadow can reach, each
+  // with a small building standing at 8 m; the site's building (10 × 10 m, 12 m high) at 5 m: the
+  // site H = 3 m below all of them, its ground deemed (3 − 1) / 2 = 1 m higher.
+  writeText(dir + "/p.geojson", geojson({{0, 0, 20, 20, "\"id\": \"P\", \"地番\": \"1\""},
+                                         {-400, -400, 0, 420, "\"id\": \"W\", \"地番\": \"2\""},
+                                         {20, -400, 420, 420, "\"id\": \"E\", \"地番\": \"3\""},
+                                         {0, -400, 20, 0, "\"id\": \"S\", \"地番\": \"4\""},
+                                         {0, 20, 20, 420, "\"id\": \"N\", \"地番\": \"5\""}}));
+  REQUIRE(importInto(*store, ImportKind::Parcels, {dir + "/p.geojson"}, diag).stored == 5);
+  auto around = [&](bool withNorth) {
+    std::string g = boxNE("b", E0 + 5, N0 + 5, E0 + 15, N0 + 15, 12, "", 5) +
+                    boxNE("w", E0 - 30, N0 + 5, E0 - 20, N0 + 15, 6, "", 8) +
+                    boxNE("e", E0 + 40, N0 + 5, E0 + 50, N0 + 15, 6, "", 8) +
+                    boxNE("s", E0 + 5, N0 - 30, E0 + 15, N0 - 20, 6, "", 8);
+    if (withNorth) g += boxNE("n", E0 + 5, N0 + 60, E0 + 15, N0 + 70, 6, "", 8);
+    return g;
+  };
+  writeText(dir + "/b.gml", cityModel(around(true), kEpsg6677));
+  REQUIRE(importInto(*store, ImportKind::Buildings, {dir + "/b.gml"}, diag).stored == 5);
+  RuleSet rs = rules();
+  store->begin();
+  Site site = siteOf(*store, {*store->parcel("P")});
+  store->commit();
+  REQUIRE(given(site.latitude));
+  std::optional<ShadowDesignation> d = ShadowDesignation{4, 3, 2, "test"};
+  auto run = shadowOfSite(*store, rs, site, d);
+  REQUIRE(run.ok());
+  const auto& got = run.value->run;
+  REQUIRE(got.part.applied);
+  // The same as the map read 1 m higher by hand, and less than on the site's own plane.
+  Solid b{{{5, 5}, {15, 5}, {15, 15}, {5, 15}}, 0, 12};
+  for (auto& p : b.ring) p = {p[0] + E0, p[1] + N0};
+  auto raised = rs.shadowOf(site, {b}, 12, -1, d, 1, 1, {}, 1.0);
+  auto level = rs.shadowOf(site, {b}, 12, -1, d, 1, 1, {}, 0.0);
+  CHECK(got.map.measuringHeight == Approx(5.0));
+  CHECK(got.check.max5 == Approx(raised.check.max5));
+  CHECK(got.check.max10 == Approx(raised.check.max10));
+  // Shorter shadows on the higher plane: less shadow in all (hours × cells).
+  auto total = [](const ShadowMap& m) {
+    double t = 0;
+    for (float h : m.hours) t += h;
+    return t * m.cell * m.cell;
+  };
+  INFO("level " << level.check.max5 << " / " << level.check.max10 << ", raised " << raised.check.max5 << " / "
+                << raised.check.max10);
+  CHECK(total(level.map) > total(raised.map) * 1.05);
+  CHECK(level.check.max10 > raised.check.max10 + 0.1);  // 1.92 h against 1.55 h when written
+  CHECK(got.result.reason.find("令135条の12第1項2号") != std::string::npos);
+  CHECK(got.result.reason.find("at 8 m against the site's 5 m") != std::string::npos);
+
+  // Without a ground on the northern parcel (its building removed) nothing is raised.
+  auto store2 = Store::open(dir + "/s2.gpkg");
+  REQUIRE(importInto(*store2, ImportKind::Zoning, {dir + "/use.geojson"}, diag, io).stored == 1);
+  REQUIRE(importInto(*store2, ImportKind::Parcels, {dir + "/p.geojson"}, diag).stored == 5);
+  writeText(dir + "/b2.gml", cityModel(around(false), kEpsg6677));
+  REQUIRE(importInto(*store2, ImportKind::Buildings, {dir + "/b2.gml"}, diag).stored == 4);
+  store2->begin();
+  Site site2 = siteOf(*store2, {*store2->parcel("P")});
+  store2->commit();
+  auto run2 = shadowOfSite(*store2, rs, site2, d);
+  REQUIRE(run2.ok());
+  CHECK(run2.value->run.check.max5 == Approx(level.check.max5));
+  CHECK(total(run2.value->run.map) == Approx(total(level.map)));
+}

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "eval.h"
 #include "shadow_apply.h"
 #include "twin/fsutil.h"
 
@@ -222,6 +223,84 @@ bool siteSolids(Store& store, const Site& site, const std::optional<PlannedSolid
 }
 }  // namespace
 
+namespace {
+
+// 令135条の12第1項2号: where the site's 平均地表面 is H ≥ 1 m below the ground of the land its shadow falls
+// on (the lowest base of the buildings on each parcel the shadow reaches on the ground, or a road's
+// surface), the site's ground is deemed (H − 1) / 2 higher; the lowest such land counts. 0 and `why`
+// when any land the shadow falls on has no ground in the data (then nothing is raised: stricter).
+double shadowGroundLift(Store& store, const Site& site, const std::vector<Solid>& solids, double ground,
+                        std::string& why) {
+  if (!given(ground) || !given(site.latitude)) {
+    why = "the site's ground is not in the data";
+    return 0;
+  }
+  ShadowSettings st;
+  st.latitude = site.latitude;
+  st.gridNorth = site.gridNorth;
+  st.cell = 2;
+  st.stepMinutes = 10;
+  const ShadowMap m = shadowTimes(solids, 0, st);  // on the ground: the widest shadow of any plane
+  const Box2 box{m.x0, m.y0, m.x0 + m.nx * m.cell, m.y0 + m.ny * m.cell};
+  struct Land {
+    std::string what;
+    MultiPoly geom;
+    Box2 b;
+    double ground = kNone;
+    bool known = false;  // ground looked up
+    bool road = false;
+  };
+  std::vector<Land> lands;
+  for (auto& p : store.parcelsIn(box)) {
+    bool own = false;
+    for (auto& q : site.parcels) own = own || q.id == p.id;
+    if (!own) lands.push_back({"parcel '" + p.id + "'", p.geom, bounds(p.geom)});
+  }
+  for (auto& r : store.roadsIn(box)) {
+    Land l{"road '" + r.id + "'", r.geom, bounds(r.geom), r.levelMin, true, true};
+    lands.push_back(std::move(l));
+  }
+  double lowest = INFINITY;
+  std::string lowestWhat;
+  for (int j = 0; j < m.ny; ++j)
+    for (int i = 0; i < m.nx; ++i) {
+      if (!(m.at(i, j) > 0)) continue;
+      const P2 q{m.x0 + (i + 0.5) * m.cell, m.y0 + (j + 0.5) * m.cell};
+      if (contains(site.geom, q)) continue;
+      Land* hit = nullptr;
+      for (auto& l : lands)
+        if (q[0] >= l.b.minx && q[0] <= l.b.maxx && q[1] >= l.b.miny && q[1] <= l.b.maxy && contains(l.geom, q)) {
+          hit = &l;
+          break;
+        }
+      if (!hit) {
+        why = "the shadow falls on land in no parcel or road of the store (at " + eval::num(q[0]) + ", " +
+              eval::num(q[1]) + ")";
+        return 0;
+      }
+      if (!hit->known) {
+        hit->known = true;
+        for (auto& b : store.buildingsIn(hit->b))
+          if (std::isfinite(b.groundHeight) && intersectionArea(b.footprint, hit->geom) > 0.5 &&
+              (!given(hit->ground) || b.groundHeight < hit->ground))
+            hit->ground = b.groundHeight;
+      }
+      if (!given(hit->ground)) {
+        why = hit->what + ", which the shadow falls on, has no ground in the data";
+        return 0;
+      }
+      if (hit->ground < lowest) lowest = hit->ground, lowestWhat = hit->what;
+    }
+  if (!std::isfinite(lowest)) return 0;
+  const double h = lowest - ground;
+  if (h < 1) return 0;
+  why = lowestWhat + " at " + eval::num(lowest) + " m against the site's " + eval::num(ground) + " m, the lowest land "
+        "the shadow falls on";
+  return (h - 1) / 2;
+}
+
+}  // namespace
+
 Result<ShadowSiteRun> shadowOfSite(Store& store, const RuleSet& rules, const Site& site,
                                    const std::optional<ShadowDesignation>& designation,
                                    const std::optional<PlannedSolid>& planned, double stepMinutes, double cell) {
@@ -251,7 +330,13 @@ Result<ShadowSiteRun> shadowOfSite(Store& store, const RuleSet& rules, const Sit
         for (auto& d : store.districtsIn(shadowReach(solids, 0, reachOf)))
           if (d.kind == "ShadeRegulation" || d.kind == "UseDistrict") around.push_back(std::move(d));
       }
-      out.run = rules.shadowOf(site, solids, tallest, storeys, designation, stepMinutes, cell, around);
+      std::string why;
+      const double lift = shadowGroundLift(store, site, solids, siteGroundHeight(store, site), why);
+      out.run = rules.shadowOf(site, solids, tallest, storeys, designation, stepMinutes, cell, around, lift);
+      if (lift > 0) out.run.result.reason += "; 令135条の12第1項2号: " + why;
+      else if (!why.empty() && out.run.result.verdict == Verdict::Fail)
+        out.run.result.reason += "; 令135条の12第1項2号 (a site 1 m or more below the land its shadow falls on) not "
+                                 "applied: " + why;
     }
     r.value = std::move(out);
     return r;

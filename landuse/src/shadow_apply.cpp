@@ -92,8 +92,10 @@ MultiPoly shadowLinesBoundary(const RulesFile& f, const Site& site, std::vector<
 const std::vector<std::string>& shadowNotModelled() {
   static const std::vector<std::string> v{
       "日影規制: 令135条の12第1項1号 for water along the site where the store holds no open spaces (district kind "
-      "OpenSpace), and for what the 特定行政庁 counts as これらに類するもの (railways and the like), and 第1項2号 (a site 1 m or more below the neighbours the shadow "
-      "falls on: its ground deemed (H − 1) / 2 higher) are not applied: the result is stricter than the law there",
+      "OpenSpace), and for what the 特定行政庁 counts as これらに類するもの (railways and the like), and 第1項2号 (a site 1 m or more below the land the shadow "
+      "falls on: its ground deemed (H − 1) / 2 higher) in the 逆日影 envelope and wherever some of that land has no "
+      "ground in the data (`twin shadow` and /shadow apply it where all has) are not applied: the result is stricter "
+      "than the law there",
       "日影規制: the 逆日影 envelope reads its shadow under the site's designation everywhere; a stricter "
       "district its shadow reaches (法56条の2第5項, 令135条の13) is applied by `twin shadow` and the API's "
       "/shadow (which read each district's part, and 第4項 from outside the regulated districts), not by the "
@@ -203,7 +205,8 @@ namespace {
 // district (第4項) when it is higher than 10 m. The site's shadow is read per district part.
 RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, ShadowApplication& a,
                                      const std::vector<Solid>& solids, double height, int storeys,
-                                     double stepMinutes, double cell, const std::vector<District>& around) {
+                                     double stepMinutes, double cell, const std::vector<District>& around,
+                                     double lift) {
   RuleSet::ShadowRun run;
   RuleResult& r = run.result;
   r.rule = "shadow";
@@ -292,7 +295,7 @@ RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, Shado
   auto mapAt = [&](double hm) -> const ShadowMap& {
     for (auto& [h, m] : maps)
       if (std::abs(h - hm) < 1e-9) return m;
-    maps.emplace_back(hm, shadowTimes(solids, hm, st));
+    maps.emplace_back(hm, shadowTimes(solids, hm + lift, st));
     return maps.back().second;
   };
   bool over = false, under = true, counted = false;
@@ -362,7 +365,7 @@ RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, Shado
 
 RuleSet::ShadowRun RuleSet::shadowOf(const Site& site, const std::vector<Solid>& solids, double height, int storeys,
                                      const std::optional<ShadowDesignation>& chosen, double stepMinutes, double cell,
-                                     const std::vector<District>& around) const {
+                                     const std::vector<District>& around, double groundLift) const {
   const RulesFile& f = file();
   ShadowRun run;
   RuleResult& r = run.result;
@@ -371,6 +374,10 @@ RuleSet::ShadowRun RuleSet::shadowOf(const Site& site, const std::vector<Solid>&
   r.article = f.shadow.article;
   r.unit = "h";
   ShadowApplication a = shadowApplication(f, site, chosen);
+  const double lift = std::max(0.0, groundLift);
+  if (lift > 0)
+    a.notes.push_back("日影規制 over a site below the land its shadow falls on (令135条の12第1項2号): the site's ground "
+                      "deemed " + num(lift) + " m higher, the measuring plane with it");
   auto withNotes = [&](std::string reason) {
     for (auto& n : a.notes) reason += "; " + n;
     return reason;
@@ -384,7 +391,7 @@ RuleSet::ShadowRun RuleSet::shadowOf(const Site& site, const std::vector<Solid>&
   // district's part of the shadow under its own designation (第4項, 第5項).
   if (!chosen && std::any_of(around.begin(), around.end(), [](const District& d) { return d.kind == "ShadeRegulation"; }) &&
       (!a.subject || a.designation))
-    return shadowByDistricts(f, site, a, solids, height, storeys, stepMinutes, cell, around);
+    return shadowByDistricts(f, site, a, solids, height, storeys, stepMinutes, cell, around, lift);
   if (!a.subject) {
     r.verdict = Verdict::Pass;
     r.reason = withNotes("not subject: 別表第4 sets no 日影規制 in " + a.district +
@@ -433,7 +440,7 @@ RuleSet::ShadowRun RuleSet::shadowOf(const Site& site, const std::vector<Solid>&
   st.start = f.shadow.start, st.end = f.shadow.end;
   st.cell = cell;
   st.stepMinutes = stepMinutes;
-  run.map = shadowTimes(solids, d.measuringHeight, st);
+  run.map = shadowTimes(solids, d.measuringHeight + lift, st);
   const MultiPoly lines = shadowLinesBoundary(f, site, a.notes);
   run.check = checkShadowMap(run.map, lines, stepMinutes);
   const ShadowCheck& c = run.check;

@@ -256,13 +256,15 @@ class RuleSet {
                              const SkySettings& s = {}) const;
   SkyCheck skyFactorNorth(const Site& site, const std::vector<Solid>& plan, const EnvelopeOptions& o = {},
                           const SkySettings& s = {}) const;
+  // `groundLift`: the site's ground deemed that much higher (令135条の12第1項2号, see shadowOfSite): the
+  // measuring planes with it.
   // `around`: the ShadeRegulation and UseDistrict districts within the shadow's reach (the store's).
   // Given, and no designation given, the shadow is read in each regulated district it falls on under
   // that district's designation and (ろ)欄 (法56条の2第5項, 令135条の13), also from a site outside every
   // regulated district for a building over 10 m (第4項); else the site's designation everywhere.
   ShadowRun shadowOf(const Site& site, const std::vector<Solid>& solids, double height, int storeys,
                      const std::optional<ShadowDesignation>& given = {}, double stepMinutes = 1, double cell = 1,
-                     const std::vector<District>& around = {}) const;
+                     const std::vector<District>& around = {}, double groundLift = 0) const;
   // 用途制限 (法48条, 別表第2): may the plan's use be built on the site? Rule "use". The site's use
   // district is the one covering more than half of it (法91条; exactly half, or none: unknown).
   // Pass, fail (beyond the table's limits; 法48条 ただし書き permits are the 特定行政庁's and not
