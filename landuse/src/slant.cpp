@@ -146,8 +146,7 @@ int addNorthPlanes(const std::vector<Edge>& edges, double rise, double slope, co
 // 法52条7項's weighted limit); `distOverride`, when given, is the application distance itself.
 void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o, const District& use,
                     const std::vector<Edge>& edges, double siteRate, double distOverride, SlantPlanes& out) {
-  const District* mainUse = &use;
-  const DistrictRule* rule = f.district(mainUse->kind, mainUse->code);
+  const DistrictRule* rule = f.district(use.kind, use.code);
   if (!rule) return;
 
   // ---- 道路斜線 (法56条1項1号, 別表第3) ------------------------------------------------------------
@@ -155,7 +154,7 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
     const DistrictRule::RoadSlant& rs = *rule->roadSlant;
     // The application distance goes by the floor-area rate limit of 法52条 (基準容積率: the
     // designated rate, lowered by the front-road rule of 第2項), not the designated rate alone.
-    double rate = mainUse->floorAreaRate;
+    double rate = use.floorAreaRate;
     std::string rateFrom = "designated";
     if (given(siteRate)) {
       rate = siteRate;
