@@ -55,8 +55,8 @@ std::string geojson(const std::vector<Rect>& rects) {
 }
 
 // A box building in EPSG:6677 (posList in the CRS's order: X north, Y east), absolute coordinates.
-std::string boxNE(const std::string& id, double e0, double n0, double e1, double n1, double h,
-                  const std::string& extra, double base = 5) {
+std::string boxNE(const std::string& id, double e0, double n0, double e1, double n1, double h, const std::string& extra,
+                  double base = 5) {
   char buf[96];
   auto P = [&](double e, double n, double z) {
     std::snprintf(buf, sizeof buf, "%.3f %.3f %.3f ", n, e, z);
@@ -2317,7 +2317,8 @@ TEST_CASE("法56条5項: a site over 第一種住居 and 商業 keeps each distr
   CHECK(missing);
 }
 
-TEST_CASE("令135条の2: 道路斜線 from the road's surface, a site above its road deemed to lower it by half", "[landuse]") {
+TEST_CASE("令135条の2: 道路斜線 from the road's surface, a site above its road deemed to lower it by half",
+          "[landuse]") {
   RuleSet rs = rules();
   // 20 × 20 m in 第一種住居 (code 5, 200 %), a 6 m road along the south edge (y = 0). 別表第3: 20 m
   // at 200 %, slope 1.25. 令2条1項6号イ: 道路斜線 heights are from the road's surface, 令135条の2第1項:
@@ -2368,8 +2369,9 @@ TEST_CASE("令135条の2: 道路斜線 from the road's surface, a site above its
   CHECK(r.reason.find("令135条の2") != std::string::npos);
 }
 
-TEST_CASE("Road surface heights from PLATEAU's tran:Road: stored, upgraded into older stores, and 令135条の2 on a real road",
-          "[landuse]") {
+TEST_CASE(
+    "Road surface heights from PLATEAU's tran:Road: stored, upgraded into older stores, and 令135条の2 on a real road",
+    "[landuse]") {
   std::string dir = tempDir("landuse-road-level");
   const std::string uri = dir + "/s.gpkg";
   auto store = Store::open(uri);
@@ -2448,15 +2450,17 @@ TEST_CASE("Road surface heights from PLATEAU's tran:Road: stored, upgraded into 
     g << "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::"
          "6677\"}},\"features\":[{\"type\":\"Feature\",\"properties\":{\"id\":\""
       << id << "\",\"地番\":\"" << tried << "\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[";
-    for (size_t i = 0; i <= ring.size(); ++i) g << (i ? "," : "") << "[" << ring[i % 4][0] << "," << ring[i % 4][1] << "]";
+    for (size_t i = 0; i <= ring.size(); ++i)
+      g << (i ? "," : "") << "[" << ring[i % 4][0] << "," << ring[i % 4][1] << "]";
     g << "]]}}]}";
     writeText(dir + "/" + id + ".geojson", g.str());
     REQUIRE(importInto(*store, ImportKind::Parcels, {dir + "/" + id + ".geojson"}, diag).stored == 1);
     P2 ctr{mid[0] + 7.5 * nx, mid[1] + 7.5 * ny};
     writeText(dir + "/" + id + "-use.geojson",
               geojson({{ctr[0] - E0 - 60, ctr[1] - N0 - 60, ctr[0] - E0 + 60, ctr[1] - N0 + 60,
-                        "\"id\": \"U" + id + "\", \"function\": \"10\", \"buildingCoverageRate\": 0.8, "
-                        "\"floorAreaRate\": 4"}}));
+                        "\"id\": \"U" + id +
+                            "\", \"function\": \"10\", \"buildingCoverageRate\": 0.8, "
+                            "\"floorAreaRate\": 4"}}));
     ImportOptions zo;
     REQUIRE(importInto(*store, ImportKind::Zoning, {dir + "/" + id + "-use.geojson"}, diag, zo).stored == 1);
     writeText(dir + "/" + id + ".gml",
@@ -2565,7 +2569,8 @@ TEST_CASE("令135条の12第1項1号: 日影規制's 5 m and 10 m lines from the
   for (double x = 0.5; x < 20; x += 1)
     for (double y = 0.5; y < 30; y += 1) {
       double z = envelopeTop(e, {x, y});
-      if (z > 4) cols.push_back({{{x - 0.5, y - 0.5}, {x + 0.5, y - 0.5}, {x + 0.5, y + 0.5}, {x - 0.5, y + 0.5}}, 0, z});
+      if (z > 4)
+        cols.push_back({{{x - 0.5, y - 0.5}, {x + 0.5, y - 0.5}, {x + 0.5, y + 0.5}, {x - 0.5, y + 0.5}}, 0, z});
     }
   ShadowSettings st;
   st.latitude = 35.68;
@@ -2722,7 +2727,8 @@ std::pair<double, double> zoneHours(const std::string& formula, const std::strin
   return {a, b};
 }
 
-TEST_CASE("法56条の2第4項・第5項 (令135条の13): the shadow read in each regulated district it falls on", "[landuse][shadow]") {
+TEST_CASE("法56条の2第4項・第5項 (令135条の13): the shadow read in each regulated district it falls on",
+          "[landuse][shadow]") {
   RuleSet rs = rules();
   // 20 × 30 m, a 6 m road along the south edge; north of y = 40 a 第一種低層 (code 1, 3 h / 2 h on
   // the 1.5 m plane), south of it the site's district.
@@ -3086,6 +3092,29 @@ TEST_CASE("令135条の12第1項2号: a site 1 m or more below all the land its 
   CHECK(level.check.max10 > raised.check.max10 + 0.1);  // 1.92 h against 1.55 h when written
   CHECK(got.result.reason.find("令135条の12第1項2号") != std::string::npos);
   CHECK(got.result.reason.find("at 8 m against the site's 5 m") != std::string::npos);
+  // The 逆日影 envelope on the store: its planes raised the same 1 m (the store's grounds, through
+  // envelopeOf), equal to the envelope drawn on the 5 m plane by hand, and less lowered.
+  EnvelopeOptions eo;
+  eo.shadow = d;
+  auto env = envelopeOf(*store, rs, site, eo);
+  REQUIRE(env);
+  REQUIRE(env->envelope.shadow.applied);
+  CHECK(env->ground == Approx(5.0));
+  EnvelopeOptions onFive;
+  onFive.shadow = ShadowDesignation{5, 3, 2, "test"};
+  onFive.groundHeight = env->ground;
+  auto five = rs.envelope(env->site, onFive);
+  EnvelopeOptions onFour = onFive;
+  onFour.shadow = d;
+  auto four = rs.envelope(env->site, onFour);
+  CHECK(env->envelope.shadow.lowered == Approx(five.shadow.lowered).epsilon(1e-6));
+  CHECK(env->envelope.volume == Approx(five.volume).epsilon(1e-6));
+  CHECK(four.shadow.lowered > five.shadow.lowered);
+  bool liftSaid = false;
+  for (auto& n : env->envelope.notes)
+    liftSaid =
+        liftSaid || (n.find("令135条の12第1項2号") != std::string::npos && n.find("1 m higher") != std::string::npos);
+  CHECK(liftSaid);
 
   // Without a ground on the northern parcel (its building removed) nothing is raised.
   auto store2 = Store::open(dir + "/s2.gpkg");
@@ -3100,4 +3129,130 @@ TEST_CASE("令135条の12第1項2号: a site 1 m or more below all the land its 
   REQUIRE(run2.ok());
   CHECK(run2.value->run.check.max5 == Approx(level.check.max5));
   CHECK(total(run2.value->run.map) == Approx(total(level.map)));
+}
+
+TEST_CASE("逆日影 per district (法56条の2第4項・第5項, 令135条の13) and over a lower site (令135条の12第1項2号)",
+          "[landuse][shadow]") {
+  RuleSet rs = rules();
+  auto district = [](const std::string& id, const std::string& kind, const std::string& code, double y0, double y1) {
+    District d;
+    d.id = id, d.kind = kind, d.code = code;
+    d.geom = {Poly{{{-300, y0}, {300, y0}, {300, y1}, {-300, y1}}, {}}};
+    return d;
+  };
+  // The envelope as columns of its sampled tops (1 m), and their shadow read forward on a plane.
+  auto columnsOf = [](const EnvelopeResult& e, double above) {
+    std::vector<Solid> cols;
+    for (double x = 0.5; x < 20; x += 1)
+      for (double y = 0.5; y < 30; y += 1) {
+        double z = envelopeTop(e, {x, y});
+        if (z > above)
+          cols.push_back({{{x - 0.5, y - 0.5}, {x + 0.5, y - 0.5}, {x + 0.5, y + 0.5}, {x - 0.5, y + 0.5}}, 0, z});
+      }
+    return cols;
+  };
+  ShadowSettings st;
+  st.latitude = 35.68;
+  MultiPoly lines{Poly{{{0, -3}, {20, -3}, {20, 30}, {0, 30}}, {}}};  // 6 m road: 3 m out (令135条の12)
+  auto north = [](const P2& q) { return q[1] >= 40; };
+  auto south = [](const P2& q) { return q[1] < 40; };
+  const District lowNorth = district("U1", "UseDistrict", "1", 40, 400),
+                 s1 = district("S1", "ShadeRegulation", "3-2@1.5", 40, 400);
+  auto districtsAre = [](std::vector<District> ds) { return [ds](const Box2&) { return ds; }; };
+
+  SECTION("第5項: a site in 第一種中高層 (4 h / 2.5 h on 4 m), a 第一種低層 (3 h / 2 h on 1.5 m) north") {
+    Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "3", 0.6, 2.0, {{0, 6.0}});
+    s.latitude = 35.68;
+    District own = district("S4", "ShadeRegulation", "4-2.5@4", -400, 40);
+    s.districts.push_back({own, 600, 1.0});
+    auto plain = rs.envelope(s, 60);
+    REQUIRE(plain.shadow.applied);  // the site's own designation everywhere
+    // One designation all round: the same envelope as the site's alone.
+    EnvelopeOptions o;
+    o.shadowDistricts = districtsAre(
+        {district("U3", "UseDistrict", "3", -400, 400), district("S4", "ShadeRegulation", "4-2.5@4", -400, 400)});
+    auto same = rs.envelope(s, o);
+    REQUIRE(same.shadow.applied);
+    CHECK(same.volume == Approx(plain.volume).epsilon(1e-6));
+    CHECK(same.shadow.lowered == Approx(plain.shadow.lowered).epsilon(1e-6));
+    // The stricter district north: lowered further, and each district's part within its own limits.
+    o.shadowDistricts = districtsAre({district("U3", "UseDistrict", "3", -400, 40), own, lowNorth, s1});
+    auto split = rs.envelope(s, o);
+    REQUIRE(split.shadow.applied);
+    CHECK(split.shadow.lowered > plain.shadow.lowered + 10);
+    CHECK(split.volume < plain.volume - 10);
+    CHECK(saysAll(split.notes, {"ShadeRegulation 'S1'", "ShadeRegulation 'S4'", "令135条の13"}));
+    CHECK(split.shadow.designation.source.find("S1") != std::string::npos);  // the one nearest its limits
+    // Never above the slant planes (the columns it lowers), though not everywhere below the site-only
+    // envelope: other receivers choose other sun positions to clear.
+    Site bare = s;
+    bare.districts.pop_back();
+    auto slant = rs.envelope(bare, 60);
+    REQUIRE_FALSE(slant.shadow.applied);
+    for (double x = 0.5; x < 20; x += 1.9)
+      for (double y = 0.5; y < 30; y += 1.7) CHECK(envelopeTop(split, {x, y}) <= envelopeTop(slant, {x, y}) + 1e-6);
+    // Forward, at 1-minute steps: the 1.5 m plane north of y = 40 keeps 3 h / 2 h, the 4 m plane south 4 h / 2.5 h.
+    ShadowCheck n = checkShadowMap(shadowTimes(columnsOf(split, 1.5), 1.5, st), lines, 1, north);
+    ShadowCheck sc = checkShadowMap(shadowTimes(columnsOf(split, 4), 4, st), lines, 1, south);
+    INFO("north " << n.max5 << " / " << n.max10 << ", south " << sc.max5 << " / " << sc.max10);
+    CHECK(n.max10 <= 2 + 2 / 60.0);
+    CHECK(n.max5 <= 3 + 2 / 60.0);
+    CHECK(sc.max5 <= 4 + 2 / 60.0);
+    CHECK(sc.max10 <= 2.5 + 2 / 60.0);
+    // The site's envelope alone breaks the northern district's 2 h: what the per-district envelope fixes.
+    ShadowCheck before = checkShadowMap(shadowTimes(columnsOf(plain, 1.5), 1.5, st), lines, 1, north);
+    CHECK(before.max10 > 2 + 0.1);
+
+    // 令135条の12第1項2号: the site's ground deemed 1 m higher lifts every plane 1 m: the same as the
+    // designations read on 5 m and 2.5 m, and less lowered.
+    EnvelopeOptions lifted = o;
+    lifted.shadowGroundLift = [](const std::vector<Solid>& cols, std::string& why) {
+      why = "test: all around 3 m higher";
+      return cols.empty() ? 0.0 : 1.0;
+    };
+    auto up = rs.envelope(s, lifted);
+    REQUIRE(up.shadow.applied);
+    EnvelopeOptions byHand;
+    District ownUp = own, s1Up = s1;
+    ownUp.code = "4-2.5@5", s1Up.code = "3-2@2.5";
+    byHand.shadowDistricts = districtsAre({district("U3", "UseDistrict", "3", -400, 40), ownUp, lowNorth, s1Up});
+    auto raised = rs.envelope(s, byHand);
+    CHECK(up.shadow.lowered == Approx(raised.shadow.lowered).epsilon(1e-6));
+    CHECK(up.volume == Approx(raised.volume).epsilon(1e-6));
+    CHECK(up.shadow.lowered < split.shadow.lowered - 10);
+    CHECK(saysAll(up.notes, {"令135条の12第1項2号", "1 m higher", "all around 3 m higher"}));
+    // A lift of 0 with a reason: nothing raised, the reason said.
+    lifted.shadowGroundLift = [](const std::vector<Solid>&, std::string& why) {
+      why = "the ground of parcel 'N' is not known";
+      return 0.0;
+    };
+    auto level = rs.envelope(s, lifted);
+    CHECK(level.volume == Approx(split.volume).epsilon(1e-9));
+    CHECK(saysAll(level.notes, {"not applied", "parcel 'N' is not known"}));
+  }
+
+  SECTION("第4項: a site in 商業地域 with a regulated district in its shadow's reach") {
+    Site c = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "10", 0.8, 6.0, {{0, 6.0}});
+    c.latitude = 35.68;
+    auto plain = rs.envelope(c, 60);
+    CHECK_FALSE(plain.shadow.applied);
+    EnvelopeOptions o;
+    o.shadowDistricts = districtsAre({district("U10", "UseDistrict", "10", -400, 40), lowNorth, s1});
+    auto e = rs.envelope(c, o);
+    REQUIRE(e.shadow.applied);
+    CHECK(e.shadow.lowered > 100);
+    CHECK(e.volume < plain.volume - 100);
+    CHECK(saysAll(e.notes, {"法56条の2第4項", "ShadeRegulation 'S1'"}));
+    CHECK(e.shadow.subject.find("10 m") != std::string::npos);
+    ShadowCheck n = checkShadowMap(shadowTimes(columnsOf(e, 1.5), 1.5, st), lines, 1, north);
+    INFO("north " << n.max5 << " / " << n.max10);
+    CHECK(n.max10 <= 2 + 2 / 60.0);
+    CHECK(n.max5 <= 3 + 2 / 60.0);
+    // Nothing regulated within reach: not limited, and said.
+    o.shadowDistricts = districtsAre({district("U10", "UseDistrict", "10", -400, 400)});
+    auto free = rs.envelope(c, o);
+    CHECK_FALSE(free.shadow.applied);
+    CHECK(free.volume == Approx(plain.volume).epsilon(1e-9));
+    CHECK(saysAll(free.notes, {"no regulated district", "第4項"}));
+  }
 }

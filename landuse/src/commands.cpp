@@ -174,6 +174,7 @@ Result<EnvelopeRun> envelopeOf(Store& store, const RuleSet& rules, const Site& s
     EnvelopeOptions o = options;
     if (!given(o.groundHeight)) o.groundHeight = run.ground;  // NaN: unknown (the planes say so)
     neighbourGrounds(store, run.site);                        // 令135条の3, 135条の4
+    shadowSurroundings(store, run.site, o.groundHeight, o);   // 法56条の2第5項, 令135条の12第1項2号
     run.envelope = rules.envelope(run.site, o);
     if (!std::isfinite(run.ground)) {
       run.ground = 0;
@@ -294,12 +295,21 @@ double shadowGroundLift(Store& store, const Site& site, const std::vector<Solid>
   if (!std::isfinite(lowest)) return 0;
   const double h = lowest - ground;
   if (h < 1) return 0;
-  why = lowestWhat + " at " + eval::num(lowest) + " m against the site's " + eval::num(ground) + " m, the lowest land "
+  why = lowestWhat + " at " + eval::num(lowest) + " m against the site's " + eval::num(ground) +
+        " m, the lowest land "
         "the shadow falls on";
   return (h - 1) / 2;
 }
 
 }  // namespace
+
+void shadowSurroundings(Store& store, const Site& site, double ground, EnvelopeOptions& options) {
+  if (!options.shadowDistricts) options.shadowDistricts = [&store](const Box2& b) { return store.districtsIn(b); };
+  if (!options.shadowGroundLift)
+    options.shadowGroundLift = [&store, &site, ground](const std::vector<Solid>& solids, std::string& why) {
+      return shadowGroundLift(store, site, solids, ground, why);
+    };
+}
 
 Result<ShadowSiteRun> shadowOfSite(Store& store, const RuleSet& rules, const Site& site,
                                    const std::optional<ShadowDesignation>& designation,
@@ -333,10 +343,13 @@ Result<ShadowSiteRun> shadowOfSite(Store& store, const RuleSet& rules, const Sit
       std::string why;
       const double lift = shadowGroundLift(store, site, solids, siteGroundHeight(store, site), why);
       out.run = rules.shadowOf(site, solids, tallest, storeys, designation, stepMinutes, cell, around, lift);
-      if (lift > 0) out.run.result.reason += "; 令135条の12第1項2号: " + why;
+      if (lift > 0)
+        out.run.result.reason += "; 令135条の12第1項2号: " + why;
       else if (!why.empty() && out.run.result.verdict == Verdict::Fail)
-        out.run.result.reason += "; 令135条の12第1項2号 (a site 1 m or more below the land its shadow falls on) not "
-                                 "applied: " + why;
+        out.run.result.reason +=
+            "; 令135条の12第1項2号 (a site 1 m or more below the land its shadow falls on) not "
+            "applied: " +
+            why;
     }
     r.value = std::move(out);
     return r;

@@ -21,19 +21,23 @@ void shadowLimit(const RulesFile& f, const Site& site, const EnvelopeOptions& o,
                  EnvelopeResult& e) {
   ShadowApplication a = shadowApplication(f, site, o.shadow);
   for (auto& n : a.notes) e.notes.push_back(n);
-  if (!a.subject) {
-    if (!a.missing.empty()) e.notModelled.push_back(a.missing);
-    return;
-  }
-  if (!a.designation) {
-    e.notModelled.push_back(a.missing);
-    return;
+  // The districts around known (and no designation given for the site alone): each district's
+  // part of the shadow under its own designation (法56条の2第4項・第5項, 令135条の13), as shadowOf.
+  const bool mayByDistricts = !o.shadow && o.shadowDistricts && (!a.subject || a.designation);
+  if (!mayByDistricts) {
+    if (!a.subject) {
+      if (!a.missing.empty()) e.notModelled.push_back(a.missing);
+      return;
+    }
+    if (!a.designation) {
+      e.notModelled.push_back(a.missing);
+      return;
+    }
   }
   if (!given(site.latitude)) {
     e.notModelled.push_back("日影規制: the site's latitude is not known (its CRS does not give it): not drawn");
     return;
   }
-  const ShadowDesignation& d = *a.designation;
   ShadowSettings st;
   st.latitude = site.latitude;
   st.gridNorth = site.gridNorth;
@@ -47,10 +51,56 @@ void shadowLimit(const RulesFile& f, const Site& site, const EnvelopeOptions& o,
       if (c.covers(p)) z = std::min(z, c.at(p));
     return std::max(0.0, z);
   };
+  Box2 box;
+  int nx = 0, ny = 0;
+  std::vector<double> initial = siteColumns(site.geom, envAt, cell, box, nx, ny);
+  // The slant-plane envelope's columns: their shadow holds the shadow of anything lower.
+  std::vector<Solid> columns;
+  for (int j = 0; j < ny; ++j)
+    for (int i = 0; i < nx; ++i) {
+      const double h = initial[size_t(j) * size_t(nx) + size_t(i)];
+      if (!(h > 0)) continue;
+      const double x0 = box.minx + i * cell, y0 = box.miny + j * cell;
+      columns.push_back({{{x0, y0}, {x0 + cell, y0}, {x0 + cell, y0 + cell}, {x0, y0 + cell}}, 0, h});
+    }
+  if (columns.empty()) return;
+  const Box2 reach = shadowReach(columns, 0, st).grown(cell * 2);
+  std::vector<District> around;
+  if (mayByDistricts)
+    for (auto& d : o.shadowDistricts(reach))
+      if (d.kind == "ShadeRegulation" || d.kind == "UseDistrict") around.push_back(std::move(d));
+  const bool byDistricts =
+      std::any_of(around.begin(), around.end(), [](const District& d) { return d.kind == "ShadeRegulation"; });
+  if (!byDistricts && !a.subject) {
+    if (!a.missing.empty())
+      e.notModelled.push_back(a.missing);
+    else
+      e.notes.push_back("日影規制: not subject in " + a.district +
+                        ", and no regulated district lies within the reach "
+                        "of the envelope's shadow (法56条の2第4項)");
+    return;
+  }
   std::vector<std::string> lineNotes;
   const MultiPoly lines = shadowLinesBoundary(f, site, lineNotes);
   for (auto& n : lineNotes) e.notes.push_back(n);
-  ShadowEnvelope se = shadowEnvelope(site.geom, envAt, d, st, cell, &lines);
+  double lift = 0;
+  std::string liftWhy;
+  if (o.shadowGroundLift) lift = std::max(0.0, o.shadowGroundLift(columns, liftWhy));
+  std::vector<ShadowDistrictPart> parts;
+  std::vector<ShadowZone> zones;
+  if (byDistricts) {
+    parts = shadowDistrictParts(f, around, reach, nullptr, e.notes);
+    for (auto& p : parts) zones.push_back({p.d, [&p](const P2& c) { return p.holds(c); }});
+    if (zones.empty()) {
+      e.notes.push_back("日影規制: the envelope's shadow reaches no regulated district" +
+                        std::string(a.subject ? "" : " (法56条の2第4項)") + ": not limited by it");
+      return;
+    }
+  } else {
+    zones.push_back({*a.designation, {}});
+  }
+  ShadowEnvelope se =
+      shadowEnvelopeOf(site.geom, box.minx, box.miny, cell, nx, ny, std::move(initial), zones, st, &lines, lift);
   size_t planes = 0;
   for (int j = 0; j < se.ny; ++j)
     for (int i = 0; i < se.nx; ++i) {
@@ -65,20 +115,46 @@ void shadowLimit(const RulesFile& f, const Site& site, const EnvelopeOptions& o,
       cons.push_back(std::move(p));
       ++planes;
     }
+  const ShadowDesignation& d = zones[se.verifiedZone].d;
   ShadowPart& sp = e.shadow;
   sp.applied = true;
   sp.designation = d;
-  sp.subject = a.subjectText;
+  sp.subject = byDistricts
+                   ? (a.subject ? a.subjectText + ", and as each district its shadow falls on says (令135条の13)"
+                                : "buildings higher than 10 m outside the regulated districts (法56条の2第4項)")
+                   : a.subjectText;
   sp.cell = cell, sp.stepMinutes = st.stepMinutes, sp.start = st.start, sp.end = st.end;
   sp.max5 = se.verified.max5, sp.max10 = se.verified.max10;
   sp.lowered = se.lowered;
-  e.notes.push_back("日影規制 (" + f.shadow.article + "): " + num(d.limit5) + " h / " + num(d.limit10) + " h on the " +
-                    num(d.measuringHeight) + " m plane (" + d.source + "), for " + a.subjectText + ": " +
+  if (lift > 0)
+    e.notes.push_back(
+        "日影規制 over a site below the land its shadow falls on (令135条の12第1項2号): the site's ground "
+        "deemed " +
+        num(lift) + " m higher, the measuring planes with it (" + liftWhy + ")");
+  else if (!liftWhy.empty())
+    e.notes.push_back(
+        "日影規制: 令135条の12第1項2号 (a site 1 m or more below the land its shadow falls on) not applied: " +
+        liftWhy);
+  std::string how;
+  if (byDistricts) {
+    std::string each;
+    for (size_t z = 0; z < zones.size(); ++z)
+      each += (each.empty() ? "" : "; ") + zones[z].d.source + ": " + num(zones[z].d.limit5) + " h / " +
+              num(zones[z].d.limit10) + " h on the " + num(zones[z].d.measuringHeight) + " m plane, at most " +
+              num(se.perZone[z].max5) + " h / " + num(se.perZone[z].max10) + " h";
+    how = "each district the shadow falls on under its own designation (法56条の2第5項, 令135条の13" +
+          std::string(a.subject ? "" : "; 第4項: the site is outside the regulated districts") + "): " + each;
+  } else {
+    how = num(d.limit5) + " h / " + num(d.limit10) + " h on the " + num(d.measuringHeight) + " m plane (" + d.source +
+          ")";
+  }
+  e.notes.push_back("日影規制 (" + f.shadow.article + "): " + how + ", for " + sp.subject + ": " +
                     std::to_string(planes) + " of the " + num(cell) + " m columns lowered, " + num(se.lowered, 0) +
                     " m³; the columns' shadow lasts at most " + num(se.verified.max5) + " h beyond 5 m and " +
                     num(se.verified.max10) + " h beyond 10 m (" + num(st.stepMinutes / 2) +
                     " min steps); the envelope lies within the columns. A building no higher than the (ろ)欄 "
-                    "threshold is not subject");
+                    "threshold" +
+                    std::string(a.subject ? "" : " (10 m, 第4項)") + " is not subject");
   for (auto& n : shadowNotModelled()) e.notModelled.push_back(n);
 }
 
@@ -95,6 +171,7 @@ EnvelopeResult RuleSet::envelope(const Site& site, const EnvelopeOptions& o) con
   const RulesFile& f = file();
   EnvelopeResult e;
   e.options = o;
+  e.options.shadowDistricts = {}, e.options.shadowGroundLift = {};  // they may hold the caller's store
   e.siteArea = site.area;
   Vars vars = siteVars(f, site);
   // Numbers: the site area times the area-weighted limits.

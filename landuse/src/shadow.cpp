@@ -214,14 +214,35 @@ ShadowCheck checkShadowMap(const ShadowMap& map, const MultiPoly& site, double s
 ShadowEnvelope shadowEnvelopeOf(const MultiPoly& siteGeom, double x0, double y0, double cell, int nx, int ny,
                                 std::vector<double> initial, const ShadowDesignation& d, const ShadowSettings& s,
                                 const MultiPoly* linesFrom) {
+  return shadowEnvelopeOf(siteGeom, x0, y0, cell, nx, ny, std::move(initial), std::vector<ShadowZone>{{d, {}}}, s,
+                          linesFrom, 0);
+}
+
+ShadowEnvelope shadowEnvelopeOf(const MultiPoly& siteGeom, double x0, double y0, double cell, int nx, int ny,
+                                std::vector<double> initial, const std::vector<ShadowZone>& zones,
+                                const ShadowSettings& s, const MultiPoly* linesFrom, double lift) {
   // Receivers are measured from the (deemed) boundary; the columns are the site's cells as given.
   const MultiPoly& site = linesFrom ? *linesFrom : siteGeom;
   ShadowEnvelope e;
   e.x0 = x0, e.y0 = y0, e.cell = cell, e.nx = nx, e.ny = ny;
   e.initial = initial;
   e.height = std::move(initial);
-  const double hm = d.measuringHeight;
-  auto columns = [&]() {
+  // The measuring planes (one per height the zones use) and which zone reads a point.
+  std::vector<double> planes;
+  std::vector<size_t> planeOf;
+  for (auto& z : zones) {
+    const double h = z.d.measuringHeight + lift;
+    size_t p = 0;
+    while (p < planes.size() && std::abs(planes[p] - h) > 1e-9) ++p;
+    if (p == planes.size()) planes.push_back(h);
+    planeOf.push_back(p);
+  }
+  auto zoneAt = [&](const P2& c) -> int {
+    for (size_t k = 0; k < zones.size(); ++k)
+      if (!zones[k].holds || zones[k].holds(c)) return int(k);
+    return -1;
+  };
+  auto columns = [&](double hm) {
     std::vector<Solid> cols;
     for (int j = 0; j < ny; ++j)
       for (int i = 0; i < nx; ++i) {
@@ -233,7 +254,8 @@ ShadowEnvelope shadowEnvelopeOf(const MultiPoly& siteGeom, double x0, double y0,
     return cols;
   };
   auto steps = sunSteps(s);
-  ShadowMap map = shadowTimes(columns(), hm, s);
+  std::vector<ShadowMap> maps;
+  for (double hm : planes) maps.push_back(shadowTimes(columns(hm), hm, s));
   auto edges = boundaryEdges(site);
   // One step's margin: the verification samples the same steps, the margin keeps cell-centre
   // effects between neighbouring receivers off the limit.
@@ -276,7 +298,8 @@ ShadowEnvelope shadowEnvelopeOf(const MultiPoly& siteGeom, double x0, double y0,
   // Each step stands for its whole interval: its sun positions at sub-steps close enough that
   // neighbouring rays stay within half a cell of each other across the whole reach, so that
   // lowering for a step clears the interval, not only its midpoint.
-  const double reach = std::hypot(map.nx * map.cell, map.ny * map.cell);
+  double reach = 0;
+  for (auto& m : maps) reach = std::max(reach, std::hypot(m.nx * m.cell, m.ny * m.cell));
   std::vector<std::vector<SunStep>> sub(steps.size());
   {
     const double dth = steps.empty() ? 0 : steps[0].hours;
@@ -307,55 +330,75 @@ ShadowEnvelope shadowEnvelopeOf(const MultiPoly& siteGeom, double x0, double y0,
   ShadowSettings fine = s;
   fine.stepMinutes = s.stepMinutes / 2;
   for (int round = 0; round < 4; ++round) {
-    for (int j = 0; j < map.ny; ++j)
-      for (int i = 0; i < map.nx; ++i) {
-        double have = map.at(i, j);
-        if (have <= 0) continue;
-        P2 c{map.x0 + (i + 0.5) * map.cell, map.y0 + (j + 0.5) * map.cell};
-        if (contains(site, c)) continue;
-        double dist = distanceToEdges(edges, c);
-        if (dist <= 5) continue;
-        int allowed = allowedSteps(dist > 10 ? d.limit10 : d.limit5);
-        // The midpoint count may miss a step's ends: only a point a whole step under its allowance
-        // is surely within it.
-        if (have + dt <= allowed * dt + 1e-9) continue;
-        // The steps that shade it now (anywhere in their interval), and what clearing each costs.
-        // Conservative within a step: a column its rays cross counts from its nearest point, at the
-        // step's lowest sun, so that lowering under that line clears the whole interval.
-        auto nearest = [&](size_t col) {
-          double cx = x0 + (double(col % size_t(nx)) + 0.5) * cell, cy = y0 + (double(col / size_t(nx)) + 0.5) * cell;
-          return std::hypot(std::max(0.0, std::abs(c[0] - cx) - cell / 2),
-                            std::max(0.0, std::abs(c[1] - cy) - cell / 2));
-        };
-        shaded.clear();
-        for (size_t k = 0; k < steps.size(); ++k) {
-          bool hit = false;
-          double cost = 0;
-          const double tanLow = lowest[k];
-          if (tanLow <= 0) continue;
-          for (const SunStep& st : sub[k])
-            walk(c, st, [&](size_t col, double) {
-              double h = e.height[col];
-              double cap = hm + nearest(col) * tanLow;
-              if (h > cap) hit = true, cost += h - cap;
-            });
-          if (hit) shaded.push_back({cost, k});
+    for (size_t p = 0; p < planes.size(); ++p) {
+      const ShadowMap& map = maps[p];
+      const double hm = planes[p];
+      for (int j = 0; j < map.ny; ++j)
+        for (int i = 0; i < map.nx; ++i) {
+          double have = map.at(i, j);
+          if (have <= 0) continue;
+          P2 c{map.x0 + (i + 0.5) * map.cell, map.y0 + (j + 0.5) * map.cell};
+          if (contains(site, c)) continue;
+          double dist = distanceToEdges(edges, c);
+          if (dist <= 5) continue;
+          const int z = zoneAt(c);
+          if (z < 0 || planeOf[size_t(z)] != p) continue;  // not regulated, or read on another plane
+          const ShadowDesignation& d = zones[size_t(z)].d;
+          int allowed = allowedSteps(dist > 10 ? d.limit10 : d.limit5);
+          // The midpoint count may miss a step's ends: only a point a whole step under its allowance
+          // is surely within it.
+          if (have + dt <= allowed * dt + 1e-9) continue;
+          // The steps that shade it now (anywhere in their interval), and what clearing each costs.
+          // Conservative within a step: a column its rays cross counts from its nearest point, at the
+          // step's lowest sun, so that lowering under that line clears the whole interval.
+          auto nearest = [&](size_t col) {
+            double cx = x0 + (double(col % size_t(nx)) + 0.5) * cell, cy = y0 + (double(col / size_t(nx)) + 0.5) * cell;
+            return std::hypot(std::max(0.0, std::abs(c[0] - cx) - cell / 2),
+                              std::max(0.0, std::abs(c[1] - cy) - cell / 2));
+          };
+          shaded.clear();
+          for (size_t k = 0; k < steps.size(); ++k) {
+            bool hit = false;
+            double cost = 0;
+            const double tanLow = lowest[k];
+            if (tanLow <= 0) continue;
+            for (const SunStep& st : sub[k])
+              walk(c, st, [&](size_t col, double) {
+                double h = e.height[col];
+                double cap = hm + nearest(col) * tanLow;
+                if (h > cap) hit = true, cost += h - cap;
+              });
+            if (hit) shaded.push_back({cost, k});
+          }
+          if (int(shaded.size()) <= allowed) continue;
+          std::sort(shaded.begin(), shaded.end(), [](const Shaded& a, const Shaded& b) { return a.cost < b.cost; });
+          for (size_t n = 0; n < shaded.size() - size_t(allowed); ++n) {
+            const double tanLow = lowest[shaded[n].step];
+            for (const SunStep& st : sub[shaded[n].step])
+              walk(c, st, [&](size_t col, double) {
+                double cap = std::max(0.0, hm + nearest(col) * tanLow - 1e-6);
+                if (e.height[col] > cap) e.height[col] = cap;
+              });
+          }
         }
-        if (int(shaded.size()) <= allowed) continue;
-        std::sort(shaded.begin(), shaded.end(), [](const Shaded& a, const Shaded& b) { return a.cost < b.cost; });
-        for (size_t n = 0; n < shaded.size() - size_t(allowed); ++n) {
-          const double tanLow = lowest[shaded[n].step];
-          for (const SunStep& st : sub[shaded[n].step])
-            walk(c, st, [&](size_t col, double) {
-              double cap = std::max(0.0, hm + nearest(col) * tanLow - 1e-6);
-              if (e.height[col] > cap) e.height[col] = cap;
-            });
-        }
-      }
-    map = shadowTimes(columns(), hm, fine);
-    e.verified = checkShadowMap(map, site, fine.stepMinutes);
+    }
+    for (size_t p = 0; p < planes.size(); ++p) maps[p] = shadowTimes(columns(planes[p]), planes[p], fine);
+    bool within = true;
+    double worst = -INFINITY;
+    e.perZone.assign(zones.size(), ShadowCheck{});
+    for (size_t z = 0; z < zones.size(); ++z) {
+      const ShadowDesignation& d = zones[z].d;
+      ShadowCheck c = zones.size() == 1 && !zones[0].holds
+                          ? checkShadowMap(maps[planeOf[z]], site, fine.stepMinutes)
+                          : checkShadowMap(maps[planeOf[z]], site, fine.stepMinutes,
+                                           [&](const P2& q) { return zoneAt(q) == int(z); });
+      within = within && c.max5 <= d.limit5 && c.max10 <= d.limit10;
+      const double excess = std::max(c.max5 - d.limit5, c.max10 - d.limit10);
+      if (excess > worst) worst = excess, e.verified = c, e.verifiedZone = z;
+      e.perZone[z] = c;
+    }
     e.rounds = round + 1;
-    if (e.verified.max5 <= d.limit5 && e.verified.max10 <= d.limit10) break;
+    if (within) break;
   }
   for (size_t k = 0; k < e.height.size(); ++k)
     if (std::isfinite(e.initial[k])) e.lowered += (e.initial[k] - e.height[k]) * cell * cell;

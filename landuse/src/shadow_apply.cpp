@@ -46,7 +46,8 @@ MultiPoly shadowLinesBoundary(const RulesFile& f, const Site& site, std::vector<
     else if (os.partial)
       why = " along part of a boundary edge only: not applied (stricter)";
     else if (!r || !r->openSpace || !r->openSpace->shadow)
-      why = " (code '" + os.code + "') beside the site is not a river or the sea; whether it counts as これらに類するもの "
+      why = " (code '" + os.code +
+            "') beside the site is not a river or the sea; whether it counts as これらに類するもの "
             "is the 特定行政庁's call: not applied (stricter)";
     if (!why.empty()) {
       std::string x = "日影規制, 令135条の12第1項1号: " + name + why;
@@ -60,8 +61,10 @@ MultiPoly shadowLinesBoundary(const RulesFile& f, const Site& site, std::vector<
     if (water.find(what) == std::string::npos) water += (water.empty() ? "" : ", ") + what;
   }
   if (!water.empty())
-    notes.push_back("日影規制: the 5 m and 10 m lines are drawn from the site boundary deemed outward beside water "
-                    "(令135条の12第1項1号, as for roads): " + water);
+    notes.push_back(
+        "日影規制: the 5 m and 10 m lines are drawn from the site boundary deemed outward beside water "
+        "(令135条の12第1項1号, as for roads): " +
+        water);
   for (auto& fr : site.frontage) {
     double dx = fr.b[0] - fr.a[0], dy = fr.b[1] - fr.a[1], len = std::hypot(dx, dy);
     if (len < 1e-6) continue;
@@ -92,14 +95,17 @@ MultiPoly shadowLinesBoundary(const RulesFile& f, const Site& site, std::vector<
 const std::vector<std::string>& shadowNotModelled() {
   static const std::vector<std::string> v{
       "日影規制: 令135条の12第1項1号 for water along the site where the store holds no open spaces (district kind "
-      "OpenSpace), and for what the 特定行政庁 counts as これらに類するもの (railways and the like), and 第1項2号 (a site 1 m or more below the land the shadow "
-      "falls on: its ground deemed (H − 1) / 2 higher) in the 逆日影 envelope and wherever some of that land has no "
-      "ground in the data (`twin shadow` and /shadow apply it where all has) are not applied: the result is stricter "
-      "than the law there",
-      "日影規制: the 逆日影 envelope reads its shadow under the site's designation everywhere; a stricter "
-      "district its shadow reaches (法56条の2第5項, 令135条の13) is applied by `twin shadow` and the API's "
-      "/shadow (which read each district's part, and 第4項 from outside the regulated districts), not by the "
-      "envelope, which may be too permissive there",
+      "OpenSpace), and for what the 特定行政庁 counts as これらに類するもの (railways and the like), and 第1項2号 (a "
+      "site "
+      "1 m or more below the land the shadow falls on: its ground deemed (H − 1) / 2 higher) wherever some of that "
+      "land has no ground in the data, or where no store gives it (an envelope drawn without one) are not applied: "
+      "the result is stricter than the law there",
+      "日影規制: the 逆日影 envelope reads each district its shadow falls on (法56条の2第5項, 令135条の13, and 第4項 "
+      "from outside the regulated districts) only where the store's districts are given (`twin envelope` and the "
+      "API do; else the site's designation everywhere, which may be too permissive where a stricter district is "
+      "reached); it takes every building as subject in each district (the (ろ)欄 thresholds per district are read "
+      "by `twin shadow` and /shadow), and finds 第1項2号's land from the slant-plane envelope's shadow, which "
+      "holds the lowered one's (stricter where that reaches higher land)",
       "日影規制: heights are above the site's ground as the data gives it, not a surveyed 平均地盤面 "
       "(令135条の12第1項)"};
   return v;
@@ -198,15 +204,50 @@ ShadowApplication shadowApplication(const RulesFile& f, const Site& site,
   return a;
 }
 
+bool ShadowDistrictPart::holds(const P2& c) const {
+  return c[0] >= box.minx && c[0] <= box.maxx && c[1] >= box.miny && c[1] <= box.maxy && contains(geom, c);
+}
+
+std::vector<ShadowDistrictPart> shadowDistrictParts(const RulesFile& f, const std::vector<District>& around,
+                                                    const Box2& reach, std::vector<ShadowDistrictPart>* uses,
+                                                    std::vector<std::string>& notes) {
+  MultiPoly reachPoly{Poly{
+      {{reach.minx, reach.miny}, {reach.maxx, reach.miny}, {reach.maxx, reach.maxy}, {reach.minx, reach.maxy}}, {}}};
+  std::vector<ShadowDistrictPart> zones;
+  for (auto& dis : around) {
+    if (dis.kind != "ShadeRegulation" && dis.kind != "UseDistrict") continue;
+    MultiPoly g = intersection(dis.geom, reachPoly);
+    if (area(g) < 0.01) continue;
+    ShadowDistrictPart p{&dis, {}, g, bounds(g)};
+    if (dis.kind == "UseDistrict") {
+      if (uses) uses->push_back(std::move(p));
+      continue;
+    }
+    auto d = designationOf(f, dis);
+    if (!d) {
+      notes.push_back("日影規制: ShadeRegulation district '" + dis.id + "' has code '" + dis.code +
+                      "', which the rules file does not list and is not L5-L10@H: its part is not read");
+      continue;
+    }
+    d->source = "ShadeRegulation '" + dis.id + "' (" + dis.code + ")";
+    p.d = *d;
+    zones.push_back(std::move(p));
+  }
+  // The strictest first: a point in several designations is read under the first holding it.
+  std::stable_sort(zones.begin(), zones.end(), [](const ShadowDistrictPart& x, const ShadowDistrictPart& y) {
+    return x.d.limit5 != y.d.limit5 ? x.d.limit5 < y.d.limit5 : x.d.measuringHeight > y.d.measuringHeight;
+  });
+  return zones;
+}
+
 namespace {
 
 // 法56条の2第4項・第5項, 令135条の13: the building is deemed to stand in each regulated district its
 // shadow falls on, under that district's designation and (ろ)欄; a building outside every regulated
 // district (第4項) when it is higher than 10 m. The site's shadow is read per district part.
 RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, ShadowApplication& a,
-                                     const std::vector<Solid>& solids, double height, int storeys,
-                                     double stepMinutes, double cell, const std::vector<District>& around,
-                                     double lift) {
+                                     const std::vector<Solid>& solids, double height, int storeys, double stepMinutes,
+                                     double cell, const std::vector<District>& around, double lift) {
   RuleSet::ShadowRun run;
   RuleResult& r = run.result;
   r.rule = "shadow";
@@ -233,43 +274,10 @@ RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, Shado
   st.start = f.shadow.start, st.end = f.shadow.end;
   st.cell = cell;
   st.stepMinutes = stepMinutes;
-  Box2 reach = shadowReach(solids, 0, st).grown(cell * 2);
-  MultiPoly reachPoly{Poly{{{reach.minx, reach.miny}, {reach.maxx, reach.miny}, {reach.maxx, reach.maxy},
-                           {reach.minx, reach.maxy}},
-                          {}}};
-  struct Part {
-    const District* district;
-    ShadowDesignation d;
-    MultiPoly geom;
-    Box2 box;
-  };
-  std::vector<Part> zones, uses;
-  for (auto& dis : around) {
-    if (dis.kind != "ShadeRegulation" && dis.kind != "UseDistrict") continue;
-    MultiPoly g = intersection(dis.geom, reachPoly);
-    if (area(g) < 0.01) continue;
-    Part p{&dis, {}, g, bounds(g)};
-    if (dis.kind == "UseDistrict") {
-      uses.push_back(std::move(p));
-      continue;
-    }
-    auto d = designationOf(f, dis);
-    if (!d) {
-      a.notes.push_back("日影規制: ShadeRegulation district '" + dis.id + "' has code '" + dis.code +
-                        "', which the rules file does not list and is not L5-L10@H: its part is not read");
-      continue;
-    }
-    d->source = "ShadeRegulation '" + dis.id + "' (" + dis.code + ")";
-    p.d = *d;
-    zones.push_back(std::move(p));
-  }
-  // The strictest first: a point in several designations is read under the first holding it.
-  std::stable_sort(zones.begin(), zones.end(), [](const Part& x, const Part& y) {
-    return x.d.limit5 != y.d.limit5 ? x.d.limit5 < y.d.limit5 : x.d.measuringHeight > y.d.measuringHeight;
-  });
-  auto in = [](const Part& p, const P2& c) {
-    return c[0] >= p.box.minx && c[0] <= p.box.maxx && c[1] >= p.box.miny && c[1] <= p.box.maxy && contains(p.geom, c);
-  };
+  std::vector<ShadowDistrictPart> uses;
+  const std::vector<ShadowDistrictPart> zones =
+      shadowDistrictParts(f, around, shadowReach(solids, 0, st).grown(cell * 2), &uses, a.notes);
+  auto in = [](const ShadowDistrictPart& p, const P2& c) { return p.holds(c); };
   const bool outside = !a.subject;  // the site's use district has no 日影規制 (第4項)
   if (outside && height <= 10) {
     r.verdict = Verdict::Pass;
@@ -302,7 +310,7 @@ RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, Shado
   double worstExcess = -INFINITY;
   std::string parts;
   for (size_t z = 0; z < zones.size(); ++z) {
-    const Part& zone = zones[z];
+    const ShadowDistrictPart& zone = zones[z];
     const ShadowMap& m = mapAt(zone.d.measuringHeight);
     ShadowCheck c = checkShadowMap(m, lines, stepMinutes, [&](const P2& q) {
       if (!in(zone, q)) return false;
@@ -323,10 +331,12 @@ RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, Shado
       run.part.designation = zone.d;
       r.value = c.max5, r.limit = zone.d.limit5;
     }
-    parts += (parts.empty() ? "" : "; ") + zone.d.source + ": " + num(zone.d.limit5) + " h / " +
-             num(zone.d.limit10) + " h on the " + num(zone.d.measuringHeight) + " m plane, longest " + num(c.max5) +
-             " h beyond 5 m, " + num(c.max10) + " h beyond 10 m" +
-             (zoneOver ? " (over)" : zoneUnder ? "" : " (within the grid's precision)");
+    parts += (parts.empty() ? "" : "; ") + zone.d.source + ": " + num(zone.d.limit5) + " h / " + num(zone.d.limit10) +
+             " h on the " + num(zone.d.measuringHeight) + " m plane, longest " + num(c.max5) + " h beyond 5 m, " +
+             num(c.max10) + " h beyond 10 m" +
+             (zoneOver    ? " (over)"
+              : zoneUnder ? ""
+                          : " (within the grid's precision)");
   }
   run.part.applied = true;
   run.part.cell = cell, run.part.stepMinutes = stepMinutes, run.part.start = st.start, run.part.end = st.end;
@@ -334,10 +344,10 @@ RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, Shado
   run.part.subject = outside ? "buildings higher than 10 m outside the regulated districts (法56条の2第4項)"
                              : a.subjectText + ", and as each district its shadow falls on says (令135条の13)";
   r.inputs = {{"latitude", num(site.latitude, 5)}, {"grid north", num(site.gridNorth, 3) + "° from true north"}};
-  r.formula = "the shadow read in each regulated district it falls on (" + std::to_string(zones.size()) + "): " +
-              (parts.empty() ? std::string("none within its reach") : parts) + "; " + num(st.start, 0) + ":00–" +
-              num(st.end, 0) + ":00 真太陽時 on the winter solstice, " + num(cell) + " m grid, " + num(stepMinutes) +
-              " min steps";
+  r.formula = "the shadow read in each regulated district it falls on (" + std::to_string(zones.size()) +
+              "): " + (parts.empty() ? std::string("none within its reach") : parts) + "; " + num(st.start, 0) +
+              ":00–" + num(st.end, 0) + ":00 真太陽時 on the winter solstice, " + num(cell) + " m grid, " +
+              num(stepMinutes) + " min steps";
   if (over) {
     r.verdict = Verdict::Fail;
     r.reason = "the shadow lasts longer than a district's limits where it falls (" +
@@ -349,10 +359,9 @@ RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, Shado
                              : std::string(!outside && !subjectUnder(*a.subject, height, storeys)
                                                ? "not subject in " + a.district + " (" + a.subjectText + "), and "
                                                : "") +
-                                   "its shadow beyond the 5 m line falls on no regulated district where a building of " +
-                                   num(height) + " m" +
-                                   (storeys >= 0 ? ", " + std::to_string(storeys) + " storeys," : "") +
-                                   " is subject (別表第4(ろ)欄, 令135条の13)";
+                               "its shadow beyond the 5 m line falls on no regulated district where a building of " +
+                               num(height) + " m" + (storeys >= 0 ? ", " + std::to_string(storeys) + " storeys," : "") +
+                               " is subject (別表第4(ろ)欄, 令135条の13)";
   } else {
     r.verdict = Verdict::Unknown;
     r.reason = "within the grid's precision of a limit: compute on a finer grid or step";
@@ -376,8 +385,10 @@ RuleSet::ShadowRun RuleSet::shadowOf(const Site& site, const std::vector<Solid>&
   ShadowApplication a = shadowApplication(f, site, chosen);
   const double lift = std::max(0.0, groundLift);
   if (lift > 0)
-    a.notes.push_back("日影規制 over a site below the land its shadow falls on (令135条の12第1項2号): the site's ground "
-                      "deemed " + num(lift) + " m higher, the measuring plane with it");
+    a.notes.push_back(
+        "日影規制 over a site below the land its shadow falls on (令135条の12第1項2号): the site's ground "
+        "deemed " +
+        num(lift) + " m higher, the measuring plane with it");
   auto withNotes = [&](std::string reason) {
     for (auto& n : a.notes) reason += "; " + n;
     return reason;
@@ -389,15 +400,17 @@ RuleSet::ShadowRun RuleSet::shadowOf(const Site& site, const std::vector<Solid>&
   }
   // The districts around the site known (and no designation given for the site alone): each
   // district's part of the shadow under its own designation (第4項, 第5項).
-  if (!chosen && std::any_of(around.begin(), around.end(), [](const District& d) { return d.kind == "ShadeRegulation"; }) &&
+  if (!chosen &&
+      std::any_of(around.begin(), around.end(), [](const District& d) { return d.kind == "ShadeRegulation"; }) &&
       (!a.subject || a.designation))
     return shadowByDistricts(f, site, a, solids, height, storeys, stepMinutes, cell, around, lift);
   if (!a.subject) {
     r.verdict = Verdict::Pass;
-    r.reason = withNotes("not subject: 別表第4 sets no 日影規制 in " + a.district +
-                         (around.empty() ? std::string(" (the districts around the site were not read: shadows it casts "
-                                                       "into a regulated district, 法56条の2第4項, are not checked)")
-                                         : std::string(" and no regulated district lies around it")));
+    r.reason =
+        withNotes("not subject: 別表第4 sets no 日影規制 in " + a.district +
+                  (around.empty() ? std::string(" (the districts around the site were not read: shadows it casts "
+                                                "into a regulated district, 法56条の2第4項, are not checked)")
+                                  : std::string(" and no regulated district lies around it")));
     return run;
   }
   run.part.subject = a.subjectText;

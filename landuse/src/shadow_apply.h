@@ -18,7 +18,8 @@ struct ShadowApplication {
   std::string missing;  // what the data lacks to apply it
 };
 
-ShadowApplication shadowApplication(const RulesFile& f, const Site& site, const std::optional<ShadowDesignation>& given);
+ShadowApplication shadowApplication(const RulesFile& f, const Site& site,
+                                    const std::optional<ShadowDesignation>& given);
 
 // The boundary the 5 m and 10 m lines are drawn from (令135条の12第1項1号): along a road of width W
 // the site boundary is deemed W / 2 outward, or, for W over 10 m, 5 m short of the road's far side
@@ -26,6 +27,21 @@ ShadowApplication shadowApplication(const RulesFile& f, const Site& site, const 
 // openSpace.shadow) along the whole edge. Roads of unknown width are not moved (stricter), said in
 // `notes`, as open spaces that earn nothing.
 MultiPoly shadowLinesBoundary(const RulesFile& f, const Site& site, std::vector<std::string>& notes);
+
+// A regulated district's part within a shadow's reach (法56条の2第5項, 令135条の13).
+struct ShadowDistrictPart {
+  const District* district = nullptr;
+  ShadowDesignation d;  // ShadeRegulation parts: its designation
+  MultiPoly geom;       // clipped to the reach
+  Box2 box;
+  bool holds(const P2& c) const;
+};
+// The ShadeRegulation parts of `around` within `reach`, strictest first (a point in several is
+// read under the first); the UseDistrict parts into `uses`. Codes the rules file cannot read are
+// said in `notes` and left out.
+std::vector<ShadowDistrictPart> shadowDistrictParts(const RulesFile& f, const std::vector<District>& around,
+                                                    const Box2& reach, std::vector<ShadowDistrictPart>* uses,
+                                                    std::vector<std::string>& notes);
 
 // "4-2.5@4": hours beyond 5 m, beyond 10 m, measuring height; empty when malformed.
 std::optional<ShadowDesignation> parseShadowDesignation(const std::string& text);

@@ -152,8 +152,9 @@ bool envelopeOptionsOf(const http::Request& req, http::Response& res, EnvelopeOp
     std::string v = req.param("shadow");
     o.shadow = shadowDesignationOf(v);
     if (!o.shadow)
-      return jsonError(res, 400, "bad-shadow",
-                       "shadow is L5-L10@H: hours allowed beyond 5 m and 10 m and the measuring height (m), e.g. 4-2.5@4"),
+      return jsonError(
+                 res, 400, "bad-shadow",
+                 "shadow is L5-L10@H: hours allowed beyond 5 m and 10 m and the measuring height (m), e.g. 4-2.5@4"),
              false;
     query += std::string(query.empty() ? "?" : "&") + "shadow=" + http::encodeComponent(v);
   }
@@ -184,8 +185,9 @@ bool requestedEnvelope(Context& ctx, const http::Request& req, http::Response& r
                        std::string& query) {
   EnvelopeOptions eo;
   if (!envelopeOptionsOf(req, res, eo, query) || !siteFromArg(ctx, req.matches[1].str(), site, res)) return false;
-  eo.groundHeight = siteGroundHeight(ctx.store(), site);  // 令135条の2 (NaN: unknown, the envelope says so)
-  neighbourGrounds(ctx.store(), site);                     // 令135条の3, 135条の4
+  eo.groundHeight = siteGroundHeight(ctx.store(), site);       // 令135条の2 (NaN: unknown, the envelope says so)
+  neighbourGrounds(ctx.store(), site);                         // 令135条の3, 135条の4
+  shadowSurroundings(ctx.store(), site, eo.groundHeight, eo);  // 法56条の2第5項, 令135条の12第1項2号
   e = ctx.rules.envelope(site, eo);
   return true;
 }

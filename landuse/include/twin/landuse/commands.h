@@ -85,6 +85,10 @@ struct EnvelopeRun {
 // the buildings on the site, else 0, said in groundSource).
 Result<EnvelopeRun> envelopeOf(Store& store, const RuleSet& rules, const Site& site,
                                const EnvelopeOptions& options = {}, double ground = NAN);
+// Gives `options` the store's districts for 日影規制 per district (法56条の2第4項・第5項) and the
+// ground of the land the shadow falls on (令135条の12第1項2号), for a site standing on `ground` (NaN:
+// unknown, nothing raised). `store` and `site` must outlive the envelope drawn with `options`.
+void shadowSurroundings(Store& store, const Site& site, double ground, EnvelopeOptions& options);
 
 // ---- procedures -------------------------------------------------------------------------------
 
@@ -124,7 +128,8 @@ struct SkySiteRun {
   std::vector<std::string> buildings;
 };
 Result<SkySiteRun> skyFactorOfSite(Store& store, const RuleSet& rules, const Site& site,
-                                   const std::optional<PlannedSolid>& planned = {}, const EnvelopeOptions& options = {});
+                                   const std::optional<PlannedSolid>& planned = {},
+                                   const EnvelopeOptions& options = {});
 // What the shadow check does not model (令135条の12 relaxations, 法56条の2第4項/5項, 平均地盤面).
 const std::vector<std::string>& shadowNotModelledList();
 // "4-2.5@4": hours beyond 5 m and 10 m, measuring height (m); empty when malformed.

@@ -7,6 +7,7 @@
 // Every result carries its inputs, formula, value, limit, verdict and reason. Missing data gives
 // Verdict::Unknown with what is missing: never a silent pass.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -147,6 +148,14 @@ struct EnvelopeOptions {
   double groundHeight = kNone;
   double shadowCell = 0;
   double shadowStepMinutes = 2;
+  // The districts over a box (the store's; envelopeOf and the API give it): with it and no `shadow`
+  // given, each ShadeRegulation district the envelope's shadow falls on limits it under its own
+  // designation (法56条の2第4項・第5項, 令135条の13). Asked once, for the slant-plane envelope's reach.
+  std::function<std::vector<District>(const Box2&)> shadowDistricts;
+  // 令135条の12第1項2号: how much higher the site's ground is deemed for these solids' shadow (the
+  // land it falls on H ≥ 1 m above the site: (H − 1) / 2), 0 with why when not (envelopeOf fills
+  // it from the store). Given the slant-plane envelope's columns, whose shadow holds every lower one's.
+  std::function<double(const std::vector<Solid>&, std::string& why)> shadowGroundLift;
 };
 
 // How 日影規制 entered an envelope or a check.

@@ -78,6 +78,14 @@ struct ShadowCheck {
 ShadowCheck checkShadowMap(const ShadowMap& map, const MultiPoly& site, double stepMinutes,
                            const std::function<bool(const P2&)>& counts = {});
 
+// A part of the measuring plane under one designation (令135条の13: each district the shadow falls
+// on under its own). `holds` empty: everywhere. Given strictest first, a point is read under the
+// first zone holding it; points in no zone are not regulated.
+struct ShadowZone {
+  ShadowDesignation d;
+  std::function<bool(const P2&)> holds;
+};
+
 // 逆日影: the tallest columns (one per `cell` square of the site, at most `initial` high) whose
 // shadow keeps within the designation's limits. Where a point beyond the 5 m line would be shaded
 // too long, the sun positions whose clearing costs the least volume are cleared, and every column
@@ -87,9 +95,11 @@ struct ShadowEnvelope {
   int nx = 0, ny = 0;
   std::vector<double> height;  // per cell; NaN outside the site
   std::vector<double> initial;
-  ShadowCheck verified;  // the shadow of the result, at the settings' step
-  double lowered = 0;    // m³ taken off `initial`
-  int rounds = 0;        // lowering passes made (each verified)
+  ShadowCheck verified;  // the shadow of the result, at the settings' step (the zone nearest its limits)
+  size_t verifiedZone = 0;
+  std::vector<ShadowCheck> perZone;  // the same per zone
+  double lowered = 0;                // m³ taken off `initial`
+  int rounds = 0;                    // lowering passes made (each verified)
 };
 // `linesFrom`, when given, is the boundary the 5 m and 10 m lines are drawn from (令135条の12第1項1号
 // moves it out along roads); by default the site's.
@@ -100,19 +110,32 @@ ShadowEnvelope shadowEnvelope(const MultiPoly& site, HeightAt initial, const Sha
 ShadowEnvelope shadowEnvelopeOf(const MultiPoly& site, double x0, double y0, double cell, int nx, int ny,
                                 std::vector<double> initial, const ShadowDesignation& d, const ShadowSettings& s,
                                 const MultiPoly* linesFrom = nullptr);
+// Per zone (strictest first), every measuring plane raised by `lift` (令135条の12第1項2号: the site's
+// ground deemed that much higher).
+ShadowEnvelope shadowEnvelopeOf(const MultiPoly& site, double x0, double y0, double cell, int nx, int ny,
+                                std::vector<double> initial, const std::vector<ShadowZone>& zones,
+                                const ShadowSettings& s, const MultiPoly* linesFrom = nullptr, double lift = 0);
+// The cells of the site's grid, NaN outside it, `initial(centre)` inside.
+template <class HeightAt>
+std::vector<double> siteColumns(const MultiPoly& site, HeightAt initial, double cell, Box2& box, int& nx, int& ny) {
+  box = bounds(site);
+  nx = std::max(1, int(std::ceil((box.maxx - box.minx) / cell)));
+  ny = std::max(1, int(std::ceil((box.maxy - box.miny) / cell)));
+  std::vector<double> h(size_t(nx) * size_t(ny), std::nan(""));
+  for (int j = 0; j < ny; ++j)
+    for (int i = 0; i < nx; ++i) {
+      P2 c{box.minx + (i + 0.5) * cell, box.miny + (j + 0.5) * cell};
+      if (contains(site, c)) h[size_t(j) * size_t(nx) + size_t(i)] = initial(c);
+    }
+  return h;
+}
 
 template <class HeightAt>
 ShadowEnvelope shadowEnvelope(const MultiPoly& site, HeightAt initial, const ShadowDesignation& d,
                               const ShadowSettings& s, double cell, const MultiPoly* linesFrom) {
-  Box2 b = bounds(site);
-  int nx = std::max(1, int(std::ceil((b.maxx - b.minx) / cell)));
-  int ny = std::max(1, int(std::ceil((b.maxy - b.miny) / cell)));
-  std::vector<double> h(size_t(nx) * size_t(ny), std::nan(""));
-  for (int j = 0; j < ny; ++j)
-    for (int i = 0; i < nx; ++i) {
-      P2 c{b.minx + (i + 0.5) * cell, b.miny + (j + 0.5) * cell};
-      if (contains(site, c)) h[size_t(j) * size_t(nx) + size_t(i)] = initial(c);
-    }
+  Box2 b;
+  int nx = 0, ny = 0;
+  std::vector<double> h = siteColumns(site, initial, cell, b, nx, ny);
   return shadowEnvelopeOf(site, b.minx, b.miny, cell, nx, ny, std::move(h), d, s, linesFrom);
 }
 
