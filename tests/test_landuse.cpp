@@ -2947,6 +2947,52 @@ TEST_CASE("令134条, 令135条の3第1項1号, 135条の4第1項1号: open spac
   CHECK(sk.result.reason.find("令135条の10") != std::string::npos);
 }
 
+TEST_CASE("令134条2項: two roads, the widest with a park opposite: every road as wide, with the park, near it",
+          "[landuse]") {
+  RuleSet rs = rules();
+  // 20 × 40 m in 第一種住居 (code 5, 200 %: 別表第3 20 m, 1.25; 隣地斜線 20 m + 1.25 d), a 6 m road south
+  // (edge 0) with a 公園 10 m deep opposite, a 4 m road east (edge 1).
+  auto make = [](bool parkSouth, bool parkEast) {
+    Site s = polySite({{0, 0}, {20, 0}, {20, 40}, {0, 40}}, "5", 0.6, 2.0, {{0, 6.0}, {1, 4.0}});
+    s.kindsNearby.push_back("OpenSpace");
+    if (parkSouth) s.openSides.push_back({{0, 0}, {20, 0}, true, false, "PARK", "park", 10});
+    if (parkEast) s.openSides.push_back({{20, 0}, {20, 40}, true, false, "PARK", "park", 10});
+    return s;
+  };
+  EnvelopeOptions o;
+  o.cap = 60;
+  auto e = rs.envelope(make(true, false), o);
+  // (19, 5), 1 m from the east road: 令134条2項 within 2 × (6 + 10) = 32 m of the south road, the east
+  // road counts as 6 m with the park beyond: 1.25 × (6 + 10 + 1) = 21.25 (its reach 20 − 16 = 4 m
+  // deep). By 令132条1項 alone it would be 1.25 × (6 + 1) = 8.75.
+  CHECK(envelopeTop(e, {19, 5}) == Approx(21.25).margin(0.01));
+  // (19, 20): 20 m from the south road, beyond 令132条's 12 m but within 32 m: 21.25 again (by 132条
+  // alone the east road's own 1.25 × (4 + 1) = 6.25).
+  CHECK(envelopeTop(e, {19, 20}) == Approx(21.25).margin(0.01));
+  // (19, 35): beyond 32 m and within 10 m of the east road's centre line: its own 4 m, 1.25 × 5.
+  CHECK(envelopeTop(e, {19, 35}) == Approx(6.25).margin(0.01));
+  // (10, 20): 9 m from the east road (its centre line 11 m away: beyond 10 m), deemed 6 m with the
+  // park: 1.25 × (16 + 9) = 31.25 but beyond its 4 m reach, so no road plane; 隣地斜線 west
+  // 20 + 1.25 × 10 = 32.5.
+  CHECK(envelopeTop(e, {10, 20}) == Approx(32.5).margin(0.01));
+  CHECK(saysAll(e.notes, {"令134条2項", "32 m", "road0", "6 m wide with 10 m of open space"}));
+
+  // Without the park: 令132条1項 as before.
+  auto plain = rs.envelope(make(false, false), o);
+  CHECK(envelopeTop(plain, {19, 5}) == Approx(8.75).margin(0.01));
+  CHECK(envelopeTop(plain, {19, 20}) == Approx(6.25).margin(0.01));
+  for (auto& n : plain.notes) CHECK(n.find("令134条2項") == std::string::npos);
+
+  // The park opposite the narrower road: 令134条2項 from it is the applicant's choice, not drawn: the
+  // envelope keeps 令132条1項 from the 6 m road (lawful), and says so. Beyond 12 m the east road's own
+  // width and park: 1.25 × (4 + 10 + 1) = 18.75.
+  auto east = rs.envelope(make(false, true), o);
+  CHECK(envelopeTop(east, {19, 5}) == Approx(8.75).margin(0.01));
+  CHECK(envelopeTop(east, {19, 20}) == Approx(18.75).margin(0.01));
+  CHECK(saysAll(east.notModelled, {"令134条2項", "road1", "applicant's choice"}));
+  for (auto& n : east.notes) CHECK(n.find("令134条2項 (instead") == std::string::npos);
+}
+
 TEST_CASE("令135条の12第1項1号 beside water, and open spaces found in the store along a site's edges",
           "[landuse][shadow]") {
   RuleSet rs = rules();

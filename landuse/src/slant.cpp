@@ -71,12 +71,13 @@ double neighbourLift(const Site& site, const Edge& e, double ground, std::vector
       }
     if (!hit || !given(hit->ground)) return 0;
     if (hit->ground < lowest) lowest = hit->ground;
-    if (ids.find("'" + hit->parcelId + "'") == std::string::npos) ids += (ids.empty() ? "'" : ", '") + hit->parcelId + "'";
+    if (ids.find("'" + hit->parcelId + "'") == std::string::npos)
+      ids += (ids.empty() ? "'" : ", '") + hit->parcelId + "'";
   }
   const double h = lowest - ground;
   if (h < 1) return 0;
-  std::string what = "parcel " + ids + " (ground " + num(lowest) + " m against the site's " + num(ground) + " m): " +
-                     num((h - 1) / 2) + " m";
+  std::string what = "parcel " + ids + " (ground " + num(lowest) + " m against the site's " + num(ground) +
+                     " m): " + num((h - 1) / 2) + " m";
   if (std::find(said.begin(), said.end(), what) == said.end()) said.push_back(what);
   return (h - 1) / 2;
 }
@@ -86,8 +87,7 @@ double neighbourLift(const Site& site, const Edge& e, double ground, std::vector
 // applies. What applies goes to `applied`; an open space found that earns nothing is said in
 // `notApplied` (along part of the edge only, or a kind the article does not name).
 double openRelief(const RulesFile& f, const Edge& e, bool across, bool DistrictRule::OpenSpace::*which,
-                  const std::string& article, std::vector<std::string>& applied,
-                  std::vector<std::string>& notApplied) {
+                  const std::string& article, std::vector<std::string>& applied, std::vector<std::string>& notApplied) {
   if (e.openCode.empty() || e.openAcross != across || !given(e.openDepth)) return 0;
   const DistrictRule* r = f.district("OpenSpace", e.openCode);
   const std::string name = (r && !r->name.empty() ? r->name : "open space") + " '" + e.openId + "'";
@@ -115,8 +115,7 @@ namespace {
 // rise + slope × the distance due north to the boundary (北側斜線, 高度地区): one plane per edge
 // facing north, across a road from its far side; `lift` (per edge, m) raises it.
 int addNorthPlanes(const std::vector<Edge>& edges, double rise, double slope, const std::string& rule,
-                   const std::string& what, SlantPlanes& out,
-                   const std::function<double(const Edge&)>& lift = {},
+                   const std::string& what, SlantPlanes& out, const std::function<double(const Edge&)>& lift = {},
                    const std::function<double(const Edge&)>& beyond = {}) {
   int n = 0;
   for (auto& ed : edges) {
@@ -125,7 +124,7 @@ int addNorthPlanes(const std::vector<Edge>& edges, double rise, double slope, co
     if (!(-dx > 1e-6) || std::abs(dx) < 0.05) continue;
     double m = dy / dx;                                       // y on the edge: a.y + (x - a.x) m
     double extra = given(ed.roadWidth) ? ed.roadWidth : 0.0;  // across a road: from its far side
-    if (beyond) extra += beyond(ed);                           // the boundary deemed farther out
+    if (beyond) extra += beyond(ed);                          // the boundary deemed farther out
     HeightPlane c;
     // z = rise + slope (a.y + (x - a.x) m - y + extra): the distance due north to the boundary.
     c.a = slope * m, c.b = -slope, c.c = rise + slope * (ed.a[1] - ed.a[0] * m + extra) + (lift ? lift(ed) : 0.0);
@@ -173,15 +172,43 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
           " m)");
     // 令132条1項: with several roads, near the widest (within 2 W and 35 m of it) and beyond 10 m
     // from a narrower road's centre line, every road counts as wide as the widest.
-    const Edge* widest = nullptr;
-    for (auto& e : edges)
-      if (e.road && given(e.roadWidth) && (!widest || e.roadWidth > widest->roadWidth)) widest = &e;
     const double s = std::max(0.0, o.roadSetback);
     int n = 0;
     bool deemed = false, wide = false;
     std::vector<std::string> levelUnknown;  // roads without a surface height
     std::vector<std::string> opposite;      // open spaces opposite the roads (令134条)
-    std::string levels;                     // how each road's height entered
+    // 令134条1項: a park, square or water opposite a road deems its boundary at the open space's far
+    // side: the depth it adds, per edge.
+    std::vector<double> openOf(edges.size(), 0.0);
+    for (size_t k = 0; k < edges.size(); ++k)
+      if (edges[k].road && given(edges[k].roadWidth) && Line(edges[k]).len >= 0.5)
+        openOf[k] = openRelief(f, edges[k], true, &DistrictRule::OpenSpace::roadOpposite, "令134条", opposite,
+                               out.relaxationsNotApplied);
+    auto openAt = [&](const Edge& e) { return openOf[size_t(&e - edges.data())]; };
+    // The widest road (among equals, the one with the deepest open space opposite).
+    const Edge* widest = nullptr;
+    for (auto& e : edges)
+      if (e.road && given(e.roadWidth) &&
+          (!widest || e.roadWidth > widest->roadWidth + 1e-9 ||
+           (e.roadWidth > widest->roadWidth - 1e-9 && openAt(e) > openAt(*widest))))
+        widest = &e;
+    // 令134条2項: where a road with an open space opposite is among the widest, every road counts as
+    // that wide with the same open space opposite within 2 (W + D) and 35 m of it and beyond 10 m
+    // from the other roads' centre lines, instead of 令132条1項 (2項・3項 as before). The law lets the
+    // applicant choose; from a widest road it gives at least what 令132条1項 gives everywhere, so it is
+    // drawn. An open space opposite a narrower road is not used so (the choice is not everywhere
+    // better): said.
+    const double open2 = widest ? openAt(*widest) : 0.0;
+    bool by134 = false;
+    for (auto& e : edges)
+      if (widest && &e != widest && e.road && given(e.roadWidth) && openAt(e) > 0 &&
+          e.roadWidth < widest->roadWidth - 1e-9 && e.roadWidth + openAt(e) > widest->roadWidth + open2 + 1e-9)
+        out.relaxationsNotApplied.push_back(
+            "道路斜線: 令134条2項 from road '" + e.roadId + "' (" + num(e.roadWidth) + " m with " + num(openAt(e)) +
+            " m of open space opposite) instead of 令132条1項 is the applicant's choice and not drawn: the "
+            "envelope follows 令132条1項 from the " +
+            num(widest->roadWidth) + " m road, which is lawful, and may be smaller than that choice allows");
+    std::string levels;  // how each road's height entered
     auto offsetOf = [&](const Edge& e) {
       double off = 0;
       if (!roadHeightOffset(e.levelMin, o.groundHeight, off)) {
@@ -212,8 +239,7 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
       const double ownOffset = offsetOf(e);
       // One road width's planes, limited to `extra` regions (令132条), `off` above the ground.
       // 令134条1項: a park, square or water opposite the road deems the road's boundary at its far side.
-      const double open = openRelief(f, e, true, &DistrictRule::OpenSpace::roadOpposite, "令134条", opposite,
-                                     out.relaxationsNotApplied);
+      const double open = openAt(e);
       auto add = [&](double w, std::vector<std::array<double, 3>> extra, const std::string& why, double off,
                      double beyond = 0) {
         // Measured from the far side of the road, deemed `s` farther for a set-back building
@@ -249,14 +275,23 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
         }
         ++n;
       };
-      if (widest && widest != &e && e.roadWidth < widest->roadWidth - 1e-9) {
+      if (widest && widest != &e && (e.roadWidth < widest->roadWidth - 1e-9 || (open2 > 0 && open < open2 - 1e-9))) {
         Line wl(*widest);
-        double nearWidest = std::min(2 * widest->roadWidth, 35.0);
+        const bool p134 = open2 > 0;
+        double nearWidest = std::min(2 * (widest->roadWidth + (p134 ? open2 : 0.0)), 35.0);
         double centre = 10 - e.roadWidth / 2;  // depth beyond which the road's centre line is 10 m away
         // Heights from the lower of the two roads (stricter).
         const double off = std::min(ownOffset, offsetOf(*widest));
-        add(widest->roadWidth, {wl.within(nearWidest)}, " (令132条: within 2 W and 35 m of the widest road)", off);
-        add(widest->roadWidth, {line.beyond(centre)}, " (令132条: over 10 m from this road's centre line)", off);
+        if (p134) {
+          add(widest->roadWidth, {wl.within(nearWidest)},
+              " (令134条2項: within 2 (W + D) and 35 m of the road with the open space opposite)", off, open2);
+          add(widest->roadWidth, {line.beyond(centre)}, " (令134条2項: over 10 m from this road's centre line)", off,
+              open2);
+          by134 = true;
+        } else {
+          add(widest->roadWidth, {wl.within(nearWidest)}, " (令132条: within 2 W and 35 m of the widest road)", off);
+          add(widest->roadWidth, {line.beyond(centre)}, " (令132条: over 10 m from this road's centre line)", off);
+        }
         // 令132条2項: outside those, within 2 W and 35 m of both this road and a wider one (not the
         // widest), this road counts as wide as that one (the widest such road first).
         std::vector<const Edge*> wider;
@@ -313,16 +348,24 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
             "has its planes H lower (by (H + 1) / 2 for H ≥ 1 m)");
       }
       if (!opposite.empty())
-        out.notes.push_back("令134条1項: the road's boundary deemed at the far side of what lies opposite it: " +
-                            joined(opposite) +
-                            " (measured from the road's far side along the boundary's normal, the least along it; "
-                            "not where a narrower road counts as a wider one by 令132条)");
+        out.notes.push_back(
+            "令134条1項: the road's boundary deemed at the far side of what lies opposite it: " + joined(opposite) +
+            " (measured from the road's far side along the boundary's normal, the least along it; "
+            "not where a narrower road counts as a wider one by 令132条)");
+      if (by134)
+        out.notes.push_back("令134条2項 (instead of 令132条1項): within " +
+                            num(std::min(2 * (widest->roadWidth + open2), 35.0)) + " m of road '" + widest->roadId +
+                            "' (2 × (" + num(widest->roadWidth) + " m + " + num(open2) +
+                            " m of open space), at most 35 m) and beyond 10 m from the other roads' centre lines, "
+                            "every road counts as " +
+                            num(widest->roadWidth) + " m wide with " + num(open2) + " m of open space opposite");
       if (std::find(site.kindsNearby.begin(), site.kindsNearby.end(), "OpenSpace") == site.kindsNearby.end())
         out.relaxationsNotApplied.push_back(
             "道路斜線: no open spaces in the store near the site (district kind OpenSpace): a park, square or water "
             "opposite the road (令134条) is not known");
       out.relaxationsNotApplied.push_back(
-          "道路斜線: the exempt parts within the setback of 令130条の12 (small 物置, porches, fences) are not modelled");
+          "道路斜線: the exempt parts within the setback of 令130条の12 (small 物置, porches, fences) are not "
+          "modelled");
     } else if (site.frontage.empty() && given(site.frontRoadWidth)) {
       // The road's width is known, not its edge: its plane is nowhere lower than slope × W (at the
       // road boundary), so that height over the reach from any edge is a bound that holds
@@ -456,8 +499,10 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
     if (!lifted.empty()) {
       std::string l;
       for (auto& x : lifted) l += (l.empty() ? "" : "; ") + x;
-      out.notes.push_back("隣地斜線 over a site below its neighbour (令135条の3第1項2号): the site's ground deemed higher by "
-                          "half the difference less 1 m along " + l);
+      out.notes.push_back(
+          "隣地斜線 over a site below its neighbour (令135条の3第1項2号): the site's ground deemed higher by "
+          "half the difference less 1 m along " +
+          l);
     }
   }
 
@@ -479,12 +524,16 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
     if (!lifted.empty()) {
       std::string l;
       for (auto& x : lifted) l += (l.empty() ? "" : "; ") + x;
-      out.notes.push_back("北側斜線 over a site below its northern neighbour (令135条の4第1項2号): the site's ground "
-                          "deemed higher by half the difference less 1 m along " + l);
+      out.notes.push_back(
+          "北側斜線 over a site below its northern neighbour (令135条の4第1項2号): the site's ground "
+          "deemed higher by half the difference less 1 m along " +
+          l);
     }
     if (!open.empty())
-      out.notes.push_back("北側斜線 by water or a 線路敷 (令135条の4第1項1号): the boundary (across a road, the road's far "
-                          "side) deemed half its width farther out along " + joined(open));
+      out.notes.push_back(
+          "北側斜線 by water or a 線路敷 (令135条の4第1項1号): the boundary (across a road, the road's far "
+          "side) deemed half its width farther out along " +
+          joined(open));
   }
 }
 
@@ -514,7 +563,7 @@ void addUnique(std::vector<std::string>& to, const std::string& s) {
 bool roadHeightOffset(double levelMin, double ground, double& offset) {
   offset = 0;
   if (!given(levelMin) || !given(ground)) return false;
-  const double h = ground - levelMin;  // the site above the road
+  const double h = ground - levelMin;   // the site above the road
   offset = h >= 1 ? -(h + 1) / 2 : -h;  // -h + (h - 1) / 2 where 令135条の2 applies
   return true;
 }
