@@ -3302,3 +3302,107 @@ TEST_CASE("逆日影 per district (法56条の2第4項・第5項, 令135条の13
     CHECK(saysAll(free.notes, {"no regulated district", "第4項"}));
   }
 }
+
+TEST_CASE("天空率 per district part (令135条の6第2項, 135条の7第2項): a site over 第一種住居 and 商業地域",
+          "[landuse][sky]") {
+  RuleSet rs = rules();
+  // 40 × 20 m, a 6 m road south (edge 0); west half in 第一種住居 (code 5, 200 %: 道路斜線 1.25, 隣地斜線
+  // 20 m + 1.25 d), east half in 商業地域 (code 10, 600 %: 1.5, 31 m + 2.5 d). The site's rate 400 %
+  // (法52条7項) gives 30 m (住居系 over 300 %) and 20 m (商業 up to 400 %); the longer for both parts:
+  // the whole 20 m depth lies within reach of the 6 m road.
+  Site s = polySite({{0, 0}, {40, 0}, {40, 20}, {0, 20}}, "5", 0.6, 2.0, {{0, 6.0}});
+  s.districts[0].district.geom = {Poly{{{-100, -100}, {20, -100}, {20, 100}, {-100, 100}}, {}}};
+  s.districts[0].share = 0.5, s.districts[0].overlap = 400;
+  District c;
+  c.id = "C";
+  c.kind = "UseDistrict";
+  c.code = "10";
+  c.coverageRate = 0.8, c.floorAreaRate = 6.0;
+  c.geom = {Poly{{{20, -100}, {100, -100}, {100, 100}, {20, 100}}, {}}};
+  s.districts.push_back({c, 400, 0.5});
+  SkySettings fast;
+  fast.azimuthSteps = 360;
+  fast.rayStep = 0.25;
+  // A block in the 第一種住居 part only, over its 道路斜線 near the road.
+  const double H = 14;
+  Solid plan{{{2, 2}, {18, 2}, {18, 18}, {2, 18}}, 0, H};
+  auto r = rs.skyFactorRoad(s, {plan}, {}, fast);
+  INFO(r.result.formula << " / " << r.result.reason);
+  REQUIRE_FALSE(r.points.empty());
+  CHECK(r.result.reason.find("令135条の6第2項") != std::string::npos);
+  // Each part by hand: its own conforming building (1.25 or 1.5 × (6 + y)) and its own part of the plan.
+  auto inWest = [](const P2& q) { return q[0] >= 0 && q[0] <= 20 && q[1] >= 0 && q[1] <= 20; };
+  auto inEast = [](const P2& q) { return q[0] >= 20 && q[0] <= 40 && q[1] >= 0 && q[1] <= 20; };
+  auto confWest = [&](const P2& q) { return inWest(q) ? 1.25 * (6 + q[1]) : 0.0; };
+  auto confEast = [&](const P2& q) { return inEast(q) ? 1.5 * (6 + q[1]) : 0.0; };
+  auto confWhole = [&](const P2& q) { return inWest(q) ? confWest(q) : confEast(q); };
+  auto block = [&](const P2& q) { return q[0] >= 2 && q[0] <= 18 && q[1] >= 2 && q[1] <= 18 ? H : 0.0; };
+  auto none = [](const P2&) { return 0.0; };
+  Box2 extent{0, 0, 40, 20};
+  int west = 0, east = 0;
+  bool wholeWouldPass = true;
+  for (auto& p : r.points) {
+    const bool w = p.at[0] < 20 - 1e-6;
+    if (p.at[0] > 20 - 1e-6 && p.at[0] < 20 + 1e-6) continue;  // on the parts' border: either
+    CHECK(p.part.find(w ? "第一種住居" : "商業") != std::string::npos);
+    CHECK(p.at[1] == Approx(-6));
+    w ? ++west : ++east;
+    CHECK(p.conforming ==
+          Approx(skyFactor(p.at, 0, w ? std::function<double(const P2&)>(confWest) : confEast, extent, fast))
+              .margin(1e-9));
+    CHECK(p.plan ==
+          Approx(skyFactor(p.at, 0, w ? std::function<double(const P2&)>(block) : none, extent, fast)).margin(1e-9));
+    // The whole plan against the whole conforming building (what the law does not ask here).
+    wholeWouldPass =
+        wholeWouldPass && skyFactor(p.at, 0, block, extent, fast) >= skyFactor(p.at, 0, confWhole, extent, fast);
+  }
+  CHECK(west > 3);
+  CHECK(east > 3);
+  // Within its own part the block falls short of the 第一種住居 part's conforming building (89.9 %
+  // against 90.8 % at (0, −6) when written); read against the whole site's conforming building, whose
+  // 商業 part blocks sky the plan leaves open, it would pass at every point.
+  CHECK(r.result.verdict == Verdict::Fail);
+  CHECK(wholeWouldPass);
+
+  // 隣地斜線 (令135条の7第2項, 135条の10): the points 16 m (20 / 1.25) outside the 第一種住居 part's
+  // boundaries, 12.4 m (31 / 2.5) outside the 商業 part's.
+  auto a = rs.skyFactorAdjacent(s, {plan}, {}, fast);
+  INFO(a.result.reason);
+  CHECK(a.result.reason.find("令135条の7第2項") != std::string::npos);
+  int westLine = 0, northWest = 0, northEast = 0, eastLine = 0;
+  for (auto& p : a.points) {
+    if (p.at[0] == Approx(-16)) {
+      ++westLine;
+      CHECK(p.part.find("第一種住居") != std::string::npos);
+    }
+    if (p.at[0] == Approx(52.4)) {
+      ++eastLine;
+      CHECK(p.part.find("商業") != std::string::npos);
+    }
+    if (p.at[1] == Approx(36)) {
+      ++northWest;
+      CHECK(p.at[0] <= 20 + 1e-6);
+    }
+    if (p.at[1] == Approx(32.4)) {
+      ++northEast;
+      CHECK(p.at[0] >= 20 - 1e-6);
+    }
+  }
+  CHECK(westLine > 0);
+  CHECK(eastLine > 0);
+  CHECK(northWest > 0);
+  CHECK(northEast > 0);
+  CHECK(westLine + eastLine + northWest + northEast == int(a.points.size()));
+
+  // The districts' outlines unknown: no comparison per part can be made, so no verdict.
+  Site bare = s;
+  for (auto& ds : bare.districts) ds.district.geom.clear();
+  auto u = rs.skyFactorRoad(bare, {plan}, {}, fast);
+  CHECK(u.result.verdict == Verdict::Unknown);
+  CHECK(u.result.reason.find("outlines are not in the store") != std::string::npos);
+  // One district (the same slant values all over): the whole site, as before.
+  Site one = polySite({{0, 0}, {40, 0}, {40, 20}, {0, 20}}, "5", 0.6, 2.0, {{0, 6.0}});
+  auto w = rs.skyFactorRoad(one, {plan}, {}, fast);
+  for (auto& p : w.points) CHECK(p.part.empty());
+  CHECK(w.result.reason.find("令135条の6第2項") == std::string::npos);
+}

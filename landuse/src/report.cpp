@@ -260,8 +260,11 @@ json skyToJson(const SkySiteRun& run) {
   json checks = json::array();
   for (auto& c : run.checks) {
     json pts = json::array();
-    for (auto& p : c.points)
-      pts.push_back({{"x", p.at[0]}, {"y", p.at[1]}, {"plan", p.plan}, {"conforming", p.conforming}, {"pass", p.pass}});
+    for (auto& p : c.points) {
+      json pt{{"x", p.at[0]}, {"y", p.at[1]}, {"plan", p.plan}, {"conforming", p.conforming}, {"pass", p.pass}};
+      if (!p.part.empty()) pt["part"] = p.part;  // 令135条の6第2項 etc.: the district part compared
+      pts.push_back(std::move(pt));
+    }
     checks.push_back({{"result", toJson(c.result)}, {"points", pts}});
   }
   return json{{"site", toJson(run.site)}, {"buildings", run.buildings}, {"checks", checks}};

@@ -57,6 +57,97 @@ std::vector<P2> roadSkyPoints(const P2& a, const P2& b, double width, double set
   return pts;
 }
 
+namespace {
+
+// 令135条の6第2項, 135条の7第2項, 135条の8第2項: on a site over districts whose slant values differ (道路
+// / 隣地 / 北側制限勾配が異なる地域等), the plan and the conforming building are compared part by part:
+// each district part's share of them, at the measurement points in front of that part.
+struct SkyPart {
+  MultiPoly geom;
+  Box2 box;
+  const DistrictRule* rule = nullptr;  // a rule of the part's districts (all share the slant values)
+  std::string key, label;
+  bool has(const P2& q) const {
+    return q[0] >= box.minx && q[0] <= box.maxx && q[1] >= box.miny && q[1] <= box.maxy && contains(geom, q);
+  }
+};
+struct SkyParts {
+  std::vector<SkyPart> parts;  // two or more: compared per part; empty: the whole site
+  std::string unknown;         // the values differ but the parts cannot be drawn: why
+};
+
+// The site's use-district parts grouped by `key` (the slant values of a rule; "" for a district
+// without that slant, whose part has no points and no conforming building of it).
+SkyParts skyParts(const RulesFile& f, const Site& site, const std::function<std::string(const DistrictRule*)>& key) {
+  SkyParts out;
+  std::vector<std::pair<std::string, const DistrictShare*>> uses;
+  for (auto& ds : site.districts)
+    if (ds.district.kind == "UseDistrict") uses.push_back({key(f.district(ds.district.kind, ds.district.code)), &ds});
+  std::vector<std::string> keys;
+  for (auto& u : uses)
+    if (std::find(keys.begin(), keys.end(), u.first) == keys.end()) keys.push_back(u.first);
+  if (keys.size() < 2) return out;
+  for (auto& u : uses)
+    if (u.second->district.geom.empty() || site.geom.empty()) {
+      out.unknown =
+          "the site straddles use districts whose slant values differ, and their outlines are not in "
+          "the store: the comparison per district part (令135条の6第2項, 135条の7第2項, 135条の8第2項) "
+          "cannot be made";
+      return out;
+    }
+  for (auto& k : keys) {
+    SkyPart part;
+    part.key = k;
+    std::vector<MultiPoly> pieces;
+    for (auto& u : uses) {
+      if (u.first != k) continue;
+      pieces.push_back(intersection(site.geom, u.second->district.geom));
+      if (!part.rule) part.rule = f.district(u.second->district.kind, u.second->district.code);
+      part.label += (part.label.empty() ? "" : " + ") + label(f, u.second->district);
+    }
+    part.geom = pieces.size() == 1 ? pieces[0] : unite(pieces);
+    if (area(part.geom) < 0.01) continue;
+    part.box = bounds(part.geom);
+    out.parts.push_back(std::move(part));
+  }
+  if (out.parts.size() < 2) out.parts.clear();
+  return out;
+}
+
+double distanceTo(const MultiPoly& m, const P2& p) {
+  if (contains(m, p)) return 0;
+  double best = INFINITY;
+  for (auto& poly : m)
+    for (const Ring* r : {&poly.outer}) {
+      for (size_t i = 0; i < r->size(); ++i) {
+        const P2 &a = (*r)[i], &b = (*r)[(i + 1) % r->size()];
+        double dx = b[0] - a[0], dy = b[1] - a[1], l2 = dx * dx + dy * dy;
+        double t = l2 > 0 ? std::clamp(((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / l2, 0.0, 1.0) : 0.0;
+        best = std::min(best, std::hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy));
+      }
+    }
+  return best;
+}
+
+std::string partLabels(const SkyParts& ps) {
+  std::string out;
+  for (auto& p : ps.parts) out += (out.empty() ? "" : "; ") + p.label + " (" + num(area(p.geom)) + " m²)";
+  return out;
+}
+
+// The part a boundary point belongs to (the nearest; -1 without parts).
+int partAt(const SkyParts& ps, const P2& base) {
+  int best = -1;
+  double bd = INFINITY;
+  for (size_t k = 0; k < ps.parts.size(); ++k) {
+    double d = distanceTo(ps.parts[k].geom, base);
+    if (d < bd) bd = d, best = int(k);
+  }
+  return best;
+}
+
+}  // namespace
+
 RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Solid>& plan, const EnvelopeOptions& o,
                                          const SkySettings& s) const {
   const RulesFile& f = file();
@@ -80,6 +171,15 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
     for (auto& m : sp.missing) r.reason += "; " + m;
     return out;
   }
+  // 令135条の6第2項: over districts of different 道路制限勾配, part by part.
+  const SkyParts parts = skyParts(
+      f, site, [](const DistrictRule* d) { return d && d->roadSlant ? num(d->roadSlant->slope) : std::string(); });
+  if (!parts.unknown.empty()) {
+    r.verdict = Verdict::Unknown;
+    r.reason = "cannot decide: " + parts.unknown;
+    return out;
+  }
+  const SkyPart* cur = nullptr;  // the part being compared (null: the whole site)
   // The 道路高さ制限適合建築物: the site within the application distance, up to the road planes (and
   // the absolute limit); the plan counted within the same reach.
   double top = INFINITY;
@@ -92,7 +192,7 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
     return false;
   };
   auto conforming = [&](const P2& q) {
-    if (!contains(site.geom, q)) return 0.0;
+    if (!contains(site.geom, q) || (cur && !cur->has(q))) return 0.0;
     double z = INFINITY;
     bool any = false;
     for (auto* p : road)
@@ -112,7 +212,7 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
           contains(planPolys[i].first, q))
         z = plan[i].top;
     }
-    return z > 0 && inReach(q) ? z : 0.0;
+    return z > 0 && inReach(q) && (!cur || cur->has(q)) ? z : 0.0;
   };
   Box2 extent = bounds(site.geom);
   double worstMargin = INFINITY;
@@ -133,6 +233,15 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
     for (const P2& p : roadSkyPoints(fr.a, fr.b, fr.width, o.roadSetback, beyond)) {
       SkyPoint pt;
       pt.at = p;
+      if (!parts.parts.empty()) {
+        // The part of the site in front of which the point lies (its foot on the frontage).
+        const double dx = fr.b[0] - fr.a[0], dy = fr.b[1] - fr.a[1], l2 = dx * dx + dy * dy;
+        const double t = l2 > 0 ? std::clamp(((p[0] - fr.a[0]) * dx + (p[1] - fr.a[1]) * dy) / l2, 0.0, 1.0) : 0.0;
+        const int k = partAt(parts, {fr.a[0] + t * dx, fr.a[1] + t * dy});
+        if (k < 0 || parts.parts[size_t(k)].key.empty()) continue;
+        cur = &parts.parts[size_t(k)];
+        pt.part = cur->label;
+      }
       pt.conforming = skyFactor(p, z0, conforming, extent, s);
       pt.plan = skyFactor(p, z0, planned, extent, s);
       pt.pass = pt.plan >= pt.conforming;
@@ -171,8 +280,13 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
     r.reason = "equal to the conforming building's within the computation's precision";
   }
   r.reason +=
-      (opposite.empty() ? std::string()
-                        : "; the points on the far side of " + eval::joined(opposite) + " opposite the road (令134条)") +
+      (opposite.empty()
+           ? std::string()
+           : "; the points on the far side of " + eval::joined(opposite) + " opposite the road (令134条)") +
+      (parts.parts.empty() ? std::string()
+                           : "; compared per district part of a different 道路制限勾配 at the points in front of it "
+                             "(令135条の6第2項): " +
+                                 partLabels(parts)) +
       "; both counted within the application distance (別表第3), the 適合建築物 to the road planes and the "
       "absolute limit; 令135条の6第1項2号 (the plan keeps the setback the conforming building assumes) "
       "and the 0.02 % margin some 特定行政庁 require are not checked";
@@ -189,18 +303,27 @@ const DistrictRule* mainUseRule(const RulesFile& f, const Site& site) {
   return main ? f.district(main->district.kind, main->district.code) : nullptr;
 }
 
-// Compares the plan with the conforming building of the planes of `rule` at `points`.
+// A measurement point: where, at what height, for which district part (-1: the whole site).
+struct SkyAt {
+  P2 at;
+  double z0 = 0;
+  int part = -1;
+};
+
+// Compares the plan with the conforming building of the planes of `rule` at `points`, each point's
+// part of both where `parts` has parts.
 RuleSet::SkyCheck compareAt(const Site& site, const std::vector<Solid>& plan, const std::vector<HeightPlane>& planes,
-                            const std::string& rule, double top, const std::vector<std::pair<P2, double>>& points,
-                            const SkySettings& s, RuleResult base) {
+                            const std::string& rule, double top, const std::vector<SkyAt>& points,
+                            const SkyParts& parts, const SkySettings& s, RuleResult base) {
   RuleSet::SkyCheck out;
   out.result = std::move(base);
   RuleResult& r = out.result;
   std::vector<const HeightPlane*> mine;
   for (auto& p : planes)
     if (p.rule == rule) mine.push_back(&p);
+  const SkyPart* cur = nullptr;
   auto conforming = [&](const P2& q) {
-    if (!contains(site.geom, q)) return 0.0;
+    if (!contains(site.geom, q) || (cur && !cur->has(q))) return 0.0;
     double z = top;
     for (auto* p : mine)
       if (p->covers(q)) z = std::min(z, p->at(q));
@@ -219,17 +342,20 @@ RuleSet::SkyCheck compareAt(const Site& site, const std::vector<Solid>& plan, co
           contains(polys[i].first, q))
         z = plan[i].top;
     }
-    return z;
+    return z > 0 && (!cur || cur->has(q)) ? z : 0.0;
   };
   Box2 extent = bounds(site.geom);
   for (auto& so : plan)
     for (auto& p : so.ring) extent.add(p);
-  for (const auto& [p, z0] : points) {
+  for (const SkyAt& sa : points) {
+    const P2& p = sa.at;
     if (contains(site.geom, p)) continue;
     RuleSet::SkyPoint pt;
     pt.at = p;
-    pt.conforming = skyFactor(p, z0, conforming, extent, s);
-    pt.plan = skyFactor(p, z0, planned, extent, s);
+    cur = sa.part >= 0 && size_t(sa.part) < parts.parts.size() ? &parts.parts[size_t(sa.part)] : nullptr;
+    if (cur) pt.part = cur->label;
+    pt.conforming = skyFactor(p, sa.z0, conforming, extent, s);
+    pt.plan = skyFactor(p, sa.z0, planned, extent, s);
     pt.pass = pt.plan >= pt.conforming;
     out.points.push_back(pt);
   }
@@ -277,10 +403,17 @@ RuleSet::SkyCheck RuleSet::skyFactorAdjacent(const Site& site, const std::vector
   base.article = "建築基準法第56条第7項第2号, 令第135条の7, 令第135条の10";
   base.unit = "%";
   const DistrictRule* rule = mainUseRule(f, site);
-  if (!rule || !rule->adjacentSlant) {
+  // 令135条の7第2項: over districts of different 隣地制限勾配, part by part.
+  const SkyParts parts = skyParts(f, site, [](const DistrictRule* d) {
+    return d && d->adjacentSlant ? num(d->adjacentSlant->rise) + "+" + num(d->adjacentSlant->slope) : std::string();
+  });
+  bool anySlant = rule && rule->adjacentSlant;
+  for (auto& p : parts.parts) anySlant = anySlant || !p.key.empty();
+  if (!anySlant || !parts.unknown.empty()) {
     base.verdict = Verdict::Unknown;
-    base.reason = rule ? "no 隣地斜線 in this use district (法56条1項2号): nothing to compare"
-                       : "cannot decide: no use district over the site";
+    base.reason = !parts.unknown.empty() ? "cannot decide: " + parts.unknown
+                  : rule                 ? "no 隣地斜線 in this use district (法56条1項2号): nothing to compare"
+                                         : "cannot decide: no use district over the site";
     SkyCheck out;
     out.result = base;
     return out;
@@ -292,12 +425,17 @@ RuleSet::SkyCheck RuleSet::skyFactorAdjacent(const Site& site, const std::vector
   SlantPlanes sp = slantPlanes(f, site, so);
   // 令135条の10: the line rise / slope (16 m or 12.4 m) plus the setback outside each boundary with a
   // neighbour, points at most half that apart.
-  const double d = rule->adjacentSlant->rise / rule->adjacentSlant->slope + o.adjacentSetback;
-  const double spacing = rule->adjacentSlant->rise / rule->adjacentSlant->slope / 2;
+  // Per part: its own rule's line (the nearest part to each point's foot on the boundary).
+  auto lineOf = [&](const DistrictRule* r, double& d, double& spacing) {
+    if (!r || !r->adjacentSlant) return false;
+    d = r->adjacentSlant->rise / r->adjacentSlant->slope + o.adjacentSetback;
+    spacing = r->adjacentSlant->rise / r->adjacentSlant->slope / 2;
+    return true;
+  };
   // 令135条の10: beside a park (not a 街区公園), square or water the boundary is deemed half its width
   // out, and a site H ≥ 1 m below the neighbour has the points (H − 1) / 2 up, as for the planes
   // (令135条の3第1項).
-  std::vector<std::pair<P2, double>> points;
+  std::vector<SkyAt> points;
   std::vector<std::string> said, ignored;
   for (auto& e : eval::boundaryEdges(site)) {
     if (e.road) continue;
@@ -307,19 +445,40 @@ RuleSet::SkyCheck RuleSet::skyFactorAdjacent(const Site& site, const std::vector
         openRelief(f, e, false, &DistrictRule::OpenSpace::adjacent, "令135条の3第1項1号", said, ignored) / 2;
     const double z0 = neighbourLift(site, e, o.groundHeight, said);
     double nx = dy / len, ny = -dx / len;  // outward of a counter-clockwise ring
+    // The densest spacing of the parts along it (every part's points at most that apart).
+    double d = 0, spacing = INFINITY, dd = 0, sp1 = 0;
+    if (parts.parts.empty()) {
+      lineOf(rule, d, spacing);
+    } else {
+      for (auto& p : parts.parts)
+        if (lineOf(p.rule, dd, sp1)) spacing = std::min(spacing, sp1);
+    }
+    if (!std::isfinite(spacing)) continue;
     int n = std::max(1, int(std::ceil(len / spacing)));
     for (int i = 0; i <= n; ++i) {
       double t = double(i) / n;
-      points.push_back({{e.a[0] + t * dx + (d + out) * nx, e.a[1] + t * dy + (d + out) * ny}, z0});
+      const P2 foot{e.a[0] + t * dx, e.a[1] + t * dy};
+      int k = -1;
+      if (!parts.parts.empty()) {
+        k = partAt(parts, foot);
+        if (k < 0 || !lineOf(parts.parts[size_t(k)].rule, d, sp1)) continue;
+      }
+      points.push_back({{foot[0] + (d + out) * nx, foot[1] + (d + out) * ny}, z0, k});
     }
   }
   double top = INFINITY;
   for (auto& ds : site.districts)
     if (ds.district.kind == "UseDistrict" && given(ds.district.heightLimit))
       top = std::min(top, ds.district.heightLimit);
-  auto out = compareAt(site, plan, sp.planes, "adjacent-slant", std::isfinite(top) ? top : 1000, points, s, base);
+  auto out =
+      compareAt(site, plan, sp.planes, "adjacent-slant", std::isfinite(top) ? top : 1000, points, parts, s, base);
   out.result.reason +=
-      "; the 隣地高さ制限適合建築物 is the site under the 隣地斜線 planes (令135条の7); the points at the site's ground" +
+      "; the 隣地高さ制限適合建築物 is the site under the 隣地斜線 planes (令135条の7)" +
+      (parts.parts.empty() ? std::string()
+                           : ", compared per district part of a different 隣地制限勾配 at the points outside it "
+                             "(令135条の7第2項): " +
+                                 partLabels(parts)) +
+      "; the points at the site's ground" +
       (said.empty() ? std::string(" (no open space or higher neighbour found along the boundaries)")
                     : ", the boundaries deemed out or up (令135条の10) along " + eval::joined(said));
   return out;
@@ -334,10 +493,17 @@ RuleSet::SkyCheck RuleSet::skyFactorNorth(const Site& site, const std::vector<So
   base.article = "建築基準法第56条第7項第3号, 令第135条の8, 令第135条の11";
   base.unit = "%";
   const DistrictRule* rule = mainUseRule(f, site);
-  if (!rule || !rule->northSlant) {
+  // 令135条の8第2項: over districts of different 北側制限高さ, part by part.
+  const SkyParts parts = skyParts(f, site, [](const DistrictRule* d) {
+    return d && d->northSlant ? num(d->northSlant->rise) + "+" + num(d->northSlant->slope) : std::string();
+  });
+  bool anySlant = rule && rule->northSlant;
+  for (auto& p : parts.parts) anySlant = anySlant || !p.key.empty();
+  if (!anySlant || !parts.unknown.empty()) {
     base.verdict = Verdict::Unknown;
-    base.reason = rule ? "no 北側斜線 in this use district (法56条1項3号): nothing to compare"
-                       : "cannot decide: no use district over the site";
+    base.reason = !parts.unknown.empty() ? "cannot decide: " + parts.unknown
+                  : rule                 ? "no 北側斜線 in this use district (法56条1項3号): nothing to compare"
+                                         : "cannot decide: no use district over the site";
     SkyCheck out;
     out.result = base;
     return out;
@@ -348,33 +514,56 @@ RuleSet::SkyCheck RuleSet::skyFactorNorth(const Site& site, const std::vector<So
   SlantPlanes sp = slantPlanes(f, site, so);
   // 令135条の11: due north of the boundary by rise / slope (4 m or 8 m), points at most a quarter of
   // that apart (1 m or 2 m), along the boundary edges that face north.
-  const double d = rule->northSlant->rise / rule->northSlant->slope;
-  const double spacing = d / 4;
+  auto lineOf = [](const DistrictRule* r, double& d) {
+    if (!r || !r->northSlant) return false;
+    d = r->northSlant->rise / r->northSlant->slope;
+    return true;
+  };
   // 令135条の11: from the boundary deemed out by half the width of water or a 線路敷 beside it (or
   // opposite the road along it) and across a road from its far side, as for the planes (令135条の4第1項);
   // a site H ≥ 1 m below its northern neighbour has the points (H − 1) / 2 up.
-  std::vector<std::pair<P2, double>> points;
+  std::vector<SkyAt> points;
   std::vector<std::string> said, ignored;
   for (auto& e : eval::boundaryEdges(site)) {
     double dx = e.b[0] - e.a[0], dy = e.b[1] - e.a[1], len = std::hypot(dx, dy);
     if (len < 1e-6 || dx >= -1e-9) continue;  // a counter-clockwise ring faces north where it runs west
-    const double out = (given(e.roadWidth) ? e.roadWidth : 0.0) +
-                       openRelief(f, e, e.road, &DistrictRule::OpenSpace::north, "令135条の4第1項1号", said, ignored) / 2;
+    const double out =
+        (given(e.roadWidth) ? e.roadWidth : 0.0) +
+        openRelief(f, e, e.road, &DistrictRule::OpenSpace::north, "令135条の4第1項1号", said, ignored) / 2;
     const double z0 = e.road ? 0.0 : neighbourLift(site, e, o.groundHeight, said);
+    // Every part's points at most a quarter of its own distance apart: the densest.
+    double d = 0, spacing = INFINITY, dd = 0;
+    if (parts.parts.empty()) {
+      if (lineOf(rule, d)) spacing = d / 4;
+    } else {
+      for (auto& p : parts.parts)
+        if (lineOf(p.rule, dd)) spacing = std::min(spacing, dd / 4);
+    }
+    if (!std::isfinite(spacing)) continue;
     int n = std::max(1, int(std::ceil(len / spacing)));
     for (int i = 0; i <= n; ++i) {
       double t = double(i) / n;
-      points.push_back({{e.a[0] + t * dx, e.a[1] + t * dy + d + out}, z0});
+      const P2 foot{e.a[0] + t * dx, e.a[1] + t * dy};
+      int k = -1;
+      if (!parts.parts.empty()) {
+        k = partAt(parts, foot);
+        if (k < 0 || !lineOf(parts.parts[size_t(k)].rule, d)) continue;
+      }
+      points.push_back({{foot[0], foot[1] + d + out}, z0, k});
     }
   }
   double top = INFINITY;
   for (auto& ds : site.districts)
     if (ds.district.kind == "UseDistrict" && given(ds.district.heightLimit))
       top = std::min(top, ds.district.heightLimit);
-  auto out = compareAt(site, plan, sp.planes, "north-slant", std::isfinite(top) ? top : 1000, points, s, base);
+  auto out = compareAt(site, plan, sp.planes, "north-slant", std::isfinite(top) ? top : 1000, points, parts, s, base);
   out.result.reason +=
-      "; the 北側高さ制限適合建築物 is the site under the 北側斜線 planes (令135条の8); grid north "
-      "taken as true north, as the planes do" +
+      "; the 北側高さ制限適合建築物 is the site under the 北側斜線 planes (令135条の8)" +
+      (parts.parts.empty() ? std::string()
+                           : ", compared per district part of a different 北側制限高さ at the points north of it "
+                             "(令135条の8第2項): " +
+                                 partLabels(parts)) +
+      "; grid north taken as true north, as the planes do" +
       (said.empty() ? std::string() : "; the boundaries deemed out or up (令135条の11) along " + eval::joined(said));
   return out;
 }

@@ -250,6 +250,9 @@ class RuleSet {
     P2 at{0, 0};
     double conforming = 0, plan = 0;
     bool pass = false;
+    // On a site over districts of different slant values, the district part the point compares
+    // (令135条の6第2項, 135条の7第2項, 135条の8第2項); empty: the whole site.
+    std::string part;
   };
   struct SkyCheck {
     RuleResult result;
@@ -260,7 +263,9 @@ class RuleSet {
   // The same for 隣地斜線 (法56条7項2号, 令135条の7, 令135条の10: points on the lines 16 m (rise 20 m) or
   // 12.4 m (rise 31 m) outside the boundaries with neighbours, at most 8 / 6.2 m apart) and for
   // 北側斜線 (7項3号, 令135条の8, 令135条の11: on the lines 4 m or 8 m due north of the boundary, at
-  // most 1 / 2 m apart); the whole plan against the whole conforming building.
+  // most 1 / 2 m apart); the whole plan against the whole conforming building, or on a site over
+  // districts of different slant values each district part's share of both at the points in front of
+  // that part (令135条の6第2項, 135条の7第2項, 135条の8第2項; unknown without the districts' outlines).
   SkyCheck skyFactorAdjacent(const Site& site, const std::vector<Solid>& plan, const EnvelopeOptions& o = {},
                              const SkySettings& s = {}) const;
   SkyCheck skyFactorNorth(const Site& site, const std::vector<Solid>& plan, const EnvelopeOptions& o = {},
