@@ -2727,17 +2727,20 @@ std::pair<double, double> zoneHours(const std::string& formula, const std::strin
   return {a, b};
 }
 
+// A district over the band y0 ≤ y ≤ y1 (600 m wide about x = 0).
+District bandDistrict(const std::string& id, const std::string& kind, const std::string& code, double y0, double y1) {
+  District d;
+  d.id = id, d.kind = kind, d.code = code;
+  d.geom = {Poly{{{-300, y0}, {300, y0}, {300, y1}, {-300, y1}}, {}}};
+  return d;
+}
+
 TEST_CASE("法56条の2第4項・第5項 (令135条の13): the shadow read in each regulated district it falls on",
           "[landuse][shadow]") {
   RuleSet rs = rules();
   // 20 × 30 m, a 6 m road along the south edge; north of y = 40 a 第一種低層 (code 1, 3 h / 2 h on
   // the 1.5 m plane), south of it the site's district.
-  auto district = [](const std::string& id, const std::string& kind, const std::string& code, double y0, double y1) {
-    District d;
-    d.id = id, d.kind = kind, d.code = code;
-    d.geom = {Poly{{{-300, y0}, {300, y0}, {300, y1}, {-300, y1}}, {}}};
-    return d;
-  };
+  auto district = bandDistrict;
   const District lowNorth = district("U1", "UseDistrict", "1", 40, 400),
                  s1 = district("S1", "ShadeRegulation", "3-2@1.5", 40, 400);
   ShadowSettings st;
@@ -3180,12 +3183,7 @@ TEST_CASE("令135条の12第1項2号: a site 1 m or more below all the land its 
 TEST_CASE("逆日影 per district (法56条の2第4項・第5項, 令135条の13) and over a lower site (令135条の12第1項2号)",
           "[landuse][shadow]") {
   RuleSet rs = rules();
-  auto district = [](const std::string& id, const std::string& kind, const std::string& code, double y0, double y1) {
-    District d;
-    d.id = id, d.kind = kind, d.code = code;
-    d.geom = {Poly{{{-300, y0}, {300, y0}, {300, y1}, {-300, y1}}, {}}};
-    return d;
-  };
+  auto district = bandDistrict;
   // The envelope as columns of its sampled tops (1 m), and their shadow read forward on a plane.
   auto columnsOf = [](const EnvelopeResult& e, double above) {
     std::vector<Solid> cols;
