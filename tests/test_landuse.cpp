@@ -292,6 +292,7 @@ void straddlingDistricts(const std::string& uri, const std::string& dir) {
   // road slant (1.25 × (6 + d)) and, over the 第一種低層 part only (法56条5項), the north slant
   // (5 + 1.25 × distance to the north edge); 第一種住居 has none, and its 隣地斜線 (20 + 1.25 d) is
   // over the 10 m limit everywhere.
+  REQUIRE_FALSE(c.site.parcels.empty());
   store->begin();
   Site site = siteOf(*store, {*store->parcel(c.site.parcels[0].id)});
   store->commit();
@@ -3403,4 +3404,37 @@ TEST_CASE("天空率 per district part (令135条の6第2項, 135条の7第2項)
   auto w = rs.skyFactorRoad(one, {plan}, {}, fast);
   for (auto& p : w.points) CHECK(p.part.empty());
   CHECK(w.result.reason.find("令135条の6第2項") == std::string::npos);
+}
+
+TEST_CASE("日影規制 in 用途地域の指定のない区域: 別表第4 4項 イ (1.5 m, eaves 7 m or 3 storeys) or ロ (4 m, 10 m)",
+          "[landuse][shadow]") {
+  RuleSet rs = rules();
+  Site s = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "3", 0.6, 2.0, {{0, 6.0}});
+  s.districts.clear();  // no use district over it, one nearby
+  s.kindsNearby = {"UseDistrict"};
+  s.latitude = 35.68;
+  // A 9.5 m, 3-storey block near the north boundary: subject under イ (3 storeys), not under ロ (not over 10 m).
+  Solid mid{{{2, 18}, {18, 18}, {18, 29}, {2, 29}}, 0, 9.5};
+  std::optional<ShadowDesignation> i = ShadowDesignation{1.5, 3, 2, "ordinance イ"};
+  std::optional<ShadowDesignation> ro = ShadowDesignation{4, 3, 2, "ordinance ロ"};
+  auto underI = rs.shadowOf(s, {mid}, 9.5, 3, i);
+  INFO(underI.result.reason);
+  CHECK(underI.result.reason.find("not subject") == std::string::npos);
+  CHECK(underI.part.subject.find("eaves higher than 7 m or 3 or more storeys") != std::string::npos);
+  CHECK(underI.result.verdict == Verdict::Fail);  // 7.5 h beyond 5 m on the 1.5 m plane against 3 h
+  CHECK(underI.result.reason.find("not one of 別表第4's choices") == std::string::npos);
+  CHECK(underI.map.measuringHeight == Approx(1.5));
+  auto underRo = rs.shadowOf(s, {mid}, 9.5, 3, ro);
+  INFO(underRo.result.reason);
+  CHECK(underRo.result.verdict == Verdict::Pass);
+  CHECK(underRo.result.reason.find("not subject") != std::string::npos);
+  CHECK(underRo.result.reason.find("higher than 10 m") != std::string::npos);
+  // 2 storeys, eaves (taken from the height) 6.5 m: not subject under イ either.
+  Solid low{{{2, 18}, {18, 18}, {18, 29}, {2, 29}}, 0, 6.5};
+  auto lowI = rs.shadowOf(s, {low}, 6.5, 2, i);
+  CHECK(lowI.result.verdict == Verdict::Pass);
+  CHECK(lowI.result.reason.find("not subject") != std::string::npos);
+  // A plane neither choice has: applied as given, and said.
+  auto odd = rs.shadowOf(s, {mid}, 9.5, 3, ShadowDesignation{6.5, 3, 2, "odd"});
+  CHECK(odd.result.reason.find("not one of 別表第4's choices") != std::string::npos);
 }

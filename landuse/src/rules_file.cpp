@@ -2,6 +2,7 @@
 #include "twin/landuse/rules_file.h"
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -352,10 +353,8 @@ class FileReader {
     };
     if (const json* ds = field(sh, "shadow", "districts", true)) {
       if (!ds->is_object()) return error("shadow.districts", "must map UseDistrict codes to entries");
-      for (auto& [code, e] : ds->items()) {
-        std::string w = "shadow.districts." + code;
-        if (!object(e, w, {"eavesOver", "heightOver", "storeysFrom", "measuringHeights", "limits"})) continue;
-        ShadowRules::Subject s;
+      auto subject = [&](const json& e, const std::string& w, ShadowRules::Subject& s) {
+        if (!object(e, w, {"eavesOver", "heightOver", "storeysFrom", "measuringHeights", "limits"})) return false;
         number(e, w, "eavesOver", s.eavesOver, false, 0, 1000, "metres");
         number(e, w, "heightOver", s.heightOver, false, 0, 1000, "metres");
         double storeys = 0;
@@ -373,7 +372,24 @@ class FileReader {
                 s.measuringHeights.push_back(v.get<double>());
         }
         if (const json* l = field(e, w, "limits", true)) pairs(*l, w + ".limits", s.limits);
-        r.districts[code] = s;
+        return true;
+      };
+      for (auto& [code, e] : ds->items()) {
+        std::string w = "shadow.districts." + code;
+        if (e.is_array()) {  // the ordinance's choices (別表第4 4項 イ, ロ)
+          if (e.empty()) error(w, "must list at least one choice");
+          std::vector<ShadowRules::Subject> all;
+          for (size_t k = 0; k < e.size(); ++k) {
+            ShadowRules::Subject s;
+            if (subject(e[k], w + "[" + std::to_string(k) + "]", s)) all.push_back(std::move(s));
+          }
+          if (all.empty()) continue;
+          r.districts[code] = all.front();
+          r.choices[code] = std::move(all);
+          continue;
+        }
+        ShadowRules::Subject s;
+        if (subject(e, w, s)) r.districts[code] = s;
       }
     }
     if (const json* ds = field(sh, "shadow", "designations", false)) {
@@ -511,6 +527,19 @@ std::vector<Diagnostic> parseRulesFile(const std::string& text, const std::strin
   FileReader(name, errors).read(doc, out);
   if (out.name.empty()) out.name = name;
   return errors;
+}
+
+const ShadowRules::Subject* ShadowRules::subjectFor(const std::string& code, double measuringHeight) const {
+  auto c = choices.find(code);
+  if (c != choices.end() && !c->second.empty()) {
+    if (!std::isnan(measuringHeight))
+      for (auto& s : c->second)
+        for (double h : s.measuringHeights)
+          if (std::abs(h - measuringHeight) < 1e-9) return &s;
+    return &c->second.front();
+  }
+  auto it = districts.find(code);
+  return it == districts.end() ? nullptr : &it->second;
 }
 
 }  // namespace twin::landuse

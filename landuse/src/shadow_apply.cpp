@@ -130,6 +130,16 @@ bool subjectUnder(const ShadowRules::Subject& s, double height, int storeys) {
 
 }  // namespace
 
+namespace {
+
+std::string subjectText(const ShadowRules::Subject& s) {
+  if (s.heightOver >= 0) return "buildings higher than " + num(s.heightOver) + " m (別表第4(ろ)欄)";
+  return "buildings with eaves higher than " + num(s.eavesOver) + " m or " + std::to_string(s.storeysFrom) +
+         " or more storeys above ground (別表第4(ろ)欄)";
+}
+
+}  // namespace
+
 ShadowApplication shadowApplication(const RulesFile& f, const Site& site,
                                     const std::optional<ShadowDesignation>& chosen) {
   ShadowApplication a;
@@ -154,15 +164,17 @@ ShadowApplication shadowApplication(const RulesFile& f, const Site& site,
     code = "none";
     a.district = "用途地域の指定のない区域";
   }
-  auto it = f.shadow.districts.find(code);
-  if (it == f.shadow.districts.end()) return a;  // not subject in this district (商業地域, 工業地域, ...)
-  a.subject = &it->second;
-  const auto& s = it->second;
-  if (s.heightOver >= 0)
-    a.subjectText = "buildings higher than " + num(s.heightOver) + " m (別表第4(ろ)欄)";
-  else
-    a.subjectText = "buildings with eaves higher than " + num(s.eavesOver) + " m or " + std::to_string(s.storeysFrom) +
-                    " or more storeys above ground (別表第4(ろ)欄)";
+  a.subject = f.shadow.subjectFor(code, NAN);
+  if (!a.subject) return a;  // not subject in this district (商業地域, 工業地域, ...)
+  const bool choice = f.shadow.choices.count(code) > 0;  // 別表第4 4項: イ or ロ, by the ordinance
+  a.subjectText = subjectText(*a.subject);
+  if (choice) {
+    std::string all;
+    for (auto& c : f.shadow.choices.at(code))
+      all += (all.empty() ? "" : ", or ") + subjectText(c) + " on the " +
+             (c.measuringHeights.empty() ? std::string("?") : num(c.measuringHeights[0])) + " m plane";
+    a.subjectText = all + " (as the ordinance chooses)";
+  }
   // The designation: given, else the strictest ShadeRegulation district over the site.
   if (chosen) {
     a.designation = chosen;
@@ -191,6 +203,12 @@ ShadowApplication shadowApplication(const RulesFile& f, const Site& site,
       return a;
     }
   }
+  // 別表第4 4項: the ordinance's choice told by its measuring height (イ 1.5 m, ロ 4 m).
+  if (choice) {
+    a.subject = f.shadow.subjectFor(code, a.designation->measuringHeight);
+    a.subjectText = subjectText(*a.subject);
+  }
+  const auto& s = *a.subject;
   // Is it one of 別表第4's choices for this district?
   bool height = false, limits = false;
   for (double h : s.measuringHeights) height = height || std::abs(h - a.designation->measuringHeight) < 1e-9;
@@ -287,7 +305,7 @@ RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, Shado
   }
   // Subject where its shadow falls: under the (ろ)欄 of the use district there (第4項: every
   // building over 10 m).
-  auto subjectAt = [&](const P2& c) {
+  auto subjectAt = [&](const P2& c, double measuringHeight) {
     if (outside) return true;
     std::string code = "none";
     for (auto& u : uses)
@@ -295,8 +313,8 @@ RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, Shado
         code = u.district->code;
         break;
       }
-    auto it = f.shadow.districts.find(code);
-    return it == f.shadow.districts.end() ? height > 10 : subjectUnder(it->second, height, storeys);
+    const ShadowRules::Subject* sub = f.shadow.subjectFor(code, measuringHeight);
+    return sub ? subjectUnder(*sub, height, storeys) : height > 10;
   };
   const MultiPoly lines = shadowLinesBoundary(f, site, a.notes);
   std::vector<std::pair<double, ShadowMap>> maps;  // per measuring height
@@ -316,7 +334,7 @@ RuleSet::ShadowRun shadowByDistricts(const RulesFile& f, const Site& site, Shado
       if (!in(zone, q)) return false;
       for (size_t k = 0; k < z; ++k)
         if (in(zones[k], q)) return false;  // read under a stricter designation
-      bool yes = subjectAt(q);
+      bool yes = subjectAt(q, zone.d.measuringHeight);
       counted = counted || yes;
       return yes;
     });

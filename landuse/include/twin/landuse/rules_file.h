@@ -142,6 +142,12 @@ struct ShadowRules : Titled {
     std::vector<std::pair<double, double>> limits;  // hours beyond 5 m (to 10 m), beyond 10 m
   };
   std::map<std::string, Subject> districts;  // UseDistrict code, or "none"
+  // Codes whose (ろ)欄 offers the ordinance a choice (別表第4 4項, 用途地域の指定のない区域: イ or ロ),
+  // each choice with its own measuring heights; `districts` holds the first.
+  std::map<std::string, std::vector<Subject>> choices;
+  // The (ろ)欄 of `code` for a designation on the `measuringHeight` plane (NaN: the first choice);
+  // null where the code has no 日影規制.
+  const Subject* subjectFor(const std::string& code, double measuringHeight) const;
   struct Designation {
     double measuringHeight = 4, limit5 = 4, limit10 = 2.5;
   };
