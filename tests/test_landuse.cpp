@@ -3438,3 +3438,57 @@ TEST_CASE("日影規制 in 用途地域の指定のない区域: 別表第4 4項
   auto odd = rs.shadowOf(s, {mid}, 9.5, 3, ShadowDesignation{6.5, 3, 2, "odd"});
   CHECK(odd.result.reason.find("not one of 別表第4's choices") != std::string::npos);
 }
+
+TEST_CASE("天空率 with a setback (令135条の6第1項2号, 135条の7第1項2号): only as far as the plan keeps it",
+          "[landuse][sky]") {
+  RuleSet rs = rules();
+  // 20 × 20 m in 第一種住居 (code 5), a 6 m road south.
+  Site s = polySite({{0, 0}, {20, 0}, {20, 20}, {0, 20}}, "5", 0.6, 2.0, {{0, 6.0}});
+  SkySettings fast;
+  fast.azimuthSteps = 180;
+  fast.rayStep = 0.5;
+  EnvelopeOptions none, four;
+  four.roadSetback = 4;
+  // A plan up to the road boundary: a setback of 4 m claimed for it is not kept, so it is compared as
+  // set back 0 m — the same points and values as without one.
+  Solid front{{{1, 0}, {19, 0}, {19, 10}, {1, 10}}, 0, 16};
+  auto r0 = rs.skyFactorRoad(s, {front}, none, fast);
+  auto r4 = rs.skyFactorRoad(s, {front}, four, fast);
+  INFO(r4.result.reason);
+  CHECK(r0.result.verdict == Verdict::Fail);
+  CHECK(r4.result.verdict == r0.result.verdict);
+  REQUIRE(r4.points.size() == r0.points.size());
+  for (size_t k = 0; k < r0.points.size(); ++k) {
+    CHECK(r4.points[k].at[1] == Approx(r0.points[k].at[1]));
+    CHECK(r4.points[k].conforming == Approx(r0.points[k].conforming).margin(1e-12));
+  }
+  CHECK(r4.result.reason.find("令135条の6第1項2号") != std::string::npos);
+  CHECK(r4.result.reason.find("stands 0 m from the road") != std::string::npos);
+  // Set back 5 m: the 4 m setback holds; the points 6 + 4 m out (y = −10).
+  Solid back{{{1, 5}, {19, 5}, {19, 15}, {1, 15}}, 0, 16};
+  auto b4 = rs.skyFactorRoad(s, {back}, four, fast);
+  REQUIRE_FALSE(b4.points.empty());
+  for (auto& p : b4.points) CHECK(p.at[1] == Approx(-10));
+  CHECK(b4.result.reason.find("less than the setback given") == std::string::npos);
+  // Set back 2.5 m: compared as set back 2.5 m (points at y = −8.5).
+  Solid mid{{{1, 2.5}, {19, 2.5}, {19, 12.5}, {1, 12.5}}, 0, 16};
+  auto m4 = rs.skyFactorRoad(s, {mid}, four, fast);
+  REQUIRE_FALSE(m4.points.empty());
+  for (auto& p : m4.points) CHECK(p.at[1] == Approx(-8.5));
+
+  // 隣地斜線: a 25 m block 1 m from the west boundary with 3 m claimed above 20 m: compared at 1 m, the
+  // points 16 + 1 m out.
+  EnvelopeOptions adj;
+  adj.adjacentSetback = 3;
+  Solid tall{{{1, 3}, {12, 3}, {12, 17}, {1, 17}}, 0, 25};
+  auto a = rs.skyFactorAdjacent(s, {tall}, adj, fast);
+  INFO(a.result.reason);
+  CHECK(a.result.reason.find("令135条の7第1項2号") != std::string::npos);
+  int west = 0;
+  for (auto& p : a.points)
+    if (p.at[0] < 0) {
+      ++west;
+      CHECK(p.at[0] == Approx(-17));
+    }
+  CHECK(west > 0);
+}

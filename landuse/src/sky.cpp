@@ -129,6 +129,41 @@ double distanceTo(const MultiPoly& m, const P2& p) {
   return best;
 }
 
+// 令135条の6第1項2号, 135条の7第1項2号: the plan keeps at least the setback the conforming building
+// is drawn for. The least distance from the plan's solids higher than `above` to the boundary edges
+// along roads (`road`) or neighbours, and the setback given cut down to it (said in `note`).
+double keptSetback(const Site& site, const std::vector<Solid>& plan, double given, bool road, double above,
+                   const std::string& article, std::string& note) {
+  if (!(given > 0)) return given;
+  auto pointSeg = [](const P2& p, const P2& a, const P2& b) {
+    double dx = b[0] - a[0], dy = b[1] - a[1], l2 = dx * dx + dy * dy;
+    double t = l2 > 0 ? std::clamp(((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / l2, 0.0, 1.0) : 0.0;
+    return std::hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy);
+  };
+  double least = INFINITY;
+  for (auto& e : eval::boundaryEdges(site)) {
+    if (e.road != road) continue;
+    for (auto& so : plan) {
+      if (!(so.top > above) || so.ring.empty()) continue;
+      MultiPoly m{Poly{so.ring, {}}};
+      // Segment to polygon: 0 where the edge enters it, else the least of the end-point distances.
+      if (contains(m, e.a) || contains(m, e.b)) least = 0;
+      for (size_t i = 0; i < so.ring.size(); ++i) {
+        const P2 &a = so.ring[i], &b = so.ring[(i + 1) % so.ring.size()];
+        least =
+            std::min({least, pointSeg(a, e.a, e.b), pointSeg(b, e.a, e.b), pointSeg(e.a, a, b), pointSeg(e.b, a, b)});
+      }
+    }
+  }
+  if (least >= given - 1e-6) return given;
+  note = "the plan stands " + num(least) + " m from the " + (road ? "road" : "neighbour") +
+         " boundary, less than the setback given (" + num(given) +
+         " m): compared with the conforming building "
+         "set back " +
+         num(least) + " m (" + article + ": the plan keeps at least the conforming building's setback)";
+  return least;
+}
+
 std::string partLabels(const SkyParts& ps) {
   std::string out;
   for (auto& p : ps.parts) out += (out.empty() ? "" : "; ") + p.label + " (" + num(area(p.geom)) + " m²)";
@@ -157,8 +192,10 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
   r.title = "天空率 sky factor (道路高さ制限)";
   r.article = "建築基準法第56条第7項第1号, 令第135条の6, 令第135条の9";
   r.unit = "%";
+  std::string setbackNote;
+  const double roadSetback = keptSetback(site, plan, o.roadSetback, true, 0, "令135条の6第1項2号", setbackNote);
   SlantOptions so;
-  so.roadSetback = o.roadSetback;
+  so.roadSetback = roadSetback;
   so.adjacentSetback = o.adjacentSetback;
   so.groundHeight = o.groundHeight;
   SlantPlanes sp = slantPlanes(f, site, so);
@@ -230,7 +267,7 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
     // it (as 令135条の2 deems it for the planes); unknown: level with the site, said in the planes' notes.
     double z0 = 0;
     roadHeightOffset(fr.levelMin, o.groundHeight, z0);
-    for (const P2& p : roadSkyPoints(fr.a, fr.b, fr.width, o.roadSetback, beyond)) {
+    for (const P2& p : roadSkyPoints(fr.a, fr.b, fr.width, roadSetback, beyond)) {
       SkyPoint pt;
       pt.at = p;
       if (!parts.parts.empty()) {
@@ -287,9 +324,10 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
                            : "; compared per district part of a different 道路制限勾配 at the points in front of it "
                              "(令135条の6第2項): " +
                                  partLabels(parts)) +
+      (setbackNote.empty() ? std::string() : "; " + setbackNote) +
       "; both counted within the application distance (別表第3), the 適合建築物 to the road planes and the "
-      "absolute limit; 令135条の6第1項2号 (the plan keeps the setback the conforming building assumes) "
-      "and the 0.02 % margin some 特定行政庁 require are not checked";
+      "absolute limit (set back as far as the plan is, at most the setback given: 令135条の6第1項2号); the "
+      "0.02 % margin some 特定行政庁 require is not checked";
   return out;
 }
 
@@ -418,9 +456,16 @@ RuleSet::SkyCheck RuleSet::skyFactorAdjacent(const Site& site, const std::vector
     out.result = base;
     return out;
   }
+  // 令135条の7第1項2号: the setback (of the parts above the rise) as far as the plan keeps it.
+  double rise = rule && rule->adjacentSlant ? rule->adjacentSlant->rise : INFINITY;
+  for (auto& p : parts.parts)
+    if (p.rule && p.rule->adjacentSlant) rise = std::min(rise, p.rule->adjacentSlant->rise);
+  std::string setbackNote;
+  const double adjacentSetback =
+      keptSetback(site, plan, o.adjacentSetback, false, rise, "令135条の7第1項2号", setbackNote);
   SlantOptions so;
   so.roadSetback = o.roadSetback;
-  so.adjacentSetback = o.adjacentSetback;
+  so.adjacentSetback = adjacentSetback;
   so.groundHeight = o.groundHeight;
   SlantPlanes sp = slantPlanes(f, site, so);
   // 令135条の10: the line rise / slope (16 m or 12.4 m) plus the setback outside each boundary with a
@@ -428,7 +473,7 @@ RuleSet::SkyCheck RuleSet::skyFactorAdjacent(const Site& site, const std::vector
   // Per part: its own rule's line (the nearest part to each point's foot on the boundary).
   auto lineOf = [&](const DistrictRule* r, double& d, double& spacing) {
     if (!r || !r->adjacentSlant) return false;
-    d = r->adjacentSlant->rise / r->adjacentSlant->slope + o.adjacentSetback;
+    d = r->adjacentSlant->rise / r->adjacentSlant->slope + adjacentSetback;
     spacing = r->adjacentSlant->rise / r->adjacentSlant->slope / 2;
     return true;
   };
@@ -478,7 +523,7 @@ RuleSet::SkyCheck RuleSet::skyFactorAdjacent(const Site& site, const std::vector
                            : ", compared per district part of a different 隣地制限勾配 at the points outside it "
                              "(令135条の7第2項): " +
                                  partLabels(parts)) +
-      "; the points at the site's ground" +
+      (setbackNote.empty() ? std::string() : "; " + setbackNote) + "; the points at the site's ground" +
       (said.empty() ? std::string(" (no open space or higher neighbour found along the boundaries)")
                     : ", the boundaries deemed out or up (令135条の10) along " + eval::joined(said));
   return out;
