@@ -991,7 +991,8 @@ TEST_CASE("A height PLATEAU estimated or defaulted decides no height verdict; a 
   REQUIRE(importInto(*store, ImportKind::Zoning, {dir + "/use.geojson"}, diag, o).stored == 1);
   writeText(dir + "/p.geojson", geojson({{0, 0, 20, 20, "\"chiban\": \"1\""},
                                          {40, 0, 60, 20, "\"chiban\": \"2\""},
-                                         {80, 0, 100, 20, "\"chiban\": \"3\""}}));
+                                         {80, 0, 100, 20, "\"chiban\": \"3\""},
+                                         {120, 0, 140, 20, "\"chiban\": \"4\""}}));
   importInto(*store, ImportKind::Parcels, {dir + "/p.geojson"}, diag, o);
   auto quality = [](const char* type) {
     return std::string("<uro:buildingDataQualityAttribute><uro:BuildingDataQualityAttribute><uro:lod1HeightType>") +
@@ -1026,6 +1027,21 @@ TEST_CASE("A height PLATEAU estimated or defaulted decides no height verdict; a 
   INFO(hd->reason);
   CHECK(hd->verdict == Verdict::Unknown);  // not a pass on PLATEAU's uniform 3 m
   CHECK(hd->reason.find("lod1HeightType 0") != std::string::npos);
+
+  // A footprint with storeys only (GeoJSON): extruded 3 × 3 m = 9 m, an estimate — not a pass under
+  // the 10 m limit (a real 3-storey house is often taller).
+  writeText(dir + "/fb.geojson", geojson({{125, 5, 135, 15, "\"id\": \"b_storeys\", \"storeys\": 3"}}));
+  REQUIRE(importInto(*store, ImportKind::Buildings, {dir + "/fb.geojson"}, diag, o).stored == 1);
+  store->begin();
+  auto byStoreys = checkBuilding(*store, rs, *store->building("b_storeys"));
+  store->commit();
+  CHECK(byStoreys.building.height == Approx(9.0));
+  CHECK(byStoreys.building.heightSource.rfind("estimated: 3 storeys × 3 m", 0) == 0);
+  auto* hs = result(byStoreys.results, "height-absolute");
+  REQUIRE(hs);
+  INFO(hs->reason);
+  CHECK(hs->verdict == Verdict::Unknown);
+  CHECK(hs->reason.find("estimate") != std::string::npos);
 }
 
 TEST_CASE("The rules file is read once into typed entries; every error is reported with its entry", "[landuse]") {

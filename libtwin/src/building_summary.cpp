@@ -90,7 +90,9 @@ std::optional<BuildingSummary> summarizeBuilding(const CityObject& obj, PlaneTra
     b.heightSource = "bldg:measuredHeight";
   } else if (std::isfinite(zmax) && zmax > zmin && !(heightLod == 1 && lod1HeightType == "0")) {
     b.height = zmax - zmin;
-    b.heightSource = heightLod == 1 && lod1HeightType == "9"
+    const Attribute* est = lookupAttribute(obj, {"twin:heightEstimate"});  // a footprint extruded by storeys
+    b.heightSource = est ? "estimated: " + attributeText(est)
+                     : heightLod == 1 && lod1HeightType == "9"
                          ? "estimated: LOD1 block of 3 m per storey (uro:lod1HeightType 9)"
                          : "geometry (top - base)";
   } else if (heightLod == 1 && lod1HeightType == "0") {

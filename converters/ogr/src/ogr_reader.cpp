@@ -1,6 +1,7 @@
 // OGR vector reader.
 #include "twin/ogr/ogr_reader.h"
 
+#include <cstdio>
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <gdal.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -134,17 +136,29 @@ bool extrude(CityObject& obj, const Geometry& foot, const std::string& heightFie
   bool have = fieldNumber(obj, heightField,
                           {"height", "measuredHeight", "bldg:measuredHeight", "measured_height", "高さ"}, h) &&
               h > 0 && h < 1000;
+  bool estimated = false;
   if (!have &&
       fieldNumber(obj, storeysField, {"storeys", "storeysAboveGround", "bldg:storeysAboveGround", "floors", "階数"},
                   storeys) &&
       storeys > 0 && storeys < 300) {
     h = storeys * floorHeight;
-    have = true;
+    have = estimated = true;
   }
   if (!have) return false;
+  if (estimated) {
+    // Not a measured height: said so, for whoever reads it (the land-use checks take it as an
+    // estimate that cannot decide a verdict on its own).
+    Attribute a;
+    a.key = "twin:heightEstimate";
+    a.type = AttributeType::String;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%g storeys × %g m (no height in the data)", storeys, floorHeight);
+    a.text = buf;
+    obj.attributes.push_back(std::move(a));
+  }
   bool hasMeasured = false;
   for (auto& a : obj.attributes) hasMeasured = hasMeasured || a.key == "bldg:measuredHeight";
-  if (!hasMeasured) {
+  if (!hasMeasured && !estimated) {
     Attribute a;
     a.key = "bldg:measuredHeight";
     a.type = AttributeType::Double;
