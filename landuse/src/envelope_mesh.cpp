@@ -18,6 +18,12 @@ using Convex = std::vector<P2>;
 // The part of `poly` where f(p) = nx x + ny y - d <= 0 (keep) and the rest (other).
 void splitConvex(const Convex& poly, double nx, double ny, double d, Convex& keep, Convex& other) {
   keep.clear(), other.clear();
+  if (std::abs(nx) < 1e-12 && std::abs(ny) < 1e-12) {
+    // No line (two parallel planes): all on one side; where f = 0 everywhere (the same plane twice)
+    // `other`, so that a piece is never kept on both sides.
+    (-d < 0 ? keep : other) = poly;
+    return;
+  }
   size_t n = poly.size();
   for (size_t i = 0; i < n; ++i) {
     const P2& p = poly[i];
