@@ -3530,5 +3530,6 @@ TEST_CASE("The envelope's volume is the integral of its top, on a corner lot und
     }
     INFO(roads.size() << " roads: volume " << e.volume << ", integrated " << v << ", top area " << topArea);
     CHECK(e.volume == Approx(v).epsilon(0.002));
+    CHECK(topArea == Approx(600).epsilon(1e-6));  // every point of the site under one top
   }
 }
