@@ -3533,3 +3533,23 @@ TEST_CASE("The envelope's volume is the integral of its top, on a corner lot und
     CHECK(topArea == Approx(600).epsilon(1e-6));  // every point of the site under one top
   }
 }
+
+TEST_CASE("道路斜線's application distance with a 特定道路 near (法52条9項, 別表第3)", "[landuse]") {
+  RuleSet rs = rules();
+  // 60 × 40 m in 第一種住居 (400 % designated), a 7 m road south. By the road-width rule 7 × 0.4 =
+  // 280 %: 別表第3 25 m. A 特定道路 0 m away in a straight line may make the road count as
+  // 7 + (12 − 7) × 70 / 70 = 12 m: 480 %, so the designated 400 %: 30 m.
+  Site s = polySite({{0, 0}, {60, 0}, {60, 40}, {0, 40}}, "5", 0.6, 4.0, {{0, 7.0}});
+  // (30, 20): 27 m from the road's far side, beyond 25 m, within 30 m; 隣地斜線 20 + 1.25 × 20 = 45.
+  auto e = rs.envelope(s, 60);
+  CHECK(envelopeTop(e, {30, 20}) == Approx(45).margin(0.01));
+  s.specialRoadDistance = 0;
+  auto near = rs.envelope(s, 60);
+  CHECK(envelopeTop(near, {30, 20}) == Approx(1.25 * 27).margin(0.01));
+  bool said = false;
+  for (auto& n : near.notes) said = said || n.find("法52条9項") != std::string::npos;
+  CHECK(said);
+  // 70 m away: W' = 7 m, nothing added.
+  s.specialRoadDistance = 70;
+  CHECK(envelopeTop(rs.envelope(s, 60), {30, 20}) == Approx(45).margin(0.01));
+}

@@ -143,6 +143,15 @@ int addNorthPlanes(const std::vector<Edge>& edges, double rise, double slope, co
 // The slant planes one use district sets (法56条1項), over the whole site. `siteRate`, when given,
 // is the floor-area rate limit the application distance goes by (a site over several districts:
 // 法52条7項's weighted limit); `distOverride`, when given, is the application distance itself.
+// 法52条9項: a front road of 6 m up to 12 m within 70 m of a 特定道路 counts wider by (12 − W)(70 − L)
+// / 70, L along the front road. The data gives the straight distance (L is at least that): the
+// widest it may count, for 別表第3's application distance (longer with a higher rate: stricter).
+double specialRoadWidth(const Site& site) {
+  const double w = site.frontRoadWidth, l = site.specialRoadDistance;
+  if (!given(w) || !given(l) || w < 6 || w >= 12 || l > 70) return w;
+  return w + (12 - w) * (70 - std::max(0.0, l)) / 70;
+}
+
 void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o, const District& use,
                     const std::vector<Edge>& edges, double siteRate, double distOverride, SlantPlanes& out) {
   const DistrictRule* rule = f.district(use.kind, use.code);
@@ -160,8 +169,13 @@ void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o,
       rateFrom = "the site's limit weighted over its use districts (法52条7項)";
     } else if (given(rate) && given(site.frontRoadWidth) && site.frontRoadWidth < f.floorArea.roadRuleBelow) {
       double factor = rule->roadFactor ? *rule->roadFactor : f.floorArea.defaultRoadFactor;
-      if (site.frontRoadWidth * factor < rate)
-        rate = site.frontRoadWidth * factor, rateFrom = "after the road-width rule";
+      const double w = specialRoadWidth(site);
+      const bool special = w > site.frontRoadWidth + 1e-9 && site.frontRoadWidth * factor < rate;
+      if (w * factor < rate) rate = w * factor, rateFrom = "after the road-width rule";
+      if (special)
+        rateFrom += std::string(rateFrom == "designated" ? "" : ",") + " with the " + num(site.frontRoadWidth) +
+                    " m road counted as up to " + num(w) + " m by the 特定道路 " + num(site.specialRoadDistance) +
+                    " m away in a straight line (法52条9項; the longest distance it may give, stricter)";
     }
     double dist = given(distOverride) ? distOverride
                   : given(rate)       ? applicationDistance(rs, rate)
@@ -591,7 +605,9 @@ SlantPlanes slantPlanes(const RulesFile& f, const Site& site, const SlantOptions
     // over the parts) and, by 令130条の11, by the district of the site's frontage in front of each
     // part; the longest of the districts' distances is taken for every part (never shorter: stricter).
     double upper = 0;
-    RateParts fl = floorAreaLimit(f, site, upper);
+    Site wider = site;  // 法52条9項: the road as wide as a 特定道路 may count it (the longest distance)
+    wider.frontRoadWidth = specialRoadWidth(site);
+    RateParts fl = floorAreaLimit(f, wider, upper);
     double siteRate = fl.missing.empty() && fl.covered >= 0.999 ? fl.limit : kNone;
     double dist = kNone;
     for (auto* ds : uses) {
