@@ -3553,3 +3553,32 @@ TEST_CASE("道路斜線's application distance with a 特定道路 near (法52�
   s.specialRoadDistance = 70;
   CHECK(envelopeTop(rs.envelope(s, 60), {30, 20}) == Approx(45).margin(0.01));
 }
+
+TEST_CASE("The envelope beside a road narrower than 4 m leaves out the 2項道路 strip (法42条2項, 令2条1項1号)",
+          "[landuse]") {
+  RuleSet rs = rules();
+  // 20 × 20 m in 第一種住居 (60 %), a 3 m road south: as a 2項道路 its boundary lies 2 m from the centre
+  // line, 0.5 m into the site: a 10 m² strip.
+  Site s = polySite({{0, 0}, {20, 0}, {20, 20}, {0, 20}}, "5", 0.6, 2.0, {{0, 3.0}});
+  auto e = rs.envelope(s, 60);
+  CHECK(e.siteArea == Approx(390));
+  CHECK(e.maxBuildingArea == Approx(390 * 0.6));
+  CHECK(std::isnan(envelopeTop(e, {10, 0.25})));  // in the strip: nothing
+  // (10, 1): the road plane as the data gives the road, 1.25 × (3 + 1) = 5 m.
+  CHECK(envelopeTop(e, {10, 1}) == Approx(5).margin(0.01));
+  bool said = false;
+  for (auto& n : e.notes)
+    said = said || (n.find("法42条2項") != std::string::npos && n.find("10 m²") != std::string::npos);
+  CHECK(said);
+  double v = 0;
+  for (double x = 0.125; x < 20; x += 0.25)
+    for (double y = 0.125; y < 20; y += 0.25) {
+      double z = envelopeTop(e, {x, y});
+      if (std::isfinite(z)) v += z * 0.0625;
+    }
+  CHECK(e.volume == Approx(v).epsilon(0.003));
+  // A 4 m road: no strip.
+  auto wide = rs.envelope(polySite({{0, 0}, {20, 0}, {20, 20}, {0, 20}}, "5", 0.6, 2.0, {{0, 4.0}}), 60);
+  CHECK(wide.siteArea == Approx(400));
+  CHECK(envelopeTop(wide, {10, 0.25}) == Approx(1.25 * 4.25).margin(0.01));
+}

@@ -166,12 +166,31 @@ EnvelopeResult RuleSet::envelope(const Site& site, double cap) const {
   return envelope(site, o);
 }
 
-EnvelopeResult RuleSet::envelope(const Site& site, const EnvelopeOptions& o) const {
+EnvelopeResult RuleSet::envelope(const Site& input, const EnvelopeOptions& o) const {
   const double cap = o.cap;
   const RulesFile& f = file();
   EnvelopeResult e;
   e.options = o;
   e.options.shadowDistricts = {}, e.options.shadowGroundLift = {};  // they may hold the caller's store
+  // 法42条2項: along a road narrower than 4 m, the strip a 2項道路 would take is road (令2条1項1号;
+  // 法44条: nothing stands in it): left out, and the site's areas without it (the stricter reading; the
+  // slant planes from the road as the data gives it, stricter than from the deemed 4 m).
+  const MultiPoly strip = narrowRoadStrips(input);
+  Site clipped;
+  if (!strip.empty()) {
+    clipped = input;
+    clipped.geom = difference(input.geom, strip);
+    clipped.area = std::max(0.0, input.area - area(strip));
+    for (auto& p : clipped.parcels) p.geom = intersection(p.geom, clipped.geom);
+    e.notes.push_back(
+        "法42条2項: a front road narrower than 4 m may be a 2項道路, whose boundary lies 2 m from its "
+        "centre line: the " +
+        num(area(strip)) + " m² strip up to it is left out (令2条1項1号, 法44条), and the areas are of the " +
+        num(clipped.area) +
+        " m² without it (stricter where the road is not one); the slant planes from the road as "
+        "the data gives it (stricter than from the deemed 4 m)");
+  }
+  const Site& site = strip.empty() ? input : clipped;
   e.siteArea = site.area;
   Vars vars = siteVars(f, site);
   // Numbers: the site area times the area-weighted limits.
@@ -258,7 +277,7 @@ EnvelopeResult RuleSet::envelope(const Site& site, const EnvelopeOptions& o) con
   so.roadSetback = o.roadSetback;
   so.adjacentSetback = o.adjacentSetback;
   so.groundHeight = o.groundHeight;
-  SlantPlanes slants = slantPlanes(f, site, so);
+  SlantPlanes slants = slantPlanes(f, input, so);  // the edges as the data gives them
   for (auto& p : slants.planes) cons.push_back(std::move(p));
   e.notes.insert(e.notes.end(), slants.notes.begin(), slants.notes.end());
   e.notModelled = slants.missing;

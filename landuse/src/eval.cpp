@@ -427,4 +427,19 @@ std::vector<Edge> boundaryEdges(const Site& site) {
   return edges;
 }
 
+MultiPoly narrowRoadStrips(const Site& s) {
+  std::vector<MultiPoly> strips;
+  for (auto& f : s.frontage) {
+    if (!given(f.width) || f.width >= 4 - 1e-9) continue;
+    double depth = 2 - f.width / 2;
+    double dx = f.b[0] - f.a[0], dy = f.b[1] - f.a[1], len = std::hypot(dx, dy);
+    if (len < 1e-9) continue;
+    double nx = -dy / len * depth, ny = dx / len * depth;  // inward (the ring is counter-clockwise)
+    strips.push_back({Poly{{f.a, f.b, {f.b[0] + nx, f.b[1] + ny}, {f.a[0] + nx, f.a[1] + ny}}, {}}});
+  }
+  if (strips.empty() || s.geom.empty()) return {};
+  MultiPoly m = intersection(strips.size() == 1 ? strips[0] : unite(strips), s.geom);
+  return area(m) > 0.01 ? m : MultiPoly{};
+}
+
 }  // namespace twin::landuse::eval

@@ -71,5 +71,8 @@ struct Edge {
   bool openAcross = false, openPartial = false;
 };
 std::vector<Edge> boundaryEdges(const Site& site);
+// 法42条2項: the part of the site a 2項道路 would take along each front road narrower than 4 m (to
+// 2 m from its centre line, taken as the middle of the measured or given width); empty: none.
+MultiPoly narrowRoadStrips(const Site& site);
 
 }  // namespace twin::landuse::eval

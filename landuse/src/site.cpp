@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 
+#include "eval.h"
 #include "twin/crs.h"
 
 namespace twin::landuse {
@@ -84,7 +85,9 @@ void openSpacesAlong(Store& store, Site& s) {
         }
       if (!given(from)) continue;  // a road of unknown width: its far side is unknown
       // The open spaces near this edge's strip.
-      Box2 strip = bounds(MultiPoly{Poly{{a, b, {b[0] + out[0] * (from + 1), b[1] + out[1] * (from + 1)},
+      Box2 strip = bounds(MultiPoly{Poly{{a,
+                                          b,
+                                          {b[0] + out[0] * (from + 1), b[1] + out[1] * (from + 1)},
                                           {a[0] + out[0] * (from + 1), a[1] + out[1] * (from + 1)}},
                                          {}}});
       std::vector<const District*> near;
@@ -199,17 +202,9 @@ Site siteOf(Store& store, const std::vector<Parcel>& parcels, const LinkOptions&
     }
     if (std::find(s.kindsNearby.begin(), s.kindsNearby.end(), "OpenSpace") != s.kindsNearby.end())
       openSpacesAlong(store, s);
-    // 法42条2項: the strip a 2項道路 would take, 2 m from its centre line (taken as the middle of
-    // the measured or given width).
-    std::vector<MultiPoly> strips;
-    for (auto& f : s.frontage) {
-      if (!given(f.width) || f.width >= 4 - 1e-9) continue;
-      double depth = 2 - f.width / 2;
-      double dx = f.b[0] - f.a[0], dy = f.b[1] - f.a[1], len = std::hypot(dx, dy);
-      double nx = -dy / len * depth, ny = dx / len * depth;  // inward (the ring is counter-clockwise)
-      strips.push_back({Poly{{f.a, f.b, {f.b[0] + nx, f.b[1] + ny}, {f.a[0] + nx, f.a[1] + ny}}, {}}});
-    }
-    if (!strips.empty()) s.narrowRoadStrip = area(intersection(strips.size() == 1 ? strips[0] : unite(strips), s.geom));
+    // 法42条2項: the strip a 2項道路 would take, 2 m from its centre line.
+    MultiPoly strip = eval::narrowRoadStrips(s);
+    if (!strip.empty()) s.narrowRoadStrip = area(strip);
   }
   if (!given(s.frontRoadWidth))
     for (auto& p : parcels)

@@ -214,6 +214,13 @@ MultiPoly intersection(const MultiPoly& a, const MultiPoly& b) {
   return fromGeos(r.get());
 }
 
+MultiPoly difference(const MultiPoly& a, const MultiPoly& b) {
+  if (b.empty() || !bounds(a).intersects(bounds(b))) return a;
+  GeomPtr ga = toGeos(a), gb = toGeos(b);
+  GeomPtr r(GEOSDifference_r(ctx(), ga.get(), gb.get()));
+  return fromGeos(r.get());
+}
+
 double intersectionArea(const MultiPoly& a, const MultiPoly& b) {
   if (!bounds(a).intersects(bounds(b))) return 0;
   GeomPtr ga = toGeos(a), gb = toGeos(b);

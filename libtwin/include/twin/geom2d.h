@@ -61,6 +61,8 @@ MultiPoly makeValid(const MultiPoly& m);
 MultiPoly intersection(const MultiPoly& a, const MultiPoly& b);
 double intersectionArea(const MultiPoly& a, const MultiPoly& b);
 MultiPoly unite(const std::vector<MultiPoly>& parts);
+// `a` without `b`.
+MultiPoly difference(const MultiPoly& a, const MultiPoly& b);
 // A point guaranteed inside the polygon set (GEOS PointOnSurface).
 P2 pointInside(const MultiPoly& m);
 // How far a ray from `start` along unit `dir` runs inside `m` (the first stretch of it that begins
