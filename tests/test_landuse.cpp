@@ -1708,6 +1708,24 @@ TEST_CASE("A site over 防火地域 and 準防火地域: each part its own bonus
   REQUIRE(cov);
   CHECK(cov->limit == Approx(70));
   CHECK(cov->formula.find("建築基準法第53条第8項") != std::string::npos);
+  // Over all three (half 防火, a quarter 準防火, a quarter neither) with 準耐火: 8項 deems the neither
+  // quarter 準防火, not the 防火 half, where 準耐火 earns nothing: 0.5 × 60 + 0.5 × 70 = 65 %.
+  Site three = handSite(20, "5", 0.6, 2.0);
+  auto fire = [&](const std::string& id, const std::string& code, double share) {
+    District x;
+    x.id = id;
+    x.kind = "FirePreventionDistrict";
+    x.code = code;
+    three.districts.push_back({x, 400 * share, share});
+  };
+  fire("west", "24", 0.5);
+  fire("east", "25", 0.25);
+  three.frontRoadWidth = 8;
+  for (auto& r : rs.checkSite({b}, three))
+    if (r.rule == "coverage") {
+      INFO(r.formula);
+      CHECK(r.limit == Approx(65));
+    }
 }
 
 TEST_CASE("Planning areas decide 建築確認 and 開発許可: 線引き, 非線引き, 準都市計画区域, outside", "[landuse]") {

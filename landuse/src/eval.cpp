@@ -266,9 +266,12 @@ std::vector<FirePart> fireParts(const RulesFile& f, const Site& site, const Dist
     deemed = "防火地域", article = "建築基準法第53条第7項";
   else if (inQuasi && outside && (least == "耐火" || least == "準耐火"))
     deemed = "準防火地域", article = "建築基準法第53条第8項";
+  // 8項 speaks of a site over 準防火 and neither: a 防火 part of a site over all three keeps its own
+  // district (where a 準耐火 building earns nothing, 法53条3項1号イ) — the stricter reading.
   if (!deemed.empty())
     for (auto& p : parts)
-      if (p.kind != deemed) p.kind = deemed, p.deemed = article;
+      if (p.kind != deemed && !(deemed == "準防火地域" && p.kind && *p.kind == "防火地域"))
+        p.kind = deemed, p.deemed = article;
   return parts;
 }
 

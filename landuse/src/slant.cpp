@@ -593,7 +593,10 @@ SlantPlanes slantPlanes(const RulesFile& f, const Site& site, const SlantOptions
       if (ds.share > mainShare) mainShare = ds.share, mainUse = &ds.district;
     }
   if (!mainUse) {
-    out.missing.push_back("no use district over the site: no slant planes (法56条) drawn");
+    out.missing.push_back(
+        "no use district over the site: no slant planes (法56条) drawn — in 用途地域の指定のない区域 the 特定行政庁 "
+        "chooses the slopes (別表第3 4項, 法56条1項2号), which the rules file does not hold: the envelope may be "
+        "taller than the law allows");
     return out;
   }
   const std::vector<Edge> edges = boundaryEdges(site);
