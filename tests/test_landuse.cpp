@@ -2188,9 +2188,16 @@ TEST_CASE("天空率 for 隣地斜線 and 北側斜線: the measurement lines of
   for (auto& p : n.points) CHECK(p.at[1] == Approx(38));
   CHECK(n.result.article.find("135条の11") != std::string::npos);
   CHECK(rs.skyFactorNorth(s, block, {}, fast).result.verdict == Verdict::Fail);
-  // 商業地域 has no 北側斜線: nothing to compare.
+  // 商業地域 has no 北側斜線: not applicable (nothing to relax), not unknown.
   Site c = polySite({{0, 0}, {20, 0}, {20, 30}, {0, 30}}, "10", 0.8, 6.0, {{0, 6.0}});
-  CHECK(rs.skyFactorNorth(c, tower, {}, fast).result.verdict == Verdict::Unknown);
+  auto na = rs.skyFactorNorth(c, tower, {}, fast);
+  CHECK(na.result.verdict == Verdict::Pass);
+  CHECK(na.result.reason.find("not applicable") != std::string::npos);
+  CHECK(na.points.empty());
+  // No use district at all: unknown.
+  Site bare = c;
+  bare.districts.clear();
+  CHECK(rs.skyFactorNorth(bare, tower, {}, fast).result.verdict == Verdict::Unknown);
 }
 
 TEST_CASE("twin shadow and twin sky on a store: a 25 m block north on its site, the map and the points",

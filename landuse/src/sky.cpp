@@ -448,10 +448,12 @@ RuleSet::SkyCheck RuleSet::skyFactorAdjacent(const Site& site, const std::vector
   bool anySlant = rule && rule->adjacentSlant;
   for (auto& p : parts.parts) anySlant = anySlant || !p.key.empty();
   if (!anySlant || !parts.unknown.empty()) {
-    base.verdict = Verdict::Unknown;
+    // Where the slant plane does not apply at all, there is nothing for 天空率 to relax.
+    base.verdict = parts.unknown.empty() && rule ? Verdict::Pass : Verdict::Unknown;
     base.reason = !parts.unknown.empty() ? "cannot decide: " + parts.unknown
-                  : rule                 ? "no 隣地斜線 in this use district (法56条1項2号): nothing to compare"
-                                         : "cannot decide: no use district over the site";
+                  : rule ? "not applicable: no 隣地斜線 in this use district (法56条1項2号), nothing for "
+                           "天空率 to relax"
+                         : "cannot decide: no use district over the site";
     SkyCheck out;
     out.result = base;
     return out;
@@ -545,10 +547,12 @@ RuleSet::SkyCheck RuleSet::skyFactorNorth(const Site& site, const std::vector<So
   bool anySlant = rule && rule->northSlant;
   for (auto& p : parts.parts) anySlant = anySlant || !p.key.empty();
   if (!anySlant || !parts.unknown.empty()) {
-    base.verdict = Verdict::Unknown;
+    // Where the slant plane does not apply at all, there is nothing for 天空率 to relax.
+    base.verdict = parts.unknown.empty() && rule ? Verdict::Pass : Verdict::Unknown;
     base.reason = !parts.unknown.empty() ? "cannot decide: " + parts.unknown
-                  : rule                 ? "no 北側斜線 in this use district (法56条1項3号): nothing to compare"
-                                         : "cannot decide: no use district over the site";
+                  : rule ? "not applicable: no 北側斜線 in this use district (法56条1項3号), nothing for "
+                           "天空率 to relax"
+                         : "cannot decide: no use district over the site";
     SkyCheck out;
     out.result = base;
     return out;
