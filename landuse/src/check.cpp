@@ -310,11 +310,10 @@ std::vector<RuleResult> RuleSet::checkSite(const std::vector<Building>& building
   // 法52条9項: a front road of 6 m up to 12 m within 70 m of a 特定道路 (15 m or more) counts wider by
   // (12 − W)(70 − L) / 70, L along the front road from the 特定道路. The data gives the straight
   // distance (≤ L, so the most it could add): the floor-area result holds only if the same with it.
-  if (given(site.specialRoadDistance) && given(site.frontRoadWidth) && site.frontRoadWidth >= 6 &&
-      site.frontRoadWidth < 12) {
+  if (specialRoadWidth(site) > site.frontRoadWidth) {
     double w = site.frontRoadWidth, l = site.specialRoadDistance;
     Site wider = site;
-    wider.frontRoadWidth = w + (12 - w) * (70 - l) / 70;
+    wider.frontRoadWidth = specialRoadWidth(site);
     auto alt = checkSiteOnce(*this, buildings, wider);
     for (auto& r : out) {
       if (r.rule != "floor-area") continue;
@@ -368,11 +367,7 @@ std::optional<RuleResult> RuleSet::checkWallSetback(const Building& b, const Sit
   }
   auto toBoundary = [&](const P2& p) {
     double best = INFINITY;
-    for (auto& e : edges) {
-      double dx = e[1][0] - e[0][0], dy = e[1][1] - e[0][1], l2 = dx * dx + dy * dy;
-      double t = l2 > 0 ? std::clamp(((p[0] - e[0][0]) * dx + (p[1] - e[0][1]) * dy) / l2, 0.0, 1.0) : 0;
-      best = std::min(best, std::hypot(p[0] - e[0][0] - t * dx, p[1] - e[0][1] - t * dy));
-    }
+    for (auto& e : edges) best = std::min(best, distanceToSegment(p, e[0], e[1]));
     return best;
   };
   double within = 0, nearest = INFINITY;

@@ -430,6 +430,12 @@ std::vector<Edge> boundaryEdges(const Site& site) {
   return edges;
 }
 
+double specialRoadWidth(const Site& site) {
+  const double w = site.frontRoadWidth, l = site.specialRoadDistance;
+  if (!given(w) || !given(l) || w < 6 || w >= 12 || l > 70) return w;
+  return w + (12 - w) * (70 - std::max(0.0, l)) / 70;
+}
+
 MultiPoly narrowRoadStrips(const Site& s) {
   std::vector<MultiPoly> strips;
   for (auto& f : s.frontage) {

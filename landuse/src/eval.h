@@ -71,6 +71,10 @@ struct Edge {
   bool openAcross = false, openPartial = false;
 };
 std::vector<Edge> boundaryEdges(const Site& site);
+// 法52条9項: a front road of 6 m up to 12 m within 70 m of a 特定道路 counts wider by (12 − W)(70 − L)
+// / 70, L along the front road. The data gives the straight distance (L is at least that): the
+// widest it may count (the front road's width where no 特定道路 is near).
+double specialRoadWidth(const Site& site);
 // 法42条2項: the part of the site a 2項道路 would take along each front road narrower than 4 m (to
 // 2 m from its centre line, taken as the middle of the measured or given width); empty: none.
 MultiPoly narrowRoadStrips(const Site& site);

@@ -104,13 +104,7 @@ void shadowPolygons(const Solid& s, bool convex, double hm, const SunStep& st, s
 
 double distanceToEdges(const std::vector<std::array<P2, 2>>& edges, const P2& p) {
   double best = INFINITY;
-  for (auto& e : edges) {
-    double dx = e[1][0] - e[0][0], dy = e[1][1] - e[0][1];
-    double l2 = dx * dx + dy * dy;
-    double t = l2 > 0 ? ((p[0] - e[0][0]) * dx + (p[1] - e[0][1]) * dy) / l2 : 0;
-    t = std::clamp(t, 0.0, 1.0);
-    best = std::min(best, std::hypot(p[0] - e[0][0] - t * dx, p[1] - e[0][1] - t * dy));
-  }
+  for (auto& e : edges) best = std::min(best, distanceToSegment(p, e[0], e[1]));
   return best;
 }
 

@@ -118,14 +118,8 @@ double distanceTo(const MultiPoly& m, const P2& p) {
   if (contains(m, p)) return 0;
   double best = INFINITY;
   for (auto& poly : m)
-    for (const Ring* r : {&poly.outer}) {
-      for (size_t i = 0; i < r->size(); ++i) {
-        const P2 &a = (*r)[i], &b = (*r)[(i + 1) % r->size()];
-        double dx = b[0] - a[0], dy = b[1] - a[1], l2 = dx * dx + dy * dy;
-        double t = l2 > 0 ? std::clamp(((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / l2, 0.0, 1.0) : 0.0;
-        best = std::min(best, std::hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy));
-      }
-    }
+    for (size_t i = 0; i < poly.outer.size(); ++i)
+      best = std::min(best, distanceToSegment(p, poly.outer[i], poly.outer[(i + 1) % poly.outer.size()]));
   return best;
 }
 
@@ -135,11 +129,6 @@ double distanceTo(const MultiPoly& m, const P2& p) {
 double keptSetback(const Site& site, const std::vector<Solid>& plan, double given, bool road, double above,
                    const std::string& article, std::string& note) {
   if (!(given > 0)) return given;
-  auto pointSeg = [](const P2& p, const P2& a, const P2& b) {
-    double dx = b[0] - a[0], dy = b[1] - a[1], l2 = dx * dx + dy * dy;
-    double t = l2 > 0 ? std::clamp(((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / l2, 0.0, 1.0) : 0.0;
-    return std::hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy);
-  };
   double least = INFINITY;
   for (auto& e : eval::boundaryEdges(site)) {
     if (e.road != road) continue;
@@ -150,8 +139,8 @@ double keptSetback(const Site& site, const std::vector<Solid>& plan, double give
       if (contains(m, e.a) || contains(m, e.b)) least = 0;
       for (size_t i = 0; i < so.ring.size(); ++i) {
         const P2 &a = so.ring[i], &b = so.ring[(i + 1) % so.ring.size()];
-        least =
-            std::min({least, pointSeg(a, e.a, e.b), pointSeg(b, e.a, e.b), pointSeg(e.a, a, b), pointSeg(e.b, a, b)});
+        least = std::min({least, distanceToSegment(a, e.a, e.b), distanceToSegment(b, e.a, e.b),
+                          distanceToSegment(e.a, a, b), distanceToSegment(e.b, a, b)});
       }
     }
   }
@@ -168,6 +157,22 @@ std::string partLabels(const SkyParts& ps) {
   std::string out;
   for (auto& p : ps.parts) out += (out.empty() ? "" : "; ") + p.label + " (" + num(area(p.geom)) + " m²)";
   return out;
+}
+
+// Whether there is a slant plane to compare (the main district's, `mainHas`, or a part's); else
+// `base` says why not: pass where it does not apply at all (nothing for 天空率 to relax), unknown
+// where the parts cannot be drawn or no use district is known.
+bool comparable(const DistrictRule* rule, bool mainHas, const SkyParts& parts, const std::string& slant,
+                const std::string& article, RuleResult& base) {
+  bool any = mainHas;
+  for (auto& p : parts.parts) any = any || !p.key.empty();
+  if (any && parts.unknown.empty()) return true;
+  base.verdict = parts.unknown.empty() && rule ? Verdict::Pass : Verdict::Unknown;
+  base.reason =
+      !parts.unknown.empty() ? "cannot decide: " + parts.unknown
+      : rule ? "not applicable: no " + slant + " in this use district (" + article + "), nothing for 天空率 to relax"
+             : "cannot decide: no use district over the site";
+  return false;
 }
 
 // The part a boundary point belongs to (the nearest; -1 without parts).
@@ -272,9 +277,7 @@ RuleSet::SkyCheck RuleSet::skyFactorRoad(const Site& site, const std::vector<Sol
       pt.at = p;
       if (!parts.parts.empty()) {
         // The part of the site in front of which the point lies (its foot on the frontage).
-        const double dx = fr.b[0] - fr.a[0], dy = fr.b[1] - fr.a[1], l2 = dx * dx + dy * dy;
-        const double t = l2 > 0 ? std::clamp(((p[0] - fr.a[0]) * dx + (p[1] - fr.a[1]) * dy) / l2, 0.0, 1.0) : 0.0;
-        const int k = partAt(parts, {fr.a[0] + t * dx, fr.a[1] + t * dy});
+        const int k = partAt(parts, closestOnSegment(p, fr.a, fr.b));
         if (k < 0 || parts.parts[size_t(k)].key.empty()) continue;
         cur = &parts.parts[size_t(k)];
         pt.part = cur->label;
@@ -445,15 +448,7 @@ RuleSet::SkyCheck RuleSet::skyFactorAdjacent(const Site& site, const std::vector
   const SkyParts parts = skyParts(f, site, [](const DistrictRule* d) {
     return d && d->adjacentSlant ? num(d->adjacentSlant->rise) + "+" + num(d->adjacentSlant->slope) : std::string();
   });
-  bool anySlant = rule && rule->adjacentSlant;
-  for (auto& p : parts.parts) anySlant = anySlant || !p.key.empty();
-  if (!anySlant || !parts.unknown.empty()) {
-    // Where the slant plane does not apply at all, there is nothing for 天空率 to relax.
-    base.verdict = parts.unknown.empty() && rule ? Verdict::Pass : Verdict::Unknown;
-    base.reason = !parts.unknown.empty() ? "cannot decide: " + parts.unknown
-                  : rule ? "not applicable: no 隣地斜線 in this use district (法56条1項2号), nothing for "
-                           "天空率 to relax"
-                         : "cannot decide: no use district over the site";
+  if (!comparable(rule, bool(rule && rule->adjacentSlant), parts, "隣地斜線", "法56条1項2号", base)) {
     SkyCheck out;
     out.result = base;
     return out;
@@ -544,15 +539,7 @@ RuleSet::SkyCheck RuleSet::skyFactorNorth(const Site& site, const std::vector<So
   const SkyParts parts = skyParts(f, site, [](const DistrictRule* d) {
     return d && d->northSlant ? num(d->northSlant->rise) + "+" + num(d->northSlant->slope) : std::string();
   });
-  bool anySlant = rule && rule->northSlant;
-  for (auto& p : parts.parts) anySlant = anySlant || !p.key.empty();
-  if (!anySlant || !parts.unknown.empty()) {
-    // Where the slant plane does not apply at all, there is nothing for 天空率 to relax.
-    base.verdict = parts.unknown.empty() && rule ? Verdict::Pass : Verdict::Unknown;
-    base.reason = !parts.unknown.empty() ? "cannot decide: " + parts.unknown
-                  : rule ? "not applicable: no 北側斜線 in this use district (法56条1項3号), nothing for "
-                           "天空率 to relax"
-                         : "cannot decide: no use district over the site";
+  if (!comparable(rule, bool(rule && rule->northSlant), parts, "北側斜線", "法56条1項3号", base)) {
     SkyCheck out;
     out.result = base;
     return out;

@@ -143,15 +143,6 @@ int addNorthPlanes(const std::vector<Edge>& edges, double rise, double slope, co
 // The slant planes one use district sets (法56条1項), over the whole site. `siteRate`, when given,
 // is the floor-area rate limit the application distance goes by (a site over several districts:
 // 法52条7項's weighted limit); `distOverride`, when given, is the application distance itself.
-// 法52条9項: a front road of 6 m up to 12 m within 70 m of a 特定道路 counts wider by (12 − W)(70 − L)
-// / 70, L along the front road. The data gives the straight distance (L is at least that): the
-// widest it may count, for 別表第3's application distance (longer with a higher rate: stricter).
-double specialRoadWidth(const Site& site) {
-  const double w = site.frontRoadWidth, l = site.specialRoadDistance;
-  if (!given(w) || !given(l) || w < 6 || w >= 12 || l > 70) return w;
-  return w + (12 - w) * (70 - std::max(0.0, l)) / 70;
-}
-
 void districtPlanes(const RulesFile& f, const Site& site, const SlantOptions& o, const District& use,
                     const std::vector<Edge>& edges, double siteRate, double distOverride, SlantPlanes& out) {
   const DistrictRule* rule = f.district(use.kind, use.code);

@@ -4,6 +4,7 @@
 #include <geos_c.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -212,6 +213,17 @@ MultiPoly intersection(const MultiPoly& a, const MultiPoly& b) {
   GeomPtr ga = toGeos(a), gb = toGeos(b);
   GeomPtr r(GEOSIntersection_r(ctx(), ga.get(), gb.get()));
   return fromGeos(r.get());
+}
+
+P2 closestOnSegment(const P2& p, const P2& a, const P2& b) {
+  double dx = b[0] - a[0], dy = b[1] - a[1], l2 = dx * dx + dy * dy;
+  double t = l2 > 0 ? std::clamp(((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / l2, 0.0, 1.0) : 0.0;
+  return {a[0] + t * dx, a[1] + t * dy};
+}
+
+double distanceToSegment(const P2& p, const P2& a, const P2& b) {
+  P2 q = closestOnSegment(p, a, b);
+  return std::hypot(p[0] - q[0], p[1] - q[1]);
 }
 
 MultiPoly difference(const MultiPoly& a, const MultiPoly& b) {

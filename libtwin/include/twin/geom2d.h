@@ -68,6 +68,9 @@ P2 pointInside(const MultiPoly& m);
 // How far a ray from `start` along unit `dir` runs inside `m` (the first stretch of it that begins
 // within `gap` metres of `start`), up to `maxLen`: a road's width measured across it.
 double rayInside(const MultiPoly& m, const P2& start, const P2& dir, double maxLen, double gap = 1.0);
+// The point of segment a-b nearest to p, and its distance.
+P2 closestOnSegment(const P2& p, const P2& a, const P2& b);
+double distanceToSegment(const P2& p, const P2& a, const P2& b);
 // Shortest distance between two polygon sets (0 when they touch or overlap).
 double distance(const MultiPoly& a, const MultiPoly& b);
 // A polygon set grown (d > 0) or shrunk by d metres.
